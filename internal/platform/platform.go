@@ -1,0 +1,197 @@
+// Package platform is the operator's view of a marketplace back office
+// (Taobao/Tmall, Pinduoduo, Douyin Shop): a small interface, the domain
+// types it speaks, and the sentinel errors every driver maps its failures to.
+//
+// Drivers (the in-memory engine, the gateway client, the native TOP client)
+// implement Client; controllers obtain one per Shop from a Factory and never
+// see a transport type.
+package platform
+
+import (
+	"context"
+	"time"
+)
+
+// Name identifies a marketplace platform.
+type Name string
+
+const (
+	Taobao    Name = "taobao"
+	Pinduoduo Name = "pinduoduo"
+	Douyin    Name = "douyin"
+)
+
+// Presence is a customer-service agent's availability.
+type Presence string
+
+const (
+	PresenceOnline Presence = "Online"
+	PresenceBusy   Presence = "Busy"
+	PresenceBreak  Presence = "Break"
+)
+
+// Credentials authenticate the operator to one shop's platform API.
+type Credentials struct {
+	AppKey      string
+	AppSecret   string
+	AccessToken string
+}
+
+// ShopConfig is everything a Factory needs to build a Client for one shop.
+type ShopConfig struct {
+	// Key identifies the shop within the operator (namespace/name); used for
+	// client caching and per-shop rate limits.
+	Key         string
+	Platform    Name
+	MainAccount string
+	Endpoint    string
+	Credentials Credentials
+	// RequestsPerSecond and Burst bound calls to this shop's API; zero means
+	// the driver's default.
+	RequestsPerSecond float64
+	Burst             int
+}
+
+// ShopInfo is what the platform reports about the shop itself.
+type ShopInfo struct {
+	Platform    Name
+	MainAccount string
+	// SeatsUsed counts every sub-account on the shop, managed or not.
+	SeatsUsed int32
+	// SeatsTotal is the platform's own quota (included plus purchased).
+	SeatsTotal int32
+}
+
+// Permission is one entry of a platform's permission catalog.
+type Permission struct {
+	Code     string
+	Name     string
+	Parent   string
+	HighRisk bool
+}
+
+// RoleSpec is the desired state of a platform role (a Douyin position).
+type RoleSpec struct {
+	Name        string
+	Description string
+	// Permissions are the expanded, sorted permission codes.
+	Permissions []string
+}
+
+// Role is a role as the platform reports it.
+type Role struct {
+	ID string
+	RoleSpec
+}
+
+// Profile is the employee data attached to a sub-account.
+type Profile struct {
+	DisplayName    string
+	EmployeeName   string
+	EmployeeNumber string
+	Department     string
+	Phone          string
+}
+
+// Seat holds customer-service chat settings.
+type Seat struct {
+	Chat     bool
+	Capacity int32
+	Presence Presence
+}
+
+// Security holds per-account security protection.
+type Security struct {
+	PhoneProtection    bool
+	DigitalCertificate bool
+}
+
+// AccountState is the part of a sub-account the operator manages, applied
+// as a whole (a PUT): roles and extra permissions not listed are revoked.
+type AccountState struct {
+	Profile  Profile
+	RoleIDs  []string
+	// ExtraPermissions are granted directly (Taobao's supplementary
+	// permissions), expanded and sorted.
+	ExtraPermissions []string
+	Disabled         bool
+	Seat             *Seat
+	Security         Security
+}
+
+// CreateAccount is a request to create a sub-account.
+type CreateAccount struct {
+	// Name is the part of the login after "mainaccount:".
+	Name     string
+	Password string
+	AccountState
+}
+
+// Account is a sub-account as the platform reports it.
+type Account struct {
+	ID string
+	// Name is the part of the login after "mainaccount:".
+	Name string
+	// Login is the full login name, e.g. "mainnick:xiaohong".
+	Login string
+	AccountState
+	// EffectivePermissions is the union of the roles' and extra permissions.
+	EffectivePermissions []string
+	// PasswordChangedAt is when the password was last set.
+	PasswordChangedAt time.Time
+}
+
+// ListOptions pages a listing. Page numbers start at 1.
+type ListOptions struct {
+	Page     int
+	PageSize int
+}
+
+// AccountPage is one page of a sub-account listing.
+type AccountPage struct {
+	Accounts []Account
+	Total    int
+}
+
+// Client manages one shop on its platform. Every method takes a context and
+// returns domain types and errors wrapping the sentinels in errors.go.
+type Client interface {
+	// ShopInfo validates the credentials and reports the shop's seats.
+	ShopInfo(ctx context.Context) (ShopInfo, error)
+	// Permissions returns the platform's permission catalog.
+	Permissions(ctx context.Context) ([]Permission, error)
+
+	ListRoles(ctx context.Context) ([]Role, error)
+	GetRole(ctx context.Context, id string) (Role, error)
+	// CreateRole is idempotent per requestID: a repeat returns the first role.
+	CreateRole(ctx context.Context, spec RoleSpec, requestID string) (Role, error)
+	UpdateRole(ctx context.Context, id string, spec RoleSpec) (Role, error)
+	DeleteRole(ctx context.Context, id string) error
+
+	ListAccounts(ctx context.Context, opts ListOptions) (AccountPage, error)
+	GetAccount(ctx context.Context, id string) (Account, error)
+	// FindAccount looks a sub-account up by name (the part after "main:").
+	FindAccount(ctx context.Context, name string) (Account, error)
+	// CreateAccount is idempotent per requestID: a repeat while the first
+	// account exists returns it instead of creating a second one.
+	CreateAccount(ctx context.Context, req CreateAccount, requestID string) (Account, error)
+	// UpdateAccount replaces the managed state of an account.
+	UpdateAccount(ctx context.Context, id string, state AccountState) (Account, error)
+	SetPassword(ctx context.Context, id, password string) error
+	DeleteAccount(ctx context.Context, id string) error
+	// CheckCredentials answers whether name and password log in.
+	CheckCredentials(ctx context.Context, name, password string) (bool, error)
+}
+
+// Factory builds a Client for a shop.
+type Factory interface {
+	ClientFor(ctx context.Context, shop ShopConfig) (Client, error)
+}
+
+// FactoryFunc adapts a function to Factory.
+type FactoryFunc func(ctx context.Context, shop ShopConfig) (Client, error)
+
+// ClientFor calls f.
+func (f FactoryFunc) ClientFor(ctx context.Context, shop ShopConfig) (Client, error) {
+	return f(ctx, shop)
+}
