@@ -1,0 +1,202 @@
+## Tool Versions (pinned)
+CONTROLLER_TOOLS_VERSION ?= v0.23.0
+KUSTOMIZE_VERSION ?= v5.8.2
+# Versions of the envtest control plane built from source by hack/envtest-assets.sh
+# (passed to it as K8S_VERSION / ETCD_VERSION).
+ENVTEST_K8S_VERSION ?= 1.37.1
+ENVTEST_ETCD_VERSION ?= 3.7.3
+
+# Location to install tools and binaries to (defined early: used in prerequisites).
+LOCALBIN ?= $(CURDIR)/bin
+
+# Image URL to use all building/pushing image targets
+IMG ?= controller:latest
+
+# CONTAINER_TOOL defines the container tool to be used for building images.
+# (docker by default; podman works too.)
+CONTAINER_TOOL ?= docker
+
+# Setting SHELL to bash allows bash commands to be executed by recipes.
+# Options are set to exit when a recipe line exits non-zero or a piped command fails.
+SHELL = /usr/bin/env bash -o pipefail
+.SHELLFLAGS = -ec
+
+.PHONY: all
+all: build
+
+##@ General
+
+# The help target prints out all targets with their descriptions organized
+# beneath their categories. The categories are represented by '##@' and the
+# target descriptions by '##'.
+
+.PHONY: help
+help: ## Display this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Development
+
+.PHONY: manifests
+manifests: controller-gen ## Generate WebhookConfiguration, ClusterRole and CustomResourceDefinition objects.
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases
+
+.PHONY: generate
+generate: controller-gen ## Generate code containing DeepCopy, DeepCopyInto, and DeepCopyObject method implementations.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./..."
+
+.PHONY: fmt
+fmt: ## Run go fmt against code.
+	go fmt ./...
+
+.PHONY: vet
+vet: ## Run go vet against code.
+	go vet ./...
+
+# Go files checked by 'lint' (everything except build output and local state).
+GO_SOURCES = find . -type f -name '*.go' -not -path './.git/*' -not -path './bin/*' -not -path './dist/*' -not -path './tmp/*' -not -path './.dev/*' -not -path './vendor/*'
+
+.PHONY: lint
+lint: ## Offline lint: fail on files gofmt would change, then go vet.
+	@unformatted="$$($(GO_SOURCES) -print0 | xargs -0 -r gofmt -l)"; \
+	if [ -n "$$unformatted" ]; then \
+		echo "lint: these files are not gofmt-formatted (run 'make fmt'):"; \
+		echo "$$unformatted" | sed 's/^/  /'; \
+		exit 1; \
+	fi; \
+	echo "lint: gofmt OK"
+	go vet ./...
+
+# Files written by 'make manifests generate'; 'make verify' fails when they differ from git.
+GENERATED_PATHS = config/crd/bases config/rbac/role.yaml config/webhook ':(glob)**/zz_generated.*.go'
+
+.PHONY: verify
+verify: manifests generate ## Regenerate manifests and code, then fail if the committed generated files are stale.
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { echo "verify: not a git work tree; cannot compare generated files" >&2; exit 1; }
+	@if ! git diff --exit-code --quiet -- $(GENERATED_PATHS); then \
+		echo "verify: FAILED - generated files are stale (they changed after 'make manifests generate'):" >&2; \
+		git --no-pager diff --stat -- $(GENERATED_PATHS) >&2; \
+		echo "verify: run 'make manifests generate' and commit the result." >&2; \
+		exit 1; \
+	fi
+	@untracked="$$(git ls-files --others --exclude-standard -- $(GENERATED_PATHS))"; \
+	if [ -n "$$untracked" ]; then \
+		echo "verify: FAILED - generated files are not committed:" >&2; \
+		echo "$$untracked" | sed 's/^/  /' >&2; \
+		echo "verify: run 'make manifests generate' and 'git add' them." >&2; \
+		exit 1; \
+	fi
+	@echo "verify: generated files are up to date"
+
+.PHONY: envtest
+envtest: $(LOCALBIN) ## Build/link etcd, kube-apiserver, kubectl into bin/k8s (slow the first time); prints export lines for KUBEBUILDER_ASSETS/KUBECTL (use with eval).
+	@assets="$$($(ENVTEST_ASSETS_SCRIPT))"; \
+	if [ "$$assets" != "$(ENVTEST_ASSETS_DIR)" ]; then \
+		echo "envtest: hack/envtest-assets.sh returned '$$assets', expected '$(ENVTEST_ASSETS_DIR)'" >&2; \
+		exit 1; \
+	fi; \
+	echo "export KUBEBUILDER_ASSETS=$$assets"; \
+	echo "export KUBECTL=$$assets/kubectl"
+
+.PHONY: test
+test: manifests generate fmt vet envtest ## Run tests (envtest, with kubectl from bin/k8s first on PATH).
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS_DIR)" KUBECTL="$(ENVTEST_ASSETS_DIR)/kubectl" PATH="$(ENVTEST_ASSETS_DIR):$$PATH" \
+		go test ./... -coverprofile cover.out
+
+##@ Build
+
+.PHONY: build
+build: manifests generate fmt vet ## Build manager binary.
+	go build -o bin/manager cmd/main.go
+
+.PHONY: run
+run: manifests generate fmt vet ## Run a controller from your host (against the cluster in ~/.kube/config).
+	go run ./cmd/main.go
+
+.PHONY: docker-build
+docker-build: ## Build docker image with the manager.
+	$(CONTAINER_TOOL) build -t ${IMG} .
+
+.PHONY: docker-push
+docker-push: ## Push docker image with the manager.
+	$(CONTAINER_TOOL) push ${IMG}
+
+.PHONY: build-installer
+build-installer: manifests generate kustomize ## Generate a consolidated YAML with CRDs and deployment in dist/install.yaml.
+	mkdir -p dist
+	cd config/manager && $(KUSTOMIZE) edit set image controller=${IMG}
+	$(KUSTOMIZE) build config/default > dist/install.yaml
+
+##@ Deployment
+
+ifndef ignore-not-found
+  ignore-not-found = false
+endif
+
+.PHONY: install
+install: manifests kustomize kubectl ## Install CRDs into the K8s cluster specified in ~/.kube/config.
+	$(KUSTOMIZE) build config/crd | $(KUBECTL) apply -f -
+
+.PHONY: uninstall
+uninstall: manifests kustomize kubectl ## Uninstall CRDs from the K8s cluster specified in ~/.kube/config. Call with ignore-not-found=true to ignore resource not found errors during deletion.
+	$(KUSTOMIZE) build config/crd | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
+
+.PHONY: deploy
+deploy: manifests kustomize kubectl ## Deploy controller to the K8s cluster specified in ~/.kube/config.
+	cd config/manager && $(KUSTOMIZE) edit set image controller=${IMG}
+	$(KUSTOMIZE) build config/default | $(KUBECTL) apply -f -
+
+.PHONY: undeploy
+undeploy: kustomize kubectl ## Undeploy controller from the K8s cluster specified in ~/.kube/config. Call with ignore-not-found=true to ignore resource not found errors during deletion.
+	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
+
+##@ Dependencies
+
+$(LOCALBIN):
+	mkdir -p $(LOCALBIN)
+
+## envtest control plane (etcd, kube-apiserver, kubectl), built by hack/envtest-assets.sh
+ENVTEST_ASSETS_DIR = $(LOCALBIN)/k8s/$(ENVTEST_K8S_VERSION)-etcd-$(ENVTEST_ETCD_VERSION)
+# Serialise concurrent builds of the assets when flock(1) is available.
+FLOCK := $(shell command -v flock 2>/dev/null)
+ENVTEST_ASSETS_SCRIPT = K8S_VERSION=$(ENVTEST_K8S_VERSION) ETCD_VERSION=$(ENVTEST_ETCD_VERSION) \
+	$(if $(FLOCK),$(FLOCK) $(LOCALBIN)/.envtest-assets.lock) bash hack/envtest-assets.sh $(LOCALBIN)
+
+## Tool Binaries
+# kubectl defaults to the one built for envtest; override with KUBECTL=kubectl to use your own.
+KUBECTL ?= $(ENVTEST_ASSETS_DIR)/kubectl
+KUSTOMIZE ?= $(LOCALBIN)/kustomize
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+
+.PHONY: kubectl
+kubectl: $(LOCALBIN) ## Ensure KUBECTL is usable (builds the envtest assets when it is the default bin/k8s kubectl).
+	@if [ "$(KUBECTL)" = "$(ENVTEST_ASSETS_DIR)/kubectl" ]; then \
+		$(ENVTEST_ASSETS_SCRIPT) >/dev/null; \
+	elif ! command -v "$(KUBECTL)" >/dev/null 2>&1; then \
+		echo "kubectl: KUBECTL=$(KUBECTL) is not an executable" >&2; exit 1; \
+	fi
+
+.PHONY: kustomize
+kustomize: $(LOCALBIN) ## Download kustomize locally if necessary.
+	$(call go-install-tool,$(KUSTOMIZE),sigs.k8s.io/kustomize/kustomize/v5,$(KUSTOMIZE_VERSION))
+
+.PHONY: controller-gen
+controller-gen: $(LOCALBIN) ## Download controller-gen locally if necessary.
+	$(call go-install-tool,$(CONTROLLER_GEN),sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+# go-install-tool will 'go install' any package with custom target and name of binary, if it doesn't exist.
+# The binary is kept as <name>-<version> and <name> is a relative symlink to it, so bumping a
+# version above re-installs and switching back is instant.
+# $1 - target path with name of binary
+# $2 - package url which can be installed
+# $3 - specific version of package
+define go-install-tool
+@[ -f "$(1)-$(3)" ] || { \
+set -e; \
+package=$(2)@$(3) ;\
+echo "Downloading $${package}" ;\
+rm -f $(1) || true ;\
+GOBIN=$(LOCALBIN) go install $${package} ;\
+mv $(1) $(1)-$(3) ;\
+} ;\
+ln -sf $(notdir $(1))-$(3) $(1)
+endef
