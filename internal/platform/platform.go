@@ -109,8 +109,8 @@ type Security struct {
 // AccountState is the part of a sub-account the operator manages, applied
 // as a whole (a PUT): roles and extra permissions not listed are revoked.
 type AccountState struct {
-	Profile  Profile
-	RoleIDs  []string
+	Profile Profile
+	RoleIDs []string
 	// ExtraPermissions are granted directly (Taobao's supplementary
 	// permissions), expanded and sorted.
 	ExtraPermissions []string

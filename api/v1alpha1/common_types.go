@@ -1,0 +1,181 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+// Platform is the marketplace a Shop sells on.
+// +kubebuilder:validation:Enum=taobao;pinduoduo;douyin
+type Platform string
+
+const (
+	// PlatformTaobao is Taobao/Tmall (淘宝/天猫).
+	PlatformTaobao Platform = "taobao"
+	// PlatformPinduoduo is Pinduoduo (拼多多).
+	PlatformPinduoduo Platform = "pinduoduo"
+	// PlatformDouyin is Douyin Shop (抖店) with its chat desk Feige (飞鸽).
+	PlatformDouyin Platform = "douyin"
+)
+
+// LocalObjectReference names an object in the same namespace.
+type LocalObjectReference struct {
+	// name of the referenced object, in the same namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// DeletionPolicy says what happens to the platform object when its resource
+// is deleted.
+type DeletionPolicy string
+
+const (
+	// DeletionPolicyDelete deletes the platform object.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+	// DeletionPolicyDisable keeps the sub-account on the platform but blocks
+	// its login (SubAccount only).
+	DeletionPolicyDisable DeletionPolicy = "Disable"
+	// DeletionPolicyRetain leaves the platform object as it is.
+	DeletionPolicyRetain DeletionPolicy = "Retain"
+)
+
+// Condition types. Ready, Reconciling and Stalled follow kstatus.
+const (
+	// ConditionReady is True when the resource is fully applied on the platform.
+	ConditionReady = "Ready"
+	// ConditionReconciling is True while the operator is working towards the
+	// desired state.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when progress needs a change by a person
+	// (the spec, a referenced object, or the platform's state).
+	ConditionStalled = "Stalled"
+
+	// ConditionCredentialsValid (Shop) is True when the platform accepted the
+	// shop's API credentials.
+	ConditionCredentialsValid = "CredentialsValid"
+	// ConditionPermissionsValid (Role, SubAccount) is True when every
+	// permission is known to the platform and allowed by the risk policy.
+	ConditionPermissionsValid = "PermissionsValid"
+	// ConditionRolesResolved (SubAccount) is True when every referenced Role
+	// exists in the same shop and is on the platform.
+	ConditionRolesResolved = "RolesResolved"
+	// ConditionCredentialsReady (SubAccount) is True when the credentials
+	// Secret holds the account's login and password.
+	ConditionCredentialsReady = "CredentialsReady"
+	// ConditionSynced (Role, SubAccount) is True when the platform object
+	// matches the desired state.
+	ConditionSynced = "Synced"
+)
+
+// Condition reasons. Every reason the operator sets is one of these.
+const (
+	// ReasonSucceeded: the step or the whole reconcile succeeded.
+	ReasonSucceeded = "Succeeded"
+	// ReasonProgressing: work is under way.
+	ReasonProgressing = "Progressing"
+	// ReasonDeleting: the resource is being deleted.
+	ReasonDeleting = "Deleting"
+	// ReasonSuspended: the Shop is suspended; no writes go to the platform.
+	ReasonSuspended = "Suspended"
+
+	// ReasonShopNotFound: the referenced Shop does not exist.
+	ReasonShopNotFound = "ShopNotFound"
+	// ReasonShopNotReady: the referenced Shop is not Ready yet.
+	ReasonShopNotReady = "ShopNotReady"
+	// ReasonSecretNotFound: a referenced Secret does not exist.
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonSecretInvalid: a referenced Secret lacks a required key.
+	ReasonSecretInvalid = "SecretInvalid"
+	// ReasonCredentialsRejected: the platform refused the shop's credentials.
+	ReasonCredentialsRejected = "CredentialsRejected"
+	// ReasonRateLimited: the platform asked us to slow down; retried later.
+	ReasonRateLimited = "RateLimited"
+	// ReasonPlatformError: a transient platform failure; retried with backoff.
+	ReasonPlatformError = "PlatformError"
+	// ReasonPlatformRejected: the platform refused the request as invalid.
+	ReasonPlatformRejected = "PlatformRejected"
+	// ReasonNotSupported: the platform cannot do what the spec asks.
+	ReasonNotSupported = "NotSupported"
+
+	// ReasonInvalidSpec: the spec breaks a rule of the shop's platform that
+	// admission could not check (e.g. a Taobao role name over 20 characters).
+	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonUnknownPermissions: a permission code is not in the platform's catalog.
+	ReasonUnknownPermissions = "UnknownPermissions"
+	// ReasonHighRiskNotAllowed: a high-risk permission without allowHighRisk.
+	ReasonHighRiskNotAllowed = "HighRiskNotAllowed"
+	// ReasonRoleNotFound: a referenced Role does not exist.
+	ReasonRoleNotFound = "RoleNotFound"
+	// ReasonRoleNotReady: a referenced Role is not on the platform yet.
+	ReasonRoleNotReady = "RoleNotReady"
+	// ReasonRoleShopMismatch: a referenced Role belongs to another Shop.
+	ReasonRoleShopMismatch = "RoleShopMismatch"
+	// ReasonInUse: a Role is still used by SubAccounts and is kept on the
+	// platform until they stop using it.
+	ReasonInUse = "InUse"
+
+	// ReasonNameTaken: the account name is already used in the shop by an
+	// account this SubAccount did not create.
+	ReasonNameTaken = "NameTaken"
+	// ReasonSeatsExhausted: the shop has no free sub-account seat.
+	ReasonSeatsExhausted = "SeatsExhausted"
+	// ReasonPasswordTooShort: a user-provided password is below the
+	// platform's minimum length.
+	ReasonPasswordTooShort = "PasswordTooShort"
+	// ReasonConflict: the platform refused because of another object's state
+	// (e.g. a phone number already bound).
+	ReasonConflict = "Conflict"
+)
+
+// Well-known labels and annotations.
+const (
+	// LabelManagedBy marks generated Secrets; the manager caches only
+	// Secrets carrying LabelSecretRole.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the value of LabelManagedBy on generated objects.
+	ManagedByValue = "subaccount-operator"
+	// LabelSecretRole marks Secrets the operator watches and caches: set by
+	// the operator on credentials Secrets it generates ("credentials"); set it
+	// on a Shop's API Secret ("shop-api") or a password source ("password")
+	// for changes to take effect at once rather than at the next resync.
+	LabelSecretRole = "shop.subaccount.io/secret"
+	// LabelShop and LabelSubAccount on generated Secrets name their owners.
+	LabelShop       = "shop.subaccount.io/shop"
+	LabelSubAccount = "shop.subaccount.io/subaccount"
+
+	// AnnotationRotatePassword on a SubAccount asks for a new password now:
+	// each new value triggers one rotation.
+	AnnotationRotatePassword = "shop.subaccount.io/rotate-password"
+	// AnnotationPasswordRevision on a credentials Secret counts the passwords
+	// written to it; status.passwordRevision says which one the platform has.
+	AnnotationPasswordRevision = "shop.subaccount.io/password-revision"
+)
+
+// Keys of the Shop's API credentials Secret.
+const (
+	SecretKeyAppKey      = "appKey"
+	SecretKeyAppSecret   = "appSecret"
+	SecretKeyAccessToken = "accessToken"
+)
+
+// Keys of a generated credentials Secret.
+const (
+	SecretKeyUsername    = "username"
+	SecretKeyPassword    = "password"
+	SecretKeyShop        = "shop"
+	SecretKeyPlatform    = "platform"
+	SecretKeyAccountName = "accountName"
+)

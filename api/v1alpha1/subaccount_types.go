@@ -1,0 +1,310 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Presence is a customer-service agent's availability.
+// +kubebuilder:validation:Enum=Online;Busy;Break
+type Presence string
+
+const (
+	// PresenceOnline receives new customers (在线).
+	PresenceOnline Presence = "Online"
+	// PresenceBusy keeps current customers but receives no new ones (忙碌).
+	PresenceBusy Presence = "Busy"
+	// PresenceBreak is a short break (小休).
+	PresenceBreak Presence = "Break"
+)
+
+// SubAccountSpec defines one staff login under a shop's main account.
+type SubAccountSpec struct {
+	// shopRef names the Shop, in the same namespace, the account belongs to.
+	// Immutable.
+	// +required
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="shopRef is immutable"
+	ShopRef LocalObjectReference `json:"shopRef"`
+
+	// accountName is the login's part after "<mainAccount>:", e.g. xiaohong
+	// or 小红. Letters, digits, '.', '_' and '-', starting with a letter or
+	// digit; unique in the shop. Immutable.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[\\\\p{L}\\\\p{N}][\\\\p{L}\\\\p{N}._-]*$')",message="accountName must start with a letter or digit and contain only letters, digits, '.', '_' or '-' (no ':' or spaces)"
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="accountName is immutable: create a new SubAccount to rename a login"
+	AccountName string `json:"accountName"`
+
+	// displayName is the name customers see in chat.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	DisplayName string `json:"displayName,omitempty"`
+
+	// employee is the staff member behind the account.
+	// +optional
+	Employee Employee `json:"employee,omitempty"`
+
+	// phone is the employee's mobile number: an 11-digit mainland China
+	// number (13800138000) or E.164 (+8613800138000). On Pinduoduo a number
+	// can be bound to one sub-account only; on Douyin to one shop only.
+	// +optional
+	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(1[3-9][0-9]{9}|\\\\+[1-9][0-9]{6,14})$')",message="phone must be an 11-digit mainland mobile number such as 13800138000 or E.164 such as +8613800138000"
+	Phone string `json:"phone,omitempty"`
+
+	// roles are Roles of the same Shop, by name, whose permissions the
+	// account gets. On Douyin exactly one (the position).
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=20
+	// +kubebuilder:validation:XValidation:rule="self.all(r, self.exists_one(o, o.name == r.name))",message="roles must not contain the same Role twice"
+	Roles []LocalObjectReference `json:"roles,omitempty"`
+
+	// extraPermissions are platform permission codes granted directly, on
+	// top of the roles (Taobao's supplementary permissions, 补充权限).
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=500
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=128
+	// +kubebuilder:validation:items:Pattern=`^[A-Za-z0-9][A-Za-z0-9._:-]*$`
+	ExtraPermissions []string `json:"extraPermissions,omitempty"`
+
+	// allowHighRisk permits high-risk codes among extraPermissions.
+	// +optional
+	AllowHighRisk bool `json:"allowHighRisk,omitempty"`
+
+	// disabled blocks the account's login without deleting it (offboarding).
+	// +optional
+	Disabled bool `json:"disabled,omitempty"`
+
+	// deletionPolicy says what happens to the platform account when this
+	// SubAccount is deleted: Delete (default), Disable or Retain.
+	// +optional
+	// +kubebuilder:default=Delete
+	// +kubebuilder:validation:Enum=Delete;Disable;Retain
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
+	// password says how the account's password is made.
+	// +optional
+	Password PasswordSpec `json:"password,omitempty"`
+
+	// credentialsSecret shapes the Secret the operator writes the login into.
+	// +optional
+	CredentialsSecret CredentialsSecretSpec `json:"credentialsSecret,omitempty"`
+
+	// seat is the customer-service chat seat; omit it for staff who do not
+	// serve customers.
+	// +optional
+	Seat *SeatSpec `json:"seat,omitempty"`
+
+	// security is the account's security protection.
+	// +optional
+	Security SecuritySpec `json:"security,omitempty"`
+}
+
+// Employee is the staff member behind a sub-account.
+type Employee struct {
+	// name is the employee's real name.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Name string `json:"name,omitempty"`
+	// number is the employee number.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	Number string `json:"number,omitempty"`
+	// department is the department, e.g. 客服部.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	Department string `json:"department,omitempty"`
+}
+
+// PasswordSpec says how a password is made.
+// +kubebuilder:validation:XValidation:rule="!(has(self.secretRef) && has(self.length))",message="password.length applies to generated passwords only; remove it or password.secretRef"
+type PasswordSpec struct {
+	// length of a generated password. Default 16; never below the
+	// platform's minimum.
+	// +optional
+	// +kubebuilder:validation:Minimum=6
+	// +kubebuilder:validation:Maximum=128
+	Length int32 `json:"length,omitempty"`
+
+	// secretRef takes the password from a key of a Secret you manage (e.g.
+	// written by External Secrets or Vault) instead of generating one; a
+	// change of the value is applied to the platform.
+	// +optional
+	SecretRef *SecretKeyReference `json:"secretRef,omitempty"`
+
+	// rotationPeriod generates a new password when the current one is this
+	// old. At least 1h. Ignored with secretRef.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h')",message="rotationPeriod must be at least 1h"
+	RotationPeriod *metav1.Duration `json:"rotationPeriod,omitempty"`
+}
+
+// SecretKeyReference selects a key of a Secret in the same namespace.
+type SecretKeyReference struct {
+	// name of the Secret.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// key within the Secret. Default "password".
+	// +optional
+	// +kubebuilder:default=password
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key,omitempty"`
+}
+
+// CredentialsSecretSpec shapes the generated credentials Secret.
+type CredentialsSecretSpec struct {
+	// name of the Secret. Default "<SubAccount name>-credentials". Immutable.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="credentialsSecret.name is immutable"
+	Name string `json:"name,omitempty"`
+	// labels added to the Secret.
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+	// annotations added to the Secret.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// SeatSpec is a customer-service chat seat.
+type SeatSpec struct {
+	// chat switches the account's chat (IM) permission on.
+	// +optional
+	// +kubebuilder:default=true
+	Chat bool `json:"chat"`
+	// capacity is how many customers the agent receives at once, 1 to 50.
+	// +optional
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=50
+	Capacity int32 `json:"capacity,omitempty"`
+	// presence is Online, Busy (no new customers) or Break (short break).
+	// +optional
+	// +kubebuilder:default=Online
+	Presence Presence `json:"presence,omitempty"`
+}
+
+// SecuritySpec is a sub-account's security protection.
+type SecuritySpec struct {
+	// phoneProtection requires phone verification for sensitive actions (手机保护).
+	// +optional
+	PhoneProtection bool `json:"phoneProtection,omitempty"`
+	// digitalCertificate requires a digital certificate to log in (数字证书).
+	// +optional
+	DigitalCertificate bool `json:"digitalCertificate,omitempty"`
+}
+
+// SubAccountStatus defines the observed state of a SubAccount.
+type SubAccountStatus struct {
+	// conditions: Ready, CredentialsReady, RolesResolved, PermissionsValid,
+	// Synced, Reconciling, Stalled.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration is the generation last applied successfully.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// accountID is the platform's ID of the account.
+	// +optional
+	AccountID string `json:"accountID,omitempty"`
+
+	// loginName is the full login, "<mainAccount>:<accountName>".
+	// +optional
+	LoginName string `json:"loginName,omitempty"`
+
+	// secretName is the Secret holding the login and password.
+	// +optional
+	SecretName string `json:"secretName,omitempty"`
+
+	// passwordSetTime is when the platform last accepted a password.
+	// +optional
+	PasswordSetTime *metav1.Time `json:"passwordSetTime,omitempty"`
+
+	// passwordRevision is the credentials Secret's password revision the
+	// platform has.
+	// +optional
+	PasswordRevision int64 `json:"passwordRevision,omitempty"`
+
+	// lastHandledRotation is the last shop.subaccount.io/rotate-password
+	// annotation value acted on.
+	// +optional
+	LastHandledRotation string `json:"lastHandledRotation,omitempty"`
+
+	// effectivePermissions previews what the account can do: the roles'
+	// permissions and the extra ones, expanded and sorted.
+	// +optional
+	// +listType=atomic
+	EffectivePermissions []string `json:"effectivePermissions,omitempty"`
+
+	// appliedPermissions is the permission set last applied to the platform.
+	// +optional
+	// +listType=atomic
+	AppliedPermissions []string `json:"appliedPermissions,omitempty"`
+
+	// appliedHash identifies the account state last written to the platform.
+	// +optional
+	AppliedHash string `json:"appliedHash,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:categories=shopstaff,shortName=subacct;suba
+// +kubebuilder:printcolumn:name="Shop",type=string,JSONPath=".spec.shopRef.name"
+// +kubebuilder:printcolumn:name="Login",type=string,JSONPath=".status.loginName"
+// +kubebuilder:printcolumn:name="Disabled",type=boolean,JSONPath=".spec.disabled"
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].status"
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].reason"
+// +kubebuilder:printcolumn:name="Account-ID",type=string,JSONPath=".status.accountID",priority=1
+// +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=".status.secretName",priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
+
+// SubAccount is one staff login under a shop's main account: its roles and
+// permissions, its chat seat, and a generated credentials Secret.
+type SubAccount struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// +required
+	Spec SubAccountSpec `json:"spec"`
+
+	// +optional
+	Status SubAccountStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// SubAccountList contains a list of SubAccount.
+type SubAccountList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []SubAccount `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&SubAccount{}, &SubAccountList{})
+}

@@ -1,0 +1,127 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
+)
+
+// Connector gives reconcilers a platform client for a Shop. It reads the
+// Shop's credentials Secret from the cache when the Secret is labelled, and
+// straight from the API server otherwise (the cache holds labelled Secrets
+// only).
+type Connector struct {
+	Client    client.Client
+	APIReader client.Reader
+	Factory   platform.Factory
+}
+
+// secret reads a Secret in namespace by name, from the cache or the API.
+func (c *Connector) secret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	key := types.NamespacedName{Namespace: namespace, Name: name}
+	secret := &corev1.Secret{}
+	err := c.Client.Get(ctx, key, secret)
+	if apierrors.IsNotFound(err) && c.APIReader != nil {
+		err = c.APIReader.Get(ctx, key, secret)
+	}
+	return secret, err
+}
+
+// shopConfig assembles the platform configuration of a Shop, with the API
+// credentials from its Secret. Missing Secrets and keys are outcomes a
+// person must fix.
+func (c *Connector) shopConfig(ctx context.Context, shop *shopv1alpha1.Shop) (platform.ShopConfig, error) {
+	ref := shop.Spec.CredentialsSecretRef.Name
+	secret, err := c.secret(ctx, shop.Namespace, ref)
+	if apierrors.IsNotFound(err) {
+		return platform.ShopConfig{}, stalled(shopv1alpha1.ReasonSecretNotFound,
+			"credentials Secret %q not found in namespace %q", ref, shop.Namespace)
+	}
+	if err != nil {
+		return platform.ShopConfig{}, fmt.Errorf("reading credentials Secret %q: %w", ref, err)
+	}
+	var missing []string
+	for _, k := range []string{shopv1alpha1.SecretKeyAppKey, shopv1alpha1.SecretKeyAppSecret, shopv1alpha1.SecretKeyAccessToken} {
+		if len(secret.Data[k]) == 0 {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return platform.ShopConfig{}, stalled(shopv1alpha1.ReasonSecretInvalid,
+			"credentials Secret %q lacks the keys %s", ref, strings.Join(missing, ", "))
+	}
+	return platform.ShopConfig{
+		Key:         shop.Namespace + "/" + shop.Name,
+		Platform:    platform.Name(shop.Spec.Platform),
+		MainAccount: shop.Spec.MainAccount,
+		Endpoint:    shop.Spec.Endpoint,
+		Credentials: platform.Credentials{
+			AppKey:      string(secret.Data[shopv1alpha1.SecretKeyAppKey]),
+			AppSecret:   string(secret.Data[shopv1alpha1.SecretKeyAppSecret]),
+			AccessToken: string(secret.Data[shopv1alpha1.SecretKeyAccessToken]),
+		},
+		RequestsPerSecond: float64(shop.Spec.RateLimit.RequestsPerSecond),
+		Burst:             int(shop.Spec.RateLimit.Burst),
+	}, nil
+}
+
+// Connect returns a platform client for the Shop.
+func (c *Connector) Connect(ctx context.Context, shop *shopv1alpha1.Shop) (platform.Client, error) {
+	cfg, err := c.shopConfig(ctx, shop)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := c.Factory.ClientFor(ctx, cfg)
+	if err != nil {
+		return nil, platformOutcome("connecting to the platform", err)
+	}
+	return pc, nil
+}
+
+// catalogFor returns the permission catalog of a Shop's platform.
+func catalogFor(shop *shopv1alpha1.Shop) (*catalog.Catalog, error) {
+	cat, err := catalog.For(platform.Name(shop.Spec.Platform))
+	if err != nil {
+		return nil, stalled(shopv1alpha1.ReasonInvalidSpec, "platform %q: %v", shop.Spec.Platform, err)
+	}
+	return cat, nil
+}
+
+// shopOf fetches the Shop an object refers to; a missing or deleting Shop
+// makes the dependant wait.
+func shopOf(ctx context.Context, c client.Client, namespace, name string) (*shopv1alpha1.Shop, error) {
+	shop := &shopv1alpha1.Shop{}
+	err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, shop)
+	if apierrors.IsNotFound(err) {
+		return nil, waiting(shopv1alpha1.ReasonShopNotFound, "Shop %q not found in namespace %q", name, namespace)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading Shop %q: %w", name, err)
+	}
+	return shop, nil
+}

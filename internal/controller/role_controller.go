@@ -1,0 +1,266 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+)
+
+// roleFinalizer keeps a Role until its platform role is removed.
+const roleFinalizer = "shop.subaccount.io/role"
+
+// RoleReconciler creates, updates and deletes a Role's platform role.
+type RoleReconciler struct {
+	client.Client
+	Connector *Connector
+	Recorder  events.EventRecorder
+}
+
+// +kubebuilder:rbac:groups=shop.subaccount.io,resources=roles,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=shop.subaccount.io,resources=roles/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=shop.subaccount.io,resources=roles/finalizers,verbs=update
+
+// Reconcile brings one Role to its desired state.
+func (r *RoleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	role := &shopv1alpha1.Role{}
+	if err := r.Get(ctx, req.NamespacedName, role); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := role.DeepCopy()
+	defer func() {
+		if err := patchStatus(ctx, r.Client, before, role); err != nil {
+			retErr = kerrors.NewAggregate([]error{retErr, err})
+		}
+	}()
+
+	users, err := r.users(ctx, role)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	role.Status.SubAccounts = int32(len(users))
+
+	if !role.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, role, users)
+	}
+	if err := ensureFinalizer(ctx, r.Client, role, roleFinalizer); err != nil {
+		return ctrl.Result{}, err
+	}
+	err = r.reconcile(ctx, role)
+	if err == nil {
+		role.Status.ObservedGeneration = role.Generation
+	}
+	return summarize(role, err, fmt.Sprintf("role %s grants %d permissions", role.Status.RoleID, len(role.Status.EffectivePermissions)), 0)
+}
+
+// users lists the names of the SubAccounts that use the Role.
+func (r *RoleReconciler) users(ctx context.Context, role *shopv1alpha1.Role) ([]string, error) {
+	subs := &shopv1alpha1.SubAccountList{}
+	if err := r.List(ctx, subs, client.InNamespace(role.Namespace), client.MatchingFields{indexSubAccountRoles: role.Name}); err != nil {
+		return nil, fmt.Errorf("listing SubAccounts using the Role: %w", err)
+	}
+	var names []string
+	for i := range subs.Items {
+		if subs.Items[i].Spec.ShopRef.Name == role.Spec.ShopRef.Name {
+			names = append(names, subs.Items[i].Name)
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+func (r *RoleReconciler) reconcile(ctx context.Context, role *shopv1alpha1.Role) error {
+	shop, err := shopOf(ctx, r.Client, role.Namespace, role.Spec.ShopRef.Name)
+	if err != nil {
+		return err
+	}
+	cat, err := catalogFor(shop)
+	if err != nil {
+		return err
+	}
+	desired, err := desiredRole(role, cat)
+	markStep(role, shopv1alpha1.ConditionPermissionsValid, err, "all permissions are known and allowed")
+	if err != nil {
+		return err
+	}
+	role.Status.EffectivePermissions = desired.Permissions
+	hash := roleHash(desired)
+	if role.Status.RoleID != "" && role.Status.AppliedHash == hash {
+		markStep(role, shopv1alpha1.ConditionSynced, nil, "the platform role matches")
+		return nil
+	}
+	if shop.Spec.Suspend {
+		return waiting(shopv1alpha1.ReasonSuspended, "Shop %q is suspended; the role is not written to the platform", shop.Name)
+	}
+	pc, err := r.Connector.Connect(ctx, shop)
+	if err != nil {
+		return err
+	}
+	err = r.apply(ctx, pc, role, desired)
+	markStep(role, shopv1alpha1.ConditionSynced, err, "the platform role matches")
+	if err != nil {
+		return err
+	}
+	role.Status.AppliedHash = hash
+	return nil
+}
+
+// apply creates the platform role, or updates it; a role deleted on the
+// platform behind our back is created again.
+func (r *RoleReconciler) apply(ctx context.Context, pc platform.Client, role *shopv1alpha1.Role, desired platform.RoleSpec) error {
+	if role.Status.RoleID != "" {
+		_, err := pc.UpdateRole(ctx, role.Status.RoleID, desired)
+		if err == nil {
+			r.Recorder.Eventf(role, nil, corev1.EventTypeNormal, "Updated", "UpdateRole",
+				"updated platform role %s: %d permissions", role.Status.RoleID, len(desired.Permissions))
+			return nil
+		}
+		if !errors.Is(err, platform.ErrNotFound) {
+			return platformOutcome("updating the platform role", err)
+		}
+		r.Recorder.Eventf(role, nil, corev1.EventTypeWarning, "Recreating", "CreateRole",
+			"platform role %s is gone; creating it again", role.Status.RoleID)
+		role.Status.RoleID = ""
+	}
+	created, err := pc.CreateRole(ctx, desired, string(role.UID))
+	if err != nil {
+		return platformOutcome("creating the platform role", err)
+	}
+	role.Status.RoleID = created.ID
+	r.Recorder.Eventf(role, nil, corev1.EventTypeNormal, "Created", "CreateRole",
+		"created platform role %s %q with %d permissions", created.ID, desired.Name, len(desired.Permissions))
+	return nil
+}
+
+func (r *RoleReconciler) reconcileDelete(ctx context.Context, role *shopv1alpha1.Role, users []string) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(role, roleFinalizer) {
+		return ctrl.Result{}, nil
+	}
+	if len(users) > 0 {
+		shown := users
+		if len(shown) > 5 {
+			shown = append(slices.Clone(shown[:5]), fmt.Sprintf("and %d more", len(users)-5))
+		}
+		markDeleting(role, waiting(shopv1alpha1.ReasonInUse,
+			"still used by %d SubAccounts (%s); the platform role is kept until they stop using it",
+			len(users), strings.Join(shown, ", ")))
+		return ctrl.Result{}, nil
+	}
+	if role.Status.RoleID != "" && role.Spec.DeletionPolicy != shopv1alpha1.DeletionPolicyRetain {
+		if err := r.deleteRemote(ctx, role); err != nil {
+			markDeleting(role, err)
+			return summarizeDelete(err)
+		}
+	}
+	return ctrl.Result{}, removeFinalizer(ctx, r.Client, role, roleFinalizer)
+}
+
+func (r *RoleReconciler) deleteRemote(ctx context.Context, role *shopv1alpha1.Role) error {
+	shop, err := shopOf(ctx, r.Client, role.Namespace, role.Spec.ShopRef.Name)
+	if err != nil {
+		var o *outcome
+		if errors.As(err, &o) && o.reason == shopv1alpha1.ReasonShopNotFound {
+			// Nothing left to reach the platform with; keeping the finalizer
+			// would block the namespace forever.
+			r.Recorder.Eventf(role, nil, corev1.EventTypeWarning, "Orphaned", "DeleteRole",
+				"Shop %q is gone; platform role %s is left on the platform", role.Spec.ShopRef.Name, role.Status.RoleID)
+			return nil
+		}
+		return err
+	}
+	if shop.Spec.Suspend {
+		return waiting(shopv1alpha1.ReasonSuspended, "Shop %q is suspended; the platform role is deleted when it resumes", shop.Name)
+	}
+	pc, err := r.Connector.Connect(ctx, shop)
+	if err != nil {
+		return err
+	}
+	if err := pc.DeleteRole(ctx, role.Status.RoleID); err != nil && !errors.Is(err, platform.ErrNotFound) {
+		return platformOutcome("deleting the platform role", err)
+	}
+	r.Recorder.Eventf(role, nil, corev1.EventTypeNormal, "Deleted", "DeleteRole", "deleted platform role %s", role.Status.RoleID)
+	return nil
+}
+
+// summarizeDelete turns a failed clean-up into a requeue.
+func summarizeDelete(err error) (ctrl.Result, error) {
+	var o *outcome
+	if errors.As(err, &o) && o.requeueAfter > 0 {
+		return ctrl.Result{RequeueAfter: o.requeueAfter}, nil
+	}
+	return ctrl.Result{}, err
+}
+
+// SetupWithManager registers the controller: Roles, their Shops, and the
+// SubAccounts that start or stop using them.
+func (r *RoleReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&shopv1alpha1.Role{}).
+		Watches(&shopv1alpha1.Shop{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return requestsFor(ctx, r.Client, &shopv1alpha1.RoleList{}, o.GetNamespace(), indexRoleShop, o.GetName())
+		})).
+		Watches(&shopv1alpha1.SubAccount{}, roleUsers{}).
+		Named("role").
+		Complete(r)
+}
+
+// roleUsers re-queues the Roles a SubAccount starts or stops using: on an
+// update both the old and the new Roles, and only when the list changed.
+type roleUsers struct{}
+
+func (roleUsers) Create(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	enqueueRoles(q, e.Object)
+}
+
+func (roleUsers) Update(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	o, n := e.ObjectOld.(*shopv1alpha1.SubAccount), e.ObjectNew.(*shopv1alpha1.SubAccount)
+	if slices.Equal(o.Spec.Roles, n.Spec.Roles) {
+		return
+	}
+	enqueueRoles(q, o)
+	enqueueRoles(q, n)
+}
+
+func (roleUsers) Delete(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	enqueueRoles(q, e.Object)
+}
+
+func (roleUsers) Generic(context.Context, event.GenericEvent, workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+}
+
+func enqueueRoles(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Object) {
+	for _, ref := range o.(*shopv1alpha1.SubAccount).Spec.Roles {
+		q.Add(reconcile.Request{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: ref.Name}})
+	}
+}

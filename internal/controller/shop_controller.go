@@ -1,0 +1,247 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+)
+
+const (
+	// shopFinalizer keeps a Shop until its Roles and SubAccounts are gone, so
+	// they can still reach the platform to clean up.
+	shopFinalizer = "shop.subaccount.io/shop"
+	// credentialsFinalizer keeps a Shop's API credentials Secret while the
+	// Shop exists: without it, deleting a namespace would delete the Secret
+	// first and orphan every platform account.
+	credentialsFinalizer = "shop.subaccount.io/shop-credentials"
+)
+
+// ShopReconciler checks a Shop's credentials against its platform, reports
+// its seats, and holds it until its dependants are gone.
+type ShopReconciler struct {
+	client.Client
+	Connector *Connector
+	Recorder  events.EventRecorder
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// +kubebuilder:rbac:groups=shop.subaccount.io,resources=shops,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=shop.subaccount.io,resources=shops/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=shop.subaccount.io,resources=shops/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one Shop to its desired state.
+func (r *ShopReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	shop := &shopv1alpha1.Shop{}
+	if err := r.Get(ctx, req.NamespacedName, shop); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := shop.DeepCopy()
+	defer func() {
+		if err := patchStatus(ctx, r.Client, before, shop); err != nil {
+			retErr = kerrors.NewAggregate([]error{retErr, err})
+		}
+	}()
+
+	if !shop.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, shop)
+	}
+	if err := ensureFinalizer(ctx, r.Client, shop, shopFinalizer); err != nil {
+		return ctrl.Result{}, err
+	}
+	err := r.reconcile(ctx, shop)
+	if err == nil {
+		shop.Status.ObservedGeneration = shop.Generation
+	}
+	msg := "connected"
+	if s := shop.Status.Seats; s != nil {
+		msg = fmt.Sprintf("connected; %d of %d seats used", s.Used, s.Total)
+	}
+	return summarize(shop, err, msg, shop.Spec.DriftCheckInterval.Duration)
+}
+
+func (r *ShopReconciler) reconcile(ctx context.Context, shop *shopv1alpha1.Shop) error {
+	if _, err := catalogFor(shop); err != nil {
+		return err
+	}
+	if err := r.protectCredentials(ctx, shop); err != nil {
+		markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
+		return err
+	}
+	pc, err := r.Connector.Connect(ctx, shop)
+	if err != nil {
+		markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
+		return err
+	}
+	info, err := pc.ShopInfo(ctx)
+	if err != nil {
+		err = platformOutcome("checking the shop's credentials", err)
+		markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
+		return err
+	}
+	markStep(shop, shopv1alpha1.ConditionCredentialsValid, nil, "the platform accepted the credentials")
+
+	managed := &shopv1alpha1.SubAccountList{}
+	if err := r.List(ctx, managed, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}); err != nil {
+		return fmt.Errorf("listing SubAccounts of the shop: %w", err)
+	}
+	total := info.SeatsTotal
+	if s := shop.Spec.Seats; s != nil {
+		total = s.Included + s.Purchased
+	}
+	shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: info.SeatsUsed, Total: total, Managed: int32(len(managed.Items))}
+	now := metav1.NewTime(r.now())
+	shop.Status.LastSyncTime = &now
+	return nil
+}
+
+// protectCredentials puts a finalizer on the Shop's credentials Secret so it
+// outlives the Shop's dependants.
+func (r *ShopReconciler) protectCredentials(ctx context.Context, shop *shopv1alpha1.Shop) error {
+	secret, err := r.Connector.secret(ctx, shop.Namespace, shop.Spec.CredentialsSecretRef.Name)
+	if apierrors.IsNotFound(err) {
+		return stalled(shopv1alpha1.ReasonSecretNotFound, "credentials Secret %q not found in namespace %q",
+			shop.Spec.CredentialsSecretRef.Name, shop.Namespace)
+	}
+	if err != nil {
+		return fmt.Errorf("reading credentials Secret: %w", err)
+	}
+	if !secret.DeletionTimestamp.IsZero() {
+		return nil // being deleted: the finalizer we may hold is released with the Shop
+	}
+	return ensureFinalizer(ctx, r.Client, secret, credentialsFinalizer)
+}
+
+func (r *ShopReconciler) reconcileDelete(ctx context.Context, shop *shopv1alpha1.Shop) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(shop, shopFinalizer) {
+		return ctrl.Result{}, nil
+	}
+	roles := &shopv1alpha1.RoleList{}
+	subs := &shopv1alpha1.SubAccountList{}
+	if err := r.List(ctx, roles, client.InNamespace(shop.Namespace), client.MatchingFields{indexRoleShop: shop.Name}); err != nil {
+		return ctrl.Result{}, fmt.Errorf("listing Roles of the shop: %w", err)
+	}
+	if err := r.List(ctx, subs, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}); err != nil {
+		return ctrl.Result{}, fmt.Errorf("listing SubAccounts of the shop: %w", err)
+	}
+	if n := len(roles.Items) + len(subs.Items); n > 0 {
+		var names []string
+		for i := range subs.Items {
+			names = append(names, "SubAccount/"+subs.Items[i].Name)
+		}
+		for i := range roles.Items {
+			names = append(names, "Role/"+roles.Items[i].Name)
+		}
+		if len(names) > 5 {
+			names = append(names[:5], fmt.Sprintf("and %d more", len(names)-5))
+		}
+		markDeleting(shop, waiting(shopv1alpha1.ReasonInUse,
+			"waiting for %d dependants to clean up their platform objects first: %s", n, strings.Join(names, ", ")))
+		return ctrl.Result{RequeueAfter: waitRetry}, nil
+	}
+	if err := r.releaseCredentials(ctx, shop); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, removeFinalizer(ctx, r.Client, shop, shopFinalizer)
+}
+
+// releaseCredentials removes the credentials finalizer unless another live
+// Shop uses the same Secret.
+func (r *ShopReconciler) releaseCredentials(ctx context.Context, shop *shopv1alpha1.Shop) error {
+	name := shop.Spec.CredentialsSecretRef.Name
+	users := &shopv1alpha1.ShopList{}
+	if err := r.List(ctx, users, client.InNamespace(shop.Namespace), client.MatchingFields{indexShopSecret: name}); err != nil {
+		return fmt.Errorf("listing Shops using Secret %q: %w", name, err)
+	}
+	for i := range users.Items {
+		if users.Items[i].UID != shop.UID && users.Items[i].DeletionTimestamp.IsZero() {
+			return nil
+		}
+	}
+	secret, err := r.Connector.secret(ctx, shop.Namespace, name)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading credentials Secret: %w", err)
+	}
+	return removeFinalizer(ctx, r.Client, secret, credentialsFinalizer)
+}
+
+func (r *ShopReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// SetupWithManager registers the controller: Shops, their credentials
+// Secrets, and their dependants' arrivals and departures.
+func (r *ShopReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	dependantToShop := func(_ context.Context, o client.Object) []reconcile.Request {
+		var shop string
+		switch d := o.(type) {
+		case *shopv1alpha1.SubAccount:
+			shop = d.Spec.ShopRef.Name
+		case *shopv1alpha1.Role:
+			shop = d.Spec.ShopRef.Name
+		}
+		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: shop}}}
+	}
+	// A dependant matters to its Shop when it comes, goes, or takes a seat.
+	arrivalsAndDepartures := predicate.Funcs{
+		CreateFunc: func(event.CreateEvent) bool { return true },
+		DeleteFunc: func(event.DeleteEvent) bool { return true },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			if o, ok := e.ObjectOld.(*shopv1alpha1.SubAccount); ok {
+				return o.Status.AccountID != e.ObjectNew.(*shopv1alpha1.SubAccount).Status.AccountID
+			}
+			return false
+		},
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&shopv1alpha1.Shop{}).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return requestsFor(ctx, r.Client, &shopv1alpha1.ShopList{}, o.GetNamespace(), indexShopSecret, o.GetName())
+		})).
+		Watches(&shopv1alpha1.SubAccount{}, handler.EnqueueRequestsFromMapFunc(dependantToShop), builder.WithPredicates(arrivalsAndDepartures)).
+		Watches(&shopv1alpha1.Role{}, handler.EnqueueRequestsFromMapFunc(dependantToShop), builder.WithPredicates(arrivalsAndDepartures)).
+		Named("shop").
+		Complete(r)
+}

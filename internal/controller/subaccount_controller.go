@@ -1,0 +1,569 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/password"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
+)
+
+// subAccountFinalizer keeps a SubAccount until its deletion policy has been
+// carried out on the platform.
+const subAccountFinalizer = "shop.subaccount.io/subaccount"
+
+// SubAccountReconciler keeps a staff login on the platform in line with its
+// SubAccount: credentials Secret, account, roles and permissions, password.
+type SubAccountReconciler struct {
+	client.Client
+	Connector *Connector
+	Recorder  events.EventRecorder
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// credentials is the password the credentials Secret holds and its revision.
+type credentials struct {
+	password string
+	revision int64
+}
+
+// +kubebuilder:rbac:groups=shop.subaccount.io,resources=subaccounts,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=shop.subaccount.io,resources=subaccounts/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=shop.subaccount.io,resources=subaccounts/finalizers,verbs=update
+
+// Reconcile brings one SubAccount to its desired state.
+func (r *SubAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	sa := &shopv1alpha1.SubAccount{}
+	if err := r.Get(ctx, req.NamespacedName, sa); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := sa.DeepCopy()
+	defer func() {
+		if err := patchStatus(ctx, r.Client, before, sa); err != nil {
+			retErr = kerrors.NewAggregate([]error{retErr, err})
+		}
+	}()
+
+	if !sa.DeletionTimestamp.IsZero() {
+		return r.reconcileDelete(ctx, sa)
+	}
+	if err := ensureFinalizer(ctx, r.Client, sa, subAccountFinalizer); err != nil {
+		return ctrl.Result{}, err
+	}
+	next, err := r.reconcile(ctx, sa)
+	if err == nil {
+		sa.Status.ObservedGeneration = sa.Generation
+	}
+	return summarize(sa, err, fmt.Sprintf("account %s (ID %s) is in sync", sa.Status.LoginName, sa.Status.AccountID), next)
+}
+
+// reconcile runs the steps in order; it returns when the password is next
+// due for rotation, if ever.
+func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.SubAccount) (time.Duration, error) {
+	shop, err := shopOf(ctx, r.Client, sa.Namespace, sa.Spec.ShopRef.Name)
+	if err != nil {
+		return 0, err
+	}
+	sa.Status.LoginName = shop.Spec.MainAccount + ":" + sa.Spec.AccountName
+	cat, err := catalogFor(shop)
+	if err != nil {
+		return 0, err
+	}
+
+	roles, err := r.resolveRoles(ctx, sa)
+	markStep(sa, shopv1alpha1.ConditionRolesResolved, err, fmt.Sprintf("%d roles resolved", len(roles)))
+	if err != nil {
+		return 0, err
+	}
+	state, effective, err := desiredAccount(sa, roles, cat)
+	markStep(sa, shopv1alpha1.ConditionPermissionsValid, err, "all permissions are known and allowed")
+	if err != nil {
+		return 0, err
+	}
+	sa.Status.EffectivePermissions = effective
+
+	creds, err := r.ensureCredentials(ctx, sa, shop, cat)
+	markStep(sa, shopv1alpha1.ConditionCredentialsReady, err, fmt.Sprintf("Secret %s holds the login", sa.Status.SecretName))
+	if err != nil {
+		return 0, err
+	}
+
+	if shop.Spec.Suspend {
+		return 0, waiting(shopv1alpha1.ReasonSuspended, "Shop %q is suspended; nothing is written to the platform", shop.Name)
+	}
+	if !apimeta.IsStatusConditionTrue(shop.Status.Conditions, shopv1alpha1.ConditionReady) {
+		return 0, waiting(shopv1alpha1.ReasonShopNotReady, "Shop %q is not Ready", shop.Name)
+	}
+	pc, err := r.Connector.Connect(ctx, shop)
+	if err != nil {
+		return 0, err
+	}
+	err = r.ensureAccount(ctx, pc, sa, shop, state, creds)
+	if err == nil {
+		err = r.ensurePassword(ctx, pc, sa, creds)
+	}
+	markStep(sa, shopv1alpha1.ConditionSynced, err, "the platform account matches the spec")
+	if err != nil {
+		return 0, err
+	}
+	sa.Status.AppliedPermissions = effective
+	return r.nextRotation(sa), nil
+}
+
+// resolveRoles finds the Roles the SubAccount uses and their platform IDs.
+func (r *SubAccountReconciler) resolveRoles(ctx context.Context, sa *shopv1alpha1.SubAccount) ([]resolvedRole, error) {
+	var (
+		resolved          []resolvedRole
+		missing, notReady []string
+		otherShop         []string
+	)
+	for _, ref := range sa.Spec.Roles {
+		role := &shopv1alpha1.Role{}
+		err := r.Get(ctx, client.ObjectKey{Namespace: sa.Namespace, Name: ref.Name}, role)
+		switch {
+		case apierrors.IsNotFound(err):
+			missing = append(missing, ref.Name)
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("reading Role %q: %w", ref.Name, err)
+		case role.Spec.ShopRef.Name != sa.Spec.ShopRef.Name:
+			otherShop = append(otherShop, fmt.Sprintf("%s (shop %s)", ref.Name, role.Spec.ShopRef.Name))
+			continue
+		case role.Status.RoleID == "" || len(role.Status.EffectivePermissions) == 0:
+			notReady = append(notReady, ref.Name)
+			continue
+		}
+		resolved = append(resolved, resolvedRole{name: role.Name, id: role.Status.RoleID, permissions: role.Status.EffectivePermissions})
+	}
+	switch {
+	case len(otherShop) > 0:
+		return nil, stalled(shopv1alpha1.ReasonRoleShopMismatch,
+			"Roles %s belong to another Shop; a SubAccount of Shop %q can use only that Shop's Roles",
+			strings.Join(otherShop, ", "), sa.Spec.ShopRef.Name)
+	case len(missing) > 0:
+		return nil, waiting(shopv1alpha1.ReasonRoleNotFound, "Roles %s not found in namespace %q",
+			strings.Join(missing, ", "), sa.Namespace)
+	case len(notReady) > 0:
+		return nil, waiting(shopv1alpha1.ReasonRoleNotReady, "Roles %s are not on the platform yet",
+			strings.Join(notReady, ", "))
+	}
+	return resolved, nil
+}
+
+// ensureCredentials writes the credentials Secret before anything reaches
+// the platform, so a crash never loses a password. A password is never
+// regenerated: only rotation or a changed source replaces it, with a new
+// revision that ensurePassword then applies.
+func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop, cat *catalog.Catalog) (credentials, error) {
+	name := sa.CredentialsSecretName()
+	sa.Status.SecretName = name
+	secret := &corev1.Secret{}
+	err := r.Get(ctx, client.ObjectKey{Namespace: sa.Namespace, Name: name}, secret)
+	exists := err == nil
+	if err != nil && !apierrors.IsNotFound(err) {
+		return credentials{}, fmt.Errorf("reading Secret %q: %w", name, err)
+	}
+	if exists && !metav1.IsControlledBy(secret, sa) {
+		return credentials{}, stalled(shopv1alpha1.ReasonConflict,
+			"Secret %q exists and is not managed by this SubAccount; set credentialsSecret.name to another name", name)
+	}
+	current := credentials{password: string(secret.Data[shopv1alpha1.SecretKeyPassword])}
+	current.revision, _ = strconv.ParseInt(secret.Annotations[shopv1alpha1.AnnotationPasswordRevision], 10, 64)
+
+	want, err := r.desiredPassword(ctx, sa, cat, current.password)
+	if err != nil {
+		return credentials{}, err
+	}
+	next := current
+	if want != current.password {
+		next = credentials{password: want, revision: current.revision + 1}
+	}
+
+	desired := secret.DeepCopy()
+	desired.Name, desired.Namespace = name, sa.Namespace
+	desired.Labels = maps.Clone(sa.Spec.CredentialsSecret.Labels)
+	if desired.Labels == nil {
+		desired.Labels = map[string]string{}
+	}
+	desired.Labels[shopv1alpha1.LabelManagedBy] = shopv1alpha1.ManagedByValue
+	desired.Labels[shopv1alpha1.LabelSecretRole] = "credentials"
+	desired.Labels[shopv1alpha1.LabelShop] = shop.Name
+	desired.Labels[shopv1alpha1.LabelSubAccount] = sa.Name
+	desired.Annotations = maps.Clone(sa.Spec.CredentialsSecret.Annotations)
+	if desired.Annotations == nil {
+		desired.Annotations = map[string]string{}
+	}
+	desired.Annotations[shopv1alpha1.AnnotationPasswordRevision] = strconv.FormatInt(next.revision, 10)
+	desired.Type = corev1.SecretTypeOpaque
+	desired.Data = map[string][]byte{
+		shopv1alpha1.SecretKeyUsername:    []byte(sa.Status.LoginName),
+		shopv1alpha1.SecretKeyPassword:    []byte(next.password),
+		shopv1alpha1.SecretKeyShop:        []byte(shop.Name),
+		shopv1alpha1.SecretKeyPlatform:    []byte(shop.Spec.Platform),
+		shopv1alpha1.SecretKeyAccountName: []byte(sa.Spec.AccountName),
+	}
+	if err := controllerutil.SetControllerReference(sa, desired, r.Scheme()); err != nil {
+		return credentials{}, fmt.Errorf("owning Secret %q: %w", name, err)
+	}
+	if !exists {
+		if err := r.Create(ctx, desired); err != nil {
+			if apierrors.IsAlreadyExists(err) {
+				// Not in our cache, so not labelled by us: someone else's.
+				return credentials{}, stalled(shopv1alpha1.ReasonConflict,
+					"Secret %q exists and is not managed by this SubAccount; set credentialsSecret.name to another name", name)
+			}
+			return credentials{}, fmt.Errorf("creating Secret %q: %w", name, err)
+		}
+		return next, nil
+	}
+	if !maps.EqualFunc(secret.Data, desired.Data, slices.Equal) ||
+		!maps.Equal(secret.Labels, desired.Labels) || !maps.Equal(secret.Annotations, desired.Annotations) ||
+		!slices.Equal(secret.OwnerReferences, desired.OwnerReferences) {
+		if err := r.Update(ctx, desired); err != nil {
+			return credentials{}, fmt.Errorf("updating Secret %q: %w", name, err)
+		}
+	}
+	return next, nil
+}
+
+// desiredPassword returns the password the account should have: the user's
+// from password.secretRef, or the current generated one unless a rotation
+// is due or asked for.
+func (r *SubAccountReconciler) desiredPassword(ctx context.Context, sa *shopv1alpha1.SubAccount, cat *catalog.Catalog, current string) (string, error) {
+	if ref := sa.Spec.Password.SecretRef; ref != nil {
+		key := ref.Key
+		if key == "" {
+			key = shopv1alpha1.SecretKeyPassword
+		}
+		src, err := r.Connector.secret(ctx, sa.Namespace, ref.Name)
+		if apierrors.IsNotFound(err) {
+			return "", stalled(shopv1alpha1.ReasonSecretNotFound, "password Secret %q not found in namespace %q", ref.Name, sa.Namespace)
+		}
+		if err != nil {
+			return "", fmt.Errorf("reading password Secret %q: %w", ref.Name, err)
+		}
+		pw, ok := src.Data[key]
+		if !ok || len(pw) == 0 {
+			return "", stalled(shopv1alpha1.ReasonSecretInvalid, "password Secret %q has no key %q", ref.Name, key)
+		}
+		if n := len([]rune(string(pw))); n < cat.PasswordMinLength {
+			return "", stalled(shopv1alpha1.ReasonPasswordTooShort,
+				"the password in Secret %q key %q has %d characters; %s requires at least %d", ref.Name, key, n, cat.Platform, cat.PasswordMinLength)
+		}
+		sa.Status.LastHandledRotation = sa.Annotations[shopv1alpha1.AnnotationRotatePassword]
+		return string(pw), nil
+	}
+	length, err := passwordLength(sa, cat)
+	if err != nil {
+		return "", err
+	}
+	rotate := current == ""
+	if token := sa.Annotations[shopv1alpha1.AnnotationRotatePassword]; token != "" && token != sa.Status.LastHandledRotation {
+		rotate = true
+		sa.Status.LastHandledRotation = token
+	}
+	if p := sa.Spec.Password.RotationPeriod; p != nil && sa.Status.PasswordSetTime != nil &&
+		!r.now().Before(sa.Status.PasswordSetTime.Add(p.Duration)) {
+		rotate = true
+	}
+	if !rotate {
+		return current, nil
+	}
+	pw, err := password.Generate(length)
+	if err != nil {
+		return "", fmt.Errorf("generating a password: %w", err)
+	}
+	return pw, nil
+}
+
+// ensureAccount creates the platform account, or brings it in line with
+// the desired state. Creation is keyed by the SubAccount's UID, so a retry
+// after a crash finds the first account instead of making a second.
+func (r *SubAccountReconciler) ensureAccount(ctx context.Context, pc platform.Client, sa *shopv1alpha1.SubAccount,
+	shop *shopv1alpha1.Shop, state platform.AccountState, creds credentials) error {
+	hash := accountHash(state)
+	if sa.Status.AccountID != "" {
+		if sa.Status.AppliedHash == hash {
+			return nil
+		}
+		_, err := pc.UpdateAccount(ctx, sa.Status.AccountID, state)
+		if err == nil {
+			r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Updated", "UpdateAccount",
+				"updated sub-account %s: %s", sa.Status.LoginName, describeChange(sa, state))
+			sa.Status.AppliedHash = hash
+			return nil
+		}
+		if !errors.Is(err, platform.ErrNotFound) {
+			return platformOutcome("updating the platform account", err)
+		}
+		r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "Recreating", "CreateAccount",
+			"sub-account %s (ID %s) is gone from the platform; creating it again", sa.Status.LoginName, sa.Status.AccountID)
+		sa.Status.AccountID = ""
+	}
+	if s := shop.Status.Seats; s != nil && s.Total > 0 && s.Used >= s.Total {
+		return stalled(shopv1alpha1.ReasonSeatsExhausted,
+			"Shop %q uses all %d of its sub-account seats; free a seat or raise spec.seats.purchased on the Shop", shop.Name, s.Total)
+	}
+	acct, err := pc.CreateAccount(ctx, platform.CreateAccount{Name: sa.Spec.AccountName, Password: creds.password, AccountState: state}, string(sa.UID))
+	if err != nil {
+		if errors.Is(err, platform.ErrNameTaken) {
+			return stalled(shopv1alpha1.ReasonNameTaken,
+				"account name %q is already used in shop %q by an account this SubAccount did not create; choose another accountName",
+				sa.Spec.AccountName, shop.Name)
+		}
+		return platformOutcome("creating the platform account", err)
+	}
+	now := metav1.NewTime(r.now())
+	sa.Status.AccountID = acct.ID
+	sa.Status.AppliedHash = hash
+	sa.Status.PasswordRevision = creds.revision
+	sa.Status.PasswordSetTime = &now
+	r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Created", "CreateAccount",
+		"created sub-account %s (ID %s) with %d roles and %d permissions",
+		sa.Status.LoginName, acct.ID, len(state.RoleIDs), len(sa.Status.EffectivePermissions))
+	return nil
+}
+
+// ensurePassword applies a newer password revision from the Secret.
+func (r *SubAccountReconciler) ensurePassword(ctx context.Context, pc platform.Client, sa *shopv1alpha1.SubAccount, creds credentials) error {
+	if creds.revision <= sa.Status.PasswordRevision {
+		return nil
+	}
+	if err := pc.SetPassword(ctx, sa.Status.AccountID, creds.password); err != nil {
+		return platformOutcome("setting the password", err)
+	}
+	now := metav1.NewTime(r.now())
+	sa.Status.PasswordRevision = creds.revision
+	sa.Status.PasswordSetTime = &now
+	r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "PasswordChanged", "SetPassword",
+		"set password revision %d of %s from Secret %s", creds.revision, sa.Status.LoginName, sa.Status.SecretName)
+	return nil
+}
+
+// describeChange says in a few words what an update changes, for Events.
+func describeChange(sa *shopv1alpha1.SubAccount, state platform.AccountState) string {
+	var parts []string
+	granted, revoked := diffSets(sa.Status.AppliedPermissions, sa.Status.EffectivePermissions)
+	if len(granted) > 0 {
+		parts = append(parts, "granted "+strings.Join(granted, ", "))
+	}
+	if len(revoked) > 0 {
+		parts = append(parts, "revoked "+strings.Join(revoked, ", "))
+	}
+	if state.Disabled {
+		parts = append(parts, "login disabled")
+	} else {
+		parts = append(parts, "login enabled")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// diffSets returns what is in b but not a, and in a but not b.
+func diffSets(a, b []string) (added, removed []string) {
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			added = append(added, x)
+		}
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			removed = append(removed, x)
+		}
+	}
+	return added, removed
+}
+
+// nextRotation is how long until the generated password is due for
+// rotation, or zero when it never is.
+func (r *SubAccountReconciler) nextRotation(sa *shopv1alpha1.SubAccount) time.Duration {
+	p := sa.Spec.Password.RotationPeriod
+	if p == nil || sa.Spec.Password.SecretRef != nil || sa.Status.PasswordSetTime == nil {
+		return 0
+	}
+	return max(sa.Status.PasswordSetTime.Add(p.Duration).Sub(r.now()), time.Second)
+}
+
+func (r *SubAccountReconciler) reconcileDelete(ctx context.Context, sa *shopv1alpha1.SubAccount) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(sa, subAccountFinalizer) {
+		return ctrl.Result{}, nil
+	}
+	if err := r.offboard(ctx, sa); err != nil {
+		markDeleting(sa, err)
+		return summarizeDelete(err)
+	}
+	return ctrl.Result{}, removeFinalizer(ctx, r.Client, sa, subAccountFinalizer)
+}
+
+// offboard carries out the deletion policy on the platform. It never writes
+// the credentials Secret, except to let it outlive a retained account.
+func (r *SubAccountReconciler) offboard(ctx context.Context, sa *shopv1alpha1.SubAccount) error {
+	policy := sa.DeletionPolicyOrDefault()
+	if policy != shopv1alpha1.DeletionPolicyDelete {
+		// The account lives on; so must the only copy of its password.
+		if err := r.keepSecret(ctx, sa); err != nil {
+			return err
+		}
+	}
+	if policy == shopv1alpha1.DeletionPolicyRetain {
+		r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Retained", "Offboard",
+			"left sub-account %s on the platform (deletionPolicy Retain)", sa.Status.LoginName)
+		return nil
+	}
+	shop, err := shopOf(ctx, r.Client, sa.Namespace, sa.Spec.ShopRef.Name)
+	if err != nil {
+		var o *outcome
+		if errors.As(err, &o) && o.reason == shopv1alpha1.ReasonShopNotFound {
+			r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "Orphaned", "Offboard",
+				"Shop %q is gone; sub-account %s is left on the platform", sa.Spec.ShopRef.Name, sa.Status.LoginName)
+			return nil
+		}
+		return err
+	}
+	if shop.Spec.Suspend {
+		return waiting(shopv1alpha1.ReasonSuspended, "Shop %q is suspended; offboarding resumes with it", shop.Name)
+	}
+	pc, err := r.Connector.Connect(ctx, shop)
+	if err != nil {
+		return err
+	}
+	id, err := r.accountToOffboard(ctx, pc, sa)
+	if err != nil || id == "" {
+		return err
+	}
+	if policy == shopv1alpha1.DeletionPolicyDisable {
+		acct, err := pc.GetAccount(ctx, id)
+		if errors.Is(err, platform.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return platformOutcome("reading the account to disable it", err)
+		}
+		if acct.Disabled {
+			return nil
+		}
+		acct.AccountState.Disabled = true
+		if _, err := pc.UpdateAccount(ctx, id, acct.AccountState); err != nil && !errors.Is(err, platform.ErrNotFound) {
+			return platformOutcome("disabling the account", err)
+		}
+		r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Disabled", "Offboard",
+			"disabled sub-account %s (deletionPolicy Disable)", sa.Status.LoginName)
+		return nil
+	}
+	if err := pc.DeleteAccount(ctx, id); err != nil && !errors.Is(err, platform.ErrNotFound) {
+		return platformOutcome("deleting the account", err)
+	}
+	r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Deleted", "Offboard",
+		"deleted sub-account %s (ID %s)", sa.Status.LoginName, id)
+	return nil
+}
+
+// accountToOffboard returns the platform ID of the SubAccount's account.
+// When status lost it (a crash right after creating), the account is looked
+// up by name, and counts as ours only if the password we hold logs in:
+// an account we did not create is never touched.
+func (r *SubAccountReconciler) accountToOffboard(ctx context.Context, pc platform.Client, sa *shopv1alpha1.SubAccount) (string, error) {
+	if sa.Status.AccountID != "" {
+		return sa.Status.AccountID, nil
+	}
+	acct, err := pc.FindAccount(ctx, sa.Spec.AccountName)
+	if errors.Is(err, platform.ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", platformOutcome("looking the account up by name", err)
+	}
+	secret := &corev1.Secret{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: sa.Namespace, Name: sa.CredentialsSecretName()}, secret); err != nil ||
+		!metav1.IsControlledBy(secret, sa) {
+		return "", nil
+	}
+	ok, err := pc.CheckCredentials(ctx, sa.Spec.AccountName, string(secret.Data[shopv1alpha1.SecretKeyPassword]))
+	if err != nil {
+		return "", platformOutcome("checking whether the account is ours", err)
+	}
+	if !ok {
+		return "", nil
+	}
+	return acct.ID, nil
+}
+
+// keepSecret drops the SubAccount's owner reference from its credentials
+// Secret so garbage collection leaves it: the account it logs in to stays.
+func (r *SubAccountReconciler) keepSecret(ctx context.Context, sa *shopv1alpha1.SubAccount) error {
+	secret := &corev1.Secret{}
+	err := r.Get(ctx, client.ObjectKey{Namespace: sa.Namespace, Name: sa.CredentialsSecretName()}, secret)
+	if apierrors.IsNotFound(err) || (err == nil && !metav1.IsControlledBy(secret, sa)) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading the credentials Secret: %w", err)
+	}
+	patch := client.MergeFrom(secret.DeepCopy())
+	secret.OwnerReferences = slices.DeleteFunc(secret.OwnerReferences, func(o metav1.OwnerReference) bool { return o.UID == sa.UID })
+	if err := r.Patch(ctx, secret, patch); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("keeping the credentials Secret: %w", err)
+	}
+	return nil
+}
+
+func (r *SubAccountReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// SetupWithManager registers the controller: SubAccounts, their Secrets,
+// and the Shops, Roles and password Secrets they depend on.
+func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	byIndex := func(field string) handler.EventHandler {
+		return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+			return requestsFor(ctx, r.Client, &shopv1alpha1.SubAccountList{}, o.GetNamespace(), field, o.GetName())
+		})
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&shopv1alpha1.SubAccount{}).
+		Owns(&corev1.Secret{}).
+		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop)).
+		Watches(&shopv1alpha1.Role{}, byIndex(indexSubAccountRoles)).
+		Watches(&corev1.Secret{}, byIndex(indexSubAccountPassSecret)).
+		Named("subaccount").
+		Complete(r)
+}

@@ -1,0 +1,193 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/password"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
+)
+
+// taobaoDescriptionMax is TOP's limit on a role description
+// (taobao.sellercenter.role.add).
+const taobaoDescriptionMax = 20
+
+// desiredRole translates a Role into the platform role it stands for and
+// checks it against the platform's catalog and the risk policy.
+func desiredRole(role *shopv1alpha1.Role, cat *catalog.Catalog) (platform.RoleSpec, error) {
+	spec := platform.RoleSpec{Name: role.Spec.DisplayName, Description: role.Spec.Description}
+	if n := utf8.RuneCountInString(spec.Name); n > cat.RoleNameMaxLength {
+		return spec, stalled(shopv1alpha1.ReasonInvalidSpec,
+			"displayName %q has %d characters; %s allows at most %d", spec.Name, n, cat.Platform, cat.RoleNameMaxLength)
+	}
+	if n := utf8.RuneCountInString(spec.Description); cat.Platform == platform.Taobao && n > taobaoDescriptionMax {
+		return spec, stalled(shopv1alpha1.ReasonInvalidSpec,
+			"description has %d characters; taobao allows at most %d", n, taobaoDescriptionMax)
+	}
+	codes := slices.Clone(role.Spec.Permissions)
+	if role.Spec.Template != "" {
+		tmpl, ok := cat.Template(string(role.Spec.Template))
+		if !ok {
+			return spec, stalled(shopv1alpha1.ReasonInvalidSpec,
+				"template %q is not defined for %s", role.Spec.Template, cat.Platform)
+		}
+		codes = append(codes, tmpl...)
+	}
+	perms, err := checkPermissions(cat, codes, role.Spec.AllowHighRisk, "permissions")
+	spec.Permissions = perms
+	return spec, err
+}
+
+// checkPermissions expands codes with the platform's tree and refuses
+// unknown codes, and high-risk ones unless allowed.
+func checkPermissions(cat *catalog.Catalog, codes []string, allowHighRisk bool, field string) ([]string, error) {
+	expanded, err := cat.Expand(codes)
+	if err != nil {
+		var unknown *catalog.UnknownPermissionsError
+		if errors.As(err, &unknown) {
+			return nil, stalled(shopv1alpha1.ReasonUnknownPermissions,
+				"%s: %s does not know the permission codes %s", field, cat.Platform, strings.Join(unknown.Codes, ", "))
+		}
+		return nil, stalled(shopv1alpha1.ReasonUnknownPermissions, "%s: %v", field, err)
+	}
+	if risky := cat.HighRisk(expanded); len(risky) > 0 && !allowHighRisk {
+		return expanded, stalled(shopv1alpha1.ReasonHighRiskNotAllowed,
+			"%s grant high-risk permissions %s; set allowHighRisk: true to grant them on purpose",
+			field, strings.Join(risky, ", "))
+	}
+	return expanded, nil
+}
+
+// resolvedRole is a Role a SubAccount uses, as far as the platform knows it.
+type resolvedRole struct {
+	name        string
+	id          string
+	permissions []string
+}
+
+// desiredAccount translates a SubAccount and its resolved roles into the
+// account state to apply, and the effective permissions it grants.
+func desiredAccount(sa *shopv1alpha1.SubAccount, roles []resolvedRole, cat *catalog.Catalog) (platform.AccountState, []string, error) {
+	state := platform.AccountState{
+		Profile: platform.Profile{
+			DisplayName:    sa.Spec.DisplayName,
+			EmployeeName:   sa.Spec.Employee.Name,
+			EmployeeNumber: sa.Spec.Employee.Number,
+			Department:     sa.Spec.Employee.Department,
+			Phone:          sa.Spec.Phone,
+		},
+		Disabled: sa.Spec.Disabled,
+		Security: platform.Security{
+			PhoneProtection:    sa.Spec.Security.PhoneProtection,
+			DigitalCertificate: sa.Spec.Security.DigitalCertificate,
+		},
+	}
+	if seat := sa.Spec.Seat; seat != nil {
+		state.Seat = &platform.Seat{Chat: seat.Chat, Capacity: seat.Capacity, Presence: platform.Presence(seat.Presence)}
+		if state.Seat.Capacity == 0 {
+			state.Seat.Capacity = 10
+		}
+		if state.Seat.Presence == "" {
+			state.Seat.Presence = platform.PresenceOnline
+		}
+	}
+	if n := utf8.RuneCountInString(sa.Spec.AccountName); n > cat.AccountNameMaxLength {
+		return state, nil, stalled(shopv1alpha1.ReasonInvalidSpec,
+			"accountName has %d characters; %s allows at most %d", n, cat.Platform, cat.AccountNameMaxLength)
+	}
+	if cat.Platform == platform.Douyin {
+		if len(sa.Spec.Roles) != 1 {
+			return state, nil, stalled(shopv1alpha1.ReasonInvalidSpec,
+				"a Douyin sub-account needs exactly one Role (its position); %d given", len(sa.Spec.Roles))
+		}
+		if sa.Spec.Phone == "" {
+			return state, nil, stalled(shopv1alpha1.ReasonInvalidSpec,
+				"a Douyin sub-account needs a phone number for SMS verification")
+		}
+	}
+	extra, err := checkPermissions(cat, sa.Spec.ExtraPermissions, sa.Spec.AllowHighRisk, "extraPermissions")
+	if err != nil {
+		return state, nil, err
+	}
+	state.ExtraPermissions = extra
+	effective := slices.Clone(extra)
+	for _, r := range roles {
+		state.RoleIDs = append(state.RoleIDs, r.id)
+		effective = append(effective, r.permissions...)
+	}
+	slices.Sort(state.RoleIDs)
+	slices.Sort(effective)
+	return state, slices.Compact(effective), nil
+}
+
+// passwordLength is the length of a generated password for the account,
+// refusing a length below the platform's minimum.
+func passwordLength(sa *shopv1alpha1.SubAccount, cat *catalog.Catalog) (int, error) {
+	length := int(sa.Spec.Password.Length)
+	if length == 0 {
+		length = max(password.DefaultLength, cat.PasswordMinLength)
+	}
+	if length < cat.PasswordMinLength {
+		return 0, stalled(shopv1alpha1.ReasonInvalidSpec,
+			"password.length %d is below %s's minimum of %d", length, cat.Platform, cat.PasswordMinLength)
+	}
+	return length, nil
+}
+
+// hashOf identifies a desired state, so that an unchanged object costs no
+// platform call. It never covers a password.
+func hashOf(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("hashing %T: %v", v, err)) // plain structs always marshal
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// accountHash normalises an account state before hashing, so the state the
+// platform reports hashes like the state we applied.
+func accountHash(s platform.AccountState) string {
+	s.RoleIDs = sortedCopy(s.RoleIDs)
+	s.ExtraPermissions = sortedCopy(s.ExtraPermissions)
+	return hashOf(s)
+}
+
+// roleHash normalises a role spec before hashing.
+func roleHash(s platform.RoleSpec) string {
+	s.Permissions = sortedCopy(s.Permissions)
+	return hashOf(s)
+}
+
+func sortedCopy(in []string) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := slices.Clone(in)
+	slices.Sort(out)
+	return slices.Compact(out)
+}

@@ -1,0 +1,76 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package password generates sub-account passwords with crypto/rand.
+package password
+
+import (
+	"crypto/rand"
+	"fmt"
+	"math/big"
+)
+
+// DefaultLength is the length of a generated password when none is set.
+const DefaultLength = 16
+
+// Character classes. Look-alike characters (0/O, 1/l/I) are left out so a
+// password read aloud or from a screen is typed right the first time.
+const (
+	lower   = "abcdefghijkmnopqrstuvwxyz"
+	upper   = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+	digits  = "23456789"
+	symbols = "!@#%^*-_=+"
+)
+
+var classes = []string{lower, upper, digits, symbols}
+
+// Generate returns a random password of the given length holding at least
+// one character of each class (platforms commonly require a mix).
+func Generate(length int) (string, error) {
+	if length < len(classes) {
+		return "", fmt.Errorf("password length %d is below the minimum of %d", length, len(classes))
+	}
+	all := lower + upper + digits + symbols
+	out := make([]byte, length)
+	for i := range out {
+		set := all
+		if i < len(classes) {
+			set = classes[i]
+		}
+		c, err := pick(set)
+		if err != nil {
+			return "", err
+		}
+		out[i] = c
+	}
+	// Shuffle so the guaranteed classes are not always in front.
+	for i := len(out) - 1; i > 0; i-- {
+		j, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
+		if err != nil {
+			return "", fmt.Errorf("reading randomness: %w", err)
+		}
+		out[i], out[j.Int64()] = out[j.Int64()], out[i]
+	}
+	return string(out), nil
+}
+
+func pick(set string) (byte, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
+	if err != nil {
+		return 0, fmt.Errorf("reading randomness: %w", err)
+	}
+	return set[n.Int64()], nil
+}
