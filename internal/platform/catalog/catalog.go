@@ -153,13 +153,20 @@ func (c *Catalog) Template(name string) ([]string, bool) {
 // grants its parents and all its descendants; otherwise exactly the codes.
 // Unknown codes yield an *UnknownPermissionsError listing every one of them.
 func (c *Catalog) Expand(codes []string) ([]string, error) {
-	set := make(map[string]struct{}, len(codes))
+	listed := make(map[string]struct{}, len(codes))
 	var unknown []string
 	for _, code := range codes {
 		if _, ok := c.index[code]; !ok {
 			unknown = append(unknown, code)
 			continue
 		}
+		listed[code] = struct{}{}
+	}
+	if len(unknown) > 0 {
+		return nil, &UnknownPermissionsError{Codes: sortedUnique(unknown)}
+	}
+	set := make(map[string]struct{}, len(listed))
+	for code := range listed {
 		set[code] = struct{}{}
 		if !c.ExpandTree {
 			continue
@@ -167,12 +174,24 @@ func (c *Catalog) Expand(codes []string) ([]string, error) {
 		for p := c.Permissions[c.index[code]].Parent; p != ""; p = c.Permissions[c.index[p]].Parent {
 			set[p] = struct{}{}
 		}
-		c.addDescendants(code, set)
-	}
-	if len(unknown) > 0 {
-		return nil, &UnknownPermissionsError{Codes: sortedUnique(unknown)}
+		// A code listed with some of its children is a partial grant (the
+		// shape Expand itself returns for a child's parents): it grants only
+		// those children. Listed alone, it grants everything below it. This
+		// keeps Expand idempotent, so an expanded set stays what it is.
+		if !c.anyChildIn(code, listed) {
+			c.addDescendants(code, set)
+		}
 	}
 	return sortedKeys(set), nil
+}
+
+func (c *Catalog) anyChildIn(code string, set map[string]struct{}) bool {
+	for _, child := range c.children[code] {
+		if _, ok := set[child]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Catalog) addDescendants(code string, set map[string]struct{}) {

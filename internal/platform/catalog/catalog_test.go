@@ -246,7 +246,9 @@ func TestExpand(t *testing.T) {
 			[]string{"sell", "sm", "sm-design", "sm-tbd-publish", "sm-tbd-visit"}, nil},
 		{"taobao root grants whole subtree", platform.Taobao, []string{"funds"},
 			[]string{"funds", "funds-payment", "funds-view"}, nil},
-		{"taobao dedupe overlapping", platform.Taobao, []string{"sm-tbd-visit", "sm-design", "sm-tbd-visit"},
+		{"taobao dedupe, parent listed with a child is partial", platform.Taobao, []string{"sm-tbd-visit", "sm-design", "sm-tbd-visit"},
+			[]string{"sell", "sm", "sm-design", "sm-tbd-visit"}, nil},
+		{"taobao dedupe, parent alone grants all below", platform.Taobao, []string{"sm-design", "sm-design"},
 			[]string{"sell", "sm", "sm-design", "sm-tbd-publish", "sm-tbd-visit"}, nil},
 		{"taobao childless root", platform.Taobao, []string{"phone"}, []string{"phone"}, nil},
 		{"taobao empty", platform.Taobao, nil, nil, nil},
@@ -408,5 +410,56 @@ func TestEmbeddedFilesMatchPlatforms(t *testing.T) {
 		if _, err := parse(data); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// An expanded set must expand to itself: roles store expanded sets and the
+// platform unions and expands them again, so a second expansion that grew
+// the set would grant what nobody asked for.
+func TestExpandIsIdempotent(t *testing.T) {
+	for _, p := range Platforms() {
+		c, err := For(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs := map[string][]string{}
+		for _, perm := range c.Permissions {
+			inputs["code "+perm.Code] = []string{perm.Code}
+		}
+		for name, codes := range c.Templates {
+			inputs["template "+name] = codes
+		}
+		for name, codes := range inputs {
+			once, err := c.Expand(codes)
+			if err != nil {
+				t.Fatalf("%s %s: %v", p, name, err)
+			}
+			twice, err := c.Expand(once)
+			if err != nil {
+				t.Fatalf("%s %s: %v", p, name, err)
+			}
+			if !slices.Equal(once, twice) {
+				t.Errorf("%s %s: Expand(Expand(x)) = %v, want %v", p, name, twice, once)
+			}
+		}
+	}
+}
+
+// A parent listed with some of its children grants only those children.
+func TestExpandPartialParent(t *testing.T) {
+	c, err := For(platform.Taobao)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Expand([]string{"trade", "trade-order-view"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"trade", "trade-order-view"}; !slices.Equal(got, want) {
+		t.Errorf("Expand(trade, trade-order-view) = %v, want %v", got, want)
+	}
+	got, _ = c.Expand([]string{"trade"})
+	if want := []string{"trade", "trade-address", "trade-order-view", "trade-refund"}; !slices.Equal(got, want) {
+		t.Errorf("Expand(trade) = %v, want %v", got, want)
 	}
 }

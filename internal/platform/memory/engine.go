@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -461,4 +462,23 @@ func copyRole(r *platform.Role) platform.Role {
 	out := *r
 	out.Permissions = slices.Clone(r.Permissions)
 	return out
+}
+
+// AutoRegisterFactory is Factory for demos and local runs: a shop the
+// engine does not know yet is added on first use, with the credentials it
+// presents and the given seat quota. Later calls must present the same
+// credentials.
+func (e *Engine) AutoRegisterFactory(seatQuota int32) platform.Factory {
+	inner := e.Factory()
+	return platform.FactoryFunc(func(ctx context.Context, cfg platform.ShopConfig) (platform.Client, error) {
+		c, err := inner.ClientFor(ctx, cfg)
+		if !errors.Is(err, platform.ErrNotFound) {
+			return c, err
+		}
+		err = e.AddShop(ShopSetup{Platform: cfg.Platform, MainAccount: cfg.MainAccount, Credentials: cfg.Credentials, SeatQuota: seatQuota})
+		if err != nil && !errors.Is(err, platform.ErrConflict) && !errors.Is(err, platform.ErrNameTaken) {
+			return nil, err
+		}
+		return inner.ClientFor(ctx, cfg)
+	})
 }

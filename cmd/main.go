@@ -1,0 +1,126 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command manager runs the subaccount-operator controllers.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"os"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/controller"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+)
+
+var scheme = runtime.NewScheme()
+
+func init() {
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(shopv1alpha1.AddToScheme(scheme))
+}
+
+func main() {
+	var (
+		metricsAddr, probeAddr string
+		secureMetrics          bool
+		enableLeaderElection   bool
+		driver                 string
+		memorySeats            int
+	)
+	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443 (https) or :8080 (http); 0 disables it.")
+	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probe endpoint binds to.")
+	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over https with authentication and authorization.")
+	flag.BoolVar(&enableLeaderElection, "leader-elect", true, "Elect a leader so that only one replica reconciles at a time.")
+	flag.StringVar(&driver, "platform-driver", "memory", "How shops are reached: memory (an in-process platform simulator for demos and tests).")
+	flag.IntVar(&memorySeats, "memory-seat-quota", 20, "Seat quota of each shop in the memory driver.")
+	opts := zap.Options{}
+	opts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	log := ctrl.Log.WithName("setup")
+
+	if err := run(metricsAddr, probeAddr, secureMetrics, enableLeaderElection, driver, int32(memorySeats)); err != nil {
+		log.Error(err, "manager stopped")
+		os.Exit(1)
+	}
+}
+
+func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, driver string, memorySeats int32) error {
+	factory, err := platformFactory(driver, memorySeats)
+	if err != nil {
+		return err
+	}
+	cacheOpts, err := controller.CacheOptions()
+	if err != nil {
+		return err
+	}
+	metricsOpts := metricsserver.Options{
+		BindAddress:   metricsAddr,
+		SecureServing: secureMetrics,
+		TLSOpts:       []func(*tls.Config){func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }},
+	}
+	if secureMetrics {
+		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsOpts,
+		HealthProbeBindAddress: probeAddr,
+		LeaderElection:         leaderElect,
+		LeaderElectionID:       "subaccount-operator.shop.subaccount.io",
+		Cache:                  cacheOpts,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	if err := controller.Setup(context.Background(), mgr, factory); err != nil {
+		return err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding the health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return fmt.Errorf("adding the ready check: %w", err)
+	}
+	ctrl.Log.WithName("setup").Info("starting manager", "platformDriver", driver, "leaderElection", leaderElect)
+	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// platformFactory picks the platform driver. Every driver is wrapped in the
+// per-shop rate limiter the Shop spec configures.
+func platformFactory(driver string, memorySeats int32) (platform.Factory, error) {
+	switch driver {
+	case "memory":
+		return platform.NewLimitedFactory(memory.NewEngine().AutoRegisterFactory(memorySeats)), nil
+	default:
+		return nil, fmt.Errorf("unknown --platform-driver %q (known: memory)", driver)
+	}
+}

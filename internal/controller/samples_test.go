@@ -1,0 +1,134 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+)
+
+// applySamples creates every object listed in config/samples/kustomization.yaml in ns.
+func applySamples(t *testing.T, ns string) []*unstructured.Unstructured {
+	t.Helper()
+	dir := filepath.Join("..", "..", "config", "samples")
+	raw, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kust struct {
+		Resources []string `json:"resources"`
+	}
+	if err := yaml.Unmarshal(raw, &kust); err != nil {
+		t.Fatal(err)
+	}
+	var objs []*unstructured.Unstructured
+	for _, file := range kust.Resources {
+		data, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, doc := range strings.Split(string(data), "\n---") {
+			u := &unstructured.Unstructured{}
+			if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			if len(u.Object) == 0 {
+				continue
+			}
+			u.SetNamespace(ns)
+			if err := k8s.Create(context.Background(), u); err != nil {
+				t.Fatalf("applying %s: %v", file, err)
+			}
+			objs = append(objs, u)
+		}
+	}
+	return objs
+}
+
+// The samples are real: applied as they are, every Shop, Role and
+// SubAccount becomes Ready, each login works on the platform with the
+// password in its Secret, and permissions are the previewed ones.
+func TestSamplesBecomeReady(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	// The sample Shop's main account and credentials, registered with the platform.
+	g.Expect(engine.AddShop(memory.ShopSetup{Platform: platform.Taobao, MainAccount: "hongxing", SeatQuota: 15,
+		Credentials: platform.Credentials{AppKey: "12345678", AppSecret: "demo-app-secret", AccessToken: "demo-session-token"}})).To(Succeed())
+
+	objs := applySamples(t, ns)
+	g.Expect(objs).To(HaveLen(6))
+	for _, u := range objs {
+		if u.GetKind() == "Secret" {
+			continue
+		}
+		waitCurrent(t, u)
+	}
+
+	ts := testShop{ns: ns, platform: platform.Taobao, main: "hongxing",
+		creds: platform.Credentials{AppKey: "12345678", AppSecret: "demo-app-secret", AccessToken: "demo-session-token"}}
+	for _, name := range []string{"xiaohong", "daming"} {
+		sa := &shopv1alpha1.SubAccount{}
+		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, sa)).To(Succeed())
+		secret := secretOf(t, sa)
+		g.Expect(string(secret.Data["username"])).To(Equal("hongxing:" + name))
+		g.Expect(string(secret.Data["platform"])).To(Equal("taobao"))
+		g.Expect(string(secret.Data["shop"])).To(Equal("hongxing"))
+		g.Expect(secret.Labels).To(HaveKeyWithValue(shopv1alpha1.LabelManagedBy, shopv1alpha1.ManagedByValue))
+		g.Expect(secret.Labels).NotTo(HaveKey("app.kubernetes.io/instance"))
+		g.Expect(secret.Data["password"]).To(HaveLen(16))
+		ok, err := ts.client(t).CheckCredentials(context.Background(), name, string(secret.Data["password"]))
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(ok).To(BeTrue(), "the password in Secret %s does not log in", secret.Name)
+
+		acct, found := ts.account(t, name)
+		g.Expect(found).To(BeTrue())
+		g.Expect(sa.Status.AccountID).To(Equal(acct.ID))
+		g.Expect(sa.Status.LoginName).To(Equal("hongxing:" + name))
+		g.Expect(acct.EffectivePermissions).To(Equal(sa.Status.EffectivePermissions), "the status preview must match the platform")
+		g.Expect(sa.Status.AppliedPermissions).To(Equal(sa.Status.EffectivePermissions))
+	}
+
+	xiaohong, _ := ts.account(t, "xiaohong")
+	g.Expect(xiaohong.Seat).To(Equal(&platform.Seat{Chat: true, Capacity: 20, Presence: platform.PresenceOnline}))
+	g.Expect(xiaohong.Profile.Department).To(Equal("客服部"))
+	g.Expect(xiaohong.Security.PhoneProtection).To(BeTrue())
+
+	daming, _ := ts.account(t, "daming")
+	// Taobao's tree: "sm" in the operations template brings its parent and descendants.
+	g.Expect(daming.EffectivePermissions).To(ContainElements("sell", "sm", "sm-design", "sm-tbd-visit", "sm-tbd-publish", "marketing-coupon", "trade-refund"))
+	g.Expect(daming.ExtraPermissions).To(ContainElement("trade-refund"))
+	g.Expect(daming.EffectivePermissions).NotTo(ContainElements("item-delete", "item-price", "funds-view"))
+
+	shop := &shopv1alpha1.Shop{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "hongxing"}, shop)).To(Succeed())
+	g.Eventually(func() *shopv1alpha1.SeatStatus {
+		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(shop), shop)
+		return shop.Status.Seats
+	}, timeout, interval).Should(Equal(&shopv1alpha1.SeatStatus{Used: 2, Total: 15, Managed: 2}))
+}

@@ -1,0 +1,72 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+)
+
+// eventSource names the operator in the Events it emits.
+const eventSource = "subaccount-operator"
+
+// Setup registers the field indexes and the three controllers with mgr,
+// all reaching platforms through factory.
+func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory) error {
+	if err := SetupIndexes(ctx, mgr); err != nil {
+		return err
+	}
+	conn := &Connector{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Factory: factory}
+	rec := mgr.GetEventRecorder(eventSource)
+	if err := (&ShopReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the Shop controller: %w", err)
+	}
+	if err := (&RoleReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the Role controller: %w", err)
+	}
+	if err := (&SubAccountReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the SubAccount controller: %w", err)
+	}
+	return nil
+}
+
+// CacheOptions caches only the Secrets the operator labels (caching every
+// Secret in the cluster is how operators before us ran out of memory) and
+// strips managedFields from everything cached.
+func CacheOptions() (cache.Options, error) {
+	labelled, err := labels.NewRequirement(shopv1alpha1.LabelSecretRole, selection.Exists, nil)
+	if err != nil {
+		return cache.Options{}, fmt.Errorf("building the Secret selector: %w", err)
+	}
+	return cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {Label: labels.NewSelector().Add(*labelled)},
+		},
+	}, nil
+}

@@ -1,0 +1,362 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"go.uber.org/zap/zapcore"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+)
+
+// The envtest suite: a real kube-apiserver and etcd (built by
+// hack/envtest-assets.sh), the three controllers in a manager, and the
+// in-memory platform engine that enforces the platforms' rules.
+var (
+	k8s    client.Client // uncached, to see exactly what the API server holds
+	engine *memory.Engine
+	scheme = runtime.NewScheme()
+)
+
+const (
+	timeout  = 20 * time.Second
+	interval = 50 * time.Millisecond
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runSuite(m))
+}
+
+func runSuite(m *testing.M) int {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run the tests with 'make test', which builds the control plane into bin/")
+		return 1
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true), zap.Level(zapLevel())))
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(shopv1alpha1.AddToScheme(scheme))
+
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "starting envtest: %v\n", err)
+		return 1
+	}
+	defer func() { _ = env.Stop() }()
+
+	k8s, err = client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "creating client: %v\n", err)
+		return 1
+	}
+	cacheOpts, err := CacheOptions()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  cacheOpts,
+		Controller:             config.Controller{SkipNameValidation: ptrTo(true)},
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "creating manager: %v\n", err)
+		return 1
+	}
+	engine = memory.NewEngine()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := Setup(ctx, mgr, platform.NewLimitedFactory(engine.Factory())); err != nil {
+		fmt.Fprintf(os.Stderr, "setting up controllers: %v\n", err)
+		return 1
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	code := m.Run()
+	cancel()
+	if err := <-done; err != nil {
+		fmt.Fprintf(os.Stderr, "manager: %v\n", err)
+		return 1
+	}
+	return code
+}
+
+func zapLevel() zapcore.Level {
+	if os.Getenv("TEST_VERBOSE") != "" {
+		return -2
+	}
+	return 2 // errors only: the reconcilers' expected errors would drown the output
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// ---- fixtures ----
+
+// newNamespace creates a namespace of its own for one test.
+func newNamespace(t *testing.T) string {
+	t.Helper()
+	name := "t-" + randomSuffix()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+	if err := k8s.Create(context.Background(), ns); err != nil {
+		t.Fatalf("creating namespace: %v", err)
+	}
+	return name
+}
+
+func randomSuffix() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// testShop is a Shop on the engine and in the cluster.
+type testShop struct {
+	ns, name, main string
+	platform       platform.Name
+	creds          platform.Credentials
+}
+
+// newShop registers a shop with the engine (quota seats) and creates its
+// credentials Secret and Shop in ns; mutate adjusts the Shop before create.
+func newShop(t *testing.T, ns string, p platform.Name, quota int32, mutate func(*shopv1alpha1.Shop)) testShop {
+	t.Helper()
+	ts := testShop{ns: ns, name: "shop", main: "main-" + randomSuffix(), platform: p,
+		creds: platform.Credentials{AppKey: "ak-" + randomSuffix(), AppSecret: "as-" + randomSuffix(), AccessToken: "at-" + randomSuffix()}}
+	if err := engine.AddShop(memory.ShopSetup{Platform: p, MainAccount: ts.main, Credentials: ts.creds, SeatQuota: quota}); err != nil {
+		t.Fatalf("adding shop to engine: %v", err)
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-api", Labels: map[string]string{shopv1alpha1.LabelSecretRole: "shop-api"}},
+		StringData: map[string]string{
+			shopv1alpha1.SecretKeyAppKey: ts.creds.AppKey, shopv1alpha1.SecretKeyAppSecret: ts.creds.AppSecret,
+			shopv1alpha1.SecretKeyAccessToken: ts.creds.AccessToken,
+		},
+	}
+	create(t, secret)
+	shop := &shopv1alpha1.Shop{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ts.name},
+		Spec: shopv1alpha1.ShopSpec{
+			Platform: shopv1alpha1.Platform(p), MainAccount: ts.main,
+			CredentialsSecretRef: shopv1alpha1.LocalObjectReference{Name: "shop-api"},
+			RateLimit:            shopv1alpha1.RateLimit{RequestsPerSecond: 1000, Burst: 1000},
+		},
+	}
+	if mutate != nil {
+		mutate(shop)
+	}
+	create(t, shop)
+	return ts
+}
+
+// client is a platform client for the shop, standing in for someone working
+// in the merchant back office.
+func (ts testShop) client(t *testing.T) platform.Client {
+	t.Helper()
+	c, err := engine.Factory().ClientFor(context.Background(), platform.ShopConfig{Platform: ts.platform, MainAccount: ts.main, Credentials: ts.creds})
+	if err != nil {
+		t.Fatalf("platform client: %v", err)
+	}
+	return c
+}
+
+// account returns the shop's platform account with the given name.
+func (ts testShop) account(t *testing.T, name string) (platform.Account, bool) {
+	t.Helper()
+	for _, a := range engine.Accounts(ts.platform, ts.main) {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return platform.Account{}, false
+}
+
+func newRole(ns, name, display string, tmpl shopv1alpha1.RoleTemplate, perms ...string) *shopv1alpha1.Role {
+	return &shopv1alpha1.Role{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: shopv1alpha1.RoleSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: "shop"},
+			DisplayName: display, Template: tmpl, Permissions: perms},
+	}
+}
+
+func newSubAccount(ns, name string, roles ...string) *shopv1alpha1.SubAccount {
+	sa := &shopv1alpha1.SubAccount{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: shopv1alpha1.SubAccountSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: "shop"}, AccountName: name},
+	}
+	for _, r := range roles {
+		sa.Spec.Roles = append(sa.Spec.Roles, shopv1alpha1.LocalObjectReference{Name: r})
+	}
+	return sa
+}
+
+func create(t *testing.T, obj client.Object) {
+	t.Helper()
+	if err := k8s.Create(context.Background(), obj); err != nil {
+		t.Fatalf("creating %T %s: %v", obj, obj.GetName(), err)
+	}
+}
+
+// update re-reads obj, applies mutate and writes it, retrying on conflicts.
+func update[T client.Object](t *testing.T, obj T, mutate func(T)) {
+	t.Helper()
+	NewWithT(t).Eventually(func() error {
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
+			return err
+		}
+		mutate(obj)
+		return k8s.Update(context.Background(), obj)
+	}, timeout, interval).Should(Succeed())
+}
+
+// ---- waiting on outcomes ----
+
+// kstatusOf computes the kstatus of obj as GitOps tools would.
+func kstatusOf(obj client.Object) (status.Status, error) {
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return "", err
+	}
+	res, err := status.Compute(&unstructured.Unstructured{Object: u})
+	if err != nil {
+		return "", err
+	}
+	return res.Status, nil
+}
+
+// waitCurrent waits until obj is Ready for its current generation and
+// kstatus calls it Current, as a GitOps health check would. (kstatus alone
+// calls an object with no status at all Current.)
+func waitCurrent(t *testing.T, obj client.Object) {
+	t.Helper()
+	NewWithT(t).Eventually(func() (status.Status, error) {
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
+			return "", err
+		}
+		u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+		if err != nil {
+			return "", err
+		}
+		gen, _, _ := unstructured.NestedInt64(u, "status", "observedGeneration")
+		conds, _, _ := unstructured.NestedSlice(u, "status", "conditions")
+		ready := false
+		for _, c := range conds {
+			m, _ := c.(map[string]any)
+			ready = ready || (m["type"] == shopv1alpha1.ConditionReady && m["status"] == string(metav1.ConditionTrue))
+		}
+		if !ready || gen != obj.GetGeneration() {
+			return status.InProgressStatus, nil
+		}
+		return kstatusOf(obj)
+	}, timeout, interval).Should(Equal(status.CurrentStatus), "%T %s never became Current: %s", obj, obj.GetName(), conditionsOf(obj))
+}
+
+// waitCondition waits until obj's condition has the status and reason.
+func waitCondition(t *testing.T, obj conditioned, condType string, want metav1.ConditionStatus, reason string) metav1.Condition {
+	t.Helper()
+	var found metav1.Condition
+	NewWithT(t).Eventually(func() bool {
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
+			return false
+		}
+		for _, c := range obj.GetConditions() {
+			if c.Type == condType {
+				found = c
+				return c.Status == want && c.Reason == reason
+			}
+		}
+		return false
+	}, timeout, interval).Should(BeTrue(), "%T %s: want %s=%s/%s, have %s", obj, obj.GetName(), condType, want, reason, conditionsOf(obj))
+	return found
+}
+
+func conditionsOf(obj client.Object) string {
+	c, ok := obj.(conditioned)
+	if !ok {
+		return ""
+	}
+	s := ""
+	for _, cond := range c.GetConditions() {
+		s += fmt.Sprintf("[%s=%s %s: %s] ", cond.Type, cond.Status, cond.Reason, cond.Message)
+	}
+	return s
+}
+
+// waitGone waits until obj no longer exists.
+func waitGone(t *testing.T, obj client.Object) {
+	t.Helper()
+	NewWithT(t).Eventually(func() bool {
+		err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj)
+		return client.IgnoreNotFound(err) == nil && err != nil
+	}, timeout, interval).Should(BeTrue(), "%T %s was never deleted: %s", obj, obj.GetName(), conditionsOf(obj))
+}
+
+// secretOf returns the SubAccount's credentials Secret.
+func secretOf(t *testing.T, sa *shopv1alpha1.SubAccount) *corev1.Secret {
+	t.Helper()
+	s := &corev1.Secret{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: sa.Namespace, Name: sa.CredentialsSecretName()}, s); err != nil {
+		t.Fatalf("reading credentials Secret: %v", err)
+	}
+	return s
+}
+
+// eventsFor lists the Events regarding obj.
+func eventsFor(t *testing.T, obj client.Object) []eventsv1.Event {
+	t.Helper()
+	list := &eventsv1.EventList{}
+	if err := k8s.List(context.Background(), list, client.InNamespace(obj.GetNamespace())); err != nil {
+		t.Fatalf("listing events: %v", err)
+	}
+	var out []eventsv1.Event
+	for _, e := range list.Items {
+		if e.Regarding.UID == obj.GetUID() {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -1,0 +1,149 @@
+package platform
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"golang.org/x/time/rate"
+)
+
+// LimitedFactory wraps a Factory so that every client of one shop shares a
+// token bucket sized from the shop's ShopConfig: one busy shop waits on its
+// own limit and cannot starve the others.
+type LimitedFactory struct {
+	Inner Factory
+
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
+}
+
+// NewLimitedFactory wraps inner with per-shop rate limits.
+func NewLimitedFactory(inner Factory) *LimitedFactory {
+	return &LimitedFactory{Inner: inner, limiters: map[string]*rate.Limiter{}}
+}
+
+// Defaults used when a ShopConfig sets no limit.
+const (
+	DefaultRequestsPerSecond = 10
+	DefaultBurst             = 20
+)
+
+// ClientFor returns the inner client behind the shop's limiter.
+func (f *LimitedFactory) ClientFor(ctx context.Context, shop ShopConfig) (Client, error) {
+	c, err := f.Inner.ClientFor(ctx, shop)
+	if err != nil {
+		return nil, err
+	}
+	return &limitedClient{inner: c, limiter: f.limiter(shop)}, nil
+}
+
+// limiter returns the shop's limiter, resized if the Shop's limit changed.
+func (f *LimitedFactory) limiter(shop ShopConfig) *rate.Limiter {
+	rps, burst := shop.RequestsPerSecond, shop.Burst
+	if rps <= 0 {
+		rps = DefaultRequestsPerSecond
+	}
+	if burst <= 0 {
+		burst = DefaultBurst
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	l, ok := f.limiters[shop.Key]
+	if !ok {
+		l = rate.NewLimiter(rate.Limit(rps), burst)
+		f.limiters[shop.Key] = l
+		return l
+	}
+	if l.Limit() != rate.Limit(rps) {
+		l.SetLimit(rate.Limit(rps))
+	}
+	if l.Burst() != burst {
+		l.SetBurst(burst)
+	}
+	return l
+}
+
+type limitedClient struct {
+	inner   Client
+	limiter *rate.Limiter
+}
+
+func (c *limitedClient) wait(ctx context.Context) error {
+	if err := c.limiter.Wait(ctx); err != nil {
+		return &Error{Kind: ErrRateLimited, Message: fmt.Sprintf("waiting for the shop's rate limit: %v", err)}
+	}
+	return nil
+}
+
+// call waits for a token, then runs fn.
+func call[T any](ctx context.Context, c *limitedClient, fn func() (T, error)) (T, error) {
+	if err := c.wait(ctx); err != nil {
+		var zero T
+		return zero, err
+	}
+	return fn()
+}
+
+func (c *limitedClient) ShopInfo(ctx context.Context) (ShopInfo, error) {
+	return call(ctx, c, func() (ShopInfo, error) { return c.inner.ShopInfo(ctx) })
+}
+
+func (c *limitedClient) Permissions(ctx context.Context) ([]Permission, error) {
+	return call(ctx, c, func() ([]Permission, error) { return c.inner.Permissions(ctx) })
+}
+
+func (c *limitedClient) ListRoles(ctx context.Context) ([]Role, error) {
+	return call(ctx, c, func() ([]Role, error) { return c.inner.ListRoles(ctx) })
+}
+
+func (c *limitedClient) GetRole(ctx context.Context, id string) (Role, error) {
+	return call(ctx, c, func() (Role, error) { return c.inner.GetRole(ctx, id) })
+}
+
+func (c *limitedClient) CreateRole(ctx context.Context, spec RoleSpec, requestID string) (Role, error) {
+	return call(ctx, c, func() (Role, error) { return c.inner.CreateRole(ctx, spec, requestID) })
+}
+
+func (c *limitedClient) UpdateRole(ctx context.Context, id string, spec RoleSpec) (Role, error) {
+	return call(ctx, c, func() (Role, error) { return c.inner.UpdateRole(ctx, id, spec) })
+}
+
+func (c *limitedClient) DeleteRole(ctx context.Context, id string) error {
+	_, err := call(ctx, c, func() (struct{}, error) { return struct{}{}, c.inner.DeleteRole(ctx, id) })
+	return err
+}
+
+func (c *limitedClient) ListAccounts(ctx context.Context, opts ListOptions) (AccountPage, error) {
+	return call(ctx, c, func() (AccountPage, error) { return c.inner.ListAccounts(ctx, opts) })
+}
+
+func (c *limitedClient) GetAccount(ctx context.Context, id string) (Account, error) {
+	return call(ctx, c, func() (Account, error) { return c.inner.GetAccount(ctx, id) })
+}
+
+func (c *limitedClient) FindAccount(ctx context.Context, name string) (Account, error) {
+	return call(ctx, c, func() (Account, error) { return c.inner.FindAccount(ctx, name) })
+}
+
+func (c *limitedClient) CreateAccount(ctx context.Context, req CreateAccount, requestID string) (Account, error) {
+	return call(ctx, c, func() (Account, error) { return c.inner.CreateAccount(ctx, req, requestID) })
+}
+
+func (c *limitedClient) UpdateAccount(ctx context.Context, id string, state AccountState) (Account, error) {
+	return call(ctx, c, func() (Account, error) { return c.inner.UpdateAccount(ctx, id, state) })
+}
+
+func (c *limitedClient) SetPassword(ctx context.Context, id, password string) error {
+	_, err := call(ctx, c, func() (struct{}, error) { return struct{}{}, c.inner.SetPassword(ctx, id, password) })
+	return err
+}
+
+func (c *limitedClient) DeleteAccount(ctx context.Context, id string) error {
+	_, err := call(ctx, c, func() (struct{}, error) { return struct{}{}, c.inner.DeleteAccount(ctx, id) })
+	return err
+}
+
+func (c *limitedClient) CheckCredentials(ctx context.Context, name, password string) (bool, error) {
+	return call(ctx, c, func() (bool, error) { return c.inner.CheckCredentials(ctx, name, password) })
+}
