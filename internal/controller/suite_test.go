@@ -27,6 +27,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,7 +39,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
-	"go.uber.org/zap/zapcore"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -226,7 +226,7 @@ func newRole(ns, name, display string, tmpl shopv1alpha1.RoleTemplate, perms ...
 func newSubAccount(ns, name string, roles ...string) *shopv1alpha1.SubAccount {
 	sa := &shopv1alpha1.SubAccount{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: shopv1alpha1.SubAccountSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: "shop"}, AccountName: name},
+		Spec:       shopv1alpha1.SubAccountSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: "shop"}, AccountName: name},
 	}
 	for _, r := range roles {
 		sa.Spec.Roles = append(sa.Spec.Roles, shopv1alpha1.LocalObjectReference{Name: r})
