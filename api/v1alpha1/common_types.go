@@ -162,6 +162,14 @@ const (
 	// AnnotationPasswordRevision on a credentials Secret counts the passwords
 	// written to it; status.passwordRevision says which one the platform has.
 	AnnotationPasswordRevision = "shop.subaccount.io/password-revision"
+	// AnnotationPasswordCreated on a credentials Secret is when its password
+	// was generated (RFC 3339); rotation periods count from it.
+	AnnotationPasswordCreated = "shop.subaccount.io/password-created"
+	// AnnotationRotationHandled on a credentials Secret is the last
+	// rotate-password value that produced its password. Kept on the Secret,
+	// not only in status, so a reconcile reading a stale cache cannot rotate
+	// twice: its write of the Secret would conflict.
+	AnnotationRotationHandled = "shop.subaccount.io/rotation-handled"
 )
 
 // Keys of the Shop's API credentials Secret.

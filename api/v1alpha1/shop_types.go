@@ -17,6 +17,8 @@ limitations under the License.
 package v1alpha1
 
 import (
+	"time"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -66,12 +68,24 @@ type ShopSpec struct {
 	// +optional
 	// +kubebuilder:default="10m"
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('30s')",message="driftCheckInterval must be at least 30s"
-	DriftCheckInterval metav1.Duration `json:"driftCheckInterval,omitempty"`
+	DriftCheckInterval *metav1.Duration `json:"driftCheckInterval,omitempty"`
 
 	// suspend pauses all writes to the platform for this shop's Roles and
 	// SubAccounts; reads and status updates continue.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
+}
+
+// DefaultDriftCheckInterval applies when a Shop sets none.
+const DefaultDriftCheckInterval = 10 * time.Minute
+
+// DriftCheckIntervalOrDefault returns how often the Shop's platform state is
+// compared with the desired state.
+func (s *Shop) DriftCheckIntervalOrDefault() time.Duration {
+	if s.Spec.DriftCheckInterval == nil {
+		return DefaultDriftCheckInterval
+	}
+	return s.Spec.DriftCheckInterval.Duration
 }
 
 // ShopSeats are the sub-account seats a shop has.

@@ -78,8 +78,19 @@ func TestSamplesBecomeReady(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	// The sample Shop's main account and credentials, registered with the platform.
-	g.Expect(engine.AddShop(memory.ShopSetup{Platform: platform.Taobao, MainAccount: "hongxing", SeatQuota: 15,
-		Credentials: platform.Credentials{AppKey: "12345678", AppSecret: "demo-app-secret", AccessToken: "demo-session-token"}})).To(Succeed())
+	// The sample Shop's main account is fixed, so a repeated run (-count)
+	// finds it registered already.
+	err := engine.AddShop(memory.ShopSetup{Platform: platform.Taobao, MainAccount: "hongxing", SeatQuota: 15,
+		Credentials: platform.Credentials{AppKey: "12345678", AppSecret: "demo-app-secret", AccessToken: "demo-session-token"}})
+	if err != nil {
+		g.Expect(err).To(MatchError(platform.ErrConflict))
+		for _, a := range engine.Accounts(platform.Taobao, "hongxing") {
+			g.Expect(sampleClient(t).DeleteAccount(context.Background(), a.ID)).To(Succeed())
+		}
+		for _, r := range engine.Roles(platform.Taobao, "hongxing") {
+			g.Expect(sampleClient(t).DeleteRole(context.Background(), r.ID)).To(Succeed())
+		}
+	}
 
 	objs := applySamples(t, ns)
 	g.Expect(objs).To(HaveLen(6))
@@ -131,4 +142,10 @@ func TestSamplesBecomeReady(t *testing.T) {
 		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(shop), shop)
 		return shop.Status.Seats
 	}, timeout, interval).Should(Equal(&shopv1alpha1.SeatStatus{Used: 2, Total: 15, Managed: 2}))
+}
+
+func sampleClient(t *testing.T) platform.Client {
+	t.Helper()
+	return testShop{platform: platform.Taobao, main: "hongxing",
+		creds: platform.Credentials{AppKey: "12345678", AppSecret: "demo-app-secret", AccessToken: "demo-session-token"}}.client(t)
 }

@@ -92,7 +92,7 @@ func (r *ShopReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resul
 	if s := shop.Status.Seats; s != nil {
 		msg = fmt.Sprintf("connected; %d of %d seats used", s.Used, s.Total)
 	}
-	return summarize(shop, err, msg, shop.Spec.DriftCheckInterval.Duration)
+	return summarize(shop, err, msg, shop.DriftCheckIntervalOrDefault())
 }
 
 func (r *ShopReconciler) reconcile(ctx context.Context, shop *shopv1alpha1.Shop) error {

@@ -58,10 +58,13 @@ type SubAccountReconciler struct {
 	Now func() time.Time
 }
 
-// credentials is the password the credentials Secret holds and its revision.
+// credentials is the password the credentials Secret holds, its revision,
+// when it was generated, and the rotation request it answered.
 type credentials struct {
 	password string
 	revision int64
+	created  time.Time
+	rotation string
 }
 
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=subaccounts,verbs=get;list;watch;update;patch
@@ -144,7 +147,7 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 		return 0, err
 	}
 	sa.Status.AppliedPermissions = effective
-	return r.nextRotation(sa), nil
+	return r.nextRotation(sa, creds), nil
 }
 
 // resolveRoles finds the Roles the SubAccount uses and their platform IDs.
@@ -204,17 +207,22 @@ func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1
 		return credentials{}, stalled(shopv1alpha1.ReasonConflict,
 			"Secret %q exists and is not managed by this SubAccount; set credentialsSecret.name to another name", name)
 	}
-	current := credentials{password: string(secret.Data[shopv1alpha1.SecretKeyPassword])}
+	current := credentials{
+		password: string(secret.Data[shopv1alpha1.SecretKeyPassword]),
+		rotation: secret.Annotations[shopv1alpha1.AnnotationRotationHandled],
+	}
 	current.revision, _ = strconv.ParseInt(secret.Annotations[shopv1alpha1.AnnotationPasswordRevision], 10, 64)
+	current.created, _ = time.Parse(time.RFC3339, secret.Annotations[shopv1alpha1.AnnotationPasswordCreated])
 
-	want, err := r.desiredPassword(ctx, sa, cat, current.password)
+	next, err := r.desiredPassword(ctx, sa, cat, current)
 	if err != nil {
 		return credentials{}, err
 	}
-	next := current
-	if want != current.password {
-		next = credentials{password: want, revision: current.revision + 1}
+	if next.password != current.password {
+		next.revision = current.revision + 1
+		next.created = r.now().UTC().Truncate(time.Second)
 	}
+	sa.Status.LastHandledRotation = next.rotation
 
 	desired := secret.DeepCopy()
 	desired.Name, desired.Namespace = name, sa.Namespace
@@ -231,6 +239,10 @@ func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1
 		desired.Annotations = map[string]string{}
 	}
 	desired.Annotations[shopv1alpha1.AnnotationPasswordRevision] = strconv.FormatInt(next.revision, 10)
+	desired.Annotations[shopv1alpha1.AnnotationPasswordCreated] = next.created.Format(time.RFC3339)
+	if next.rotation != "" {
+		desired.Annotations[shopv1alpha1.AnnotationRotationHandled] = next.rotation
+	}
 	desired.Type = corev1.SecretTypeOpaque
 	desired.Data = map[string][]byte{
 		shopv1alpha1.SecretKeyUsername:    []byte(sa.Status.LoginName),
@@ -263,10 +275,13 @@ func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1
 	return next, nil
 }
 
-// desiredPassword returns the password the account should have: the user's
-// from password.secretRef, or the current generated one unless a rotation
-// is due or asked for.
-func (r *SubAccountReconciler) desiredPassword(ctx context.Context, sa *shopv1alpha1.SubAccount, cat *catalog.Catalog, current string) (string, error) {
+// desiredPassword returns the credentials the account should have: the
+// user's password from password.secretRef, or the current generated one
+// unless a rotation is due or asked for. It decides from the Secret alone,
+// never from status, which a stale cache may show old.
+func (r *SubAccountReconciler) desiredPassword(ctx context.Context, sa *shopv1alpha1.SubAccount, cat *catalog.Catalog, current credentials) (credentials, error) {
+	next := current
+	token := sa.Annotations[shopv1alpha1.AnnotationRotatePassword]
 	if ref := sa.Spec.Password.SecretRef; ref != nil {
 		key := ref.Key
 		if key == "" {
@@ -274,43 +289,43 @@ func (r *SubAccountReconciler) desiredPassword(ctx context.Context, sa *shopv1al
 		}
 		src, err := r.Connector.secret(ctx, sa.Namespace, ref.Name)
 		if apierrors.IsNotFound(err) {
-			return "", stalled(shopv1alpha1.ReasonSecretNotFound, "password Secret %q not found in namespace %q", ref.Name, sa.Namespace)
+			return next, stalled(shopv1alpha1.ReasonSecretNotFound, "password Secret %q not found in namespace %q", ref.Name, sa.Namespace)
 		}
 		if err != nil {
-			return "", fmt.Errorf("reading password Secret %q: %w", ref.Name, err)
+			return next, fmt.Errorf("reading password Secret %q: %w", ref.Name, err)
 		}
 		pw, ok := src.Data[key]
 		if !ok || len(pw) == 0 {
-			return "", stalled(shopv1alpha1.ReasonSecretInvalid, "password Secret %q has no key %q", ref.Name, key)
+			return next, stalled(shopv1alpha1.ReasonSecretInvalid, "password Secret %q has no key %q", ref.Name, key)
 		}
 		if n := len([]rune(string(pw))); n < cat.PasswordMinLength {
-			return "", stalled(shopv1alpha1.ReasonPasswordTooShort,
+			return next, stalled(shopv1alpha1.ReasonPasswordTooShort,
 				"the password in Secret %q key %q has %d characters; %s requires at least %d", ref.Name, key, n, cat.Platform, cat.PasswordMinLength)
 		}
-		sa.Status.LastHandledRotation = sa.Annotations[shopv1alpha1.AnnotationRotatePassword]
-		return string(pw), nil
+		// Rotating a password someone else supplies is theirs to do.
+		next.password, next.rotation = string(pw), token
+		return next, nil
 	}
 	length, err := passwordLength(sa, cat)
 	if err != nil {
-		return "", err
+		return next, err
 	}
-	rotate := current == ""
-	if token := sa.Annotations[shopv1alpha1.AnnotationRotatePassword]; token != "" && token != sa.Status.LastHandledRotation {
-		rotate = true
-		sa.Status.LastHandledRotation = token
+	rotate := current.password == ""
+	if token != "" && token != current.rotation {
+		rotate, next.rotation = true, token
 	}
-	if p := sa.Spec.Password.RotationPeriod; p != nil && sa.Status.PasswordSetTime != nil &&
-		!r.now().Before(sa.Status.PasswordSetTime.Add(p.Duration)) {
+	if p := sa.Spec.Password.RotationPeriod; p != nil && !current.created.IsZero() &&
+		!r.now().Before(current.created.Add(p.Duration)) {
 		rotate = true
 	}
 	if !rotate {
-		return current, nil
+		return next, nil
 	}
-	pw, err := password.Generate(length)
+	next.password, err = password.Generate(length)
 	if err != nil {
-		return "", fmt.Errorf("generating a password: %w", err)
+		return next, fmt.Errorf("generating a password: %w", err)
 	}
-	return pw, nil
+	return next, nil
 }
 
 // ensureAccount creates the platform account, or brings it in line with
@@ -412,12 +427,12 @@ func diffSets(a, b []string) (added, removed []string) {
 
 // nextRotation is how long until the generated password is due for
 // rotation, or zero when it never is.
-func (r *SubAccountReconciler) nextRotation(sa *shopv1alpha1.SubAccount) time.Duration {
+func (r *SubAccountReconciler) nextRotation(sa *shopv1alpha1.SubAccount, creds credentials) time.Duration {
 	p := sa.Spec.Password.RotationPeriod
-	if p == nil || sa.Spec.Password.SecretRef != nil || sa.Status.PasswordSetTime == nil {
+	if p == nil || sa.Spec.Password.SecretRef != nil || creds.created.IsZero() {
 		return 0
 	}
-	return max(sa.Status.PasswordSetTime.Add(p.Duration).Sub(r.now()), time.Second)
+	return max(creds.created.Add(p.Duration).Sub(r.now()), time.Second)
 }
 
 func (r *SubAccountReconciler) reconcileDelete(ctx context.Context, sa *shopv1alpha1.SubAccount) (ctrl.Result, error) {

@@ -292,7 +292,9 @@ func waitCurrent(t *testing.T, obj client.Object) {
 			return status.InProgressStatus, nil
 		}
 		return kstatusOf(obj)
-	}, timeout, interval).Should(Equal(status.CurrentStatus), "%T %s never became Current: %s", obj, obj.GetName(), conditionsOf(obj))
+	}, timeout, interval).Should(Equal(status.CurrentStatus), func() string {
+		return fmt.Sprintf("%T %s never became Current: %s", obj, obj.GetName(), conditionsOf(obj))
+	})
 }
 
 // waitCondition waits until obj's condition has the status and reason.
@@ -310,18 +312,22 @@ func waitCondition(t *testing.T, obj conditioned, condType string, want metav1.C
 			}
 		}
 		return false
-	}, timeout, interval).Should(BeTrue(), "%T %s: want %s=%s/%s, have %s", obj, obj.GetName(), condType, want, reason, conditionsOf(obj))
+	}, timeout, interval).Should(BeTrue(), func() string {
+		return fmt.Sprintf("%T %s: want %s=%s/%s, have %s", obj, obj.GetName(), condType, want, reason, conditionsOf(obj))
+	})
 	return found
 }
 
 func conditionsOf(obj client.Object) string {
-	c, ok := obj.(conditioned)
-	if !ok {
-		return ""
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return err.Error()
 	}
+	conds, _, _ := unstructured.NestedSlice(u, "status", "conditions")
 	s := ""
-	for _, cond := range c.GetConditions() {
-		s += fmt.Sprintf("[%s=%s %s: %s] ", cond.Type, cond.Status, cond.Reason, cond.Message)
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		s += fmt.Sprintf("[%v=%v %v: %v] ", m["type"], m["status"], m["reason"], m["message"])
 	}
 	return s
 }
@@ -332,7 +338,9 @@ func waitGone(t *testing.T, obj client.Object) {
 	NewWithT(t).Eventually(func() bool {
 		err := k8s.Get(context.Background(), client.ObjectKeyFromObject(obj), obj)
 		return client.IgnoreNotFound(err) == nil && err != nil
-	}, timeout, interval).Should(BeTrue(), "%T %s was never deleted: %s", obj, obj.GetName(), conditionsOf(obj))
+	}, timeout, interval).Should(BeTrue(), func() string {
+		return fmt.Sprintf("%T %s was never deleted: %s", obj, obj.GetName(), conditionsOf(obj))
+	})
 }
 
 // secretOf returns the SubAccount's credentials Secret.
