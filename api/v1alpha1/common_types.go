@@ -159,6 +159,9 @@ const (
 	// AnnotationRotatePassword on a SubAccount asks for a new password now:
 	// each new value triggers one rotation.
 	AnnotationRotatePassword = "shop.subaccount.io/rotate-password"
+	// AnnotationRequestedAt on a Shop asks for a drift check now: each new
+	// value triggers one (like Flux's reconcile.fluxcd.io/requestedAt).
+	AnnotationRequestedAt = "shop.subaccount.io/requested-at"
 	// AnnotationPasswordRevision on a credentials Secret counts the passwords
 	// written to it; status.passwordRevision says which one the platform has.
 	AnnotationPasswordRevision = "shop.subaccount.io/password-revision"

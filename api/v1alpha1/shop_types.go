@@ -148,9 +148,15 @@ type ShopStatus struct {
 	// +optional
 	Seats *SeatStatus `json:"seats,omitempty"`
 
-	// lastSyncTime is when the platform last answered successfully.
+	// lastSyncTime is when the last drift check compared the platform's
+	// state with the desired state.
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+
+	// lastHandledRequestedAt is the last shop.subaccount.io/requested-at
+	// annotation value acted on.
+	// +optional
+	LastHandledRequestedAt string `json:"lastHandledRequestedAt,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
@@ -46,6 +47,7 @@ type RoleReconciler struct {
 	client.Client
 	Connector *Connector
 	Recorder  events.EventRecorder
+	Drift     *DriftTracker
 }
 
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=roles,verbs=get;list;watch;update;patch
@@ -116,7 +118,8 @@ func (r *RoleReconciler) reconcile(ctx context.Context, role *shopv1alpha1.Role)
 	}
 	role.Status.EffectivePermissions = desired.Permissions
 	hash := roleHash(desired)
-	if role.Status.RoleID != "" && role.Status.AppliedHash == hash {
+	drifted := r.Drift.take(role)
+	if role.Status.RoleID != "" && role.Status.AppliedHash == hash && !drifted {
 		markStep(role, shopv1alpha1.ConditionSynced, nil, "the platform role matches")
 		return nil
 	}
@@ -127,7 +130,7 @@ func (r *RoleReconciler) reconcile(ctx context.Context, role *shopv1alpha1.Role)
 	if err != nil {
 		return err
 	}
-	err = r.apply(ctx, pc, role, desired)
+	err = r.apply(ctx, pc, role, desired, drifted)
 	markStep(role, shopv1alpha1.ConditionSynced, err, "the platform role matches")
 	if err != nil {
 		return err
@@ -138,9 +141,14 @@ func (r *RoleReconciler) reconcile(ctx context.Context, role *shopv1alpha1.Role)
 
 // apply creates the platform role, or updates it; a role deleted on the
 // platform behind our back is created again.
-func (r *RoleReconciler) apply(ctx context.Context, pc platform.Client, role *shopv1alpha1.Role, desired platform.RoleSpec) error {
+func (r *RoleReconciler) apply(ctx context.Context, pc platform.Client, role *shopv1alpha1.Role, desired platform.RoleSpec, drifted bool) error {
 	if role.Status.RoleID != "" {
 		_, err := pc.UpdateRole(ctx, role.Status.RoleID, desired)
+		if err == nil && drifted {
+			r.Recorder.Eventf(role, nil, corev1.EventTypeWarning, "DriftCorrected", "UpdateRole",
+				"platform role %s was changed outside the operator; restored %d permissions", role.Status.RoleID, len(desired.Permissions))
+			return nil
+		}
 		if err == nil {
 			r.Recorder.Eventf(role, nil, corev1.EventTypeNormal, "Updated", "UpdateRole",
 				"updated platform role %s: %d permissions", role.Status.RoleID, len(desired.Permissions))
@@ -231,6 +239,7 @@ func (r *RoleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return requestsFor(ctx, r.Client, &shopv1alpha1.RoleList{}, o.GetNamespace(), indexRoleShop, o.GetName())
 		})).
 		Watches(&shopv1alpha1.SubAccount{}, roleUsers{}).
+		WatchesRawSource(source.Channel(r.Drift.roles, &handler.EnqueueRequestForObject{})).
 		Named("role").
 		Complete(r)
 }

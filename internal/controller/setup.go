@@ -43,13 +43,14 @@ func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory) erro
 	}
 	conn := &Connector{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Factory: factory}
 	rec := mgr.GetEventRecorder(eventSource)
-	if err := (&ShopReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec}).SetupWithManager(mgr); err != nil {
+	drift := NewDriftTracker()
+	if err := (&ShopReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Shop controller: %w", err)
 	}
-	if err := (&RoleReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec}).SetupWithManager(mgr); err != nil {
+	if err := (&RoleReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Role controller: %w", err)
 	}
-	if err := (&SubAccountReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec}).SetupWithManager(mgr); err != nil {
+	if err := (&SubAccountReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the SubAccount controller: %w", err)
 	}
 	return nil

@@ -55,6 +55,7 @@ type ShopReconciler struct {
 	client.Client
 	Connector *Connector
 	Recorder  events.EventRecorder
+	Drift     *DriftTracker
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -92,7 +93,7 @@ func (r *ShopReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resul
 	if s := shop.Status.Seats; s != nil {
 		msg = fmt.Sprintf("connected; %d of %d seats used", s.Used, s.Total)
 	}
-	return summarize(shop, err, msg, shop.DriftCheckIntervalOrDefault())
+	return summarize(shop, err, msg, r.untilDriftCheck(shop))
 }
 
 func (r *ShopReconciler) reconcile(ctx context.Context, shop *shopv1alpha1.Shop) error {
@@ -125,9 +126,33 @@ func (r *ShopReconciler) reconcile(ctx context.Context, shop *shopv1alpha1.Shop)
 		total = s.Included + s.Purchased
 	}
 	shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: info.SeatsUsed, Total: total, Managed: int32(len(managed.Items))}
+
+	requested := shop.Annotations[shopv1alpha1.AnnotationRequestedAt]
+	if r.untilDriftCheck(shop) > 0 && requested == shop.Status.LastHandledRequestedAt {
+		return nil
+	}
+	if err := r.checkDrift(ctx, shop, pc); err != nil {
+		return err
+	}
 	now := metav1.NewTime(r.now())
 	shop.Status.LastSyncTime = &now
+	shop.Status.LastHandledRequestedAt = requested
 	return nil
+}
+
+// untilDriftCheck is how long until the shop's next drift check is due.
+// lastSyncTime records the last one, so a restart does not check early.
+func (r *ShopReconciler) untilDriftCheck(shop *shopv1alpha1.Shop) time.Duration {
+	interval := shop.DriftCheckIntervalOrDefault()
+	last := shop.Status.LastSyncTime
+	if last == nil {
+		return 0
+	}
+	// A requeue may fire a little early; within a second counts as due.
+	if left := last.Add(interval).Sub(r.now()); left > time.Second {
+		return left
+	}
+	return 0
 }
 
 // protectCredentials puts a finalizer on the Shop's credentials Secret so it

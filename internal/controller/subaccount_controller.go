@@ -27,16 +27,21 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/password"
@@ -54,6 +59,7 @@ type SubAccountReconciler struct {
 	client.Client
 	Connector *Connector
 	Recorder  events.EventRecorder
+	Drift     *DriftTracker
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -138,7 +144,7 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 	if err != nil {
 		return 0, err
 	}
-	err = r.ensureAccount(ctx, pc, sa, shop, state, creds)
+	err = r.ensureAccount(ctx, pc, sa, shop, state, creds, r.Drift.take(sa))
 	if err == nil {
 		err = r.ensurePassword(ctx, pc, sa, creds)
 	}
@@ -332,13 +338,19 @@ func (r *SubAccountReconciler) desiredPassword(ctx context.Context, sa *shopv1al
 // the desired state. Creation is keyed by the SubAccount's UID, so a retry
 // after a crash finds the first account instead of making a second.
 func (r *SubAccountReconciler) ensureAccount(ctx context.Context, pc platform.Client, sa *shopv1alpha1.SubAccount,
-	shop *shopv1alpha1.Shop, state platform.AccountState, creds credentials) error {
+	shop *shopv1alpha1.Shop, state platform.AccountState, creds credentials, drifted bool) error {
 	hash := accountHash(state)
 	if sa.Status.AccountID != "" {
-		if sa.Status.AppliedHash == hash {
+		if sa.Status.AppliedHash == hash && !drifted {
 			return nil
 		}
 		_, err := pc.UpdateAccount(ctx, sa.Status.AccountID, state)
+		if err == nil && drifted {
+			r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "DriftCorrected", "UpdateAccount",
+				"sub-account %s was changed outside the operator; restored the declared state", sa.Status.LoginName)
+			sa.Status.AppliedHash = hash
+			return nil
+		}
 		if err == nil {
 			r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Updated", "UpdateAccount",
 				"updated sub-account %s: %s", sa.Status.LoginName, describeChange(sa, state))
@@ -576,9 +588,23 @@ func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&shopv1alpha1.SubAccount{}).
 		Owns(&corev1.Secret{}).
-		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop)).
+		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop), builder.WithPredicates(shopChangeMatters)).
 		Watches(&shopv1alpha1.Role{}, byIndex(indexSubAccountRoles)).
 		Watches(&corev1.Secret{}, byIndex(indexSubAccountPassSecret)).
+		WatchesRawSource(source.Channel(r.Drift.subAccounts, &handler.EnqueueRequestForObject{})).
 		Named("subaccount").
 		Complete(r)
+}
+
+// shopChangeMatters passes the Shop changes its SubAccounts act on: the
+// spec, readiness and seats. A drift check's lastSyncTime alone does not
+// wake every account of the shop.
+var shopChangeMatters = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		o, n := e.ObjectOld.(*shopv1alpha1.Shop), e.ObjectNew.(*shopv1alpha1.Shop)
+		return o.Generation != n.Generation ||
+			apimeta.IsStatusConditionTrue(o.Status.Conditions, shopv1alpha1.ConditionReady) !=
+				apimeta.IsStatusConditionTrue(n.Status.Conditions, shopv1alpha1.ConditionReady) ||
+			!equality.Semantic.DeepEqual(o.Status.Seats, n.Status.Seats)
+	},
 }

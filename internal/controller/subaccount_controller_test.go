@@ -19,6 +19,8 @@ package controller
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
+	"time"
 	"strings"
 	"testing"
 
@@ -43,7 +45,7 @@ func readyStaff(t *testing.T, p platform.Name, roles ...*shopv1alpha1.Role) (tes
 	}
 	sa := newSubAccount(ns, "xiaohong", roles[0].Name)
 	if p == platform.Douyin {
-		sa.Spec.Phone = "13800138000"
+		sa.Spec.Phone = uniquePhone() // Douyin binds a number to one shop only
 	}
 	create(t, sa)
 	for _, r := range roles {
@@ -394,4 +396,11 @@ func containsAll(have []string, want ...string) bool {
 		}
 	}
 	return true
+}
+
+var phoneSeq atomic.Int64
+
+// uniquePhone returns a mainland mobile number no other test uses.
+func uniquePhone() string {
+	return fmt.Sprintf("139%08d", time.Now().UnixNano()%1e6*100+phoneSeq.Add(1)%100)
 }

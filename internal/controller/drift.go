@@ -1,0 +1,148 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+)
+
+// listPageSize is the page size of the bulk listing a drift check makes:
+// the most the platforms accept (Taobao's subusers.page allows 200).
+const listPageSize = 200
+
+// DriftTracker carries what a Shop's drift check found to the Role and
+// SubAccount controllers: it remembers which objects drifted and re-queues
+// them through channel sources, so one bulk listing per shop replaces a
+// platform call per account.
+type DriftTracker struct {
+	mu          sync.Mutex
+	drifted     map[driftKey]struct{}
+	subAccounts chan event.GenericEvent
+	roles       chan event.GenericEvent
+}
+
+type driftKey struct {
+	kind string
+	key  client.ObjectKey
+}
+
+// NewDriftTracker returns an empty tracker.
+func NewDriftTracker() *DriftTracker {
+	return &DriftTracker{
+		drifted:     map[driftKey]struct{}{},
+		subAccounts: make(chan event.GenericEvent, 1024),
+		roles:       make(chan event.GenericEvent, 1024),
+	}
+}
+
+// mark records obj as drifted and re-queues it.
+func (d *DriftTracker) mark(ctx context.Context, obj client.Object) {
+	ch, kind := d.roles, "Role"
+	if _, ok := obj.(*shopv1alpha1.SubAccount); ok {
+		ch, kind = d.subAccounts, "SubAccount"
+	}
+	d.mu.Lock()
+	d.drifted[driftKey{kind, client.ObjectKeyFromObject(obj)}] = struct{}{}
+	d.mu.Unlock()
+	select {
+	case ch <- event.GenericEvent{Object: obj}:
+	case <-ctx.Done():
+	}
+}
+
+// take reports whether obj was marked as drifted, and forgets the mark.
+func (d *DriftTracker) take(obj client.Object) bool {
+	if d == nil {
+		return false
+	}
+	kind := "Role"
+	if _, ok := obj.(*shopv1alpha1.SubAccount); ok {
+		kind = "SubAccount"
+	}
+	k := driftKey{kind, client.ObjectKeyFromObject(obj)}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.drifted[k]
+	delete(d.drifted, k)
+	return ok
+}
+
+// checkDrift lists the shop's accounts and roles once and marks every
+// managed object whose platform state differs from what was applied, or
+// that is gone. Accounts and roles the operator does not manage are only
+// read, never touched.
+func (r *ShopReconciler) checkDrift(ctx context.Context, shop *shopv1alpha1.Shop, pc platform.Client) error {
+	remote := map[string]platform.Account{}
+	for page := 1; ; page++ {
+		res, err := pc.ListAccounts(ctx, platform.ListOptions{Page: page, PageSize: listPageSize})
+		if err != nil {
+			return platformOutcome("listing the shop's accounts", err)
+		}
+		for _, a := range res.Accounts {
+			remote[a.ID] = a
+		}
+		if len(res.Accounts) < listPageSize || len(remote) >= res.Total {
+			break
+		}
+	}
+	subs := &shopv1alpha1.SubAccountList{}
+	if err := r.List(ctx, subs, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}); err != nil {
+		return fmt.Errorf("listing SubAccounts of the shop: %w", err)
+	}
+	for i := range subs.Items {
+		sa := &subs.Items[i]
+		if sa.Status.AccountID == "" || sa.Status.AppliedHash == "" || !sa.DeletionTimestamp.IsZero() {
+			continue
+		}
+		acct, ok := remote[sa.Status.AccountID]
+		if !ok || accountHash(acct.AccountState) != sa.Status.AppliedHash {
+			r.Drift.mark(ctx, sa)
+		}
+	}
+
+	roles, err := pc.ListRoles(ctx)
+	if err != nil {
+		return platformOutcome("listing the shop's roles", err)
+	}
+	remoteRoles := map[string]platform.Role{}
+	for _, role := range roles {
+		remoteRoles[role.ID] = role
+	}
+	managed := &shopv1alpha1.RoleList{}
+	if err := r.List(ctx, managed, client.InNamespace(shop.Namespace), client.MatchingFields{indexRoleShop: shop.Name}); err != nil {
+		return fmt.Errorf("listing Roles of the shop: %w", err)
+	}
+	for i := range managed.Items {
+		role := &managed.Items[i]
+		if role.Status.RoleID == "" || role.Status.AppliedHash == "" || !role.DeletionTimestamp.IsZero() {
+			continue
+		}
+		got, ok := remoteRoles[role.Status.RoleID]
+		if !ok || roleHash(got.RoleSpec) != role.Status.AppliedHash {
+			r.Drift.mark(ctx, role)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+)
+
+// requestDriftCheck asks the Shop for a drift check now and waits until it
+// has been made.
+func requestDriftCheck(t *testing.T, ns string) {
+	t.Helper()
+	token := time.Now().Format(time.RFC3339Nano)
+	shop := &shopv1alpha1.Shop{}
+	g := NewWithT(t)
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "shop"}, shop)).To(Succeed())
+	update(t, shop, func(s *shopv1alpha1.Shop) {
+		if s.Annotations == nil {
+			s.Annotations = map[string]string{}
+		}
+		s.Annotations[shopv1alpha1.AnnotationRequestedAt] = token
+	})
+	g.Eventually(func() string {
+		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(shop), shop)
+		return shop.Status.LastHandledRequestedAt
+	}, timeout, interval).Should(Equal(token))
+}
+
+// Changes made in the back office behind the operator's back are found by
+// one bulk listing and undone; accounts it does not manage are left alone.
+func TestDriftIsDetectedAndCorrected(t *testing.T) {
+	g := NewWithT(t)
+	cs := newRole("", "cs", "客服", "customer-service")
+	ts, sa := readyStaff(t, platform.Taobao, cs)
+	pc := ts.client(t)
+	ctx := context.Background()
+
+	// An account the operator does not manage, with its own odd state.
+	theirs, err := pc.CreateAccount(ctx, platform.CreateAccount{Name: "owner-helper", Password: "their-Passw0rd",
+		AccountState: platform.AccountState{Disabled: true, ExtraPermissions: []string{"funds-view"}}}, "")
+	g.Expect(err).NotTo(HaveOccurred())
+
+	// Out of band: disable the managed account and grant it a permission.
+	acct := mustAccount(t, ts, "xiaohong")
+	changed := acct.AccountState
+	changed.Disabled = true
+	changed.ExtraPermissions = []string{"funds-view"}
+	_, err = pc.UpdateAccount(ctx, acct.ID, changed)
+	g.Expect(err).NotTo(HaveOccurred())
+	// ... and widen the role.
+	role := engine.Roles(ts.platform, ts.main)[0]
+	role.Permissions = append(role.Permissions, "item-price")
+	_, err = pc.UpdateRole(ctx, role.ID, role.RoleSpec)
+	g.Expect(err).NotTo(HaveOccurred())
+
+	engine.ResetCalls()
+	requestDriftCheck(t, ts.ns)
+
+	waitPlatform(t, ts, "xiaohong", func(a platform.Account) bool {
+		return !a.Disabled && len(a.ExtraPermissions) == 0
+	}, "the declared state is restored")
+	g.Eventually(func() []string {
+		for _, r := range engine.Roles(ts.platform, ts.main) {
+			if r.ID == role.ID {
+				return r.Permissions
+			}
+		}
+		return nil
+	}, timeout, interval).ShouldNot(ContainElement("item-price"))
+	g.Eventually(func() []string {
+		var reasons []string
+		for _, e := range eventsFor(t, sa) {
+			reasons = append(reasons, e.Reason)
+		}
+		for _, e := range eventsFor(t, cs) {
+			reasons = append(reasons, e.Reason)
+		}
+		return reasons
+	}, timeout, interval).Should(ContainElements("DriftCorrected", "DriftCorrected"))
+
+	// One listing found it all: no call per account.
+	calls := engine.Calls()
+	g.Expect(calls["ListAccounts"]).To(Equal(1))
+	g.Expect(calls["GetAccount"]).To(BeZero())
+
+	// The unmanaged account is exactly as its owner left it.
+	still, ok := ts.account(t, "owner-helper")
+	g.Expect(ok).To(BeTrue())
+	g.Expect(still.ID).To(Equal(theirs.ID))
+	g.Expect(still.Disabled).To(BeTrue())
+	g.Expect(still.AccountState).To(Equal(theirs.AccountState))
+}
+
+// An account deleted in the back office is created again with the password
+// the Secret already holds.
+func TestDriftRecreatesDeletedAccount(t *testing.T) {
+	g := NewWithT(t)
+	ts, sa := readyStaff(t, platform.Pinduoduo, newRole("", "cs", "客服", "customer-service"))
+	oldID := sa.Status.AccountID
+	g.Expect(ts.client(t).DeleteAccount(context.Background(), oldID)).To(Succeed())
+
+	requestDriftCheck(t, ts.ns)
+	acct := waitPlatform(t, ts, "xiaohong", func(a platform.Account) bool { return a.ID != oldID }, "recreated")
+	g.Expect(checkLogin(t, ts, "xiaohong", string(secretOf(t, sa).Data["password"]))).To(BeTrue())
+	g.Eventually(func() string {
+		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(sa), sa)
+		return sa.Status.AccountID
+	}, timeout, interval).Should(Equal(acct.ID))
+}
+
+// With nothing changed, a drift check writes nothing to the platform.
+func TestDriftCheckInSteadyStateWritesNothing(t *testing.T) {
+	g := NewWithT(t)
+	ts, _ := readyStaff(t, platform.Douyin, newRole("", "cs", "客服", "customer-service"))
+	before := len(engine.Audit(ts.platform, ts.main))
+	requestDriftCheck(t, ts.ns)
+	requestDriftCheck(t, ts.ns)
+	g.Consistently(func() int { return len(engine.Audit(ts.platform, ts.main)) }, time.Second, 100*time.Millisecond).Should(Equal(before))
+}

@@ -1,0 +1,271 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+)
+
+// admissionCase is one input the API server must refuse (or accept) by the
+// CRDs' OpenAPI schemas and CEL rules alone, before any controller runs.
+type admissionCase struct {
+	name string
+	kind string // Shop, Role or SubAccount
+	// create is a JSON merge patch (RFC 7386) applied to a valid object of
+	// kind before it is created; null removes a field.
+	create string
+	// update, when set, is a JSON merge patch sent to the object after it was
+	// created: the case is about the update, not the create.
+	update string
+	// want is the text the refusal must contain; empty means accepted.
+	want string
+}
+
+// Human-readable texts of the CRDs' rules, as users see them.
+const (
+	msgAccountNamePattern   = "accountName must start with a letter or digit and contain only letters, digits, '.', '_' or '-' (no ':' or spaces)"
+	msgAccountNameImmutable = "accountName is immutable: create a new SubAccount to rename a login"
+	msgShopRefImmutable     = "shopRef is immutable"
+	msgPhone                = "phone must be an 11-digit mainland mobile number such as 13800138000 or E.164 such as +8613800138000"
+	msgDuplicateRoles       = "roles must not contain the same Role twice"
+	msgRotationPeriod       = "rotationPeriod must be at least 1h"
+	msgPasswordLength       = "password.length applies to generated passwords only; remove it or password.secretRef"
+	msgRoleNeedsPermissions = "a Role needs a template or at least one permission"
+	msgDisplayNameSpaces    = "displayName must not start or end with spaces"
+	msgPlatformImmutable    = "platform is immutable"
+	msgMainAccountImmutable = "mainAccount is immutable: sub-account logins are derived from it"
+	msgMainAccountColon     = "mainAccount must not contain ':'"
+	msgDriftCheckInterval   = "driftCheckInterval must be at least 30s"
+	msgEndpoint             = "endpoint must be an http(s) URL"
+)
+
+var admissionCases = []admissionCase{
+	// SubAccount
+	{name: "seat capacity 0", kind: "SubAccount", create: `{"spec":{"seat":{"capacity":0}}}`,
+		want: "spec.seat.capacity in body should be greater than or equal to 1"},
+	{name: "seat capacity 51", kind: "SubAccount", create: `{"spec":{"seat":{"capacity":51}}}`,
+		want: "spec.seat.capacity in body should be less than or equal to 50"},
+	{name: "seat capacity 50", kind: "SubAccount", create: `{"spec":{"seat":{"capacity":50}}}`},
+	{name: "phone too short", kind: "SubAccount", create: `{"spec":{"phone":"12345"}}`, want: msgPhone},
+	{name: "phone E.164 with leading zero", kind: "SubAccount", create: `{"spec":{"phone":"+0861380013800"}}`, want: msgPhone},
+	{name: "phone 12 digits", kind: "SubAccount", create: `{"spec":{"phone":"138001380001"}}`, want: msgPhone},
+	{name: "phone mainland", kind: "SubAccount", create: `{"spec":{"phone":"13800138000"}}`},
+	{name: "phone E.164", kind: "SubAccount", create: `{"spec":{"phone":"+8613800138000"}}`},
+	{name: "empty accountName", kind: "SubAccount", create: `{"spec":{"accountName":""}}`,
+		want: "spec.accountName in body should be at least 1 chars long"},
+	{name: "accountName with colon", kind: "SubAccount", create: `{"spec":{"accountName":"main:sub"}}`, want: msgAccountNamePattern},
+	{name: "accountName with space", kind: "SubAccount", create: `{"spec":{"accountName":"xiao hong"}}`, want: msgAccountNamePattern},
+	{name: "accountName starting with dash", kind: "SubAccount", create: `{"spec":{"accountName":"-xiaohong"}}`, want: msgAccountNamePattern},
+	{name: "accountName of 33 characters", kind: "SubAccount", create: `{"spec":{"accountName":"` + strings.Repeat("a", 33) + `"}}`,
+		want: "spec.accountName: Too long: may not be more than 32"},
+	{name: "accountName of 32 characters", kind: "SubAccount", create: `{"spec":{"accountName":"` + strings.Repeat("a", 32) + `"}}`},
+	{name: "Chinese accountName", kind: "SubAccount", create: `{"spec":{"accountName":"小红"}}`},
+	// 20 characters but 60 bytes: the limit is in characters, as on the platforms.
+	{name: "Chinese accountName of 20 characters", kind: "SubAccount", create: `{"spec":{"accountName":"` + strings.Repeat("客", 20) + `"}}`},
+	{name: "accountName change", kind: "SubAccount", update: `{"spec":{"accountName":"xiaoming"}}`, want: msgAccountNameImmutable},
+	{name: "SubAccount shopRef change", kind: "SubAccount", update: `{"spec":{"shopRef":{"name":"other-shop"}}}`, want: msgShopRefImmutable},
+	{name: "duplicate roles", kind: "SubAccount", create: `{"spec":{"roles":[{"name":"a"},{"name":"a"}]}}`, want: msgDuplicateRoles},
+	{name: "distinct roles", kind: "SubAccount", create: `{"spec":{"roles":[{"name":"a"},{"name":"b"}]}}`},
+	{name: "rotationPeriod 30m", kind: "SubAccount", create: `{"spec":{"password":{"rotationPeriod":"30m"}}}`, want: msgRotationPeriod},
+	{name: "rotationPeriod 1h", kind: "SubAccount", create: `{"spec":{"password":{"rotationPeriod":"1h"}}}`},
+	{name: "password length with secretRef", kind: "SubAccount",
+		create: `{"spec":{"password":{"length":16,"secretRef":{"name":"vault-pw"}}}}`, want: msgPasswordLength},
+	{name: "SubAccount deletionPolicy Keep", kind: "SubAccount", create: `{"spec":{"deletionPolicy":"Keep"}}`,
+		want: `spec.deletionPolicy: Unsupported value: "Keep": supported values: "Delete", "Disable", "Retain"`},
+	{name: "presence Away", kind: "SubAccount", create: `{"spec":{"seat":{"presence":"Away"}}}`,
+		want: `spec.seat.presence: Unsupported value: "Away": supported values: "Online", "Busy", "Break"`},
+
+	// Role
+	{name: "Role without template or permissions", kind: "Role", create: `{"spec":{"template":null}}`, want: msgRoleNeedsPermissions},
+	{name: "Role with empty permissions only", kind: "Role", create: `{"spec":{"template":null,"permissions":[]}}`, want: msgRoleNeedsPermissions},
+	{name: "Role with permissions only", kind: "Role", create: `{"spec":{"template":null,"permissions":["item-edit"]}}`},
+	{name: "Role template boss", kind: "Role", create: `{"spec":{"template":"boss"}}`,
+		want: `spec.template: Unsupported value: "boss"`},
+	{name: "Role permission with a space", kind: "Role", create: `{"spec":{"permissions":["item edit"]}}`,
+		want: "spec.permissions[0] in body should match '^[A-Za-z0-9][A-Za-z0-9._:-]*$'"},
+	{name: "Role displayName with leading space", kind: "Role", create: `{"spec":{"displayName":" 客服"}}`, want: msgDisplayNameSpaces},
+	{name: "Role displayName with trailing space", kind: "Role", create: `{"spec":{"displayName":"客服 "}}`, want: msgDisplayNameSpaces},
+	{name: "Role deletionPolicy Disable", kind: "Role", create: `{"spec":{"deletionPolicy":"Disable"}}`,
+		want: `spec.deletionPolicy: Unsupported value: "Disable": supported values: "Delete", "Retain"`},
+	{name: "Role shopRef change", kind: "Role", update: `{"spec":{"shopRef":{"name":"other-shop"}}}`, want: msgShopRefImmutable},
+
+	// Shop
+	{name: "Shop platform jd", kind: "Shop", create: `{"spec":{"platform":"jd"}}`,
+		want: `spec.platform: Unsupported value: "jd": supported values: "taobao", "pinduoduo", "douyin"`},
+	{name: "Shop platform change", kind: "Shop", update: `{"spec":{"platform":"douyin"}}`, want: msgPlatformImmutable},
+	{name: "Shop mainAccount change", kind: "Shop", update: `{"spec":{"mainAccount":"another-main"}}`, want: msgMainAccountImmutable},
+	{name: "Shop mainAccount with colon", kind: "Shop", create: `{"spec":{"mainAccount":"main:sub"}}`, want: msgMainAccountColon},
+	{name: "Shop driftCheckInterval 10s", kind: "Shop", create: `{"spec":{"driftCheckInterval":"10s"}}`, want: msgDriftCheckInterval},
+	{name: "Shop driftCheckInterval 30s", kind: "Shop", create: `{"spec":{"driftCheckInterval":"30s"}}`},
+	{name: "Shop endpoint ftp", kind: "Shop", create: `{"spec":{"endpoint":"ftp://x"}}`, want: msgEndpoint},
+	{name: "Shop endpoint https", kind: "Shop", create: `{"spec":{"endpoint":"https://gw.api.taobao.com/router/rest"}}`},
+	{name: "Shop requestsPerSecond 0", kind: "Shop", create: `{"spec":{"rateLimit":{"requestsPerSecond":0}}}`,
+		want: "spec.rateLimit.requestsPerSecond in body should be greater than or equal to 1"},
+}
+
+// validObject is an object of kind that admission accepts.
+func validObject(kind, ns, name string) map[string]any {
+	var spec map[string]any
+	switch kind {
+	case "Shop":
+		spec = map[string]any{"platform": "taobao", "mainAccount": "main-" + name,
+			"credentialsSecretRef": map[string]any{"name": "shop-api"}}
+	case "Role":
+		spec = map[string]any{"shopRef": map[string]any{"name": "shop"}, "displayName": "客服", "template": "customer-service"}
+	case "SubAccount":
+		spec = map[string]any{"shopRef": map[string]any{"name": "shop"}, "accountName": "xiaohong"}
+	default:
+		panic("unknown kind " + kind)
+	}
+	return map[string]any{
+		"apiVersion": shopv1alpha1.GroupVersion.String(),
+		"kind":       kind,
+		"metadata":   map[string]any{"namespace": ns, "name": name},
+		"spec":       spec,
+	}
+}
+
+// mergePatch applies an RFC 7386 JSON merge patch to target.
+func mergePatch(target, patch map[string]any) {
+	for k, v := range patch {
+		switch pv := v.(type) {
+		case nil:
+			delete(target, k)
+		case map[string]any:
+			tv, ok := target[k].(map[string]any)
+			if !ok {
+				tv = map[string]any{}
+				target[k] = tv
+			}
+			mergePatch(tv, pv)
+		default:
+			target[k] = v
+		}
+	}
+}
+
+// TestAdmission checks that the CRDs alone refuse bad input with a message
+// a person can act on, and accept the good inputs next to it.
+func TestAdmission(t *testing.T) {
+	ns := newNamespace(t)
+	for i, tc := range admissionCases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			g := NewWithT(t)
+			ctx := context.Background()
+			obj := validObject(tc.kind, ns, fmt.Sprintf("case-%d", i))
+			if tc.create != "" {
+				var patch map[string]any
+				g.Expect(json.Unmarshal([]byte(tc.create), &patch)).To(Succeed(), "the case's create patch")
+				mergePatch(obj, patch)
+			}
+			u := &unstructured.Unstructured{Object: obj}
+			err := k8s.Create(ctx, u)
+			if tc.update == "" {
+				expectAdmission(g, err, tc.want)
+				return
+			}
+			g.Expect(err).NotTo(HaveOccurred(), "creating the object to update")
+			// A merge patch without resourceVersion: the controllers adding
+			// finalizers meanwhile cannot make it conflict.
+			err = k8s.Patch(ctx, u, client.RawPatch(types.MergePatchType, []byte(tc.update)))
+			expectAdmission(g, err, tc.want)
+		})
+	}
+}
+
+func expectAdmission(g Gomega, err error, want string) {
+	if want == "" {
+		g.Expect(err).NotTo(HaveOccurred())
+		return
+	}
+	g.Expect(err).To(HaveOccurred(), "the API server must refuse it")
+	g.Expect(apierrors.IsInvalid(err)).To(BeTrue(), "want an Invalid (422) error, got %v", err)
+	g.Expect(err.Error()).To(ContainSubstring(want))
+}
+
+// crdNames is the part of a CustomResourceDefinition kubectl reads to
+// resolve "kubectl get <name>".
+type crdNames struct {
+	Spec struct {
+		Group string `json:"group"`
+		Names struct {
+			Kind       string   `json:"kind"`
+			Plural     string   `json:"plural"`
+			Singular   string   `json:"singular"`
+			ShortNames []string `json:"shortNames"`
+			Categories []string `json:"categories"`
+		} `json:"names"`
+	} `json:"spec"`
+}
+
+// builtinShortNames are the short names of the resources a stock
+// kube-apiserver serves, plus abbreviations everyone types for RBAC.
+// A CRD claiming one would make "kubectl get <it>" ambiguous.
+var builtinShortNames = []string{
+	"cm", "cs", "ep", "ev", "limits", "no", "ns", "po", "pv", "pvc", "quota", "rc", "sa", "svc",
+	"deploy", "ds", "rs", "sts", "hpa", "cj", "csr", "ing", "netpol", "pdb", "pc", "sc", "vac",
+	"crd", "crds", "rb", "crb",
+}
+
+func TestCRDNamesForKubectl(t *testing.T) {
+	g := NewWithT(t)
+	files, err := filepath.Glob(filepath.Join("..", "..", "config", "crd", "bases", "*.yaml"))
+	g.Expect(err).NotTo(HaveOccurred())
+	byKind := map[string]crdNames{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		g.Expect(err).NotTo(HaveOccurred())
+		var crd crdNames
+		g.Expect(yaml.Unmarshal(data, &crd)).To(Succeed(), f)
+		byKind[crd.Spec.Names.Kind] = crd
+	}
+	g.Expect(byKind).To(HaveLen(3))
+
+	want := map[string][]string{"Shop": {"shp"}, "Role": {"shoprole", "srole"}, "SubAccount": {"subacct", "suba"}}
+	var all []string
+	for kind, short := range want {
+		crd, ok := byKind[kind]
+		g.Expect(ok).To(BeTrue(), "no CRD for %s", kind)
+		g.Expect(crd.Spec.Group).To(Equal(shopv1alpha1.GroupVersion.Group))
+		g.Expect(crd.Spec.Names.Categories).To(ContainElement("shopstaff"), "kubectl get shopstaff must list %s", kind)
+		g.Expect(crd.Spec.Names.ShortNames).To(ConsistOf(short), kind)
+		for _, s := range crd.Spec.Names.ShortNames {
+			g.Expect(builtinShortNames).NotTo(ContainElement(s), "%s short name %q shadows a built-in one", kind, s)
+			g.Expect(all).NotTo(ContainElement(s), "short name %q is used twice", s)
+			all = append(all, s)
+		}
+	}
+	slices.Sort(all)
+	g.Expect(all).To(Equal([]string{"shoprole", "shp", "srole", "suba", "subacct"}))
+}
