@@ -18,12 +18,14 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
@@ -75,11 +77,15 @@ func (c *Connector) shopConfig(ctx context.Context, shop *shopv1alpha1.Shop) (pl
 		return platform.ShopConfig{}, stalled(shopv1alpha1.ReasonSecretInvalid,
 			"credentials Secret %q lacks the keys %s", ref, strings.Join(missing, ", "))
 	}
+	endpoint := shop.Spec.Endpoint
+	if endpoint == "" {
+		endpoint = platform.DefaultEndpoint(platform.Name(shop.Spec.Platform))
+	}
 	return platform.ShopConfig{
 		Key:         shop.Namespace + "/" + shop.Name,
 		Platform:    platform.Name(shop.Spec.Platform),
 		MainAccount: shop.Spec.MainAccount,
-		Endpoint:    shop.Spec.Endpoint,
+		Endpoint:    endpoint,
 		Credentials: platform.Credentials{
 			AppKey:      string(secret.Data[shopv1alpha1.SecretKeyAppKey]),
 			AppSecret:   string(secret.Data[shopv1alpha1.SecretKeyAppSecret]),
@@ -124,4 +130,26 @@ func shopOf(ctx context.Context, c client.Client, namespace, name string) (*shop
 		return nil, fmt.Errorf("reading Shop %q: %w", name, err)
 	}
 	return shop, nil
+}
+
+// cleanupClient returns a platform client for cleaning up obj's platform
+// object on deletion, or nil when the Shop is gone: nothing can reach the
+// platform then, and keeping the finalizer would block the namespace
+// forever, so obj is let go with a warning Event naming what is left behind.
+func cleanupClient(ctx context.Context, conn *Connector, rec events.EventRecorder, obj client.Object,
+	shopName, action, leftBehind string) (platform.Client, error) {
+	shop, err := shopOf(ctx, conn.Client, obj.GetNamespace(), shopName)
+	if err != nil {
+		var o *outcome
+		if errors.As(err, &o) && o.reason == shopv1alpha1.ReasonShopNotFound {
+			rec.Eventf(obj, nil, corev1.EventTypeWarning, "Orphaned", action,
+				"Shop %q is gone; %s is left on the platform", shopName, leftBehind)
+			return nil, nil
+		}
+		return nil, err
+	}
+	if shop.Spec.Suspend {
+		return nil, waiting(shopv1alpha1.ReasonSuspended, "Shop %q is suspended; clean-up resumes with it", shop.Name)
+	}
+	return conn.Connect(ctx, shop)
 }

@@ -195,26 +195,19 @@ func (r *RoleReconciler) reconcileDelete(ctx context.Context, role *shopv1alpha1
 }
 
 func (r *RoleReconciler) deleteRemote(ctx context.Context, role *shopv1alpha1.Role) error {
-	shop, err := shopOf(ctx, r.Client, role.Namespace, role.Spec.ShopRef.Name)
-	if err != nil {
-		var o *outcome
-		if errors.As(err, &o) && o.reason == shopv1alpha1.ReasonShopNotFound {
-			// Nothing left to reach the platform with; keeping the finalizer
-			// would block the namespace forever.
-			r.Recorder.Eventf(role, nil, corev1.EventTypeWarning, "Orphaned", "DeleteRole",
-				"Shop %q is gone; platform role %s is left on the platform", role.Spec.ShopRef.Name, role.Status.RoleID)
-			return nil
-		}
+	pc, err := cleanupClient(ctx, r.Connector, r.Recorder, role, role.Spec.ShopRef.Name, "DeleteRole",
+		"platform role "+role.Status.RoleID)
+	if err != nil || pc == nil {
 		return err
 	}
-	if shop.Spec.Suspend {
-		return waiting(shopv1alpha1.ReasonSuspended, "Shop %q is suspended; the platform role is deleted when it resumes", shop.Name)
+	err = pc.DeleteRole(ctx, role.Status.RoleID)
+	if errors.Is(err, platform.ErrConflict) {
+		// Accounts still hold the role: a SubAccount's switch away from it
+		// may not have reached the platform yet. Its status change re-queues
+		// this Role; the retry covers accounts nobody manages.
+		return waiting(shopv1alpha1.ReasonInUse, "the platform still assigns role %s to accounts: %v", role.Status.RoleID, err)
 	}
-	pc, err := r.Connector.Connect(ctx, shop)
-	if err != nil {
-		return err
-	}
-	if err := pc.DeleteRole(ctx, role.Status.RoleID); err != nil && !errors.Is(err, platform.ErrNotFound) {
+	if err != nil && !errors.Is(err, platform.ErrNotFound) {
 		return platformOutcome("deleting the platform role", err)
 	}
 	r.Recorder.Eventf(role, nil, corev1.EventTypeNormal, "Deleted", "DeleteRole", "deleted platform role %s", role.Status.RoleID)
@@ -238,27 +231,43 @@ func (r *RoleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&shopv1alpha1.Shop{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 			return requestsFor(ctx, r.Client, &shopv1alpha1.RoleList{}, o.GetNamespace(), indexRoleShop, o.GetName())
 		})).
-		Watches(&shopv1alpha1.SubAccount{}, roleUsers{}).
+		Watches(&shopv1alpha1.SubAccount{}, roleUsers{client: r.Client}).
 		WatchesRawSource(source.Channel(r.Drift.roles, &handler.EnqueueRequestForObject{})).
 		Named("role").
 		Complete(r)
 }
 
 // roleUsers re-queues the Roles a SubAccount starts or stops using: on an
-// update both the old and the new Roles, and only when the list changed.
-type roleUsers struct{}
+// update both the old and the new Roles when the list changed, and the
+// shop's Roles being deleted when the account's platform state changed (it
+// may just have let go of one).
+type roleUsers struct {
+	client client.Client
+}
 
 func (roleUsers) Create(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 	enqueueRoles(q, e.Object)
 }
 
-func (roleUsers) Update(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+func (h roleUsers) Update(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 	o, n := e.ObjectOld.(*shopv1alpha1.SubAccount), e.ObjectNew.(*shopv1alpha1.SubAccount)
-	if slices.Equal(o.Spec.Roles, n.Spec.Roles) {
+	if !slices.Equal(o.Spec.Roles, n.Spec.Roles) {
+		enqueueRoles(q, o)
+		enqueueRoles(q, n)
+	}
+	if o.Status.AppliedHash == n.Status.AppliedHash {
 		return
 	}
-	enqueueRoles(q, o)
-	enqueueRoles(q, n)
+	roles := &shopv1alpha1.RoleList{}
+	if err := h.client.List(ctx, roles, client.InNamespace(n.Namespace), client.MatchingFields{indexRoleShop: n.Spec.ShopRef.Name}); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "listing Roles of the shop")
+		return
+	}
+	for i := range roles.Items {
+		if !roles.Items[i].DeletionTimestamp.IsZero() {
+			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&roles.Items[i])})
+		}
+	}
 }
 
 func (roleUsers) Delete(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {

@@ -473,21 +473,9 @@ func (r *SubAccountReconciler) offboard(ctx context.Context, sa *shopv1alpha1.Su
 			"left sub-account %s on the platform (deletionPolicy Retain)", sa.Status.LoginName)
 		return nil
 	}
-	shop, err := shopOf(ctx, r.Client, sa.Namespace, sa.Spec.ShopRef.Name)
-	if err != nil {
-		var o *outcome
-		if errors.As(err, &o) && o.reason == shopv1alpha1.ReasonShopNotFound {
-			r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "Orphaned", "Offboard",
-				"Shop %q is gone; sub-account %s is left on the platform", sa.Spec.ShopRef.Name, sa.Status.LoginName)
-			return nil
-		}
-		return err
-	}
-	if shop.Spec.Suspend {
-		return waiting(shopv1alpha1.ReasonSuspended, "Shop %q is suspended; offboarding resumes with it", shop.Name)
-	}
-	pc, err := r.Connector.Connect(ctx, shop)
-	if err != nil {
+	pc, err := cleanupClient(ctx, r.Connector, r.Recorder, sa, sa.Spec.ShopRef.Name, "Offboard",
+		"sub-account "+sa.Status.LoginName)
+	if err != nil || pc == nil {
 		return err
 	}
 	id, err := r.accountToOffboard(ctx, pc, sa)

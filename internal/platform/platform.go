@@ -21,6 +21,20 @@ const (
 	Douyin    Name = "douyin"
 )
 
+// DefaultEndpoint is each platform's public open-API endpoint, used when a
+// Shop names none.
+func DefaultEndpoint(p Name) string {
+	switch p {
+	case Taobao:
+		return "https://eco.taobao.com/router/rest"
+	case Pinduoduo:
+		return "https://gw-api.pinduoduo.com/api/router"
+	case Douyin:
+		return "https://openapi-fxg.jinritemai.com"
+	}
+	return ""
+}
+
 // Presence is a customer-service agent's availability.
 type Presence string
 
