@@ -20,6 +20,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -210,4 +211,44 @@ func TestRolePermissionChangeUpdatesPlatformRole(t *testing.T) {
 	g.Expect(roleAudit(ts, "role.update", id)).To(HaveLen(1), "one UpdateRole for one change")
 	g.Expect(roleAudit(ts, "role.create", id)).To(HaveLen(1))
 	g.Eventually(func() []string { return eventReasons(t, role) }, timeout, interval).Should(ContainElement("Updated"))
+}
+
+// The platform is slow to apply a SubAccount's switch away from a deleted
+// Role: the Role controller sees no user left, but the platform refuses to
+// delete a role an account still holds. Once the account lets go, the Role
+// must go too, without waiting for a person or a five-minute retry.
+func TestRoleReleasedAfterDelayedAccountUpdate(t *testing.T) {
+	g := NewWithT(t)
+	cs := newRole("", "cs", "客服", "customer-service")
+	ops := newRole("", "ops", "运营", "operations")
+	ts, sa := readyStaff(t, platform.Taobao, cs, ops)
+	csID := cs.Status.RoleID
+	g.Expect(k8s.Delete(context.Background(), cs)).To(Succeed())
+	waitCondition(t, cs, shopv1alpha1.ConditionReady, metav1.ConditionFalse, shopv1alpha1.ReasonInUse)
+
+	var busy atomic.Bool
+	busy.Store(true)
+	engine.SetFault(func(method string) error {
+		if method == "UpdateAccount" && busy.Load() {
+			return platform.NewError(platform.ErrTransient, "", "platform busy, try again")
+		}
+		return nil
+	})
+	t.Cleanup(func() { engine.SetFault(nil) })
+	deletes := engine.Calls()["DeleteRole"]
+
+	update(t, sa, func(s *shopv1alpha1.SubAccount) {
+		s.Spec.Roles = []shopv1alpha1.LocalObjectReference{{Name: "ops"}}
+	})
+	// The Role controller tried to delete the platform role the account
+	// still holds, and the platform refused.
+	g.Eventually(func() int { return engine.Calls()["DeleteRole"] }, timeout, interval).Should(BeNumerically(">", deletes))
+	g.Expect(mustAccount(t, ts, "xiaohong").RoleIDs).To(ContainElement(csID))
+
+	busy.Store(false)
+	waitCurrent(t, sa)
+	g.Expect(mustAccount(t, ts, "xiaohong").RoleIDs).To(Equal([]string{ops.Status.RoleID}))
+	waitGone(t, cs)
+	_, exists := platformRole(ts, csID)
+	g.Expect(exists).To(BeFalse(), "the platform role is deleted once unused")
 }
