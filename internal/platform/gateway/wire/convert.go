@@ -1,0 +1,81 @@
+package wire
+
+import "github.com/subaccount-operator/subaccount-operator/internal/platform"
+
+// Conversions between the wire types and the platform domain types.
+
+// FromRoleSpec converts a domain role spec.
+func FromRoleSpec(s platform.RoleSpec) RoleSpec {
+	return RoleSpec{Name: s.Name, Description: s.Description, Permissions: nonNil(s.Permissions)}
+}
+
+// ToRoleSpec converts to a domain role spec.
+func (s RoleSpec) ToRoleSpec() platform.RoleSpec {
+	return platform.RoleSpec{Name: s.Name, Description: s.Description, Permissions: s.Permissions}
+}
+
+// FromRole converts a domain role.
+func FromRole(r platform.Role) Role { return Role{ID: r.ID, RoleSpec: FromRoleSpec(r.RoleSpec)} }
+
+// ToRole converts to a domain role.
+func (r Role) ToRole() platform.Role {
+	return platform.Role{ID: r.ID, RoleSpec: r.RoleSpec.ToRoleSpec()}
+}
+
+// FromAccountState converts a domain account state.
+func FromAccountState(s platform.AccountState) AccountState {
+	out := AccountState{
+		Profile:          Profile(s.Profile),
+		RoleIDs:          nonNil(s.RoleIDs),
+		ExtraPermissions: nonNil(s.ExtraPermissions),
+		Disabled:         s.Disabled,
+		Security:         Security(s.Security),
+	}
+	if s.Seat != nil {
+		seat := Seat(*s.Seat)
+		out.Seat = &seat
+	}
+	return out
+}
+
+// ToAccountState converts to a domain account state.
+func (s AccountState) ToAccountState() platform.AccountState {
+	out := platform.AccountState{
+		Profile:          platform.Profile(s.Profile),
+		RoleIDs:          emptyToNil(s.RoleIDs),
+		ExtraPermissions: emptyToNil(s.ExtraPermissions),
+		Disabled:         s.Disabled,
+		Security:         platform.Security(s.Security),
+	}
+	if s.Seat != nil {
+		seat := platform.Seat(*s.Seat)
+		out.Seat = &seat
+	}
+	return out
+}
+
+// FromAccount converts a domain account.
+func FromAccount(a platform.Account) Account {
+	return Account{ID: a.ID, Name: a.Name, Login: a.Login, AccountState: FromAccountState(a.AccountState),
+		EffectivePermissions: nonNil(a.EffectivePermissions), PasswordChangedAt: a.PasswordChangedAt}
+}
+
+// ToAccount converts to a domain account.
+func (a Account) ToAccount() platform.Account {
+	return platform.Account{ID: a.ID, Name: a.Name, Login: a.Login, AccountState: a.AccountState.ToAccountState(),
+		EffectivePermissions: emptyToNil(a.EffectivePermissions), PasswordChangedAt: a.PasswordChangedAt}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func emptyToNil(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,210 @@
+// Package wire is the platform gateway protocol, v1, as Go: the paths,
+// headers, JSON bodies, request signing and error mapping that both the
+// operator's gateway driver and the shopsim reference server use, so the
+// two cannot drift apart. docs/platform-gateway.md explains it in prose and
+// api/gateway/openapi.yaml in OpenAPI 3.
+package wire
+
+import (
+	"time"
+
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+)
+
+// Version is the protocol version; it is the first path segment.
+const Version = "v1"
+
+// Paths, relative to the endpoint. One shop per prefix:
+//
+//	/v1/shops/{platform}/{mainAccount}
+//
+// {mainAccount} is path-escaped (it is often Chinese).
+const (
+	PathShop        = "/shop"                    // GET: ShopInfo
+	PathPermissions = "/permissions"             // GET: PermissionList
+	PathRoles       = "/roles"                   // GET: RoleList; POST RoleSpec: Role (Idempotency-Key)
+	PathRole        = "/roles/{id}"              // GET, PUT RoleSpec, DELETE
+	PathAccounts    = "/accounts"                // GET ?page=&pageSize=: AccountList; POST CreateAccount: Account (Idempotency-Key)
+	PathAccount     = "/accounts/{id}"           // GET, PUT AccountState: Account, DELETE
+	PathAccountName = "/accounts/by-name/{name}" // GET: Account
+	PathPassword    = "/accounts/{id}/password"  // PUT PasswordChange
+	PathStatus      = "/accounts/{id}/status"    // PUT AccountStatus: Account
+	PathSeat        = "/accounts/{id}/seat"      // PUT Seat: Account
+	PathDepartments = "/departments"             // GET: DepartmentList
+	PathAudit       = "/audit"                   // GET ?since=RFC3339: AuditList
+	PathLogin       = "/login"                   // POST LoginCheck: LoginResult
+)
+
+// ShopPrefix is the path prefix of one shop.
+func ShopPrefix(p platform.Name, mainAccount string) string {
+	return "/" + Version + "/shops/" + string(p) + "/" + escape(mainAccount)
+}
+
+// Headers.
+const (
+	HeaderAppKey         = "X-App-Key"
+	HeaderTimestamp      = "X-Timestamp"   // Unix seconds
+	HeaderSignature      = "X-Signature"   // see Sign
+	HeaderAuthorization  = "Authorization" // "Bearer <access token>"
+	HeaderIdempotencyKey = "Idempotency-Key"
+	HeaderRetryAfter     = "Retry-After" // seconds, on 429 and 503
+	// HeaderSource names the Kubernetes resource a write comes from
+	// (kind/namespace/name); it is recorded in the audit log.
+	HeaderSource = "X-Source"
+)
+
+// MaxClockSkew is how far a request's timestamp may be from the server's
+// clock; older or newer requests are refused with 401.
+const MaxClockSkew = 5 * time.Minute
+
+// Limits.
+const (
+	MinPageSize = 1
+	MaxPageSize = 200
+)
+
+// ShopInfo is the body of GET /shop.
+type ShopInfo struct {
+	Platform    platform.Name `json:"platform"`
+	MainAccount string        `json:"mainAccount"`
+	SeatsUsed   int32         `json:"seatsUsed"`
+	SeatsTotal  int32         `json:"seatsTotal"`
+}
+
+// Permission is one catalog entry.
+type Permission struct {
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+	Parent   string `json:"parent,omitempty"`
+	HighRisk bool   `json:"highRisk,omitempty"`
+}
+
+// PermissionList is the body of GET /permissions.
+type PermissionList struct {
+	Items []Permission `json:"items"`
+}
+
+// RoleSpec is the body of POST /roles and PUT /roles/{id}.
+type RoleSpec struct {
+	Name        string   `json:"name"`
+	Description string   `json:"description,omitempty"`
+	Permissions []string `json:"permissions"`
+}
+
+// Role is a role as the gateway reports it.
+type Role struct {
+	ID string `json:"id"`
+	RoleSpec
+}
+
+// RoleList is the body of GET /roles.
+type RoleList struct {
+	Items []Role `json:"items"`
+}
+
+// Profile is a sub-account's employee data.
+type Profile struct {
+	DisplayName    string `json:"displayName,omitempty"`
+	EmployeeName   string `json:"employeeName,omitempty"`
+	EmployeeNumber string `json:"employeeNumber,omitempty"`
+	Department     string `json:"department,omitempty"`
+	Phone          string `json:"phone,omitempty"`
+}
+
+// Seat is a customer-service chat seat; also the body of PUT .../seat.
+type Seat struct {
+	Chat     bool              `json:"chat"`
+	Capacity int32             `json:"capacity"`
+	Presence platform.Presence `json:"presence"`
+}
+
+// Security is a sub-account's security protection.
+type Security struct {
+	PhoneProtection    bool `json:"phoneProtection"`
+	DigitalCertificate bool `json:"digitalCertificate"`
+}
+
+// AccountState is the managed state of a sub-account; the body of
+// PUT /accounts/{id}, applied as a whole (roles and extra permissions not
+// listed are revoked).
+type AccountState struct {
+	Profile          Profile  `json:"profile"`
+	RoleIDs          []string `json:"roleIds"`
+	ExtraPermissions []string `json:"extraPermissions"`
+	Disabled         bool     `json:"disabled"`
+	Seat             *Seat    `json:"seat,omitempty"`
+	Security         Security `json:"security"`
+}
+
+// CreateAccount is the body of POST /accounts: settings, roles and
+// permissions go in the same call as the account itself.
+type CreateAccount struct {
+	Name     string `json:"name"`
+	Password string `json:"password"`
+	AccountState
+}
+
+// Account is a sub-account as the gateway reports it. It never carries a
+// password.
+type Account struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Login string `json:"login"`
+	AccountState
+	EffectivePermissions []string  `json:"effectivePermissions"`
+	PasswordChangedAt    time.Time `json:"passwordChangedAt"`
+}
+
+// AccountList is the body of GET /accounts.
+type AccountList struct {
+	Items []Account `json:"items"`
+	Total int       `json:"total"`
+}
+
+// PasswordChange is the body of PUT /accounts/{id}/password.
+type PasswordChange struct {
+	Password string `json:"password"`
+}
+
+// AccountStatus is the body of PUT /accounts/{id}/status.
+type AccountStatus struct {
+	Disabled bool `json:"disabled"`
+}
+
+// Department is one department and how many sub-accounts are in it.
+type Department struct {
+	Name    string `json:"name"`
+	Members int    `json:"members"`
+}
+
+// DepartmentList is the body of GET /departments.
+type DepartmentList struct {
+	Items []Department `json:"items"`
+}
+
+// AuditEntry is one write recorded by the gateway. Never a password.
+type AuditEntry struct {
+	Time       time.Time `json:"time"`
+	Action     string    `json:"action"`
+	TargetID   string    `json:"targetId,omitempty"`
+	TargetName string    `json:"targetName,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+	Source     string    `json:"source,omitempty"`
+}
+
+// AuditList is the body of GET /audit.
+type AuditList struct {
+	Items []AuditEntry `json:"items"`
+}
+
+// LoginCheck is the body of POST /login: does this account name and
+// password log in? (A test hook proving the password in a Secret is real.)
+type LoginCheck struct {
+	Name     string `json:"name"`
+	Password string `json:"password"`
+}
+
+// LoginResult is the answer to POST /login.
+type LoginResult struct {
+	OK bool `json:"ok"`
+}
