@@ -112,6 +112,10 @@ build: manifests generate fmt vet ## Build manager binary.
 run: manifests generate fmt vet ## Run a controller from your host (against the cluster in ~/.kube/config).
 	go run ./cmd/main.go
 
+.PHONY: dev
+dev: manifests envtest ## Run the operator and its samples on a local control plane (no cluster needed; Ctrl-C stops). DEV_ARGS=--once exits when Ready.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS_DIR)" go run ./cmd/dev $(DEV_ARGS)
+
 .PHONY: docker-build
 docker-build: ## Build docker image with the manager.
 	$(CONTAINER_TOOL) build -t ${IMG} .

@@ -1,0 +1,613 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command dev runs the operator's main job on a machine without a cluster
+// ('make dev'): it starts a local control plane (etcd and kube-apiserver,
+// through envtest), runs the operator in-process against the in-memory
+// platform exactly as cmd/main.go does, applies config/samples in the
+// "default" namespace, waits until every Shop, Role and SubAccount is Ready,
+// writes an admin kubeconfig and prints kubectl commands to look around. It
+// then serves until SIGINT/SIGTERM and stops everything; with --once it
+// exits as soon as everything is Ready.
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/controller"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+	"github.com/subaccount-operator/subaccount-operator/internal/samples"
+)
+
+var scheme = runtime.NewScheme()
+
+func init() {
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(shopv1alpha1.AddToScheme(scheme))
+}
+
+const (
+	// devNamespace is where the samples are applied.
+	devNamespace = "default"
+	// devUser is the admin the written kubeconfig authenticates as.
+	devUser = "dev-admin"
+	// pollInterval is how often the samples' Ready conditions are read.
+	pollInterval = 250 * time.Millisecond
+	// reportInterval is how often the resources still waited for are listed.
+	reportInterval = 10 * time.Second
+)
+
+// controlPlaneBinaries must all be in options.AssetsDir.
+var controlPlaneBinaries = []string{"etcd", "kube-apiserver", "kubectl"}
+
+// options configure run.
+type options struct {
+	// AssetsDir holds etcd, kube-apiserver and kubectl (KUBEBUILDER_ASSETS).
+	AssetsDir string
+	// CRDDir holds the CRDs to install (config/crd/bases).
+	CRDDir string
+	// SamplesDir holds the kustomization.yaml listing the samples.
+	SamplesDir string
+	// KubeconfigOut is where the admin kubeconfig is written; it is removed
+	// when run returns.
+	KubeconfigOut string
+	// Once makes run return as soon as every sample is Ready (an error if
+	// they are not Ready within Timeout) instead of serving until ctx ends.
+	Once bool
+	// Timeout bounds the wait for the samples to become Ready.
+	Timeout time.Duration
+	// SeatQuota is each shop's seat quota in the memory platform.
+	SeatQuota int32
+	// Out receives progress and instructions (never a secret value).
+	Out io.Writer
+	// OnReady, when set, is called once every sample is Ready, while the
+	// control plane and the operator still run; an error fails run.
+	OnReady func(ctx context.Context) error
+}
+
+func main() {
+	opts, zapOpts, err := parseFlags(flag.CommandLine, os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "dev: %v\n", err)
+		os.Exit(2)
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(zapOpts)))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-signals
+		fmt.Fprintf(os.Stderr, "\ndev: got %s, stopping the operator and the control plane...\n", s)
+		cancel()
+		for s := range signals {
+			fmt.Fprintf(os.Stderr, "dev: got %s again; still stopping (the control plane is shut down before exiting), please wait\n", s)
+		}
+	}()
+
+	if err := run(ctx, opts); err != nil {
+		fmt.Fprintf(os.Stderr, "dev: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// parseFlags reads the command line. Paths default to the module root (the
+// directory holding go.mod above the working directory), so the program
+// also works when started from a subdirectory.
+func parseFlags(fs *flag.FlagSet, args []string) (options, *zap.Options, error) {
+	root := moduleRoot()
+	opts := options{
+		CRDDir:     filepath.Join(root, "config", "crd", "bases"),
+		SamplesDir: filepath.Join(root, "config", "samples"),
+		Out:        os.Stdout,
+	}
+	var seats int
+	fs.StringVar(&opts.KubeconfigOut, "kubeconfig-out", displayPath(filepath.Join(root, ".dev", "kubeconfig")), "Where to write the admin kubeconfig of the local control plane (removed on exit).")
+	fs.BoolVar(&opts.Once, "once", false, "Exit 0 as soon as every sample is Ready (non-zero if not Ready within --timeout) instead of serving until interrupted.")
+	fs.DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "How long the samples may take to become Ready.")
+	fs.StringVar(&opts.AssetsDir, "assets-dir", "", "Directory holding etcd, kube-apiserver and kubectl (default $KUBEBUILDER_ASSETS, else the one directory in bin/k8s/).")
+	fs.StringVar(&opts.SamplesDir, "samples", displayPath(opts.SamplesDir), "Directory whose kustomization.yaml lists the resources to apply.")
+	fs.IntVar(&seats, "memory-seat-quota", 20, "Seat quota of each shop in the in-memory platform.")
+	// Readable console logs at info level (development mode alone would log
+	// at debug level and drown the instructions).
+	zapOpts := &zap.Options{Development: true, Level: zapcore.InfoLevel}
+	zapOpts.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return options{}, nil, err
+	}
+	if fs.NArg() > 0 {
+		return options{}, nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if seats < 0 || seats > 1<<30 {
+		return options{}, nil, fmt.Errorf("--memory-seat-quota %d is out of range", seats)
+	}
+	opts.SeatQuota = int32(seats)
+	if opts.AssetsDir == "" {
+		dir, err := defaultAssetsDir(root)
+		if err != nil {
+			return options{}, nil, err
+		}
+		opts.AssetsDir = dir
+	}
+	return opts, zapOpts, nil
+}
+
+// run starts the control plane and the operator, applies the samples and
+// waits until they are Ready; then it returns (Once) or serves until ctx
+// ends. Everything it started is stopped, and its files removed, before it
+// returns.
+func run(ctx context.Context, o options) (err error) {
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	out := o.Out
+	if err := o.validate(); err != nil {
+		return err
+	}
+	objs, err := samples.Load(o.SamplesDir)
+	if err != nil {
+		return err
+	}
+
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{o.CRDDir},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: o.AssetsDir,
+		Scheme:                scheme,
+	}
+	// Explicit paths, so that an unrelated TEST_ASSET_* or KUBEBUILDER_ASSETS
+	// in the environment cannot pick other binaries than the ones checked.
+	env.ControlPlane.GetAPIServer().Path = filepath.Join(o.AssetsDir, "kube-apiserver")
+	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(o.AssetsDir, "etcd")}
+	env.ControlPlane.KubectlPath = filepath.Join(o.AssetsDir, "kubectl")
+
+	fmt.Fprintf(out, "Starting a local control plane (etcd, kube-apiserver from %s)...\n", displayPath(o.AssetsDir))
+	started := time.Now()
+	cfg, err := env.Start()
+	if err != nil {
+		// Start can fail after the processes started (e.g. installing CRDs).
+		return errors.Join(fmt.Errorf("starting the control plane: %w", err), stopControlPlane(env))
+	}
+	defer func() {
+		fmt.Fprintln(out, "Stopping the control plane...")
+		if stopErr := stopControlPlane(env); stopErr != nil {
+			err = errors.Join(err, stopErr)
+		} else {
+			fmt.Fprintln(out, "Control plane stopped.")
+		}
+	}()
+	fmt.Fprintf(out, "Control plane up at %s (%s), CRDs installed.\n", cfg.Host, since(started))
+
+	user, err := env.AddUser(envtest.User{Name: devUser, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return fmt.Errorf("adding the %s user: %w", devUser, err)
+	}
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		return fmt.Errorf("building the kubeconfig: %w", err)
+	}
+	if err := writeFileAtomic(o.KubeconfigOut, kubeconfig); err != nil {
+		return fmt.Errorf("writing the kubeconfig: %w", err)
+	}
+	defer removeIfUnchanged(o.KubeconfigOut, kubeconfig)
+
+	// The operator, wired as cmd/main.go wires it; leader election, metrics
+	// and health probes are off.
+	cacheOpts, err := controller.CacheOptions()
+	if err != nil {
+		return err
+	}
+	skipNameValidation := true // run may be called more than once in one test binary
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		LeaderElection:         false,
+		Cache:                  cacheOpts,
+		Controller:             config.Controller{SkipNameValidation: &skipNameValidation},
+	})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	// The manager has its own context so that it is stopped, and waited for,
+	// before the control plane it talks to.
+	mgrCtx, stopMgr := context.WithCancel(context.Background())
+	defer stopMgr()
+	factory := platform.NewLimitedFactory(memory.NewEngine().AutoRegisterFactory(o.SeatQuota))
+	if err := controller.Setup(mgrCtx, mgr, factory); err != nil {
+		return err
+	}
+	mgrStopped := make(chan struct{})
+	var mgrErr error
+	go func() {
+		defer close(mgrStopped)
+		mgrErr = mgr.Start(mgrCtx)
+	}()
+	defer func() {
+		fmt.Fprintln(out, "Stopping the operator...")
+		stopMgr()
+		<-mgrStopped
+		if mgrErr != nil {
+			err = errors.Join(err, fmt.Errorf("the operator failed: %w", mgrErr))
+		}
+	}()
+	// work ends on a signal (ctx) or when the operator stops on its own.
+	work, endWork := context.WithCancel(ctx)
+	defer endWork()
+	go func() {
+		select {
+		case <-mgrStopped:
+			endWork()
+		case <-work.Done():
+		}
+	}()
+	operatorStopped := func() bool {
+		select {
+		case <-mgrStopped:
+			return true
+		default:
+			return false
+		}
+	}
+	fmt.Fprintf(out, "Operator started (in-memory platform, seat quota %d per shop).\n", o.SeatQuota)
+
+	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return fmt.Errorf("creating a client: %w", err)
+	}
+	fmt.Fprintf(out, "Applying %d resources from %s in namespace %q:\n", len(objs), displayPath(o.SamplesDir), devNamespace)
+	for _, u := range objs {
+		namespaced, err := k8s.IsObjectNamespaced(u)
+		if err != nil {
+			return fmt.Errorf("%s: %w", ref(u), err)
+		}
+		if namespaced {
+			u.SetNamespace(devNamespace)
+		}
+		if err := k8s.Create(work, u); err != nil {
+			if operatorStopped() {
+				return nil // the deferred stop reports the operator's error
+			}
+			if ctx.Err() != nil {
+				return interrupted(o.Once)
+			}
+			return fmt.Errorf("creating %s: %w", ref(u), err)
+		}
+		fmt.Fprintf(out, "  created %s\n", ref(u))
+	}
+
+	waitErr := waitReady(work, k8s, objs, o.Timeout, out)
+	switch {
+	case operatorStopped():
+		return errors.New("the operator stopped before every resource was Ready")
+	case ctx.Err() != nil:
+		return interrupted(o.Once)
+	case waitErr != nil && o.Once:
+		return waitErr
+	case waitErr != nil:
+		fmt.Fprintf(out, "WARNING: %v\nThe operator keeps running; the commands below show why.\n", waitErr)
+	default:
+		fmt.Fprintf(out, "Everything is Ready (%s since start).\n", since(started))
+	}
+
+	printInstructions(out, o, objs)
+
+	if o.OnReady != nil && waitErr == nil {
+		if err := o.OnReady(work); err != nil {
+			return err
+		}
+	}
+	if o.Once {
+		fmt.Fprintln(out, "--once: stopping now.")
+		return nil
+	}
+	fmt.Fprintln(out, "Serving; press Ctrl-C to stop the operator and the control plane.")
+	<-work.Done()
+	if operatorStopped() && ctx.Err() == nil {
+		return errors.New("the operator stopped")
+	}
+	return nil
+}
+
+// interrupted is what run returns when a signal arrives before the samples
+// are Ready: an error with --once (the job was not done), nil otherwise.
+func interrupted(once bool) error {
+	if once {
+		return errors.New("interrupted before every resource was Ready")
+	}
+	return nil
+}
+
+func (o options) validate() error {
+	if o.Timeout <= 0 {
+		return fmt.Errorf("the timeout must be positive, not %s", o.Timeout)
+	}
+	if o.KubeconfigOut == "" {
+		return errors.New("no kubeconfig output path")
+	}
+	if o.SeatQuota < 0 {
+		return fmt.Errorf("the seat quota must not be negative, not %d", o.SeatQuota)
+	}
+	if o.AssetsDir == "" {
+		return errors.New("no control plane binaries directory: " + assetsHint)
+	}
+	for _, b := range controlPlaneBinaries {
+		if !isExecutable(filepath.Join(o.AssetsDir, b)) {
+			return fmt.Errorf("%s is not an executable: %s", filepath.Join(o.AssetsDir, b), assetsHint)
+		}
+	}
+	return nil
+}
+
+const assetsHint = "run 'make dev', which builds etcd, kube-apiserver and kubectl into bin/k8s/ (hack/envtest-assets.sh), or set KUBEBUILDER_ASSETS"
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
+}
+
+// defaultAssetsDir is $KUBEBUILDER_ASSETS, else the only directory under
+// root/bin/k8s holding the control plane binaries.
+func defaultAssetsDir(root string) (string, error) {
+	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
+		return dir, nil
+	}
+	candidates, _ := filepath.Glob(filepath.Join(root, "bin", "k8s", "*"))
+	var found []string
+	for _, dir := range candidates {
+		complete := true
+		for _, b := range controlPlaneBinaries {
+			complete = complete && isExecutable(filepath.Join(dir, b))
+		}
+		if complete {
+			found = append(found, dir)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return "", errors.New("KUBEBUILDER_ASSETS is not set and bin/k8s/ has no control plane: " + assetsHint)
+	default:
+		return "", fmt.Errorf("KUBEBUILDER_ASSETS is not set and bin/k8s/ has several control planes (%s): use 'make dev' or set KUBEBUILDER_ASSETS", strings.Join(found, ", "))
+	}
+}
+
+func stopControlPlane(env *envtest.Environment) error {
+	if err := env.Stop(); err != nil {
+		return fmt.Errorf("stopping the control plane: %w", err)
+	}
+	return nil
+}
+
+// waitReady polls the samples of the operator's API group until each is
+// Ready for its current generation, printing progress to out. It fails when
+// they are not all Ready within timeout, naming those that are not and why.
+func waitReady(ctx context.Context, c client.Reader, objs []*unstructured.Unstructured, timeout time.Duration, out io.Writer) error {
+	var pending []*unstructured.Unstructured
+	for _, u := range objs {
+		if u.GroupVersionKind().Group == shopv1alpha1.GroupVersion.Group {
+			pending = append(pending, u)
+		}
+	}
+	started := time.Now()
+	deadline := started.Add(timeout)
+	lastReport := started
+	fmt.Fprintf(out, "Waiting for %d resources to become Ready (timeout %s):\n", len(pending), timeout)
+	ticker := time.NewTicker(pollInterval)
+	defer ticker.Stop()
+	for {
+		why := map[string]string{}
+		var still []*unstructured.Unstructured
+		for _, want := range pending {
+			ready, reason := readiness(ctx, c, want)
+			if ready {
+				fmt.Fprintf(out, "  %-30s Ready (%s)\n", ref(want), since(started))
+				continue
+			}
+			still = append(still, want)
+			why[ref(want)] = reason
+		}
+		pending = still
+		if len(pending) == 0 {
+			return nil
+		}
+		if !time.Now().Before(deadline) {
+			return fmt.Errorf("not Ready within %s: %s", timeout, describe(why))
+		}
+		if time.Since(lastReport) >= reportInterval {
+			fmt.Fprintf(out, "  still waiting (%s): %s\n", since(started), describe(why))
+			lastReport = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ticker.C:
+		}
+	}
+}
+
+// readiness reads obj and reports whether its Ready condition is True for
+// its current generation, or why not.
+func readiness(ctx context.Context, c client.Reader, obj *unstructured.Unstructured) (bool, string) {
+	cur := &unstructured.Unstructured{}
+	cur.SetGroupVersionKind(obj.GroupVersionKind())
+	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), cur); err != nil {
+		return false, fmt.Sprintf("cannot read it: %v", err)
+	}
+	conds, _, _ := unstructured.NestedSlice(cur.Object, "status", "conditions")
+	for _, raw := range conds {
+		cond, _ := raw.(map[string]any)
+		if cond["type"] != shopv1alpha1.ConditionReady {
+			continue
+		}
+		status, _ := cond["status"].(string)
+		if status != string(metav1.ConditionTrue) {
+			return false, fmt.Sprintf("Ready=%s %v: %v", status, cond["reason"], cond["message"])
+		}
+		observed, _, _ := unstructured.NestedInt64(cur.Object, "status", "observedGeneration")
+		if g, ok := cond["observedGeneration"].(int64); ok && g > observed {
+			observed = g
+		}
+		if observed < cur.GetGeneration() {
+			return false, fmt.Sprintf("Ready for generation %d, not yet for %d", observed, cur.GetGeneration())
+		}
+		return true, ""
+	}
+	return false, "no Ready condition yet"
+}
+
+func describe(why map[string]string) string {
+	keys := make([]string, 0, len(why))
+	for k := range why {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+" ("+why[k]+")")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// printInstructions prints the kubeconfig path and kubectl commands to look
+// around. It names a Secret but never prints a secret value.
+func printInstructions(out io.Writer, o options, objs []*unstructured.Unstructured) {
+	kubectl := shellQuote(displayPath(filepath.Join(o.AssetsDir, "kubectl"))) + " --kubeconfig " + shellQuote(displayPath(o.KubeconfigOut))
+	fmt.Fprintf(out, "\nKubeconfig (user %s): %s\n", devUser, displayPath(o.KubeconfigOut))
+	fmt.Fprintln(out, "Look around:")
+	fmt.Fprintf(out, "  %s get shopstaff\n", kubectl)
+	fmt.Fprintf(out, "  %s get subaccounts -o wide\n", kubectl)
+	for _, u := range objs {
+		if u.GroupVersionKind() != shopv1alpha1.GroupVersion.WithKind("SubAccount") {
+			continue
+		}
+		sa := &shopv1alpha1.SubAccount{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, sa); err != nil {
+			continue
+		}
+		fmt.Fprintf(out, "  %s get secret %s -o jsonpath='{.data.username}' | base64 -d\n", kubectl, shellQuote(sa.CredentialsSecretName()))
+		break
+	}
+	fmt.Fprintln(out)
+}
+
+func ref(u *unstructured.Unstructured) string {
+	return u.GetKind() + "/" + u.GetName()
+}
+
+func since(t time.Time) string {
+	return time.Since(t).Round(100 * time.Millisecond).String()
+}
+
+// writeFileAtomic writes data to path (mode 0600, creating its directory)
+// through a temporary file, so a reader never sees half a kubeconfig.
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".kubeconfig-*")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.Remove(tmp.Name()) }()
+	if _, err := tmp.Write(data); err != nil {
+		_ = tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// removeIfUnchanged removes path unless it no longer holds data (another dev
+// session wrote its own kubeconfig there meanwhile).
+func removeIfUnchanged(path string, data []byte) {
+	if cur, err := os.ReadFile(path); err == nil && bytes.Equal(cur, data) {
+		_ = os.Remove(path)
+	}
+}
+
+// moduleRoot is the nearest directory at or above the working directory
+// holding a go.mod, or the working directory.
+func moduleRoot() string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "."
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		if filepath.Dir(dir) == dir {
+			return wd
+		}
+	}
+}
+
+// displayPath shortens path to be relative to the working directory when it
+// is inside it.
+func displayPath(path string) string {
+	wd, err := os.Getwd()
+	if err != nil || !filepath.IsAbs(path) {
+		return path
+	}
+	rel, err := filepath.Rel(wd, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return path
+	}
+	return rel
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./:=@%+,-]+$`)
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if shellSafe.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
