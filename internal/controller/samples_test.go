@@ -18,54 +18,30 @@ package controller
 
 import (
 	"context"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+	"github.com/subaccount-operator/subaccount-operator/internal/samples"
 )
 
 // applySamples creates every object listed in config/samples/kustomization.yaml in ns.
 func applySamples(t *testing.T, ns string) []*unstructured.Unstructured {
 	t.Helper()
-	dir := filepath.Join("..", "..", "config", "samples")
-	raw, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+	objs, err := samples.Load(filepath.Join("..", "..", "config", "samples"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var kust struct {
-		Resources []string `json:"resources"`
-	}
-	if err := yaml.Unmarshal(raw, &kust); err != nil {
-		t.Fatal(err)
-	}
-	var objs []*unstructured.Unstructured
-	for _, file := range kust.Resources {
-		data, err := os.ReadFile(filepath.Join(dir, file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, doc := range strings.Split(string(data), "\n---") {
-			u := &unstructured.Unstructured{}
-			if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
-				t.Fatalf("%s: %v", file, err)
-			}
-			if len(u.Object) == 0 {
-				continue
-			}
-			u.SetNamespace(ns)
-			if err := k8s.Create(context.Background(), u); err != nil {
-				t.Fatalf("applying %s: %v", file, err)
-			}
-			objs = append(objs, u)
+	for _, u := range objs {
+		u.SetNamespace(ns)
+		if err := k8s.Create(context.Background(), u); err != nil {
+			t.Fatalf("applying %s %s: %v", u.GetKind(), u.GetName(), err)
 		}
 	}
 	return objs
