@@ -49,9 +49,14 @@
 //     1–200.
 //
 // Every successful write appends an AuditEntry to the shop's audit log
-// (never a password). Engine-side administration (AddShop, SetCredentials,
+// (never a password), with the Source the call's context carries (see
+// WithSource; the shopsim server sets it from the X-Source header). Engine-side administration (AddShop, SetCredentials,
 // SetSeatQuota, Restore) is not audited: the log is what the operator did
 // through the platform API.
+//
+// Read accessors for servers and tests: Shops, ShopCredentials (secrets:
+// for checking requests only), Accounts, Roles, Audit. They bypass the fault
+// hook and the call counters.
 //
 // The whole state is the exported, JSON-serializable State. A snapshot
 // contains the shops' API credentials and password hashes, so treat it as a

@@ -68,6 +68,24 @@ type AuditEntry struct {
 	TargetID   string `json:"targetID,omitempty"`
 	TargetName string `json:"targetName,omitempty"`
 	Detail     string `json:"detail,omitempty"`
+	// Source names what caused the write, as passed with WithSource (the
+	// shopsim server passes the X-Source header: the Kubernetes resource's
+	// kind/namespace/name). Empty when the caller gave none.
+	Source string `json:"source,omitempty"`
+}
+
+type sourceKey struct{}
+
+// WithSource returns a context that makes the writes done with it record
+// source in their audit entries.
+func WithSource(ctx context.Context, source string) context.Context {
+	return context.WithValue(ctx, sourceKey{}, source)
+}
+
+// SourceFrom returns the source set by WithSource, or "".
+func SourceFrom(ctx context.Context) string {
+	s, _ := ctx.Value(sourceKey{}).(string)
+	return s
 }
 
 // ShopSetup describes a shop to add to an Engine.
@@ -198,6 +216,39 @@ func (e *Engine) Factory() platform.Factory {
 		}
 		return &client{e: e, platform: cfg.Platform, main: cfg.MainAccount, creds: cfg.Credentials}, nil
 	})
+}
+
+// ShopCredentials returns the shop's current API credentials (false for an
+// unknown shop). They are secrets: the shopsim server uses them to check
+// requests and must never show or log them.
+func (e *Engine) ShopCredentials(p platform.Name, mainAccount string) (platform.Credentials, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	sh, ok := e.state.Shops[ShopKey(p, mainAccount)]
+	if !ok {
+		return platform.Credentials{}, false
+	}
+	return sh.Credentials, true
+}
+
+// Shops reports every shop of the engine, sorted by platform and main
+// account, as ShopInfo would (no credentials).
+func (e *Engine) Shops() []platform.ShopInfo {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]platform.ShopInfo, 0, len(e.state.Shops))
+	for _, sh := range e.state.Shops {
+		out = append(out, platform.ShopInfo{
+			Platform:    sh.Platform,
+			MainAccount: sh.MainAccount,
+			SeatsUsed:   int32(len(sh.Accounts)),
+			SeatsTotal:  sh.SeatQuota,
+		})
+	}
+	slices.SortFunc(out, func(a, b platform.ShopInfo) int {
+		return strings.Compare(ShopKey(a.Platform, a.MainAccount), ShopKey(b.Platform, b.MainAccount))
+	})
+	return out
 }
 
 // Accounts returns the shop's sub-accounts sorted by ID (nil for an unknown
@@ -358,8 +409,8 @@ func (e *Engine) nextID() string {
 // survives a JSON round trip unchanged.
 func (e *Engine) clock() time.Time { return e.now().UTC() }
 
-func (sh *ShopState) audit(at time.Time, action, id, name, detail string) {
-	sh.Audit = append(sh.Audit, AuditEntry{Time: at, Action: action, TargetID: id, TargetName: name, Detail: detail})
+func (sh *ShopState) audit(at time.Time, source, action, id, name, detail string) {
+	sh.Audit = append(sh.Audit, AuditEntry{Time: at, Action: action, TargetID: id, TargetName: name, Detail: detail, Source: source})
 	if n := len(sh.Audit) - MaxAuditEntries; n > 0 {
 		sh.Audit = slices.Delete(sh.Audit, 0, n)
 	}

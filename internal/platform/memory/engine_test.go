@@ -1123,7 +1123,7 @@ func TestAuditLog(t *testing.T) {
 func TestAuditBounded(t *testing.T) {
 	sh := &ShopState{}
 	for i := range MaxAuditEntries + 5 {
-		sh.audit(t0, "x", fmt.Sprint(i), "", "")
+		sh.audit(t0, "", "x", fmt.Sprint(i), "", "")
 	}
 	if len(sh.Audit) != MaxAuditEntries || sh.Audit[0].TargetID != "5" {
 		t.Errorf("len %d first %q", len(sh.Audit), sh.Audit[0].TargetID)
