@@ -1,0 +1,263 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command shopsim serves simulated shops over the platform gateway
+// protocol (docs/platform-gateway.md): the reference server the operator's
+// gateway driver talks to in development.
+//
+//	go run ./cmd/shopsim --config hack/shopsim.example.yaml --state-file .dev/shopsim.json
+//
+// It loads the state file (if any), adds the config's shops that the state
+// does not have yet, prints the listen URL and the shops (never a
+// credential), and serves until SIGINT/SIGTERM, then flushes the state file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+	"github.com/subaccount-operator/subaccount-operator/internal/shopsim"
+)
+
+// adminTokenEnv is read when --admin-token is not given, so the token need
+// not appear in the process list.
+const adminTokenEnv = "SHOPSIM_ADMIN_TOKEN"
+
+// shutdownTimeout bounds the graceful shutdown.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "shopsim:", err)
+		os.Exit(1)
+	}
+}
+
+// flags are the command line.
+type flags struct {
+	listen     string
+	config     string
+	stateFile  string
+	adminToken string
+	faults     shopsim.Faults
+}
+
+func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (flags, error) {
+	var f flags
+	fs := flag.NewFlagSet("shopsim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8089", "address to listen on")
+	fs.StringVar(&f.config, "config", "", "YAML file listing the shops (see hack/shopsim.example.yaml)")
+	fs.StringVar(&f.stateFile, "state-file", "", "JSON file holding the state across restarts (mode 0600; empty = in memory only)")
+	fs.StringVar(&f.adminToken, "admin-token", "", "bearer token of the /admin endpoints (default $"+adminTokenEnv+"); empty disables them")
+	fs.DurationVar(&f.faults.Latency, "latency", 0, "latency added to every API call, e.g. 200ms")
+	fs.Float64Var(&f.faults.ErrorRate, "error-rate", 0, "fraction (0-1) of API calls answered 503 unavailable")
+	fs.Float64Var(&f.faults.DropRate, "drop-rate", 0, "fraction (0-1) of API calls whose connection is closed without an answer")
+	fs.Float64Var(&f.faults.RateLimit, "rate-limit", 0, "per shop, API requests per second (0 = unlimited); over it: 429 with Retry-After")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if fs.NArg() > 0 {
+		return f, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if f.adminToken == "" {
+		f.adminToken = getenv(adminTokenEnv)
+	}
+	if err := f.faults.Validate(); err != nil {
+		return f, fmt.Errorf("fault flags: %w", err)
+	}
+	return f, nil
+}
+
+// config is the --config file.
+type config struct {
+	Shops []shopConfig `json:"shops"`
+}
+
+// shopConfig is one shop of the config. Each credential is given either
+// literally or as the name of an environment variable (…Env).
+type shopConfig struct {
+	Platform       platform.Name `json:"platform"`
+	MainAccount    string        `json:"mainAccount"`
+	MainPhone      string        `json:"mainPhone,omitempty"`
+	SeatQuota      int32         `json:"seatQuota"`
+	AppKey         string        `json:"appKey,omitempty"`
+	AppKeyEnv      string        `json:"appKeyEnv,omitempty"`
+	AppSecret      string        `json:"appSecret,omitempty"`
+	AppSecretEnv   string        `json:"appSecretEnv,omitempty"`
+	AccessToken    string        `json:"accessToken,omitempty"`
+	AccessTokenEnv string        `json:"accessTokenEnv,omitempty"`
+}
+
+// loadConfig reads the config and resolves the credentials. Errors name
+// the shop and the field, never a credential's value.
+func loadConfig(path string, getenv func(string) string) ([]memory.ShopSetup, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var cfg config
+	if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	out := make([]memory.ShopSetup, 0, len(cfg.Shops))
+	for i, s := range cfg.Shops {
+		where := fmt.Sprintf("config %s: shops[%d] (%s/%s)", path, i, s.Platform, s.MainAccount)
+		var creds platform.Credentials
+		for _, c := range []struct {
+			name       string
+			value, env string
+			dst        *string
+		}{
+			{"appKey", s.AppKey, s.AppKeyEnv, &creds.AppKey},
+			{"appSecret", s.AppSecret, s.AppSecretEnv, &creds.AppSecret},
+			{"accessToken", s.AccessToken, s.AccessTokenEnv, &creds.AccessToken},
+		} {
+			switch {
+			case c.value != "" && c.env != "":
+				return nil, fmt.Errorf("%s: give %s or %sEnv, not both", where, c.name, c.name)
+			case c.env != "":
+				*c.dst = getenv(c.env)
+				if *c.dst == "" {
+					return nil, fmt.Errorf("%s: %sEnv names $%s, which is empty or unset", where, c.name, c.env)
+				}
+			case c.value != "":
+				*c.dst = c.value
+			default:
+				return nil, fmt.Errorf("%s: %s (or %sEnv) is required", where, c.name, c.name)
+			}
+		}
+		out = append(out, memory.ShopSetup{Platform: s.Platform, MainAccount: s.MainAccount, MainPhone: s.MainPhone,
+			Credentials: creds, SeatQuota: s.SeatQuota})
+	}
+	return out, nil
+}
+
+// addShops adds the shops the engine does not have yet; shops it has (from
+// the state file) are kept as they are.
+func addShops(engine *memory.Engine, shops []memory.ShopSetup, log *slog.Logger) error {
+	for _, s := range shops {
+		if current, ok := engine.ShopCredentials(s.Platform, s.MainAccount); ok {
+			if current != s.Credentials {
+				log.Warn("the state file's credentials for this shop differ from the config's; keeping the state file's",
+					"platform", s.Platform, "mainAccount", s.MainAccount)
+			}
+			continue
+		}
+		if err := engine.AddShop(s); err != nil {
+			return fmt.Errorf("adding shop %s/%s: %w", s.Platform, s.MainAccount, err)
+		}
+	}
+	return nil
+}
+
+// run is main without the process: it serves until ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	f, err := parseFlags(args, stderr, getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	engine := memory.NewEngine()
+	if f.stateFile != "" {
+		loaded, err := shopsim.LoadState(engine, f.stateFile)
+		if err != nil {
+			return err
+		}
+		if loaded {
+			log.Info("state loaded", "file", f.stateFile)
+		}
+	}
+	if f.config != "" {
+		shops, err := loadConfig(f.config, getenv)
+		if err != nil {
+			return err
+		}
+		if err := addShops(engine, shops, log); err != nil {
+			return err
+		}
+	}
+	srv := shopsim.New(engine, shopsim.Options{Faults: f.faults, Logger: log, AdminToken: f.adminToken, StateFile: f.stateFile})
+	if err := srv.SaveState(); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "shopsim listening on http://%s\n", ln.Addr())
+	shops := engine.Shops()
+	if len(shops) == 0 {
+		fmt.Fprintln(stdout, "no shops (give --config)")
+	}
+	for _, s := range shops {
+		fmt.Fprintf(stdout, "  shop %s/%s\n", s.Platform, s.MainAccount)
+	}
+	if f.adminToken == "" {
+		fmt.Fprintln(stdout, "admin endpoints disabled (no --admin-token)")
+	}
+	if f.faults != (shopsim.Faults{}) {
+		fmt.Fprintf(stdout, "faults: %s\n", f.faults)
+	}
+
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		_ = srv.SaveState()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	shutdownErr := hs.Shutdown(sctx)
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		shutdownErr = errors.Join(shutdownErr, err)
+	}
+	if err := srv.SaveState(); err != nil {
+		return errors.Join(shutdownErr, err)
+	}
+	return shutdownErr
+}

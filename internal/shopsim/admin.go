@@ -1,0 +1,63 @@
+package shopsim
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
+)
+
+// AdminPathFaults is the admin endpoint of the fault injection: GET answers
+// the current Faults, PUT replaces them (a JSON Faults body; absent fields
+// are zero). Both need "Authorization: Bearer <admin token>".
+const AdminPathFaults = "/admin/faults"
+
+// serveAdmin serves /admin/...: refused (403) when the server has no admin
+// token, 401 without the right one. Faults never apply here.
+func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	if s.adminToken == "" {
+		writeError(w, platform.NewError(platform.ErrForbidden, "", "the admin endpoints are disabled: start shopsim with --admin-token"))
+		return
+	}
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if subtle.ConstantTimeCompare([]byte(token), []byte(s.adminToken)) != 1 {
+		writeError(w, platform.NewError(platform.ErrUnauthorized, "", "missing or wrong admin token"))
+		return
+	}
+	if r.URL.Path != AdminPathFaults {
+		writeError(w, platform.NewError(platform.ErrNotFound, "", "no such admin endpoint"))
+		return
+	}
+	switch r.Method {
+	case http.MethodGet:
+		writeJSON(w, http.StatusOK, s.Faults())
+	case http.MethodPut:
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+		if err != nil {
+			writeError(w, platform.NewError(platform.ErrInvalid, "", "reading the request body failed"))
+			return
+		}
+		var j faultsJSON
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&j); err != nil {
+			writeError(w, platform.NewError(platform.ErrInvalid, "", "the body must be a JSON Faults object: %v", err))
+			return
+		}
+		f, err := j.faults()
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		s.SetFaults(f)
+		writeJSON(w, http.StatusOK, s.Faults())
+	default:
+		w.Header().Set("Allow", "GET, PUT")
+		writeErrorStatus(w, http.StatusMethodNotAllowed, wire.CodeNotSupported, "method "+r.Method+" is not allowed here")
+	}
+}

@@ -1,0 +1,363 @@
+// Package shopsim is the reference server of the platform gateway protocol
+// v1 (package wire) over an in-memory platform (memory.Engine): any number
+// of shops, each under /v1/shops/{platform}/{mainAccount}/..., with the
+// engine's business rules (there is no second copy of them here), request
+// signing, fault injection, an optional state file and a read-only web page.
+//
+// Handler serves
+//
+//   - /v1/... the API. Every request is authenticated: the shop's app key
+//     (X-App-Key) and access token (Authorization: Bearer) must match, and
+//     wire.VerifyRequest with the shop's app secret must pass. Each call is
+//     then served by a platform.Client from engine.Factory() built with the
+//     shop's credentials, and its errors are mapped with wire.ErrorFor.
+//   - /admin/faults: GET and PUT the fault injection (Faults as JSON), with
+//     "Authorization: Bearer <admin token>"; refused when no admin token is
+//     configured.
+//   - / a read-only HTML page of every shop, its roles, sub-accounts and
+//     recent audit entries (never a credential or password hash).
+//
+// Faults (latency, 503s, dropped connections, a per-shop rate limit) apply
+// to /v1 only. With Options.StateFile set, the engine's Snapshot is written
+// to that file after every successful write and before the answer is sent;
+// see LoadState and SaveState. docs/platform-gateway.md describes the
+// protocol.
+package shopsim
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+)
+
+// Limits on what a request may carry.
+const (
+	// MaxBodyBytes bounds a request body; larger ones are refused (413).
+	MaxBodyBytes = 1 << 20
+	// MaxIdempotencyKeyLength bounds the Idempotency-Key header (422).
+	MaxIdempotencyKeyLength = 256
+	// MaxSourceLength bounds the X-Source header (422).
+	MaxSourceLength = 512
+)
+
+// Options configure a Server.
+type Options struct {
+	Clock  func() time.Time // nil = time.Now
+	Faults Faults           // initial fault injection
+	Logger *slog.Logger     // nil = discard; never log secrets
+	// AdminToken is the bearer token of the /admin endpoints; empty disables
+	// them (they answer 403).
+	AdminToken string
+	// StateFile, when set, receives the engine's Snapshot after every
+	// successful write (see SaveState); "" keeps the state in memory only.
+	// New does not read it: call LoadState first.
+	StateFile string
+}
+
+// Server serves one memory.Engine over the gateway protocol.
+type Server struct {
+	engine     *memory.Engine
+	now        func() time.Time
+	log        *slog.Logger
+	adminToken string
+	store      *stateFile // nil: memory only
+
+	// writeMu serializes API writes, so the read-modify-write of
+	// PUT .../status and .../seat cannot interleave with another write.
+	writeMu sync.Mutex
+
+	mu      sync.Mutex // guards faults and buckets
+	faults  Faults
+	buckets map[string]*bucket
+
+	handler http.Handler
+}
+
+// New returns a server over engine.
+func New(engine *memory.Engine, opts Options) *Server {
+	s := &Server{
+		engine:     engine,
+		now:        opts.Clock,
+		log:        opts.Logger,
+		adminToken: opts.AdminToken,
+		buckets:    map[string]*bucket{},
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if opts.StateFile != "" {
+		s.store = &stateFile{path: opts.StateFile, engine: engine}
+	}
+	s.faults = opts.Faults.normalized()
+	s.handler = http.HandlerFunc(s.serveHTTP)
+	return s
+}
+
+// Handler serves the API under /v1/..., the admin endpoints under
+// /admin/... and the web page at /.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	switch p := r.URL.Path; {
+	case strings.HasPrefix(p, "/"+wire.Version+"/"):
+		s.serveAPI(w, r)
+	case p == "/admin" || strings.HasPrefix(p, "/admin/"):
+		s.serveAdmin(w, r)
+	case p == "/":
+		s.serveWeb(w, r)
+	default:
+		writeError(w, platform.NewError(platform.ErrNotFound, "", "no such page"))
+	}
+}
+
+// apiCall is one authenticated API request, as the route handlers see it.
+type apiCall struct {
+	ctx      context.Context
+	client   platform.Client
+	platform platform.Name
+	main     string
+	params   map[string]string
+	query    url.Values
+	header   http.Header
+	body     []byte
+}
+
+// serveAPI runs a /v1 request: faults, shop lookup, rate limit, body,
+// authentication, routing, the call, persistence, the answer.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	start := s.now()
+	rec := &statusRecorder{ResponseWriter: w}
+	defer func() {
+		if rec.status != 0 {
+			s.log.Info("api", "method", r.Method, "path", r.URL.EscapedPath(), "status", rec.status,
+				"duration", s.now().Sub(start).String(), "source", r.Header.Get(wire.HeaderSource))
+		}
+	}()
+	w = rec
+
+	p, main, rest, ok := splitAPIPath(r.URL.EscapedPath())
+	if !ok {
+		writeError(w, platform.NewError(platform.ErrNotFound, "", "no such API path; shops are under /%s/shops/{platform}/{mainAccount}", wire.Version))
+		return
+	}
+	if s.injectFaults(w, r) {
+		return
+	}
+	creds, ok := s.engine.ShopCredentials(p, main)
+	if !ok {
+		writeError(w, platform.NewError(platform.ErrNotFound, "mainAccount", "no %s shop with main account %q", p, main))
+		return
+	}
+	if allowed, wait := s.allow(memory.ShopKey(p, main)); !allowed {
+		writeError(w, &platform.Error{Kind: platform.ErrRateLimited, RetryAfter: wait,
+			Message: "too many requests for this shop; retry after the Retry-After seconds"})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeErrorStatus(w, http.StatusRequestEntityTooLarge, wire.CodeInvalid, fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes))
+			return
+		}
+		writeError(w, platform.NewError(platform.ErrInvalid, "", "reading the request body failed"))
+		return
+	}
+	if err := s.authenticate(r, creds, body); err != nil {
+		writeError(w, err)
+		return
+	}
+	rt, params, allow := match(r.Method, rest)
+	if rt == nil {
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeErrorStatus(w, http.StatusMethodNotAllowed, wire.CodeNotSupported, fmt.Sprintf("method %s is not allowed here", r.Method))
+			return
+		}
+		writeError(w, platform.NewError(platform.ErrNotFound, "", "no such API path"))
+		return
+	}
+	client, err := s.engine.Factory().ClientFor(r.Context(), platform.ShopConfig{
+		Key:         memory.ShopKey(p, main),
+		Platform:    p,
+		MainAccount: main,
+		Credentials: platform.Credentials{AppKey: r.Header.Get(wire.HeaderAppKey), AppSecret: creds.AppSecret, AccessToken: wire.BearerToken(r)},
+	})
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	c := &apiCall{ctx: r.Context(), client: client, platform: p, main: main, params: params,
+		query: r.URL.Query(), header: r.Header, body: body}
+
+	var (
+		status int
+		out    any
+	)
+	if rt.write {
+		src := r.Header.Get(wire.HeaderSource)
+		if len(src) > MaxSourceLength {
+			writeError(w, platform.NewError(platform.ErrInvalid, wire.HeaderSource, "the %s header must be at most %d bytes", wire.HeaderSource, MaxSourceLength))
+			return
+		}
+		c.ctx = memory.WithSource(c.ctx, src)
+		s.writeMu.Lock()
+		status, out, err = rt.handle(s, c)
+		s.writeMu.Unlock()
+		if err == nil {
+			if perr := s.store.save(); perr != nil {
+				s.log.Error("saving the state file failed", "err", perr)
+				err = platform.NewError(platform.ErrTransient, "", "the change was applied but the server could not save its state")
+			}
+		}
+	} else {
+		status, out, err = rt.handle(s, c)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, status, out)
+}
+
+// splitAPIPath splits "/v1/shops/{platform}/{main}/rest..." (escaped) into
+// the platform, the unescaped main account and the unescaped segments of
+// the rest.
+func splitAPIPath(escaped string) (platform.Name, string, []string, bool) {
+	rest, ok := strings.CutPrefix(escaped, "/"+wire.Version+"/shops/")
+	if !ok {
+		return "", "", nil, false
+	}
+	segs := strings.Split(rest, "/")
+	if len(segs) < 3 {
+		return "", "", nil, false
+	}
+	out := make([]string, len(segs))
+	for i, seg := range segs {
+		u, err := url.PathUnescape(seg)
+		if err != nil || u == "" {
+			return "", "", nil, false
+		}
+		out[i] = u
+	}
+	return platform.Name(out[0]), out[1], out[2:], true
+}
+
+// authenticate checks the app key, the access token, the timestamp and the
+// signature. Messages never echo what was sent.
+func (s *Server) authenticate(r *http.Request, creds platform.Credentials, body []byte) error {
+	if err := wire.VerifyRequest(r, creds.AppSecret, body, s.now()); err != nil {
+		return platform.NewError(platform.ErrUnauthorized, "", "%s", err.Error())
+	}
+	keyOK := subtle.ConstantTimeCompare([]byte(r.Header.Get(wire.HeaderAppKey)), []byte(creds.AppKey)) == 1
+	tokenOK := subtle.ConstantTimeCompare([]byte(wire.BearerToken(r)), []byte(creds.AccessToken)) == 1
+	if !keyOK || !tokenOK {
+		return platform.NewError(platform.ErrUnauthorized, "", "invalid app key or access token")
+	}
+	return nil
+}
+
+// writeJSON writes v as the JSON answer (no body for 204).
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	if status == http.StatusNoContent || v == nil {
+		w.WriteHeader(status)
+		return
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		writeErrorStatus(w, http.StatusInternalServerError, wire.CodeInternal, "encoding the answer failed")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(data, '\n'))
+}
+
+// writeError answers with wire.ErrorFor(err), adding Retry-After on 429
+// (always, at least 1 second) and on 503 (when the error asks for a wait).
+func writeError(w http.ResponseWriter, err error) {
+	status, body := wire.ErrorFor(err)
+	wait, _ := platform.RetryAfter(err)
+	switch {
+	case status == http.StatusTooManyRequests:
+		w.Header().Set(wire.HeaderRetryAfter, retryAfterSeconds(wait))
+	case status == http.StatusServiceUnavailable && wait > 0:
+		w.Header().Set(wire.HeaderRetryAfter, retryAfterSeconds(wait))
+	}
+	writeBody(w, status, body)
+}
+
+func writeErrorStatus(w http.ResponseWriter, status int, code, message string) {
+	writeBody(w, status, wire.ErrorBody{Error: wire.ErrorDetail{Code: code, Message: message}})
+}
+
+func writeBody(w http.ResponseWriter, status int, body wire.ErrorBody) {
+	data, _ := json.Marshal(body) // a struct of strings always marshals
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(data, '\n'))
+}
+
+// retryAfterSeconds renders a wait as whole seconds, rounded up, at least 1.
+func retryAfterSeconds(d time.Duration) string {
+	return strconv.FormatInt(max(1, int64(math.Ceil(d.Seconds()))), 10)
+}
+
+// decode reads a JSON body strictly: one object, no unknown fields.
+func decode(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return platform.NewError(platform.ErrInvalid, "", "the request body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return platform.NewError(platform.ErrInvalid, "", "the request body is not valid: %v", err)
+	}
+	if dec.More() {
+		return platform.NewError(platform.ErrInvalid, "", "the request body must be a single JSON object")
+	}
+	return nil
+}
+
+// statusRecorder remembers the status written, for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (Hijack).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

@@ -1,0 +1,160 @@
+package shopsim
+
+import (
+	"bytes"
+	"html/template"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+)
+
+// WebAuditEntries is how many of each shop's latest audit entries the web
+// page shows.
+const WebAuditEntries = 50
+
+type webPage struct {
+	Now   string
+	Shops []webShop
+}
+
+type webShop struct {
+	Platform    platform.Name
+	MainAccount string
+	SeatsUsed   int32
+	SeatsTotal  int32
+	Roles       []webRole
+	Accounts    []webAccount
+	// Audit holds the latest entries, newest first.
+	Audit      []memory.AuditEntry
+	AuditTotal int
+}
+
+type webRole struct {
+	ID          string
+	Name        string
+	Permissions int
+}
+
+type webAccount struct {
+	ID         string
+	Login      string
+	Disabled   bool
+	Department string
+	Presence   string
+	Capacity   string
+	Roles      string
+}
+
+// webTemplate escapes everything it prints (html/template); it is given
+// no credential, password hash or phone number to print.
+var webTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
+	"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
+}).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>shopsim</title>
+<style>
+body { font-family: sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+.disabled { color: #a00; }
+.enabled { color: #080; }
+.muted { color: #888; }
+</style>
+</head>
+<body>
+<h1>shopsim</h1>
+<p class="muted">Read-only view of the simulated back offices, rendered {{.Now}}. Reload to refresh.</p>
+{{range .Shops}}
+<section class="shop">
+<h2>{{.Platform}} / {{.MainAccount}}</h2>
+<p>Seats used: {{.SeatsUsed}} of {{.SeatsTotal}}</p>
+<h3>Roles</h3>
+{{if .Roles}}<table>
+<tr><th>ID</th><th>Name</th><th>Permissions</th></tr>
+{{range .Roles}}<tr><td>{{.ID}}</td><td>{{.Name}}</td><td>{{.Permissions}}</td></tr>
+{{end}}</table>{{else}}<p class="muted">No roles.</p>{{end}}
+<h3>Sub-accounts</h3>
+{{if .Accounts}}<table>
+<tr><th>ID</th><th>Login</th><th>Status</th><th>Department</th><th>Presence</th><th>Capacity</th><th>Roles</th></tr>
+{{range .Accounts}}<tr><td>{{.ID}}</td><td>{{.Login}}</td>{{if .Disabled}}<td class="disabled">disabled</td>{{else}}<td class="enabled">enabled</td>{{end}}<td>{{.Department}}</td><td>{{.Presence}}</td><td>{{.Capacity}}</td><td>{{.Roles}}</td></tr>
+{{end}}</table>{{else}}<p class="muted">No sub-accounts.</p>{{end}}
+<h3>Audit log</h3>
+{{if .Audit}}<p class="muted">Latest {{len .Audit}} of {{.AuditTotal}} entries, newest first.</p>
+<table>
+<tr><th>Time</th><th>Action</th><th>Target</th><th>Detail</th><th>Source</th></tr>
+{{range .Audit}}<tr><td>{{time .Time}}</td><td>{{.Action}}</td><td>{{.TargetName}} ({{.TargetID}})</td><td>{{.Detail}}</td><td>{{.Source}}</td></tr>
+{{end}}</table>{{else}}<p class="muted">No writes yet.</p>{{end}}
+</section>
+{{else}}
+<p>No shops.</p>
+{{end}}
+</body>
+</html>
+`))
+
+// serveWeb renders the read-only page. It reads the engine directly: no
+// faults, no call counting.
+func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	page := webPage{Now: s.now().UTC().Format("2006-01-02 15:04:05Z")}
+	for _, info := range s.engine.Shops() {
+		page.Shops = append(page.Shops, s.webShop(info))
+	}
+	var buf bytes.Buffer
+	if err := webTemplate.Execute(&buf, page); err != nil {
+		s.log.Error("rendering the web page failed", "err", err)
+		http.Error(w, "rendering the page failed", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (s *Server) webShop(info platform.ShopInfo) webShop {
+	out := webShop{Platform: info.Platform, MainAccount: info.MainAccount, SeatsUsed: info.SeatsUsed, SeatsTotal: info.SeatsTotal}
+	roleNames := map[string]string{}
+	for _, r := range s.engine.Roles(info.Platform, info.MainAccount) {
+		roleNames[r.ID] = r.Name
+		out.Roles = append(out.Roles, webRole{ID: r.ID, Name: r.Name, Permissions: len(r.Permissions)})
+	}
+	for _, a := range s.engine.Accounts(info.Platform, info.MainAccount) {
+		wa := webAccount{ID: a.ID, Login: a.Login, Disabled: a.Disabled, Department: a.Profile.Department, Presence: "—", Capacity: "—"}
+		if a.Seat != nil {
+			wa.Presence = string(a.Seat.Presence)
+			wa.Capacity = strconv.Itoa(int(a.Seat.Capacity))
+			if !a.Seat.Chat {
+				wa.Presence += " (chat off)"
+			}
+		}
+		names := make([]string, 0, len(a.RoleIDs))
+		for _, id := range a.RoleIDs {
+			if n, ok := roleNames[id]; ok {
+				names = append(names, n)
+			} else {
+				names = append(names, id)
+			}
+		}
+		wa.Roles = strings.Join(names, ", ")
+		out.Accounts = append(out.Accounts, wa)
+	}
+	audit := s.engine.Audit(info.Platform, info.MainAccount)
+	out.AuditTotal = len(audit)
+	for i := len(audit) - 1; i >= 0 && len(out.Audit) < WebAuditEntries; i-- {
+		out.Audit = append(out.Audit, audit[i])
+	}
+	return out
+}
