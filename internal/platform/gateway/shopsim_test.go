@@ -1,0 +1,312 @@
+package gateway_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+	"github.com/subaccount-operator/subaccount-operator/internal/shopsim"
+)
+
+// The driver against the reference server, shopsim over a memory.Engine:
+// the two ends of package wire agree on every operation.
+
+const simMain = "小红店"
+
+var (
+	simNow   = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	simCreds = platform.Credentials{AppKey: "sim-key", AppSecret: "sim-secret-XYZ", AccessToken: "sim-token-XYZ"}
+)
+
+func simClock() time.Time { return simNow }
+
+type sim struct {
+	engine *memory.Engine
+	srv    *shopsim.Server
+	url    string
+	// direct is the engine's own client of the shop, to compare with.
+	direct platform.Client
+}
+
+func newSim(t *testing.T, quota int32) *sim {
+	t.Helper()
+	e := memory.NewEngine(memory.WithClock(simClock))
+	if err := e.AddShop(memory.ShopSetup{Platform: platform.Taobao, MainAccount: simMain, Credentials: simCreds, SeatQuota: quota}); err != nil {
+		t.Fatal(err)
+	}
+	srv := shopsim.New(e, shopsim.Options{Clock: simClock})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	direct, err := e.Factory().ClientFor(context.Background(), simConfig(ts.URL, simCreds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &sim{engine: e, srv: srv, url: ts.URL, direct: direct}
+}
+
+func simConfig(endpoint string, creds platform.Credentials) platform.ShopConfig {
+	return platform.ShopConfig{Key: "shops/xiaohong", Platform: platform.Taobao, MainAccount: simMain, Endpoint: endpoint, Credentials: creds}
+}
+
+func (s *sim) client(t *testing.T, opts gateway.Options, creds platform.Credentials) platform.Client {
+	t.Helper()
+	if opts.Clock == nil {
+		opts.Clock = simClock
+	}
+	c, err := gateway.NewFactory(opts).ClientFor(context.Background(), simConfig(s.url, creds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestShopsimEveryOperation(t *testing.T) {
+	g := NewWithT(t)
+	s := newSim(t, 3)
+	c := s.client(t, gateway.Options{}, simCreds)
+	ctx := gateway.WithSource(context.Background(), "SubAccount/shops/xiaohong")
+
+	info, err := c.ShopInfo(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(info).To(Equal(platform.ShopInfo{Platform: platform.Taobao, MainAccount: simMain, SeatsUsed: 0, SeatsTotal: 3}))
+
+	perms, err := c.Permissions(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	want, err := s.direct.Permissions(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(perms).To(Equal(want))
+	g.Expect(perms).NotTo(BeEmpty())
+
+	// Roles: create (idempotent), get, list, update.
+	spec := platform.RoleSpec{Name: "客服", Description: "customer service", Permissions: []string{"wangwang"}}
+	role, err := c.CreateRole(ctx, spec, "role-req-1")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(role.ID).NotTo(BeEmpty())
+	g.Expect(role.Permissions).To(ConsistOf("wangwang", "wangwang-chat", "wangwang-history"), "expanded by the engine")
+	again, err := c.CreateRole(ctx, spec, "role-req-1")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(again).To(Equal(role))
+	got, err := c.GetRole(ctx, role.ID)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got).To(Equal(role))
+	roles, err := c.ListRoles(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(roles).To(Equal([]platform.Role{role}))
+	spec.Permissions = []string{"phone", "wangwang"}
+	role, err = c.UpdateRole(ctx, role.ID, spec)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(role.Permissions).To(ContainElement("phone"))
+	g.Expect(s.engine.Roles(platform.Taobao, simMain)).To(Equal([]platform.Role{role}))
+
+	// Accounts: create (idempotent), get, find, list, update.
+	state := platform.AccountState{
+		Profile:  platform.Profile{DisplayName: "小红", EmployeeName: "Xiao Hong", Department: "客服部", Phone: "13800000001"},
+		RoleIDs:  []string{role.ID},
+		Seat:     &platform.Seat{Chat: true, Capacity: 5, Presence: platform.PresenceOnline},
+		Security: platform.Security{PhoneProtection: true},
+	}
+	acct, err := c.CreateAccount(ctx, platform.CreateAccount{Name: "xiaohong", Password: "first-pa55", AccountState: state}, "acct-req-1")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(acct.Login).To(Equal(simMain + ":xiaohong"))
+	g.Expect(acct.RoleIDs).To(Equal([]string{role.ID}))
+	g.Expect(acct.EffectivePermissions).To(ContainElements("phone", "wangwang-chat"))
+	g.Expect(acct.PasswordChangedAt).To(BeTemporally("==", simNow))
+	repeat, err := c.CreateAccount(ctx, platform.CreateAccount{Name: "xiaohong", Password: "first-pa55", AccountState: state}, "acct-req-1")
+	g.Expect(err).NotTo(HaveOccurred(), "a repeated create with the same request ID returns the first account")
+	g.Expect(repeat.ID).To(Equal(acct.ID))
+	g.Expect(s.engine.Accounts(platform.Taobao, simMain)).To(HaveLen(1))
+
+	direct, err := s.direct.GetAccount(ctx, acct.ID)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(acct).To(Equal(direct))
+	byID, err := c.GetAccount(ctx, acct.ID)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(byID).To(Equal(direct))
+	byName, err := c.FindAccount(ctx, "xiaohong")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(byName).To(Equal(direct))
+	page, err := c.ListAccounts(ctx, platform.ListOptions{Page: 1, PageSize: 50})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(page).To(Equal(platform.AccountPage{Accounts: []platform.Account{direct}, Total: 1}))
+	page, err = c.ListAccounts(ctx, platform.ListOptions{Page: 2, PageSize: 1})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(page.Accounts).To(BeEmpty())
+	g.Expect(page.Total).To(Equal(1))
+
+	state.Profile.Department = "售后部"
+	state.Disabled = true
+	state.Seat = nil
+	updated, err := c.UpdateAccount(ctx, acct.ID, state)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(updated.Profile.Department).To(Equal("售后部"))
+	g.Expect(updated.Disabled).To(BeTrue())
+	g.Expect(updated.Seat).To(BeNil(), "PUT replaces the whole state")
+	state.Disabled = false
+	_, err = c.UpdateAccount(ctx, acct.ID, state)
+	g.Expect(err).NotTo(HaveOccurred())
+
+	info, err = c.ShopInfo(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(info.SeatsUsed).To(Equal(int32(1)))
+
+	// Passwords.
+	ok, err := c.CheckCredentials(ctx, simMain+":xiaohong", "first-pa55")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(ok).To(BeTrue())
+	g.Expect(c.SetPassword(ctx, acct.ID, "second-pa55")).To(Succeed())
+	ok, err = c.CheckCredentials(ctx, simMain+":xiaohong", "first-pa55")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(ok).To(BeFalse())
+	ok, err = c.CheckCredentials(ctx, simMain+":xiaohong", "second-pa55")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(ok).To(BeTrue())
+
+	// A role still assigned cannot go; once the account is gone it can.
+	err = c.DeleteRole(ctx, role.ID)
+	g.Expect(err).To(MatchError(platform.ErrConflict))
+	g.Expect(c.DeleteAccount(ctx, acct.ID)).To(Succeed())
+	_, err = c.GetAccount(ctx, acct.ID)
+	g.Expect(err).To(MatchError(platform.ErrNotFound))
+	_, err = c.FindAccount(ctx, "xiaohong")
+	g.Expect(err).To(MatchError(platform.ErrNotFound))
+	g.Expect(c.DeleteRole(ctx, role.ID)).To(Succeed())
+	_, err = c.GetRole(ctx, role.ID)
+	g.Expect(err).To(MatchError(platform.ErrNotFound))
+	g.Expect(c.DeleteRole(ctx, role.ID)).To(MatchError(platform.ErrNotFound))
+
+	// Every write was audited with the source, and without a password.
+	audit := s.engine.Audit(platform.Taobao, simMain)
+	g.Expect(audit).NotTo(BeEmpty())
+	for _, e := range audit {
+		g.Expect(e.Source).To(Equal("SubAccount/shops/xiaohong"), e.Action)
+		g.Expect(e.Detail).NotTo(ContainSubstring("pa55"))
+	}
+}
+
+func TestShopsimErrorMappings(t *testing.T) {
+	g := NewWithT(t)
+	s := newSim(t, 2)
+	c := s.client(t, gateway.Options{}, simCreds)
+	ctx := context.Background()
+
+	first, err := c.CreateAccount(ctx, platform.CreateAccount{Name: "a", Password: "pa55word"}, "req-a")
+	g.Expect(err).NotTo(HaveOccurred())
+
+	// Name taken (a different request ID).
+	_, err = c.CreateAccount(ctx, platform.CreateAccount{Name: "a", Password: "pa55word"}, "req-a2")
+	g.Expect(err).To(MatchError(platform.ErrNameTaken))
+	g.Expect(platform.FieldOf(err)).To(Equal("name"))
+
+	// Password too short, with the field.
+	_, err = c.CreateAccount(ctx, platform.CreateAccount{Name: "b", Password: "short"}, "req-b")
+	g.Expect(err).To(MatchError(platform.ErrInvalid))
+	g.Expect(platform.FieldOf(err)).To(Equal("password"))
+	err = c.SetPassword(ctx, first.ID, "tiny")
+	g.Expect(err).To(MatchError(platform.ErrInvalid))
+	g.Expect(platform.FieldOf(err)).To(Equal("password"))
+
+	// Quota exhausted.
+	_, err = c.CreateAccount(ctx, platform.CreateAccount{Name: "b", Password: "pa55word"}, "req-b2")
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = c.CreateAccount(ctx, platform.CreateAccount{Name: "c", Password: "pa55word"}, "req-c")
+	g.Expect(err).To(MatchError(platform.ErrQuotaExhausted))
+	_, retryable := platform.RetryAfter(err)
+	g.Expect(retryable).To(BeFalse())
+
+	// Invalid input with a field, from the server's own checks.
+	_, err = c.ListAccounts(ctx, platform.ListOptions{Page: 0, PageSize: 10})
+	g.Expect(err).To(MatchError(platform.ErrInvalid))
+	g.Expect(platform.FieldOf(err)).To(Equal("page"))
+	_, err = c.ListAccounts(ctx, platform.ListOptions{Page: 1, PageSize: 201})
+	g.Expect(platform.FieldOf(err)).To(Equal("pageSize"))
+
+	// Role name taken; unknown role in an account's state.
+	_, err = c.CreateRole(ctx, platform.RoleSpec{Name: "r", Permissions: []string{"phone"}}, "")
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = c.CreateRole(ctx, platform.RoleSpec{Name: "r", Permissions: []string{"phone"}}, "")
+	g.Expect(err).To(MatchError(platform.ErrNameTaken))
+	_, err = c.UpdateAccount(ctx, "999999", platform.AccountState{})
+	g.Expect(err).To(MatchError(platform.ErrNotFound))
+
+	// Unauthorized with wrong credentials, each part.
+	for _, creds := range []platform.Credentials{
+		{AppKey: simCreds.AppKey, AppSecret: simCreds.AppSecret, AccessToken: "wrong-token"},
+		{AppKey: simCreds.AppKey, AppSecret: "wrong-secret", AccessToken: simCreds.AccessToken},
+		{AppKey: "wrong-key", AppSecret: simCreds.AppSecret, AccessToken: simCreds.AccessToken},
+	} {
+		_, err := s.client(t, gateway.Options{}, creds).ShopInfo(ctx)
+		g.Expect(err).To(MatchError(platform.ErrUnauthorized), "%s", creds.AppKey)
+		g.Expect(err.Error()).NotTo(ContainSubstring("wrong-"))
+		g.Expect(err.Error()).NotTo(ContainSubstring(simCreds.AccessToken))
+	}
+	// A clock too far off is refused too.
+	skewed := s.client(t, gateway.Options{Clock: func() time.Time { return simNow.Add(time.Hour) }}, simCreds)
+	_, err = skewed.ShopInfo(ctx)
+	g.Expect(err).To(MatchError(platform.ErrUnauthorized))
+
+	// An unknown shop.
+	cfg := simConfig(s.url, simCreds)
+	cfg.MainAccount = "nobody"
+	other, err := gateway.NewFactory(gateway.Options{Clock: simClock}).ClientFor(ctx, cfg)
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = other.ShopInfo(ctx)
+	g.Expect(err).To(MatchError(platform.ErrNotFound))
+}
+
+func TestShopsimFaults(t *testing.T) {
+	t.Run("rate limit with Retry-After", func(t *testing.T) {
+		g := NewWithT(t)
+		s := newSim(t, 3)
+		c := s.client(t, gateway.Options{}, simCreds)
+		// Half a request per second: a burst of one, then a 2 s wait (the
+		// server's clock is frozen, so the bucket never refills).
+		s.srv.SetFaults(shopsim.Faults{RateLimit: 0.5})
+		_, err := c.ShopInfo(context.Background())
+		g.Expect(err).NotTo(HaveOccurred())
+		_, err = c.ShopInfo(context.Background())
+		g.Expect(err).To(MatchError(platform.ErrRateLimited))
+		after, retryable := platform.RetryAfter(err)
+		g.Expect(retryable).To(BeTrue())
+		g.Expect(after).To(Equal(2 * time.Second))
+		s.srv.SetFaults(shopsim.Faults{})
+		_, err = c.ShopInfo(context.Background())
+		g.Expect(err).NotTo(HaveOccurred())
+	})
+
+	t.Run("errors are transient with Retry-After", func(t *testing.T) {
+		g := NewWithT(t)
+		s := newSim(t, 3)
+		s.srv.SetFaults(shopsim.Faults{ErrorRate: 1})
+		_, err := s.client(t, gateway.Options{}, simCreds).ListRoles(context.Background())
+		g.Expect(err).To(MatchError(platform.ErrTransient))
+		after, _ := platform.RetryAfter(err)
+		g.Expect(after).To(Equal(time.Second))
+	})
+
+	t.Run("dropped connections are transient", func(t *testing.T) {
+		g := NewWithT(t)
+		s := newSim(t, 3)
+		s.srv.SetFaults(shopsim.Faults{DropRate: 1})
+		_, err := s.client(t, gateway.Options{}, simCreds).CreateAccount(context.Background(),
+			platform.CreateAccount{Name: "x", Password: "pa55word"}, "req-x")
+		g.Expect(err).To(MatchError(platform.ErrTransient))
+		g.Expect(err.Error()).NotTo(ContainSubstring("pa55word"))
+		g.Expect(s.engine.Accounts(platform.Taobao, simMain)).To(BeEmpty())
+	})
+
+	t.Run("latency beyond the per-call timeout is transient", func(t *testing.T) {
+		g := NewWithT(t)
+		s := newSim(t, 3)
+		s.srv.SetFaults(shopsim.Faults{Latency: time.Hour})
+		_, err := s.client(t, gateway.Options{Timeout: 50 * time.Millisecond}, simCreds).ShopInfo(context.Background())
+		g.Expect(err).To(MatchError(platform.ErrTransient))
+		g.Expect(errors.Is(err, context.DeadlineExceeded)).To(BeFalse())
+	})
+}
