@@ -37,6 +37,7 @@ import (
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/controller"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
 )
 
@@ -59,7 +60,7 @@ func main() {
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probe endpoint binds to.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over https with authentication and authorization.")
 	flag.BoolVar(&enableLeaderElection, "leader-elect", true, "Elect a leader so that only one replica reconciles at a time.")
-	flag.StringVar(&driver, "platform-driver", "memory", "How shops are reached: memory (an in-process platform simulator for demos and tests).")
+	flag.StringVar(&driver, "platform-driver", "gateway", "How shops are reached: gateway (the platform gateway protocol at each Shop's spec.endpoint, e.g. shopsim) or memory (an in-process simulator for demos).")
 	flag.IntVar(&memorySeats, "memory-seat-quota", 20, "Seat quota of each shop in the memory driver.")
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
@@ -118,9 +119,11 @@ func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, driver 
 // per-shop rate limiter the Shop spec configures.
 func platformFactory(driver string, memorySeats int32) (platform.Factory, error) {
 	switch driver {
+	case "gateway":
+		return platform.NewLimitedFactory(gateway.NewFactory(gateway.Options{UserAgent: "subaccount-operator"})), nil
 	case "memory":
 		return platform.NewLimitedFactory(memory.NewEngine().AutoRegisterFactory(memorySeats)), nil
 	default:
-		return nil, fmt.Errorf("unknown --platform-driver %q (known: memory)", driver)
+		return nil, fmt.Errorf("unknown --platform-driver %q (known: gateway, memory)", driver)
 	}
 }

@@ -61,6 +61,7 @@ func (r *RoleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resul
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	before := role.DeepCopy()
+	ctx = platform.WithSource(ctx, "Role/"+role.Namespace+"/"+role.Name)
 	defer func() {
 		if err := patchStatus(ctx, r.Client, before, role); err != nil {
 			retErr = kerrors.NewAggregate([]error{retErr, err})

@@ -84,6 +84,8 @@ func (r *SubAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	before := sa.DeepCopy()
+	// Platform writes name the resource they come from in the audit log.
+	ctx = platform.WithSource(ctx, "SubAccount/"+sa.Namespace+"/"+sa.Name)
 	defer func() {
 		if err := patchStatus(ctx, r.Client, before, sa); err != nil {
 			retErr = kerrors.NewAggregate([]error{retErr, err})

@@ -365,6 +365,9 @@ func TestSecretsNeverReachStatusOrEvents(t *testing.T) {
 		}
 	}
 	g.Expect(eventsFor(t, sa)).To(ContainElement(HaveField("Reason", "Created")))
+	// The platform's audit log names the resource behind each write.
+	g.Expect(engine.Audit(ts.platform, ts.main)).To(ContainElement(And(
+		HaveField("Action", "account.create"), HaveField("Source", "SubAccount/"+sa.Namespace+"/xiaohong"))))
 }
 
 func checkLogin(t *testing.T, ts testShop, name, password string) bool {

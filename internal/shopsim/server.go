@@ -220,7 +220,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			writeError(w, platform.NewError(platform.ErrInvalid, wire.HeaderSource, "the %s header must be at most %d bytes", wire.HeaderSource, MaxSourceLength))
 			return
 		}
-		c.ctx = memory.WithSource(c.ctx, src)
+		c.ctx = platform.WithSource(c.ctx, src)
 		s.writeMu.Lock()
 		status, out, err = rt.handle(s, c)
 		s.writeMu.Unlock()

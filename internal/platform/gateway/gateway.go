@@ -5,7 +5,7 @@
 // Every call builds its body from the wire types, signs the request with
 // wire.SignRequest (app key, app secret and access token from the shop's
 // credentials), sends the request ID of creates as wire.HeaderIdempotencyKey
-// and the caller's WithSource as wire.HeaderSource, and runs under a
+// and the caller's platform.WithSource as wire.HeaderSource, and runs under a
 // per-call timeout. Failures map to the platform sentinels:
 //
 //   - a non-2xx answer goes through wire.ErrorFrom with the parsed error
@@ -46,6 +46,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
@@ -263,7 +264,7 @@ func (c *client) do(ctx context.Context, r request) error {
 	if r.idempotencyKey != "" {
 		req.Header.Set(wire.HeaderIdempotencyKey, r.idempotencyKey)
 	}
-	if src := SourceFrom(ctx); src != "" {
+	if src := platform.SourceFrom(ctx); src != "" {
 		req.Header.Set(wire.HeaderSource, src)
 	}
 	wire.SignRequest(req, c.creds.AppKey, c.creds.AppSecret, c.creds.AccessToken, body, c.opts.Clock())
@@ -354,7 +355,7 @@ func excerpt(data []byte) string {
 	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(data), "")), " ")
 	if len(s) > limit {
 		cut := limit
-		for cut > 0 && !isRuneStart(s[cut]) {
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}
 		s = s[:cut] + "…"
@@ -366,8 +367,6 @@ func excerpt(data []byte) string {
 		return r
 	}, s)
 }
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // parseRetryAfter reads a Retry-After header: delay seconds or an HTTP
 // date, relative to now. Absent, malformed or past values are zero; the

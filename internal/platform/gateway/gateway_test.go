@@ -283,7 +283,7 @@ func TestEveryMethodsRequestAndAnswer(t *testing.T) {
 			g := NewWithT(t)
 			c, f := setup(t, Options{UserAgent: "test-agent/1"})
 			f.reply = tc.reply
-			ctx := WithSource(context.Background(), "SubAccount/shops/xiaohong")
+			ctx := platform.WithSource(context.Background(), "SubAccount/shops/xiaohong")
 			got, err := tc.call(ctx, c)
 			g.Expect(err).NotTo(HaveOccurred())
 			if tc.want != nil {
@@ -338,14 +338,6 @@ func TestCreateWithoutRequestIDSendsNoIdempotencyKeyAndNoSourceWithoutOne(t *tes
 	g.Expect(r.Header.Get("User-Agent")).To(Equal(DefaultUserAgent))
 	// Nil permissions go out as [], as the protocol wants.
 	g.Expect(string(r.Body)).To(MatchJSON(`{"name":"r","permissions":[]}`))
-}
-
-func TestWithSource(t *testing.T) {
-	g := NewWithT(t)
-	g.Expect(SourceFrom(context.Background())).To(BeEmpty())
-	g.Expect(SourceFrom(WithSource(context.Background(), "Role/ns/客服"))).To(Equal("Role/ns/客服"))
-	g.Expect(SourceFrom(WithSource(context.Background(), "Role/ns/x\r\nX-Evil: 1"))).To(Equal("Role/ns/xX-Evil: 1"))
-	g.Expect(SourceFrom(WithSource(context.Background(), strings.Repeat("界", 400)))).To(HaveLen(510))
 }
 
 // Ids and names that cannot be one path segment are answered locally.

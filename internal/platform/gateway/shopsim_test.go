@@ -71,7 +71,7 @@ func TestShopsimEveryOperation(t *testing.T) {
 	g := NewWithT(t)
 	s := newSim(t, 3)
 	c := s.client(t, gateway.Options{}, simCreds)
-	ctx := gateway.WithSource(context.Background(), "SubAccount/shops/xiaohong")
+	ctx := platform.WithSource(context.Background(), "SubAccount/shops/xiaohong")
 
 	info, err := c.ShopInfo(ctx)
 	g.Expect(err).NotTo(HaveOccurred())

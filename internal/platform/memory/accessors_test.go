@@ -44,14 +44,14 @@ func TestShops(t *testing.T) {
 func TestAuditSource(t *testing.T) {
 	f := newFixture(t)
 	c := f.clients[platform.Taobao]
-	if got := SourceFrom(ctx); got != "" {
-		t.Errorf("SourceFrom(background) = %q", got)
+	if got := platform.SourceFrom(ctx); got != "" {
+		t.Errorf("platform.SourceFrom(background) = %q", got)
 	}
-	src := WithSource(ctx, "SubAccount/default/xiaohong")
-	if got := SourceFrom(src); got != "SubAccount/default/xiaohong" {
+	src := platform.WithSource(ctx, "SubAccount/default/xiaohong")
+	if got := platform.SourceFrom(src); got != "SubAccount/default/xiaohong" {
 		t.Errorf("SourceFrom = %q", got)
 	}
-	roleCtx := WithSource(ctx, "Role/default/cs")
+	roleCtx := platform.WithSource(ctx, "Role/default/cs")
 	r, err := c.CreateRole(roleCtx, platform.RoleSpec{Name: "cs", Permissions: []string{"wangwang"}}, "")
 	if err != nil {
 		t.Fatal(err)

@@ -135,7 +135,7 @@ func (c *client) CreateRole(ctx context.Context, spec platform.RoleSpec, request
 		if requestID != "" {
 			sh.RoleRequests[requestID] = r.ID
 		}
-		sh.audit(c.e.clock(), SourceFrom(ctx), "role.create", r.ID, r.Name, roleDetail(r.RoleSpec))
+		sh.audit(c.e.clock(), platform.SourceFrom(ctx), "role.create", r.ID, r.Name, roleDetail(r.RoleSpec))
 		out = copyRole(r)
 		return nil
 	})
@@ -154,7 +154,7 @@ func (c *client) UpdateRole(ctx context.Context, id string, spec platform.RoleSp
 			return err
 		}
 		r.RoleSpec = spec
-		sh.audit(c.e.clock(), SourceFrom(ctx), "role.update", r.ID, r.Name, roleDetail(r.RoleSpec))
+		sh.audit(c.e.clock(), platform.SourceFrom(ctx), "role.update", r.ID, r.Name, roleDetail(r.RoleSpec))
 		out = copyRole(r)
 		return nil
 	})
@@ -178,7 +178,7 @@ func (c *client) DeleteRole(ctx context.Context, id string) error {
 		}
 		delete(sh.Roles, id)
 		forgetRequests(sh.RoleRequests, id)
-		sh.audit(c.e.clock(), SourceFrom(ctx), "role.delete", r.ID, r.Name, "")
+		sh.audit(c.e.clock(), platform.SourceFrom(ctx), "role.delete", r.ID, r.Name, "")
 		return nil
 	})
 }
@@ -262,7 +262,7 @@ func (c *client) CreateAccount(ctx context.Context, req platform.CreateAccount, 
 		if requestID != "" {
 			sh.AccountRequests[requestID] = a.ID
 		}
-		sh.audit(now, SourceFrom(ctx), "account.create", a.ID, a.Name, accountDetail(a.State))
+		sh.audit(now, platform.SourceFrom(ctx), "account.create", a.ID, a.Name, accountDetail(a.State))
 		out = sh.view(a)
 		return nil
 	})
@@ -281,7 +281,7 @@ func (c *client) UpdateAccount(ctx context.Context, id string, state platform.Ac
 			return err
 		}
 		a.State = st
-		sh.audit(c.e.clock(), SourceFrom(ctx), "account.update", a.ID, a.Name, accountDetail(a.State))
+		sh.audit(c.e.clock(), platform.SourceFrom(ctx), "account.update", a.ID, a.Name, accountDetail(a.State))
 		out = sh.view(a)
 		return nil
 	})
@@ -300,7 +300,7 @@ func (c *client) SetPassword(ctx context.Context, id, password string) error {
 		now := c.e.clock()
 		a.PasswordSalt, a.PasswordHash = hashPassword(password)
 		a.PasswordChangedAt = now
-		sh.audit(now, SourceFrom(ctx), "account.password", a.ID, a.Name, "password changed")
+		sh.audit(now, platform.SourceFrom(ctx), "account.password", a.ID, a.Name, "password changed")
 		return nil
 	})
 }
@@ -313,7 +313,7 @@ func (c *client) DeleteAccount(ctx context.Context, id string) error {
 		}
 		delete(sh.Accounts, id)
 		forgetRequests(sh.AccountRequests, id)
-		sh.audit(c.e.clock(), SourceFrom(ctx), "account.delete", a.ID, a.Name, "")
+		sh.audit(c.e.clock(), platform.SourceFrom(ctx), "account.delete", a.ID, a.Name, "")
 		return nil
 	})
 }

@@ -50,7 +50,7 @@
 //
 // Every successful write appends an AuditEntry to the shop's audit log
 // (never a password), with the Source the call's context carries (see
-// WithSource; the shopsim server sets it from the X-Source header). Engine-side administration (AddShop, SetCredentials,
+// platform.WithSource; the shopsim server sets it from the X-Source header). Engine-side administration (AddShop, SetCredentials,
 // SetSeatQuota, Restore) is not audited: the log is what the operator did
 // through the platform API.
 //

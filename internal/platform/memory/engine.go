@@ -68,24 +68,10 @@ type AuditEntry struct {
 	TargetID   string `json:"targetID,omitempty"`
 	TargetName string `json:"targetName,omitempty"`
 	Detail     string `json:"detail,omitempty"`
-	// Source names what caused the write, as passed with WithSource (the
+	// Source names what caused the write, as passed with platform.WithSource (the
 	// shopsim server passes the X-Source header: the Kubernetes resource's
 	// kind/namespace/name). Empty when the caller gave none.
 	Source string `json:"source,omitempty"`
-}
-
-type sourceKey struct{}
-
-// WithSource returns a context that makes the writes done with it record
-// source in their audit entries.
-func WithSource(ctx context.Context, source string) context.Context {
-	return context.WithValue(ctx, sourceKey{}, source)
-}
-
-// SourceFrom returns the source set by WithSource, or "".
-func SourceFrom(ctx context.Context) string {
-	s, _ := ctx.Value(sourceKey{}).(string)
-	return s
 }
 
 // ShopSetup describes a shop to add to an Engine.

@@ -1,8 +1,9 @@
-package gateway
+package platform
 
 import (
 	"context"
 	"strings"
+	"unicode/utf8"
 )
 
 type sourceKey struct{}
@@ -10,10 +11,10 @@ type sourceKey struct{}
 // maxSourceLen bounds the X-Source header.
 const maxSourceLen = 512
 
-// WithSource returns a context whose gateway calls name source (the
-// Kubernetes object a write comes from, "Kind/namespace/name", e.g.
-// "SubAccount/shop-a/xiaohong") in the wire.HeaderSource header, which the
-// gateway records in its audit log. Control characters are dropped and
+// WithSource returns a context whose platform writes name source, the
+// Kubernetes object they come from ("Kind/namespace/name", e.g.
+// "SubAccount/shop-a/xiaohong"): drivers pass it on (the gateway in its
+// X-Source header) and platforms record it in their audit logs. Control characters are dropped and
 // the value is cut to 512 bytes so it is always a valid header value.
 func WithSource(ctx context.Context, source string) context.Context {
 	return context.WithValue(ctx, sourceKey{}, cleanSource(source))
@@ -35,7 +36,7 @@ func cleanSource(s string) string {
 	s = strings.TrimSpace(s)
 	if len(s) > maxSourceLen {
 		cut := maxSourceLen
-		for cut > 0 && !isRuneStart(s[cut]) {
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}
 		s = s[:cut]
