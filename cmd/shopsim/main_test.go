@@ -20,6 +20,7 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+	"github.com/subaccount-operator/subaccount-operator/internal/shopsim"
 )
 
 const exampleConfig = "../../hack/shopsim.example.yaml"
@@ -30,7 +31,7 @@ func noEnv(string) string { return "" }
 
 func TestExampleConfig(t *testing.T) {
 	g := NewWithT(t)
-	shops, err := loadConfig(exampleConfig, noEnv)
+	shops, err := shopsim.LoadConfig(exampleConfig, noEnv)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(shops).To(HaveLen(3))
 	platforms := map[platform.Name]bool{}
@@ -45,7 +46,7 @@ func TestExampleConfig(t *testing.T) {
 
 	// The engine accepts them all.
 	e := memory.NewEngine()
-	g.Expect(addShops(e, shops, discard())).To(Succeed())
+	g.Expect(shopsim.AddShops(e, shops, discard())).To(Succeed())
 	g.Expect(e.Shops()).To(HaveLen(3))
 }
 
@@ -60,7 +61,7 @@ func TestConfigCredentialsFromEnv(t *testing.T) {
 	env := map[string]string{"TB_SECRET": "secret-from-env", "TB_TOKEN": "token-from-env"}
 	getenv := func(k string) string { return env[k] }
 
-	shops, err := loadConfig(write(`
+	shops, err := shopsim.LoadConfig(write(`
 shops:
   - platform: taobao
     mainAccount: m
@@ -78,7 +79,7 @@ shops:
 		{"missing", "shops: [{platform: taobao, mainAccount: m, appKey: k, accessToken: t}]", "appSecret (or appSecretEnv) is required"},
 		{"unknown field", "shops: [{platform: taobao, mainAccount: m, appKey: k, appSecret: s, accessToken: t, secret: x}]", "unknown field"},
 	} {
-		_, err := loadConfig(write(tt.body), getenv)
+		_, err := shopsim.LoadConfig(write(tt.body), getenv)
 		g.Expect(err).To(MatchError(ContainSubstring(tt.msg)), tt.name)
 		g.Expect(err.Error()).NotTo(ContainSubstring("literal-secret"), tt.name)
 		g.Expect(err.Error()).NotTo(ContainSubstring("secret-from-env"), tt.name)
@@ -230,10 +231,10 @@ func TestStateFileShopsWinOverConfig(t *testing.T) {
 	e := memory.NewEngine()
 	other := platform.Credentials{AppKey: "k", AppSecret: "rotated-secret", AccessToken: "t"}
 	g.Expect(e.AddShop(memory.ShopSetup{Platform: platform.Taobao, MainAccount: "hongxing", Credentials: other, SeatQuota: 1})).To(Succeed())
-	shops, err := loadConfig(exampleConfig, noEnv)
+	shops, err := shopsim.LoadConfig(exampleConfig, noEnv)
 	g.Expect(err).NotTo(HaveOccurred())
 	var logs syncBuffer
-	g.Expect(addShops(e, shops, newLogger(&logs))).To(Succeed())
+	g.Expect(shopsim.AddShops(e, shops, newLogger(&logs))).To(Succeed())
 	got, _ := e.ShopCredentials(platform.Taobao, "hongxing")
 	g.Expect(got).To(Equal(other))
 	g.Expect(logs.String()).To(ContainSubstring("keeping the state file's"))
