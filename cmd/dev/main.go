@@ -16,8 +16,9 @@ limitations under the License.
 
 // Command dev runs the operator's main job on a machine without a cluster
 // ('make dev'): it starts a local control plane (etcd and kube-apiserver,
-// through envtest), runs the operator in-process against the in-memory
-// platform exactly as cmd/main.go does, applies config/samples in the
+// through envtest), serves the platform gateway on loopback with shopsim
+// (hack/shopsim.example.yaml's shops), runs the operator in-process with the
+// gateway driver exactly as cmd/main.go does, applies config/samples in the
 // "default" namespace, waits until every Shop, Role and SubAccount is Ready,
 // writes an admin kubeconfig and prints kubectl commands to look around. It
 // then serves until SIGINT/SIGTERM and stops everything; with --once it
@@ -31,6 +32,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -56,8 +60,10 @@ import (
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/controller"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
 	"github.com/subaccount-operator/subaccount-operator/internal/samples"
+	"github.com/subaccount-operator/subaccount-operator/internal/shopsim"
 )
 
 var scheme = runtime.NewScheme()
@@ -97,8 +103,11 @@ type options struct {
 	Once bool
 	// Timeout bounds the wait for the samples to become Ready.
 	Timeout time.Duration
-	// SeatQuota is each shop's seat quota in the memory platform.
-	SeatQuota int32
+	// ShopsimConfig lists the shops shopsim serves (hack/shopsim.example.yaml).
+	ShopsimConfig string
+	// ShopsimListen is shopsim's loopback address; the samples' Shops are
+	// pointed at it.
+	ShopsimListen string
 	// Out receives progress and instructions (never a secret value).
 	Out io.Writer
 	// OnReady, when set, is called once every sample is Ready, while the
@@ -143,13 +152,13 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, *zap.Options, error) 
 		SamplesDir: filepath.Join(root, "config", "samples"),
 		Out:        os.Stdout,
 	}
-	var seats int
 	fs.StringVar(&opts.KubeconfigOut, "kubeconfig-out", displayPath(filepath.Join(root, ".dev", "kubeconfig")), "Where to write the admin kubeconfig of the local control plane (removed on exit).")
 	fs.BoolVar(&opts.Once, "once", false, "Exit 0 as soon as every sample is Ready (non-zero if not Ready within --timeout) instead of serving until interrupted.")
 	fs.DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "How long the samples may take to become Ready.")
 	fs.StringVar(&opts.AssetsDir, "assets-dir", "", "Directory holding etcd, kube-apiserver and kubectl (default $KUBEBUILDER_ASSETS, else the one directory in bin/k8s/).")
 	fs.StringVar(&opts.SamplesDir, "samples", displayPath(opts.SamplesDir), "Directory whose kustomization.yaml lists the resources to apply.")
-	fs.IntVar(&seats, "memory-seat-quota", 20, "Seat quota of each shop in the in-memory platform.")
+	fs.StringVar(&opts.ShopsimConfig, "shopsim-config", displayPath(filepath.Join(root, "hack", "shopsim.example.yaml")), "The shops shopsim serves, with their API credentials.")
+	fs.StringVar(&opts.ShopsimListen, "shopsim-listen", "127.0.0.1:8089", "Loopback address of the shopsim platform gateway (its web page is at /).")
 	// Readable console logs at info level (development mode alone would log
 	// at debug level and drown the instructions).
 	zapOpts := &zap.Options{Development: true, Level: zapcore.InfoLevel}
@@ -160,10 +169,6 @@ func parseFlags(fs *flag.FlagSet, args []string) (options, *zap.Options, error) 
 	if fs.NArg() > 0 {
 		return options{}, nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if seats < 0 || seats > 1<<30 {
-		return options{}, nil, fmt.Errorf("--memory-seat-quota %d is out of range", seats)
-	}
-	opts.SeatQuota = int32(seats)
 	if opts.AssetsDir == "" {
 		dir, err := defaultAssetsDir(root)
 		if err != nil {
@@ -255,7 +260,20 @@ func run(ctx context.Context, o options) (err error) {
 	// before the control plane it talks to.
 	mgrCtx, stopMgr := context.WithCancel(context.Background())
 	defer stopMgr()
-	factory := platform.NewLimitedFactory(memory.NewEngine().AutoRegisterFactory(o.SeatQuota))
+	shopsimURL, stopShopsim, err := startShopsim(o)
+	if err != nil {
+		return err
+	}
+	defer stopShopsim()
+	for _, u := range objs {
+		// The samples' Shops reach the platform through this shopsim.
+		if u.GetKind() == "Shop" {
+			if err := unstructured.SetNestedField(u.Object, shopsimURL, "spec", "endpoint"); err != nil {
+				return fmt.Errorf("pointing %s at shopsim: %w", ref(u), err)
+			}
+		}
+	}
+	factory := platform.NewLimitedFactory(gateway.NewFactory(gateway.Options{UserAgent: "subaccount-operator-dev"}))
 	if err := controller.Setup(mgrCtx, mgr, factory); err != nil {
 		return err
 	}
@@ -291,7 +309,7 @@ func run(ctx context.Context, o options) (err error) {
 			return false
 		}
 	}
-	fmt.Fprintf(out, "Operator started (in-memory platform, seat quota %d per shop).\n", o.SeatQuota)
+	fmt.Fprintf(out, "Operator started (gateway driver; shopsim at %s, its back-office page at %s/).\n", shopsimURL, shopsimURL)
 
 	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
@@ -367,8 +385,8 @@ func (o options) validate() error {
 	if o.KubeconfigOut == "" {
 		return errors.New("no kubeconfig output path")
 	}
-	if o.SeatQuota < 0 {
-		return fmt.Errorf("the seat quota must not be negative, not %d", o.SeatQuota)
+	if o.ShopsimConfig == "" || o.ShopsimListen == "" {
+		return errors.New("the shopsim config and listen address are required")
 	}
 	if o.AssetsDir == "" {
 		return errors.New("no control plane binaries directory: " + assetsHint)
@@ -610,4 +628,30 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// startShopsim serves the platform gateway on loopback from an in-memory
+// engine holding the configured shops, and returns its base URL and a stop
+// function.
+func startShopsim(o options) (string, func(), error) {
+	shops, err := shopsim.LoadConfig(o.ShopsimConfig, os.Getenv)
+	if err != nil {
+		return "", nil, err
+	}
+	engine := memory.NewEngine()
+	if err := shopsim.AddShops(engine, shops, slog.New(slog.DiscardHandler)); err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", o.ShopsimListen)
+	if err != nil {
+		return "", nil, fmt.Errorf("shopsim: %w (is another 'make dev' running? see --shopsim-listen)", err)
+	}
+	srv := &http.Server{Handler: shopsim.New(engine, shopsim.Options{}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}
+	return "http://" + ln.Addr().String(), stop, nil
 }

@@ -165,7 +165,8 @@ func TestRunOnceMakesSamplesReady(t *testing.T) {
 		KubeconfigOut: kubeconfigPath,
 		Once:          true,
 		Timeout:       2 * time.Minute,
-		SeatQuota:     20,
+		ShopsimConfig: filepath.Join("..", "..", "hack", "shopsim.example.yaml"),
+		ShopsimListen: "127.0.0.1:0", // a free port: 8089 may be taken by a 'make dev'
 		Out:           out,
 		OnReady:       onReady,
 	})
@@ -325,6 +326,7 @@ func TestRunChecksOptionsBeforeStarting(t *testing.T) {
 	base := options{
 		AssetsDir: t.TempDir(), CRDDir: "crds", SamplesDir: "samples",
 		KubeconfigOut: filepath.Join(t.TempDir(), "kubeconfig"), Timeout: time.Minute, Out: &bytes.Buffer{},
+		ShopsimConfig: "shops.yaml", ShopsimListen: "127.0.0.1:0",
 	}
 	for name, tc := range map[string]struct {
 		mutate func(*options)
@@ -333,7 +335,7 @@ func TestRunChecksOptionsBeforeStarting(t *testing.T) {
 		"no binaries":      {func(*options) {}, "run 'make dev'"},
 		"no timeout":       {func(o *options) { o.Timeout = 0 }, "timeout must be positive"},
 		"no kubeconfig":    {func(o *options) { o.KubeconfigOut = "" }, "no kubeconfig output path"},
-		"negative seats":   {func(o *options) { o.SeatQuota = -1 }, "seat quota"},
+		"no shopsim":       {func(o *options) { o.ShopsimListen = "" }, "shopsim"},
 		"no assets at all": {func(o *options) { o.AssetsDir = "" }, "run 'make dev'"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -350,11 +352,11 @@ func TestRunChecksOptionsBeforeStarting(t *testing.T) {
 func TestParseFlags(t *testing.T) {
 	t.Setenv("KUBEBUILDER_ASSETS", "/opt/assets")
 	opts, zapOpts, err := parseFlags(flag.NewFlagSet("dev", flag.ContinueOnError),
-		[]string{"--once", "--timeout=5s", "--kubeconfig-out=/tmp/kc", "--memory-seat-quota=3", "--zap-log-level=error"})
+		[]string{"--once", "--timeout=5s", "--kubeconfig-out=/tmp/kc", "--shopsim-listen=127.0.0.1:9999", "--zap-log-level=error"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !opts.Once || opts.Timeout != 5*time.Second || opts.KubeconfigOut != "/tmp/kc" || opts.SeatQuota != 3 || opts.AssetsDir != "/opt/assets" {
+	if !opts.Once || opts.Timeout != 5*time.Second || opts.KubeconfigOut != "/tmp/kc" || opts.ShopsimListen != "127.0.0.1:9999" || opts.AssetsDir != "/opt/assets" {
 		t.Errorf("options = %+v", opts)
 	}
 	if zapOpts == nil {
@@ -369,7 +371,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if opts.Once || opts.Timeout != 2*time.Minute || opts.SeatQuota != 20 ||
+	if opts.Once || opts.Timeout != 2*time.Minute || opts.ShopsimListen != "127.0.0.1:8089" ||
 		opts.KubeconfigOut != displayPath(filepath.Join(root, ".dev", "kubeconfig")) {
 		t.Errorf("defaults = %+v", opts)
 	}
