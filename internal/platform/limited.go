@@ -69,6 +69,9 @@ type limitedClient struct {
 	limiter *rate.Limiter
 }
 
+// Capabilities passes on the inner client's.
+func (c *limitedClient) Capabilities() Capabilities { return CapabilitiesOf(c.inner) }
+
 func (c *limitedClient) wait(ctx context.Context) error {
 	if err := c.limiter.Wait(ctx); err != nil {
 		return &Error{Kind: ErrRateLimited, Message: fmt.Sprintf("waiting for the shop's rate limit: %v", err)}

@@ -1,0 +1,47 @@
+package platform
+
+// Capabilities says which operations a driver can carry out on its
+// platform. The gateway and memory drivers can do everything; Taobao's
+// native open API (TOP) cannot create or delete a sub-account, set its
+// password, assign its roles, or update or delete a role. The controllers
+// read these to manage such accounts in adopt mode and to report, as a
+// condition, each field they cannot apply, instead of retrying forever.
+type Capabilities struct {
+	CreateAccount    bool
+	DeleteAccount    bool
+	SetPassword      bool
+	CheckCredentials bool
+	UpdateRole       bool
+	DeleteRole       bool
+	// Account fields UpdateAccount can change.
+	AccountRoles            bool
+	AccountExtraPermissions bool
+	AccountProfile          bool
+	AccountDisabled         bool
+	AccountSeat             bool
+	AccountSecurity         bool
+}
+
+// FullCapabilities is what a driver that can do everything reports.
+func FullCapabilities() Capabilities {
+	return Capabilities{
+		CreateAccount: true, DeleteAccount: true, SetPassword: true, CheckCredentials: true,
+		UpdateRole: true, DeleteRole: true,
+		AccountRoles: true, AccountExtraPermissions: true, AccountProfile: true,
+		AccountDisabled: true, AccountSeat: true, AccountSecurity: true,
+	}
+}
+
+// CapabilityReporter is implemented by clients whose platform cannot do
+// everything; a client that does not implement it can.
+type CapabilityReporter interface {
+	Capabilities() Capabilities
+}
+
+// CapabilitiesOf returns what c can do.
+func CapabilitiesOf(c Client) Capabilities {
+	if r, ok := c.(CapabilityReporter); ok {
+		return r.Capabilities()
+	}
+	return FullCapabilities()
+}
