@@ -78,6 +78,13 @@ const (
 	// ConditionSynced (Role, SubAccount) is True when the platform object
 	// matches the desired state.
 	ConditionSynced = "Synced"
+	// ConditionAdopted (SubAccount) is True once an existing platform account
+	// has been adopted; False with reason AdoptionPreview while previewing.
+	ConditionAdopted = "Adopted"
+	// ConditionPlatformLimits (SubAccount) is True, with reason NotSupported,
+	// when the platform's API cannot apply some fields of the spec; the
+	// message names them. Absent when everything can be applied.
+	ConditionPlatformLimits = "PlatformLimits"
 )
 
 // Condition reasons. Every reason the operator sets is one of these.
@@ -135,6 +142,11 @@ const (
 	// ReasonPasswordTooShort: a user-provided password is below the
 	// platform's minimum length.
 	ReasonPasswordTooShort = "PasswordTooShort"
+	// ReasonAdoptionPreview: an existing account would be adopted; the
+	// message lists what adopting would change. Set adoption: Adopt to go on.
+	ReasonAdoptionPreview = "AdoptionPreview"
+	// ReasonAdopted: an existing platform account was adopted.
+	ReasonAdopted = "Adopted"
 	// ReasonConflict: the platform refused because of another object's state
 	// (e.g. a phone number already bound).
 	ReasonConflict = "Conflict"

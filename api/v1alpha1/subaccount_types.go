@@ -33,6 +33,21 @@ const (
 	PresenceBreak Presence = "Break"
 )
 
+// AdoptionPolicy says what to do with an account of the same name that
+// already exists on the platform and was not created by this SubAccount.
+// +kubebuilder:validation:Enum=Never;Preview;Adopt
+type AdoptionPolicy string
+
+const (
+	// AdoptionNever refuses the name (NameTaken): nothing unmanaged is touched.
+	AdoptionNever AdoptionPolicy = "Never"
+	// AdoptionPreview writes nothing and shows in the Adopted condition what
+	// adopting would change.
+	AdoptionPreview AdoptionPolicy = "Preview"
+	// AdoptionAdopt takes the account over and applies the spec to it.
+	AdoptionAdopt AdoptionPolicy = "Adopt"
+)
+
 // SubAccountSpec defines one staff login under a shop's main account.
 type SubAccountSpec struct {
 	// shopRef names the Shop, in the same namespace, the account belongs to.
@@ -89,6 +104,16 @@ type SubAccountSpec struct {
 	// allowHighRisk permits high-risk codes among extraPermissions.
 	// +optional
 	AllowHighRisk bool `json:"allowHighRisk,omitempty"`
+
+	// adoption says what happens when an account with accountName already
+	// exists on the platform and this SubAccount did not create it: Never
+	// (default; refused as NameTaken), Preview (nothing is written; the
+	// Adopted condition lists what adopting would change) or Adopt (the
+	// account is taken over and the spec applied). On a platform whose API
+	// cannot create accounts (Taobao's open API), Adopt is the only way in.
+	// +optional
+	// +kubebuilder:default=Never
+	Adoption AdoptionPolicy `json:"adoption,omitempty"`
 
 	// disabled blocks the account's login without deleting it (offboarding).
 	// +optional

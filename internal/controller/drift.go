@@ -94,6 +94,11 @@ func (d *DriftTracker) take(obj client.Object) bool {
 // that is gone. Accounts and roles the operator does not manage are only
 // read, never touched.
 func (r *ShopReconciler) checkDrift(ctx context.Context, shop *shopv1alpha1.Shop, pc platform.Client) error {
+	// On a platform whose API can change only part of an account (Taobao's
+	// open API), the rest always differs from the spec; compare only what
+	// can be applied, or every check would flag every account.
+	caps := platform.CapabilitiesOf(pc)
+	full := caps == platform.FullCapabilities()
 	remote := map[string]platform.Account{}
 	for page := 1; ; page++ {
 		res, err := pc.ListAccounts(ctx, platform.ListOptions{Page: page, PageSize: listPageSize})
@@ -117,11 +122,17 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, shop *shopv1alpha1.Shop
 			continue
 		}
 		acct, ok := remote[sa.Status.AccountID]
-		if !ok || accountHash(acct.AccountState) != sa.Status.AppliedHash {
+		switch {
+		case !ok,
+			full && accountHash(acct.AccountState) != sa.Status.AppliedHash,
+			!full && caps.AccountDisabled && acct.Disabled != sa.Spec.Disabled:
 			r.Drift.mark(ctx, sa)
 		}
 	}
 
+	if !caps.UpdateRole {
+		return nil // a changed role could not be put back anyway
+	}
 	roles, err := pc.ListRoles(ctx)
 	if err != nil {
 		return platformOutcome("listing the shop's roles", err)

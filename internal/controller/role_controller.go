@@ -144,6 +144,10 @@ func (r *RoleReconciler) reconcile(ctx context.Context, role *shopv1alpha1.Role)
 // platform behind our back is created again.
 func (r *RoleReconciler) apply(ctx context.Context, pc platform.Client, role *shopv1alpha1.Role, desired platform.RoleSpec, drifted bool) error {
 	if role.Status.RoleID != "" {
+		if !platform.CapabilitiesOf(pc).UpdateRole {
+			return stalled(shopv1alpha1.ReasonNotSupported,
+				"the platform's API cannot update a role: change role %s in the back office, or create a new Role", role.Status.RoleID)
+		}
 		_, err := pc.UpdateRole(ctx, role.Status.RoleID, desired)
 		if err == nil && drifted {
 			r.Recorder.Eventf(role, nil, corev1.EventTypeWarning, "DriftCorrected", "UpdateRole",
@@ -200,6 +204,11 @@ func (r *RoleReconciler) deleteRemote(ctx context.Context, role *shopv1alpha1.Ro
 		"platform role "+role.Status.RoleID)
 	if err != nil || pc == nil {
 		return err
+	}
+	if !platform.CapabilitiesOf(pc).DeleteRole {
+		r.Recorder.Eventf(role, nil, corev1.EventTypeWarning, "NotSupported", "DeleteRole",
+			"the platform's API cannot delete roles; role %s is left on the platform: remove it in the back office", role.Status.RoleID)
+		return nil
 	}
 	err = pc.DeleteRole(ctx, role.Status.RoleID)
 	if errors.Is(err, platform.ErrConflict) {

@@ -130,8 +130,20 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 	}
 	sa.Status.EffectivePermissions = effective
 
-	creds, err := r.ensureCredentials(ctx, sa, shop, cat)
-	markStep(sa, shopv1alpha1.ConditionCredentialsReady, err, fmt.Sprintf("Secret %s holds the login", sa.Status.SecretName))
+	// Building a client makes no platform call; it tells what the
+	// platform's API can do before anything is written.
+	pc, connErr := r.Connector.Connect(ctx, shop)
+	caps := platform.FullCapabilities()
+	if connErr == nil {
+		caps = platform.CapabilitiesOf(pc)
+	}
+	creds, err := r.ensureCredentials(ctx, sa, shop, cat, caps.SetPassword)
+	okMessage := fmt.Sprintf("Secret %s holds the login", sa.Status.SecretName)
+	if !caps.SetPassword {
+		okMessage = fmt.Sprintf("Secret %s holds the login name; %s's API cannot set passwords, so the password stays the one set in the platform's back office",
+			sa.Status.SecretName, shop.Spec.Platform)
+	}
+	markStep(sa, shopv1alpha1.ConditionCredentialsReady, err, okMessage)
 	if err != nil {
 		return 0, err
 	}
@@ -142,12 +154,11 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 	if !apimeta.IsStatusConditionTrue(shop.Status.Conditions, shopv1alpha1.ConditionReady) {
 		return 0, waiting(shopv1alpha1.ReasonShopNotReady, "Shop %q is not Ready", shop.Name)
 	}
-	pc, err := r.Connector.Connect(ctx, shop)
-	if err != nil {
-		return 0, err
+	if connErr != nil {
+		return 0, connErr
 	}
-	err = r.ensureAccount(ctx, pc, sa, shop, state, creds, r.Drift.take(sa))
-	if err == nil {
+	err = r.ensureAccount(ctx, pc, caps, sa, shop, state, creds, r.Drift.take(sa))
+	if err == nil && caps.SetPassword {
 		err = r.ensurePassword(ctx, pc, sa, creds)
 	}
 	markStep(sa, shopv1alpha1.ConditionSynced, err, "the platform account matches the spec")
@@ -202,7 +213,8 @@ func (r *SubAccountReconciler) resolveRoles(ctx context.Context, sa *shopv1alpha
 // the platform, so a crash never loses a password. A password is never
 // regenerated: only rotation or a changed source replaces it, with a new
 // revision that ensurePassword then applies.
-func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop, cat *catalog.Catalog) (credentials, error) {
+func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop,
+	cat *catalog.Catalog, managePassword bool) (credentials, error) {
 	name := sa.CredentialsSecretName()
 	sa.Status.SecretName = name
 	secret := &corev1.Secret{}
@@ -222,11 +234,14 @@ func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1
 	current.revision, _ = strconv.ParseInt(secret.Annotations[shopv1alpha1.AnnotationPasswordRevision], 10, 64)
 	current.created, _ = time.Parse(time.RFC3339, secret.Annotations[shopv1alpha1.AnnotationPasswordCreated])
 
-	next, err := r.desiredPassword(ctx, sa, cat, current)
-	if err != nil {
-		return credentials{}, err
+	next := credentials{}
+	if managePassword {
+		next, err = r.desiredPassword(ctx, sa, cat, current)
+		if err != nil {
+			return credentials{}, err
+		}
 	}
-	if next.password != current.password {
+	if managePassword && next.password != current.password {
 		next.revision = current.revision + 1
 		next.created = r.now().UTC().Truncate(time.Second)
 	}
@@ -246,18 +261,20 @@ func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1
 	if desired.Annotations == nil {
 		desired.Annotations = map[string]string{}
 	}
-	desired.Annotations[shopv1alpha1.AnnotationPasswordRevision] = strconv.FormatInt(next.revision, 10)
-	desired.Annotations[shopv1alpha1.AnnotationPasswordCreated] = next.created.Format(time.RFC3339)
-	if next.rotation != "" {
-		desired.Annotations[shopv1alpha1.AnnotationRotationHandled] = next.rotation
-	}
 	desired.Type = corev1.SecretTypeOpaque
 	desired.Data = map[string][]byte{
 		shopv1alpha1.SecretKeyUsername:    []byte(sa.Status.LoginName),
-		shopv1alpha1.SecretKeyPassword:    []byte(next.password),
 		shopv1alpha1.SecretKeyShop:        []byte(shop.Name),
 		shopv1alpha1.SecretKeyPlatform:    []byte(shop.Spec.Platform),
 		shopv1alpha1.SecretKeyAccountName: []byte(sa.Spec.AccountName),
+	}
+	if managePassword {
+		desired.Annotations[shopv1alpha1.AnnotationPasswordRevision] = strconv.FormatInt(next.revision, 10)
+		desired.Annotations[shopv1alpha1.AnnotationPasswordCreated] = next.created.Format(time.RFC3339)
+		if next.rotation != "" {
+			desired.Annotations[shopv1alpha1.AnnotationRotationHandled] = next.rotation
+		}
+		desired.Data[shopv1alpha1.SecretKeyPassword] = []byte(next.password)
 	}
 	if err := controllerutil.SetControllerReference(sa, desired, r.Scheme()); err != nil {
 		return credentials{}, fmt.Errorf("owning Secret %q: %w", name, err)
@@ -336,35 +353,100 @@ func (r *SubAccountReconciler) desiredPassword(ctx context.Context, sa *shopv1al
 	return next, nil
 }
 
-// ensureAccount creates the platform account, or brings it in line with
-// the desired state. Creation is keyed by the SubAccount's UID, so a retry
-// after a crash finds the first account instead of making a second.
-func (r *SubAccountReconciler) ensureAccount(ctx context.Context, pc platform.Client, sa *shopv1alpha1.SubAccount,
-	shop *shopv1alpha1.Shop, state platform.AccountState, creds credentials, drifted bool) error {
+// ensureAccount creates (or adopts) the platform account, or brings it in
+// line with the desired state. Creation is keyed by the SubAccount's UID, so
+// a retry after a crash finds the first account instead of making a second.
+func (r *SubAccountReconciler) ensureAccount(ctx context.Context, pc platform.Client, caps platform.Capabilities,
+	sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop, state platform.AccountState, creds credentials, drifted bool) error {
 	hash := accountHash(state)
-	if sa.Status.AccountID != "" {
-		if sa.Status.AppliedHash == hash && !drifted {
-			return nil
+	if sa.Status.AccountID == "" {
+		if err := r.createOrAdopt(ctx, pc, caps, sa, shop, state, creds); err != nil {
+			return err
 		}
-		_, err := pc.UpdateAccount(ctx, sa.Status.AccountID, state)
-		if err == nil && drifted {
-			r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "DriftCorrected", "UpdateAccount",
-				"sub-account %s was changed outside the operator; restored the declared state", sa.Status.LoginName)
-			sa.Status.AppliedHash = hash
-			return nil
+		if sa.Status.AppliedHash == hash {
+			return nil // created as desired
 		}
-		if err == nil {
-			r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Updated", "UpdateAccount",
-				"updated sub-account %s: %s", sa.Status.LoginName, describeChange(sa, state))
-			sa.Status.AppliedHash = hash
-			return nil
+	} else if sa.Status.AppliedHash == hash && !drifted {
+		return nil
+	}
+
+	send := state
+	if caps != platform.FullCapabilities() {
+		current, err := pc.GetAccount(ctx, sa.Status.AccountID)
+		if errors.Is(err, platform.ErrNotFound) {
+			return r.recreate(ctx, pc, caps, sa, shop, state, creds)
 		}
-		if !errors.Is(err, platform.ErrNotFound) {
-			return platformOutcome("updating the platform account", err)
+		if err != nil {
+			return platformOutcome("reading the platform account", err)
 		}
-		r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "Recreating", "CreateAccount",
-			"sub-account %s (ID %s) is gone from the platform; creating it again", sa.Status.LoginName, sa.Status.AccountID)
-		sa.Status.AccountID = ""
+		var unsupported []string
+		send, unsupported = limitToCapabilities(state, current.AccountState, caps)
+		markLimits(sa, shop, unsupported)
+	}
+	_, err := pc.UpdateAccount(ctx, sa.Status.AccountID, send)
+	if errors.Is(err, platform.ErrNotFound) {
+		return r.recreate(ctx, pc, caps, sa, shop, state, creds)
+	}
+	if err != nil {
+		return platformOutcome("updating the platform account", err)
+	}
+	switch {
+	case drifted:
+		r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "DriftCorrected", "UpdateAccount",
+			"sub-account %s was changed outside the operator; restored the declared state", sa.Status.LoginName)
+	default:
+		r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Updated", "UpdateAccount",
+			"updated sub-account %s: %s", sa.Status.LoginName, describeChange(sa, send))
+	}
+	// The hash of the desired state, even where the platform could apply only
+	// part of it: a field it cannot change is reported, not retried.
+	sa.Status.AppliedHash = hash
+	return nil
+}
+
+// recreate creates again an account that is gone from the platform.
+func (r *SubAccountReconciler) recreate(ctx context.Context, pc platform.Client, caps platform.Capabilities,
+	sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop, state platform.AccountState, creds credentials) error {
+	r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "Recreating", "CreateAccount",
+		"sub-account %s (ID %s) is gone from the platform; creating it again", sa.Status.LoginName, sa.Status.AccountID)
+	sa.Status.AccountID, sa.Status.AppliedHash, sa.Status.PasswordRevision = "", "", 0
+	return r.createOrAdopt(ctx, pc, caps, sa, shop, state, creds)
+}
+
+// markLimits sets or clears the PlatformLimits condition.
+func markLimits(sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop, unsupported []string) {
+	if len(unsupported) == 0 {
+		removeCondition(sa, shopv1alpha1.ConditionPlatformLimits)
+		return
+	}
+	setCondition(sa, shopv1alpha1.ConditionPlatformLimits, metav1.ConditionTrue, shopv1alpha1.ReasonNotSupported,
+		fmt.Sprintf("%s's API cannot apply %s; change them in the platform's back office", shop.Spec.Platform, strings.Join(unsupported, ", ")))
+}
+
+// createOrAdopt gives the SubAccount its platform account: an existing one
+// of the same name when spec.adoption allows it (or must, on a platform
+// that cannot create accounts), otherwise a new one.
+func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, pc platform.Client, caps platform.Capabilities,
+	sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop, state platform.AccountState, creds credentials) error {
+	adoption := sa.Spec.Adoption
+	if adoption == "" {
+		adoption = shopv1alpha1.AdoptionNever
+	}
+	// Only look before creating when something may be adopted: a plain
+	// create costs one platform call, and its idempotency key already makes
+	// a retry safe.
+	if adoption != shopv1alpha1.AdoptionNever || !caps.CreateAccount {
+		existing, err := pc.FindAccount(ctx, sa.Spec.AccountName)
+		switch {
+		case err == nil:
+			return r.adopt(ctx, caps, sa, shop, adoption, existing, state)
+		case !errors.Is(err, platform.ErrNotFound):
+			return platformOutcome("looking the account up by name", err)
+		case !caps.CreateAccount:
+			return stalled(shopv1alpha1.ReasonNotSupported,
+				"%s's API cannot create sub-accounts: create %s in the platform's back office, then set adoption: Adopt",
+				shop.Spec.Platform, sa.Status.LoginName)
+		}
 	}
 	if s := shop.Status.Seats; s != nil && s.Total > 0 && s.Used >= s.Total {
 		return stalled(shopv1alpha1.ReasonSeatsExhausted,
@@ -374,20 +456,56 @@ func (r *SubAccountReconciler) ensureAccount(ctx context.Context, pc platform.Cl
 	if err != nil {
 		if errors.Is(err, platform.ErrNameTaken) {
 			return stalled(shopv1alpha1.ReasonNameTaken,
-				"account name %q is already used in shop %q by an account this SubAccount did not create; choose another accountName",
+				"account name %q is already used in shop %q by an account this SubAccount did not create; choose another accountName, or set adoption: Preview to see what adopting it would change",
 				sa.Spec.AccountName, shop.Name)
 		}
 		return platformOutcome("creating the platform account", err)
 	}
 	now := metav1.NewTime(r.now())
 	sa.Status.AccountID = acct.ID
-	sa.Status.AppliedHash = hash
+	sa.Status.AppliedHash = accountHash(state)
 	sa.Status.PasswordRevision = creds.revision
 	sa.Status.PasswordSetTime = &now
 	r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Created", "CreateAccount",
 		"created sub-account %s (ID %s) with %d roles and %d permissions",
 		sa.Status.LoginName, acct.ID, len(state.RoleIDs), len(sa.Status.EffectivePermissions))
 	return nil
+}
+
+// adopt takes over an existing account, or with Preview only shows what
+// that would change. Never is refused as a taken name.
+func (r *SubAccountReconciler) adopt(_ context.Context, caps platform.Capabilities, sa *shopv1alpha1.SubAccount,
+	shop *shopv1alpha1.Shop, adoption shopv1alpha1.AdoptionPolicy, existing platform.Account, state platform.AccountState) error {
+	send, unsupported := limitToCapabilities(state, existing.AccountState, caps)
+	changes := accountDiff(existing.AccountState, send)
+	summary := "nothing"
+	if len(changes) > 0 {
+		summary = strings.Join(changes, "; ")
+	}
+	if caps.SetPassword {
+		summary += "; the password is replaced by the one in Secret " + sa.Status.SecretName
+	}
+	if len(unsupported) > 0 {
+		summary += fmt.Sprintf("; %s's API cannot apply %s", shop.Spec.Platform, strings.Join(unsupported, ", "))
+	}
+	switch adoption {
+	case shopv1alpha1.AdoptionPreview:
+		msg := fmt.Sprintf("account %s (ID %s) exists; adopting it would change: %s. Set adoption: Adopt to go ahead",
+			sa.Status.LoginName, existing.ID, summary)
+		setCondition(sa, shopv1alpha1.ConditionAdopted, metav1.ConditionFalse, shopv1alpha1.ReasonAdoptionPreview, msg)
+		return stalled(shopv1alpha1.ReasonAdoptionPreview, "%s", msg)
+	case shopv1alpha1.AdoptionAdopt:
+		sa.Status.AccountID = existing.ID
+		sa.Status.AppliedHash = "" // apply the spec next
+		setCondition(sa, shopv1alpha1.ConditionAdopted, metav1.ConditionTrue, shopv1alpha1.ReasonAdopted,
+			fmt.Sprintf("adopted existing account %s (ID %s)", sa.Status.LoginName, existing.ID))
+		r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Adopted", "AdoptAccount",
+			"adopted existing sub-account %s (ID %s); applying: %s", sa.Status.LoginName, existing.ID, summary)
+		return nil
+	}
+	return stalled(shopv1alpha1.ReasonNameTaken,
+		"account %s exists on the platform and this SubAccount did not create it; set adoption: Preview to see what adopting it would change",
+		sa.Status.LoginName)
 }
 
 // ensurePassword applies a newer password revision from the Secret.
@@ -480,7 +598,18 @@ func (r *SubAccountReconciler) offboard(ctx context.Context, sa *shopv1alpha1.Su
 	if err != nil || pc == nil {
 		return err
 	}
-	id, err := r.accountToOffboard(ctx, pc, sa)
+	caps := platform.CapabilitiesOf(pc)
+	if policy == shopv1alpha1.DeletionPolicyDelete && !caps.DeleteAccount {
+		if !caps.AccountDisabled {
+			r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "NotSupported", "Offboard",
+				"the platform's API can neither delete nor disable sub-accounts; %s is left as it is: remove it in the back office", sa.Status.LoginName)
+			return nil
+		}
+		r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "NotSupported", "Offboard",
+			"the platform's API cannot delete sub-accounts; disabling %s instead: delete it in the back office", sa.Status.LoginName)
+		policy = shopv1alpha1.DeletionPolicyDisable
+	}
+	id, err := r.accountToOffboard(ctx, pc, caps, sa)
 	if err != nil || id == "" {
 		return err
 	}
@@ -515,9 +644,12 @@ func (r *SubAccountReconciler) offboard(ctx context.Context, sa *shopv1alpha1.Su
 // When status lost it (a crash right after creating), the account is looked
 // up by name, and counts as ours only if the password we hold logs in:
 // an account we did not create is never touched.
-func (r *SubAccountReconciler) accountToOffboard(ctx context.Context, pc platform.Client, sa *shopv1alpha1.SubAccount) (string, error) {
+func (r *SubAccountReconciler) accountToOffboard(ctx context.Context, pc platform.Client, caps platform.Capabilities, sa *shopv1alpha1.SubAccount) (string, error) {
 	if sa.Status.AccountID != "" {
 		return sa.Status.AccountID, nil
+	}
+	if !caps.CheckCredentials {
+		return "", nil // ownership cannot be proven: leave it alone
 	}
 	acct, err := pc.FindAccount(ctx, sa.Spec.AccountName)
 	if errors.Is(err, platform.ErrNotFound) {

@@ -111,7 +111,7 @@ func runSuite(m *testing.M) int {
 	engine = memory.NewEngine()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := Setup(ctx, mgr, platform.NewLimitedFactory(engine.Factory())); err != nil {
+	if err := Setup(ctx, mgr, platform.NewLimitedFactory(capabilityFactory{engine.Factory()})); err != nil {
 		fmt.Fprintf(os.Stderr, "setting up controllers: %v\n", err)
 		return 1
 	}
@@ -165,13 +165,24 @@ type testShop struct {
 // credentials Secret and Shop in ns; mutate adjusts the Shop before create.
 func newShop(t *testing.T, ns string, p platform.Name, quota int32, mutate func(*shopv1alpha1.Shop)) testShop {
 	t.Helper()
-	ts := testShop{ns: ns, name: "shop", main: "main-" + randomSuffix(), platform: p,
+	return newShopWith(t, ns, "shop", "main-"+randomSuffix(), p, quota, mutate)
+}
+
+// newShopNamed is a Taobao shop with a given name and main account.
+func newShopNamed(t *testing.T, ns, name, main string) testShop {
+	t.Helper()
+	return newShopWith(t, ns, name, main, platform.Taobao, 10, nil)
+}
+
+func newShopWith(t *testing.T, ns, name, main string, p platform.Name, quota int32, mutate func(*shopv1alpha1.Shop)) testShop {
+	t.Helper()
+	ts := testShop{ns: ns, name: name, main: main, platform: p,
 		creds: platform.Credentials{AppKey: "ak-" + randomSuffix(), AppSecret: "as-" + randomSuffix(), AccessToken: "at-" + randomSuffix()}}
 	if err := engine.AddShop(memory.ShopSetup{Platform: p, MainAccount: ts.main, Credentials: ts.creds, SeatQuota: quota}); err != nil {
 		t.Fatalf("adding shop to engine: %v", err)
 	}
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop-api", Labels: map[string]string{shopv1alpha1.LabelSecretRole: "shop-api"}},
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-api", Labels: map[string]string{shopv1alpha1.LabelSecretRole: "shop-api"}},
 		StringData: map[string]string{
 			shopv1alpha1.SecretKeyAppKey: ts.creds.AppKey, shopv1alpha1.SecretKeyAppSecret: ts.creds.AppSecret,
 			shopv1alpha1.SecretKeyAccessToken: ts.creds.AccessToken,
@@ -182,7 +193,7 @@ func newShop(t *testing.T, ns string, p platform.Name, quota int32, mutate func(
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ts.name},
 		Spec: shopv1alpha1.ShopSpec{
 			Platform: shopv1alpha1.Platform(p), MainAccount: ts.main,
-			CredentialsSecretRef: shopv1alpha1.LocalObjectReference{Name: "shop-api"},
+			CredentialsSecretRef: shopv1alpha1.LocalObjectReference{Name: name + "-api"},
 			RateLimit:            shopv1alpha1.RateLimit{RequestsPerSecond: 1000, Burst: 1000},
 		},
 	}

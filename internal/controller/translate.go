@@ -191,3 +191,69 @@ func sortedCopy(in []string) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
+
+// accountDiff lists, for people, what applying desired to an account now in
+// state current would change. Empty when nothing would.
+func accountDiff(current, desired platform.AccountState) []string {
+	var out []string
+	if !slices.Equal(sortedCopy(current.RoleIDs), sortedCopy(desired.RoleIDs)) {
+		out = append(out, fmt.Sprintf("roles %v → %v", sortedCopy(current.RoleIDs), sortedCopy(desired.RoleIDs)))
+	}
+	if added, removed := diffSets(sortedCopy(current.ExtraPermissions), sortedCopy(desired.ExtraPermissions)); len(added)+len(removed) > 0 {
+		out = append(out, fmt.Sprintf("extra permissions +%v -%v", added, removed))
+	}
+	if current.Disabled != desired.Disabled {
+		out = append(out, fmt.Sprintf("disabled %t → %t", current.Disabled, desired.Disabled))
+	}
+	if current.Profile != desired.Profile {
+		out = append(out, "profile (display name, employee, department or phone)")
+	}
+	if !equalSeat(current.Seat, desired.Seat) {
+		out = append(out, fmt.Sprintf("seat %s → %s", seatString(current.Seat), seatString(desired.Seat)))
+	}
+	if current.Security != desired.Security {
+		out = append(out, fmt.Sprintf("security %+v → %+v", current.Security, desired.Security))
+	}
+	return out
+}
+
+func equalSeat(a, b *platform.Seat) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+func seatString(s *platform.Seat) string {
+	if s == nil {
+		return "none"
+	}
+	return fmt.Sprintf("{chat %t, capacity %d, %s}", s.Chat, s.Capacity, s.Presence)
+}
+
+// limitToCapabilities returns the state to send to a platform that can
+// only change some fields: each field it cannot change keeps the value the
+// account has, and is named in unsupported when the spec asks otherwise.
+func limitToCapabilities(desired, current platform.AccountState, caps platform.Capabilities) (platform.AccountState, []string) {
+	out := desired
+	var unsupported []string
+	keep := func(can bool, name string, differs bool, restore func()) {
+		if can {
+			return
+		}
+		if differs {
+			unsupported = append(unsupported, name)
+		}
+		restore()
+	}
+	keep(caps.AccountRoles, "roles", !slices.Equal(sortedCopy(current.RoleIDs), sortedCopy(desired.RoleIDs)),
+		func() { out.RoleIDs = current.RoleIDs })
+	keep(caps.AccountExtraPermissions, "extraPermissions",
+		!slices.Equal(sortedCopy(current.ExtraPermissions), sortedCopy(desired.ExtraPermissions)),
+		func() { out.ExtraPermissions = current.ExtraPermissions })
+	keep(caps.AccountProfile, "profile", current.Profile != desired.Profile, func() { out.Profile = current.Profile })
+	keep(caps.AccountDisabled, "disabled", current.Disabled != desired.Disabled, func() { out.Disabled = current.Disabled })
+	keep(caps.AccountSeat, "seat", !equalSeat(current.Seat, desired.Seat), func() { out.Seat = current.Seat })
+	keep(caps.AccountSecurity, "security", current.Security != desired.Security, func() { out.Security = current.Security })
+	return out, unsupported
+}

@@ -806,3 +806,53 @@ func TestHashRole(t *testing.T) {
 		g.Expect(accountHash(baseAccountState())).To(MatchRegexp(`^[0-9a-f]{16}$`))
 	})
 }
+
+func TestAccountDiff(t *testing.T) {
+	base := platform.AccountState{RoleIDs: []string{"2", "1"}, ExtraPermissions: []string{"a"},
+		Seat: &platform.Seat{Chat: true, Capacity: 10, Presence: platform.PresenceOnline}}
+	for name, tc := range map[string]struct {
+		mutate func(*platform.AccountState)
+		want   []string
+	}{
+		"same, role order aside": {func(s *platform.AccountState) { s.RoleIDs = []string{"1", "2"} }, nil},
+		"roles":                  {func(s *platform.AccountState) { s.RoleIDs = []string{"3"} }, []string{"roles [1 2] → [3]"}},
+		"extra":                  {func(s *platform.AccountState) { s.ExtraPermissions = []string{"b"} }, []string{"extra permissions +[b] -[a]"}},
+		"disabled":               {func(s *platform.AccountState) { s.Disabled = true }, []string{"disabled false → true"}},
+		"profile":                {func(s *platform.AccountState) { s.Profile.Phone = "13800138000" }, []string{"profile (display name, employee, department or phone)"}},
+		"seat":                   {func(s *platform.AccountState) { s.Seat = nil }, []string{"seat {chat true, capacity 10, Online} → none"}},
+		"security":               {func(s *platform.AccountState) { s.Security.PhoneProtection = true }, []string{"security {PhoneProtection:false DigitalCertificate:false} → {PhoneProtection:true DigitalCertificate:false}"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := NewWithT(t)
+			desired := base
+			desired.Seat = &platform.Seat{Chat: true, Capacity: 10, Presence: platform.PresenceOnline}
+			tc.mutate(&desired)
+			g.Expect(accountDiff(base, desired)).To(Equal(tc.want))
+		})
+	}
+}
+
+func TestLimitToCapabilities(t *testing.T) {
+	g := NewWithT(t)
+	current := platform.AccountState{RoleIDs: []string{"1"}, Profile: platform.Profile{DisplayName: "old"}}
+	desired := platform.AccountState{RoleIDs: []string{"2"}, Profile: platform.Profile{DisplayName: "new"}, Disabled: true,
+		ExtraPermissions: []string{"x"}}
+
+	// Everything allowed: the desired state goes as it is.
+	send, unsupported := limitToCapabilities(desired, current, platform.FullCapabilities())
+	g.Expect(send).To(Equal(desired))
+	g.Expect(unsupported).To(BeEmpty())
+
+	// Only disable/seat allowed: the rest keeps the account's values and is named.
+	send, unsupported = limitToCapabilities(desired, current, platform.Capabilities{AccountDisabled: true, AccountSeat: true})
+	g.Expect(send.Disabled).To(BeTrue())
+	g.Expect(send.RoleIDs).To(Equal([]string{"1"}))
+	g.Expect(send.Profile.DisplayName).To(Equal("old"))
+	g.Expect(send.ExtraPermissions).To(BeNil())
+	g.Expect(unsupported).To(Equal([]string{"roles", "extraPermissions", "profile"}))
+
+	// A field that cannot change but already matches is not reported.
+	send, unsupported = limitToCapabilities(current, current, platform.Capabilities{})
+	g.Expect(send).To(Equal(current))
+	g.Expect(unsupported).To(BeEmpty())
+}
