@@ -102,6 +102,11 @@ test: manifests generate fmt vet envtest ## Run tests (envtest, with kubectl fro
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS_DIR)" KUBECTL="$(ENVTEST_ASSETS_DIR)/kubectl" PATH="$(ENVTEST_ASSETS_DIR):$$PATH" \
 		go test ./... -coverprofile cover.out
 
+.PHONY: test-e2e
+test-e2e: manifests envtest ## Run the end-to-end suite: the built manager and shopsim against a local control plane, driven with kubectl.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS_DIR)" KUBECTL="$(ENVTEST_ASSETS_DIR)/kubectl" \
+		go test -tags e2e ./test/e2e/ -count=1 -v -timeout 15m
+
 ##@ Build
 
 .PHONY: build
