@@ -225,10 +225,75 @@ type SeatSpec struct {
 	// +kubebuilder:validation:Maximum=50
 	Capacity int32 `json:"capacity,omitempty"`
 	// presence is Online, Busy (no new customers) or Break (short break).
+	// Outside the schedule's windows this is the seat's presence.
 	// +optional
 	// +kubebuilder:default=Online
 	Presence Presence `json:"presence,omitempty"`
+	// schedule switches presence to Break (or Busy) during weekly windows,
+	// e.g. lunch 12:00-12:30 Mon-Fri in Asia/Shanghai; the operator changes
+	// presence at each boundary (status.presence shows the next change).
+	// +optional
+	Schedule *SeatSchedule `json:"schedule,omitempty"`
 }
+
+// SeatSchedule is a seat's weekly schedule of breaks and off-shift hours.
+type SeatSchedule struct {
+	// timeZone is the IANA time zone the windows' times are in, e.g.
+	// "Asia/Shanghai" or "America/New_York". Default "Asia/Shanghai".
+	// +optional
+	// +kubebuilder:default="Asia/Shanghai"
+	// +kubebuilder:validation:MaxLength=64
+	TimeZone string `json:"timeZone,omitempty"`
+
+	// windows are the weekly stretches of time in which the seat is on Break
+	// or Busy instead of its own presence. Outside every window the seat's
+	// own presence applies. Windows that overlap must have the same presence.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=50
+	Windows []ScheduleWindow `json:"windows,omitempty"`
+}
+
+// ScheduleWindow is a weekly stretch of local time with a presence.
+type ScheduleWindow struct {
+	// name identifies the window, e.g. "lunch"; unique in the schedule. It is
+	// reported as the window in force.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+
+	// days are the days the window starts on: Mon, Tue, Wed, Thu, Fri, Sat,
+	// Sun. Empty means every day.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=7
+	// +kubebuilder:validation:items:Enum=Mon;Tue;Wed;Thu;Fri;Sat;Sun
+	Days []string `json:"days,omitempty"`
+
+	// start is when the window begins, "HH:MM" in 24-hour local time,
+	// "00:00" to "23:59".
+	// +required
+	// +kubebuilder:validation:Pattern=`^([01][0-9]|2[0-3]):[0-5][0-9]$`
+	Start string `json:"start"`
+
+	// end is when the window ends, "HH:MM" in 24-hour local time, "00:00" to
+	// "24:00" (midnight at the end of the day). An end before start means
+	// the window crosses midnight and ends on the next day ("22:00" to
+	// "06:00"). It must differ from start.
+	// +required
+	// +kubebuilder:validation:Pattern=`^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$`
+	End string `json:"end"`
+
+	// presence is the seat's presence inside the window: Break (小休, short
+	// break) or Busy (忙碌, receives no new customers). Default Break.
+	// +optional
+	// +kubebuilder:default=Break
+	// +kubebuilder:validation:XValidation:rule="self != 'Online'",message="a window's presence is Break or Busy"
+	Presence Presence `json:"presence,omitempty"`
+}
+
 
 // SecuritySpec is a sub-account's security protection.
 type SecuritySpec struct {
@@ -293,6 +358,22 @@ type SubAccountStatus struct {
 	// appliedHash identifies the account state last written to the platform.
 	// +optional
 	AppliedHash string `json:"appliedHash,omitempty"`
+
+	// presence is the seat's presence in force and when it next changes.
+	// +optional
+	Presence *PresenceStatus `json:"presence,omitempty"`
+}
+
+// PresenceStatus is a seat's presence as the schedule makes it.
+type PresenceStatus struct {
+	// current is the presence in force.
+	Current Presence `json:"current"`
+	// window is the schedule window in force, if any.
+	// +optional
+	Window string `json:"window,omitempty"`
+	// nextChange is when the schedule next changes the presence.
+	// +optional
+	NextChange *metav1.Time `json:"nextChange,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -301,6 +382,8 @@ type SubAccountStatus struct {
 // +kubebuilder:printcolumn:name="Shop",type=string,JSONPath=".spec.shopRef.name"
 // +kubebuilder:printcolumn:name="Login",type=string,JSONPath=".status.loginName"
 // +kubebuilder:printcolumn:name="Disabled",type=boolean,JSONPath=".spec.disabled"
+// +kubebuilder:printcolumn:name="Presence",type=string,JSONPath=".status.presence.current",priority=1
+// +kubebuilder:printcolumn:name="Next-Change",type=date,JSONPath=".status.presence.nextChange",priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].status"
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].reason"
 // +kubebuilder:printcolumn:name="Account-ID",type=string,JSONPath=".status.accountID",priority=1

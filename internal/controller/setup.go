@@ -19,6 +19,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -35,22 +36,39 @@ import (
 // eventSource names the operator in the Events it emits.
 const eventSource = "subaccount-operator"
 
+// Option adjusts Setup.
+type Option func(*options)
+
+type options struct {
+	now func() time.Time
+}
+
+// WithClock makes the controllers read the time from now (tests drive
+// schedules and rotation with it instead of waiting).
+func WithClock(now func() time.Time) Option {
+	return func(o *options) { o.now = now }
+}
+
 // Setup registers the field indexes and the three controllers with mgr,
 // all reaching platforms through factory.
-func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory) error {
+func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory, opts ...Option) error {
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := SetupIndexes(ctx, mgr); err != nil {
 		return err
 	}
 	conn := &Connector{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Factory: factory}
 	rec := mgr.GetEventRecorder(eventSource)
 	drift := NewDriftTracker()
-	if err := (&ShopReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift}).SetupWithManager(mgr); err != nil {
+	if err := (&ShopReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift, Now: o.now}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Shop controller: %w", err)
 	}
 	if err := (&RoleReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Role controller: %w", err)
 	}
-	if err := (&SubAccountReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift}).SetupWithManager(mgr); err != nil {
+	if err := (&SubAccountReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift, Now: o.now}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the SubAccount controller: %w", err)
 	}
 	return nil

@@ -129,6 +129,11 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 		return 0, err
 	}
 	sa.Status.EffectivePermissions = effective
+	presence, presenceChange, err := scheduledPresence(sa.Spec.Seat, &state, r.now())
+	if err != nil {
+		return 0, err
+	}
+	sa.Status.Presence = presence
 
 	// Building a client makes no platform call; it tells what the
 	// platform's API can do before anything is written.
@@ -166,7 +171,7 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 		return 0, err
 	}
 	sa.Status.AppliedPermissions = effective
-	return r.nextRotation(sa, creds), nil
+	return soonest(r.nextRotation(sa, creds), presenceChange), nil
 }
 
 // resolveRoles finds the Roles the SubAccount uses and their platform IDs.
@@ -729,4 +734,15 @@ var shopChangeMatters = predicate.Funcs{
 				apimeta.IsStatusConditionTrue(n.Status.Conditions, shopv1alpha1.ConditionReady) ||
 			!equality.Semantic.DeepEqual(o.Status.Seats, n.Status.Seats)
 	},
+}
+
+// soonest is the smallest positive duration, or zero when none is.
+func soonest(ds ...time.Duration) time.Duration {
+	var out time.Duration
+	for _, d := range ds {
+		if d > 0 && (out == 0 || d < out) {
+			out = d
+		}
+	}
+	return out
 }

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,7 +112,7 @@ func runSuite(m *testing.M) int {
 	engine = memory.NewEngine()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := Setup(ctx, mgr, platform.NewLimitedFactory(capabilityFactory{engine.Factory()})); err != nil {
+	if err := Setup(ctx, mgr, platform.NewLimitedFactory(capabilityFactory{engine.Factory()}), WithClock(testNow)); err != nil {
 		fmt.Fprintf(os.Stderr, "setting up controllers: %v\n", err)
 		return 1
 	}
@@ -134,6 +135,20 @@ func zapLevel() zapcore.Level {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// clockOffset shifts the controllers' clock; tests move it instead of
+// waiting for a schedule boundary.
+var clockOffset atomic.Int64
+
+func testNow() time.Time { return time.Now().Add(time.Duration(clockOffset.Load())) }
+
+// setClock makes the controllers' clock read at, running on from there, and
+// puts it back when the test ends.
+func setClock(t *testing.T, at time.Time) {
+	t.Helper()
+	clockOffset.Store(int64(time.Until(at)))
+	t.Cleanup(func() { clockOffset.Store(0) })
+}
 
 // ---- fixtures ----
 

@@ -24,12 +24,16 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/password"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
+	"github.com/subaccount-operator/subaccount-operator/internal/schedule"
 )
 
 // taobaoDescriptionMax is TOP's limit on a role description
@@ -256,4 +260,42 @@ func limitToCapabilities(desired, current platform.AccountState, caps platform.C
 	keep(caps.AccountSeat, "seat", !equalSeat(current.Seat, desired.Seat), func() { out.Seat = current.Seat })
 	keep(caps.AccountSecurity, "security", current.Security != desired.Security, func() { out.Security = current.Security })
 	return out, unsupported
+}
+
+// toSchedule converts the API's seat schedule to the schedule engine's.
+func toSchedule(s *shopv1alpha1.SeatSchedule) schedule.Schedule {
+	out := schedule.Schedule{TimeZone: s.TimeZone}
+	for _, w := range s.Windows {
+		out.Windows = append(out.Windows, schedule.Window{Name: w.Name, Days: w.Days, Start: w.Start, End: w.End, Presence: string(w.Presence)})
+	}
+	return out
+}
+
+// scheduledPresence puts the presence the seat's schedule sets at now into
+// state, and returns what status should show and how long until the next
+// change (zero when nothing will change).
+func scheduledPresence(seat *shopv1alpha1.SeatSpec, state *platform.AccountState, now time.Time) (*shopv1alpha1.PresenceStatus, time.Duration, error) {
+	if seat == nil || state.Seat == nil {
+		return nil, 0, nil
+	}
+	current := &shopv1alpha1.PresenceStatus{Current: shopv1alpha1.Presence(state.Seat.Presence)}
+	if seat.Schedule == nil || len(seat.Schedule.Windows) == 0 {
+		return current, 0, nil
+	}
+	sched := toSchedule(seat.Schedule)
+	if errs := sched.Validate(); len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return nil, 0, stalled(shopv1alpha1.ReasonInvalidSpec, "seat.schedule: %s", strings.Join(msgs, "; "))
+	}
+	presence, window, next := sched.At(string(state.Seat.Presence), now)
+	state.Seat.Presence = platform.Presence(presence)
+	current.Current, current.Window = shopv1alpha1.Presence(presence), window
+	if next.IsZero() {
+		return current, 0, nil
+	}
+	current.NextChange = &metav1.Time{Time: next}
+	return current, next.Sub(now), nil
 }
