@@ -1,52 +1,9 @@
 package gateway
 
-import (
-	"cmp"
-	"encoding/json"
-	"net/url"
-	"slices"
-	"strconv"
-	"strings"
-)
+import "github.com/subaccount-operator/subaccount-operator/internal/platform"
 
-// redacted replaces a secret in an error message.
-const redacted = "[redacted]"
-
-// scrub returns msg with every occurrence of each non-empty secret replaced
-// by "[redacted]". Besides the secret as is, it also removes the forms
-// error messages tend to carry it in: URL query- and path-escaped, JSON-
-// and Go-quoted (url.Error quotes the URL with %q). Longer secrets are
-// matched first, so one secret containing another is removed whole, and
-// the text is scanned once, so a replacement is never matched again.
+// scrub is platform.Scrub: every message built from a transport error or a
+// response body goes through it with the call's secrets.
 func scrub(msg string, secrets ...string) string {
-	seen := map[string]bool{}
-	var forms []string
-	add := func(s string) {
-		if s != "" && !seen[s] {
-			seen[s] = true
-			forms = append(forms, s)
-		}
-	}
-	for _, s := range secrets {
-		if s == "" {
-			continue
-		}
-		add(s)
-		add(url.QueryEscape(s))
-		add(url.PathEscape(s))
-		if b, err := json.Marshal(s); err == nil {
-			add(string(b[1 : len(b)-1]))
-		}
-		q := strconv.Quote(s)
-		add(q[1 : len(q)-1])
-	}
-	if len(forms) == 0 {
-		return msg
-	}
-	slices.SortStableFunc(forms, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
-	pairs := make([]string, 0, 2*len(forms))
-	for _, f := range forms {
-		pairs = append(pairs, f, redacted)
-	}
-	return strings.NewReplacer(pairs...).Replace(msg)
+	return platform.Scrub(msg, secrets...)
 }

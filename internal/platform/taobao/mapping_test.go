@@ -1,0 +1,210 @@
+package taobao
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+)
+
+// recorded serves the recorded answer of each method and keeps the forms.
+type recorded struct {
+	mu      sync.Mutex
+	forms   map[string]url.Values
+	answers map[string]string
+}
+
+func newRecorded(t *testing.T, answers map[string]string) (*recorded, *Client) {
+	t.Helper()
+	r := &recorded{forms: map[string]url.Values{}, answers: answers}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		_ = req.ParseForm()
+		m := req.PostForm.Get(ParamMethod)
+		r.mu.Lock()
+		r.forms[m] = req.PostForm
+		body, ok := r.answers[m]
+		r.mu.Unlock()
+		if !ok {
+			body = `{"error_response":{"code":22,"msg":"Invalid method"}}`
+		}
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Options{Clock: func() time.Time { return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC) }},
+		platform.ShopConfig{Platform: platform.Taobao, MainAccount: "店主", Endpoint: srv.URL,
+			Credentials: platform.Credentials{AppKey: "k", AppSecret: "s", AccessToken: "t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, c
+}
+
+func (r *recorded) form(method string) url.Values {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.forms[method]
+}
+
+func TestMappingFromRecordedAnswers(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	r, c := newRecorded(t, map[string]string{
+		MethodSubusersPage:    recPageWrapped,
+		MethodSubuserFullInfo: recFullInfo,
+		MethodSubuserUpdate:   recUpdate,
+		MethodRoles:           recRolesWrapped,
+		MethodRoleAdd:         recRoleAdd,
+		MethodDepartments:     recDepartments,
+		MethodDuties:          recDutys,
+		MethodPresenceLog:     recPresence,
+	})
+
+	info, err := c.ShopInfo(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(info).To(Equal(platform.ShopInfo{Platform: platform.Taobao, MainAccount: "店主", SeatsUsed: 3}))
+	g.Expect(r.form(MethodSubusersPage).Get("page_size")).To(Equal("1"))
+
+	page, err := c.ListAccounts(ctx, platform.ListOptions{Page: 2, PageSize: 200})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(r.form(MethodSubusersPage).Get("page_num")).To(Equal("2"))
+	g.Expect(r.form(MethodSubusersPage).Get("page_size")).To(Equal("200"))
+	g.Expect(r.form(MethodSubusersPage).Get("nick")).To(Equal("店主"))
+	g.Expect(page.Total).To(Equal(3))
+	g.Expect(page.Accounts).To(Equal([]platform.Account{
+		{ID: "2200000000001", Name: "小红", Login: "店主:小红", AccountState: platform.AccountState{Seat: &platform.Seat{Chat: true}}},
+		{ID: "2200000000002", Name: "小蓝", Login: "店主:小蓝", AccountState: platform.AccountState{Disabled: true, Seat: &platform.Seat{}}},
+	}), "the deleted entry is left out")
+
+	want := platform.Account{ID: "2200000000001", Name: "小红", Login: "店主:小红", AccountState: platform.AccountState{
+		Profile:  platform.Profile{DisplayName: "小红", EmployeeName: "王小红", EmployeeNumber: "E007", Department: "客服部"},
+		Disabled: true,
+		Seat:     &platform.Seat{Chat: true},
+	}}
+	a, err := c.GetAccount(ctx, "2200000000001")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(a).To(Equal(want))
+	g.Expect(r.form(MethodSubuserFullInfo).Get("sub_id")).To(Equal("2200000000001"))
+	a, err = c.FindAccount(ctx, "小红")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(a).To(Equal(want))
+	g.Expect(r.form(MethodSubuserFullInfo).Get("sub_nick")).To(Equal("店主:小红"))
+	g.Expect(r.form(MethodSubuserFullInfo).Has("sub_id")).To(BeFalse())
+
+	_, err = c.UpdateAccount(ctx, "2200000000001", platform.AccountState{Disabled: true, Seat: &platform.Seat{Chat: true, Capacity: 9},
+		RoleIDs: []string{"1"}, Profile: platform.Profile{Department: "ignored"}})
+	g.Expect(err).NotTo(HaveOccurred())
+	f := r.form(MethodSubuserUpdate)
+	g.Expect(f.Get("sub_id")).To(Equal("2200000000001"))
+	g.Expect(f.Get("is_disable_subaccount")).To(Equal("true"))
+	g.Expect(f.Get("is_dispatch")).To(Equal("true"))
+	g.Expect(f).To(HaveLen(11), "only sub_id, is_disable_subaccount and is_dispatch besides the 8 common parameters")
+	_, err = c.UpdateAccount(ctx, "2200000000001", platform.AccountState{})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(r.form(MethodSubuserUpdate).Get("is_disable_subaccount")).To(Equal("false"))
+	g.Expect(r.form(MethodSubuserUpdate).Get("is_dispatch")).To(Equal("false"), "no seat: no dispatch")
+
+	roles, err := c.ListRoles(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(roles).To(Equal([]platform.Role{
+		{ID: "501", RoleSpec: platform.RoleSpec{Name: "客服", Description: "customer service"}},
+		{ID: "502", RoleSpec: platform.RoleSpec{Name: "运营"}},
+	}))
+	role, err := c.GetRole(ctx, "502")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(role.Name).To(Equal("运营"))
+	_, err = c.GetRole(ctx, "999")
+	g.Expect(err).To(MatchError(platform.ErrNotFound))
+
+	role, err = c.CreateRole(ctx, platform.RoleSpec{Name: "美工", Description: "designer", Permissions: []string{"sm", "sm-design"}}, "uid-1")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(role).To(Equal(platform.Role{ID: "503", RoleSpec: platform.RoleSpec{Name: "美工", Description: "designer", Permissions: []string{"sm", "sm-design"}}}))
+	f = r.form(MethodRoleAdd)
+	g.Expect(f.Get("nick")).To(Equal("店主"))
+	g.Expect(f.Get("name")).To(Equal("美工"))
+	g.Expect(f.Get("description")).To(Equal("designer"))
+	g.Expect(f.Get("permission_codes")).To(Equal("sm,sm-design"))
+
+	deps, err := c.Departments(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(r.form(MethodDepartments).Get("user_nick")).To(Equal("店主"))
+	g.Expect(deps).To(Equal([]Department{
+		{ID: "31", Name: "客服部", AccountIDs: []string{"2200000000001", "2200000000002"}},
+		{ID: "32", Name: "售后组", ParentID: "31"},
+	}))
+	duties, err := c.Duties(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(duties).To(Equal([]Duty{{ID: "4", Name: "客服专员", Level: 2}}))
+
+	start := time.Date(2024, 1, 1, 16, 0, 0, 0, time.UTC) // 2024-01-02 00:00 GMT+8
+	recs, err := c.PresenceLog(ctx, []string{"2200000000001", "2200000000002"}, start, start.Add(24*time.Hour-time.Second))
+	g.Expect(err).NotTo(HaveOccurred())
+	f = r.form(MethodPresenceLog)
+	g.Expect(f.Get("account_ids")).To(Equal("2200000000001,2200000000002"))
+	g.Expect(f.Get("start_date")).To(Equal("2024-01-02 00:00:00"))
+	g.Expect(f.Get("end_date")).To(Equal("2024-01-02 23:59:59"))
+	g.Expect(recs).To(Equal([]PresenceRecord{
+		{AccountID: "2200000000001", Status: PresenceOnline, Type: 8, Time: time.Unix(1704135845, 0).UTC()},
+		{AccountID: "2200000000001", Status: PresenceSuspended, Type: 5, Time: time.Date(2024, 1, 1, 20, 0, 0, 0, time.UTC)},
+	}))
+	g.Expect(PresenceSuspended.String()).To(Equal("suspended"))
+}
+
+func TestCreateRoleRepeatAfterLostAnswer(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	taken := `{"error_response":{"code":15,"msg":"Remote service error","sub_code":"isv.role-name-exist","sub_msg":"role name exists"}}`
+	r, c := newRecorded(t, map[string]string{MethodRoleAdd: `{"error_response":{"code":15,"msg":"Remote service error","sub_code":"isp.remote-service-timeout"}}`,
+		MethodRoles: recRolesWrapped})
+
+	// The first attempt's outcome is unknown (a transient error); TOP did
+	// create the role, so the repeat with the same request ID finds the
+	// name taken and returns the role of that name.
+	_, err := c.CreateRole(ctx, platform.RoleSpec{Name: "客服"}, "uid-1")
+	g.Expect(err).To(MatchError(platform.ErrTransient))
+	r.mu.Lock()
+	r.answers[MethodRoleAdd] = taken
+	r.mu.Unlock()
+	role, err := c.CreateRole(ctx, platform.RoleSpec{Name: "客服"}, "uid-1")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(role.ID).To(Equal("501"))
+	role, err = c.CreateRole(ctx, platform.RoleSpec{Name: "客服"}, "uid-1")
+	g.Expect(err).NotTo(HaveOccurred(), "and every later repeat")
+	g.Expect(role.ID).To(Equal("501"))
+
+	// Someone else's role of that name stays a name clash, also when
+	// repeated: a definite refusal is not recorded.
+	for range 2 {
+		_, err = c.CreateRole(ctx, platform.RoleSpec{Name: "运营"}, "uid-2")
+		g.Expect(err).To(MatchError(platform.ErrNameTaken))
+	}
+	_, err = c.CreateRole(ctx, platform.RoleSpec{Name: "运营"}, "")
+	g.Expect(err).To(MatchError(platform.ErrNameTaken), "no request ID: no idempotency")
+	// A repeat under another name is no repeat.
+	_, err = c.CreateRole(ctx, platform.RoleSpec{Name: "运营"}, "uid-1")
+	g.Expect(err).To(MatchError(platform.ErrNameTaken))
+	// Another factory (another process) knows nothing of uid-1.
+	c2, err := New(Options{}, platform.ShopConfig{Platform: platform.Taobao, MainAccount: "店主", Endpoint: c.endpoint})
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = c2.CreateRole(ctx, platform.RoleSpec{Name: "客服"}, "uid-1")
+	g.Expect(err).To(MatchError(platform.ErrNameTaken))
+}
+
+func TestCreateLogIsBounded(t *testing.T) {
+	g := NewWithT(t)
+	l := newCreateLog()
+	for i := range maxCreateLog + 10 {
+		l.record(string(rune('a'+i%26))+time.Duration(i).String(), "n")
+	}
+	g.Expect(l.names).To(HaveLen(maxCreateLog))
+	g.Expect(l.order).To(HaveLen(maxCreateLog))
+	_, ok := l.lookup("a0s")
+	g.Expect(ok).To(BeFalse(), "the oldest is dropped")
+}
