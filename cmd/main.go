@@ -36,6 +36,7 @@ import (
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/controller"
+	"github.com/subaccount-operator/subaccount-operator/internal/metrics"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
@@ -115,15 +116,21 @@ func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, driver 
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 
-// platformFactory picks the platform driver. Every driver is wrapped in the
-// per-shop rate limiter the Shop spec configures.
+// platformFactory picks the platform driver. Every driver's calls are timed
+// (metrics.InstrumentFactory) inside the per-shop rate limiter the Shop spec
+// configures, so call durations exclude waits for the limiter; the waits
+// are observed through the limiter's OnWait hook.
 func platformFactory(driver string, memorySeats int32) (platform.Factory, error) {
+	var inner platform.Factory
 	switch driver {
 	case "gateway":
-		return platform.NewLimitedFactory(gateway.NewFactory(gateway.Options{UserAgent: "subaccount-operator"})), nil
+		inner = gateway.NewFactory(gateway.Options{UserAgent: "subaccount-operator"})
 	case "memory":
-		return platform.NewLimitedFactory(memory.NewEngine().AutoRegisterFactory(memorySeats)), nil
+		inner = memory.NewEngine().AutoRegisterFactory(memorySeats)
 	default:
 		return nil, fmt.Errorf("unknown --platform-driver %q (known: gateway, memory)", driver)
 	}
+	limited := platform.NewLimitedFactory(metrics.InstrumentFactory(inner))
+	limited.OnWait = metrics.ObserveRateLimitWait
+	return limited, nil
 }

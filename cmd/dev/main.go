@@ -59,7 +59,7 @@ import (
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/controller"
-	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/metrics"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
 	"github.com/subaccount-operator/subaccount-operator/internal/samples"
@@ -273,7 +273,7 @@ func run(ctx context.Context, o options) (err error) {
 			}
 		}
 	}
-	factory := platform.NewLimitedFactory(gateway.NewFactory(gateway.Options{UserAgent: "subaccount-operator-dev"}))
+	factory := metrics.LimitedFactory(gateway.NewFactory(gateway.Options{UserAgent: "subaccount-operator-dev"}))
 	if err := controller.Setup(mgrCtx, mgr, factory); err != nil {
 		return err
 	}

@@ -150,6 +150,7 @@ func (r *RoleReconciler) apply(ctx context.Context, pc platform.Client, role *sh
 		}
 		_, err := pc.UpdateRole(ctx, role.Status.RoleID, desired)
 		if err == nil && drifted {
+			countDriftCorrected(role.Namespace, role.Spec.ShopRef.Name, "Role")
 			r.Recorder.Eventf(role, nil, corev1.EventTypeWarning, "DriftCorrected", "UpdateRole",
 				"platform role %s was changed outside the operator; restored %d permissions", role.Status.RoleID, len(desired.Permissions))
 			return nil

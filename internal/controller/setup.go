@@ -30,6 +30,7 @@ import (
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 
+	"github.com/subaccount-operator/subaccount-operator/internal/metrics"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 )
 
@@ -59,6 +60,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory, opts
 	if err := SetupIndexes(ctx, mgr); err != nil {
 		return err
 	}
+	if err := metrics.RegisterState(mgr.GetCache()); err != nil {
+		return err
+	}
 	conn := &Connector{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Factory: factory}
 	rec := mgr.GetEventRecorder(eventSource)
 	drift := NewDriftTracker()
@@ -72,6 +76,12 @@ func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory, opts
 		return fmt.Errorf("setting up the SubAccount controller: %w", err)
 	}
 	return nil
+}
+
+// countDriftCorrected counts a DriftCorrected event of a kind ("Role",
+// "SubAccount") of the Shop namespace/shop in the drift metric.
+func countDriftCorrected(namespace, shop, kind string) {
+	metrics.DriftCorrected(namespace, shop, kind)
 }
 
 // CacheOptions caches only the Secrets the operator labels (caching every

@@ -397,6 +397,7 @@ func (r *SubAccountReconciler) ensureAccount(ctx context.Context, pc platform.Cl
 	}
 	switch {
 	case drifted:
+		countDriftCorrected(sa.Namespace, sa.Spec.ShopRef.Name, "SubAccount")
 		r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "DriftCorrected", "UpdateAccount",
 			"sub-account %s was changed outside the operator; restored the declared state", sa.Status.LoginName)
 	default:

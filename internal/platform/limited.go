@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"golang.org/x/time/rate"
 )
@@ -13,6 +14,11 @@ import (
 // own limit and cannot starve the others.
 type LimitedFactory struct {
 	Inner Factory
+	// OnWait, when set, is called after every wait for a token with the
+	// shop's Key and how long the call waited (also when the wait failed).
+	// Set it before the first ClientFor; clients keep the hook they were
+	// built with.
+	OnWait func(shop string, d time.Duration)
 
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
@@ -35,7 +41,7 @@ func (f *LimitedFactory) ClientFor(ctx context.Context, shop ShopConfig) (Client
 	if err != nil {
 		return nil, err
 	}
-	return &limitedClient{inner: c, limiter: f.limiter(shop)}, nil
+	return &limitedClient{inner: c, limiter: f.limiter(shop), shop: shop.Key, onWait: f.OnWait}, nil
 }
 
 // limiter returns the shop's limiter, resized if the Shop's limit changed.
@@ -67,13 +73,20 @@ func (f *LimitedFactory) limiter(shop ShopConfig) *rate.Limiter {
 type limitedClient struct {
 	inner   Client
 	limiter *rate.Limiter
+	shop    string
+	onWait  func(shop string, d time.Duration)
 }
 
 // Capabilities passes on the inner client's.
 func (c *limitedClient) Capabilities() Capabilities { return CapabilitiesOf(c.inner) }
 
 func (c *limitedClient) wait(ctx context.Context) error {
-	if err := c.limiter.Wait(ctx); err != nil {
+	start := time.Now()
+	err := c.limiter.Wait(ctx)
+	if c.onWait != nil {
+		c.onWait(c.shop, time.Since(start))
+	}
+	if err != nil {
 		return &Error{Kind: ErrRateLimited, Message: fmt.Sprintf("waiting for the shop's rate limit: %v", err)}
 	}
 	return nil

@@ -67,3 +67,44 @@ func TestLimitedFactorySharesBucketPerShop(t *testing.T) {
 		t.Fatalf("another shop was limited by the first: %v", err)
 	}
 }
+
+// OnWait sees every wait with the shop's key: near zero within the burst,
+// about one token's time after it, and a failed wait too.
+func TestLimitedFactoryOnWait(t *testing.T) {
+	f, cfg := limitedSetup(t)
+	cfg.RequestsPerSecond, cfg.Burst = 20, 1 // a token every 50ms
+	type wait struct {
+		shop string
+		d    time.Duration
+	}
+	var waits []wait
+	f.OnWait = func(shop string, d time.Duration) { waits = append(waits, wait{shop, d}) }
+	c, err := f.ClientFor(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if _, err := c.ShopInfo(context.Background()); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	if _, err := c.ShopInfo(ctx); !errors.Is(err, platform.ErrRateLimited) {
+		t.Fatalf("call without a token before the deadline = %v, want ErrRateLimited", err)
+	}
+	if len(waits) != 3 {
+		t.Fatalf("OnWait called %d times, want 3: %v", len(waits), waits)
+	}
+	for _, w := range waits {
+		if w.shop != cfg.Key {
+			t.Errorf("OnWait got shop %q, want %q", w.shop, cfg.Key)
+		}
+	}
+	if waits[0].d > 20*time.Millisecond {
+		t.Errorf("the first call (within the burst) waited %v", waits[0].d)
+	}
+	if waits[1].d < 20*time.Millisecond {
+		t.Errorf("the second call (after the burst) waited only %v, want about 50ms", waits[1].d)
+	}
+}

@@ -1,0 +1,158 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package metrics
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+)
+
+// DefaultStateTimeout bounds one scrape's reads of the cache (which block
+// only while the cache has not synced yet).
+const DefaultStateTimeout = 5 * time.Second
+
+var (
+	subAccountsDesc = prometheus.NewDesc(SubAccountsName,
+		"SubAccounts by shop and the status and reason of their Ready condition (Unknown with an empty reason when they have none yet).",
+		[]string{"namespace", "shop", "condition", "status", "reason"}, nil)
+	seatsUsedDesc = prometheus.NewDesc(ShopSeatsUsedName,
+		"Sub-account seats used on the shop's platform, managed or not (Shop status.seats.used).",
+		[]string{"namespace", "shop", "platform"}, nil)
+	seatsTotalDesc = prometheus.NewDesc(ShopSeatsTotalName,
+		"Sub-account seats of the shop: spec.seats, or the platform's quota (Shop status.seats.total).",
+		[]string{"namespace", "shop", "platform"}, nil)
+	credentialsValidDesc = prometheus.NewDesc(ShopCredentialsValidName,
+		"1 when the platform accepted the shop's API credentials (Shop condition CredentialsValid is True), else 0.",
+		[]string{"namespace", "shop", "platform"}, nil)
+)
+
+// StateCollector reports the state gauges from a cache at scrape time: it
+// lists Shops and SubAccounts from Reader (the manager's cache, so a scrape
+// makes no API call) and counts them. Shops whose status has no seats yet
+// report no seat gauges.
+type StateCollector struct {
+	Reader client.Reader
+	// Timeout bounds the cache reads of one scrape; zero means
+	// DefaultStateTimeout.
+	Timeout time.Duration
+}
+
+var _ prometheus.Collector = (*StateCollector)(nil)
+
+// NewStateCollector returns a StateCollector reading from r.
+func NewStateCollector(r client.Reader) *StateCollector {
+	return &StateCollector{Reader: r}
+}
+
+// Describe sends the descriptors of the state gauges.
+func (c *StateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- subAccountsDesc
+	ch <- seatsUsedDesc
+	ch <- seatsTotalDesc
+	ch <- credentialsValidDesc
+}
+
+// Collect lists Shops and SubAccounts from the cache and sends the gauges.
+// A failed read (the cache not started or not synced) is logged and its
+// gauges are left out, so the rest of the scrape still succeeds.
+func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = DefaultStateTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	log := logf.Log.WithName("metrics")
+
+	shops := &shopv1alpha1.ShopList{}
+	if err := c.Reader.List(ctx, shops); err != nil {
+		log.Error(err, "listing Shops for the state metrics")
+	} else {
+		for i := range shops.Items {
+			collectShop(ch, &shops.Items[i])
+		}
+	}
+
+	subs := &shopv1alpha1.SubAccountList{}
+	if err := c.Reader.List(ctx, subs); err != nil {
+		log.Error(err, "listing SubAccounts for the state metrics")
+		return
+	}
+	type key struct{ namespace, shop, status, reason string }
+	counts := map[key]int{}
+	for i := range subs.Items {
+		sa := &subs.Items[i]
+		k := key{namespace: sa.Namespace, shop: sa.Spec.ShopRef.Name, status: string(metav1.ConditionUnknown)}
+		if cond := meta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionReady); cond != nil {
+			k.status, k.reason = string(cond.Status), cond.Reason
+		}
+		counts[k]++
+	}
+	for k, n := range counts {
+		ch <- prometheus.MustNewConstMetric(subAccountsDesc, prometheus.GaugeValue, float64(n),
+			k.namespace, k.shop, shopv1alpha1.ConditionReady, k.status, k.reason)
+	}
+}
+
+// collectShop sends one Shop's gauges.
+func collectShop(ch chan<- prometheus.Metric, shop *shopv1alpha1.Shop) {
+	labels := []string{shop.Namespace, shop.Name, string(shop.Spec.Platform)}
+	if s := shop.Status.Seats; s != nil {
+		ch <- prometheus.MustNewConstMetric(seatsUsedDesc, prometheus.GaugeValue, float64(s.Used), labels...)
+		ch <- prometheus.MustNewConstMetric(seatsTotalDesc, prometheus.GaugeValue, float64(s.Total), labels...)
+	}
+	valid := 0.0
+	if meta.IsStatusConditionTrue(shop.Status.Conditions, shopv1alpha1.ConditionCredentialsValid) {
+		valid = 1
+	}
+	ch <- prometheus.MustNewConstMetric(credentialsValidDesc, prometheus.GaugeValue, valid, labels...)
+}
+
+var (
+	stateMu sync.Mutex
+	// registeredState is the StateCollector in the registry, if any.
+	registeredState *StateCollector
+)
+
+// RegisterState registers a StateCollector reading from r (the manager's
+// cache) in controller-runtime's registry. Registering again (a second
+// manager in one process, as tests do) replaces the previous collector.
+func RegisterState(r client.Reader) error {
+	stateMu.Lock()
+	defer stateMu.Unlock()
+	if registeredState != nil {
+		ctrlmetrics.Registry.Unregister(registeredState)
+		registeredState = nil
+	}
+	c := NewStateCollector(r)
+	if err := ctrlmetrics.Registry.Register(c); err != nil {
+		return fmt.Errorf("registering the state metrics: %w", err)
+	}
+	registeredState = c
+	return nil
+}

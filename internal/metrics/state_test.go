@@ -1,0 +1,172 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+)
+
+func cond(typ string, status metav1.ConditionStatus, reason string) metav1.Condition {
+	return metav1.Condition{Type: typ, Status: status, Reason: reason, Message: "m", LastTransitionTime: metav1.Now()}
+}
+
+func shop(ns, name string, p shopv1alpha1.Platform, seats *shopv1alpha1.SeatStatus, conds ...metav1.Condition) *shopv1alpha1.Shop {
+	return &shopv1alpha1.Shop{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: shopv1alpha1.ShopSpec{Platform: p, MainAccount: name,
+			CredentialsSecretRef: shopv1alpha1.LocalObjectReference{Name: name + "-api"}},
+		Status: shopv1alpha1.ShopStatus{Seats: seats, Conditions: conds},
+	}
+}
+
+func subAccount(ns, name, shopName string, conds ...metav1.Condition) *shopv1alpha1.SubAccount {
+	return &shopv1alpha1.SubAccount{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       shopv1alpha1.SubAccountSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: shopName}, AccountName: name},
+		Status:     shopv1alpha1.SubAccountStatus{Conditions: conds},
+	}
+}
+
+// series collects c into name{label="value",...} -> value, with the labels
+// sorted, through a pedantic registry (which checks that what Collect sends
+// matches Describe).
+func series(t *testing.T, c prometheus.Collector) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(c); err != nil {
+		t.Fatal(err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			sort.Strings(labels)
+			out[f.GetName()+"{"+strings.Join(labels, ",")+"}"] = m.GetGauge().GetValue()
+		}
+	}
+	return out
+}
+
+func TestStateCollector(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := shopv1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	ready := cond(shopv1alpha1.ConditionReady, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
+	credsOK := cond(shopv1alpha1.ConditionCredentialsValid, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
+	credsBad := cond(shopv1alpha1.ConditionCredentialsValid, metav1.ConditionFalse, shopv1alpha1.ReasonCredentialsRejected)
+	objs := []client.Object{
+		shop("shops", "hongxing", shopv1alpha1.PlatformTaobao, &shopv1alpha1.SeatStatus{Used: 9, Total: 10, Managed: 3}, ready, credsOK),
+		shop("shops", "lanse", shopv1alpha1.PlatformPinduoduo, nil, credsBad),
+		shop("other", "hongxing", shopv1alpha1.PlatformDouyin, &shopv1alpha1.SeatStatus{Used: 1, Total: 20}),
+		subAccount("shops", "xiaohong", "hongxing", ready, cond(shopv1alpha1.ConditionSynced, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)),
+		subAccount("shops", "daming", "hongxing", ready),
+		subAccount("shops", "xiaoli", "hongxing", cond(shopv1alpha1.ConditionReady, metav1.ConditionFalse, shopv1alpha1.ReasonSeatsExhausted)),
+		subAccount("shops", "new", "lanse"),
+		subAccount("other", "xiaohong", "hongxing", cond(shopv1alpha1.ConditionReady, metav1.ConditionFalse, shopv1alpha1.ReasonRateLimited)),
+		subAccount("other", "daming", "hongxing", cond(shopv1alpha1.ConditionReady, metav1.ConditionFalse, shopv1alpha1.ReasonRateLimited)),
+	}
+	r := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
+		WithStatusSubresource(&shopv1alpha1.Shop{}, &shopv1alpha1.SubAccount{}).Build()
+	c := NewStateCollector(r)
+
+	want := map[string]float64{
+		`subaccount_shop_seats_used{namespace="shops",platform="taobao",shop="hongxing"}`:        9,
+		`subaccount_shop_seats_total{namespace="shops",platform="taobao",shop="hongxing"}`:       10,
+		`subaccount_shop_seats_used{namespace="other",platform="douyin",shop="hongxing"}`:        1,
+		`subaccount_shop_seats_total{namespace="other",platform="douyin",shop="hongxing"}`:       20,
+		`subaccount_shop_credentials_valid{namespace="shops",platform="taobao",shop="hongxing"}`: 1,
+		`subaccount_shop_credentials_valid{namespace="shops",platform="pinduoduo",shop="lanse"}`: 0,
+		`subaccount_shop_credentials_valid{namespace="other",platform="douyin",shop="hongxing"}`: 0,
+
+		`subaccount_subaccounts{condition="Ready",namespace="shops",reason="Succeeded",shop="hongxing",status="True"}`:       2,
+		`subaccount_subaccounts{condition="Ready",namespace="shops",reason="SeatsExhausted",shop="hongxing",status="False"}`: 1,
+		`subaccount_subaccounts{condition="Ready",namespace="shops",reason="",shop="lanse",status="Unknown"}`:                1,
+		`subaccount_subaccounts{condition="Ready",namespace="other",reason="RateLimited",shop="hongxing",status="False"}`:    2,
+	}
+	got := series(t, c)
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected series %s = %v", k, v)
+		}
+	}
+	if n := testutil.CollectAndCount(c); n != len(want) {
+		t.Errorf("CollectAndCount = %d, want %d", n, len(want))
+	}
+	problems, err := testutil.CollectAndLint(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		// The seats gauge keeps the name issue 8 asked for, paired with
+		// seats_used; promlint reserves _total for counters.
+		if p.Metric == ShopSeatsTotalName && strings.Contains(p.Text, `"_total" suffix`) {
+			continue
+		}
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+// failingReader fails every read, as a cache that has not started does.
+type failingReader struct{ client.Reader }
+
+func (failingReader) List(context.Context, client.ObjectList, ...client.ListOption) error {
+	return errors.New("the cache is not started, can not read objects")
+}
+
+// A failed cache read leaves the gauges out instead of failing the scrape.
+func TestStateCollectorReadFails(t *testing.T) {
+	if n := testutil.CollectAndCount(NewStateCollector(failingReader{})); n != 0 {
+		t.Errorf("CollectAndCount = %d, want 0", n)
+	}
+}
+
+// RegisterState may be called again (a second manager in one process): the
+// new collector replaces the old one.
+func TestRegisterStateTwice(t *testing.T) {
+	for range 2 {
+		if err := RegisterState(failingReader{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
