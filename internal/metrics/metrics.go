@@ -47,7 +47,7 @@ const (
 	DriftCorrectionsName     = "subaccount_drift_corrections_total"
 	SubAccountsName          = "subaccount_subaccounts"
 	ShopSeatsUsedName        = "subaccount_shop_seats_used"
-	ShopSeatsTotalName       = "subaccount_shop_seats_total"
+	ShopSeatsCapacityName    = "subaccount_shop_seats_capacity"
 	ShopCredentialsValidName = "subaccount_shop_credentials_valid"
 )
 
@@ -55,7 +55,7 @@ const (
 func Names() []string {
 	return []string{
 		PlatformCallsName, PlatformCallDurationName, RateLimitWaitName, DriftCorrectionsName,
-		SubAccountsName, ShopSeatsUsedName, ShopSeatsTotalName, ShopCredentialsValidName,
+		SubAccountsName, ShopSeatsUsedName, ShopSeatsCapacityName, ShopCredentialsValidName,
 	}
 }
 

@@ -43,7 +43,7 @@ var (
 	seatsUsedDesc = prometheus.NewDesc(ShopSeatsUsedName,
 		"Sub-account seats used on the shop's platform, managed or not (Shop status.seats.used).",
 		[]string{"namespace", "shop", "platform"}, nil)
-	seatsTotalDesc = prometheus.NewDesc(ShopSeatsTotalName,
+	seatsTotalDesc = prometheus.NewDesc(ShopSeatsCapacityName,
 		"Sub-account seats of the shop: spec.seats, or the platform's quota (Shop status.seats.total).",
 		[]string{"namespace", "shop", "platform"}, nil)
 	credentialsValidDesc = prometheus.NewDesc(ShopCredentialsValidName,
