@@ -11,16 +11,17 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 )
 
-// Faults are injected into /v1 API calls only (never / or /admin).
+// Faults are injected into API calls only, /v1 and TOP's /router/rest
+// (never / or /admin).
 //
 // In JSON (GET and PUT /admin/faults) Latency is a Go duration string:
 //
 //	{"latency": "250ms", "errorRate": 0.1, "dropRate": 0, "rateLimit": 5}
 type Faults struct {
 	Latency   time.Duration // added to every API call
-	ErrorRate float64       // 0..1: fraction of API calls answered 503 unavailable
+	ErrorRate float64       // 0..1: fraction of API calls answered 503 unavailable (TOP: code 15, isp.remote-service-unavailable)
 	DropRate  float64       // 0..1: fraction of API calls whose connection is closed without an answer
-	RateLimit float64       // per shop, requests per second; 0 = unlimited; over it: 429 rate_limited with Retry-After (whole seconds, at least 1)
+	RateLimit float64       // per shop, requests per second; 0 = unlimited; over it: 429 rate_limited with Retry-After (whole seconds, at least 1); TOP: code 7, "This ban will last for N more seconds"
 }
 
 // faultsJSON is the JSON shape of Faults.
@@ -119,10 +120,11 @@ func (s *Server) Faults() Faults {
 	return s.faults
 }
 
-// injectFaults applies latency, dropped connections and 503s to an API
-// call, in that order. It returns true when the call was answered (or
+// injectFaults applies latency, dropped connections and injected
+// failures to an API call, in that order; unavailable writes the failure
+// in the API's own shape. It returns true when the call was answered (or
 // dropped) and must not go on.
-func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request) bool {
+func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, unavailable func(http.ResponseWriter)) bool {
 	f := s.Faults()
 	if f.Latency > 0 {
 		t := time.NewTimer(f.Latency)
@@ -143,8 +145,7 @@ func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request) bool {
 		panic(http.ErrAbortHandler)
 	}
 	if f.ErrorRate > 0 && rand.Float64() < f.ErrorRate {
-		writeError(w, &platform.Error{Kind: platform.ErrTransient, RetryAfter: time.Second,
-			Message: "the platform is unavailable (injected fault)"})
+		unavailable(w)
 		return true
 	}
 	return false

@@ -3,6 +3,9 @@
 // of shops, each under /v1/shops/{platform}/{mainAccount}/..., with the
 // engine's business rules (there is no second copy of them here), request
 // signing, fault injection, an optional state file and a read-only web page.
+// For Taobao shops it also speaks TOP, Taobao's own open API, at
+// /router/rest from the same engine (top.go), so the native TOP driver
+// (package taobao) is tested against a faithful peer.
 //
 // Handler serves
 //
@@ -11,6 +14,10 @@
 //     wire.VerifyRequest with the shop's app secret must pass. Each call is
 //     then served by a platform.Client from engine.Factory() built with the
 //     shop's credentials, and its errors are mapped with wire.ErrorFor.
+//   - /router/rest: TOP for Taobao shops (see serveTOP): the shop is found
+//     by app_key and session, the signature (md5, hmac or hmac-sha256) and
+//     the GMT+8 timestamp (±10 minutes) are checked, and every answer is a
+//     TOP envelope.
 //   - /admin/faults: GET and PUT the fault injection (Faults as JSON), with
 //     "Authorization: Bearer <admin token>"; refused when no admin token is
 //     configured.
@@ -18,10 +25,11 @@
 //     recent audit entries (never a credential or password hash).
 //
 // Faults (latency, 503s, dropped connections, a per-shop rate limit) apply
-// to /v1 only. With Options.StateFile set, the engine's Snapshot is written
-// to that file after every successful write and before the answer is sent;
-// see LoadState and SaveState. docs/platform-gateway.md describes the
-// protocol.
+// to the API only (/v1 and /router/rest). With Options.StateFile set, the
+// engine's Snapshot is written to that file after every successful write
+// and before the answer is sent; see LoadState and SaveState.
+// docs/platform-gateway.md describes the gateway protocol,
+// docs/taobao-top.md the TOP side.
 package shopsim
 
 import (
@@ -44,6 +52,7 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao"
 )
 
 // Limits on what a request may carry.
@@ -121,6 +130,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; {
 	case strings.HasPrefix(p, "/"+wire.Version+"/"):
 		s.serveAPI(w, r)
+	case p == taobao.RouterPath:
+		s.serveTOP(w, r)
 	case p == "/admin" || strings.HasPrefix(p, "/admin/"):
 		s.serveAdmin(w, r)
 	case p == "/":
@@ -160,7 +171,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, platform.NewError(platform.ErrNotFound, "", "no such API path; shops are under /%s/shops/{platform}/{mainAccount}", wire.Version))
 		return
 	}
-	if s.injectFaults(w, r) {
+	if s.injectFaults(w, r, func(w http.ResponseWriter) {
+		writeError(w, &platform.Error{Kind: platform.ErrTransient, RetryAfter: time.Second,
+			Message: "the platform is unavailable (injected fault)"})
+	}) {
 		return
 	}
 	creds, ok := s.engine.ShopCredentials(p, main)
