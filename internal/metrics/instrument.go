@@ -136,6 +136,14 @@ func (c *instrumentedClient) DeleteAccount(ctx context.Context, id string) error
 	return timedErr(c, "DeleteAccount", func() error { return c.inner.DeleteAccount(ctx, id) })
 }
 
+func (c *instrumentedClient) VerifyAccount(ctx context.Context, id, code string) (platform.Account, error) {
+	return timed(c, "VerifyAccount", func() (platform.Account, error) { return c.inner.VerifyAccount(ctx, id, code) })
+}
+
+func (c *instrumentedClient) ResendVerification(ctx context.Context, id string) (platform.Account, error) {
+	return timed(c, "ResendVerification", func() (platform.Account, error) { return c.inner.ResendVerification(ctx, id) })
+}
+
 func (c *instrumentedClient) CheckCredentials(ctx context.Context, name, password string) (bool, error) {
 	return timed(c, "CheckCredentials", func() (bool, error) { return c.inner.CheckCredentials(ctx, name, password) })
 }

@@ -85,6 +85,12 @@ func (s *stubClient) DeleteAccount(context.Context, string) error       { return
 func (s *stubClient) CheckCredentials(context.Context, string, string) (bool, error) {
 	return false, s.do()
 }
+func (s *stubClient) VerifyAccount(context.Context, string, string) (platform.Account, error) {
+	return platform.Account{}, s.do()
+}
+func (s *stubClient) ResendVerification(context.Context, string) (platform.Account, error) {
+	return platform.Account{}, s.do()
+}
 
 // stubFactory hands out one stubClient.
 func stubFactory(c *stubClient) platform.Factory {

@@ -160,6 +160,14 @@ func (c *limitedClient) DeleteAccount(ctx context.Context, id string) error {
 	return err
 }
 
+func (c *limitedClient) VerifyAccount(ctx context.Context, id, code string) (Account, error) {
+	return call(ctx, c, func() (Account, error) { return c.inner.VerifyAccount(ctx, id, code) })
+}
+
+func (c *limitedClient) ResendVerification(ctx context.Context, id string) (Account, error) {
+	return call(ctx, c, func() (Account, error) { return c.inner.ResendVerification(ctx, id) })
+}
+
 func (c *limitedClient) CheckCredentials(ctx context.Context, name, password string) (bool, error) {
 	return call(ctx, c, func() (bool, error) { return c.inner.CheckCredentials(ctx, name, password) })
 }

@@ -153,6 +153,25 @@ type Account struct {
 	EffectivePermissions []string
 	// PasswordChangedAt is when the password was last set.
 	PasswordChangedAt time.Time
+	// Verification is the account's phone verification, on platforms that
+	// verify new accounts by SMS (Douyin); nil elsewhere.
+	Verification *Verification
+}
+
+// Verification is the state of a sub-account's phone verification: the
+// platform sent an SMS code, valid for a few minutes, to the employee's
+// phone, and the account is not authorised (已授权) until it is entered.
+type Verification struct {
+	// Verified is true once the right code was entered: the account is
+	// authorised.
+	Verified bool
+	// Phone is the number the code went to, masked (138****8000).
+	Phone string
+	// SentAt is when the last code was sent; ExpiresAt when it stops working.
+	SentAt    time.Time
+	ExpiresAt time.Time
+	// AttemptsLeft is how many wrong codes may still be tried.
+	AttemptsLeft int
 }
 
 // ListOptions pages a listing. Page numbers start at 1.
@@ -195,6 +214,14 @@ type Client interface {
 	DeleteAccount(ctx context.Context, id string) error
 	// CheckCredentials answers whether name and password log in.
 	CheckCredentials(ctx context.Context, name, password string) (bool, error)
+	// VerifyAccount enters the SMS code sent to the account's phone. A wrong
+	// or expired code is ErrInvalid with Field "code" and a message saying
+	// how many attempts are left; an account that needs none is ErrConflict.
+	VerifyAccount(ctx context.Context, id, code string) (Account, error)
+	// ResendVerification asks the platform to send a new code. Sends are
+	// limited (at most one a minute): too soon is ErrRateLimited with
+	// RetryAfter.
+	ResendVerification(ctx context.Context, id string) (Account, error)
 }
 
 // Factory builds a Client for a shop.

@@ -190,3 +190,13 @@ func (c *client) CheckCredentials(ctx context.Context, name, password string) (b
 	}
 	return out.OK, nil
 }
+
+// VerifyAccount is not implemented by the gateway driver yet.
+func (c *client) VerifyAccount(context.Context, string, string) (platform.Account, error) {
+	return platform.Account{}, platform.NewError(platform.ErrNotSupported, "", "phone verification is not implemented by the gateway driver yet")
+}
+
+// ResendVerification is not implemented by the gateway driver yet.
+func (c *client) ResendVerification(context.Context, string) (platform.Account, error) {
+	return platform.Account{}, platform.NewError(platform.ErrNotSupported, "", "phone verification is not implemented by the gateway driver yet")
+}

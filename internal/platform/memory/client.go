@@ -516,3 +516,13 @@ func accountDetail(s platform.AccountState) string {
 	return fmt.Sprintf("roles=[%s] extraPermissions=[%s] disabled=%t",
 		strings.Join(s.RoleIDs, " "), strings.Join(s.ExtraPermissions, " "), s.Disabled)
 }
+
+// VerifyAccount is not implemented by the engine yet.
+func (c *client) VerifyAccount(context.Context, string, string) (platform.Account, error) {
+	return platform.Account{}, platform.NewError(platform.ErrNotSupported, "", "phone verification is not implemented yet")
+}
+
+// ResendVerification is not implemented by the engine yet.
+func (c *client) ResendVerification(context.Context, string) (platform.Account, error) {
+	return platform.Account{}, platform.NewError(platform.ErrNotSupported, "", "phone verification is not implemented yet")
+}

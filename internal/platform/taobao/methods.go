@@ -336,6 +336,17 @@ func (c *Client) DeleteAccount(context.Context, string) error {
 	return notSupported("delete a sub-account", "delete it in the seller back office")
 }
 
+// VerifyAccount is not supported: Taobao verifies no sub-account by SMS
+// through TOP.
+func (c *Client) VerifyAccount(context.Context, string, string) (platform.Account, error) {
+	return platform.Account{}, notSupported("verify a sub-account's phone", "Taobao sub-accounts need no SMS verification through TOP")
+}
+
+// ResendVerification is not supported, as VerifyAccount.
+func (c *Client) ResendVerification(context.Context, string) (platform.Account, error) {
+	return platform.Account{}, notSupported("send a verification code", "Taobao sub-accounts need no SMS verification through TOP")
+}
+
 // CheckCredentials is not supported: TOP has no login check.
 func (c *Client) CheckCredentials(context.Context, string, string) (bool, error) {
 	return false, notSupported("check a sub-account's password", "passwords are managed in the seller back office")
