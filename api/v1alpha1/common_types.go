@@ -78,6 +78,11 @@ const (
 	// ConditionSynced (Role, SubAccount) is True when the platform object
 	// matches the desired state.
 	ConditionSynced = "Synced"
+	// ConditionVerified (SubAccount) is True once the account's phone was
+	// verified with the platform's SMS code (Douyin); False with reason
+	// PendingVerification while a code is awaited. Absent where the platform
+	// verifies nothing.
+	ConditionVerified = "Verified"
 	// ConditionAdopted (SubAccount) is True once an existing platform account
 	// has been adopted; False with reason AdoptionPreview while previewing.
 	ConditionAdopted = "Adopted"
@@ -142,6 +147,12 @@ const (
 	// ReasonPasswordTooShort: a user-provided password is below the
 	// platform's minimum length.
 	ReasonPasswordTooShort = "PasswordTooShort"
+	// ReasonPendingVerification: the platform sent an SMS code to the
+	// employee's phone; the message says where to put it and until when.
+	ReasonPendingVerification = "PendingVerification"
+	// ReasonVerificationExpired: the code expired or no attempts are left;
+	// ask for a new one with the resend-code annotation.
+	ReasonVerificationExpired = "VerificationExpired"
 	// ReasonAdoptionPreview: an existing account would be adopted; the
 	// message lists what adopting would change. Set adoption: Adopt to go on.
 	ReasonAdoptionPreview = "AdoptionPreview"
@@ -171,6 +182,18 @@ const (
 	// AnnotationRotatePassword on a SubAccount asks for a new password now:
 	// each new value triggers one rotation.
 	AnnotationRotatePassword = "shop.subaccount.io/rotate-password"
+	// AnnotationResendCode on a SubAccount asks the platform for a new SMS
+	// verification code: each new value triggers one send (the platform
+	// allows at most one a minute).
+	AnnotationResendCode = "shop.subaccount.io/resend-code"
+	// VerificationSecretSuffix names the Secret that hands a verification
+	// code to the operator: "<SubAccount name>-verification", key "code".
+	// The operator reads it once and deletes it, so the code never stays in
+	// the cluster and the Git-managed spec is never edited. Label it
+	// shop.subaccount.io/secret=verification to have it read at once.
+	VerificationSecretSuffix = "-verification"
+	// SecretKeyCode is the key of the verification code in that Secret.
+	SecretKeyCode = "code"
 	// AnnotationRequestedAt on a Shop asks for a drift check now: each new
 	// value triggers one (like Flux's reconcile.fluxcd.io/requestedAt).
 	AnnotationRequestedAt = "shop.subaccount.io/requested-at"

@@ -362,6 +362,34 @@ type SubAccountStatus struct {
 	// presence is the seat's presence in force and when it next changes.
 	// +optional
 	Presence *PresenceStatus `json:"presence,omitempty"`
+
+	// verification is the account's phone verification, on platforms that
+	// verify new accounts by SMS (Douyin).
+	// +optional
+	Verification *VerificationStatus `json:"verification,omitempty"`
+
+	// lastHandledResend is the last shop.subaccount.io/resend-code
+	// annotation value acted on.
+	// +optional
+	LastHandledResend string `json:"lastHandledResend,omitempty"`
+}
+
+// VerificationStatus is where a sub-account's phone verification stands.
+type VerificationStatus struct {
+	// verified is true once the right code was entered (authorised, 已授权).
+	Verified bool `json:"verified"`
+	// phone is the number the code went to, masked.
+	// +optional
+	Phone string `json:"phone,omitempty"`
+	// sentAt is when the last code was sent.
+	// +optional
+	SentAt *metav1.Time `json:"sentAt,omitempty"`
+	// expiresAt is when the last code stops working.
+	// +optional
+	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+	// attemptsLeft is how many wrong codes may still be tried.
+	// +optional
+	AttemptsLeft int32 `json:"attemptsLeft,omitempty"`
 }
 
 // PresenceStatus is a seat's presence as the schedule makes it.
@@ -382,6 +410,7 @@ type PresenceStatus struct {
 // +kubebuilder:printcolumn:name="Shop",type=string,JSONPath=".spec.shopRef.name"
 // +kubebuilder:printcolumn:name="Login",type=string,JSONPath=".status.loginName"
 // +kubebuilder:printcolumn:name="Disabled",type=boolean,JSONPath=".spec.disabled"
+// +kubebuilder:printcolumn:name="Verified",type=boolean,JSONPath=".status.verification.verified",priority=1
 // +kubebuilder:printcolumn:name="Presence",type=string,JSONPath=".status.presence.current",priority=1
 // +kubebuilder:printcolumn:name="Next-Change",type=date,JSONPath=".status.presence.nextChange",priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].status"

@@ -76,6 +76,7 @@ type credentials struct {
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=subaccounts,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=subaccounts/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=subaccounts/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=delete
 
 // Reconcile brings one SubAccount to its desired state.
 func (r *SubAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
@@ -163,6 +164,9 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 		return 0, connErr
 	}
 	err = r.ensureAccount(ctx, pc, caps, sa, shop, state, creds, r.Drift.take(sa))
+	if err == nil {
+		err = r.ensureVerified(ctx, pc, sa)
+	}
 	if err == nil && caps.SetPassword {
 		err = r.ensurePassword(ctx, pc, sa, creds)
 	}
@@ -416,6 +420,7 @@ func (r *SubAccountReconciler) recreate(ctx context.Context, pc platform.Client,
 	r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "Recreating", "CreateAccount",
 		"sub-account %s (ID %s) is gone from the platform; creating it again", sa.Status.LoginName, sa.Status.AccountID)
 	sa.Status.AccountID, sa.Status.AppliedHash, sa.Status.PasswordRevision = "", "", 0
+	sa.Status.Verification = nil
 	return r.createOrAdopt(ctx, pc, caps, sa, shop, state, creds)
 }
 
@@ -469,6 +474,7 @@ func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, pc platform.Cl
 	}
 	now := metav1.NewTime(r.now())
 	sa.Status.AccountID = acct.ID
+	sa.Status.Verification = verificationStatus(acct.Verification)
 	sa.Status.AppliedHash = accountHash(state)
 	sa.Status.PasswordRevision = creds.revision
 	sa.Status.PasswordSetTime = &now
@@ -502,6 +508,7 @@ func (r *SubAccountReconciler) adopt(_ context.Context, caps platform.Capabiliti
 		return stalled(shopv1alpha1.ReasonAdoptionPreview, "%s", msg)
 	case shopv1alpha1.AdoptionAdopt:
 		sa.Status.AccountID = existing.ID
+		sa.Status.Verification = verificationStatus(existing.Verification)
 		sa.Status.AppliedHash = "" // apply the spec next
 		setCondition(sa, shopv1alpha1.ConditionAdopted, metav1.ConditionTrue, shopv1alpha1.ReasonAdopted,
 			fmt.Sprintf("adopted existing account %s (ID %s)", sa.Status.LoginName, existing.ID))
@@ -719,6 +726,7 @@ func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop), builder.WithPredicates(shopChangeMatters)).
 		Watches(&shopv1alpha1.Role{}, byIndex(indexSubAccountRoles)).
 		Watches(&corev1.Secret{}, byIndex(indexSubAccountPassSecret)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(verificationSecretOwner)).
 		WatchesRawSource(source.Channel(r.Drift.subAccounts, &handler.EnqueueRequestForObject{})).
 		Named("subaccount").
 		Complete(r)
@@ -746,4 +754,133 @@ func soonest(ds ...time.Duration) time.Duration {
 		}
 	}
 	return out
+}
+
+// verificationPoll is how often a pending verification looks for a code
+// Secret that is not labelled (and so not watched).
+const verificationPoll = 10 * time.Second
+
+// ensureVerified drives the platform's phone verification (Douyin): a code
+// handed over in the Secret "<name>-verification" is entered once and the
+// Secret deleted, whatever the outcome, so a wrong code is never retried;
+// the resend-code annotation asks for a new code. The code itself is never
+// logged, shown or kept.
+func (r *SubAccountReconciler) ensureVerified(ctx context.Context, pc platform.Client, sa *shopv1alpha1.SubAccount) error {
+	v := sa.Status.Verification
+	if v == nil {
+		removeCondition(sa, shopv1alpha1.ConditionVerified)
+		return nil
+	}
+	if v.Verified {
+		setCondition(sa, shopv1alpha1.ConditionVerified, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded, "phone verified; the account is authorised")
+		return nil
+	}
+	id := sa.Status.AccountID
+	if token := sa.Annotations[shopv1alpha1.AnnotationResendCode]; token != "" && token != sa.Status.LastHandledResend {
+		acct, err := pc.ResendVerification(ctx, id)
+		if err != nil {
+			return platformOutcome("asking for a new verification code", err)
+		}
+		sa.Status.LastHandledResend = token
+		sa.Status.Verification = verificationStatus(acct.Verification)
+		r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "CodeSent", "ResendVerification",
+			"the platform sent a new verification code to %s", sa.Status.Verification.Phone)
+	}
+
+	var failure string
+	secretName := sa.Name + shopv1alpha1.VerificationSecretSuffix
+	secret, err := r.Connector.secret(ctx, sa.Namespace, secretName)
+	switch {
+	case err == nil:
+		code := strings.TrimSpace(string(secret.Data[shopv1alpha1.SecretKeyCode]))
+		// Consumed whatever happens next: the code must not stay in the
+		// cluster, and a wrong one must not be entered again and again.
+		if err := r.Delete(ctx, secret); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting the verification Secret %q: %w", secretName, err)
+		}
+		if code == "" {
+			failure = fmt.Sprintf("Secret %s had no key %q", secretName, shopv1alpha1.SecretKeyCode)
+			break
+		}
+		acct, err := pc.VerifyAccount(ctx, id, code)
+		if err == nil {
+			sa.Status.Verification = verificationStatus(acct.Verification)
+			r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Verified", "VerifyAccount",
+				"phone %s verified; sub-account %s is authorised", sa.Status.Verification.Phone, sa.Status.LoginName)
+			setCondition(sa, shopv1alpha1.ConditionVerified, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded, "phone verified; the account is authorised")
+			return nil
+		}
+		if !errors.Is(err, platform.ErrInvalid) {
+			return platformOutcome("entering the verification code", err)
+		}
+		failure = "the platform refused the code: " + platformMessage(err)
+		r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "VerificationFailed", "VerifyAccount", "%s", failure)
+		if cur, err := pc.GetAccount(ctx, id); err == nil && cur.Verification != nil {
+			sa.Status.Verification = verificationStatus(cur.Verification)
+		}
+	case !apierrors.IsNotFound(err):
+		return fmt.Errorf("reading the verification Secret %q: %w", secretName, err)
+	}
+	return r.pendingVerification(sa, secretName, failure)
+}
+
+// pendingVerification says what the account waits for and when to look again.
+func (r *SubAccountReconciler) pendingVerification(sa *shopv1alpha1.SubAccount, secretName, failure string) error {
+	v := sa.Status.Verification
+	now := r.now()
+	prefix := ""
+	if failure != "" {
+		prefix = failure + "; "
+	}
+	resend := fmt.Sprintf("kubectl annotate subaccount %s %s=$(date +%%s) --overwrite", sa.Name, shopv1alpha1.AnnotationResendCode)
+	if v.AttemptsLeft <= 0 || (v.ExpiresAt != nil && !now.Before(v.ExpiresAt.Time)) {
+		msg := fmt.Sprintf("%sthe verification code sent to %s can no longer be used (expired or no attempts left); ask for a new one: %s",
+			prefix, v.Phone, resend)
+		setCondition(sa, shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonVerificationExpired, msg)
+		return stalled(shopv1alpha1.ReasonVerificationExpired, "%s", msg)
+	}
+	until, poll := "a few minutes", verificationPoll
+	if v.ExpiresAt != nil {
+		until = v.ExpiresAt.UTC().Format(time.RFC3339)
+		poll = soonest(verificationPoll, v.ExpiresAt.Sub(now)+time.Second)
+	}
+	msg := fmt.Sprintf("%san SMS code was sent to %s, valid until %s (%d attempts left): put it in Secret %s, key %s "+
+		"(kubectl create secret generic %s --from-literal=%s=CODE); a new code: %s",
+		prefix, v.Phone, until, v.AttemptsLeft, secretName, shopv1alpha1.SecretKeyCode,
+		secretName, shopv1alpha1.SecretKeyCode, resend)
+	setCondition(sa, shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification, msg)
+	return &outcome{reason: shopv1alpha1.ReasonPendingVerification, message: msg, requeueAfter: poll}
+}
+
+// verificationStatus converts the platform's verification state.
+func verificationStatus(v *platform.Verification) *shopv1alpha1.VerificationStatus {
+	if v == nil {
+		return nil
+	}
+	out := &shopv1alpha1.VerificationStatus{Verified: v.Verified, Phone: v.Phone, AttemptsLeft: int32(v.AttemptsLeft)}
+	if !v.SentAt.IsZero() {
+		out.SentAt = &metav1.Time{Time: v.SentAt}
+	}
+	if !v.ExpiresAt.IsZero() {
+		out.ExpiresAt = &metav1.Time{Time: v.ExpiresAt}
+	}
+	return out
+}
+
+// platformMessage is what the platform said, without the error kind.
+func platformMessage(err error) string {
+	var pe *platform.Error
+	if errors.As(err, &pe) && pe.Message != "" {
+		return pe.Message
+	}
+	return err.Error()
+}
+
+// verificationSecretOwner maps "<name>-verification" to SubAccount name.
+func verificationSecretOwner(_ context.Context, o client.Object) []reconcile.Request {
+	name, ok := strings.CutSuffix(o.GetName(), shopv1alpha1.VerificationSecretSuffix)
+	if !ok || name == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: name}}}
 }
