@@ -1,6 +1,8 @@
 ## Tool Versions (pinned)
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.8.2
+HELM_VERSION ?= v3.22.0
+CRD_REF_DOCS_VERSION ?= v0.3.0
 # Versions of the envtest control plane built from source by hack/envtest-assets.sh
 # (passed to it as K8S_VERSION / ETCD_VERSION).
 ENVTEST_K8S_VERSION ?= 1.37.1
@@ -39,6 +41,14 @@ help: ## Display this help.
 .PHONY: manifests
 manifests: controller-gen ## Generate WebhookConfiguration, ClusterRole and CustomResourceDefinition objects.
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd webhook paths="./..." output:crd:artifacts:config=config/crd/bases
+	go run ./hack/chartsync
+
+.PHONY: chart
+chart: manifests ## Copy the generated CRDs and RBAC of config/ into the Helm chart charts/subaccount-operator (manifests does it too).
+
+.PHONY: api-docs
+api-docs: crd-ref-docs ## Generate the API reference docs/api.md from api/v1alpha1 with crd-ref-docs.
+	$(CRD_REF_DOCS) --source-path=./api/v1alpha1 --config=hack/crd-ref-docs.yaml --renderer=markdown --output-path=docs/api.md --log-level=WARN
 
 .PHONY: generate
 generate: controller-gen ## Generate code containing DeepCopy, DeepCopyInto, and DeepCopyObject method implementations.
@@ -68,6 +78,9 @@ lint: ## Offline lint: fail on files gofmt would change, then go vet.
 
 # Files written by 'make manifests generate'; 'make verify' fails when they differ from git.
 GENERATED_PATHS = config/crd/bases config/rbac/role.yaml config/webhook ':(glob)**/zz_generated.*.go'
+# The chart's copies of config/ (hack/chartsync, run by 'make manifests') and the API reference ('make api-docs').
+GENERATED_PATHS += charts/subaccount-operator/templates/crds charts/subaccount-operator/templates/rbac docs/api.md
+verify: api-docs
 
 .PHONY: verify
 verify: manifests generate ## Regenerate manifests and code, then fail if the committed generated files are stale.
@@ -107,6 +120,11 @@ test-e2e: manifests envtest ## Run the end-to-end suite: the built manager and s
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS_DIR)" KUBECTL="$(ENVTEST_ASSETS_DIR)/kubectl" \
 		go test -tags e2e ./test/e2e/ -count=1 -v -timeout 15m
 
+.PHONY: test-chart
+test-chart: helm envtest ## Test the Helm chart: lint, render (defaults, every value), compare with config/, apply to a local control plane.
+	HELM="$(HELM)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS_DIR)" KUBECTL="$(ENVTEST_ASSETS_DIR)/kubectl" \
+		go test ./test/chart/ -count=1 -v -timeout 10m
+
 ##@ Build
 
 .PHONY: build
@@ -133,9 +151,11 @@ docker-push: ## Push docker image with the manager.
 
 .PHONY: build-installer
 build-installer: manifests generate kustomize ## Generate a consolidated YAML with CRDs and deployment in dist/install.yaml.
+	@# The image is set in a copy of config/, so the committed kustomization stays as it is.
 	mkdir -p dist
-	cd config/manager && $(KUSTOMIZE) edit set image controller=${IMG}
-	$(KUSTOMIZE) build config/default > dist/install.yaml
+	tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; cp -R config "$$tmp/"; \
+	(cd "$$tmp/config/manager" && $(KUSTOMIZE) edit set image controller=${IMG}); \
+	$(KUSTOMIZE) build "$$tmp/config/default" > dist/install.yaml
 
 ##@ Deployment
 
@@ -177,6 +197,8 @@ ENVTEST_ASSETS_SCRIPT = K8S_VERSION=$(ENVTEST_K8S_VERSION) ETCD_VERSION=$(ENVTES
 KUBECTL ?= $(ENVTEST_ASSETS_DIR)/kubectl
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+HELM ?= $(LOCALBIN)/helm
+CRD_REF_DOCS ?= $(LOCALBIN)/crd-ref-docs
 
 .PHONY: kubectl
 kubectl: $(LOCALBIN) ## Ensure KUBECTL is usable (builds the envtest assets when it is the default bin/k8s kubectl).
@@ -193,6 +215,14 @@ kustomize: $(LOCALBIN) ## Download kustomize locally if necessary.
 .PHONY: controller-gen
 controller-gen: $(LOCALBIN) ## Download controller-gen locally if necessary.
 	$(call go-install-tool,$(CONTROLLER_GEN),sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+.PHONY: helm
+helm: $(LOCALBIN) ## Build helm locally if necessary (from the Go module proxy; several minutes the first time).
+	$(call go-install-tool,$(HELM),helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
+
+.PHONY: crd-ref-docs
+crd-ref-docs: $(LOCALBIN) ## Build crd-ref-docs locally if necessary.
+	$(call go-install-tool,$(CRD_REF_DOCS),github.com/elastic/crd-ref-docs,$(CRD_REF_DOCS_VERSION))
 
 # go-install-tool will 'go install' any package with custom target and name of binary, if it doesn't exist.
 # The binary is kept as <name>-<version> and <name> is a relative symlink to it, so bumping a

@@ -1,0 +1,278 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command chartsync copies what 'make manifests' generates (the CRDs in
+// config/crd/bases, the manager ClusterRole in config/rbac/role.yaml) and the
+// other ClusterRoles/Roles of config/rbac into the Helm chart, so the chart
+// cannot go stale: 'make manifests' runs it and 'make verify' fails when its
+// output is not committed.
+//
+// The copies are textual (the YAML is not re-serialised), with three edits in
+// each object's metadata: the chart's labels replace kustomize's
+// app.kubernetes.io/name and managed-by labels, names get the chart's
+// fullname as prefix (as kustomize's namePrefix does) and namespace "system"
+// becomes the release namespace. CRDs keep their names and get the
+// helm.sh/resource-policy annotation. Every file it writes lives in
+// templates/crds or templates/rbac of the chart; stale files there are
+// removed.
+//
+// Usage: go run ./hack/chartsync [-root DIR]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+const chartDir = "charts/subaccount-operator"
+
+// rbacFile is one chart template made of config/rbac files.
+type rbacFile struct {
+	out       string   // file name under templates/rbac
+	sources   []string // under config/rbac, in order
+	condition string   // Go template condition; empty = always rendered
+}
+
+var rbacFiles = []rbacFile{
+	{out: "manager-role.yaml", sources: []string{"role.yaml"}},
+	{out: "leader-election-role.yaml", sources: []string{"leader_election_role.yaml"}, condition: ".Values.leaderElection.enabled"},
+	{out: "metrics-auth-role.yaml", sources: []string{"metrics_auth_role.yaml"}, condition: "and .Values.metrics.enabled .Values.metrics.secure"},
+	{out: "metrics-reader-role.yaml", sources: []string{"metrics_reader_role.yaml"}, condition: ".Values.metrics.enabled"},
+	{out: "aggregated-roles.yaml", sources: []string{
+		"shop_admin_role.yaml", "shop_editor_role.yaml", "shop_viewer_role.yaml",
+		"role_admin_role.yaml", "role_editor_role.yaml", "role_viewer_role.yaml",
+		"subaccount_admin_role.yaml", "subaccount_editor_role.yaml", "subaccount_viewer_role.yaml",
+	}, condition: ".Values.rbac.aggregatedRoles"},
+}
+
+func main() {
+	root := flag.String("root", ".", "repository root")
+	flag.Parse()
+	if err := run(*root); err != nil {
+		fmt.Fprintln(os.Stderr, "chartsync:", err)
+		os.Exit(1)
+	}
+}
+
+func run(root string) error {
+	files := map[string]string{} // path under the chart -> content
+
+	crds, err := filepath.Glob(filepath.Join(root, "config/crd/bases/*.yaml"))
+	if err != nil {
+		return err
+	}
+	if len(crds) == 0 {
+		return fmt.Errorf("no CRDs in config/crd/bases (run 'make manifests')")
+	}
+	sort.Strings(crds)
+	for _, src := range crds {
+		body, err := transformFile(src, crdEdit)
+		if err != nil {
+			return err
+		}
+		rel := "config/crd/bases/" + filepath.Base(src)
+		files["templates/crds/"+filepath.Base(src)] = wrap([]string{rel}, ".Values.crds.install", body)
+	}
+
+	for _, f := range rbacFiles {
+		var docs []string
+		var rels []string
+		for _, s := range f.sources {
+			body, err := transformFile(filepath.Join(root, "config/rbac", s), rbacEdit)
+			if err != nil {
+				return err
+			}
+			docs = append(docs, body)
+			rels = append(rels, "config/rbac/"+s)
+		}
+		files["templates/rbac/"+f.out] = wrap(rels, f.condition, strings.Join(docs, "---\n"))
+	}
+
+	for _, dir := range []string{"templates/crds", "templates/rbac"} {
+		abs := filepath.Join(root, chartDir, dir)
+		if err := os.MkdirAll(abs, 0o755); err != nil {
+			return err
+		}
+		old, err := filepath.Glob(filepath.Join(abs, "*"))
+		if err != nil {
+			return err
+		}
+		for _, o := range old {
+			if _, keep := files[dir+"/"+filepath.Base(o)]; !keep {
+				if err := os.Remove(o); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		p := filepath.Join(root, chartDir, n)
+		if cur, err := os.ReadFile(p); err == nil && string(cur) == files[n] {
+			continue // leave the mtime alone
+		}
+		if err := os.WriteFile(p, []byte(files[n]), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wrap puts the generated-file notice and the optional condition around body.
+func wrap(sources []string, condition, body string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "{{- /* Code generated by hack/chartsync from %s; DO NOT EDIT. Run 'make chart'. */ -}}\n", strings.Join(sources, ", "))
+	if condition != "" {
+		fmt.Fprintf(&b, "{{- if %s }}\n", condition)
+	}
+	b.WriteString(body)
+	if condition != "" {
+		b.WriteString("{{- end }}\n")
+	}
+	return b.String()
+}
+
+// editor rewrites the metadata of one object. It receives the metadata lines
+// (without "metadata:") and returns their replacement.
+type editor func(src string, meta []string) ([]string, error)
+
+const labelsInclude = `    {{- include "subaccount-operator.labels" . | nindent 4 }}`
+
+// crdEdit adds the chart's labels and the keep annotation; the name stays.
+func crdEdit(src string, meta []string) ([]string, error) {
+	var out []string
+	sawAnnotations, sawLabels := false, false
+	for _, l := range meta {
+		out = append(out, l)
+		switch l {
+		case "  annotations:":
+			sawAnnotations = true
+			out = append(out, keepAnnotation...)
+		case "  labels:":
+			sawLabels = true
+			out = append(out, labelsInclude)
+		}
+	}
+	if !sawAnnotations {
+		out = append(append(out, "  annotations:"), keepAnnotation...)
+	}
+	if !sawLabels {
+		out = append(out, "  labels:", labelsInclude)
+	}
+	return out, nil
+}
+
+var keepAnnotation = []string{
+	"    {{- if .Values.crds.keep }}",
+	"    helm.sh/resource-policy: keep",
+	"    {{- end }}",
+}
+
+// rbacEdit prefixes the name with the chart's fullname, moves namespace
+// "system" to the release namespace and swaps kustomize's identity labels
+// for the chart's.
+func rbacEdit(src string, meta []string) ([]string, error) {
+	var out []string
+	inLabels, sawLabels, sawName := false, false, false
+	for _, l := range meta {
+		if inLabels && strings.HasPrefix(l, "    ") {
+			if strings.HasPrefix(l, "    app.kubernetes.io/name:") || strings.HasPrefix(l, "    app.kubernetes.io/managed-by:") {
+				continue
+			}
+			out = append(out, l)
+			continue
+		}
+		inLabels = false
+		switch {
+		case l == "  labels:":
+			inLabels, sawLabels = true, true
+			out = append(out, l, labelsInclude)
+		case strings.HasPrefix(l, "  name: "):
+			sawName = true
+			out = append(out, `  name: {{ include "subaccount-operator.fullname" . }}-`+strings.TrimPrefix(l, "  name: "))
+		case l == "  namespace: system":
+			out = append(out, "  namespace: {{ .Release.Namespace }}")
+		case strings.HasPrefix(l, "  namespace: "):
+			return nil, fmt.Errorf("%s: unexpected namespace %q (only 'system' is mapped to the release namespace)", src, l)
+		default:
+			out = append(out, l)
+		}
+	}
+	if !sawName {
+		return nil, fmt.Errorf("%s: no metadata.name", src)
+	}
+	if !sawLabels {
+		out = append(out, "  labels:", labelsInclude)
+	}
+	return out, nil
+}
+
+// transformFile reads one YAML file holding a single object and applies edit
+// to its top-level metadata block. Comments are kept; a leading "---" is
+// dropped.
+func transformFile(src string, edit editor) (string, error) {
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		return "", err
+	}
+	text := strings.ReplaceAll(string(raw), "\r\n", "\n")
+	if strings.Contains(text, "{{") || strings.Contains(text, "}}") {
+		return "", fmt.Errorf("%s contains '{{' or '}}', which Helm would read as a template; escape support is not implemented", src)
+	}
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if len(lines) > 0 && lines[0] == "---" {
+		lines = lines[1:]
+	}
+	var out []string
+	seenMeta := false
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if l == "---" {
+			return "", fmt.Errorf("%s holds more than one object; chartsync expects one per file", src)
+		}
+		if l != "metadata:" {
+			out = append(out, l)
+			continue
+		}
+		if seenMeta {
+			return "", fmt.Errorf("%s: two top-level metadata blocks", src)
+		}
+		seenMeta = true
+		j := i + 1
+		for j < len(lines) && (strings.HasPrefix(lines[j], " ") || lines[j] == "") {
+			j++
+		}
+		edited, err := edit(src, lines[i+1:j])
+		if err != nil {
+			return "", err
+		}
+		out = append(out, l)
+		out = append(out, edited...)
+		i = j - 1
+	}
+	if !seenMeta {
+		return "", fmt.Errorf("%s: no top-level metadata block", src)
+	}
+	return strings.Join(out, "\n") + "\n", nil
+}

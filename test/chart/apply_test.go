@@ -1,0 +1,224 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package chart
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// controlPlane is a local kube-apiserver and etcd (envtest, no CRDs
+// installed) with an admin kubeconfig, driven with the kubectl built next to
+// them.
+type controlPlane struct {
+	kubectl    string
+	kubeconfig string
+	cacheDir   string
+}
+
+func startControlPlane(t *testing.T) *controlPlane {
+	t.Helper()
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		t.Skip("KUBEBUILDER_ASSETS is not set: run 'make test-chart' (it builds the envtest binaries into bin/k8s)")
+	}
+	assets, err := filepath.Abs(assets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &envtest.Environment{BinaryAssetsDirectory: assets}
+	// Explicit paths: never a kubectl (or anything else) from PATH.
+	env.ControlPlane.GetAPIServer().Path = filepath.Join(assets, "kube-apiserver")
+	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(assets, "etcd")}
+	env.ControlPlane.KubectlPath = filepath.Join(assets, "kubectl")
+	if _, err := env.Start(); err != nil {
+		_ = env.Stop()
+		t.Fatalf("starting the control plane from %s: %v", assets, err)
+	}
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Errorf("stopping the control plane: %v", err)
+		}
+	})
+	user, err := env.AddUser(envtest.User{Name: "chart-test", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		t.Fatalf("adding the admin user: %v", err)
+	}
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cp := &controlPlane{
+		kubectl:    filepath.Join(assets, "kubectl"),
+		kubeconfig: filepath.Join(dir, "kubeconfig"),
+		cacheDir:   filepath.Join(dir, "cache"),
+	}
+	if err := os.WriteFile(cp.kubeconfig, kubeconfig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cp
+}
+
+// run runs kubectl with stdin and returns its output, failing the test on error.
+func (cp *controlPlane) run(t *testing.T, stdin []byte, args ...string) string {
+	t.Helper()
+	full := append([]string{"--kubeconfig", cp.kubeconfig, "--cache-dir", cp.cacheDir}, args...)
+	cmd := exec.Command(cp.kubectl, full...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+cp.kubeconfig)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// TestApplyToControlPlane applies 'helm template' output (defaults, then
+// every value set, as a second release without CRDs) with server-side apply
+// to a control plane without the CRDs, and checks that the CRDs become
+// Established and the Deployments exist (no kubelet: nothing runs). The
+// GitOps example staff is then validated against the installed CRDs.
+func TestApplyToControlPlane(t *testing.T) {
+	helmBinary(t)
+	cp := startControlPlane(t)
+
+	_, defaults := render(t, defaultRelease, defaultNamespace)
+	_, all := render(t, "gitops", "staff", "--values", allValues)
+	if len(defaults.ofKind("CustomResourceDefinition")) == 0 {
+		t.Fatal("the default render has no CRDs")
+	}
+	if len(all.ofKind("ServiceMonitor")) == 0 {
+		t.Fatal("the all-values render has no ServiceMonitor to skip")
+	}
+
+	cp.run(t, nil, "create", "namespace", defaultNamespace)
+	cp.run(t, nil, "create", "namespace", "staff")
+	out := cp.run(t, withoutKinds(t, defaults, "ServiceMonitor"), "apply", "--server-side", "--field-manager=helm-chart-test", "-f", "-")
+	t.Logf("defaults applied:\n%s", out)
+
+	var crdNames []string
+	for _, crd := range defaults.ofKind("CustomResourceDefinition") {
+		crdNames = append(crdNames, "crd/"+crd.GetName())
+	}
+	cp.run(t, nil, append([]string{"wait", "--for=condition=Established", "--timeout=60s"}, crdNames...)...)
+	for _, crd := range defaults.ofKind("CustomResourceDefinition") {
+		got := cp.run(t, nil, "get", "crd", crd.GetName(), "-o", "jsonpath={.metadata.annotations.helm\\.sh/resource-policy}")
+		if got != "keep" {
+			t.Errorf("CRD %s: helm.sh/resource-policy=%q on the server", crd.GetName(), got)
+		}
+	}
+
+	out = cp.run(t, withoutKinds(t, all, "ServiceMonitor"), "apply", "--server-side", "--field-manager=helm-chart-test", "-f", "-")
+	t.Logf("all values applied:\n%s", out)
+
+	for ns, name := range map[string]string{
+		defaultNamespace: "subaccount-operator-controller-manager",
+		"staff":          "staff-operator-controller-manager",
+	} {
+		got := cp.run(t, nil, "get", "deployment", "-n", ns, name, "-o", "jsonpath={.spec.template.spec.serviceAccountName} {.spec.replicas}")
+		t.Logf("deployment %s/%s: %s", ns, name, got)
+	}
+	// Every rendered object (but the ServiceMonitor) exists on the server.
+	for _, set := range []objects{defaults, all} {
+		for _, obj := range set {
+			if obj.GetKind() == "ServiceMonitor" {
+				continue
+			}
+			resource := strings.ToLower(obj.GetKind())
+			if group := groupOf(obj.GetAPIVersion()); group != "" {
+				resource += "." + group
+			}
+			args := []string{"get", resource, obj.GetName(), "-o", "name"}
+			if ns := obj.GetNamespace(); ns != "" {
+				args = append(args, "-n", ns)
+			}
+			cp.run(t, nil, args...)
+		}
+	}
+
+	// The GitOps example's Shop, Roles and SubAccounts pass the CRDs'
+	// validation (server-side dry run).
+	staff := gitopsStaff(t)
+	cp.run(t, nil, "create", "namespace", "shop-hongxing")
+	out = cp.run(t, staff, "apply", "--server-side", "--dry-run=server", "--field-manager=gitops-example", "-n", "shop-hongxing", "-f", "-")
+	t.Logf("GitOps example staff (dry run):\n%s", out)
+}
+
+// groupOf returns the API group of an apiVersion, "" for the core group,
+// in the form kubectl's TYPE.GROUP expects.
+func groupOf(apiVersion string) string {
+	group, _, found := strings.Cut(apiVersion, "/")
+	if !found {
+		return ""
+	}
+	return group
+}
+
+// gitopsStaff returns the objects of docs/gitops/staff whose kinds a bare
+// control plane with the CRDs knows (the operator's kinds and Secrets), as a
+// YAML stream.
+func gitopsStaff(t *testing.T) []byte {
+	t.Helper()
+	var objs objects
+	for _, f := range gitopsFiles(t) {
+		rel, _ := filepath.Rel(repoRoot, f)
+		if !strings.HasPrefix(filepath.ToSlash(rel), "docs/gitops/staff/") {
+			continue
+		}
+		for _, obj := range readObjects(t, rel) {
+			if groupOf(obj.GetAPIVersion()) == "shop.subaccount.io" {
+				objs = append(objs, obj)
+			}
+		}
+	}
+	if len(objs) == 0 {
+		t.Fatal("no Shop, Role or SubAccount under docs/gitops/staff")
+	}
+	for _, kind := range []string{"Shop", "Role", "SubAccount"} {
+		if len(objs.ofKind(kind)) == 0 {
+			t.Errorf("docs/gitops/staff has no %s", kind)
+		}
+	}
+	return withoutKinds(t, objs)
+}
+
+func gitopsFiles(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(filepath.Join(repoRoot, "docs", "gitops"), func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
