@@ -294,7 +294,6 @@ type ScheduleWindow struct {
 	Presence Presence `json:"presence,omitempty"`
 }
 
-
 // SecuritySpec is a sub-account's security protection.
 type SecuritySpec struct {
 	// phoneProtection requires phone verification for sensitive actions (手机保护).
