@@ -40,6 +40,7 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao"
 )
 
 var scheme = runtime.NewScheme()
@@ -124,7 +125,11 @@ func platformFactory(driver string, memorySeats int32) (platform.Factory, error)
 	var inner platform.Factory
 	switch driver {
 	case "gateway":
-		inner = gateway.NewFactory(gateway.Options{UserAgent: "subaccount-operator"})
+		// Shops with spec.api TOP speak Taobao's own open API instead.
+		inner = platform.APIFactory{
+			Default: gateway.NewFactory(gateway.Options{UserAgent: "subaccount-operator"}),
+			ByAPI:   map[string]platform.Factory{string(shopv1alpha1.ShopAPITOP): taobao.NewFactory(taobao.Options{})},
+		}
 	case "memory":
 		inner = memory.NewEngine().AutoRegisterFactory(memorySeats)
 	default:

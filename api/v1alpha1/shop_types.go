@@ -22,7 +22,20 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
+// ShopAPI is how the operator reaches a shop's platform.
+// +kubebuilder:validation:Enum=Gateway;TOP
+type ShopAPI string
+
+const (
+	// ShopAPIGateway is the platform gateway protocol (docs/platform-gateway.md).
+	ShopAPIGateway ShopAPI = "Gateway"
+	// ShopAPITOP is Taobao's own open API (TOP), for Taobao shops; it cannot
+	// create accounts or set passwords (docs/taobao-top.md).
+	ShopAPITOP ShopAPI = "TOP"
+)
+
 // ShopSpec defines one merchant store on one platform.
+// +kubebuilder:validation:XValidation:rule="!has(self.api) || self.api != 'TOP' || self.platform == 'taobao'",message="api TOP is Taobao's open API: only a taobao Shop can use it"
 type ShopSpec struct {
 	// platform is the marketplace the shop sells on: taobao, pinduoduo or
 	// douyin. Immutable.
@@ -38,6 +51,14 @@ type ShopSpec struct {
 	// +kubebuilder:validation:XValidation:rule="!self.contains(':')",message="mainAccount must not contain ':'"
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="mainAccount is immutable: sub-account logins are derived from it"
 	MainAccount string `json:"mainAccount"`
+
+	// api is how the operator reaches the platform: Gateway (default; the
+	// platform gateway protocol at endpoint) or TOP (Taobao's own open API,
+	// taobao Shops only; it cannot create sub-accounts or set passwords, so
+	// SubAccounts must adopt accounts made in the back office).
+	// +optional
+	// +kubebuilder:default=Gateway
+	API ShopAPI `json:"api,omitempty"`
 
 	// endpoint is the base URL of the platform API or gateway. Defaults to the
 	// platform's public endpoint. Plain http is accepted only for loopback.

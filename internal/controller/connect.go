@@ -81,11 +81,16 @@ func (c *Connector) shopConfig(ctx context.Context, shop *shopv1alpha1.Shop) (pl
 	if endpoint == "" {
 		endpoint = platform.DefaultEndpoint(platform.Name(shop.Spec.Platform))
 	}
+	api := string(shop.Spec.API)
+	if api == "" {
+		api = string(shopv1alpha1.ShopAPIGateway)
+	}
 	return platform.ShopConfig{
 		Key:         shop.Namespace + "/" + shop.Name,
 		Platform:    platform.Name(shop.Spec.Platform),
 		MainAccount: shop.Spec.MainAccount,
 		Endpoint:    endpoint,
+		API:         api,
 		Credentials: platform.Credentials{
 			AppKey:      string(secret.Data[shopv1alpha1.SecretKeyAppKey]),
 			AppSecret:   string(secret.Data[shopv1alpha1.SecretKeyAppSecret]),

@@ -3,6 +3,7 @@ package platform_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -106,5 +107,25 @@ func TestLimitedFactoryOnWait(t *testing.T) {
 	}
 	if waits[1].d < 20*time.Millisecond {
 		t.Errorf("the second call (after the burst) waited only %v, want about 50ms", waits[1].d)
+	}
+}
+
+// APIFactory sends each shop to its API's factory, the rest to the default.
+func TestAPIFactoryDispatches(t *testing.T) {
+	var got []string
+	named := func(name string) platform.Factory {
+		return platform.FactoryFunc(func(context.Context, platform.ShopConfig) (platform.Client, error) {
+			got = append(got, name)
+			return nil, nil
+		})
+	}
+	f := platform.APIFactory{Default: named("gateway"), ByAPI: map[string]platform.Factory{"TOP": named("top")}}
+	for _, api := range []string{"TOP", "Gateway", "", "TOP"} {
+		if _, err := f.ClientFor(context.Background(), platform.ShopConfig{API: api}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []string{"top", "gateway", "gateway", "top"}; !slices.Equal(got, want) {
+		t.Errorf("dispatched to %v, want %v", got, want)
 	}
 }

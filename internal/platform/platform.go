@@ -59,6 +59,8 @@ type ShopConfig struct {
 	Platform    Name
 	MainAccount string
 	Endpoint    string
+	// API is how the shop is reached: "Gateway" (or empty) or "TOP".
+	API         string
 	Credentials Credentials
 	// RequestsPerSecond and Burst bound calls to this shop's API; zero means
 	// the driver's default.
@@ -227,6 +229,21 @@ type Client interface {
 // Factory builds a Client for a shop.
 type Factory interface {
 	ClientFor(ctx context.Context, shop ShopConfig) (Client, error)
+}
+
+// APIFactory sends each shop to the factory of its ShopConfig.API, or to
+// Default when there is none for it.
+type APIFactory struct {
+	Default Factory
+	ByAPI   map[string]Factory
+}
+
+// ClientFor builds the client with the shop's API's factory.
+func (f APIFactory) ClientFor(ctx context.Context, shop ShopConfig) (Client, error) {
+	if inner, ok := f.ByAPI[shop.API]; ok {
+		return inner.ClientFor(ctx, shop)
+	}
+	return f.Default.ClientFor(ctx, shop)
 }
 
 // FactoryFunc adapts a function to Factory.
