@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
@@ -16,6 +17,19 @@ import (
 // the current Faults, PUT replaces them (a JSON Faults body; absent fields
 // are zero). Both need "Authorization: Bearer <admin token>".
 const AdminPathFaults = "/admin/faults"
+
+// AdminPathSMS answers GET ?phone=... with the latest verification code the
+// engine "sent" to that phone, as SMSMessage: it stands in for the
+// employee's phone in tests and demos. A real gateway must never have such
+// an endpoint: the code proves that the person holding the phone agreed.
+// Needs "Authorization: Bearer <admin token>".
+const AdminPathSMS = "/admin/sms"
+
+// SMSMessage is the answer of GET /admin/sms.
+type SMSMessage struct {
+	Code   string    `json:"code"`
+	SentAt time.Time `json:"sentAt"`
+}
 
 // serveAdmin serves /admin/...: refused (403) when the server has no admin
 // token, 401 without the right one. Faults never apply here.
@@ -29,10 +43,40 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, platform.NewError(platform.ErrUnauthorized, "", "missing or wrong admin token"))
 		return
 	}
-	if r.URL.Path != AdminPathFaults {
+	switch r.URL.Path {
+	case AdminPathFaults:
+		s.serveAdminFaults(w, r)
+	case AdminPathSMS:
+		s.serveAdminSMS(w, r)
+	default:
 		writeError(w, platform.NewError(platform.ErrNotFound, "", "no such admin endpoint"))
+	}
+}
+
+// serveAdminSMS answers the latest code sent to ?phone=. It never logs the
+// code.
+func (s *Server) serveAdminSMS(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		writeErrorStatus(w, http.StatusMethodNotAllowed, wire.CodeNotSupported, "method "+r.Method+" is not allowed here")
 		return
 	}
+	phone := r.URL.Query().Get("phone")
+	if phone == "" {
+		writeError(w, platform.NewError(platform.ErrInvalid, "phone", "the phone query parameter is required"))
+		return
+	}
+	code, sentAt, ok := s.engine.SMS(phone)
+	if !ok {
+		writeError(w, platform.NewError(platform.ErrNotFound, "phone", "no verification code was sent to that phone"))
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, SMSMessage{Code: code, SentAt: sentAt})
+}
+
+// serveAdminFaults serves GET and PUT /admin/faults.
+func (s *Server) serveAdminFaults(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
 		writeJSON(w, http.StatusOK, s.Faults())

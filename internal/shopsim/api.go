@@ -1,6 +1,8 @@
 package shopsim
 
 import (
+	"bytes"
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -43,6 +45,8 @@ var routes = []route{
 	{http.MethodGet, wire.PathDepartments, false, listDepartments},
 	{http.MethodGet, wire.PathAudit, false, listAudit},
 	{http.MethodPost, wire.PathLogin, false, checkLogin},
+	{http.MethodPost, wire.PathVerify, true, verifyAccount},
+	{http.MethodPost, wire.PathVerificationCode, true, resendVerification},
 }
 
 // match finds the route for method and the (unescaped) path segments after
@@ -333,4 +337,33 @@ func checkLogin(_ *Server, c *apiCall) (int, any, error) {
 	}
 	ok, err := c.client.CheckCredentials(c.ctx, in.Name, in.Password)
 	return http.StatusOK, wire.LoginResult{OK: ok}, err
+}
+
+// verifyAccount enters the SMS code. A wrong code is an error (422) that
+// still changes state (an attempt is used), so the state file is saved
+// then too: a restart must not give the attempts back.
+func verifyAccount(s *Server, c *apiCall) (int, any, error) {
+	var in wire.VerifyCode
+	if err := decode(c.body, &in); err != nil {
+		return 0, nil, err
+	}
+	a, err := c.client.VerifyAccount(c.ctx, c.params["id"], in.Code)
+	if errors.Is(err, platform.ErrInvalid) {
+		if perr := s.store.save(); perr != nil {
+			s.log.Error("saving the state file failed", "err", perr)
+		}
+	}
+	return http.StatusOK, wire.FromAccount(a), err
+}
+
+// resendVerification sends a new SMS code. The body is empty (an empty
+// JSON object is accepted too).
+func resendVerification(_ *Server, c *apiCall) (int, any, error) {
+	if len(bytes.TrimSpace(c.body)) > 0 {
+		if err := decode(c.body, &struct{}{}); err != nil {
+			return 0, nil, err
+		}
+	}
+	a, err := c.client.ResendVerification(c.ctx, c.params["id"])
+	return http.StatusOK, wire.FromAccount(a), err
 }

@@ -140,7 +140,7 @@ func TestOpenAPISchemasMatchWireTypes(t *testing.T) {
 		wire.RoleSpec{}, wire.Role{}, wire.RoleList{}, wire.Profile{}, wire.Seat{}, wire.Security{},
 		wire.AccountState{}, wire.CreateAccount{}, wire.Account{}, wire.AccountList{}, wire.PasswordChange{},
 		wire.AccountStatus{}, wire.Department{}, wire.DepartmentList{}, wire.AuditEntry{}, wire.AuditList{},
-		wire.LoginCheck{}, wire.LoginResult{},
+		wire.LoginCheck{}, wire.LoginResult{}, wire.Verification{}, wire.VerifyCode{},
 	} {
 		typ := reflect.TypeOf(v)
 		s, ok := schemas[typ.Name()].(map[string]any)

@@ -21,6 +21,9 @@
 //   - /admin/faults: GET and PUT the fault injection (Faults as JSON), with
 //     "Authorization: Bearer <admin token>"; refused when no admin token is
 //     configured.
+//   - /admin/sms?phone=: GET the latest verification code sent to a phone
+//     (same admin token), standing in for the employee's phone in tests and
+//     demos; a real gateway never has it.
 //   - / a read-only HTML page of every shop, its roles, sub-accounts and
 //     recent audit entries (never a credential or password hash).
 //

@@ -47,10 +47,14 @@ type webAccount struct {
 	Presence   string
 	Capacity   string
 	Roles      string
+	// Verification is the phone verification state for people ("—",
+	// "pending until 15:04", "authorised"); never the code.
+	Verification string
+	Verified     bool
 }
 
 // webTemplate escapes everything it prints (html/template); it is given
-// no credential, password hash or phone number to print.
+// no credential, password hash, phone number or verification code to print.
 var webTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
 }).Parse(`<!DOCTYPE html>
@@ -82,8 +86,8 @@ th { background: #f3f3f3; }
 {{end}}</table>{{else}}<p class="muted">No roles.</p>{{end}}
 <h3>Sub-accounts</h3>
 {{if .Accounts}}<table>
-<tr><th>ID</th><th>Login</th><th>Status</th><th>Department</th><th>Presence</th><th>Capacity</th><th>Roles</th></tr>
-{{range .Accounts}}<tr><td>{{.ID}}</td><td>{{.Login}}</td>{{if .Disabled}}<td class="disabled">disabled</td>{{else}}<td class="enabled">enabled</td>{{end}}<td>{{.Department}}</td><td>{{.Presence}}</td><td>{{.Capacity}}</td><td>{{.Roles}}</td></tr>
+<tr><th>ID</th><th>Login</th><th>Status</th><th>Verification</th><th>Department</th><th>Presence</th><th>Capacity</th><th>Roles</th></tr>
+{{range .Accounts}}<tr><td>{{.ID}}</td><td>{{.Login}}</td>{{if .Disabled}}<td class="disabled">disabled</td>{{else}}<td class="enabled">enabled</td>{{end}}<td{{if .Verified}} class="enabled"{{end}}>{{.Verification}}</td><td>{{.Department}}</td><td>{{.Presence}}</td><td>{{.Capacity}}</td><td>{{.Roles}}</td></tr>
 {{end}}</table>{{else}}<p class="muted">No sub-accounts.</p>{{end}}
 <h3>Audit log</h3>
 {{if .Audit}}<p class="muted">Latest {{len .Audit}} of {{.AuditTotal}} entries, newest first.</p>
@@ -132,7 +136,9 @@ func (s *Server) webShop(info platform.ShopInfo) webShop {
 		out.Roles = append(out.Roles, webRole{ID: r.ID, Name: r.Name, Permissions: len(r.Permissions)})
 	}
 	for _, a := range s.engine.Accounts(info.Platform, info.MainAccount) {
-		wa := webAccount{ID: a.ID, Login: a.Login, Disabled: a.Disabled, Department: a.Profile.Department, Presence: "—", Capacity: "—"}
+		wa := webAccount{ID: a.ID, Login: a.Login, Disabled: a.Disabled, Department: a.Profile.Department, Presence: "—", Capacity: "—",
+			Verification: verificationText(a.Verification, s.now())}
+		wa.Verified = a.Verification != nil && a.Verification.Verified
 		if a.Seat != nil {
 			wa.Presence = string(a.Seat.Presence)
 			wa.Capacity = strconv.Itoa(int(a.Seat.Capacity))
@@ -157,4 +163,22 @@ func (s *Server) webShop(info platform.ShopInfo) webShop {
 		out.Audit = append(out.Audit, audit[i])
 	}
 	return out
+}
+
+// verificationText is an account's phone verification for the web page
+// (times in UTC, like the rest of the page): "—" where the platform
+// verifies nothing, "authorised (已授权)", "pending until 15:04", or why the
+// pending code no longer works. Never the code, never the phone.
+func verificationText(v *platform.Verification, now time.Time) string {
+	switch {
+	case v == nil:
+		return "—"
+	case v.Verified:
+		return "authorised (已授权)"
+	case v.AttemptsLeft <= 0:
+		return "pending: no attempts left, a new code is needed"
+	case !now.Before(v.ExpiresAt):
+		return "pending: the code expired at " + v.ExpiresAt.UTC().Format("15:04") + ", a new code is needed"
+	}
+	return "pending until " + v.ExpiresAt.UTC().Format("15:04")
 }

@@ -153,7 +153,9 @@ var (
 		EffectivePermissions: []string{"chat", "chat.reply", "goods.view"},
 		PasswordChangedAt:    testNow.Add(-time.Hour),
 	}
-	domainState = platform.AccountState{
+	wirePending  = withVerification(wireAcct, wire.Verification{Phone: "138****0000", SentAt: testNow, ExpiresAt: testNow.Add(5 * time.Minute), AttemptsLeft: 5})
+	wireVerified = withVerification(wireAcct, wire.Verification{Verified: true, Phone: "138****0000", SentAt: testNow, ExpiresAt: testNow.Add(5 * time.Minute), AttemptsLeft: 4})
+	domainState  = platform.AccountState{
 		Profile:          platform.Profile{DisplayName: "小红", Department: "客服部", Phone: "13800000000"},
 		RoleIDs:          []string{"7"},
 		ExtraPermissions: []string{"goods.view"},
@@ -278,6 +280,20 @@ func TestEveryMethodsRequestAndAnswer(t *testing.T) {
 		reply:  answer(200, wire.LoginResult{OK: true}),
 		method: "POST", path: "/login", body: `{"name":"小红店:xiaohong","password":"pa55word!"}`,
 		want: true,
+	}, {
+		name: "VerifyAccount",
+		call: func(ctx context.Context, c platform.Client) (any, error) {
+			return c.VerifyAccount(ctx, "1001", "012345")
+		},
+		reply:  answer(200, wireVerified),
+		method: "POST", path: "/accounts/1001/verify", body: `{"code":"012345"}`,
+		want: wireVerified.ToAccount(),
+	}, {
+		name:   "ResendVerification",
+		call:   func(ctx context.Context, c platform.Client) (any, error) { return c.ResendVerification(ctx, "1001") },
+		reply:  answer(200, wirePending),
+		method: "POST", path: "/accounts/1001/verification-code",
+		want: wirePending.ToAccount(),
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -319,6 +335,57 @@ func TestEveryMethodsRequestAndAnswer(t *testing.T) {
 	}
 }
 
+func withVerification(a wire.Account, v wire.Verification) wire.Account {
+	a.Verification = &v
+	return a
+}
+
+// The answers' verification reaches the domain account.
+func TestVerificationDecoded(t *testing.T) {
+	g := NewWithT(t)
+	c, f := setup(t, Options{})
+	f.reply = answer(200, wirePending)
+	a, err := c.GetAccount(context.Background(), "1001")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(a.Verification).To(Equal(&platform.Verification{Phone: "138****0000", SentAt: testNow,
+		ExpiresAt: testNow.Add(5 * time.Minute), AttemptsLeft: 5}))
+	f.reply = answer(200, wireAcct)
+	a, err = c.GetAccount(context.Background(), "1001")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(a.Verification).To(BeNil())
+}
+
+// The gateway's verification errors reach the caller as the contract says:
+// a wrong code is ErrInvalid on "code", too early a resend ErrRateLimited
+// with the Retry-After, a verified account ErrConflict.
+func TestVerificationErrors(t *testing.T) {
+	g := NewWithT(t)
+	c, f := setup(t, Options{})
+	ctx := context.Background()
+
+	f.reply = errorReply(422, wire.CodeInvalid, "code", "wrong code; 4 attempts left")
+	_, err := c.VerifyAccount(ctx, "1001", "000000")
+	g.Expect(err).To(MatchError(platform.ErrInvalid))
+	g.Expect(platform.FieldOf(err)).To(Equal("code"))
+	g.Expect(err.(*platform.Error).Message).To(Equal("wrong code; 4 attempts left"))
+	_, retryable := platform.RetryAfter(err)
+	g.Expect(retryable).To(BeFalse())
+
+	f.reply = errorReply(429, wire.CodeRateLimited, "", "a code was sent less than a minute ago; a new one can be requested in 42s", "Retry-After", "42")
+	_, err = c.ResendVerification(ctx, "1001")
+	g.Expect(err).To(MatchError(platform.ErrRateLimited))
+	after, retryable := platform.RetryAfter(err)
+	g.Expect(retryable).To(BeTrue())
+	g.Expect(after).To(Equal(42 * time.Second))
+
+	f.reply = errorReply(409, wire.CodeConflict, "", `sub-account "xiaohong" is already verified`)
+	_, err = c.ResendVerification(ctx, "1001")
+	g.Expect(err).To(MatchError(platform.ErrConflict))
+	_, err = c.VerifyAccount(ctx, "1001", "123456")
+	g.Expect(err).To(MatchError(platform.ErrConflict))
+	g.Expect(f.requests()).To(HaveLen(4), "no retries")
+}
+
 func nonEmpty(s string) []string {
 	if s == "" {
 		return nil
@@ -352,6 +419,10 @@ func TestUnaddressableIDsAreNotFoundWithoutARequest(t *testing.T) {
 		g.Expect(err).To(MatchError(platform.ErrNotFound))
 		g.Expect(c.DeleteRole(ctx, id)).To(MatchError(platform.ErrNotFound))
 		g.Expect(c.SetPassword(ctx, id, "x")).To(MatchError(platform.ErrNotFound))
+		_, err = c.VerifyAccount(ctx, id, "123456")
+		g.Expect(err).To(MatchError(platform.ErrNotFound))
+		_, err = c.ResendVerification(ctx, id)
+		g.Expect(err).To(MatchError(platform.ErrNotFound))
 	}
 	g.Expect(f.requests()).To(BeEmpty())
 }
@@ -577,6 +648,8 @@ func TestErrorMessagesAreScrubbed(t *testing.T) {
 		errs = append(errs, c.SetPassword(ctx, "1", "Pa55-w0rd\"<&>"))
 		_, err = c.CheckCredentials(ctx, "x", "Pa55-w0rd\"<&>")
 		errs = append(errs, err)
+		_, err = c.VerifyAccount(ctx, "1", " 987654\n")
+		errs = append(errs, err)
 		_, err = c.ShopInfo(ctx)
 		errs = append(errs, err)
 
@@ -589,7 +662,7 @@ func TestErrorMessagesAreScrubbed(t *testing.T) {
 			g.Expect(err).To(MatchError(platform.ErrInvalid))
 			msg := err.Error()
 			g.Expect(msg).To(ContainSubstring("[redacted]"))
-			for _, secret := range append([]string{testToken, testSecret, "Pa55-w0rd", url.QueryEscape(testToken)}, sigs...) {
+			for _, secret := range append([]string{testToken, testSecret, "Pa55-w0rd", "987654", url.QueryEscape(testToken)}, sigs...) {
 				g.Expect(msg).NotTo(ContainSubstring(secret), "call %d (json %v): %s", i, asJSON, msg)
 			}
 			g.Expect(platform.FieldOf(err)).NotTo(ContainSubstring(testToken))

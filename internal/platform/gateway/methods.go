@@ -191,12 +191,25 @@ func (c *client) CheckCredentials(ctx context.Context, name, password string) (b
 	return out.OK, nil
 }
 
-// VerifyAccount is not implemented by the gateway driver yet.
-func (c *client) VerifyAccount(context.Context, string, string) (platform.Account, error) {
-	return platform.Account{}, platform.NewError(platform.ErrNotSupported, "", "phone verification is not implemented by the gateway driver yet")
+// VerifyAccount is POST /accounts/{id}/verify with the code. The code is
+// scrubbed from error messages like a password (also without the white
+// space around it, which a gateway may trim).
+func (c *client) VerifyAccount(ctx context.Context, id, code string) (platform.Account, error) {
+	p, err := path(wire.PathVerify, "id", id)
+	if err != nil {
+		return platform.Account{}, err
+	}
+	return c.account(ctx, request{method: http.MethodPost, path: p, in: wire.VerifyCode{Code: code},
+		secrets: []string{code, strings.TrimSpace(code)}})
 }
 
-// ResendVerification is not implemented by the gateway driver yet.
-func (c *client) ResendVerification(context.Context, string) (platform.Account, error) {
-	return platform.Account{}, platform.NewError(platform.ErrNotSupported, "", "phone verification is not implemented by the gateway driver yet")
+// ResendVerification is POST /accounts/{id}/verification-code without a
+// body; a gateway answers 429 with Retry-After when the last code was sent
+// less than a minute ago.
+func (c *client) ResendVerification(ctx context.Context, id string) (platform.Account, error) {
+	p, err := path(wire.PathVerificationCode, "id", id)
+	if err != nil {
+		return platform.Account{}, err
+	}
+	return c.account(ctx, request{method: http.MethodPost, path: p})
 }

@@ -2,8 +2,11 @@ package gateway_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -309,4 +312,138 @@ func TestShopsimFaults(t *testing.T) {
 		g.Expect(err).To(MatchError(platform.ErrTransient))
 		g.Expect(errors.Is(err, context.DeadlineExceeded)).To(BeFalse())
 	})
+}
+
+// Phone verification on a Douyin shop, through the driver and shopsim: the
+// pending state, the contract's errors (with Retry-After), the code fetched
+// from shopsim's admin SMS endpoint standing in for the employee's phone.
+func TestShopsimPhoneVerification(t *testing.T) {
+	g := NewWithT(t)
+	// The server reads the clock on its own goroutines (also after
+	// answering), so it is set under a lock.
+	var mu sync.Mutex
+	now := simNow
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	setNow := func(t time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		now = t
+	}
+	const (
+		dyMain = "抖店旗舰店"
+		phone  = "13800138000"
+		admin  = "admin-token"
+	)
+	e := memory.NewEngine(memory.WithClock(clock))
+	g.Expect(e.AddShop(memory.ShopSetup{Platform: platform.Douyin, MainAccount: dyMain, MainPhone: "13700000000",
+		Credentials: simCreds, SeatQuota: 5})).To(Succeed())
+	ts := httptest.NewServer(shopsim.New(e, shopsim.Options{Clock: clock, AdminToken: admin}).Handler())
+	t.Cleanup(ts.Close)
+	c, err := gateway.NewFactory(gateway.Options{Clock: clock}).ClientFor(context.Background(), platform.ShopConfig{
+		Key: "shops/dy", Platform: platform.Douyin, MainAccount: dyMain, Endpoint: ts.URL, Credentials: simCreds})
+	g.Expect(err).NotTo(HaveOccurred())
+	ctx := platform.WithSource(context.Background(), "SubAccount/shops/xiaohong")
+	smsCode := func() string {
+		req, err := http.NewRequest(http.MethodGet, ts.URL+shopsim.AdminPathSMS+"?phone="+phone, nil)
+		g.Expect(err).NotTo(HaveOccurred())
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := ts.Client().Do(req)
+		g.Expect(err).NotTo(HaveOccurred())
+		defer func() { _ = resp.Body.Close() }()
+		g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+		var m shopsim.SMSMessage
+		g.Expect(json.NewDecoder(resp.Body).Decode(&m)).To(Succeed())
+		return m.Code
+	}
+
+	pos, err := c.CreateRole(ctx, platform.RoleSpec{Name: "客服", Permissions: []string{"im-chat"}}, "")
+	g.Expect(err).NotTo(HaveOccurred())
+	acct, err := c.CreateAccount(ctx, platform.CreateAccount{Name: "xiaohong", Password: "first-pa55", AccountState: platform.AccountState{
+		RoleIDs: []string{pos.ID}, Profile: platform.Profile{Phone: phone}}}, "req-1")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(acct.Verification).To(Equal(&platform.Verification{Phone: "138****8000", SentAt: simNow,
+		ExpiresAt: simNow.Add(5 * time.Minute), AttemptsLeft: 5}))
+	ok, err := c.CheckCredentials(ctx, "xiaohong", "first-pa55")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(ok).To(BeFalse(), "not authorised before verification")
+	code := smsCode()
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+
+	// A wrong code: ErrInvalid on "code", the attempts in the message, and
+	// neither code in it.
+	_, err = c.VerifyAccount(ctx, acct.ID, wrong)
+	g.Expect(err).To(MatchError(platform.ErrInvalid))
+	g.Expect(platform.FieldOf(err)).To(Equal("code"))
+	g.Expect(err.(*platform.Error).Message).To(Equal("wrong code; 4 attempts left"))
+	got, err := c.GetAccount(ctx, acct.ID)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got.Verification.AttemptsLeft).To(Equal(4))
+
+	// Too early a new code: ErrRateLimited with the rest of the minute.
+	setNow(simNow.Add(15 * time.Second))
+	_, err = c.ResendVerification(ctx, acct.ID)
+	g.Expect(err).To(MatchError(platform.ErrRateLimited))
+	after, retryable := platform.RetryAfter(err)
+	g.Expect(retryable).To(BeTrue())
+	g.Expect(after).To(Equal(45 * time.Second))
+
+	// Expired: the time in the message, no attempt used.
+	setNow(simNow.Add(5 * time.Minute))
+	_, err = c.VerifyAccount(ctx, acct.ID, code)
+	g.Expect(err).To(MatchError(platform.ErrInvalid))
+	g.Expect(err.(*platform.Error).Message).To(Equal("the code expired at 12:05:00; request a new code"))
+
+	// A new code, then the right one (as a Secret might hold it).
+	got, err = c.ResendVerification(ctx, acct.ID)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got.Verification).To(Equal(&platform.Verification{Phone: "138****8000", SentAt: clock(),
+		ExpiresAt: clock().Add(5 * time.Minute), AttemptsLeft: 5}))
+	code = smsCode()
+	got, err = c.VerifyAccount(ctx, acct.ID, code+"\n")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got.Verification.Verified).To(BeTrue())
+	g.Expect(e.Accounts(platform.Douyin, dyMain)).To(Equal([]platform.Account{got}))
+	ok, err = c.CheckCredentials(ctx, "xiaohong", "first-pa55")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(ok).To(BeTrue())
+
+	// Verified: ErrConflict for both.
+	_, err = c.VerifyAccount(ctx, acct.ID, code)
+	g.Expect(err).To(MatchError(platform.ErrConflict))
+	g.Expect(err.Error()).To(ContainSubstring("already verified"))
+	_, err = c.ResendVerification(ctx, acct.ID)
+	g.Expect(err).To(MatchError(platform.ErrConflict))
+	_, err = c.VerifyAccount(ctx, "99999999", code)
+	g.Expect(err).To(MatchError(platform.ErrNotFound))
+
+	// Audited with the source, without the code.
+	var actions []string
+	for _, e := range e.Audit(platform.Douyin, dyMain) {
+		actions = append(actions, e.Action+": "+e.Detail)
+		g.Expect(e.Source).To(Equal("SubAccount/shops/xiaohong"))
+	}
+	g.Expect(actions).To(ContainElements("account.verification: verification code sent", "account.verify: phone verified"))
+}
+
+// Taobao accounts need no verification: ErrConflict through the gateway.
+func TestShopsimVerificationNotNeeded(t *testing.T) {
+	g := NewWithT(t)
+	s := newSim(t, 3)
+	c := s.client(t, gateway.Options{}, simCreds)
+	ctx := context.Background()
+	acct, err := c.CreateAccount(ctx, platform.CreateAccount{Name: "a", Password: "pa55word"}, "")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(acct.Verification).To(BeNil())
+	_, err = c.VerifyAccount(ctx, acct.ID, "123456")
+	g.Expect(err).To(MatchError(platform.ErrConflict))
+	g.Expect(err.Error()).To(ContainSubstring(`sub-account "a" needs no phone verification`))
+	_, err = c.ResendVerification(ctx, acct.ID)
+	g.Expect(err).To(MatchError(platform.ErrConflict))
 }

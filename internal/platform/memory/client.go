@@ -263,6 +263,10 @@ func (c *client) CreateAccount(ctx context.Context, req platform.CreateAccount, 
 			sh.AccountRequests[requestID] = a.ID
 		}
 		sh.audit(now, platform.SourceFrom(ctx), "account.create", a.ID, a.Name, accountDetail(a.State))
+		if needsVerification(sh.Platform) {
+			c.e.sendCode(a, now)
+			sh.audit(now, platform.SourceFrom(ctx), "account.verification", a.ID, a.Name, "verification code sent")
+		}
 		out = sh.view(a)
 		return nil
 	})
@@ -319,12 +323,13 @@ func (c *client) DeleteAccount(ctx context.Context, id string) error {
 }
 
 // CheckCredentials accepts the sub-account name or the full "main:name"
-// login; a disabled account never logs in.
+// login; a disabled account, or one whose phone is not verified yet, never
+// logs in.
 func (c *client) CheckCredentials(ctx context.Context, name, password string) (bool, error) {
 	var ok bool
 	err := c.call(ctx, "CheckCredentials", func(sh *ShopState, _ *catalog.Catalog) error {
 		a := sh.findAccount(strings.TrimPrefix(name, sh.MainAccount+":"))
-		ok = a != nil && !a.State.Disabled && checkPassword(a, password)
+		ok = a != nil && !a.State.Disabled && a.authorised() && checkPassword(a, password)
 		return nil
 	})
 	return ok, err
@@ -515,14 +520,4 @@ func roleDetail(s platform.RoleSpec) string {
 func accountDetail(s platform.AccountState) string {
 	return fmt.Sprintf("roles=[%s] extraPermissions=[%s] disabled=%t",
 		strings.Join(s.RoleIDs, " "), strings.Join(s.ExtraPermissions, " "), s.Disabled)
-}
-
-// VerifyAccount is not implemented by the engine yet.
-func (c *client) VerifyAccount(context.Context, string, string) (platform.Account, error) {
-	return platform.Account{}, platform.NewError(platform.ErrNotSupported, "", "phone verification is not implemented yet")
-}
-
-// ResendVerification is not implemented by the engine yet.
-func (c *client) ResendVerification(context.Context, string) (platform.Account, error) {
-	return platform.Account{}, platform.NewError(platform.ErrNotSupported, "", "phone verification is not implemented yet")
 }

@@ -39,6 +39,26 @@
 //     messages for "already a sub-account of this shop", "bound to another
 //     shop" and "is this shop's main account" (ErrConflict "phone").
 //   - Douyin: a sub-account needs exactly one role (position) and a phone.
+//   - Douyin phone verification: CreateAccount sends a random 6-digit code
+//     (crypto/rand) to the new account's phone, recorded in the engine's SMS
+//     outbox (Engine.SMS), and leaves the account pending:
+//     Account.Verification has the phone masked (138****8000), SentAt,
+//     ExpiresAt = SentAt + 5 minutes (engine clock) and 5 attempts, and
+//     CheckCredentials answers false until the code is entered. On Taobao
+//     and Pinduoduo Verification is nil. VerifyAccount: unknown ID
+//     ErrNotFound; no verification needed or already verified ErrConflict;
+//     then ErrInvalid "code" with "no attempts left; request a new code",
+//     "the code expired at HH:MM:SS; request a new code" (UTC, no attempt
+//     used) or "wrong code; N attempts left" (one attempt used; "1 attempt
+//     left", and at 0 "wrong code; no attempts left; request a new code");
+//     the right code verifies the account. ResendVerification: the same ErrNotFound
+//     and ErrConflict; within a minute of the last send ErrRateLimited with
+//     RetryAfter the rest of that minute, rounded up to a second; otherwise
+//     a new code to the account's current phone, with a new expiry and 5
+//     attempts. Changing the phone with UpdateAccount sends nothing.
+//     Codes are stored hashed in the account; they never appear in a
+//     message or an audit entry (the entries say "verification code sent"
+//     and "phone verified").
 //   - Role names: non-empty, at most RoleNameMaxLength characters (ErrInvalid
 //     "name"), unique per shop (ErrNameTaken "name"). Deleting a role still
 //     assigned to accounts is an ErrConflict.
@@ -55,10 +75,12 @@
 // through the platform API.
 //
 // Read accessors for servers and tests: Shops, ShopCredentials (secrets:
-// for checking requests only), Accounts, Roles, Audit. They bypass the fault
+// for checking requests only), Accounts, Roles, Audit, SMS (the latest code
+// sent to a phone: it stands in for the employee's phone). They bypass the fault
 // hook and the call counters.
 //
 // The whole state is the exported, JSON-serializable State. A snapshot
-// contains the shops' API credentials and password hashes, so treat it as a
+// contains the shops' API credentials, password hashes, the accounts'
+// verification state and the SMS outbox (plain codes), so treat it as a
 // secret. Call counters and the fault hook are not part of the state.
 package memory

@@ -28,6 +28,16 @@ type State struct {
 	NextID int64 `json:"nextID"`
 	// Shops is keyed by ShopKey(platform, mainAccount).
 	Shops map[string]*ShopState `json:"shops"`
+	// SMS is the outbox of verification codes, keyed by phone number: the
+	// latest code sent to each phone (see Engine.SMS). It stands in for the
+	// employees' phones and is never part of an audit entry.
+	SMS map[string]SMSMessage `json:"sms,omitempty"`
+}
+
+// SMSMessage is a verification code the engine sent to a phone.
+type SMSMessage struct {
+	Code   string    `json:"code"`
+	SentAt time.Time `json:"sentAt"`
 }
 
 // ShopState is one shop: its settings, sub-accounts, roles and audit log.
@@ -57,6 +67,23 @@ type AccountRecord struct {
 	PasswordHash      string                `json:"passwordHash"`
 	PasswordChangedAt time.Time             `json:"passwordChangedAt"`
 	CreatedAt         time.Time             `json:"createdAt"`
+	// Verification is the phone verification of a Douyin account; nil on
+	// platforms (and for accounts) that need none.
+	Verification *VerificationRecord `json:"verification,omitempty"`
+}
+
+// VerificationRecord is the stored state of an account's phone
+// verification. The code is kept only as a salted SHA-256 hash (the plain
+// code is in the SMS outbox, standing in for the employee's phone).
+type VerificationRecord struct {
+	Verified bool `json:"verified"`
+	// Phone is the full number the last code went to.
+	Phone        string    `json:"phone"`
+	CodeSalt     string    `json:"codeSalt,omitempty"`
+	CodeHash     string    `json:"codeHash,omitempty"`
+	SentAt       time.Time `json:"sentAt"`
+	ExpiresAt    time.Time `json:"expiresAt"`
+	AttemptsLeft int       `json:"attemptsLeft"`
 }
 
 // AuditEntry records one write. It never contains a password.
@@ -107,7 +134,7 @@ type Engine struct {
 func NewEngine(opts ...Option) *Engine {
 	e := &Engine{
 		now:   time.Now,
-		state: State{NextID: FirstID, Shops: map[string]*ShopState{}},
+		state: State{NextID: FirstID, Shops: map[string]*ShopState{}, SMS: map[string]SMSMessage{}},
 		calls: map[string]int{},
 	}
 	for _, opt := range opts {
@@ -296,8 +323,8 @@ func (e *Engine) SetFault(fault func(method string) error) {
 	e.fault = fault
 }
 
-// Snapshot serializes the whole state as JSON. It contains credentials and
-// password hashes.
+// Snapshot serializes the whole state as JSON. It contains credentials,
+// password hashes and the SMS outbox of verification codes.
 func (e *Engine) Snapshot() ([]byte, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -324,6 +351,9 @@ func (e *Engine) Restore(data []byte) error {
 func normalize(st *State) error {
 	if st.Shops == nil {
 		st.Shops = map[string]*ShopState{}
+	}
+	if st.SMS == nil {
+		st.SMS = map[string]SMSMessage{}
 	}
 	maxID := FirstID - 1
 	seen := map[string]string{}
@@ -367,6 +397,9 @@ func normalize(st *State) error {
 			}
 			if err := noteID(id, "account "+key+"/"+a.Name); err != nil {
 				return err
+			}
+			if v := a.Verification; v != nil && (v.AttemptsLeft < 0 || v.AttemptsLeft > VerificationAttempts) {
+				return fmt.Errorf("shop %q: account %q has %d verification attempts left", key, id, v.AttemptsLeft)
 			}
 		}
 		for id, r := range sh.Roles {
@@ -482,6 +515,7 @@ func (sh *ShopState) view(a *AccountRecord) platform.Account {
 		AccountState:         copyState(a.State),
 		EffectivePermissions: eff,
 		PasswordChangedAt:    a.PasswordChangedAt,
+		Verification:         a.Verification.view(),
 	}
 }
 

@@ -1176,9 +1176,24 @@ func TestSnapshotRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The pending verification survives: the code sent before the snapshot
+	// still verifies (within its 5 minutes on the new clock), then the
+	// password logs in.
+	if ok, err := c2.CheckCredentials(ctx, "小红", "Pa55word!"); ok || err != nil {
+		t.Errorf("unverified account logs in after restore: %t %v", ok, err)
+	}
+	code, _, ok := e2.SMS("13911112222")
+	if !ok {
+		t.Fatal("SMS outbox lost in restore")
+	}
+	clock.t = t0.Add(4 * time.Minute)
+	if _, err := c2.VerifyAccount(ctx, a.ID, code); err != nil {
+		t.Fatalf("verifying after restore: %v", err)
+	}
 	if ok, err := c2.CheckCredentials(ctx, "小红", "Pa55word!"); !ok || err != nil {
 		t.Errorf("password lost in restore: %t %v", ok, err)
 	}
+	clock.t = t0.Add(24 * time.Hour)
 	// Idempotency keys, name and phone rules survive.
 	again, err := c2.CreateAccount(ctx, platform.CreateAccount{Name: "x"}, "req-1")
 	if err != nil || again.ID != a.ID {

@@ -175,4 +175,6 @@ var methods = []struct {
 	{"SetPassword", func(c platform.Client) error { return c.SetPassword(ctx, "1", "password1") }},
 	{"DeleteAccount", func(c platform.Client) error { return c.DeleteAccount(ctx, "1") }},
 	{"CheckCredentials", func(c platform.Client) error { _, err := c.CheckCredentials(ctx, "x", "password1"); return err }},
+	{"VerifyAccount", func(c platform.Client) error { _, err := c.VerifyAccount(ctx, "1", "123456"); return err }},
+	{"ResendVerification", func(c platform.Client) error { _, err := c.ResendVerification(ctx, "1"); return err }},
 }

@@ -56,14 +56,24 @@ func (s AccountState) ToAccountState() platform.AccountState {
 
 // FromAccount converts a domain account.
 func FromAccount(a platform.Account) Account {
-	return Account{ID: a.ID, Name: a.Name, Login: a.Login, AccountState: FromAccountState(a.AccountState),
+	out := Account{ID: a.ID, Name: a.Name, Login: a.Login, AccountState: FromAccountState(a.AccountState),
 		EffectivePermissions: nonNil(a.EffectivePermissions), PasswordChangedAt: a.PasswordChangedAt}
+	if v := a.Verification; v != nil {
+		w := Verification(*v)
+		out.Verification = &w
+	}
+	return out
 }
 
 // ToAccount converts to a domain account.
 func (a Account) ToAccount() platform.Account {
-	return platform.Account{ID: a.ID, Name: a.Name, Login: a.Login, AccountState: a.AccountState.ToAccountState(),
+	out := platform.Account{ID: a.ID, Name: a.Name, Login: a.Login, AccountState: a.AccountState.ToAccountState(),
 		EffectivePermissions: emptyToNil(a.EffectivePermissions), PasswordChangedAt: a.PasswordChangedAt}
+	if v := a.Verification; v != nil {
+		d := platform.Verification(*v)
+		out.Verification = &d
+	}
+	return out
 }
 
 func nonNil(s []string) []string {

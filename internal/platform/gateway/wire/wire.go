@@ -33,6 +33,10 @@ const (
 	PathDepartments = "/departments"             // GET: DepartmentList
 	PathAudit       = "/audit"                   // GET ?since=RFC3339: AuditList
 	PathLogin       = "/login"                   // POST LoginCheck: LoginResult
+	// PathVerify enters the SMS code sent to the account's phone (Douyin).
+	PathVerify = "/accounts/{id}/verify" // POST VerifyCode: Account
+	// PathVerificationCode sends a new SMS code, at most one a minute.
+	PathVerificationCode = "/accounts/{id}/verification-code" // POST (no body): Account
 )
 
 // ShopPrefix is the path prefix of one shop.
@@ -153,6 +157,27 @@ type Account struct {
 	AccountState
 	EffectivePermissions []string  `json:"effectivePermissions"`
 	PasswordChangedAt    time.Time `json:"passwordChangedAt"`
+	// Verification is present on platforms that verify new accounts'
+	// phones by SMS (Douyin).
+	Verification *Verification `json:"verification,omitempty"`
+}
+
+// Verification is where an account's phone verification stands. It never
+// carries the code.
+type Verification struct {
+	// Verified is true once the right code was entered (authorised, 已授权).
+	Verified bool `json:"verified"`
+	// Phone is the number the code went to, masked (138****8000).
+	Phone        string    `json:"phone"`
+	SentAt       time.Time `json:"sentAt"`
+	ExpiresAt    time.Time `json:"expiresAt"`
+	AttemptsLeft int       `json:"attemptsLeft"`
+}
+
+// VerifyCode is the body of POST /accounts/{id}/verify: the SMS code the
+// employee received. (Named so because VerifyRequest checks signatures.)
+type VerifyCode struct {
+	Code string `json:"code"`
 }
 
 // AccountList is the body of GET /accounts.

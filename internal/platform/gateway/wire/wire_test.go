@@ -310,6 +310,34 @@ func TestConversionsRoundTrip(t *testing.T) {
 
 	role := platform.Role{ID: "7", RoleSpec: platform.RoleSpec{Name: "客服", Permissions: []string{"x"}}}
 	g.Expect(wire.FromRole(role).ToRole()).To(Equal(role))
+
+	// No verification: no field on the wire, nil in the domain.
+	g.Expect(string(data)).NotTo(ContainSubstring("verification"))
+	data, err = json.Marshal(wire.FromAccount(acct))
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(string(data)).NotTo(ContainSubstring("verification"))
+
+	// A verification round-trips, with the documented JSON names.
+	acct.Verification = &platform.Verification{Verified: false, Phone: "138****0000", SentAt: now,
+		ExpiresAt: now.Add(5 * time.Minute), AttemptsLeft: 4}
+	w := wire.FromAccount(acct)
+	data, err = json.Marshal(w)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(string(data)).To(ContainSubstring(`"verification":{"verified":false,"phone":"138****0000",` +
+		`"sentAt":"2026-11-22T12:00:00Z","expiresAt":"2026-11-22T12:05:00Z","attemptsLeft":4}`))
+	back = wire.Account{}
+	g.Expect(json.Unmarshal(data, &back)).To(Succeed())
+	g.Expect(back.ToAccount()).To(Equal(acct))
+	// The conversions copy: changing one side leaves the other alone.
+	w.Verification.AttemptsLeft = 0
+	g.Expect(acct.Verification.AttemptsLeft).To(Equal(4))
+	d := back.ToAccount()
+	d.Verification.Verified = true
+	g.Expect(back.Verification.Verified).To(BeFalse())
+
+	data, err = json.Marshal(wire.VerifyCode{Code: "012345"})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(string(data)).To(Equal(`{"code":"012345"}`))
 }
 
 // FuzzErrorFrom: mapping any status and any body bytes (as the driver

@@ -1,0 +1,195 @@
+package memory
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
+)
+
+// Phone verification (Douyin): a new sub-account's phone receives an SMS
+// code; the account is not authorised (已授权) until the code is entered.
+const (
+	// VerificationCodeTTL is how long a code works after it was sent.
+	VerificationCodeTTL = 5 * time.Minute
+	// VerificationAttempts is how many codes may be tried per code sent.
+	VerificationAttempts = 5
+	// VerificationResendInterval is the least time between two codes sent
+	// for an account.
+	VerificationResendInterval = time.Minute
+	// VerificationCodeDigits is the length of a code.
+	VerificationCodeDigits = 6
+)
+
+// needsVerification reports whether new accounts of the platform verify
+// their phone by SMS.
+func needsVerification(p platform.Name) bool { return p == platform.Douyin }
+
+// SMS returns the latest verification code the engine sent to phone, and
+// when. It stands in for the employee's phone, for tests and demos; the
+// outbox is never written to the audit log.
+func (e *Engine) SMS(phone string) (code string, sentAt time.Time, ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m, ok := e.state.SMS[phone]
+	return m.Code, m.SentAt, ok
+}
+
+// sendCode "sends" a new code to the account's current phone: the code
+// goes to the outbox, its hash to the record, and the attempts and expiry
+// are reset. Callers hold e.mu.
+func (e *Engine) sendCode(a *AccountRecord, now time.Time) {
+	code := newCode()
+	phone := a.State.Profile.Phone
+	salt, hash := hashPassword(code)
+	a.Verification = &VerificationRecord{
+		Phone:        phone,
+		CodeSalt:     salt,
+		CodeHash:     hash,
+		SentAt:       now,
+		ExpiresAt:    now.Add(VerificationCodeTTL),
+		AttemptsLeft: VerificationAttempts,
+	}
+	e.state.SMS[phone] = SMSMessage{Code: code, SentAt: now}
+}
+
+// newCode is a uniformly random code of VerificationCodeDigits digits.
+func newCode() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		panic(fmt.Sprintf("memory: crypto/rand: %v", err)) // crypto/rand does not fail
+	}
+	return fmt.Sprintf("%0*d", VerificationCodeDigits, n.Int64())
+}
+
+// authorised reports whether the account may log in as far as phone
+// verification goes: verified, or never needing it.
+func (a *AccountRecord) authorised() bool {
+	return a.Verification == nil || a.Verification.Verified
+}
+
+// view renders the record as the platform reports it, the phone masked.
+func (v *VerificationRecord) view() *platform.Verification {
+	if v == nil {
+		return nil
+	}
+	return &platform.Verification{
+		Verified:     v.Verified,
+		Phone:        MaskPhone(v.Phone),
+		SentAt:       v.SentAt,
+		ExpiresAt:    v.ExpiresAt,
+		AttemptsLeft: v.AttemptsLeft,
+	}
+}
+
+// MaskPhone shows the first 3 and the last 4 characters of a phone number
+// with **** between them (13800138000 becomes 138****8000); a number of
+// fewer than 8 characters is all hidden.
+func MaskPhone(phone string) string {
+	r := []rune(phone)
+	if len(r) < 8 {
+		return "****"
+	}
+	return string(r[:3]) + "****" + string(r[len(r)-4:])
+}
+
+// pendingVerification finds the account id and checks that it awaits a
+// code: ErrNotFound for an unknown ID, ErrConflict when it needs none or
+// is already verified.
+func pendingVerification(sh *ShopState, id string) (*AccountRecord, error) {
+	a, ok := sh.Accounts[id]
+	if !ok {
+		return nil, accountNotFound(id)
+	}
+	switch {
+	case a.Verification == nil:
+		return nil, platform.NewError(platform.ErrConflict, "", "sub-account %q needs no phone verification", a.Name)
+	case a.Verification.Verified:
+		return nil, platform.NewError(platform.ErrConflict, "", "sub-account %q is already verified", a.Name)
+	}
+	return a, nil
+}
+
+// VerifyAccount checks the code, in this order: attempts left, expiry,
+// the code itself. An expired code costs no attempt; a wrong one costs
+// one. Surrounding white space in the code is ignored. The code is never
+// logged, audited or put in a message.
+func (c *client) VerifyAccount(ctx context.Context, id, code string) (platform.Account, error) {
+	var out platform.Account
+	err := c.call(ctx, "VerifyAccount", func(sh *ShopState, _ *catalog.Catalog) error {
+		a, err := pendingVerification(sh, id)
+		if err != nil {
+			return err
+		}
+		v := a.Verification
+		now := c.e.clock()
+		switch {
+		case v.AttemptsLeft <= 0:
+			return platform.NewError(platform.ErrInvalid, "code", "no attempts left; request a new code")
+		case !now.Before(v.ExpiresAt):
+			return platform.NewError(platform.ErrInvalid, "code", "the code expired at %s; request a new code", v.ExpiresAt.UTC().Format(time.TimeOnly))
+		case !checkCode(v, strings.TrimSpace(code)):
+			v.AttemptsLeft--
+			return platform.NewError(platform.ErrInvalid, "code", "%s", wrongCodeMessage(v.AttemptsLeft))
+		}
+		v.Verified = true
+		v.CodeSalt, v.CodeHash = "", ""
+		sh.audit(now, platform.SourceFrom(ctx), "account.verify", a.ID, a.Name, "phone verified")
+		out = sh.view(a)
+		return nil
+	})
+	return out, err
+}
+
+// wrongCodeMessage says how many attempts are left after a wrong code.
+func wrongCodeMessage(left int) string {
+	switch left {
+	case 0:
+		return "wrong code; no attempts left; request a new code"
+	case 1:
+		return "wrong code; 1 attempt left"
+	}
+	return fmt.Sprintf("wrong code; %d attempts left", left)
+}
+
+func checkCode(v *VerificationRecord, code string) bool {
+	if code == "" || v.CodeHash == "" {
+		return false
+	}
+	salt, err := hex.DecodeString(v.CodeSalt)
+	if err != nil {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(digest(salt, code)), []byte(v.CodeHash)) == 1
+}
+
+// ResendVerification sends a new code to the account's current phone, at
+// most one per VerificationResendInterval: the new code replaces the old
+// one, with a fresh expiry and VerificationAttempts attempts.
+func (c *client) ResendVerification(ctx context.Context, id string) (platform.Account, error) {
+	var out platform.Account
+	err := c.call(ctx, "ResendVerification", func(sh *ShopState, _ *catalog.Catalog) error {
+		a, err := pendingVerification(sh, id)
+		if err != nil {
+			return err
+		}
+		now := c.e.clock()
+		if wait := a.Verification.SentAt.Add(VerificationResendInterval).Sub(now); wait > 0 {
+			wait = (wait + time.Second - 1).Truncate(time.Second)
+			return &platform.Error{Kind: platform.ErrRateLimited, RetryAfter: wait,
+				Message: fmt.Sprintf("a code was sent less than a minute ago; a new one can be requested in %ds", int64(wait/time.Second))}
+		}
+		c.e.sendCode(a, now)
+		sh.audit(now, platform.SourceFrom(ctx), "account.verification", a.ID, a.Name, "verification code sent")
+		out = sh.view(a)
+		return nil
+	})
+	return out, err
+}
