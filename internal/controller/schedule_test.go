@@ -48,6 +48,7 @@ func TestScheduledBreak(t *testing.T) {
 			{Name: "lunch", Days: []string{"Mon", "Tue", "Wed", "Thu", "Fri"}, Start: "12:00", End: "12:30", Presence: shopv1alpha1.PresenceBreak},
 		}}}
 	create(t, sa)
+	verifyPhone(t, sa)
 	waitCurrent(t, sa)
 	g.Expect(sa.Status.Presence).NotTo(BeNil())
 	g.Expect(sa.Status.Presence.Current).To(Equal(shopv1alpha1.PresenceBreak))

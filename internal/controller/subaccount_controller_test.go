@@ -51,6 +51,9 @@ func readyStaff(t *testing.T, p platform.Name, roles ...*shopv1alpha1.Role) (tes
 	for _, r := range roles {
 		waitCurrent(t, r)
 	}
+	if p == platform.Douyin {
+		verifyPhone(t, sa)
+	}
 	waitCurrent(t, sa)
 	return ts, sa
 }

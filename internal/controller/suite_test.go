@@ -109,7 +109,9 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "creating manager: %v\n", err)
 		return 1
 	}
-	engine = memory.NewEngine()
+	// The platform reads the same clock as the controllers, so moving it
+	// moves code expiry and send limits too.
+	engine = memory.NewEngine(memory.WithClock(testNow))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := Setup(ctx, mgr, platform.NewLimitedFactory(capabilityFactory{engine.Factory()}), WithClock(testNow)); err != nil {
