@@ -139,10 +139,6 @@ func (f *factory) ClientFor(_ context.Context, cfg platform.ShopConfig) (platfor
 	}, nil
 }
 
-func invalidEndpoint(format string, args ...any) error {
-	return platform.NewError(platform.ErrInvalid, "endpoint", format, args...)
-}
-
 // baseURL is the validated endpoint followed by the shop's path prefix,
 // without a trailing slash.
 func baseURL(cfg platform.ShopConfig) (string, error) {
@@ -153,49 +149,13 @@ func baseURL(cfg platform.ShopConfig) (string, error) {
 		return "", platform.NewError(platform.ErrInvalid, "platform", "the shop's platform is empty")
 	}
 	if strings.TrimSpace(cfg.Endpoint) == "" {
-		return "", invalidEndpoint("the gateway endpoint is empty; an https:// URL is required")
+		return "", platform.NewError(platform.ErrInvalid, "endpoint", "the gateway endpoint is empty; an https:// URL is required")
 	}
-	u, err := url.Parse(cfg.Endpoint)
+	u, err := platform.ParseEndpoint(cfg.Endpoint, "the gateway endpoint", "https://gateway.example.com", secretsOf(cfg.Credentials)...)
 	if err != nil {
-		// url.Error repeats the input, which could hold user info; keep
-		// only the reason.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return "", invalidEndpoint("the gateway endpoint is not a valid URL: %s", scrub(err.Error(), secretsOf(cfg.Credentials)...))
+		return "", err
 	}
-	shown := u.Redacted()
-	switch {
-	case u.User != nil:
-		return "", invalidEndpoint("the gateway endpoint %q must not contain user info; credentials come from the Shop's Secret", shown)
-	case u.Opaque != "" || u.Host == "" || u.Hostname() == "":
-		return "", invalidEndpoint("the gateway endpoint %q must be an absolute URL with a host, such as https://gateway.example.com", shown)
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return "", invalidEndpoint("the gateway endpoint %q must not have a query or fragment", shown)
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return "", invalidEndpoint("the gateway endpoint %q uses plain http, which would send the shop's access token unencrypted; "+
-				"use https (plain http is only allowed to a loopback host: 127.0.0.0/8, ::1 or localhost)", shown)
-		}
-	default:
-		return "", invalidEndpoint("the gateway endpoint %q has scheme %q; it must be https (or http to a loopback host)", shown, u.Scheme)
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
 	return strings.TrimSuffix(u.String(), "/") + wire.ShopPrefix(cfg.Platform, cfg.MainAccount), nil
-}
-
-// isLoopback reports whether host (without port or brackets) is
-// "localhost" or a loopback IP address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func secretsOf(c platform.Credentials) []string {

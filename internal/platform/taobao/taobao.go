@@ -36,7 +36,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -145,60 +144,21 @@ func newClient(opts Options, cfg platform.ShopConfig, roles *createLog) (*Client
 	return &Client{opts: opts, endpoint: endpoint, main: cfg.MainAccount, shopKey: cfg.Key, creds: cfg.Credentials, roles: roles}, nil
 }
 
-func invalidEndpoint(format string, args ...any) error {
-	return platform.NewError(platform.ErrInvalid, "endpoint", format, args...)
-}
-
 // endpointURL validates the shop's endpoint (see New).
 func endpointURL(cfg platform.ShopConfig) (string, error) {
 	raw := strings.TrimSpace(cfg.Endpoint)
 	if raw == "" {
 		return platform.DefaultEndpoint(platform.Taobao), nil
 	}
-	u, err := url.Parse(raw)
+	u, err := platform.ParseEndpoint(raw, "the TOP endpoint", platform.DefaultEndpoint(platform.Taobao),
+		cfg.Credentials.AppSecret, cfg.Credentials.AccessToken)
 	if err != nil {
-		// url.Error repeats the input, which could hold user info.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return "", invalidEndpoint("the TOP endpoint is not a valid URL: %s",
-			platform.Scrub(err.Error(), cfg.Credentials.AppSecret, cfg.Credentials.AccessToken))
+		return "", err
 	}
-	shown := u.Redacted()
-	switch {
-	case u.User != nil:
-		return "", invalidEndpoint("the TOP endpoint %q must not contain user info; credentials come from the Shop's Secret", shown)
-	case u.Opaque != "" || u.Host == "" || u.Hostname() == "":
-		return "", invalidEndpoint("the TOP endpoint %q must be an absolute URL with a host, such as %s", shown, platform.DefaultEndpoint(platform.Taobao))
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return "", invalidEndpoint("the TOP endpoint %q must not have a query or fragment", shown)
-	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return "", invalidEndpoint("the TOP endpoint %q uses plain http, which would send the shop's session unencrypted; "+
-				"use https (plain http is only allowed to a loopback host: 127.0.0.0/8, ::1 or localhost)", shown)
-		}
-	default:
-		return "", invalidEndpoint("the TOP endpoint %q has scheme %q; it must be https (or http to a loopback host)", shown, u.Scheme)
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
 	if u.Path == "" || u.Path == "/" {
 		u.Path, u.RawPath = RouterPath, ""
 	}
 	return u.String(), nil
-}
-
-// isLoopback reports whether host (without port or brackets) is
-// "localhost" or a loopback IP address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // defaultHTTPClient is net/http's default transport with explicit
