@@ -251,7 +251,11 @@ func TestRateLimitedStatus(t *testing.T) {
 func TestTimeoutAndCancel(t *testing.T) {
 	g := NewWithT(t)
 	release := make(chan struct{})
-	f := newFakeTOP(t, func(http.ResponseWriter, url.Values) { <-release })
+	arrived := make(chan struct{}, 8)
+	f := newFakeTOP(t, func(http.ResponseWriter, url.Values) {
+		arrived <- struct{}{}
+		<-release
+	})
 	var once sync.Once
 	done := func() { once.Do(func() { close(release) }) }
 	defer done()
@@ -260,8 +264,9 @@ func TestTimeoutAndCancel(t *testing.T) {
 	g.Expect(err).To(MatchError(platform.ErrTransient))
 	g.Expect(err.Error()).To(ContainSubstring("no answer within"))
 
+	<-arrived // the timed-out call
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	go func() { <-arrived; cancel() }() // cancel once the call is in flight
 	c = fakeClient(t, f, taobao.Options{Timeout: time.Minute})
 	_, err = c.ListRoles(ctx)
 	g.Expect(errors.Is(err, context.Canceled)).To(BeTrue(), "%v", err)
