@@ -125,6 +125,17 @@ test-chart: helm envtest ## Test the Helm chart: lint, render (defaults, every v
 	HELM="$(HELM)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS_DIR)" KUBECTL="$(ENVTEST_ASSETS_DIR)/kubectl" \
 		go test ./test/chart/ -count=1 -v -timeout 10m
 
+# How long 'make fuzz' runs each fuzz target (a go test -fuzztime value).
+FUZZTIME ?= 10s
+
+.PHONY: fuzz
+fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each; a new one must be listed here.
+	go test -run='^$$' -fuzz='^FuzzExpand$$' -fuzztime=$(FUZZTIME) ./internal/platform/catalog/
+	go test -run='^$$' -fuzz='^FuzzErrorResponse$$' -fuzztime=$(FUZZTIME) ./internal/platform/gateway/
+	go test -run='^$$' -fuzz='^FuzzErrorFrom$$' -fuzztime=$(FUZZTIME) ./internal/platform/gateway/wire/
+	go test -run='^$$' -fuzz='^FuzzVerifyRequest$$' -fuzztime=$(FUZZTIME) ./internal/platform/gateway/wire/
+	go test -run='^$$' -fuzz='^FuzzParseEnvelope$$' -fuzztime=$(FUZZTIME) ./internal/platform/taobao/
+
 ##@ Build
 
 .PHONY: build
