@@ -141,6 +141,7 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each; a new one must b
 .PHONY: build
 build: manifests generate fmt vet ## Build manager binary.
 	go build -o bin/manager cmd/main.go
+	go build -o bin/kubectl-subaccount ./cmd/kubectl-subaccount
 
 .PHONY: run
 run: manifests generate fmt vet ## Run a controller from your host (against the cluster in ~/.kube/config).

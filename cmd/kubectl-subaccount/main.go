@@ -1,0 +1,606 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command kubectl-subaccount is a kubectl plugin for the day-to-day
+// operations on SubAccounts: `kubectl subaccount verify|resend|rotate|
+// permissions|status`. It talks to the API server only; the operator does
+// the platform work and the plugin waits for its answer in the status.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
+)
+
+const usage = `kubectl subaccount: day-to-day operations on shop sub-accounts.
+
+Usage:
+  kubectl subaccount verify NAME CODE     hand a phone verification code to the operator and wait for the result
+  kubectl subaccount resend NAME          ask the platform for a new verification code
+  kubectl subaccount rotate NAME          rotate the password now and print the new revision
+  kubectl subaccount permissions NAME     show the effective permissions as a tree, with where each comes from
+  kubectl subaccount status [--shop SHOP] list the namespace's sub-accounts and the shops' seats
+
+Flags:
+  --kubeconfig PATH   kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
+  --context NAME      kubeconfig context
+  -n, --namespace NS  namespace (default: the context's)
+  --timeout DURATION  how long verify/resend/rotate wait for the operator (default 60s)
+  --shop SHOP         status: only this shop
+`
+
+// pollInterval is how often the plugin looks at the object while waiting.
+const pollInterval = 250 * time.Millisecond
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// options are the parsed flags and positional arguments.
+type options struct {
+	kubeconfig, context, namespace, shop string
+	timeout                              time.Duration
+	args                                 []string
+}
+
+// parseArgs parses flags anywhere on the command line (kubectl style).
+func parseArgs(args []string) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("kubectl-subaccount", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "")
+	fs.StringVar(&o.context, "context", "", "")
+	fs.StringVar(&o.namespace, "namespace", "", "")
+	fs.StringVar(&o.namespace, "n", "", "")
+	fs.StringVar(&o.shop, "shop", "", "")
+	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "")
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			return nil, err
+		}
+		rest = fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		o.args = append(o.args, rest[0])
+		rest = rest[1:]
+	}
+	if o.timeout <= 0 {
+		return nil, fmt.Errorf("--timeout must be positive, got %s", o.timeout)
+	}
+	return o, nil
+}
+
+// run is the whole plugin: 0 on success, 1 with a message on stderr otherwise.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseArgs(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n\n%s", err, usage)
+		return 1
+	}
+	if len(o.args) == 0 {
+		fmt.Fprintf(stderr, "error: no command given\n\n%s", usage)
+		return 1
+	}
+	cmd, params := o.args[0], o.args[1:]
+	type command struct {
+		args int // positional arguments after the command name
+		run  func(*cli, context.Context, []string) error
+	}
+	commands := map[string]command{
+		"verify":      {2, (*cli).verify},
+		"resend":      {1, (*cli).resend},
+		"rotate":      {1, (*cli).rotate},
+		"permissions": {1, (*cli).permissions},
+		"status":      {0, (*cli).status},
+	}
+	if cmd == "help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	c, ok := commands[cmd]
+	if !ok {
+		fmt.Fprintf(stderr, "error: unknown command %q\n\n%s", cmd, usage)
+		return 1
+	}
+	if len(params) != c.args {
+		fmt.Fprintf(stderr, "error: %s takes %d argument(s), got %d\n\n%s", cmd, c.args, len(params), usage)
+		return 1
+	}
+	k, err := newCLI(o, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 1
+	}
+	if err := c.run(k, ctx, params); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// cli is one invocation: a client, its namespace and where to print.
+type cli struct {
+	c       client.Client
+	ns      string
+	shop    string
+	timeout time.Duration
+	out     io.Writer
+	now     func() time.Time
+}
+
+func newCLI(o *options, out io.Writer) (*cli, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = o.kubeconfig
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: o.context}
+	overrides.Context.Namespace = o.namespace
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	cfg, err := cc.ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	ns, _, err := cc.Namespace()
+	if err != nil {
+		return nil, fmt.Errorf("resolving the namespace: %w", err)
+	}
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	if err := shopv1alpha1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, fmt.Errorf("creating the client: %w", err)
+	}
+	return &cli{c: c, ns: ns, shop: o.shop, timeout: o.timeout, out: out, now: time.Now}, nil
+}
+
+// getSubAccount reads a SubAccount with a clear message when it is missing.
+func (k *cli) getSubAccount(ctx context.Context, name string) (*shopv1alpha1.SubAccount, error) {
+	sa := &shopv1alpha1.SubAccount{}
+	if err := k.c.Get(ctx, client.ObjectKey{Namespace: k.ns, Name: name}, sa); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("subaccount %q not found in namespace %q", name, k.ns)
+		}
+		return nil, fmt.Errorf("reading subaccount %q: %w", name, err)
+	}
+	return sa, nil
+}
+
+// waitFor polls until done says so, the timeout passes or ctx ends.
+func (k *cli) waitFor(ctx context.Context, what string, done func(context.Context) (bool, error)) error {
+	tctx, cancel := context.WithTimeout(ctx, k.timeout)
+	defer cancel()
+	// Each look uses ctx, not tctx: a request cut short by the deadline
+	// would otherwise surface as an error of its own instead of a time-out.
+	err := wait.PollUntilContextCancel(tctx, pollInterval, true, func(context.Context) (bool, error) { return done(ctx) })
+	if err != nil && ctx.Err() == nil && tctx.Err() != nil {
+		return fmt.Errorf("timed out after %s waiting for %s (is the operator running?)", k.timeout, what)
+	}
+	return err
+}
+
+// token is a fresh request token: the unix time, bumped past the values
+// already used so that two requests in the same second still differ.
+func (k *cli) token(used ...string) string {
+	t := k.now().Unix()
+	for _, u := range used {
+		if n, err := strconv.ParseInt(u, 10, 64); err == nil && n >= t {
+			t = n + 1
+		}
+	}
+	return strconv.FormatInt(t, 10)
+}
+
+// annotate merge-patches one annotation onto the SubAccount.
+func (k *cli) annotate(ctx context.Context, sa *shopv1alpha1.SubAccount, key, value string) error {
+	patch := client.MergeFrom(sa.DeepCopy())
+	if sa.Annotations == nil {
+		sa.Annotations = map[string]string{}
+	}
+	sa.Annotations[key] = value
+	if err := k.c.Patch(ctx, sa, patch); err != nil {
+		return fmt.Errorf("annotating subaccount %q: %w", sa.Name, err)
+	}
+	return nil
+}
+
+// ---- verify ----
+
+func (k *cli) verify(ctx context.Context, args []string) error {
+	name, code := args[0], strings.TrimSpace(args[1])
+	if code == "" {
+		return errors.New("the code is empty")
+	}
+	sa, err := k.getSubAccount(ctx, name)
+	if err != nil {
+		return err
+	}
+	if sa.Status.Verification != nil && sa.Status.Verification.Verified {
+		fmt.Fprintf(k.out, "subaccount %s is already verified\n", name)
+		return nil
+	}
+	before := meta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionVerified)
+	var prev *metav1.Condition
+	if before != nil {
+		prev = before.DeepCopy()
+	}
+	secretName := name + shopv1alpha1.VerificationSecretSuffix
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      secretName,
+			Namespace: k.ns,
+			Labels:    map[string]string{shopv1alpha1.LabelSecretRole: "verification"},
+		},
+		Type:       corev1.SecretTypeOpaque,
+		StringData: map[string]string{shopv1alpha1.SecretKeyCode: code},
+	}
+	if err := k.c.Create(ctx, secret); err != nil {
+		if apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("Secret %s already exists: a code is waiting to be entered; wait for the operator or delete it", secretName)
+		}
+		return fmt.Errorf("creating Secret %s: %w", secretName, err)
+	}
+	err = k.waitFor(ctx, "the operator to consume Secret "+secretName, func(ctx context.Context) (bool, error) {
+		err := k.c.Get(ctx, client.ObjectKeyFromObject(secret), &corev1.Secret{})
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	})
+	if err != nil {
+		return err
+	}
+	// The operator deletes the Secret first and writes the outcome with the
+	// status afterwards: wait for the condition to change.
+	var cond *metav1.Condition
+	err = k.waitFor(ctx, "the Verified condition of "+name, func(ctx context.Context) (bool, error) {
+		cur := &shopv1alpha1.SubAccount{}
+		if err := k.c.Get(ctx, client.ObjectKey{Namespace: k.ns, Name: name}, cur); err != nil {
+			return false, err
+		}
+		cond = meta.FindStatusCondition(cur.Status.Conditions, shopv1alpha1.ConditionVerified)
+		return cond != nil && (prev == nil || conditionChanged(*prev, *cond)), nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(k.out, cond.Message)
+	if cond.Status != metav1.ConditionTrue {
+		return fmt.Errorf("subaccount %s is not verified (%s)", name, cond.Reason)
+	}
+	return nil
+}
+
+func conditionChanged(a, b metav1.Condition) bool {
+	return a.Status != b.Status || a.Reason != b.Reason || a.Message != b.Message ||
+		!a.LastTransitionTime.Equal(&b.LastTransitionTime)
+}
+
+// ---- resend ----
+
+func (k *cli) resend(ctx context.Context, args []string) error {
+	name := args[0]
+	sa, err := k.getSubAccount(ctx, name)
+	if err != nil {
+		return err
+	}
+	if sa.Status.Verification != nil && sa.Status.Verification.Verified {
+		return fmt.Errorf("subaccount %s is already verified; no code to resend", name)
+	}
+	token := k.token(sa.Annotations[shopv1alpha1.AnnotationResendCode], sa.Status.LastHandledResend)
+	if err := k.annotate(ctx, sa, shopv1alpha1.AnnotationResendCode, token); err != nil {
+		return err
+	}
+	var phone string
+	err = k.waitFor(ctx, "the operator to ask for a new code", func(ctx context.Context) (bool, error) {
+		cur, err := k.getSubAccount(ctx, name)
+		if err != nil || cur.Status.LastHandledResend != token {
+			return false, err
+		}
+		if cur.Status.Verification != nil {
+			phone = cur.Status.Verification.Phone
+		}
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	if phone == "" {
+		phone = "the account's phone"
+	}
+	fmt.Fprintf(k.out, "a new verification code was sent to %s; enter it with: kubectl subaccount verify %s CODE\n", phone, name)
+	return nil
+}
+
+// ---- rotate ----
+
+func (k *cli) rotate(ctx context.Context, args []string) error {
+	name := args[0]
+	sa, err := k.getSubAccount(ctx, name)
+	if err != nil {
+		return err
+	}
+	token := k.token(sa.Annotations[shopv1alpha1.AnnotationRotatePassword], sa.Status.LastHandledRotation)
+	if err := k.annotate(ctx, sa, shopv1alpha1.AnnotationRotatePassword, token); err != nil {
+		return err
+	}
+	var cur *shopv1alpha1.SubAccount
+	err = k.waitFor(ctx, "the operator to rotate the password", func(ctx context.Context) (bool, error) {
+		var err error
+		cur, err = k.getSubAccount(ctx, name)
+		return err == nil && cur.Status.LastHandledRotation == token, err
+	})
+	if err != nil {
+		return err
+	}
+	secret := cur.Status.SecretName
+	if secret == "" {
+		secret = name + "-credentials"
+	}
+	fmt.Fprintf(k.out, "password rotated: revision %d (in Secret %s)\n", cur.Status.PasswordRevision, secret)
+	return nil
+}
+
+// ---- permissions ----
+
+// supplementary marks permissions granted by spec.extraPermissions.
+const supplementary = "supplementary"
+
+func (k *cli) permissions(ctx context.Context, args []string) error {
+	sa, err := k.getSubAccount(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	shop := &shopv1alpha1.Shop{}
+	if err := k.c.Get(ctx, client.ObjectKey{Namespace: k.ns, Name: sa.Spec.ShopRef.Name}, shop); err != nil {
+		return fmt.Errorf("reading shop %q: %w", sa.Spec.ShopRef.Name, err)
+	}
+	cat, err := catalog.For(platform.Name(shop.Spec.Platform))
+	if err != nil {
+		return err
+	}
+	sources := map[string][]string{}
+	var notes []string
+	for _, ref := range sa.Spec.Roles {
+		role := &shopv1alpha1.Role{}
+		if err := k.c.Get(ctx, client.ObjectKey{Namespace: k.ns, Name: ref.Name}, role); err != nil {
+			if apierrors.IsNotFound(err) {
+				notes = append(notes, fmt.Sprintf("role %s not found", ref.Name))
+				continue
+			}
+			return fmt.Errorf("reading role %q: %w", ref.Name, err)
+		}
+		for _, code := range role.Status.EffectivePermissions {
+			sources[code] = append(sources[code], "role: "+ref.Name)
+		}
+	}
+	if len(sa.Spec.ExtraPermissions) > 0 {
+		extra, err := cat.Expand(sa.Spec.ExtraPermissions)
+		if err != nil {
+			notes = append(notes, "extraPermissions: "+err.Error())
+		}
+		for _, code := range extra {
+			sources[code] = append(sources[code], supplementary)
+		}
+	}
+	effective := sa.Status.EffectivePermissions
+	if len(effective) == 0 {
+		fmt.Fprintf(k.out, "subaccount %s has no effective permissions yet (the operator has not resolved them)\n", sa.Name)
+	} else {
+		fmt.Fprintf(k.out, "%s (%s, shop %s): %d permissions\n", sa.Name, shop.Spec.Platform, shop.Name, len(effective))
+		fmt.Fprint(k.out, renderTree(cat, effective, sources))
+	}
+	for _, n := range notes {
+		fmt.Fprintf(k.out, "note: %s\n", n)
+	}
+	return nil
+}
+
+// renderTree prints codes as a tree in catalog order: each code under its
+// nearest ancestor that is also listed, two spaces per level, with its name
+// and its sources. Codes the catalog does not know come last, at the top.
+func renderTree(cat *catalog.Catalog, codes []string, sources map[string][]string) string {
+	set := make(map[string]bool, len(codes))
+	for _, c := range codes {
+		set[c] = true
+	}
+	// parentOf is the nearest listed ancestor, or "".
+	parentOf := func(code string) string {
+		p, _ := cat.Lookup(code)
+		for a := p.Parent; a != ""; {
+			if set[a] {
+				return a
+			}
+			ap, ok := cat.Lookup(a)
+			if !ok {
+				return ""
+			}
+			a = ap.Parent
+		}
+		return ""
+	}
+	children := map[string][]string{}
+	var roots []string
+	for _, p := range cat.Permissions {
+		if !set[p.Code] {
+			continue
+		}
+		if parent := parentOf(p.Code); parent != "" {
+			children[parent] = append(children[parent], p.Code)
+		} else {
+			roots = append(roots, p.Code)
+		}
+	}
+	var unknown []string
+	for c := range set {
+		if _, ok := cat.Lookup(c); !ok {
+			unknown = append(unknown, c)
+		}
+	}
+	sort.Strings(unknown)
+
+	var b strings.Builder
+	line := func(depth int, code, name string) {
+		fmt.Fprintf(&b, "%s%s  %s", strings.Repeat("  ", depth), code, name)
+		if src := sources[code]; len(src) > 0 {
+			fmt.Fprintf(&b, "  [%s]", strings.Join(dedupe(src), ", "))
+		}
+		b.WriteByte('\n')
+	}
+	var walk func(depth int, code string)
+	walk = func(depth int, code string) {
+		p, _ := cat.Lookup(code)
+		line(depth, code, p.Name)
+		for _, c := range children[code] {
+			walk(depth+1, c)
+		}
+	}
+	for _, r := range roots {
+		walk(0, r)
+	}
+	for _, c := range unknown {
+		line(0, c, "(not in the "+string(cat.Platform)+" catalog)")
+	}
+	return b.String()
+}
+
+// dedupe keeps the first of each value, roles before "supplementary".
+func dedupe(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i] != supplementary && out[j] == supplementary })
+	return out
+}
+
+// ---- status ----
+
+func (k *cli) status(ctx context.Context, _ []string) error {
+	var sas shopv1alpha1.SubAccountList
+	if err := k.c.List(ctx, &sas, client.InNamespace(k.ns)); err != nil {
+		return fmt.Errorf("listing subaccounts: %w", err)
+	}
+	var shops shopv1alpha1.ShopList
+	if err := k.c.List(ctx, &shops, client.InNamespace(k.ns)); err != nil {
+		return fmt.Errorf("listing shops: %w", err)
+	}
+	if k.shop != "" && !slices.ContainsFunc(shops.Items, func(s shopv1alpha1.Shop) bool { return s.Name == k.shop }) {
+		return fmt.Errorf("shop %q not found in namespace %q", k.shop, k.ns)
+	}
+	fmt.Fprint(k.out, renderStatus(sas.Items, shops.Items, k.shop))
+	return nil
+}
+
+// renderStatus is the sub-account table followed by the seats per shop.
+func renderStatus(sas []shopv1alpha1.SubAccount, shops []shopv1alpha1.Shop, only string) string {
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tSHOP\tLOGIN\tREADY\tREASON\tPRESENCE\tVERIFIED\tDISABLED")
+	sort.Slice(sas, func(i, j int) bool {
+		if sas[i].Spec.ShopRef.Name != sas[j].Spec.ShopRef.Name {
+			return sas[i].Spec.ShopRef.Name < sas[j].Spec.ShopRef.Name
+		}
+		return sas[i].Name < sas[j].Name
+	})
+	n := 0
+	for _, sa := range sas {
+		if only != "" && sa.Spec.ShopRef.Name != only {
+			continue
+		}
+		n++
+		ready, reason := "Unknown", "-"
+		if c := meta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionReady); c != nil {
+			ready, reason = string(c.Status), orDash(c.Reason)
+		}
+		presence := "-"
+		if sa.Status.Presence != nil {
+			presence = orDash(string(sa.Status.Presence.Current))
+		}
+		verified := "-"
+		if v := sa.Status.Verification; v != nil {
+			verified = strconv.FormatBool(v.Verified)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%t\n", sa.Name, sa.Spec.ShopRef.Name, orDash(sa.Status.LoginName),
+			ready, reason, presence, verified, sa.Spec.Disabled)
+	}
+	_ = w.Flush()
+	if n == 0 {
+		b.Reset()
+		b.WriteString("No subaccounts found.\n")
+	}
+	b.WriteString("\n")
+	w = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "SHOP\tPLATFORM\tSEATS USED/TOTAL\tMANAGED")
+	sort.Slice(shops, func(i, j int) bool { return shops[i].Name < shops[j].Name })
+	for _, s := range shops {
+		if only != "" && s.Name != only {
+			continue
+		}
+		seats, managed := "-", "-"
+		if st := s.Status.Seats; st != nil {
+			seats, managed = fmt.Sprintf("%d/%d", st.Used, st.Total), strconv.Itoa(int(st.Managed))
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Name, s.Spec.Platform, seats, managed)
+	}
+	_ = w.Flush()
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
