@@ -147,6 +147,10 @@ build: manifests generate fmt vet ## Build manager binary.
 run: manifests generate fmt vet ## Run a controller from your host (against the cluster in ~/.kube/config).
 	go run ./cmd/main.go
 
+.PHONY: bench
+bench: manifests envtest ## Benchmark the operator (issue 7) on a local control plane: 1,000 SubAccounts by default, with the floor; prints one table. BENCH_ARGS="--shops 5 --per-shop 20 --latency 20ms".
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS_DIR)" go run ./hack/bench $(BENCH_ARGS)
+
 .PHONY: dev
 dev: manifests envtest ## Run the operator and its samples on a local control plane (no cluster needed; Ctrl-C stops). DEV_ARGS=--once exits when Ready.
 	@# A built binary, not 'go run': go run exits 1 on Ctrl-C even when the program stops cleanly.
