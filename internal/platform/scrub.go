@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Redacted replaces a secret in an error message.
@@ -53,4 +54,26 @@ func Scrub(msg string, secrets ...string) string {
 		pairs = append(pairs, f, Redacted)
 	}
 	return strings.NewReplacer(pairs...).Replace(msg)
+}
+
+// Excerpt is up to 200 bytes of an answer that is not in the expected
+// shape (a proxy's "502 Bad Gateway" page, say), on one line and cut at a
+// character boundary, for people reading the error. Scrub it, or the data,
+// before it goes into a message.
+func Excerpt(data []byte) string {
+	const limit = 200
+	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(data), "")), " ")
+	if len(s) > limit {
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
 }

@@ -1,7 +1,9 @@
 package platform_test
 
 import (
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	. "github.com/onsi/gomega"
 
@@ -21,4 +23,23 @@ func TestScrub(t *testing.T) {
 	g.Expect(platform.Scrub("session=%E5%BA%97%E4%B8%BB", "店主")).To(Equal("session=" + platform.Redacted))
 	// A replacement is not scanned again.
 	g.Expect(platform.Scrub("red", "red", "[redacted]")).To(Equal("[redacted]"))
+}
+
+func TestExcerpt(t *testing.T) {
+	for name, tc := range map[string]struct{ in, want string }{
+		"folds whitespace":      {"502  Bad\n\tGateway\r\n", "502 Bad Gateway"},
+		"drops control chars":   {"bad\x00\x1b[31mred", "bad[31mred"},
+		"empty":                 {"   ", ""},
+		"invalid utf-8 dropped": {"ok\xff\xfeok", "okok"},
+	} {
+		if got := platform.Excerpt([]byte(tc.in)); got != tc.want {
+			t.Errorf("%s: Excerpt(%q) = %q, want %q", name, tc.in, got, tc.want)
+		}
+	}
+	// Cut at 200 bytes without splitting a character, marked with an ellipsis.
+	long := strings.Repeat("界", 100) // 300 bytes
+	got := platform.Excerpt([]byte(long))
+	if !strings.HasSuffix(got, "…") || !utf8.ValidString(got) || len(got) > 200+len("…") {
+		t.Errorf("Excerpt of 300 bytes = %q (%d bytes)", got, len(got))
+	}
 }

@@ -46,7 +46,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
@@ -299,33 +298,13 @@ func errorFromResponse(status int, header http.Header, data []byte, now time.Tim
 	}
 	if parsed == nil {
 		// Scrub before cutting, so no prefix of a secret survives the cut.
-		if text := excerpt([]byte(scrub(string(data), secrets...))); text != "" {
+		if text := platform.Excerpt([]byte(scrub(string(data), secrets...))); text != "" {
 			pe.Message = fmt.Sprintf("%s: %s", pe.Message, text)
 		}
 	}
 	pe.Message = scrub(pe.Message, secrets...)
 	pe.Field = scrub(pe.Field, secrets...)
 	return pe
-}
-
-// excerpt is up to 200 bytes of a non-JSON error body on one line, for
-// people reading the error (a proxy's "502 Bad Gateway" page, say).
-func excerpt(data []byte) string {
-	const limit = 200
-	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(data), "")), " ")
-	if len(s) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
-		}
-		return r
-	}, s)
 }
 
 // parseRetryAfter reads a Retry-After header: delay seconds or an HTTP

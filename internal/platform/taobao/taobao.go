@@ -45,7 +45,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 )
@@ -304,7 +303,7 @@ func statusError(method string, status int, header http.Header, data []byte) *pl
 		return ErrorFrom(method, *env.Error)
 	}
 	msg := fmt.Sprintf("%s: HTTP status %d from the TOP endpoint", method, status)
-	if text := excerpt(data); text != "" {
+	if text := platform.Excerpt(data); text != "" {
 		msg += ": " + text
 	}
 	pe := &platform.Error{Kind: platform.ErrInvalid, Message: msg}
@@ -325,22 +324,6 @@ func statusError(method string, status int, header http.Header, data []byte) *pl
 		pe.Field = "endpoint"
 	}
 	return pe
-}
-
-// excerpt is up to 200 bytes of a non-TOP answer on one line, for people
-// reading the error (a proxy's "502 Bad Gateway" page, say). The caller
-// scrubs the message it ends up in.
-func excerpt(data []byte) string {
-	const limit = 200
-	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(data), "")), " ")
-	if len(s) > limit {
-		cut := limit
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return oneLine(s)
 }
 
 // createLog remembers, per shop and request ID, the name of each role the
