@@ -39,6 +39,9 @@ func InstrumentFactory(inner platform.Factory) platform.Factory {
 	})
 }
 
+// now is the clock calls are timed with; tests replace it.
+var now = time.Now
+
 // instrumentedClient times each call of inner.
 type instrumentedClient struct {
 	inner platform.Client
@@ -58,7 +61,7 @@ func (c *instrumentedClient) Capabilities() platform.Capabilities {
 
 // observe records one call of method that started at start and returned err.
 func (c *instrumentedClient) observe(method string, start time.Time, err error) {
-	d := time.Since(start).Seconds()
+	d := now().Sub(start).Seconds()
 	result := Result(err)
 	platformCalls.WithLabelValues(c.labels[0], c.labels[1], c.labels[2], method, result).Inc()
 	platformCallDuration.WithLabelValues(c.labels[0], c.labels[1], c.labels[2], method, result).Observe(d)
@@ -66,7 +69,7 @@ func (c *instrumentedClient) observe(method string, start time.Time, err error) 
 
 // timed runs fn as a call of method.
 func timed[T any](c *instrumentedClient, method string, fn func() (T, error)) (T, error) {
-	start := time.Now()
+	start := now()
 	v, err := fn()
 	c.observe(method, start, err)
 	return v, err
@@ -74,7 +77,7 @@ func timed[T any](c *instrumentedClient, method string, fn func() (T, error)) (T
 
 // timedErr runs fn, which returns only an error, as a call of method.
 func timedErr(c *instrumentedClient, method string, fn func() error) error {
-	start := time.Now()
+	start := now()
 	err := fn()
 	c.observe(method, start, err)
 	return err

@@ -20,8 +20,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,6 +37,8 @@ import (
 type stubClient struct {
 	err   error
 	delay time.Duration
+	// clock, when set, is the fake clock (nanoseconds) the call advances.
+	clock *atomic.Int64
 	caps  *platform.Capabilities
 }
 
@@ -46,7 +50,9 @@ func (s *stubClient) Capabilities() platform.Capabilities {
 }
 
 func (s *stubClient) do() error {
-	time.Sleep(s.delay)
+	if s.clock != nil {
+		s.clock.Add(int64(s.delay)) // the call takes delay on the test clock
+	}
 	return s.err
 }
 
@@ -202,7 +208,11 @@ func TestInstrumentFactoryCountsResults(t *testing.T) {
 
 // Durations are observed per method and result.
 func TestInstrumentFactoryObservesDurations(t *testing.T) {
-	stub := &stubClient{delay: 30 * time.Millisecond, err: platform.ErrNotFound}
+	var clock atomic.Int64
+	start := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	now = func() time.Time { return start.Add(time.Duration(clock.Load())) }
+	t.Cleanup(func() { now = time.Now })
+	stub := &stubClient{delay: 30 * time.Millisecond, err: platform.ErrNotFound, clock: &clock}
 	c, err := InstrumentFactory(stubFactory(stub)).ClientFor(context.Background(), shopConfig("ns-durations", "hongxing"))
 	if err != nil {
 		t.Fatal(err)
@@ -215,8 +225,8 @@ func TestInstrumentFactoryObservesDurations(t *testing.T) {
 	if count != 2 {
 		t.Fatalf("FindAccount duration samples = %d, want 2", count)
 	}
-	if sum < 0.06 || sum > 5 {
-		t.Errorf("FindAccount durations sum to %vs, want about 0.06s", sum)
+	if math.Abs(sum-0.06) > 1e-9 {
+		t.Errorf("FindAccount durations sum to %vs, want 0.06s", sum)
 	}
 }
 
