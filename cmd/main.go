@@ -57,6 +57,7 @@ func main() {
 		enableLeaderElection   bool
 		driver                 string
 		memorySeats            int
+		tuning                 tuning
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443 (https) or :8080 (http); 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probe endpoint binds to.")
@@ -64,19 +65,20 @@ func main() {
 	flag.BoolVar(&enableLeaderElection, "leader-elect", true, "Elect a leader so that only one replica reconciles at a time.")
 	flag.StringVar(&driver, "platform-driver", "gateway", "How shops are reached: gateway (the platform gateway protocol at each Shop's spec.endpoint, e.g. shopsim) or memory (an in-process simulator for demos).")
 	flag.IntVar(&memorySeats, "memory-seat-quota", 20, "Seat quota of each shop in the memory driver.")
+	tuning.bindFlags(flag.CommandLine)
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
 
-	if err := run(metricsAddr, probeAddr, secureMetrics, enableLeaderElection, driver, int32(memorySeats)); err != nil {
+	if err := run(metricsAddr, probeAddr, secureMetrics, enableLeaderElection, driver, int32(memorySeats), tuning); err != nil {
 		log.Error(err, "manager stopped")
 		os.Exit(1)
 	}
 }
 
-func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, driver string, memorySeats int32) error {
+func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, driver string, memorySeats int32, tune tuning) error {
 	factory, err := platformFactory(driver, memorySeats)
 	if err != nil {
 		return err
@@ -93,7 +95,7 @@ func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, driver 
 	if secureMetrics {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	mgr, err := ctrl.NewManager(tune.restConfig(ctrl.GetConfigOrDie()), ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsOpts,
 		HealthProbeBindAddress: probeAddr,
@@ -104,7 +106,7 @@ func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, driver 
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := controller.Setup(context.Background(), mgr, factory); err != nil {
+	if err := controller.Setup(context.Background(), mgr, factory, tune.options()...); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

@@ -22,13 +22,16 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -48,6 +51,12 @@ type RoleReconciler struct {
 	Connector *Connector
 	Recorder  events.EventRecorder
 	Drift     *DriftTracker
+	// MaxConcurrentReconciles is how many Roles are reconciled at once
+	// (1 when zero).
+	MaxConcurrentReconciles int
+	// BatchDelay is how long a Role waits after a SubAccount starts or
+	// stops using it before recounting its members.
+	BatchDelay time.Duration
 }
 
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=roles,verbs=get;list;watch;update;patch
@@ -241,9 +250,11 @@ func (r *RoleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&shopv1alpha1.Role{}).
 		Watches(&shopv1alpha1.Shop{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 			return requestsFor(ctx, r.Client, &shopv1alpha1.RoleList{}, o.GetNamespace(), indexRoleShop, o.GetName())
-		})).
-		Watches(&shopv1alpha1.SubAccount{}, roleUsers{client: r.Client}).
+		}), builder.WithPredicates(shopSpecOrReadinessChanged)).
+		Watches(&shopv1alpha1.SubAccount{}, roleUsers{client: r.Client, delay: r.BatchDelay}).
 		WatchesRawSource(source.Channel(r.Drift.roles, &handler.EnqueueRequestForObject{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles,
+			NewQueue: fairQueueFactory(classifyFromCache(mgr.GetCache(), func() *shopv1alpha1.Role { return &shopv1alpha1.Role{} }, roleUrgency))}).
 		Named("role").
 		Complete(r)
 }
@@ -251,20 +262,23 @@ func (r *RoleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 // roleUsers re-queues the Roles a SubAccount starts or stops using: on an
 // update both the old and the new Roles when the list changed, and the
 // shop's Roles being deleted when the account's platform state changed (it
-// may just have let go of one).
+// may just have let go of one). Member counts wait delay, so a wave of
+// SubAccounts costs one Role reconcile per delay; Roles being deleted are
+// re-queued at once.
 type roleUsers struct {
 	client client.Client
+	delay  time.Duration
 }
 
-func (roleUsers) Create(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	enqueueRoles(q, e.Object)
+func (h roleUsers) Create(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	enqueueRoles(q, e.Object, h.delay)
 }
 
 func (h roleUsers) Update(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 	o, n := e.ObjectOld.(*shopv1alpha1.SubAccount), e.ObjectNew.(*shopv1alpha1.SubAccount)
 	if !slices.Equal(o.Spec.Roles, n.Spec.Roles) {
-		enqueueRoles(q, o)
-		enqueueRoles(q, n)
+		enqueueRoles(q, o, h.delay)
+		enqueueRoles(q, n, h.delay)
 	}
 	if o.Status.AppliedHash == n.Status.AppliedHash {
 		return
@@ -281,15 +295,20 @@ func (h roleUsers) Update(ctx context.Context, e event.UpdateEvent, q workqueue.
 	}
 }
 
-func (roleUsers) Delete(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	enqueueRoles(q, e.Object)
+func (h roleUsers) Delete(_ context.Context, e event.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	enqueueRoles(q, e.Object, h.delay)
 }
 
 func (roleUsers) Generic(context.Context, event.GenericEvent, workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 }
 
-func enqueueRoles(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Object) {
+func enqueueRoles(q workqueue.TypedRateLimitingInterface[reconcile.Request], o client.Object, delay time.Duration) {
 	for _, ref := range o.(*shopv1alpha1.SubAccount).Spec.Roles {
-		q.Add(reconcile.Request{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: ref.Name}})
+		req := reconcile.Request{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: ref.Name}}
+		if delay > 0 {
+			q.AddAfter(req, delay)
+		} else {
+			q.Add(req)
+		}
 	}
 }

@@ -41,7 +41,49 @@ const eventSource = "subaccount-operator"
 type Option func(*options)
 
 type options struct {
-	now func() time.Time
+	now         func() time.Time
+	concurrency Concurrency
+	batchDelay  time.Duration
+}
+
+// Concurrency is how many objects of each kind are reconciled at once
+// (controller-runtime's MaxConcurrentReconciles per controller).
+type Concurrency struct {
+	Shop, Role, SubAccount int
+}
+
+// DefaultConcurrency suits hundreds of shops: SubAccount reconciles mostly
+// wait on the platform (latency, per-shop rate limits) and on the API
+// server's client rate limit, so several run at once; the shop queue
+// interleaves shops (see fairQueue) so one busy shop cannot hold them all.
+var DefaultConcurrency = Concurrency{Shop: 2, Role: 4, SubAccount: 16}
+
+// DefaultStatusBatchDelay is how long a Shop's seat counts and a Role's
+// member count wait after a SubAccount arrives or leaves before they are
+// recomputed: a wave of SubAccounts costs one status write per Shop and
+// Role per delay instead of one per SubAccount.
+const DefaultStatusBatchDelay = 10 * time.Second
+
+// WithConcurrency sets each controller's MaxConcurrentReconciles; zero
+// fields keep the defaults.
+func WithConcurrency(c Concurrency) Option {
+	return func(o *options) {
+		if c.Shop > 0 {
+			o.concurrency.Shop = c.Shop
+		}
+		if c.Role > 0 {
+			o.concurrency.Role = c.Role
+		}
+		if c.SubAccount > 0 {
+			o.concurrency.SubAccount = c.SubAccount
+		}
+	}
+}
+
+// WithStatusBatchDelay sets how long aggregate status (Shop seats, Role
+// member counts) waits to collect a burst of SubAccount changes.
+func WithStatusBatchDelay(d time.Duration) Option {
+	return func(o *options) { o.batchDelay = d }
 }
 
 // WithClock makes the controllers read the time from now (tests drive
@@ -53,7 +95,7 @@ func WithClock(now func() time.Time) Option {
 // Setup registers the field indexes and the three controllers with mgr,
 // all reaching platforms through factory.
 func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory, opts ...Option) error {
-	o := options{now: time.Now}
+	o := options{now: time.Now, concurrency: DefaultConcurrency, batchDelay: DefaultStatusBatchDelay}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -66,13 +108,16 @@ func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory, opts
 	conn := &Connector{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Factory: factory}
 	rec := mgr.GetEventRecorder(eventSource)
 	drift := NewDriftTracker()
-	if err := (&ShopReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift, Now: o.now}).SetupWithManager(mgr); err != nil {
+	if err := (&ShopReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift, Now: o.now,
+		MaxConcurrentReconciles: o.concurrency.Shop, BatchDelay: o.batchDelay}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Shop controller: %w", err)
 	}
-	if err := (&RoleReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift}).SetupWithManager(mgr); err != nil {
+	if err := (&RoleReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift,
+		MaxConcurrentReconciles: o.concurrency.Role, BatchDelay: o.batchDelay}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Role controller: %w", err)
 	}
-	if err := (&SubAccountReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift, Now: o.now}).SetupWithManager(mgr); err != nil {
+	if err := (&SubAccountReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift, Now: o.now,
+		MaxConcurrentReconciles: o.concurrency.SubAccount}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the SubAccount controller: %w", err)
 	}
 	return nil

@@ -20,16 +20,19 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -37,6 +40,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 )
 
 const (
@@ -58,6 +62,30 @@ type ShopReconciler struct {
 	Drift     *DriftTracker
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// MaxConcurrentReconciles is how many Shops are reconciled at once
+	// (1 when zero).
+	MaxConcurrentReconciles int
+	// BatchDelay is how long a Shop waits after a dependant arrives or
+	// leaves before recounting its seats, so a burst costs one reconcile.
+	BatchDelay time.Duration
+
+	// checks remembers, per Shop, the last ShopInfo call: the seats are
+	// then recounted from the cache without calling the platform.
+	checks sync.Map // client.ObjectKey → shopCheck
+}
+
+// shopCheck is what the last credentials check of a Shop found.
+type shopCheck struct {
+	// generation and secretVersion are the Shop's generation and its
+	// credentials Secret's resourceVersion at the check: a change of either
+	// checks again.
+	generation    int64
+	secretVersion string
+	// quota is the platform's seat quota.
+	quota int32
+	// unmanaged is how many accounts on the platform no SubAccount of the
+	// Shop held: seats used = unmanaged + SubAccounts with an account.
+	unmanaged int32
 }
 
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=shops,verbs=get;list;watch;update;patch
@@ -70,6 +98,9 @@ type ShopReconciler struct {
 func (r *ShopReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	shop := &shopv1alpha1.Shop{}
 	if err := r.Get(ctx, req.NamespacedName, shop); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.checks.Delete(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	before := shop.DeepCopy()
@@ -97,38 +128,63 @@ func (r *ShopReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resul
 }
 
 func (r *ShopReconciler) reconcile(ctx context.Context, shop *shopv1alpha1.Shop) error {
+	key := client.ObjectKeyFromObject(shop)
 	if _, err := catalogFor(shop); err != nil {
 		return err
 	}
-	if err := r.protectCredentials(ctx, shop); err != nil {
-		markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
-		return err
-	}
-	pc, err := r.Connector.Connect(ctx, shop)
+	secret, err := r.protectCredentials(ctx, shop)
 	if err != nil {
+		r.checks.Delete(key)
 		markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
 		return err
 	}
-	info, err := pc.ShopInfo(ctx)
-	if err != nil {
-		err = platformOutcome("checking the shop's credentials", err)
-		markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
-		return err
-	}
-	markStep(shop, shopv1alpha1.ConditionCredentialsValid, nil, "the platform accepted the credentials")
-
 	managed := &shopv1alpha1.SubAccountList{}
 	if err := r.List(ctx, managed, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}); err != nil {
 		return fmt.Errorf("listing SubAccounts of the shop: %w", err)
 	}
-	total := info.SeatsTotal
+	var holding int32 // SubAccounts holding a platform account
+	for i := range managed.Items {
+		if managed.Items[i].Status.AccountID != "" {
+			holding++
+		}
+	}
+
+	requested := shop.Annotations[shopv1alpha1.AnnotationRequestedAt]
+	driftDue := r.untilDriftCheck(shop) == 0 || requested != shop.Status.LastHandledRequestedAt
+	// The platform is asked only when something may have changed there or
+	// in what we ask with: a new generation, a changed credentials Secret,
+	// a failed last check, a restart, or a drift check being due. A
+	// SubAccount arriving or leaving is counted from the cache.
+	last, known := r.checks.Load(key)
+	check, _ := last.(shopCheck)
+	var pc platform.Client
+	if !known || driftDue || check.generation != shop.Generation || check.secretVersion != secret.ResourceVersion ||
+		!apimeta.IsStatusConditionTrue(shop.Status.Conditions, shopv1alpha1.ConditionCredentialsValid) {
+		r.checks.Delete(key)
+		pc, err = r.Connector.Connect(ctx, shop)
+		if err != nil {
+			markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
+			return err
+		}
+		info, err := pc.ShopInfo(ctx)
+		if err != nil {
+			err = platformOutcome("checking the shop's credentials", err)
+			markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
+			return err
+		}
+		markStep(shop, shopv1alpha1.ConditionCredentialsValid, nil, "the platform accepted the credentials")
+		check = shopCheck{generation: shop.Generation, secretVersion: secret.ResourceVersion,
+			quota: info.SeatsTotal, unmanaged: max(info.SeatsUsed-holding, 0)}
+		r.checks.Store(key, check)
+	}
+
+	total := check.quota
 	if s := shop.Spec.Seats; s != nil {
 		total = s.Included + s.Purchased
 	}
-	shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: info.SeatsUsed, Total: total, Managed: int32(len(managed.Items))}
+	shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: check.unmanaged + holding, Total: total, Managed: int32(len(managed.Items))}
 
-	requested := shop.Annotations[shopv1alpha1.AnnotationRequestedAt]
-	if r.untilDriftCheck(shop) > 0 && requested == shop.Status.LastHandledRequestedAt {
+	if !driftDue {
 		return nil
 	}
 	if err := r.checkDrift(ctx, shop, pc); err != nil {
@@ -156,20 +212,20 @@ func (r *ShopReconciler) untilDriftCheck(shop *shopv1alpha1.Shop) time.Duration 
 }
 
 // protectCredentials puts a finalizer on the Shop's credentials Secret so it
-// outlives the Shop's dependants.
-func (r *ShopReconciler) protectCredentials(ctx context.Context, shop *shopv1alpha1.Shop) error {
+// outlives the Shop's dependants, and returns the Secret.
+func (r *ShopReconciler) protectCredentials(ctx context.Context, shop *shopv1alpha1.Shop) (*corev1.Secret, error) {
 	secret, err := r.Connector.secret(ctx, shop.Namespace, shop.Spec.CredentialsSecretRef.Name)
 	if apierrors.IsNotFound(err) {
-		return stalled(shopv1alpha1.ReasonSecretNotFound, "credentials Secret %q not found in namespace %q",
+		return nil, stalled(shopv1alpha1.ReasonSecretNotFound, "credentials Secret %q not found in namespace %q",
 			shop.Spec.CredentialsSecretRef.Name, shop.Namespace)
 	}
 	if err != nil {
-		return fmt.Errorf("reading credentials Secret: %w", err)
+		return nil, fmt.Errorf("reading credentials Secret: %w", err)
 	}
 	if !secret.DeletionTimestamp.IsZero() {
-		return nil // being deleted: the finalizer we may hold is released with the Shop
+		return secret, nil // being deleted: the finalizer we may hold is released with the Shop
 	}
-	return ensureFinalizer(ctx, r.Client, secret, credentialsFinalizer)
+	return secret, ensureFinalizer(ctx, r.Client, secret, credentialsFinalizer)
 }
 
 func (r *ShopReconciler) reconcileDelete(ctx context.Context, shop *shopv1alpha1.Shop) (ctrl.Result, error) {
@@ -265,8 +321,9 @@ func (r *ShopReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 			return requestsFor(ctx, r.Client, &shopv1alpha1.ShopList{}, o.GetNamespace(), indexShopSecret, o.GetName())
 		})).
-		Watches(&shopv1alpha1.SubAccount{}, handler.EnqueueRequestsFromMapFunc(dependantToShop), builder.WithPredicates(arrivalsAndDepartures)).
-		Watches(&shopv1alpha1.Role{}, handler.EnqueueRequestsFromMapFunc(dependantToShop), builder.WithPredicates(arrivalsAndDepartures)).
+		Watches(&shopv1alpha1.SubAccount{}, delayedRequests(r.BatchDelay, dependantToShop), builder.WithPredicates(arrivalsAndDepartures)).
+		Watches(&shopv1alpha1.Role{}, delayedRequests(r.BatchDelay, dependantToShop), builder.WithPredicates(arrivalsAndDepartures)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Named("shop").
 		Complete(r)
 }

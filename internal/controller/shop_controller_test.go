@@ -18,6 +18,8 @@ package controller
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -80,13 +82,20 @@ func TestShopReadyReportsSeats(t *testing.T) {
 		g.Expect(shop.Status.LastSyncTime).NotTo(BeNil())
 
 		// One account made by hand in the back office, then one by the
-		// operator: used counts both, managed only the operator's.
+		// operator: used counts both, managed only the operator's. The
+		// operator's own account is counted from the cache at once, without
+		// asking the platform; the one made by hand when the platform is
+		// next asked (a drift check, here requested).
+		calls := shopInfoCount(ts.main)
 		_, err := ts.client(t).CreateAccount(context.Background(),
 			platform.CreateAccount{Name: "by-hand", Password: "their-Passw0rd"}, "")
 		g.Expect(err).NotTo(HaveOccurred())
 		sa := newSubAccount(ns, "xiaohong")
 		create(t, sa)
 		waitCurrent(t, sa)
+		waitSeats(t, shop, shopv1alpha1.SeatStatus{Used: 1, Total: 7, Managed: 1})
+		g.Expect(shopInfoCount(ts.main)).To(Equal(calls), "no ShopInfo call for a SubAccount arriving")
+		requestDriftCheck(t, ns)
 		waitSeats(t, shop, shopv1alpha1.SeatStatus{Used: 2, Total: 7, Managed: 1})
 	})
 	t.Run("declared seats", func(t *testing.T) {
@@ -267,4 +276,38 @@ func TestSuspendedShopWritesNothing(t *testing.T) {
 	waitCurrent(t, role)
 	waitCurrent(t, sa)
 	g.Expect(engine.Accounts(ts.platform, ts.main)).To(HaveLen(1))
+}
+
+// shopInfoCalls counts the ShopInfo calls the controllers make, per main
+// account (the suite's factory wraps every client in shopInfoCounter).
+var shopInfoCalls sync.Map // main account → *atomic.Int64
+
+func shopInfoCount(main string) int64 {
+	n, _ := shopInfoCalls.LoadOrStore(main, &atomic.Int64{})
+	return n.(*atomic.Int64).Load()
+}
+
+type shopInfoCounter struct{ inner platform.Factory }
+
+func (f shopInfoCounter) ClientFor(ctx context.Context, cfg platform.ShopConfig) (platform.Client, error) {
+	c, err := f.inner.ClientFor(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return countingClient{Client: c, main: cfg.MainAccount}, nil
+}
+
+type countingClient struct {
+	platform.Client
+	main string
+}
+
+func (c countingClient) Capabilities() platform.Capabilities {
+	return platform.CapabilitiesOf(c.Client)
+}
+
+func (c countingClient) ShopInfo(ctx context.Context) (platform.ShopInfo, error) {
+	n, _ := shopInfoCalls.LoadOrStore(c.main, &atomic.Int64{})
+	n.(*atomic.Int64).Add(1)
+	return c.Client.ShopInfo(ctx)
 }

@@ -36,6 +36,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -62,6 +63,9 @@ type SubAccountReconciler struct {
 	Drift     *DriftTracker
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// MaxConcurrentReconciles is how many SubAccounts are reconciled at
+	// once (1 when zero).
+	MaxConcurrentReconciles int
 }
 
 // credentials is the password the credentials Secret holds, its revision,
@@ -299,9 +303,11 @@ func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1
 		}
 		return next, nil
 	}
+	// Owner references are compared by value: SetControllerReference put a
+	// fresh copy in desired, whose *bool fields are new pointers.
 	if !maps.EqualFunc(secret.Data, desired.Data, slices.Equal) ||
 		!maps.Equal(secret.Labels, desired.Labels) || !maps.Equal(secret.Annotations, desired.Annotations) ||
-		!slices.Equal(secret.OwnerReferences, desired.OwnerReferences) {
+		!equality.Semantic.DeepEqual(secret.OwnerReferences, desired.OwnerReferences) {
 		if err := r.Update(ctx, desired); err != nil {
 			return credentials{}, fmt.Errorf("updating Secret %q: %w", name, err)
 		}
@@ -720,28 +726,77 @@ func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 			return requestsFor(ctx, r.Client, &shopv1alpha1.SubAccountList{}, o.GetNamespace(), field, o.GetName())
 		})
 	}
+	waitingForSeats := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		subs := &shopv1alpha1.SubAccountList{}
+		if err := r.List(ctx, subs, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexSubAccountShop: o.GetName()}); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "listing SubAccounts of the shop")
+			return nil
+		}
+		var reqs []reconcile.Request
+		for i := range subs.Items {
+			if subs.Items[i].Status.AccountID == "" {
+				reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&subs.Items[i])})
+			}
+		}
+		return reqs
+	})
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&shopv1alpha1.SubAccount{}).
+		For(&shopv1alpha1.SubAccount{}, builder.WithPredicates(subAccountChangeMatters)).
 		Owns(&corev1.Secret{}).
-		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop), builder.WithPredicates(shopChangeMatters)).
-		Watches(&shopv1alpha1.Role{}, byIndex(indexSubAccountRoles)).
+		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop), builder.WithPredicates(shopSpecOrReadinessChanged)).
+		Watches(&shopv1alpha1.Shop{}, waitingForSeats, builder.WithPredicates(shopSeatsChanged)).
+		Watches(&shopv1alpha1.Role{}, byIndex(indexSubAccountRoles), builder.WithPredicates(roleChangeMatters)).
 		Watches(&corev1.Secret{}, byIndex(indexSubAccountPassSecret)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(verificationSecretOwner)).
 		WatchesRawSource(source.Channel(r.Drift.subAccounts, &handler.EnqueueRequestForObject{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles,
+			NewQueue: fairQueueFactory(classifyFromCache(mgr.GetCache(), func() *shopv1alpha1.SubAccount { return &shopv1alpha1.SubAccount{} }, subAccountUrgency))}).
 		Named("subaccount").
 		Complete(r)
 }
 
-// shopChangeMatters passes the Shop changes its SubAccounts act on: the
-// spec, readiness and seats. A drift check's lastSyncTime alone does not
-// wake every account of the shop.
-var shopChangeMatters = predicate.Funcs{
+// subAccountChangeMatters passes what a SubAccount's own reconcile acts on:
+// its spec (generation), its metadata (rotation and resend-code
+// annotations; labels, which people change to force a look), deletion and
+// finalizers. Its own status and finalizer writes do not wake it again.
+var subAccountChangeMatters = predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
+	predicate.LabelChangedPredicate{},
+	predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+		return !e.ObjectNew.GetDeletionTimestamp().Equal(e.ObjectOld.GetDeletionTimestamp()) ||
+			!slices.Equal(e.ObjectNew.GetFinalizers(), e.ObjectOld.GetFinalizers()) && !e.ObjectNew.GetDeletionTimestamp().IsZero()
+	}})
+
+// shopSpecOrReadinessChanged passes the Shop changes every dependant acts
+// on: the spec and readiness. A drift check's lastSyncTime or a new seat
+// count does not wake every account of the shop.
+var shopSpecOrReadinessChanged = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
 		o, n := e.ObjectOld.(*shopv1alpha1.Shop), e.ObjectNew.(*shopv1alpha1.Shop)
 		return o.Generation != n.Generation ||
 			apimeta.IsStatusConditionTrue(o.Status.Conditions, shopv1alpha1.ConditionReady) !=
-				apimeta.IsStatusConditionTrue(n.Status.Conditions, shopv1alpha1.ConditionReady) ||
-			!equality.Semantic.DeepEqual(o.Status.Seats, n.Status.Seats)
+				apimeta.IsStatusConditionTrue(n.Status.Conditions, shopv1alpha1.ConditionReady)
+	},
+}
+
+// shopSeatsChanged passes seat count changes, which matter only to the
+// SubAccounts still waiting for an account (a seat may have come free).
+var shopSeatsChanged = predicate.Funcs{
+	CreateFunc:  func(event.CreateEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return !equality.Semantic.DeepEqual(e.ObjectOld.(*shopv1alpha1.Shop).Status.Seats, e.ObjectNew.(*shopv1alpha1.Shop).Status.Seats)
+	},
+}
+
+// roleChangeMatters passes the Role changes its SubAccounts act on: the
+// platform role ID and permissions. A member count changing does not wake
+// every member.
+var roleChangeMatters = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		o, n := e.ObjectOld.(*shopv1alpha1.Role), e.ObjectNew.(*shopv1alpha1.Role)
+		return o.Status.RoleID != n.Status.RoleID || !slices.Equal(o.Status.EffectivePermissions, n.Status.EffectivePermissions) ||
+			o.Spec.ShopRef != n.Spec.ShopRef
 	},
 }
 

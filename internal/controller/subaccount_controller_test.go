@@ -306,9 +306,9 @@ func TestSeatQuotaFull(t *testing.T) {
 	cond := waitCondition(t, second, shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonSeatsExhausted)
 	g.Expect(cond.Message).To(ContainSubstring("seats"))
 	g.Expect(engine.Accounts(ts.platform, ts.main)).To(HaveLen(1))
-	shop := &shopv1alpha1.Shop{}
-	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "shop"}, shop)).To(Succeed())
-	g.Expect(shop.Status.Seats).To(Equal(&shopv1alpha1.SeatStatus{Used: 1, Total: 1, Managed: 2}))
+	// Seat counts are batched (testBatchDelay) after SubAccounts arrive.
+	waitSeats(t, &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}},
+		shopv1alpha1.SeatStatus{Used: 1, Total: 1, Managed: 2})
 }
 
 // A crash between creating the platform account and writing status must not

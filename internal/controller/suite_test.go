@@ -62,6 +62,10 @@ var (
 const (
 	timeout  = 20 * time.Second
 	interval = 50 * time.Millisecond
+	// testBatchDelay is the status batch delay of the suite's manager:
+	// short, so seat and member counts follow quickly, yet long enough to
+	// batch a burst.
+	testBatchDelay = 200 * time.Millisecond
 )
 
 func TestMain(m *testing.M) {
@@ -114,7 +118,8 @@ func runSuite(m *testing.M) int {
 	engine = memory.NewEngine(memory.WithClock(testNow))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := Setup(ctx, mgr, platform.NewLimitedFactory(capabilityFactory{engine.Factory()}), WithClock(testNow)); err != nil {
+	if err := Setup(ctx, mgr, platform.NewLimitedFactory(shopInfoCounter{capabilityFactory{engine.Factory()}}), WithClock(testNow),
+		WithStatusBatchDelay(testBatchDelay)); err != nil {
 		fmt.Fprintf(os.Stderr, "setting up controllers: %v\n", err)
 		return 1
 	}
