@@ -20,6 +20,11 @@ type Capabilities struct {
 	AccountDisabled         bool
 	AccountSeat             bool
 	AccountSecurity         bool
+	// Departments: create and delete departments (listing is always there).
+	Departments bool
+	// NotificationContacts: add, rename, delete and verify the shop's
+	// notification contacts.
+	NotificationContacts bool
 }
 
 // FullCapabilities is what a driver that can do everything reports.
@@ -29,6 +34,7 @@ func FullCapabilities() Capabilities {
 		UpdateRole: true, DeleteRole: true,
 		AccountRoles: true, AccountExtraPermissions: true, AccountProfile: true,
 		AccountDisabled: true, AccountSeat: true, AccountSecurity: true,
+		Departments: true, NotificationContacts: true,
 	}
 }
 

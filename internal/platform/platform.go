@@ -105,8 +105,12 @@ type Profile struct {
 	DisplayName    string
 	EmployeeName   string
 	EmployeeNumber string
-	Department     string
-	Phone          string
+	// Department is the department's name or path as shown (a free label
+	// where the platform has no departments); DepartmentID, where it has
+	// (Taobao), is the department the account is a member of.
+	Department   string
+	DepartmentID string
+	Phone        string
 }
 
 // Seat holds customer-service chat settings.
@@ -176,6 +180,41 @@ type Verification struct {
 	AttemptsLeft int
 }
 
+// Department is a department (部门) of a Taobao shop: departments form a
+// tree, and a sub-account is a member of at most one (Profile.DepartmentID).
+type Department struct {
+	ID string
+	DepartmentSpec
+	// Members counts the sub-accounts directly in the department (not in
+	// its sub-departments).
+	Members int
+}
+
+// DepartmentSpec is a department to create: its name, unique among its
+// siblings, and its parent ("" for a top-level department).
+type DepartmentSpec struct {
+	Name     string
+	ParentID string
+}
+
+// ContactSpec is a customer-service notification contact: a person whose
+// phone receives the platform's SMS notifications for the shop.
+type ContactSpec struct {
+	Name  string
+	Phone string
+}
+
+// Contact is a notification contact as the platform reports it. A new
+// contact's phone is sent an SMS code; it receives notifications only once
+// the code was entered (Verification.Verified).
+type Contact struct {
+	ID string
+	// ContactSpec holds the full phone number (it identifies the contact);
+	// Verification.Phone is the masked one.
+	ContactSpec
+	Verification Verification
+}
+
 // ListOptions pages a listing. Page numbers start at 1.
 type ListOptions struct {
 	Page     int
@@ -224,6 +263,29 @@ type Client interface {
 	// limited (at most one a minute): too soon is ErrRateLimited with
 	// RetryAfter.
 	ResendVerification(ctx context.Context, id string) (Account, error)
+
+	// ListDepartments returns the shop's departments with their member
+	// counts (Taobao; other platforms have none and answer an empty list).
+	ListDepartments(ctx context.Context) ([]Department, error)
+	// CreateDepartment is idempotent per requestID. A name already used
+	// under the same parent is ErrNameTaken; an unknown parent ErrInvalid.
+	CreateDepartment(ctx context.Context, spec DepartmentSpec, requestID string) (Department, error)
+	// DeleteDepartment refuses with ErrConflict while the department has
+	// members or sub-departments.
+	DeleteDepartment(ctx context.Context, id string) error
+
+	// ListContacts returns the shop's notification contacts.
+	ListContacts(ctx context.Context) ([]Contact, error)
+	// AddContact adds a contact and sends an SMS code to its phone. A phone
+	// that already is a contact of the shop is ErrConflict.
+	AddContact(ctx context.Context, spec ContactSpec) (Contact, error)
+	// UpdateContact renames a contact; its phone cannot change (ErrInvalid).
+	UpdateContact(ctx context.Context, id string, spec ContactSpec) (Contact, error)
+	DeleteContact(ctx context.Context, id string) error
+	// VerifyContact and ResendContactCode work as VerifyAccount and
+	// ResendVerification do, for a contact's phone.
+	VerifyContact(ctx context.Context, id, code string) (Contact, error)
+	ResendContactCode(ctx context.Context, id string) (Contact, error)
 }
 
 // Factory builds a Client for a shop.

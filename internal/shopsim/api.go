@@ -43,6 +43,14 @@ var routes = []route{
 	{http.MethodPut, wire.PathStatus, true, setStatus},
 	{http.MethodPut, wire.PathSeat, true, setSeat},
 	{http.MethodGet, wire.PathDepartments, false, listDepartments},
+	{http.MethodPost, wire.PathDepartments, true, createDepartment},
+	{http.MethodDelete, wire.PathDepartment, true, deleteDepartment},
+	{http.MethodGet, wire.PathContacts, false, listContacts},
+	{http.MethodPost, wire.PathContacts, true, addContact},
+	{http.MethodPut, wire.PathContact, true, updateContact},
+	{http.MethodDelete, wire.PathContact, true, deleteContact},
+	{http.MethodPost, wire.PathContactVerify, true, verifyContact},
+	{http.MethodPost, wire.PathContactCode, true, resendContactCode},
 	{http.MethodGet, wire.PathAudit, false, listAudit},
 	{http.MethodPost, wire.PathLogin, false, checkLogin},
 	{http.MethodPost, wire.PathVerify, true, verifyAccount},
@@ -281,32 +289,6 @@ func setSeat(_ *Server, c *apiCall) (int, any, error) {
 	return modifyAccount(c, func(st *platform.AccountState) { st.Seat = &seat })
 }
 
-// listDepartments derives the departments from the accounts' profiles,
-// sorted by name; accounts without a department are not counted.
-func listDepartments(_ *Server, c *apiCall) (int, any, error) {
-	members := map[string]int{}
-	for page := 1; ; page++ {
-		res, err := c.client.ListAccounts(c.ctx, platform.ListOptions{Page: page, PageSize: wire.MaxPageSize})
-		if err != nil {
-			return 0, nil, err
-		}
-		for _, a := range res.Accounts {
-			if d := a.Profile.Department; d != "" {
-				members[d]++
-			}
-		}
-		if len(res.Accounts) == 0 || page*wire.MaxPageSize >= res.Total {
-			break
-		}
-	}
-	out := wire.DepartmentList{Items: make([]wire.Department, 0, len(members))}
-	for name, n := range members {
-		out.Items = append(out.Items, wire.Department{Name: name, Members: n})
-	}
-	slices.SortFunc(out.Items, func(a, b wire.Department) int { return strings.Compare(a.Name, b.Name) })
-	return http.StatusOK, out, nil
-}
-
 // listAudit returns the shop's audit log, oldest first; ?since=RFC3339
 // keeps the entries at or after that time.
 func listAudit(s *Server, c *apiCall) (int, any, error) {
@@ -348,21 +330,33 @@ func verifyAccount(s *Server, c *apiCall) (int, any, error) {
 		return 0, nil, err
 	}
 	a, err := c.client.VerifyAccount(c.ctx, c.params["id"], in.Code)
+	s.saveOnInvalid(err)
+	return http.StatusOK, wire.FromAccount(a), err
+}
+
+// saveOnInvalid saves the state file after a refused code: the attempt it
+// used must survive a restart.
+func (s *Server) saveOnInvalid(err error) {
 	if errors.Is(err, platform.ErrInvalid) {
 		if perr := s.store.save(); perr != nil {
 			s.log.Error("saving the state file failed", "err", perr)
 		}
 	}
-	return http.StatusOK, wire.FromAccount(a), err
+}
+
+// noBody accepts an empty body or an empty JSON object.
+func noBody(c *apiCall) error {
+	if len(bytes.TrimSpace(c.body)) > 0 {
+		return decode(c.body, &struct{}{})
+	}
+	return nil
 }
 
 // resendVerification sends a new SMS code. The body is empty (an empty
 // JSON object is accepted too).
 func resendVerification(_ *Server, c *apiCall) (int, any, error) {
-	if len(bytes.TrimSpace(c.body)) > 0 {
-		if err := decode(c.body, &struct{}{}); err != nil {
-			return 0, nil, err
-		}
+	if err := noBody(c); err != nil {
+		return 0, nil, err
 	}
 	a, err := c.client.ResendVerification(c.ctx, c.params["id"])
 	return http.StatusOK, wire.FromAccount(a), err

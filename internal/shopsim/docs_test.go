@@ -141,6 +141,7 @@ func TestOpenAPISchemasMatchWireTypes(t *testing.T) {
 		wire.AccountState{}, wire.CreateAccount{}, wire.Account{}, wire.AccountList{}, wire.PasswordChange{},
 		wire.AccountStatus{}, wire.Department{}, wire.DepartmentList{}, wire.AuditEntry{}, wire.AuditList{},
 		wire.LoginCheck{}, wire.LoginResult{}, wire.Verification{}, wire.VerifyCode{},
+		wire.DepartmentSpec{}, wire.ContactSpec{}, wire.Contact{}, wire.ContactList{},
 	} {
 		typ := reflect.TypeOf(v)
 		s, ok := schemas[typ.Name()].(map[string]any)

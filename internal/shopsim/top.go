@@ -546,7 +546,8 @@ func (c *topCall) account(nickParam, idParam string) (platform.Account, error) {
 }
 
 // topFullInfo is taobao.subuser.fullinfo.get: sub_nick or sub_id. The
-// department comes from the profile; the engine has no duties.
+// department is the account's (its department ID), or else the label in
+// its profile; the engine has no duties.
 func topFullInfo(_ *Server, c *topCall) (map[string]any, error) {
 	a, err := c.account("sub_nick", "sub_id")
 	if err != nil {
@@ -561,10 +562,8 @@ func topFullInfo(_ *Server, c *topCall) (map[string]any, error) {
 		"sub_status": status, "sub_owed_status": false, "sub_dispatch_status": dispatching(a),
 		"employee_name": a.Profile.EmployeeName, "employee_nickname": a.Profile.DisplayName, "employee_num": a.Profile.EmployeeNumber,
 	}
-	if d := a.Profile.Department; d != "" {
-		info["department_id"] = stableID("department", d)
-		info["department_name"] = d
-		info["parent_department"] = 0
+	if err := c.departmentInfo(info, a.Profile); err != nil {
+		return nil, err
 	}
 	return map[string]any{"sub_fullinfo": info}, nil
 }
@@ -620,11 +619,53 @@ func topInfoUpdate(_ *Server, c *topCall) (map[string]any, error) {
 	return map[string]any{"is_success": true}, nil
 }
 
-// topDepartments is taobao.subuser.departments.get: the departments named
-// in the accounts' profiles, sorted by name, each with its accounts.
+// departmentInfo adds the account's department to a fullinfo answer: the
+// engine's department when the account is a member of one, else the free
+// label in its profile (with department_id 0: no department), else
+// nothing.
+func (c *topCall) departmentInfo(info map[string]any, p platform.Profile) error {
+	if p.DepartmentID == "" {
+		if p.Department != "" {
+			info["department_id"] = 0
+			info["department_name"] = p.Department
+			info["parent_department"] = 0
+		}
+		return nil
+	}
+	deps, err := c.client.ListDepartments(c.ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range deps {
+		if d.ID == p.DepartmentID {
+			info["department_id"] = number(d.ID)
+			info["department_name"] = d.Name
+			info["parent_department"] = parentNumber(d.ParentID)
+		}
+	}
+	return nil
+}
+
+func parentNumber(id string) json.Number {
+	if id == "" {
+		return "0"
+	}
+	return number(id)
+}
+
+// topDepartments is taobao.subuser.departments.get: the shop's departments
+// in ID order, each with the IDs of its member accounts.
 func topDepartments(_ *Server, c *topCall) (map[string]any, error) {
 	if err := c.requireMain("user_nick"); err != nil {
 		return nil, err
+	}
+	deps, err := c.client.ListDepartments(c.ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	if len(deps) == 0 {
+		return out, nil
 	}
 	all, err := c.allAccounts()
 	if err != nil {
@@ -632,25 +673,19 @@ func topDepartments(_ *Server, c *topCall) (map[string]any, error) {
 	}
 	members := map[string][]json.Number{}
 	for _, a := range all {
-		if d := a.Profile.Department; d != "" {
-			members[d] = append(members[d], number(a.ID))
+		if id := a.Profile.DepartmentID; id != "" {
+			members[id] = append(members[id], number(a.ID))
 		}
 	}
-	out := map[string]any{}
-	if len(members) == 0 {
-		return out, nil
+	list := make([]map[string]any, 0, len(deps))
+	for _, d := range deps {
+		entry := map[string]any{"department_id": number(d.ID), "department_name": d.Name, "parent_id": parentNumber(d.ParentID)}
+		if m := members[d.ID]; len(m) > 0 {
+			entry["sub_user_ids"] = wrapped("number", m)
+		}
+		list = append(list, entry)
 	}
-	names := make([]string, 0, len(members))
-	for name := range members {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	deps := make([]map[string]any, 0, len(names))
-	for _, name := range names {
-		deps = append(deps, map[string]any{"department_id": stableID("department", name), "department_name": name,
-			"parent_id": 0, "sub_user_ids": wrapped("number", members[name])})
-	}
-	out["departments"] = wrapped("department", deps)
+	out["departments"] = wrapped("department", list)
 	return out, nil
 }
 

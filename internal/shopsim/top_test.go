@@ -268,9 +268,13 @@ func TestTOPMethods(t *testing.T) {
 	// Accounts come from the engine (TOP cannot create them).
 	a := f.account("xiaohong", "Pa55word!", f.role("运营", "item-edit").ID)
 	b := f.account("daming", "Pa55word!")
-	var st wire.Account
+	var (
+		st  wire.Account
+		dep wire.Department
+	)
+	f.ok(http.StatusCreated, http.MethodPost, wire.PathDepartments, wire.DepartmentSpec{Name: "客服部"}, &dep, sig{})
 	f.ok(http.StatusOK, http.MethodPut, at(wire.PathAccount, a.ID), wire.AccountState{RoleIDs: a.RoleIDs, ExtraPermissions: []string{"phone"},
-		Profile: wire.Profile{DisplayName: "小红", EmployeeName: "王小红", EmployeeNumber: "E7", Department: "客服部"}}, &st, sig{})
+		Profile: wire.Profile{DisplayName: "小红", EmployeeName: "王小红", EmployeeNumber: "E7", Department: "客服部", DepartmentID: dep.ID}}, &st, sig{})
 
 	page = f.topOK(taobao.MethodSubusersPage, map[string]string{"nick": tbMain, "page_num": "1", "page_size": "1"}, topReq{})
 	g.Expect(page["total_count"]).To(BeEquivalentTo(2))
@@ -336,12 +340,13 @@ func TestTOPMethods(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(saved.Accounts(platform.Taobao, tbMain)[0].Disabled).To(BeTrue(), "persisted")
 
-	// Departments from the profiles; duties: none.
+	// Departments from the engine, with their members; duties: none.
 	deps := f.topOK(taobao.MethodDepartments, map[string]string{"user_nick": tbMain}, topReq{})["departments"].(map[string]any)["department"].([]any)
 	g.Expect(deps).To(HaveLen(1))
 	g.Expect(deps[0]).To(HaveKeyWithValue("department_name", "客服部"))
 	g.Expect(deps[0].(map[string]any)["sub_user_ids"].(map[string]any)["number"]).To(ConsistOf(BeEquivalentTo(mustFloat(a.ID))))
 	g.Expect(deps[0].(map[string]any)["department_id"]).To(Equal(info["department_id"]))
+	g.Expect(info["department_id"]).To(BeEquivalentTo(mustFloat(dep.ID)), "the engine's department")
 	g.Expect(f.topOK(taobao.MethodDuties, map[string]string{"user_nick": tbMain}, topReq{})).NotTo(HaveKey("dutys"))
 	f.topFail(f.top(taobao.MethodDuties, nil, topReq{}), taobao.CodeMissingArguments, "isv.missing-parameter:user_nick")
 

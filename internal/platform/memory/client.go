@@ -264,7 +264,7 @@ func (c *client) CreateAccount(ctx context.Context, req platform.CreateAccount, 
 		}
 		sh.audit(now, platform.SourceFrom(ctx), "account.create", a.ID, a.Name, accountDetail(a.State))
 		if needsVerification(sh.Platform) {
-			c.e.sendCode(a, now)
+			a.Verification = c.e.sendCode(a.State.Profile.Phone, now)
 			sh.audit(now, platform.SourceFrom(ctx), "account.verification", a.ID, a.Name, "verification code sent")
 		}
 		out = sh.view(a)
@@ -442,6 +442,9 @@ func (e *Engine) validateState(sh *ShopState, cat *catalog.Catalog, st platform.
 	}
 	if sh.Platform == platform.Douyin && st.Profile.Phone == "" {
 		return st, platform.NewError(platform.ErrInvalid, "phone", "a Douyin sub-account needs a phone number")
+	}
+	if err := checkDepartment(sh, st.Profile.DepartmentID); err != nil {
+		return st, err
 	}
 	if err := e.checkPhone(sh, st.Profile.Phone, selfID); err != nil {
 		return st, err

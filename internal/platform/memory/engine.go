@@ -55,6 +55,11 @@ type ShopState struct {
 	AccountRequests map[string]string `json:"accountRequests"`
 	RoleRequests    map[string]string `json:"roleRequests"`
 	Audit           []AuditEntry      `json:"audit"`
+	// Departments (Taobao) and notification Contacts are keyed by ID;
+	// DepartmentRequests maps a create requestID to the ID it created.
+	Departments        map[string]*DepartmentRecord `json:"departments,omitempty"`
+	DepartmentRequests map[string]string            `json:"departmentRequests,omitempty"`
+	Contacts           map[string]*ContactRecord    `json:"contacts,omitempty"`
 }
 
 // AccountRecord is a stored sub-account. The password is kept only as a
@@ -179,6 +184,7 @@ func (e *Engine) AddShop(s ShopSetup) error {
 		AccountRequests: map[string]string{},
 		RoleRequests:    map[string]string{},
 	}
+	sh.init()
 	if s.Platform == platform.Douyin && s.MainPhone != "" && e.phoneInOtherDouyinShop(sh, s.MainPhone) {
 		return platform.NewError(platform.ErrConflict, "phone", "the phone number is bound to another shop")
 	}
@@ -391,6 +397,7 @@ func normalize(st *State) error {
 		if sh.RoleRequests == nil {
 			sh.RoleRequests = map[string]string{}
 		}
+		sh.init()
 		for id, a := range sh.Accounts {
 			if a == nil || a.ID != id {
 				return fmt.Errorf("shop %q: account %q is null or has a different ID", key, id)
@@ -409,6 +416,9 @@ func normalize(st *State) error {
 			if err := noteID(id, "role "+key+"/"+r.Name); err != nil {
 				return err
 			}
+		}
+		if err := sh.normalizeDepartmentsAndContacts(key, noteID); err != nil {
+			return err
 		}
 	}
 	if st.NextID <= maxID {

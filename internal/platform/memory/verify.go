@@ -42,14 +42,14 @@ func (e *Engine) SMS(phone string) (code string, sentAt time.Time, ok bool) {
 	return m.Code, m.SentAt, ok
 }
 
-// sendCode "sends" a new code to the account's current phone: the code
-// goes to the outbox, its hash to the record, and the attempts and expiry
-// are reset. Callers hold e.mu.
-func (e *Engine) sendCode(a *AccountRecord, now time.Time) {
+// sendCode "sends" a new code to phone: the code goes to the outbox and a
+// fresh verification record, with its hash, expiry and attempts, is
+// returned. Callers hold e.mu.
+func (e *Engine) sendCode(phone string, now time.Time) *VerificationRecord {
 	code := newCode()
-	phone := a.State.Profile.Phone
 	salt, hash := hashPassword(code)
-	a.Verification = &VerificationRecord{
+	e.state.SMS[phone] = SMSMessage{Code: code, SentAt: now}
+	return &VerificationRecord{
 		Phone:        phone,
 		CodeSalt:     salt,
 		CodeHash:     hash,
@@ -57,7 +57,6 @@ func (e *Engine) sendCode(a *AccountRecord, now time.Time) {
 		ExpiresAt:    now.Add(VerificationCodeTTL),
 		AttemptsLeft: VerificationAttempts,
 	}
-	e.state.SMS[phone] = SMSMessage{Code: code, SentAt: now}
 }
 
 // newCode is a uniformly random code of VerificationCodeDigits digits.
@@ -117,10 +116,7 @@ func pendingVerification(sh *ShopState, id string) (*AccountRecord, error) {
 	return a, nil
 }
 
-// VerifyAccount checks the code, in this order: attempts left, expiry,
-// the code itself. An expired code costs no attempt; a wrong one costs
-// one. Surrounding white space in the code is ignored. The code is never
-// logged, audited or put in a message.
+// VerifyAccount enters the code sent to the account's phone (see check).
 func (c *client) VerifyAccount(ctx context.Context, id, code string) (platform.Account, error) {
 	var out platform.Account
 	err := c.call(ctx, "VerifyAccount", func(sh *ShopState, _ *catalog.Catalog) error {
@@ -128,24 +124,34 @@ func (c *client) VerifyAccount(ctx context.Context, id, code string) (platform.A
 		if err != nil {
 			return err
 		}
-		v := a.Verification
 		now := c.e.clock()
-		switch {
-		case v.AttemptsLeft <= 0:
-			return platform.NewError(platform.ErrInvalid, "code", "no attempts left; request a new code")
-		case !now.Before(v.ExpiresAt):
-			return platform.NewError(platform.ErrInvalid, "code", "the code expired at %s; request a new code", v.ExpiresAt.UTC().Format(time.TimeOnly))
-		case !checkCode(v, strings.TrimSpace(code)):
-			v.AttemptsLeft--
-			return platform.NewError(platform.ErrInvalid, "code", "%s", wrongCodeMessage(v.AttemptsLeft))
+		if err := a.Verification.check(code, now); err != nil {
+			return err
 		}
-		v.Verified = true
-		v.CodeSalt, v.CodeHash = "", ""
 		sh.audit(now, platform.SourceFrom(ctx), "account.verify", a.ID, a.Name, "phone verified")
 		out = sh.view(a)
 		return nil
 	})
 	return out, err
+}
+
+// check enters a code, in this order: attempts left, expiry, the code
+// itself. An expired code costs no attempt; a wrong one costs one; the
+// right one verifies and forgets the code's hash. Surrounding white space
+// is ignored. The code is never logged, audited or put in a message.
+func (v *VerificationRecord) check(code string, now time.Time) error {
+	switch {
+	case v.AttemptsLeft <= 0:
+		return platform.NewError(platform.ErrInvalid, "code", "no attempts left; request a new code")
+	case !now.Before(v.ExpiresAt):
+		return platform.NewError(platform.ErrInvalid, "code", "the code expired at %s; request a new code", v.ExpiresAt.UTC().Format(time.TimeOnly))
+	case !checkCode(v, strings.TrimSpace(code)):
+		v.AttemptsLeft--
+		return platform.NewError(platform.ErrInvalid, "code", "%s", wrongCodeMessage(v.AttemptsLeft))
+	}
+	v.Verified = true
+	v.CodeSalt, v.CodeHash = "", ""
+	return nil
 }
 
 // wrongCodeMessage says how many attempts are left after a wrong code.
@@ -170,9 +176,8 @@ func checkCode(v *VerificationRecord, code string) bool {
 	return subtle.ConstantTimeCompare([]byte(digest(salt, code)), []byte(v.CodeHash)) == 1
 }
 
-// ResendVerification sends a new code to the account's current phone, at
-// most one per VerificationResendInterval: the new code replaces the old
-// one, with a fresh expiry and VerificationAttempts attempts.
+// ResendVerification sends a new code to the account's current phone (see
+// resend).
 func (c *client) ResendVerification(ctx context.Context, id string) (platform.Account, error) {
 	var out platform.Account
 	err := c.call(ctx, "ResendVerification", func(sh *ShopState, _ *catalog.Catalog) error {
@@ -181,15 +186,27 @@ func (c *client) ResendVerification(ctx context.Context, id string) (platform.Ac
 			return err
 		}
 		now := c.e.clock()
-		if wait := a.Verification.SentAt.Add(VerificationResendInterval).Sub(now); wait > 0 {
-			wait = (wait + time.Second - 1).Truncate(time.Second)
-			return &platform.Error{Kind: platform.ErrRateLimited, RetryAfter: wait,
-				Message: fmt.Sprintf("a code was sent less than a minute ago; a new one can be requested in %ds", int64(wait/time.Second))}
+		v, err := c.e.resend(a.Verification, a.State.Profile.Phone, now)
+		if err != nil {
+			return err
 		}
-		c.e.sendCode(a, now)
+		a.Verification = v
 		sh.audit(now, platform.SourceFrom(ctx), "account.verification", a.ID, a.Name, "verification code sent")
 		out = sh.view(a)
 		return nil
 	})
 	return out, err
+}
+
+// resend sends a new code to phone, at most one per
+// VerificationResendInterval after the last one (prev): the new code
+// replaces the old one, with a fresh expiry and VerificationAttempts
+// attempts. Too soon is ErrRateLimited with RetryAfter. Callers hold e.mu.
+func (e *Engine) resend(prev *VerificationRecord, phone string, now time.Time) (*VerificationRecord, error) {
+	if wait := prev.SentAt.Add(VerificationResendInterval).Sub(now); wait > 0 {
+		wait = (wait + time.Second - 1).Truncate(time.Second)
+		return nil, &platform.Error{Kind: platform.ErrRateLimited, RetryAfter: wait,
+			Message: fmt.Sprintf("a code was sent less than a minute ago; a new one can be requested in %ds", int64(wait/time.Second))}
+	}
+	return e.sendCode(phone, now), nil
 }

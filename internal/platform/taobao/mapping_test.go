@@ -84,7 +84,7 @@ func TestMappingFromRecordedAnswers(t *testing.T) {
 	}), "the deleted entry is left out")
 
 	want := platform.Account{ID: "2200000000001", Name: "小红", Login: "店主:小红", AccountState: platform.AccountState{
-		Profile:  platform.Profile{DisplayName: "小红", EmployeeName: "王小红", EmployeeNumber: "E007", Department: "客服部"},
+		Profile:  platform.Profile{DisplayName: "小红", EmployeeName: "王小红", EmployeeNumber: "E007", Department: "客服部", DepartmentID: "31"},
 		Disabled: true,
 		Seat:     &platform.Seat{Chat: true},
 	}}

@@ -263,7 +263,8 @@ func (c *Client) FindAccount(ctx context.Context, name string) (platform.Account
 
 // fullInfo reads one account. It maps employee_name to
 // Profile.EmployeeName, employee_nickname to DisplayName, employee_num to
-// EmployeeNumber, department_name to Department, sub_status 2 (disabled
+// EmployeeNumber, department_name and department_id to Department and
+// DepartmentID, sub_status 2 (disabled
 // by the seller) to Disabled and sub_dispatch_status to Seat.Chat (the
 // seat's capacity and presence are unknown to TOP and left zero). Roles,
 // extra permissions, phone and security are not reported. An answer
@@ -287,6 +288,7 @@ func (c *Client) fullInfo(ctx context.Context, params map[string]string, field, 
 				EmployeeName:   f.EmployeeName,
 				EmployeeNumber: f.EmployeeNum,
 				Department:     f.DepartmentName,
+				DepartmentID:   string(f.DepartmentID),
 			},
 			Disabled: f.SubStatus == subStatusDisabled,
 			Seat:     &platform.Seat{Chat: bool(f.SubDispatchStatus)},

@@ -140,8 +140,12 @@ func (s *sim) seed(t *testing.T) (platform.Account, platform.Account, platform.R
 	if err != nil {
 		t.Fatal(err)
 	}
+	dep, err := s.direct.CreateDepartment(ctx, platform.DepartmentSpec{Name: "客服部"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	a, err := s.direct.CreateAccount(ctx, platform.CreateAccount{Name: "xiaohong", Password: "Pa55word!", AccountState: platform.AccountState{
-		Profile: platform.Profile{DisplayName: "小红", EmployeeName: "王小红", EmployeeNumber: "E7", Department: "客服部", Phone: "13800000001"},
+		Profile: platform.Profile{DisplayName: "小红", EmployeeName: "王小红", EmployeeNumber: "E7", Department: "客服部", DepartmentID: dep.ID, Phone: "13800000001"},
 		RoleIDs: []string{role.ID}, ExtraPermissions: []string{"phone"},
 		Seat:     &platform.Seat{Chat: true, Capacity: 8, Presence: platform.PresenceOnline},
 		Security: platform.Security{PhoneProtection: true},
@@ -215,8 +219,9 @@ func TestShopsimEverySupportedMethod(t *testing.T) {
 			g.Expect(page.Total).To(Equal(2))
 
 			wantA := platform.Account{ID: a.ID, Name: "xiaohong", Login: simMain + ":xiaohong", AccountState: platform.AccountState{
-				Profile: platform.Profile{DisplayName: "小红", EmployeeName: "王小红", EmployeeNumber: "E7", Department: "客服部"},
-				Seat:    &platform.Seat{Chat: true},
+				Profile: platform.Profile{DisplayName: "小红", EmployeeName: "王小红", EmployeeNumber: "E7", Department: "客服部",
+					DepartmentID: a.Profile.DepartmentID},
+				Seat: &platform.Seat{Chat: true},
 			}}
 			got2, err := c.GetAccount(ctx, a.ID)
 			g.Expect(err).NotTo(HaveOccurred())
@@ -270,6 +275,17 @@ func TestShopsimEverySupportedMethod(t *testing.T) {
 			g.Expect(deps[0].Name).To(Equal("客服部"))
 			g.Expect(deps[0].ID).NotTo(BeEmpty())
 			g.Expect(deps[0].AccountIDs).To(Equal([]string{a.ID}))
+			listed, err := c.ListDepartments(ctx)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(listed).To(Equal([]platform.Department{{ID: a.Profile.DepartmentID,
+				DepartmentSpec: platform.DepartmentSpec{Name: "客服部"}, Members: 1}}))
+			_, err = c.CreateDepartment(ctx, platform.DepartmentSpec{Name: "财务部"}, "")
+			g.Expect(err).To(MatchError(platform.ErrNotSupported))
+			g.Expect(c.DeleteDepartment(ctx, a.Profile.DepartmentID)).To(MatchError(platform.ErrNotSupported))
+			_, err = c.AddContact(ctx, platform.ContactSpec{Name: "值班", Phone: "13700000001"})
+			g.Expect(err).To(MatchError(platform.ErrNotSupported))
+			_, err = c.ListContacts(ctx)
+			g.Expect(err).To(MatchError(platform.ErrNotSupported))
 			duties, err := c.Duties(ctx)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(duties).To(BeEmpty())

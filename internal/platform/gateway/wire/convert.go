@@ -89,3 +89,23 @@ func emptyToNil(s []string) []string {
 	}
 	return s
 }
+
+// FromDepartment converts a domain department.
+func FromDepartment(d platform.Department) Department {
+	return Department{ID: d.ID, DepartmentSpec: DepartmentSpec(d.DepartmentSpec), Members: d.Members}
+}
+
+// ToDepartment converts to a domain department.
+func (d Department) ToDepartment() platform.Department {
+	return platform.Department{ID: d.ID, DepartmentSpec: platform.DepartmentSpec(d.DepartmentSpec), Members: d.Members}
+}
+
+// FromContact converts a domain contact.
+func FromContact(c platform.Contact) Contact {
+	return Contact{ID: c.ID, ContactSpec: ContactSpec(c.ContactSpec), Verification: Verification(c.Verification)}
+}
+
+// ToContact converts to a domain contact.
+func (c Contact) ToContact() platform.Contact {
+	return platform.Contact{ID: c.ID, ContactSpec: platform.ContactSpec(c.ContactSpec), Verification: platform.Verification(c.Verification)}
+}

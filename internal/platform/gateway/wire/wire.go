@@ -30,9 +30,16 @@ const (
 	PathPassword    = "/accounts/{id}/password"  // PUT PasswordChange
 	PathStatus      = "/accounts/{id}/status"    // PUT AccountStatus: Account
 	PathSeat        = "/accounts/{id}/seat"      // PUT Seat: Account
-	PathDepartments = "/departments"             // GET: DepartmentList
-	PathAudit       = "/audit"                   // GET ?since=RFC3339: AuditList
-	PathLogin       = "/login"                   // POST LoginCheck: LoginResult
+	PathDepartments = "/departments"             // GET: DepartmentList; POST DepartmentSpec: Department (Idempotency-Key)
+	PathDepartment  = "/departments/{id}"        // DELETE (409 while it has members or sub-departments)
+	// Notification contacts: people whose phones receive the shop's SMS
+	// notifications once verified by SMS code.
+	PathContacts      = "/contacts"                        // GET: ContactList; POST ContactSpec: Contact
+	PathContact       = "/contacts/{id}"                   // PUT ContactSpec (rename): Contact, DELETE
+	PathContactVerify = "/contacts/{id}/verify"            // POST VerifyCode: Contact
+	PathContactCode   = "/contacts/{id}/verification-code" // POST (no body): Contact
+	PathAudit         = "/audit"                           // GET ?since=RFC3339: AuditList
+	PathLogin         = "/login"                           // POST LoginCheck: LoginResult
 	// PathVerify enters the SMS code sent to the account's phone (Douyin).
 	PathVerify = "/accounts/{id}/verify" // POST VerifyCode: Account
 	// PathVerificationCode sends a new SMS code, at most one a minute.
@@ -111,8 +118,11 @@ type Profile struct {
 	DisplayName    string `json:"displayName,omitempty"`
 	EmployeeName   string `json:"employeeName,omitempty"`
 	EmployeeNumber string `json:"employeeNumber,omitempty"`
-	Department     string `json:"department,omitempty"`
-	Phone          string `json:"phone,omitempty"`
+	// Department is a label or path as shown; DepartmentID the department
+	// (GET /departments) the account is a member of.
+	Department   string `json:"department,omitempty"`
+	DepartmentID string `json:"departmentId,omitempty"`
+	Phone        string `json:"phone,omitempty"`
 }
 
 // Seat is a customer-service chat seat; also the body of PUT .../seat.
@@ -196,15 +206,43 @@ type AccountStatus struct {
 	Disabled bool `json:"disabled"`
 }
 
-// Department is one department and how many sub-accounts are in it.
+// DepartmentSpec is the body of POST /departments: a name unique among
+// its siblings and the parent's ID ("" or absent at the top).
+type DepartmentSpec struct {
+	Name     string `json:"name"`
+	ParentID string `json:"parentId,omitempty"`
+}
+
+// Department is one department and how many sub-accounts are directly in
+// it.
 type Department struct {
-	Name    string `json:"name"`
-	Members int    `json:"members"`
+	ID string `json:"id"`
+	DepartmentSpec
+	Members int `json:"members"`
 }
 
 // DepartmentList is the body of GET /departments.
 type DepartmentList struct {
 	Items []Department `json:"items"`
+}
+
+// ContactSpec is the body of POST /contacts and PUT /contacts/{id}.
+type ContactSpec struct {
+	Name  string `json:"name"`
+	Phone string `json:"phone"`
+}
+
+// Contact is a notification contact: its full phone, and its verification
+// (with the phone masked). It never carries the code.
+type Contact struct {
+	ID string `json:"id"`
+	ContactSpec
+	Verification Verification `json:"verification"`
+}
+
+// ContactList is the body of GET /contacts.
+type ContactList struct {
+	Items []Contact `json:"items"`
 }
 
 // AuditEntry is one write recorded by the gateway. Never a password.
