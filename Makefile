@@ -44,7 +44,7 @@ manifests: controller-gen ## Generate WebhookConfiguration, ClusterRole and Cust
 	go run ./hack/chartsync
 
 .PHONY: chart
-chart: manifests ## Copy the generated CRDs and RBAC of config/ into the Helm chart charts/subaccount-operator (manifests does it too).
+chart: manifests ## Copy the generated CRDs and RBAC, the alerts and the dashboard of config/ into the Helm chart charts/subaccount-operator (manifests does it too).
 
 .PHONY: api-docs
 api-docs: crd-ref-docs ## Generate the API reference docs/api.md from api/v1alpha1 with crd-ref-docs.
@@ -79,7 +79,7 @@ lint: ## Offline lint: fail on files gofmt would change, then go vet.
 # Files written by 'make manifests generate'; 'make verify' fails when they differ from git.
 GENERATED_PATHS = config/crd/bases config/rbac/role.yaml config/webhook ':(glob)**/zz_generated.*.go'
 # The chart's copies of config/ (hack/chartsync, run by 'make manifests') and the API reference ('make api-docs').
-GENERATED_PATHS += charts/subaccount-operator/templates/crds charts/subaccount-operator/templates/rbac docs/api.md
+GENERATED_PATHS += charts/subaccount-operator/templates/crds charts/subaccount-operator/templates/rbac charts/subaccount-operator/files docs/api.md
 verify: api-docs
 
 .PHONY: verify

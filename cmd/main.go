@@ -58,12 +58,18 @@ func main() {
 		driver                 string
 		memorySeats            int
 		tuning                 tuning
+		leaderElectionID       string
+		watchNamespaces        string
+		shardSelector          string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443 (https) or :8080 (http); 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probe endpoint binds to.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over https with authentication and authorization.")
 	flag.BoolVar(&enableLeaderElection, "leader-elect", true, "Elect a leader so that only one replica reconciles at a time.")
 	flag.StringVar(&driver, "platform-driver", "gateway", "How shops are reached: gateway (the platform gateway protocol at each Shop's spec.endpoint, e.g. shopsim) or memory (an in-process simulator for demos).")
+	flag.StringVar(&leaderElectionID, "leader-election-id", "subaccount-operator.shop.subaccount.io", "Name of the leader election Lease; each shard (each install) needs its own.")
+	flag.StringVar(&watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch (e.g. shop-a,shop-b); empty watches all namespaces.")
+	flag.StringVar(&shardSelector, "shard-selector", "", "Label selector of the Shops, Roles and SubAccounts this manager reconciles (e.g. 'shard=a'); a Role or SubAccount follows its Shop's shard by carrying the same labels. Empty reconciles all. See docs/sharding.md.")
 	flag.IntVar(&memorySeats, "memory-seat-quota", 20, "Seat quota of each shop in the memory driver.")
 	tuning.bindFlags(flag.CommandLine)
 	opts := zap.Options{}
@@ -72,18 +78,24 @@ func main() {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
 
-	if err := run(metricsAddr, probeAddr, secureMetrics, enableLeaderElection, driver, int32(memorySeats), tuning); err != nil {
+	scope, err := controller.ParseScope(watchNamespaces, shardSelector)
+	if err != nil {
+		log.Error(err, "invalid flags")
+		os.Exit(2)
+	}
+	if err := run(metricsAddr, probeAddr, secureMetrics, enableLeaderElection, leaderElectionID, scope, driver, int32(memorySeats), tuning); err != nil {
 		log.Error(err, "manager stopped")
 		os.Exit(1)
 	}
 }
 
-func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, driver string, memorySeats int32, tune tuning) error {
+func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, leaderElectionID string, scope controller.Scope,
+	driver string, memorySeats int32, tune tuning) error {
 	factory, err := platformFactory(driver, memorySeats)
 	if err != nil {
 		return err
 	}
-	cacheOpts, err := controller.CacheOptions()
+	cacheOpts, err := scope.CacheOptions()
 	if err != nil {
 		return err
 	}
@@ -100,13 +112,13 @@ func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, driver 
 		Metrics:                metricsOpts,
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElect,
-		LeaderElectionID:       "subaccount-operator.shop.subaccount.io",
+		LeaderElectionID:       leaderElectionID,
 		Cache:                  cacheOpts,
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := controller.Setup(context.Background(), mgr, factory, tune.options()...); err != nil {
+	if err := controller.Setup(context.Background(), mgr, factory, append(tune.options(), controller.WithScope(scope))...); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
@@ -115,7 +127,8 @@ func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, driver 
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return fmt.Errorf("adding the ready check: %w", err)
 	}
-	ctrl.Log.WithName("setup").Info("starting manager", "platformDriver", driver, "leaderElection", leaderElect)
+	ctrl.Log.WithName("setup").Info("starting manager", "platformDriver", driver, "leaderElection", leaderElect,
+		"leaderElectionID", leaderElectionID, "scope", scope.String())
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 

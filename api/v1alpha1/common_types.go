@@ -105,6 +105,10 @@ const (
 
 	// ReasonShopNotFound: the referenced Shop does not exist.
 	ReasonShopNotFound = "ShopNotFound"
+	// ReasonShopNotInShard: the referenced Shop exists but is reconciled by
+	// another manager (its labels do not match this manager's shard
+	// selector); give the object the same shard labels as its Shop.
+	ReasonShopNotInShard = "ShopNotInShard"
 	// ReasonShopNotReady: the referenced Shop is not Ready yet.
 	ReasonShopNotReady = "ShopNotReady"
 	// ReasonSecretNotFound: a referenced Secret does not exist.

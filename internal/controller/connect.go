@@ -24,6 +24,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -41,6 +42,10 @@ type Connector struct {
 	Client    client.Client
 	APIReader client.Reader
 	Factory   platform.Factory
+	// Shard, when set, is the label selector of the manager's shard
+	// (Scope.Shard): the cache holds only the Shops, Roles and SubAccounts
+	// it matches.
+	Shard labels.Selector
 }
 
 // secret reads a Secret in namespace by name, from the cache or the API.
@@ -124,10 +129,23 @@ func catalogFor(shop *shopv1alpha1.Shop) (*catalog.Catalog, error) {
 }
 
 // shopOf fetches the Shop an object refers to; a missing or deleting Shop
-// makes the dependant wait.
-func shopOf(ctx context.Context, c client.Client, namespace, name string) (*shopv1alpha1.Shop, error) {
+// makes the dependant wait. In a shard, a Shop missing from the cache may
+// belong to another shard: it is looked up on the API server, and if it
+// exists the dependant is Stalled (its labels put it in the wrong shard),
+// so that it is neither reconciled against the Shop nor let go as orphaned.
+func (c *Connector) shopOf(ctx context.Context, namespace, name string) (*shopv1alpha1.Shop, error) {
 	shop := &shopv1alpha1.Shop{}
-	err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, shop)
+	key := types.NamespacedName{Namespace: namespace, Name: name}
+	err := c.Client.Get(ctx, key, shop)
+	if apierrors.IsNotFound(err) && c.Shard != nil && c.APIReader != nil {
+		switch err := c.APIReader.Get(ctx, key, &shopv1alpha1.Shop{}); {
+		case err == nil:
+			return nil, stalled(shopv1alpha1.ReasonShopNotInShard,
+				"Shop %q is not in this manager's shard (%s): give this object the same shard labels as its Shop", name, c.Shard)
+		case !apierrors.IsNotFound(err):
+			return nil, fmt.Errorf("reading Shop %q: %w", name, err)
+		}
+	}
 	if apierrors.IsNotFound(err) {
 		return nil, waiting(shopv1alpha1.ReasonShopNotFound, "Shop %q not found in namespace %q", name, namespace)
 	}
@@ -143,7 +161,7 @@ func shopOf(ctx context.Context, c client.Client, namespace, name string) (*shop
 // forever, so obj is let go with a warning Event naming what is left behind.
 func cleanupClient(ctx context.Context, conn *Connector, rec events.EventRecorder, obj client.Object,
 	shopName, action, leftBehind string) (platform.Client, error) {
-	shop, err := shopOf(ctx, conn.Client, obj.GetNamespace(), shopName)
+	shop, err := conn.shopOf(ctx, obj.GetNamespace(), shopName)
 	if err != nil {
 		var o *outcome
 		if errors.As(err, &o) && o.reason == shopv1alpha1.ReasonShopNotFound {

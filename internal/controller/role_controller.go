@@ -113,7 +113,7 @@ func (r *RoleReconciler) users(ctx context.Context, role *shopv1alpha1.Role) ([]
 }
 
 func (r *RoleReconciler) reconcile(ctx context.Context, role *shopv1alpha1.Role) error {
-	shop, err := shopOf(ctx, r.Client, role.Namespace, role.Spec.ShopRef.Name)
+	shop, err := r.Connector.shopOf(ctx, role.Namespace, role.Spec.ShopRef.Name)
 	if err != nil {
 		return err
 	}

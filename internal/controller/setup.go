@@ -21,14 +21,7 @@ import (
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/selection"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 
 	"github.com/subaccount-operator/subaccount-operator/internal/metrics"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
@@ -44,6 +37,7 @@ type options struct {
 	now         func() time.Time
 	concurrency Concurrency
 	batchDelay  time.Duration
+	scope       Scope
 }
 
 // Concurrency is how many objects of each kind are reconciled at once
@@ -86,6 +80,15 @@ func WithStatusBatchDelay(d time.Duration) Option {
 	return func(o *options) { o.batchDelay = d }
 }
 
+// WithScope tells the controllers which part of the cluster the manager's
+// cache holds (build the cache with the same Scope's CacheOptions): with a
+// shard, a Role or SubAccount whose Shop is not in the cache is looked up
+// on the API server, so that a Shop of another shard is told from a
+// missing one.
+func WithScope(s Scope) Option {
+	return func(o *options) { o.scope = s }
+}
+
 // WithClock makes the controllers read the time from now (tests drive
 // schedules and rotation with it instead of waiting).
 func WithClock(now func() time.Time) Option {
@@ -106,6 +109,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory, opts
 		return err
 	}
 	conn := &Connector{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Factory: factory}
+	if o.scope.sharded() {
+		conn.Shard = o.scope.Shard
+	}
 	rec := mgr.GetEventRecorder(eventSource)
 	drift := NewDriftTracker()
 	if err := (&ShopReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift, Now: o.now,
@@ -127,20 +133,4 @@ func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory, opts
 // "SubAccount") of the Shop namespace/shop in the drift metric.
 func countDriftCorrected(namespace, shop, kind string) {
 	metrics.DriftCorrected(namespace, shop, kind)
-}
-
-// CacheOptions caches only the Secrets the operator labels (caching every
-// Secret in the cluster is how operators before us ran out of memory) and
-// strips managedFields from everything cached.
-func CacheOptions() (cache.Options, error) {
-	labelled, err := labels.NewRequirement(shopv1alpha1.LabelSecretRole, selection.Exists, nil)
-	if err != nil {
-		return cache.Options{}, fmt.Errorf("building the Secret selector: %w", err)
-	}
-	return cache.Options{
-		DefaultTransform: cache.TransformStripManagedFields(),
-		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Label: labels.NewSelector().Add(*labelled)},
-		},
-	}, nil
 }

@@ -113,7 +113,7 @@ func (r *SubAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 // reconcile runs the steps in order; it returns when the password is next
 // due for rotation, if ever.
 func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.SubAccount) (time.Duration, error) {
-	shop, err := shopOf(ctx, r.Client, sa.Namespace, sa.Spec.ShopRef.Name)
+	shop, err := r.Connector.shopOf(ctx, sa.Namespace, sa.Spec.ShopRef.Name)
 	if err != nil {
 		return 0, err
 	}

@@ -36,6 +36,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
@@ -57,7 +58,23 @@ var (
 	k8s    client.Client // uncached, to see exactly what the API server holds
 	engine *memory.Engine
 	scheme = runtime.NewScheme()
+	// restConfig reaches the control plane (for the tests' own managers).
+	restConfig *rest.Config
+	// suiteManager is the manager of the suite, for tests that start
+	// managers of their own and put the suite's state metrics back.
+	suiteManager ctrl.Manager
 )
+
+// shardLabel puts a test's objects in the shard of a manager the test
+// starts (TestShards); the suite's manager leaves every object carrying it
+// alone (suiteScope).
+const shardLabel = "test.subaccount.io/shard"
+
+// suiteScope is the suite manager's scope: every namespace, every object
+// without shardLabel.
+func suiteScope() (Scope, error) {
+	return ParseScope("", "!"+shardLabel)
+}
 
 const (
 	timeout  = 20 * time.Second
@@ -97,7 +114,13 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "creating client: %v\n", err)
 		return 1
 	}
-	cacheOpts, err := CacheOptions()
+	restConfig = cfg
+	scope, err := suiteScope()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	cacheOpts, err := scope.CacheOptions()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -118,8 +141,9 @@ func runSuite(m *testing.M) int {
 	engine = memory.NewEngine(memory.WithClock(testNow))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	suiteManager = mgr
 	if err := Setup(ctx, mgr, platform.NewLimitedFactory(shopInfoCounter{capabilityFactory{engine.Factory()}}), WithClock(testNow),
-		WithStatusBatchDelay(testBatchDelay)); err != nil {
+		WithStatusBatchDelay(testBatchDelay), WithScope(scope)); err != nil {
 		fmt.Fprintf(os.Stderr, "setting up controllers: %v\n", err)
 		return 1
 	}

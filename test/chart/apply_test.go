@@ -110,13 +110,16 @@ func TestApplyToControlPlane(t *testing.T) {
 	if len(defaults.ofKind("CustomResourceDefinition")) == 0 {
 		t.Fatal("the default render has no CRDs")
 	}
-	if len(all.ofKind("ServiceMonitor")) == 0 {
-		t.Fatal("the all-values render has no ServiceMonitor to skip")
+	if len(all.ofKind("ServiceMonitor")) == 0 || len(all.ofKind("PrometheusRule")) == 0 {
+		t.Fatal("the all-values render has no ServiceMonitor or PrometheusRule to skip")
 	}
 
-	cp.run(t, nil, "create", "namespace", defaultNamespace)
-	cp.run(t, nil, "create", "namespace", "staff")
-	out := cp.run(t, withoutKinds(t, defaults, "ServiceMonitor"), "apply", "--server-side", "--field-manager=helm-chart-test", "-f", "-")
+	// The all-values release watches shop-hongxing and shop-lanting: its
+	// Roles go there.
+	for _, ns := range []string{defaultNamespace, "staff", "shop-hongxing", "shop-lanting"} {
+		cp.run(t, nil, "create", "namespace", ns)
+	}
+	out := cp.run(t, withoutKinds(t, defaults, "ServiceMonitor", "PrometheusRule"), "apply", "--server-side", "--field-manager=helm-chart-test", "-f", "-")
 	t.Logf("defaults applied:\n%s", out)
 
 	var crdNames []string
@@ -131,7 +134,7 @@ func TestApplyToControlPlane(t *testing.T) {
 		}
 	}
 
-	out = cp.run(t, withoutKinds(t, all, "ServiceMonitor"), "apply", "--server-side", "--field-manager=helm-chart-test", "-f", "-")
+	out = cp.run(t, withoutKinds(t, all, "ServiceMonitor", "PrometheusRule"), "apply", "--server-side", "--field-manager=helm-chart-test", "-f", "-")
 	t.Logf("all values applied:\n%s", out)
 
 	for ns, name := range map[string]string{
@@ -141,10 +144,10 @@ func TestApplyToControlPlane(t *testing.T) {
 		got := cp.run(t, nil, "get", "deployment", "-n", ns, name, "-o", "jsonpath={.spec.template.spec.serviceAccountName} {.spec.replicas}")
 		t.Logf("deployment %s/%s: %s", ns, name, got)
 	}
-	// Every rendered object (but the ServiceMonitor) exists on the server.
+	// Every rendered object (but the ServiceMonitor and PrometheusRule) exists on the server.
 	for _, set := range []objects{defaults, all} {
 		for _, obj := range set {
-			if obj.GetKind() == "ServiceMonitor" {
+			if obj.GetKind() == "ServiceMonitor" || obj.GetKind() == "PrometheusRule" {
 				continue
 			}
 			resource := strings.ToLower(obj.GetKind())
@@ -162,7 +165,6 @@ func TestApplyToControlPlane(t *testing.T) {
 	// The GitOps example's Shop, Roles and SubAccounts pass the CRDs'
 	// validation (server-side dry run).
 	staff := gitopsStaff(t)
-	cp.run(t, nil, "create", "namespace", "shop-hongxing")
 	out = cp.run(t, staff, "apply", "--server-side", "--dry-run=server", "--field-manager=gitops-example", "-n", "shop-hongxing", "-f", "-")
 	t.Logf("GitOps example staff (dry run):\n%s", out)
 }

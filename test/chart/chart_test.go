@@ -61,6 +61,7 @@ func TestDefaults(t *testing.T) {
 	c := managerContainer(t, deploy)
 	expectEqual(t, "args", stringList(t, c["args"]), []string{
 		"--leader-elect=true",
+		"--leader-election-id=subaccount-operator.shop.subaccount.io",
 		"--health-probe-bind-address=:8081",
 		"--metrics-bind-address=:8443",
 		"--metrics-secure=true",
@@ -131,8 +132,10 @@ app.kubernetes.io/instance: subaccount-operator
 - {name: https, port: 8443, protocol: TCP, targetPort: https}
 `))
 	expectEqual(t, "metrics Service selector", field(t, svc.Object, "spec", "selector"), any(selector))
-	if sm := objs.ofKind("ServiceMonitor"); len(sm) != 0 {
-		t.Errorf("ServiceMonitor rendered by default: %v", sm.names())
+	for _, kind := range []string{"ServiceMonitor", "PrometheusRule", "ConfigMap"} {
+		if got := objs.ofKind(kind); len(got) != 0 {
+			t.Errorf("%s rendered by default: %v", kind, got.names())
+		}
 	}
 
 	checkCRDs(t, objs, true)
@@ -271,6 +274,8 @@ func TestAllValues(t *testing.T) {
 		"--metrics-secure=true",
 		"--platform-driver=memory",
 		"--zap-log-level=debug",
+		"--watch-namespaces=shop-hongxing,shop-lanting",
+		"--shard-selector=shard in (east), tier!=test",
 		"--memory-seat-quota=50",
 		"--zap-encoder=console",
 	})
@@ -307,21 +312,39 @@ requests: {cpu: 200m, memory: 256Mi}
 	sa := objs.get(t, "ServiceAccount", "staff-operator")
 	expectEqual(t, "ServiceAccount annotations", sa.GetAnnotations(), map[string]string{"example.com/role": "staff-operator"})
 
-	// crds.install false, rbac.aggregatedRoles false, leaderElection false.
-	for _, kind := range []string{"CustomResourceDefinition", "Role", "RoleBinding"} {
-		if got := objs.ofKind(kind); len(got) != 0 {
-			t.Errorf("%s rendered although disabled: %v", kind, got.names())
-		}
+	// crds.install false, rbac.aggregatedRoles false, leaderElection false
+	// (no leader election Role); the manager's permissions are Roles in the
+	// watched namespaces.
+	if got := objs.ofKind("CustomResourceDefinition"); len(got) != 0 {
+		t.Errorf("CRDs rendered although disabled: %v", got.names())
 	}
 	var clusterRoles []string
 	for _, cr := range objs.ofKind("ClusterRole") {
 		clusterRoles = append(clusterRoles, cr.GetName())
 	}
 	slices.Sort(clusterRoles)
-	expectEqual(t, "ClusterRoles", clusterRoles, []string{"staff-operator-manager-role", "staff-operator-metrics-auth-role", "staff-operator-metrics-reader"})
+	expectEqual(t, "ClusterRoles", clusterRoles, []string{"staff-operator-metrics-auth-role", "staff-operator-metrics-reader"})
 	for _, crb := range objs.ofKind("ClusterRoleBinding") {
 		expectEqual(t, crb.GetName()+" subjects", crb.Object["subjects"], toMap(t, `[{kind: ServiceAccount, name: staff-operator, namespace: staff}]`))
 	}
+	checkNamespacedManagerRBAC(t, objs, "staff-operator", "staff", "staff-operator", []string{"shop-hongxing", "shop-lanting"})
+
+	rule := objs.get(t, "PrometheusRule", "staff-operator-alerts")
+	expectEqual(t, "PrometheusRule namespace", rule.GetNamespace(), "staff")
+	if rule.GetLabels()["release"] != "prometheus" {
+		t.Errorf("PrometheusRule labels %v lack release=prometheus", rule.GetLabels())
+	}
+	expectEqual(t, "PrometheusRule spec (chart vs config/prometheus/rules.yaml)", rule.Object["spec"],
+		readObjects(t, "config/prometheus/rules.yaml").get(t, "PrometheusRule", "alerts").Object["spec"])
+	dashboard := objs.get(t, "ConfigMap", "staff-operator-dashboard")
+	if l := dashboard.GetLabels(); l["grafana_dashboard"] != "1" || l["team"] != "platform" {
+		t.Errorf("dashboard ConfigMap labels %v", l)
+	}
+	wantJSON, err := os.ReadFile(filepath.Join(repoRoot, "config", "grafana", "subaccount-operator.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectEqual(t, "dashboard (chart vs config/grafana)", field(t, dashboard.Object, "data", "subaccount-operator.json"), strings.TrimRight(string(wantJSON), "\n"))
 
 	svc := objs.get(t, "Service", "staff-operator-metrics")
 	expectEqual(t, "metrics Service ports", field(t, svc.Object, "spec", "ports"), toMap(t, `
@@ -400,8 +423,8 @@ func TestToggles(t *testing.T) {
 			"spec", "template", "spec", "serviceAccountName"), "shared")
 	})
 	for name, tc := range map[string]struct{ set, want string }{
-		"watchNamespaces is not wired":         {"watchNamespaces={shop-a}", "watchNamespaces is not supported yet"},
-		"shardLabelSelector is not wired":      {"shardLabelSelector=shard=a", "shardLabelSelector is not supported yet"},
+		"bad namespace":                        {"watchNamespaces={Shop_A}", "watchNamespaces"},
+		"PrometheusRule needs metrics":         {"metrics.enabled=false,metrics.prometheusRule.enabled=true", "metrics.prometheusRule.enabled needs metrics.enabled"},
 		"ServiceMonitor needs metrics":         {"metrics.enabled=false,metrics.serviceMonitor.enabled=true", "metrics.serviceMonitor.enabled needs metrics.enabled"},
 		"unknown platform driver":              {"platformDriver=taobao", "platformDriver"},
 		"unknown value":                        {"replica=2", "replica"},
@@ -417,6 +440,85 @@ func TestToggles(t *testing.T) {
 				t.Errorf("--set %s failed without mentioning %q: %v", tc.set, tc.want, err)
 			}
 		})
+	}
+}
+
+// checkNamespacedManagerRBAC checks the manager's permissions of a release
+// that watches namespaces: a Role with config/rbac/role.yaml's rules and a
+// RoleBinding to the manager's ServiceAccount in each watched namespace,
+// and no manager ClusterRole or ClusterRoleBinding.
+func checkNamespacedManagerRBAC(t *testing.T, objs objects, fullname, releaseNS, serviceAccount string, namespaces []string) {
+	t.Helper()
+	want := readObjects(t, "config/rbac/role.yaml").get(t, "ClusterRole", "manager-role")
+	name := fullname + "-manager-role"
+	if objs.find("ClusterRole", name) != nil || objs.find("ClusterRoleBinding", fullname+"-manager-rolebinding") != nil {
+		t.Errorf("the manager ClusterRole or its binding is rendered although namespaces are listed")
+	}
+	roles := map[string]bool{}
+	for _, r := range objs.ofKind("Role") {
+		if r.GetName() != name {
+			continue
+		}
+		roles[r.GetNamespace()] = true
+		if !reflect.DeepEqual(r.Object["rules"], want.Object["rules"]) {
+			t.Errorf("Role %s/%s: rules differ from config/rbac/role.yaml", r.GetNamespace(), name)
+		}
+	}
+	bindings := map[string]bool{}
+	for _, b := range objs.ofKind("RoleBinding") {
+		if b.GetName() != fullname+"-manager-rolebinding" {
+			continue
+		}
+		bindings[b.GetNamespace()] = true
+		expectEqual(t, "RoleBinding "+b.GetNamespace()+" roleRef", b.Object["roleRef"], map[string]any{
+			"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name,
+		})
+		expectEqual(t, "RoleBinding "+b.GetNamespace()+" subjects", b.Object["subjects"], []any{map[string]any{
+			"kind": "ServiceAccount", "name": serviceAccount, "namespace": releaseNS,
+		}})
+	}
+	for _, ns := range namespaces {
+		if !roles[ns] || !bindings[ns] {
+			t.Errorf("namespace %s: manager Role rendered %v, RoleBinding rendered %v", ns, roles[ns], bindings[ns])
+		}
+	}
+	if len(roles) != len(namespaces) || len(bindings) != len(namespaces) {
+		t.Errorf("manager Roles in %v and RoleBindings in %v, want exactly %v", roles, bindings, namespaces)
+	}
+}
+
+// TestSharding renders two releases of one shard each, as docs/sharding.md
+// describes: each has its own leader election Lease and selector, only the
+// first installs the CRDs and aggregated roles, and none of their objects'
+// names collide.
+func TestSharding(t *testing.T) {
+	_, east := render(t, "shard-east", defaultNamespace, "--set", "shardLabelSelector=shard=east")
+	_, west := render(t, "shard-west", defaultNamespace, "--set", "shardLabelSelector=shard!=east,crds.install=false,rbac.aggregatedRoles=false")
+	leases := map[string]bool{}
+	for name, objs := range map[string]objects{"shard-east": east, "shard-west": west} {
+		args := stringList(t, managerContainer(t, objs.get(t, "Deployment", name+"-subaccount-operator-controller-manager"))["args"])
+		id := ""
+		for _, a := range args {
+			if v, ok := strings.CutPrefix(a, "--leader-election-id="); ok {
+				id = v
+			}
+		}
+		if id == "" || leases[id] {
+			t.Errorf("%s: leader election id %q missing or shared (args %v)", name, id, args)
+		}
+		leases[id] = true
+	}
+	if !slices.Contains(stringList(t, managerContainer(t, east.ofKind("Deployment")[0])["args"]), "--shard-selector=shard=east") ||
+		!slices.Contains(stringList(t, managerContainer(t, west.ofKind("Deployment")[0])["args"]), "--shard-selector=shard!=east") {
+		t.Error("the shard selectors are not passed to the managers")
+	}
+	seen := map[string]bool{}
+	for _, obj := range append(append(objects{}, east...), west...) {
+		key := obj.GetKind() + "/" + obj.GetNamespace() + "/" + obj.GetName()
+		if seen[key] {
+			t.Errorf("both releases render %s", key)
+		}
+		seen[key] = true
 	}
 }
 

@@ -60,17 +60,14 @@ app.kubernetes.io/part-of: subaccount-operator
 {{- end }}
 
 {{/*
-Values that the manager cannot honour yet fail the render instead of being
-silently ignored (see values.yaml).
+Combinations of values the manager cannot honour fail the render instead of
+being silently ignored.
 */}}
-{{- define "subaccount-operator.notWired" -}}
-{{- if .Values.watchNamespaces }}
-{{- fail "watchNamespaces is not supported yet: the manager has no flag to restrict its watches and always watches every namespace. Leave watchNamespaces empty." }}
-{{- end }}
-{{- if .Values.shardLabelSelector }}
-{{- fail "shardLabelSelector is not supported yet: the manager has no flag to reconcile only a shard of the objects. Leave shardLabelSelector empty." }}
-{{- end }}
+{{- define "subaccount-operator.validate" -}}
 {{- if and .Values.metrics.serviceMonitor.enabled (not .Values.metrics.enabled) }}
 {{- fail "metrics.serviceMonitor.enabled needs metrics.enabled" }}
+{{- end }}
+{{- if and .Values.metrics.prometheusRule.enabled (not .Values.metrics.enabled) }}
+{{- fail "metrics.prometheusRule.enabled needs metrics.enabled" }}
 {{- end }}
 {{- end }}
