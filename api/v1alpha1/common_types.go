@@ -90,6 +90,12 @@ const (
 	// when the platform's API cannot apply some fields of the spec; the
 	// message names them. Absent when everything can be applied.
 	ConditionPlatformLimits = "PlatformLimits"
+	// ConditionSeatCapacityApplied (SubAccount, Douyin) is True when the
+	// seat's reception capacity, which only the sub-account itself may
+	// change, was applied with the account's own login; False with the
+	// reason why not (PendingVerification, AccountDisabled, SecretNotFound,
+	// SecretInvalid, LoginRejected). Absent where the main account sets it.
+	ConditionSeatCapacityApplied = "SeatCapacityApplied"
 )
 
 // Condition reasons. Every reason the operator sets is one of these.
@@ -162,6 +168,13 @@ const (
 	ReasonAdoptionPreview = "AdoptionPreview"
 	// ReasonAdopted: an existing platform account was adopted.
 	ReasonAdopted = "Adopted"
+	// ReasonLoginRejected: the platform refused the sub-account's own login
+	// (from its credentials Secret) for a change only the sub-account may
+	// make.
+	ReasonLoginRejected = "LoginRejected"
+	// ReasonAccountDisabled: the account is disabled, so it cannot sign in
+	// to make a change only the sub-account may make; applied once enabled.
+	ReasonAccountDisabled = "AccountDisabled"
 	// ReasonConflict: the platform refused because of another object's state
 	// (e.g. a phone number already bound).
 	ReasonConflict = "Conflict"

@@ -349,6 +349,14 @@ type SubAccountStatus struct {
 	// +listType=atomic
 	EffectivePermissions []string `json:"effectivePermissions,omitempty"`
 
+	// permissionSources shows where each effective permission comes from,
+	// after the platform's tree expansion: the codes each Role grants, and
+	// the supplementary ones (spec.extraPermissions), so the owner can
+	// preview what the account gets and why before trusting it. A code can
+	// come from several sources.
+	// +optional
+	PermissionSources *PermissionSources `json:"permissionSources,omitempty"`
+
 	// appliedPermissions is the permission set last applied to the platform.
 	// +optional
 	// +listType=atomic
@@ -357,6 +365,13 @@ type SubAccountStatus struct {
 	// appliedHash identifies the account state last written to the platform.
 	// +optional
 	AppliedHash string `json:"appliedHash,omitempty"`
+
+	// seatCapacity is the seat's reception capacity as last applied to (or
+	// read from) the platform. On Douyin only the sub-account itself may
+	// change it, so the operator applies it signed in with the account's own
+	// login from its credentials Secret (condition SeatCapacityApplied).
+	// +optional
+	SeatCapacity int32 `json:"seatCapacity,omitempty"`
 
 	// presence is the seat's presence in force and when it next changes.
 	// +optional
@@ -371,6 +386,32 @@ type SubAccountStatus struct {
 	// annotation value acted on.
 	// +optional
 	LastHandledResend string `json:"lastHandledResend,omitempty"`
+}
+
+// PermissionSources says which effective permissions come from which Role
+// and which are supplementary.
+type PermissionSources struct {
+	// roles lists, per Role of spec.roles, the permission codes it grants
+	// (the Role's effective permissions, expanded and sorted).
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Roles []RolePermissions `json:"roles,omitempty"`
+	// supplementary are the codes granted directly by
+	// spec.extraPermissions (补充权限), expanded and sorted.
+	// +optional
+	// +listType=atomic
+	Supplementary []string `json:"supplementary,omitempty"`
+}
+
+// RolePermissions is the permission codes one Role grants.
+type RolePermissions struct {
+	// name of the Role.
+	Name string `json:"name"`
+	// permissions it grants, expanded and sorted.
+	// +optional
+	// +listType=atomic
+	Permissions []string `json:"permissions,omitempty"`
 }
 
 // VerificationStatus is where a sub-account's phone verification stands.

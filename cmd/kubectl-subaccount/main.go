@@ -408,7 +408,60 @@ func (k *cli) permissions(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	sources, notes, err := k.permissionSources(ctx, sa, cat)
+	if err != nil {
+		return err
+	}
+	effective := sa.Status.EffectivePermissions
+	if len(effective) == 0 {
+		fmt.Fprintf(k.out, "subaccount %s has no effective permissions yet (the operator has not resolved them)\n", sa.Name)
+	} else {
+		fmt.Fprintf(k.out, "%s (%s, shop %s): %d permissions\n", sa.Name, shop.Spec.Platform, shop.Name, len(effective))
+		fmt.Fprint(k.out, renderTree(cat, effective, sources))
+		fmt.Fprintln(k.out, provenanceSummary(effective, sources))
+	}
+	for _, n := range notes {
+		fmt.Fprintf(k.out, "note: %s\n", n)
+	}
+	return nil
+}
+
+// provenanceSummary counts the permissions only a supplementary grant
+// gives: those are what the roles alone would not.
+func provenanceSummary(effective []string, sources map[string][]string) string {
+	var onlyExtra []string
+	fromRoles := 0
+	for _, code := range effective {
+		src := sources[code]
+		switch {
+		case slices.ContainsFunc(src, func(s string) bool { return strings.HasPrefix(s, "role: ") }):
+			fromRoles++
+		case slices.Contains(src, supplementary):
+			onlyExtra = append(onlyExtra, code)
+		}
+	}
+	if len(onlyExtra) == 0 {
+		return fmt.Sprintf("%d from roles; no supplementary permission adds anything", fromRoles)
+	}
+	return fmt.Sprintf("%d from roles; %d only from supplementary permissions: %s", fromRoles, len(onlyExtra), strings.Join(onlyExtra, ", "))
+}
+
+// permissionSources maps each code to where it comes from: the operator's
+// status.permissionSources when it has written them (the expansion it
+// applies), else worked out here from the Roles' status and the catalog.
+func (k *cli) permissionSources(ctx context.Context, sa *shopv1alpha1.SubAccount, cat *catalog.Catalog) (map[string][]string, []string, error) {
 	sources := map[string][]string{}
+	if ps := sa.Status.PermissionSources; ps != nil {
+		for _, r := range ps.Roles {
+			for _, code := range r.Permissions {
+				sources[code] = append(sources[code], "role: "+r.Name)
+			}
+		}
+		for _, code := range ps.Supplementary {
+			sources[code] = append(sources[code], supplementary)
+		}
+		return sources, nil, nil
+	}
 	var notes []string
 	for _, ref := range sa.Spec.Roles {
 		role := &shopv1alpha1.Role{}
@@ -417,7 +470,7 @@ func (k *cli) permissions(ctx context.Context, args []string) error {
 				notes = append(notes, fmt.Sprintf("role %s not found", ref.Name))
 				continue
 			}
-			return fmt.Errorf("reading role %q: %w", ref.Name, err)
+			return nil, nil, fmt.Errorf("reading role %q: %w", ref.Name, err)
 		}
 		for _, code := range role.Status.EffectivePermissions {
 			sources[code] = append(sources[code], "role: "+ref.Name)
@@ -432,17 +485,7 @@ func (k *cli) permissions(ctx context.Context, args []string) error {
 			sources[code] = append(sources[code], supplementary)
 		}
 	}
-	effective := sa.Status.EffectivePermissions
-	if len(effective) == 0 {
-		fmt.Fprintf(k.out, "subaccount %s has no effective permissions yet (the operator has not resolved them)\n", sa.Name)
-	} else {
-		fmt.Fprintf(k.out, "%s (%s, shop %s): %d permissions\n", sa.Name, shop.Spec.Platform, shop.Name, len(effective))
-		fmt.Fprint(k.out, renderTree(cat, effective, sources))
-	}
-	for _, n := range notes {
-		fmt.Fprintf(k.out, "note: %s\n", n)
-	}
-	return nil
+	return sources, notes, nil
 }
 
 // renderTree prints codes as a tree in catalog order: each code under its

@@ -430,7 +430,33 @@ func TestPermissions(t *testing.T) {
 	contains(t, r.stdout,
 		"sell  Item management (宝贝管理)  [role: operations]\n  item-edit  Item editing (编辑宝贝)  [role: operations]\n",
 		"trade  Trade management (交易管理)  [supplementary]\n  trade-refund  Refunds (退款管理)  [supplementary]\n",
-		"note: role missing not found")
+		"note: role missing not found",
+		"2 from roles; 2 only from supplementary permissions: trade, trade-refund\n")
+
+	// The operator's status.permissionSources, when written, is what is
+	// shown: here a second role also grants trade, so refunds alone are
+	// supplementary-only.
+	newSubAccount(t, ns, "xiaohong", "hongxing", func(sa *shopv1alpha1.SubAccount) {
+		sa.Spec.Roles = []shopv1alpha1.LocalObjectReference{{Name: "operations"}, {Name: "trade"}}
+		sa.Spec.ExtraPermissions = []string{"trade-refund"}
+		sa.Status.EffectivePermissions = []string{"item-edit", "sell", "trade", "trade-refund"}
+		sa.Status.PermissionSources = &shopv1alpha1.PermissionSources{
+			Roles: []shopv1alpha1.RolePermissions{
+				{Name: "operations", Permissions: []string{"item-edit", "sell"}},
+				{Name: "trade", Permissions: []string{"trade"}},
+			},
+			Supplementary: []string{"trade", "trade-refund"},
+		}
+	})
+	r = plugin(t, ns, "permissions", "xiaohong")
+	expectOK(t, r)
+	contains(t, r.stdout,
+		"sell  Item management (宝贝管理)  [role: operations]\n  item-edit  Item editing (编辑宝贝)  [role: operations]\n",
+		"trade  Trade management (交易管理)  [role: trade, supplementary]\n  trade-refund  Refunds (退款管理)  [supplementary]\n",
+		"3 from roles; 1 only from supplementary permissions: trade-refund\n")
+	if strings.Contains(r.stdout, "note:") {
+		t.Errorf("status sources need no Role lookups, got notes:\n%s", r.stdout)
+	}
 
 	expectFail(t, plugin(t, ns, "permissions", "nobody"), `subaccount "nobody" not found`)
 }

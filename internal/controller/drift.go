@@ -99,6 +99,10 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, shop *shopv1alpha1.Shop
 	// can be applied, or every check would flag every account.
 	caps := platform.CapabilitiesOf(pc)
 	full := caps == platform.FullCapabilities()
+	cat, err := catalogFor(shop)
+	if err != nil {
+		return err
+	}
 	remote := map[string]platform.Account{}
 	for page := 1; ; page++ {
 		res, err := pc.ListAccounts(ctx, platform.ListOptions{Page: page, PageSize: listPageSize})
@@ -124,7 +128,12 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, shop *shopv1alpha1.Shop
 		acct, ok := remote[sa.Status.AccountID]
 		switch {
 		case !ok,
-			full && accountHash(acct.AccountState) != sa.Status.AppliedHash,
+			// Where only the sub-account sets its capacity (Douyin), the
+			// main account's state is compared without it, and the capacity
+			// with the one the sub-account applied.
+			full && accountHash(mainAccountState(acct.AccountState, cat)) != sa.Status.AppliedHash,
+			cat.SeatCapacityBySubAccount && acct.Seat != nil && sa.Status.SeatCapacity != 0 &&
+				acct.Seat.Capacity != sa.Status.SeatCapacity,
 			!full && caps.AccountDisabled && acct.Disabled != sa.Spec.Disabled:
 			r.Drift.mark(ctx, sa)
 		}

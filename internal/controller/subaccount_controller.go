@@ -134,6 +134,7 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 		return 0, err
 	}
 	sa.Status.EffectivePermissions = effective
+	sa.Status.PermissionSources = permissionSources(roles, state.ExtraPermissions)
 	presence, presenceChange, err := scheduledPresence(sa.Spec.Seat, &state, r.now())
 	if err != nil {
 		return 0, err
@@ -167,12 +168,19 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 	if connErr != nil {
 		return 0, connErr
 	}
-	err = r.ensureAccount(ctx, pc, caps, sa, shop, state, creds, r.Drift.take(sa))
+	drifted := r.Drift.take(sa)
+	err = r.ensureAccount(ctx, pc, caps, sa, shop, mainAccountState(state, cat), creds, drifted)
 	if err == nil {
 		err = r.ensureVerified(ctx, pc, sa)
 	}
 	if err == nil && caps.SetPassword {
 		err = r.ensurePassword(ctx, pc, sa, creds)
+	}
+	if err == nil {
+		err = r.ensureSeatCapacity(ctx, pc, caps, sa, cat, state.Seat, creds, drifted)
+	} else if v := sa.Status.Verification; v != nil && !v.Verified {
+		// Only says that the capacity waits for the verification: no call.
+		_ = r.ensureSeatCapacity(ctx, pc, caps, sa, cat, state.Seat, creds, drifted)
 	}
 	markStep(sa, shopv1alpha1.ConditionSynced, err, "the platform account matches the spec")
 	if err != nil {
@@ -481,6 +489,7 @@ func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, pc platform.Cl
 	now := metav1.NewTime(r.now())
 	sa.Status.AccountID = acct.ID
 	sa.Status.Verification = verificationStatus(acct.Verification)
+	sa.Status.SeatCapacity = seatCapacity(acct.Seat)
 	sa.Status.AppliedHash = accountHash(state)
 	sa.Status.PasswordRevision = creds.revision
 	sa.Status.PasswordSetTime = &now
@@ -515,6 +524,7 @@ func (r *SubAccountReconciler) adopt(_ context.Context, caps platform.Capabiliti
 	case shopv1alpha1.AdoptionAdopt:
 		sa.Status.AccountID = existing.ID
 		sa.Status.Verification = verificationStatus(existing.Verification)
+		sa.Status.SeatCapacity = seatCapacity(existing.Seat)
 		sa.Status.AppliedHash = "" // apply the spec next
 		setCondition(sa, shopv1alpha1.ConditionAdopted, metav1.ConditionTrue, shopv1alpha1.ReasonAdopted,
 			fmt.Sprintf("adopted existing account %s (ID %s)", sa.Status.LoginName, existing.ID))

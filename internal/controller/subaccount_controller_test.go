@@ -108,6 +108,15 @@ func TestExtraPermissionsAndRoleSwitch(t *testing.T) {
 	waitPlatform(t, ts, "xiaohong", func(a platform.Account) bool {
 		return containsAll(a.ExtraPermissions, "trade-refund")
 	}, "the supplementary permission is granted")
+	// Status shows where each permission comes from, after Taobao's tree
+	// expansion (refunds bring their parent, trade).
+	waitCurrent(t, sa)
+	_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(cs), cs)
+	g.Expect(cs.Status.EffectivePermissions).NotTo(BeEmpty())
+	g.Expect(sa.Status.PermissionSources).To(Equal(&shopv1alpha1.PermissionSources{
+		Roles:         []shopv1alpha1.RolePermissions{{Name: "cs", Permissions: cs.Status.EffectivePermissions}},
+		Supplementary: []string{"trade", "trade-refund"},
+	}))
 
 	update(t, sa, func(s *shopv1alpha1.SubAccount) {
 		s.Spec.ExtraPermissions = nil
@@ -119,6 +128,10 @@ func TestExtraPermissionsAndRoleSwitch(t *testing.T) {
 	g.Expect(acct.EffectivePermissions).To(ContainElement("item-edit"))
 	g.Expect(acct.EffectivePermissions).NotTo(ContainElement("wangwang-chat"))
 	waitCurrent(t, sa)
+	_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(ops), ops)
+	g.Expect(sa.Status.PermissionSources).To(Equal(&shopv1alpha1.PermissionSources{
+		Roles: []shopv1alpha1.RolePermissions{{Name: "ops", Permissions: ops.Status.EffectivePermissions}},
+	}), "no supplementary permissions left")
 	// The Role no longer used counts no users.
 	g.Eventually(func() int32 {
 		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(cs), cs)

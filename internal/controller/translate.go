@@ -93,6 +93,33 @@ type resolvedRole struct {
 	permissions []string
 }
 
+// permissionSources says which of the effective permissions come from which
+// Role and which are supplementary (extraPermissions), all expanded.
+func permissionSources(roles []resolvedRole, extra []string) *shopv1alpha1.PermissionSources {
+	if len(roles) == 0 && len(extra) == 0 {
+		return nil
+	}
+	out := &shopv1alpha1.PermissionSources{Supplementary: sortedCopy(extra)}
+	for _, r := range roles {
+		out.Roles = append(out.Roles, shopv1alpha1.RolePermissions{Name: r.name, Permissions: sortedCopy(r.permissions)})
+	}
+	return out
+}
+
+// mainAccountState is the state the main account writes: on a platform
+// where only the sub-account itself may change its reception capacity
+// (Douyin), the capacity is left as it is (0); ensureSeatCapacity applies
+// it signed in as the sub-account.
+func mainAccountState(state platform.AccountState, cat *catalog.Catalog) platform.AccountState {
+	if !cat.SeatCapacityBySubAccount || state.Seat == nil {
+		return state
+	}
+	seat := *state.Seat
+	seat.Capacity = 0
+	state.Seat = &seat
+	return state
+}
+
 // desiredAccount translates a SubAccount and its resolved roles into the
 // account state to apply, and the effective permissions it grants.
 func desiredAccount(sa *shopv1alpha1.SubAccount, roles []resolvedRole, cat *catalog.Catalog) (platform.AccountState, []string, error) {
@@ -221,9 +248,16 @@ func accountDiff(current, desired platform.AccountState) []string {
 	return out
 }
 
+// equalSeat compares a current seat a with a desired one b; b's capacity 0
+// (left to the sub-account, see mainAccountState) matches any.
 func equalSeat(a, b *platform.Seat) bool {
 	if a == nil || b == nil {
 		return a == b
+	}
+	if b.Capacity == 0 {
+		x := *a
+		x.Capacity = 0
+		return x == *b
 	}
 	return *a == *b
 }

@@ -147,6 +147,10 @@ func (c *instrumentedClient) ResendVerification(ctx context.Context, id string) 
 	return timed(c, "ResendVerification", func() (platform.Account, error) { return c.inner.ResendVerification(ctx, id) })
 }
 
+func (c *instrumentedClient) SetSeatCapacity(ctx context.Context, id string, capacity int32, as platform.SubAccountLogin) (platform.Account, error) {
+	return timed(c, "SetSeatCapacity", func() (platform.Account, error) { return c.inner.SetSeatCapacity(ctx, id, capacity, as) })
+}
+
 func (c *instrumentedClient) CheckCredentials(ctx context.Context, name, password string) (bool, error) {
 	return timed(c, "CheckCredentials", func() (bool, error) { return c.inner.CheckCredentials(ctx, name, password) })
 }

@@ -97,6 +97,9 @@ func (s *stubClient) VerifyAccount(context.Context, string, string) (platform.Ac
 func (s *stubClient) ResendVerification(context.Context, string) (platform.Account, error) {
 	return platform.Account{}, s.do()
 }
+func (s *stubClient) SetSeatCapacity(context.Context, string, int32, platform.SubAccountLogin) (platform.Account, error) {
+	return platform.Account{}, s.do()
+}
 
 // stubFactory hands out one stubClient.
 func stubFactory(c *stubClient) platform.Factory {

@@ -168,6 +168,10 @@ func (c *limitedClient) ResendVerification(ctx context.Context, id string) (Acco
 	return call(ctx, c, func() (Account, error) { return c.inner.ResendVerification(ctx, id) })
 }
 
+func (c *limitedClient) SetSeatCapacity(ctx context.Context, id string, capacity int32, as SubAccountLogin) (Account, error) {
+	return call(ctx, c, func() (Account, error) { return c.inner.SetSeatCapacity(ctx, id, capacity, as) })
+}
+
 func (c *limitedClient) CheckCredentials(ctx context.Context, name, password string) (bool, error) {
 	return call(ctx, c, func() (bool, error) { return c.inner.CheckCredentials(ctx, name, password) })
 }

@@ -115,9 +115,23 @@ type Profile struct {
 
 // Seat holds customer-service chat settings.
 type Seat struct {
-	Chat     bool
+	Chat bool
+	// Capacity is the reception capacity (接待人数), 1-50. In a write, 0
+	// keeps the account's capacity (a new seat gets the platform's
+	// default): on Douyin only the sub-account itself may change it, with
+	// SetSeatCapacity, and a main-account write that changes it is
+	// ErrForbidden.
 	Capacity int32
 	Presence Presence
+}
+
+// SubAccountLogin is a sub-account's own login, for the changes only the
+// sub-account itself may make (Douyin: its reception capacity). Name is the
+// account name or the full "main:name" login. The password is a secret:
+// never logged, shown or put in an error.
+type SubAccountLogin struct {
+	Name     string
+	Password string
 }
 
 // Security holds per-account security protection.
@@ -253,6 +267,13 @@ type Client interface {
 	UpdateAccount(ctx context.Context, id string, state AccountState) (Account, error)
 	SetPassword(ctx context.Context, id, password string) error
 	DeleteAccount(ctx context.Context, id string) error
+	// SetSeatCapacity changes the account's reception capacity acting as the
+	// sub-account itself, signed in with as (on Douyin only the sub-account
+	// may change it). A login the platform refuses (wrong name or password,
+	// disabled, phone not verified yet) is ErrUnauthorized with Field
+	// "actAs"; another account's login is ErrForbidden "actAs"; an account
+	// without a seat is ErrConflict "seat".
+	SetSeatCapacity(ctx context.Context, id string, capacity int32, as SubAccountLogin) (Account, error)
 	// CheckCredentials answers whether name and password log in.
 	CheckCredentials(ctx context.Context, name, password string) (bool, error)
 	// VerifyAccount enters the SMS code sent to the account's phone. A wrong

@@ -42,6 +42,7 @@ var routes = []route{
 	{http.MethodPut, wire.PathPassword, true, setPassword},
 	{http.MethodPut, wire.PathStatus, true, setStatus},
 	{http.MethodPut, wire.PathSeat, true, setSeat},
+	{http.MethodPut, wire.PathSeatCapacity, true, setSeatCapacity},
 	{http.MethodGet, wire.PathDepartments, false, listDepartments},
 	{http.MethodPost, wire.PathDepartments, true, createDepartment},
 	{http.MethodDelete, wire.PathDepartment, true, deleteDepartment},
@@ -287,6 +288,18 @@ func setSeat(_ *Server, c *apiCall) (int, any, error) {
 	}
 	seat := platform.Seat(in)
 	return modifyAccount(c, func(st *platform.AccountState) { st.Seat = &seat })
+}
+
+// setSeatCapacity changes the reception capacity as the sub-account
+// itself, signed in with the body's actAs (never logged or audited).
+func setSeatCapacity(_ *Server, c *apiCall) (int, any, error) {
+	var in wire.SeatCapacityChange
+	if err := decode(c.body, &in); err != nil {
+		return 0, nil, err
+	}
+	a, err := c.client.SetSeatCapacity(c.ctx, c.params["id"], in.Capacity,
+		platform.SubAccountLogin{Name: in.ActAs.Name, Password: in.ActAs.Password})
+	return http.StatusOK, wire.FromAccount(a), err
 }
 
 // listAudit returns the shop's audit log, oldest first; ?since=RFC3339

@@ -142,6 +142,7 @@ func TestOpenAPISchemasMatchWireTypes(t *testing.T) {
 		wire.AccountStatus{}, wire.Department{}, wire.DepartmentList{}, wire.AuditEntry{}, wire.AuditList{},
 		wire.LoginCheck{}, wire.LoginResult{}, wire.Verification{}, wire.VerifyCode{},
 		wire.DepartmentSpec{}, wire.ContactSpec{}, wire.Contact{}, wire.ContactList{},
+		wire.ActAs{}, wire.SeatCapacityChange{},
 	} {
 		typ := reflect.TypeOf(v)
 		s, ok := schemas[typ.Name()].(map[string]any)

@@ -69,6 +69,10 @@ type Catalog struct {
 	// ExpandTree reports whether granting a code also grants its parents and
 	// descendants (Taobao).
 	ExpandTree bool
+	// SeatCapacityBySubAccount reports that only the sub-account itself may
+	// change its reception capacity (Douyin's Feige): the main account sees
+	// it but cannot change it.
+	SeatCapacityBySubAccount bool
 	// Permissions is the catalog in file order.
 	Permissions []platform.Permission
 	// Templates maps each template name to its permission codes, sorted.
@@ -216,13 +220,15 @@ func (c *Catalog) HighRisk(codes []string) []string {
 
 // file is the YAML layout of a catalog file.
 type file struct {
-	Platform             platform.Name       `json:"platform"`
-	PasswordMinLength    int                 `json:"passwordMinLength"`
-	RoleNameMaxLength    int                 `json:"roleNameMaxLength"`
-	AccountNameMaxLength int                 `json:"accountNameMaxLength"`
-	ExpandTree           bool                `json:"expandTree"`
-	Permissions          []filePermission    `json:"permissions"`
-	Templates            map[string][]string `json:"templates"`
+	Platform             platform.Name `json:"platform"`
+	PasswordMinLength    int           `json:"passwordMinLength"`
+	RoleNameMaxLength    int           `json:"roleNameMaxLength"`
+	AccountNameMaxLength int           `json:"accountNameMaxLength"`
+	ExpandTree           bool          `json:"expandTree"`
+	// SeatCapacityBySubAccount: see Catalog.
+	SeatCapacityBySubAccount bool                `json:"seatCapacityBySubAccount,omitempty"`
+	Permissions              []filePermission    `json:"permissions"`
+	Templates                map[string][]string `json:"templates"`
 }
 
 type filePermission struct {
@@ -255,15 +261,16 @@ func parse(data []byte) (*Catalog, error) {
 	}
 
 	c := &Catalog{
-		Platform:             f.Platform,
-		PasswordMinLength:    f.PasswordMinLength,
-		RoleNameMaxLength:    f.RoleNameMaxLength,
-		AccountNameMaxLength: f.AccountNameMaxLength,
-		ExpandTree:           f.ExpandTree,
-		Permissions:          make([]platform.Permission, 0, len(f.Permissions)),
-		Templates:            make(map[string][]string, len(f.Templates)),
-		index:                make(map[string]int, len(f.Permissions)),
-		children:             make(map[string][]string),
+		Platform:                 f.Platform,
+		PasswordMinLength:        f.PasswordMinLength,
+		RoleNameMaxLength:        f.RoleNameMaxLength,
+		AccountNameMaxLength:     f.AccountNameMaxLength,
+		ExpandTree:               f.ExpandTree,
+		SeatCapacityBySubAccount: f.SeatCapacityBySubAccount,
+		Permissions:              make([]platform.Permission, 0, len(f.Permissions)),
+		Templates:                make(map[string][]string, len(f.Templates)),
+		index:                    make(map[string]int, len(f.Permissions)),
+		children:                 make(map[string][]string),
 	}
 	if len(f.Permissions) == 0 {
 		errs = append(errs, errors.New("no permissions"))

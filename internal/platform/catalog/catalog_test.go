@@ -32,11 +32,11 @@ func TestAllCatalogsLoad(t *testing.T) {
 	tests := []struct {
 		platform                         platform.Name
 		passwordMin, roleMax, accountMax int
-		expandTree                       bool
+		expandTree, capacityBySubAccount bool
 	}{
-		{platform.Taobao, 8, 20, 32, true},
-		{platform.Pinduoduo, 6, 20, 32, false},
-		{platform.Douyin, 8, 30, 32, false},
+		{platform.Taobao, 8, 20, 32, true, false},
+		{platform.Pinduoduo, 6, 20, 32, false, false},
+		{platform.Douyin, 8, 30, 32, false, true},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.platform), func(t *testing.T) {
@@ -49,6 +49,9 @@ func TestAllCatalogsLoad(t *testing.T) {
 				t.Errorf("limits = %d/%d/%d/%t, want %d/%d/%d/%t",
 					c.PasswordMinLength, c.RoleNameMaxLength, c.AccountNameMaxLength, c.ExpandTree,
 					tt.passwordMin, tt.roleMax, tt.accountMax, tt.expandTree)
+			}
+			if c.SeatCapacityBySubAccount != tt.capacityBySubAccount {
+				t.Errorf("SeatCapacityBySubAccount = %t, want %t", c.SeatCapacityBySubAccount, tt.capacityBySubAccount)
 			}
 			if len(c.Permissions) < 13 {
 				t.Errorf("only %d permissions", len(c.Permissions))

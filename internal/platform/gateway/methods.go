@@ -171,6 +171,18 @@ func (c *client) SetPassword(ctx context.Context, id, password string) error {
 	return c.do(ctx, request{method: http.MethodPut, path: p, in: wire.PasswordChange{Password: password}, secrets: []string{password}})
 }
 
+// SetSeatCapacity is PUT /accounts/{id}/seat/capacity with the
+// sub-account's own login in the body's actAs; its password is scrubbed
+// from error messages like any password.
+func (c *client) SetSeatCapacity(ctx context.Context, id string, capacity int32, as platform.SubAccountLogin) (platform.Account, error) {
+	p, err := path(wire.PathSeatCapacity, "id", id)
+	if err != nil {
+		return platform.Account{}, err
+	}
+	in := wire.SeatCapacityChange{Capacity: capacity, ActAs: wire.ActAs{Name: as.Name, Password: as.Password}}
+	return c.account(ctx, request{method: http.MethodPut, path: p, in: in, secrets: []string{as.Password}})
+}
+
 // DeleteAccount is DELETE /accounts/{id}.
 func (c *client) DeleteAccount(ctx context.Context, id string) error {
 	p, err := path(wire.PathAccount, "id", id)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -446,4 +447,73 @@ func TestShopsimVerificationNotNeeded(t *testing.T) {
 	g.Expect(err.Error()).To(ContainSubstring(`sub-account "a" needs no phone verification`))
 	_, err = c.ResendVerification(ctx, acct.ID)
 	g.Expect(err).To(MatchError(platform.ErrConflict))
+}
+
+// A Douyin seat's reception capacity through the driver and shopsim: the
+// main account cannot change it (403 on seat.capacity), the sub-account
+// can with its own login in actAs; a refused login is ErrUnauthorized on
+// actAs without the password in the message; the change is audited with
+// its source.
+func TestShopsimSeatCapacityAsSubAccount(t *testing.T) {
+	g := NewWithT(t)
+	const (
+		dyMain   = "抖店旗舰店"
+		phone    = "13800138000"
+		password = "agent-pa55word"
+	)
+	e := memory.NewEngine(memory.WithClock(simClock))
+	g.Expect(e.AddShop(memory.ShopSetup{Platform: platform.Douyin, MainAccount: dyMain, MainPhone: "13700000000",
+		Credentials: simCreds, SeatQuota: 5})).To(Succeed())
+	ts := httptest.NewServer(shopsim.New(e, shopsim.Options{Clock: simClock}).Handler())
+	t.Cleanup(ts.Close)
+	c, err := gateway.NewFactory(gateway.Options{Clock: simClock}).ClientFor(context.Background(), platform.ShopConfig{
+		Key: "shops/dy", Platform: platform.Douyin, MainAccount: dyMain, Endpoint: ts.URL, Credentials: simCreds})
+	g.Expect(err).NotTo(HaveOccurred())
+	ctx := platform.WithSource(context.Background(), "SubAccount/shops/xiaohong")
+
+	pos, err := c.CreateRole(ctx, platform.RoleSpec{Name: "客服", Permissions: []string{"im-chat"}}, "")
+	g.Expect(err).NotTo(HaveOccurred())
+	acct, err := c.CreateAccount(ctx, platform.CreateAccount{Name: "xiaohong", Password: password, AccountState: platform.AccountState{
+		RoleIDs: []string{pos.ID}, Profile: platform.Profile{Phone: phone},
+		Seat: &platform.Seat{Chat: true, Presence: platform.PresenceOnline}}}, "req-1")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(acct.Seat.Capacity).To(BeEquivalentTo(memory.DefaultSeatCapacity))
+	login := platform.SubAccountLogin{Name: dyMain + ":xiaohong", Password: password}
+
+	// Before verification the sub-account cannot sign in.
+	_, err = c.SetSeatCapacity(ctx, acct.ID, 20, login)
+	g.Expect(err).To(MatchError(platform.ErrUnauthorized))
+	g.Expect(platform.FieldOf(err)).To(Equal("actAs"))
+	g.Expect(err.Error()).To(ContainSubstring("until its phone is verified"))
+	code, _, ok := e.SMS(phone)
+	g.Expect(ok).To(BeTrue())
+	_, err = c.VerifyAccount(ctx, acct.ID, code)
+	g.Expect(err).NotTo(HaveOccurred())
+
+	// The main account: forbidden.
+	st := acct.AccountState
+	st.Seat = &platform.Seat{Chat: true, Capacity: 20, Presence: platform.PresenceOnline}
+	_, err = c.UpdateAccount(ctx, acct.ID, st)
+	g.Expect(err).To(MatchError(platform.ErrForbidden))
+	g.Expect(platform.FieldOf(err)).To(Equal("seat.capacity"))
+	g.Expect(err.Error()).To(ContainSubstring("only the sub-account itself may change its reception capacity"))
+
+	// A wrong password: refused, and never echoed.
+	_, err = c.SetSeatCapacity(ctx, acct.ID, 20, platform.SubAccountLogin{Name: "xiaohong", Password: "wrong-Secret-1"})
+	g.Expect(err).To(MatchError(platform.ErrUnauthorized))
+	g.Expect(err.Error()).NotTo(ContainSubstring("wrong-Secret-1"))
+
+	got, err := c.SetSeatCapacity(ctx, acct.ID, 20, login)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got.Seat).To(Equal(&platform.Seat{Chat: true, Capacity: 20, Presence: platform.PresenceOnline}))
+	g.Expect(e.Accounts(platform.Douyin, dyMain)[0].Seat.Capacity).To(BeEquivalentTo(20))
+
+	audit := e.Audit(platform.Douyin, dyMain)
+	last := audit[len(audit)-1]
+	g.Expect(last.Action).To(Equal("account.seat.capacity"))
+	g.Expect(last.Detail).To(Equal("reception capacity 10 -> 20, by the sub-account itself"))
+	g.Expect(last.Source).To(Equal("SubAccount/shops/xiaohong"))
+	for _, a := range audit {
+		g.Expect(fmt.Sprint(a)).NotTo(ContainSubstring(password))
+	}
 }

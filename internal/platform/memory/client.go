@@ -16,10 +16,12 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
 )
 
-// Seat capacity bounds (Feige reception capacity, 接待人数).
+// Seat capacity bounds (Feige reception capacity, 接待人数), and the
+// capacity a new seat gets when a write leaves it to the platform (0).
 const (
-	MinSeatCapacity = 1
-	MaxSeatCapacity = 50
+	MinSeatCapacity     = 1
+	MaxSeatCapacity     = 50
+	DefaultSeatCapacity = 10
 )
 
 // Page size bounds of ListAccounts.
@@ -430,6 +432,14 @@ func (e *Engine) validateState(sh *ShopState, cat *catalog.Catalog, st platform.
 	}
 	st.ExtraPermissions = perms
 	if s := st.Seat; s != nil {
+		// 0 keeps the capacity the account has (a new seat: the default).
+		current := int32(DefaultSeatCapacity)
+		if a, ok := sh.Accounts[selfID]; ok && selfID != "" && a.State.Seat != nil {
+			current = a.State.Seat.Capacity
+		}
+		if s.Capacity == 0 {
+			s.Capacity = current
+		}
 		if s.Capacity < MinSeatCapacity || s.Capacity > MaxSeatCapacity {
 			return st, platform.NewError(platform.ErrInvalid, "seat.capacity", "reception capacity must be %d-%d, got %d", MinSeatCapacity, MaxSeatCapacity, s.Capacity)
 		}
@@ -438,6 +448,10 @@ func (e *Engine) validateState(sh *ShopState, cat *catalog.Catalog, st platform.
 		default:
 			return st, platform.NewError(platform.ErrInvalid, "seat.presence", "presence must be %s, %s or %s, got %q",
 				platform.PresenceOnline, platform.PresenceBusy, platform.PresenceBreak, s.Presence)
+		}
+		if cat.SeatCapacityBySubAccount && s.Capacity != current {
+			return st, platform.NewError(platform.ErrForbidden, "seat.capacity",
+				"on %s only the sub-account itself may change its reception capacity (now %d): sign in as the sub-account", sh.Platform, current)
 		}
 	}
 	if sh.Platform == platform.Douyin && st.Profile.Phone == "" {

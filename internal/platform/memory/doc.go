@@ -33,7 +33,17 @@
 //     "permissions") and are stored expanded (Taobao's tree rule). Role IDs
 //     are stored de-duplicated and sorted.
 //   - Seat: capacity 1–50 (ErrInvalid "seat.capacity"), presence Online,
-//     Busy or Break (ErrInvalid "seat.presence").
+//     Busy or Break (ErrInvalid "seat.presence"). Capacity 0 in a write
+//     keeps the account's capacity (a new seat gets DefaultSeatCapacity).
+//   - Reception capacity on Douyin (the catalog's SeatCapacityBySubAccount):
+//     only the sub-account itself changes it. A main-account write
+//     (CreateAccount, UpdateAccount) that changes it is ErrForbidden
+//     "seat.capacity". SetSeatCapacity signs in as the sub-account: a wrong
+//     name or password, a disabled account or an unverified phone is
+//     ErrUnauthorized "actAs", another account's login ErrForbidden "actAs",
+//     an account without a seat ErrConflict "seat"; the audit entry
+//     (account.seat.capacity) says "reception capacity N -> M, by the
+//     sub-account itself".
 //   - Phones: on Taobao and Pinduoduo one phone per sub-account of a shop;
 //     on Douyin one shop per phone across the whole engine, with distinct
 //     messages for "already a sub-account of this shop", "bound to another

@@ -578,17 +578,22 @@ func TestSeatRules(t *testing.T) {
 		name  string
 		seat  *platform.Seat
 		field string
+		// want is the seat stored, when it differs from seat.
+		want *platform.Seat
 	}{
-		{"nil", nil, ""},
-		{"capacity 1", &platform.Seat{Chat: true, Capacity: 1, Presence: platform.PresenceOnline}, ""},
-		{"capacity 50", &platform.Seat{Capacity: 50, Presence: platform.PresenceBreak}, ""},
-		{"busy", &platform.Seat{Capacity: 10, Presence: platform.PresenceBusy}, ""},
-		{"capacity 0", &platform.Seat{Capacity: 0, Presence: platform.PresenceOnline}, "seat.capacity"},
-		{"capacity 51", &platform.Seat{Capacity: 51, Presence: platform.PresenceOnline}, "seat.capacity"},
-		{"capacity negative", &platform.Seat{Capacity: -1, Presence: platform.PresenceOnline}, "seat.capacity"},
-		{"no presence", &platform.Seat{Capacity: 5}, "seat.presence"},
-		{"offline", &platform.Seat{Capacity: 5, Presence: "Offline"}, "seat.presence"},
-		{"lowercase", &platform.Seat{Capacity: 5, Presence: "online"}, "seat.presence"},
+		{"nil", nil, "", nil},
+		{"capacity 1", &platform.Seat{Chat: true, Capacity: 1, Presence: platform.PresenceOnline}, "", nil},
+		{"capacity 50", &platform.Seat{Capacity: 50, Presence: platform.PresenceBreak}, "", nil},
+		{"busy", &platform.Seat{Capacity: 10, Presence: platform.PresenceBusy}, "", nil},
+		// 0 keeps the capacity: a new seat gets the default, and the
+		// existing account keeps the 10 of the case before.
+		{"capacity 0", &platform.Seat{Capacity: 0, Presence: platform.PresenceOnline}, "",
+			&platform.Seat{Capacity: DefaultSeatCapacity, Presence: platform.PresenceOnline}},
+		{"capacity 51", &platform.Seat{Capacity: 51, Presence: platform.PresenceOnline}, "seat.capacity", nil},
+		{"capacity negative", &platform.Seat{Capacity: -1, Presence: platform.PresenceOnline}, "seat.capacity", nil},
+		{"no presence", &platform.Seat{Capacity: 5}, "seat.presence", nil},
+		{"offline", &platform.Seat{Capacity: 5, Presence: "Offline"}, "seat.presence", nil},
+		{"lowercase", &platform.Seat{Capacity: 5, Presence: "online"}, "seat.presence", nil},
 	}
 	for _, p := range []platform.Name{platform.Douyin, platform.Pinduoduo} {
 		f := newFixture(t)
@@ -601,20 +606,107 @@ func TestSeatRules(t *testing.T) {
 				a, err := f.clients[p].CreateAccount(ctx, req, "")
 				upd := existing.AccountState
 				upd.Seat = tt.seat
-				_, uerr := f.clients[p].UpdateAccount(ctx, existing.ID, upd)
-				if tt.field != "" {
+				u, uerr := f.clients[p].UpdateAccount(ctx, existing.ID, upd)
+				want := tt.seat
+				if tt.want != nil {
+					want = tt.want
+				}
+				switch {
+				case tt.field != "":
 					expectErr(t, err, platform.ErrInvalid, tt.field, "")
 					expectErr(t, uerr, platform.ErrInvalid, tt.field, "")
 					return
-				}
-				if err != nil || uerr != nil {
+				case p == platform.Douyin && want != nil && want.Capacity != DefaultSeatCapacity:
+					// Only the sub-account itself may set it (TestDouyinCapacity).
+					expectErr(t, err, platform.ErrForbidden, "seat.capacity", "only the sub-account itself")
+					expectErr(t, uerr, platform.ErrForbidden, "seat.capacity", "only the sub-account itself")
+					return
+				case err != nil || uerr != nil:
 					t.Fatalf("create: %v, update: %v", err, uerr)
 				}
-				if !reflect.DeepEqual(a.Seat, tt.seat) {
-					t.Errorf("seat = %+v, want %+v", a.Seat, tt.seat)
+				if !reflect.DeepEqual(a.Seat, want) || !reflect.DeepEqual(u.Seat, want) {
+					t.Errorf("seat = %+v (created) and %+v (updated), want %+v", a.Seat, u.Seat, want)
 				}
 			})
 		}
+	}
+}
+
+// TestDouyinCapacity: on Douyin only the sub-account itself changes its
+// reception capacity, signed in with its own login once its phone is
+// verified; the main account's writes keep it (0) or are refused.
+func TestDouyinCapacity(t *testing.T) {
+	f := newFixture(t)
+	c := f.clients[platform.Douyin]
+	r := f.role(t, platform.Douyin, "cs", csPermission(platform.Douyin))
+	req := validRequest("agent", r.ID)
+	req.Seat = &platform.Seat{Chat: true, Presence: platform.PresenceOnline} // capacity left to the platform
+	a := f.account(t, platform.Douyin, req)
+	if a.Seat.Capacity != DefaultSeatCapacity {
+		t.Fatalf("capacity = %d, want the default %d", a.Seat.Capacity, DefaultSeatCapacity)
+	}
+	login := platform.SubAccountLogin{Name: douyinMain + ":agent", Password: req.Password}
+
+	// Not verified yet: the sub-account cannot sign in.
+	_, err := c.SetSeatCapacity(ctx, a.ID, 20, login)
+	expectErr(t, err, platform.ErrUnauthorized, "actAs", "until its phone is verified")
+	f.verify(t, a)
+
+	_, err = c.SetSeatCapacity(ctx, a.ID, 20, platform.SubAccountLogin{Name: "agent", Password: "wrong-password"})
+	expectErr(t, err, platform.ErrUnauthorized, "actAs", "login name or password is wrong")
+	_, err = c.SetSeatCapacity(ctx, a.ID, 51, login)
+	expectErr(t, err, platform.ErrInvalid, "seat.capacity", "1-50")
+
+	got, err := c.SetSeatCapacity(ctx, a.ID, 20, login)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Seat.Capacity != 20 || !got.Seat.Chat || got.Seat.Presence != platform.PresenceOnline {
+		t.Errorf("seat = %+v, want capacity 20 and the rest kept", got.Seat)
+	}
+	// The main account keeps it (0 or the same value) but cannot change it.
+	st := got.AccountState
+	st.Seat = &platform.Seat{Chat: true, Presence: platform.PresenceBreak}
+	kept, err := c.UpdateAccount(ctx, a.ID, st)
+	if err != nil || kept.Seat.Capacity != 20 || kept.Seat.Presence != platform.PresenceBreak {
+		t.Fatalf("main-account update with capacity 0: %+v, %v; want capacity 20 kept", kept.Seat, err)
+	}
+	st.Seat.Capacity = 30
+	_, err = c.UpdateAccount(ctx, a.ID, st)
+	expectErr(t, err, platform.ErrForbidden, "seat.capacity", "(now 20)")
+
+	// Another sub-account's login may not change it.
+	other := validRequest("other", r.ID)
+	o := f.account(t, platform.Douyin, other)
+	f.verify(t, o)
+	_, err = c.SetSeatCapacity(ctx, a.ID, 5, platform.SubAccountLogin{Name: "other", Password: other.Password})
+	expectErr(t, err, platform.ErrForbidden, "actAs", "only its own")
+	// An account without a seat has nothing to change.
+	_, err = c.SetSeatCapacity(ctx, o.ID, 5, platform.SubAccountLogin{Name: "other", Password: other.Password})
+	expectErr(t, err, platform.ErrConflict, "seat", "no customer-service seat")
+
+	// The audit log has the change and its source, never the password.
+	audit := f.e.Audit(platform.Douyin, douyinMain)
+	for _, e := range audit {
+		if strings.Contains(fmt.Sprint(e), req.Password) || strings.Contains(fmt.Sprint(e), other.Password) {
+			t.Errorf("audit entry %+v contains a password", e)
+		}
+	}
+	var found bool
+	for _, e := range audit {
+		if e.Action == "account.seat.capacity" && e.TargetID == a.ID && e.Detail == "reception capacity 10 -> 20, by the sub-account itself" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no account.seat.capacity audit entry for %s in %+v", a.ID, audit)
+	}
+	// On the other platforms the main account sets it directly.
+	pr := f.role(t, platform.Pinduoduo, "cs", csPermission(platform.Pinduoduo))
+	preq := validRequest("pdd-agent", pr.ID)
+	preq.Seat = &platform.Seat{Chat: true, Capacity: 30, Presence: platform.PresenceOnline}
+	if pa := f.account(t, platform.Pinduoduo, preq); pa.Seat.Capacity != 30 {
+		t.Errorf("Pinduoduo capacity = %d, want 30", pa.Seat.Capacity)
 	}
 }
 
@@ -1143,7 +1235,7 @@ func TestSnapshotRestore(t *testing.T) {
 	r := f.role(t, platform.Douyin, "客服", "im-chat")
 	a, err := c.CreateAccount(ctx, platform.CreateAccount{Name: "小红", Password: "Pa55word!", AccountState: platform.AccountState{
 		RoleIDs: []string{r.ID}, Profile: platform.Profile{Phone: "13911112222", EmployeeName: "李红"},
-		Seat: &platform.Seat{Chat: true, Capacity: 20, Presence: platform.PresenceBusy}}}, "req-1")
+		Seat: &platform.Seat{Chat: true, Capacity: DefaultSeatCapacity, Presence: platform.PresenceBusy}}}, "req-1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,18 @@ func (f *fixture) douyinAccount(t *testing.T, name string) (platform.Account, st
 	return a, code
 }
 
+// verify enters the code last sent to the account's phone.
+func (f *fixture) verify(t *testing.T, a platform.Account) {
+	t.Helper()
+	code, _, ok := f.e.SMS(a.Profile.Phone)
+	if !ok {
+		t.Fatalf("no SMS sent to %s", a.Profile.Phone)
+	}
+	if _, err := f.clients[platform.Douyin].VerifyAccount(ctx, a.ID, code); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (f *fixture) verification(t *testing.T, id string) platform.Verification {
 	t.Helper()
 	a, err := f.clients[platform.Douyin].GetAccount(ctx, id)

@@ -349,6 +349,12 @@ func (c *Client) ResendVerification(context.Context, string) (platform.Account, 
 	return platform.Account{}, notSupported("send a verification code", "Taobao sub-accounts need no SMS verification through TOP")
 }
 
+// SetSeatCapacity is not supported: TOP acts only as the main account's
+// app; the main account sets a Taobao seat's capacity (UpdateAccount).
+func (c *Client) SetSeatCapacity(context.Context, string, int32, platform.SubAccountLogin) (platform.Account, error) {
+	return platform.Account{}, notSupported("act as a sub-account", "Taobao lets the main account set the reception capacity")
+}
+
 // CheckCredentials is not supported: TOP has no login check.
 func (c *Client) CheckCredentials(context.Context, string, string) (bool, error) {
 	return false, notSupported("check a sub-account's password", "passwords are managed in the seller back office")

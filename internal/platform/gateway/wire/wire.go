@@ -30,8 +30,11 @@ const (
 	PathPassword    = "/accounts/{id}/password"  // PUT PasswordChange
 	PathStatus      = "/accounts/{id}/status"    // PUT AccountStatus: Account
 	PathSeat        = "/accounts/{id}/seat"      // PUT Seat: Account
-	PathDepartments = "/departments"             // GET: DepartmentList; POST DepartmentSpec: Department (Idempotency-Key)
-	PathDepartment  = "/departments/{id}"        // DELETE (409 while it has members or sub-departments)
+	// PathSeatCapacity changes the reception capacity acting as the
+	// sub-account itself (on Douyin the only way): PUT SeatCapacityChange.
+	PathSeatCapacity = "/accounts/{id}/seat/capacity" // PUT SeatCapacityChange: Account
+	PathDepartments  = "/departments"                 // GET: DepartmentList; POST DepartmentSpec: Department (Idempotency-Key)
+	PathDepartment   = "/departments/{id}"            // DELETE (409 while it has members or sub-departments)
 	// Notification contacts: people whose phones receive the shop's SMS
 	// notifications once verified by SMS code.
 	PathContacts      = "/contacts"                        // GET: ContactList; POST ContactSpec: Contact
@@ -126,10 +129,30 @@ type Profile struct {
 }
 
 // Seat is a customer-service chat seat; also the body of PUT .../seat.
+// In a write, capacity 0 keeps the account's capacity (a new seat gets the
+// platform's default); on Douyin a main-account write that changes it is
+// refused (403 forbidden, field seat.capacity).
 type Seat struct {
 	Chat     bool              `json:"chat"`
 	Capacity int32             `json:"capacity"`
 	Presence platform.Presence `json:"presence"`
+}
+
+// ActAs is the auth form of a request made as the sub-account itself, on
+// top of the shop's signed app authentication: the sub-account's own login
+// (account name or "main:name") and password. Only requests that the
+// platform lets no one but the sub-account make carry it. The password is a
+// secret: servers never log, echo or audit it.
+type ActAs struct {
+	Name     string `json:"name"`
+	Password string `json:"password"`
+}
+
+// SeatCapacityChange is the body of PUT /accounts/{id}/seat/capacity: the
+// new reception capacity, set by the sub-account signed in with actAs.
+type SeatCapacityChange struct {
+	Capacity int32 `json:"capacity"`
+	ActAs    ActAs `json:"actAs"`
 }
 
 // Security is a sub-account's security protection.
