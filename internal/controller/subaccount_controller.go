@@ -66,6 +66,8 @@ type SubAccountReconciler struct {
 	// MaxConcurrentReconciles is how many SubAccounts are reconciled at
 	// once (1 when zero).
 	MaxConcurrentReconciles int
+
+	writes writes
 }
 
 // credentials is the password the credentials Secret holds, its revision,
@@ -86,7 +88,13 @@ type credentials struct {
 func (r *SubAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	sa := &shopv1alpha1.SubAccount{}
 	if err := r.Get(ctx, req.NamespacedName, sa); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.writes.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if r.writes.stale(sa) {
+		return ctrl.Result{RequeueAfter: staleRetry}, nil
 	}
 	before := sa.DeepCopy()
 	// Platform writes name the resource they come from in the audit log.
@@ -95,6 +103,7 @@ func (r *SubAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		if err := patchStatus(ctx, r.Client, before, sa); err != nil {
 			retErr = kerrors.NewAggregate([]error{retErr, err})
 		}
+		r.writes.wrote(sa, before.ResourceVersion)
 	}()
 
 	if !sa.DeletionTimestamp.IsZero() {
@@ -752,7 +761,11 @@ func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&shopv1alpha1.SubAccount{}, builder.WithPredicates(subAccountChangeMatters)).
-		Owns(&corev1.Secret{}).
+		// The Secret's creation is the reconcile's own doing (and at start
+		// the SubAccount is listed anyway); re-queueing on it would run a
+		// second reconcile against a cache that may not yet hold the status
+		// the first one wrote.
+		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }})).
 		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop), builder.WithPredicates(shopSpecOrReadinessChanged)).
 		Watches(&shopv1alpha1.Shop{}, waitingForSeats, builder.WithPredicates(shopSeatsChanged)).
 		Watches(&shopv1alpha1.Role{}, byIndex(indexSubAccountRoles), builder.WithPredicates(roleChangeMatters)).
