@@ -15,16 +15,30 @@ limitations under the License.
 */
 
 // Command bench measures the operator on a local control plane ('make
-// bench', issue 7). It starts envtest (etcd and kube-apiserver), shopsim
-// in-process on loopback and the operator in-process with the gateway driver
-// (as cmd/dev does), creates --shops Shops with two Roles each, then
-// --per-shop SubAccounts per Shop, and measures the time until every
-// SubAccount is Ready, reconciles per second, platform calls and API server
-// writes per SubAccount, and peak heap and RSS. With the operator stopped it
-// then measures the floor on the same control plane: the same number of
-// Secrets, SubAccounts and status patches written by a plain client at the
-// SubAccount controller's concurrency. It prints one markdown table
-// (and, with --out, writes it to a file).
+// bench', issue 7). For each platform latency asked for it starts envtest
+// (etcd and kube-apiserver), shopsim in-process on loopback, and the
+// manager in a process of its own (this binary in manager mode, wired as
+// cmd/main.go with the same flags), then:
+//
+//  1. onboarding wave: --shops Shops with two Roles each, then --per-shop
+//     SubAccounts per Shop, each with both Roles; time until every one is
+//     Ready, reconciles, platform calls by kind and API writes per
+//     SubAccount, the manager's peak heap and RSS, with --unrelated-secrets
+//     unlabelled Secrets in the cluster;
+//  2. steady state: the manager restarted (every object reconciled again,
+//     informer resync every drift-check interval) and left alone for
+//     --steady-intervals drift-check intervals: writes, calls, memory;
+//  3. fairness: --backlog creates in shop 0, then one create in shop 1, one
+//     offboarding in shop 2, and an offboarding and a disable in shop 0
+//     behind its backlog: how long each took, and shop 0's achieved call
+//     rate against its limit; every shop's calls replayed through its token
+//     bucket to show the limit was never exceeded;
+//  4. the floor: the same number of Secrets, SubAccounts and status patches
+//     written by a plain client at the SubAccount controller's concurrency
+//     and the same client rate limit, with no operator.
+//
+// It prints one markdown table per latency (and, with --out, writes them to
+// a file).
 package main
 
 import (
@@ -37,16 +51,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
@@ -57,14 +68,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
-	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/controller"
-	"github.com/subaccount-operator/subaccount-operator/internal/metrics"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
-	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
 	"github.com/subaccount-operator/subaccount-operator/internal/shopsim"
 )
@@ -77,327 +84,260 @@ func init() {
 }
 
 const (
-	benchNamespace = "bench"
-	floorNamespace = "bench-floor"
-	pollInterval   = 200 * time.Millisecond
-	// The client rate limit ctrl.GetConfig gives cmd/main.go's manager when
-	// the kubeconfig sets none; the floor client uses the same.
-	clientQPS   = 20
-	clientBurst = 30
-	// floorConcurrency is the SubAccount controller's MaxConcurrentReconciles
-	// (controller-runtime's default, 1: the controller does not set it).
-	floorConcurrency = 1
+	benchNamespace     = "bench"
+	floorNamespace     = "bench-floor"
+	unrelatedNamespace = "bench-unrelated"
+	pollInterval       = 200 * time.Millisecond
+	probePoll          = 20 * time.Millisecond
+	// The workload's own client (creating Shops, SubAccounts, unrelated
+	// Secrets) must not be what the operator waits for.
+	workloadQPS = 1000
 )
 
 type options struct {
-	Shops, PerShop int
-	Latency        time.Duration
-	Timeout        time.Duration
-	AssetsDir      string
-	CRDDir         string
-	Out            string
-	Command        string
+	Shops, PerShop   int
+	Latencies        []time.Duration
+	Timeout          time.Duration
+	Manager          managerOptions
+	ShopRate         int
+	ShopBurst        int
+	DriftInterval    time.Duration
+	SteadyIntervals  int
+	UnrelatedSecrets int
+	Backlog          int
+	Floor            bool
+	AssetsDir        string
+	CRDDir           string
+	Out              string
+	Command          string
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "--manager-mode" {
+		managerMain(os.Args[2:])
+		return
+	}
 	root := moduleRoot()
 	o := options{CRDDir: filepath.Join(root, "config", "crd", "bases")}
+	var workload, latencies string
+	flag.StringVar(&workload, "workload", "", "A workload of issue 7: 1k (20 shops × 50) or 10k (100 × 100); overrides --shops and --per-shop.")
 	flag.IntVar(&o.Shops, "shops", 20, "Number of Shops.")
 	flag.IntVar(&o.PerShop, "per-shop", 50, "SubAccounts per Shop.")
-	flag.DurationVar(&o.Latency, "latency", 0, "Latency shopsim adds to every platform API call.")
-	flag.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "How long the SubAccounts may take to become Ready.")
+	flag.StringVar(&latencies, "latency", "0", "Comma-separated latencies shopsim adds to every platform call; one run each (e.g. 0,20ms).")
+	flag.DurationVar(&o.Timeout, "timeout", 60*time.Minute, "How long the SubAccounts may take to become Ready.")
+	flag.Float64Var(&o.Manager.QPS, "qps", 50, "API client QPS of the manager and of the floor (the manager's --kube-api-qps default).")
+	flag.IntVar(&o.Manager.Burst, "burst", 100, "API client burst of the manager and of the floor (the manager's --kube-api-burst default).")
+	flag.IntVar(&o.Manager.Concurrency.SubAccount, "subaccount-concurrency", controller.DefaultConcurrency.SubAccount, "The manager's --subaccount-concurrency, and the floor's concurrency.")
+	flag.IntVar(&o.Manager.Concurrency.Role, "role-concurrency", controller.DefaultConcurrency.Role, "The manager's --role-concurrency.")
+	flag.IntVar(&o.Manager.Concurrency.Shop, "shop-concurrency", controller.DefaultConcurrency.Shop, "The manager's --shop-concurrency.")
+	flag.DurationVar(&o.Manager.BatchDelay, "status-batch-delay", controller.DefaultStatusBatchDelay, "The manager's --status-batch-delay.")
+	flag.IntVar(&o.ShopRate, "shop-rate", 10, "Every Shop's spec.rateLimit.requestsPerSecond.")
+	flag.IntVar(&o.ShopBurst, "shop-burst", 10, "Every Shop's spec.rateLimit.burst.")
+	flag.DurationVar(&o.DriftInterval, "drift-interval", 30*time.Second, "Every Shop's spec.driftCheckInterval (at least 30s).")
+	flag.IntVar(&o.SteadyIntervals, "steady-intervals", 4, "Drift-check intervals of the steady state (0 skips it).")
+	flag.IntVar(&o.UnrelatedSecrets, "unrelated-secrets", -1, "Unlabelled Secrets created in another namespace before the wave (-1: as many as SubAccounts).")
+	flag.IntVar(&o.Backlog, "backlog", 1000, "Pending creates in shop 0 for the fairness measure (0 skips it).")
+	flag.BoolVar(&o.Floor, "floor", true, "Measure the floor.")
 	flag.StringVar(&o.AssetsDir, "assets-dir", os.Getenv("KUBEBUILDER_ASSETS"), "Directory holding etcd and kube-apiserver (default $KUBEBUILDER_ASSETS).")
-	flag.StringVar(&o.Out, "out", "", "Also write the markdown table to this file.")
+	flag.StringVar(&o.Out, "out", "", "Also write the markdown tables to this file.")
 	flag.Parse()
 	o.Command = "go run ./hack/bench " + strings.Join(os.Args[1:], " ")
-	if o.Shops < 1 || o.PerShop < 1 || o.AssetsDir == "" {
-		fmt.Fprintln(os.Stderr, "bench: --shops and --per-shop must be positive and KUBEBUILDER_ASSETS (or --assets-dir) set")
-		os.Exit(2)
+	switch workload {
+	case "":
+	case "1k":
+		o.Shops, o.PerShop = 20, 50
+	case "10k":
+		o.Shops, o.PerShop = 100, 100
+	default:
+		fail(fmt.Errorf("--workload %q: want 1k or 10k", workload))
+	}
+	for _, l := range strings.Split(latencies, ",") {
+		if l == "0" {
+			o.Latencies = append(o.Latencies, 0)
+			continue
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(l))
+		if err != nil {
+			fail(fmt.Errorf("--latency: %w", err))
+		}
+		o.Latencies = append(o.Latencies, d)
+	}
+	if o.UnrelatedSecrets < 0 {
+		o.UnrelatedSecrets = o.Shops * o.PerShop
+	}
+	if o.Shops < 3 || o.PerShop < 2 || o.AssetsDir == "" || o.DriftInterval < 30*time.Second {
+		fail(errors.New("--shops must be at least 3, --per-shop at least 2, --drift-interval at least 30s, and KUBEBUILDER_ASSETS (or --assets-dir) set"))
 	}
 	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
-	if err := run(context.Background(), o); err != nil {
-		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+	var tables []string
+	for _, latency := range o.Latencies {
+		res, err := run(context.Background(), o, latency)
+		if err != nil {
+			fail(err)
+		}
+		table := render(o, latency, res)
+		fmt.Print(table)
+		tables = append(tables, table)
+	}
+	if o.Out != "" {
+		if err := os.WriteFile(o.Out, []byte(strings.Join(tables, "\n")), 0o644); err != nil {
+			fail(err)
+		}
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintf(os.Stderr, "bench: %v\n", err)
+	os.Exit(1)
+}
+
+func managerMain(args []string) {
+	fs := flag.NewFlagSet("manager", flag.ExitOnError)
+	var m managerOptions
+	fs.StringVar(&m.Kubeconfig, "kubeconfig", "", "")
+	fs.Float64Var(&m.QPS, "qps", 50, "")
+	fs.IntVar(&m.Burst, "burst", 100, "")
+	fs.IntVar(&m.Concurrency.SubAccount, "subaccount-concurrency", 0, "")
+	fs.IntVar(&m.Concurrency.Role, "role-concurrency", 0, "")
+	fs.IntVar(&m.Concurrency.Shop, "shop-concurrency", 0, "")
+	fs.DurationVar(&m.BatchDelay, "status-batch-delay", controller.DefaultStatusBatchDelay, "")
+	fs.DurationVar(&m.SyncPeriod, "sync-period", 0, "")
+	_ = fs.Parse(args)
+	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
+	if err := runManager(m); err != nil {
+		fmt.Fprintf(os.Stderr, "bench manager: %v\n", err)
 		os.Exit(1)
 	}
 }
-
-// writeCounter counts the write requests (POST/PUT/PATCH/DELETE) sent
-// through a rest.Config, by verb and resource.
-type writeCounter struct {
-	mu     sync.Mutex
-	counts map[string]int
-}
-
-func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
-	return roundTripperFunc(func(r *http.Request) (*http.Response, error) {
-		switch r.Method {
-		case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
-			w.mu.Lock()
-			w.counts[r.Method+" "+resourceOf(r.URL.Path)]++
-			w.mu.Unlock()
-		}
-		return rt.RoundTrip(r)
-	})
-}
-
-func (w *writeCounter) snapshot() map[string]int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	out := make(map[string]int, len(w.counts))
-	for k, v := range w.counts {
-		out[k] = v
-	}
-	return out
-}
-
-type roundTripperFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// resourceOf extracts "resource[/subresource]" from an API path such as
-// /apis/g/v/namespaces/ns/subaccounts/name/status.
-func resourceOf(path string) string {
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	switch {
-	case len(parts) >= 2 && parts[0] == "api":
-		parts = parts[2:]
-	case len(parts) >= 3 && parts[0] == "apis":
-		parts = parts[3:]
-	default:
-		return path
-	}
-	if len(parts) >= 3 && parts[0] == "namespaces" {
-		parts = parts[2:]
-	}
-	switch len(parts) {
-	case 0:
-		return "namespaces"
-	case 1, 2:
-		return parts[0]
-	default:
-		return parts[0] + "/" + parts[2]
-	}
-}
-
-// delta is after minus before, dropping zeros.
-func delta(before, after map[string]int) map[string]int {
-	out := map[string]int{}
-	for k, v := range after {
-		if d := v - before[k]; d != 0 {
-			out[k] = d
-		}
-	}
-	return out
-}
-
-func sum(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
-}
-
-// perItem renders m's entries divided by n, largest first.
-func perItem(m map[string]int, n int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if m[keys[i]] != m[keys[j]] {
-			return m[keys[i]] > m[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s %.2f", k, float64(m[k])/float64(n)))
-	}
-	return strings.Join(parts, ", ")
-}
-
-// reconcileTotal sums controller_runtime_reconcile_total for controller.
-func reconcileTotal(name string) (float64, error) {
-	families, err := crmetrics.Registry.Gather()
-	if err != nil {
-		return 0, err
-	}
-	total := 0.0
-	for _, f := range families {
-		if f.GetName() != "controller_runtime_reconcile_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "controller" && l.GetValue() == name {
-					total += m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return total, nil
-}
-
-// memSampler records the peak heap in use while it runs.
-type memSampler struct {
-	peak atomic.Uint64
-	stop chan struct{}
-	done chan struct{}
-}
-
-func startMemSampler() *memSampler {
-	s := &memSampler{stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			if ms.HeapAlloc > s.peak.Load() {
-				s.peak.Store(ms.HeapAlloc)
-			}
-			select {
-			case <-s.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return s
-}
-
-func (s *memSampler) Stop() uint64 {
-	close(s.stop)
-	<-s.done
-	return s.peak.Load()
-}
-
-// vmHWM is the process's peak resident set size in bytes (0 if unknown).
-func vmHWM() uint64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			f := strings.Fields(rest)
-			if len(f) >= 1 {
-				kb, _ := strconv.ParseUint(f[0], 10, 64)
-				return kb * 1024
-			}
-		}
-	}
-	return 0
-}
-
-func mib(b uint64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 
 func shopName(i int) string    { return fmt.Sprintf("shop-%03d", i) }
 func mainAccount(i int) string { return fmt.Sprintf("bench%03d", i) }
 func subName(i, j int) string  { return fmt.Sprintf("s%03d-%04d", i, j) }
 func credentials(i int) platform.Credentials {
-	return platform.Credentials{AppKey: fmt.Sprintf("%08d", 10000000+i), AppSecret: "bench-secret-" + strconv.Itoa(i), AccessToken: "bench-token-" + strconv.Itoa(i)}
+	return platform.Credentials{AppKey: fmt.Sprintf("%08d", 10000000+i), AppSecret: fmt.Sprintf("bench-secret-%d", i), AccessToken: fmt.Sprintf("bench-token-%d", i)}
+}
+
+func subAccount(namespace string, i, j int) *shopv1alpha1.SubAccount {
+	return &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: subName(i, j)},
+		Spec: shopv1alpha1.SubAccountSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: shopName(i)},
+			AccountName: fmt.Sprintf("staff%04d", j),
+			Roles:       []shopv1alpha1.LocalObjectReference{{Name: shopName(i) + "-cs"}, {Name: shopName(i) + "-ops"}}}}
+}
+
+// phase is what the manager did between two readings of its figures.
+type phase struct {
+	Duration      time.Duration
+	Reconciles    map[string]float64
+	PlatformCalls map[string]int
+	Writes        map[string]int
 }
 
 type result struct {
-	N                 int
-	OperatorTime      time.Duration
-	Reconciles        float64
-	PlatformCalls     map[string]int
-	Writes            map[string]int
-	PeakHeap, PeakRSS uint64
-	FloorTime         time.Duration
-	FloorWrites       int
-	SetupTime         time.Duration
+	N, Unrelated    int
+	SetupTime       time.Duration
+	Wave            phase
+	WaveRSS         uint64
+	WaveHeap        uint64
+	WaveShopRates   []float64 // per shop, calls per second during the wave
+	Steady          *phase
+	SteadyRSS       uint64
+	SteadyHeap      uint64
+	SteadyNotReady  int
+	Fair            *fairness
+	LowestTokens    float64
+	LowestTokenShop int
+	FloorTime       time.Duration
+	FloorWrites     int
 }
 
-func run(ctx context.Context, o options) (err error) {
+type fairness struct {
+	Pending                    int // shop 0's creates not yet Ready when the probes started
+	OtherCreate, OtherOffboard time.Duration
+	SameOffboard, SameDisable  time.Duration
+	BacklogTime                time.Duration
+	BacklogCalls               int
+	Achieved                   float64
+	ProbeRSS, ProbeHeap        uint64
+}
+
+func run(ctx context.Context, o options, latency time.Duration) (res result, err error) {
 	started := time.Now()
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{o.CRDDir},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: o.AssetsDir,
-		Scheme:                scheme,
-	}
+	res.N, res.Unrelated = o.Shops*o.PerShop, o.UnrelatedSecrets
+	env := &envtest.Environment{CRDDirectoryPaths: []string{o.CRDDir}, ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: o.AssetsDir, Scheme: scheme}
 	env.ControlPlane.GetAPIServer().Path = filepath.Join(o.AssetsDir, "kube-apiserver")
 	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(o.AssetsDir, "etcd")}
-	fmt.Fprintf(os.Stderr, "bench: starting the control plane...\n")
+	logf("latency %s: starting the control plane...", latency)
 	cfg, err := env.Start()
 	if err != nil {
-		return errors.Join(fmt.Errorf("starting the control plane: %w", err), env.Stop())
+		return res, errors.Join(fmt.Errorf("starting the control plane: %w", err), env.Stop())
 	}
 	defer func() { err = errors.Join(err, env.Stop()) }()
-	cfg = rest.CopyConfig(cfg)
-	cfg.QPS, cfg.Burst = clientQPS, clientBurst
+	dir, err := os.MkdirTemp("", "bench-")
+	if err != nil {
+		return res, err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	m := o.Manager
+	m.Kubeconfig = filepath.Join(dir, "kubeconfig")
+	if err := writeKubeconfig(cfg, m.Kubeconfig); err != nil {
+		return res, err
+	}
 
-	// shopsim, in-process on loopback.
+	// shopsim, in-process on loopback; its calls recorded per shop.
 	engine := memory.NewEngine()
+	calls := newCallRecorder()
 	for i := 0; i < o.Shops; i++ {
 		if err := engine.AddShop(memory.ShopSetup{Platform: platform.Taobao, MainAccount: mainAccount(i),
-			MainPhone: fmt.Sprintf("139%08d", i), Credentials: credentials(i), SeatQuota: int32(o.PerShop + 10)}); err != nil {
-			return err
+			MainPhone: fmt.Sprintf("139%08d", i), Credentials: credentials(i), SeatQuota: int32(o.PerShop + o.Backlog + 10)}); err != nil {
+			return res, err
 		}
+		calls.register(credentials(i).AppKey, i)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return err
+		return res, err
 	}
-	srv := &http.Server{Handler: shopsim.New(engine, shopsim.Options{Faults: shopsim.Faults{Latency: o.Latency},
-		Logger: slog.New(slog.DiscardHandler)}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: calls.wrap(shopsim.New(engine, shopsim.Options{Faults: shopsim.Faults{Latency: latency},
+		Logger: slog.New(slog.DiscardHandler)}).Handler()), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer func() { _ = srv.Close() }()
 	shopsimURL := "http://" + ln.Addr().String()
 
-	// The manager, wired as cmd/dev wires it, on a config counting writes.
-	writes := &writeCounter{counts: map[string]int{}}
-	mgrCfg := rest.CopyConfig(cfg)
-	mgrCfg.Wrap(writes.wrap)
-	cacheOpts, err := controller.CacheOptions()
+	wcfg := rest.CopyConfig(cfg)
+	wcfg.QPS, wcfg.Burst = workloadQPS, workloadQPS
+	k8s, err := client.New(wcfg, client.Options{Scheme: scheme})
 	if err != nil {
-		return err
+		return res, err
 	}
-	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Cache:                  cacheOpts,
-	})
-	if err != nil {
-		return fmt.Errorf("creating the manager: %w", err)
-	}
-	factory := metrics.LimitedFactory(gateway.NewFactory(gateway.Options{UserAgent: "subaccount-operator-bench"}))
-	mgrCtx, stopMgr := context.WithCancel(ctx)
-	defer stopMgr()
-	if err := controller.Setup(mgrCtx, mgr, factory); err != nil {
-		return err
-	}
-	mgrDone := make(chan error, 1)
-	go func() { mgrDone <- mgr.Start(mgrCtx) }()
-	mgrStopped := false
-	stopManager := func() error {
-		if mgrStopped {
-			return nil
-		}
-		mgrStopped = true
-		stopMgr()
-		return <-mgrDone
-	}
-	defer func() { err = errors.Join(err, stopManager()) }()
-
-	k8s, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		return err
-	}
-	for _, ns := range []string{benchNamespace, floorNamespace} {
+	for _, ns := range []string{benchNamespace, floorNamespace, unrelatedNamespace} {
 		if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-			return err
+			return res, err
 		}
 	}
+	if o.UnrelatedSecrets > 0 {
+		logf("creating %d unrelated Secrets...", o.UnrelatedSecrets)
+		filler := strings.Repeat("x", 1024)
+		if err := forEach(ctx, o.UnrelatedSecrets, 8, func(ctx context.Context, k int) error {
+			return k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: unrelatedNamespace, Name: fmt.Sprintf("unrelated-%05d", k)},
+				StringData: map[string]string{"data": filler}})
+		}); err != nil {
+			return res, fmt.Errorf("unrelated Secrets: %w", err)
+		}
+	}
+
+	mgr, err := startManager(m)
+	if err != nil {
+		return res, err
+	}
+	defer func() {
+		if mgr != nil {
+			err = errors.Join(err, mgr.stop())
+		}
+	}()
 
 	// Shops and Roles.
-	fmt.Fprintf(os.Stderr, "bench: creating %d Shops with 2 Roles each...\n", o.Shops)
+	logf("creating %d Shops with 2 Roles each...", o.Shops)
 	setupStart := time.Now()
 	for i := 0; i < o.Shops; i++ {
 		c := credentials(i)
@@ -407,8 +347,8 @@ func run(ctx context.Context, o options) (err error) {
 		shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: benchNamespace, Name: shopName(i)},
 			Spec: shopv1alpha1.ShopSpec{Platform: shopv1alpha1.Platform(platform.Taobao), MainAccount: mainAccount(i), Endpoint: shopsimURL,
 				CredentialsSecretRef: shopv1alpha1.LocalObjectReference{Name: sec.Name},
-				Seats:                &shopv1alpha1.ShopSeats{Included: int32(o.PerShop + 10)},
-				RateLimit:            shopv1alpha1.RateLimit{RequestsPerSecond: 1000, Burst: 1000}}}
+				RateLimit:            shopv1alpha1.RateLimit{RequestsPerSecond: int32(o.ShopRate), Burst: int32(o.ShopBurst)},
+				DriftCheckInterval:   &metav1.Duration{Duration: o.DriftInterval}}}
 		roles := []client.Object{
 			&shopv1alpha1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: benchNamespace, Name: shopName(i) + "-cs"},
 				Spec: shopv1alpha1.RoleSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: shop.Name}, DisplayName: "客服", Template: "customer-service"}},
@@ -417,124 +357,251 @@ func run(ctx context.Context, o options) (err error) {
 		}
 		for _, obj := range append([]client.Object{sec, shop}, roles...) {
 			if err := k8s.Create(ctx, obj); err != nil {
-				return fmt.Errorf("creating %s: %w", obj.GetName(), err)
+				return res, fmt.Errorf("creating %s: %w", obj.GetName(), err)
 			}
 		}
 	}
 	if err := waitReady(ctx, k8s, &shopv1alpha1.RoleList{}, 2*o.Shops, o.Timeout); err != nil {
-		return fmt.Errorf("Roles: %w", err)
+		return res, fmt.Errorf("roles: %w", err)
 	}
-	res := result{N: o.Shops * o.PerShop, SetupTime: time.Since(setupStart)}
-	fmt.Fprintf(os.Stderr, "bench: %d Roles Ready in %s; creating %d SubAccounts...\n", 2*o.Shops, res.SetupTime.Round(time.Millisecond), res.N)
+	res.SetupTime = time.Since(setupStart)
+	logf("%d Roles Ready in %s; creating %d SubAccounts...", 2*o.Shops, res.SetupTime.Round(time.Millisecond), res.N)
 
-	// The measured run.
-	callsBefore := engine.Calls()
-	writesBefore := writes.snapshot()
-	recBefore, err := reconcileTotal("subaccount")
+	// 1. The onboarding wave.
+	before, err := mgr.stats()
 	if err != nil {
-		return err
+		return res, err
 	}
-	sampler := startMemSampler()
+	callsBefore := engine.Calls()
 	t0 := time.Now()
 	createErr := make(chan error, 1)
 	go func() {
-		createErr <- forEach(ctx, res.N, 4, func(ctx context.Context, k int) error {
-			i, j := k/o.PerShop, k%o.PerShop
-			sa := &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: benchNamespace, Name: subName(i, j)},
-				Spec: shopv1alpha1.SubAccountSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: shopName(i)},
-					AccountName: fmt.Sprintf("staff%04d", j),
-					Roles:       []shopv1alpha1.LocalObjectReference{{Name: shopName(i) + "-cs"}, {Name: shopName(i) + "-ops"}}}}
-			return k8s.Create(ctx, sa)
+		createErr <- forEach(ctx, res.N, 8, func(ctx context.Context, k int) error {
+			return k8s.Create(ctx, subAccount(benchNamespace, k/o.PerShop, k%o.PerShop))
 		})
 	}()
 	waitErr := waitReady(ctx, k8s, &shopv1alpha1.SubAccountList{}, res.N, o.Timeout)
-	res.OperatorTime = time.Since(t0)
-	res.PeakHeap = sampler.Stop()
-	res.PeakRSS = vmHWM()
-	if err := <-createErr; err != nil {
-		return fmt.Errorf("creating SubAccounts: %w", err)
+	res.Wave.Duration = time.Since(t0)
+	if err := errors.Join(<-createErr, waitErr); err != nil {
+		return res, fmt.Errorf("the wave: %w", err)
 	}
-	if waitErr != nil {
-		return fmt.Errorf("SubAccounts: %w", waitErr)
-	}
-	recAfter, err := reconcileTotal("subaccount")
+	// The batched aggregates (Shop seats, Role member counts) are written
+	// up to one batch delay after the last SubAccount arrived: they belong
+	// to the wave, not to the steady state.
+	time.Sleep(m.BatchDelay + 2*time.Second)
+	after, err := mgr.stats()
 	if err != nil {
-		return err
+		return res, err
 	}
-	res.Reconciles = recAfter - recBefore
-	res.PlatformCalls = delta(callsBefore, engine.Calls())
-	res.Writes = delta(writesBefore, writes.snapshot())
-	fmt.Fprintf(os.Stderr, "bench: %d SubAccounts Ready in %s; stopping the operator for the floor...\n", res.N, res.OperatorTime.Round(time.Millisecond))
+	res.Wave.Reconciles = delta(before.Reconciles, after.Reconciles)
+	res.Wave.Writes = delta(before.Writes, after.Writes)
+	res.Wave.PlatformCalls = delta(callsBefore, engine.Calls())
+	res.WaveRSS, res.WaveHeap = after.PeakRSS, after.PeakHeap
+	for i := 0; i < o.Shops; i++ {
+		res.WaveShopRates = append(res.WaveShopRates, float64(len(calls.between(i, t0, t0.Add(res.Wave.Duration))))/res.Wave.Duration.Seconds())
+	}
+	logf("%d SubAccounts Ready in %s", res.N, res.Wave.Duration.Round(time.Millisecond))
 
-	// The floor: same control plane, operator stopped.
-	if err := stopManager(); err != nil {
-		return fmt.Errorf("the operator failed: %w", err)
+	// 2. Steady state: a fresh manager, left alone.
+	if err := mgr.stop(); err != nil {
+		return res, fmt.Errorf("the manager failed: %w", err)
 	}
-	floorWrites := &writeCounter{counts: map[string]int{}}
-	floorCfg := rest.CopyConfig(cfg)
-	floorCfg.Wrap(floorWrites.wrap)
-	floor, err := client.New(floorCfg, client.Options{Scheme: scheme})
-	if err != nil {
-		return err
-	}
+	mgr = nil
+	steady := m
+	steady.SyncPeriod = o.DriftInterval
+	callsBefore = engine.Calls()
 	t1 := time.Now()
-	if err := forEach(ctx, res.N, floorConcurrency, func(ctx context.Context, k int) error {
+	if mgr, err = startManager(steady); err != nil {
+		return res, err
+	}
+	if o.SteadyIntervals > 0 {
+		wait := time.Duration(o.SteadyIntervals)*o.DriftInterval + 5*time.Second
+		logf("steady state: the manager restarted; watching %d drift-check intervals (%s)...", o.SteadyIntervals, wait)
+		time.Sleep(wait) // the bench observes a quiet period; nothing to wait on
+		st, err := mgr.stats()
+		if err != nil {
+			return res, err
+		}
+		res.Steady = &phase{Duration: time.Since(t1), Reconciles: st.Reconciles, Writes: st.Writes,
+			PlatformCalls: delta(callsBefore, engine.Calls())}
+		res.SteadyRSS, res.SteadyHeap = st.PeakRSS, st.PeakHeap
+		list := &shopv1alpha1.SubAccountList{}
+		if err := k8s.List(ctx, list, client.InNamespace(benchNamespace)); err != nil {
+			return res, err
+		}
+		ready, total, _ := countReady(list)
+		res.SteadyNotReady = total - ready
+	}
+
+	// 3. Fairness.
+	if o.Backlog > 0 {
+		if res.Fair, err = measureFairness(ctx, o, k8s, mgr, calls); err != nil {
+			return res, fmt.Errorf("fairness: %w", err)
+		}
+	}
+	res.LowestTokens, res.LowestTokenShop = float64(o.ShopBurst), -1
+	for shop, ts := range calls.all() {
+		if low := overdraft(ts, float64(o.ShopRate), o.ShopBurst); low < res.LowestTokens {
+			res.LowestTokens, res.LowestTokenShop = low, shop
+		}
+	}
+	if err := mgr.stop(); err != nil {
+		return res, fmt.Errorf("the manager failed: %w", err)
+	}
+	mgr = nil
+
+	// 4. The floor: same control plane, no operator.
+	if o.Floor {
+		logf("the floor: %d SubAccounts, Secrets and status patches at concurrency %d...", res.N, m.Concurrency.SubAccount)
+		if res.FloorTime, res.FloorWrites, err = floor(ctx, cfg, o, res.N); err != nil {
+			return res, fmt.Errorf("floor: %w", err)
+		}
+	}
+	logf("latency %s done in %s", latency, time.Since(started).Round(time.Second))
+	return res, nil
+}
+
+// measureFairness queues --backlog creates in shop 0, then times a create
+// in shop 1, an offboarding in shop 2, and an offboarding and a disable in
+// shop 0 behind its backlog.
+func measureFairness(ctx context.Context, o options, k8s client.Client, mgr *managerProc, calls *callRecorder) (*fairness, error) {
+	f := &fairness{}
+	logf("fairness: %d creates in shop 0...", o.Backlog)
+	t0 := time.Now()
+	if err := forEach(ctx, o.Backlog, 8, func(ctx context.Context, k int) error {
+		return k8s.Create(ctx, subAccount(benchNamespace, 0, o.PerShop+k))
+	}); err != nil {
+		return nil, err
+	}
+	list := &shopv1alpha1.SubAccountList{}
+	if err := k8s.List(ctx, list, client.InNamespace(benchNamespace)); err != nil {
+		return nil, err
+	}
+	ready, total, _ := countReady(list)
+	f.Pending = total - ready
+
+	probe := func(what string, do func() error, done func() (bool, error), out *time.Duration) func() error {
+		return func() error {
+			start := time.Now()
+			if err := do(); err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+			for {
+				ok, err := done()
+				if err != nil {
+					return fmt.Errorf("%s: %w", what, err)
+				}
+				if ok {
+					*out = time.Since(start)
+					return nil
+				}
+				if time.Since(start) > o.Timeout {
+					return fmt.Errorf("%s: not done after %s", what, o.Timeout)
+				}
+				time.Sleep(probePoll)
+			}
+		}
+	}
+	readyAt := func(key client.ObjectKey) func() (bool, error) {
+		return func() (bool, error) {
+			sa := &shopv1alpha1.SubAccount{}
+			if err := k8s.Get(ctx, key, sa); err != nil {
+				return false, client.IgnoreNotFound(err)
+			}
+			c := apimeta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionReady)
+			return c != nil && c.Status == metav1.ConditionTrue && sa.Status.ObservedGeneration == sa.Generation, nil
+		}
+	}
+	goneAt := func(key client.ObjectKey) func() (bool, error) {
+		return func() (bool, error) {
+			err := k8s.Get(ctx, key, &shopv1alpha1.SubAccount{})
+			if apierrors.IsNotFound(err) {
+				return true, nil
+			}
+			return false, err
+		}
+	}
+	newSA := subAccount(benchNamespace, 1, o.PerShop)
+	otherGone := subAccount(benchNamespace, 2, 0)
+	sameGone := subAccount(benchNamespace, 0, 0)
+	sameDisabled := client.ObjectKey{Namespace: benchNamespace, Name: subName(0, 1)}
+	probes := []func() error{
+		probe("create in shop 1", func() error { return k8s.Create(ctx, newSA) }, readyAt(client.ObjectKeyFromObject(newSA)), &f.OtherCreate),
+		probe("offboard in shop 2", func() error { return k8s.Delete(ctx, otherGone) }, goneAt(client.ObjectKeyFromObject(otherGone)), &f.OtherOffboard),
+		probe("offboard in shop 0", func() error { return k8s.Delete(ctx, sameGone) }, goneAt(client.ObjectKeyFromObject(sameGone)), &f.SameOffboard),
+		probe("disable in shop 0", func() error {
+			sa := &shopv1alpha1.SubAccount{}
+			if err := k8s.Get(ctx, sameDisabled, sa); err != nil {
+				return err
+			}
+			patch := client.MergeFrom(sa.DeepCopy())
+			sa.Spec.Disabled = true
+			return k8s.Patch(ctx, sa, patch)
+		}, readyAt(sameDisabled), &f.SameDisable),
+	}
+	logf("fairness: %d of shop 0's creates pending; probing...", f.Pending)
+	var wg sync.WaitGroup
+	errs := make([]error, len(probes))
+	for i, p := range probes {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = p() }()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	// The backlog drains.
+	if err := waitReady(ctx, k8s, &shopv1alpha1.SubAccountList{}, o.Shops*o.PerShop+o.Backlog+1-2, o.Timeout); err != nil {
+		return nil, err
+	}
+	f.BacklogTime = time.Since(t0)
+	shop0 := calls.between(0, t0, time.Now())
+	f.BacklogCalls = len(shop0)
+	f.Achieved = achievedRate(shop0, o.ShopBurst)
+	st, err := mgr.stats()
+	if err != nil {
+		return nil, err
+	}
+	f.ProbeRSS, f.ProbeHeap = st.PeakRSS, st.PeakHeap
+	return f, nil
+}
+
+// floor writes n SubAccounts, their Secrets and one status patch each with a
+// plain client, at the SubAccount controller's concurrency and the
+// manager's client rate limit.
+func floor(ctx context.Context, cfg *rest.Config, o options, n int) (time.Duration, int, error) {
+	writes := newWriteCounter()
+	fcfg := rest.CopyConfig(cfg)
+	fcfg.QPS, fcfg.Burst = float32(o.Manager.QPS), o.Manager.Burst
+	fcfg.Wrap(writes.wrap)
+	c, err := client.New(fcfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return 0, 0, err
+	}
+	t := time.Now()
+	err = forEach(ctx, n, o.Manager.Concurrency.SubAccount, func(ctx context.Context, k int) error {
 		i, j := k/o.PerShop, k%o.PerShop
-		sa := &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: floorNamespace, Name: subName(i, j)},
-			Spec: shopv1alpha1.SubAccountSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: shopName(i)},
-				AccountName: fmt.Sprintf("staff%04d", j),
-				Roles:       []shopv1alpha1.LocalObjectReference{{Name: shopName(i) + "-cs"}, {Name: shopName(i) + "-ops"}}}}
-		if err := floor.Create(ctx, sa); err != nil {
+		sa := subAccount(floorNamespace, i, j)
+		if err := c.Create(ctx, sa); err != nil {
 			return err
 		}
 		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: floorNamespace, Name: sa.Name + "-credentials",
 			Labels: map[string]string{shopv1alpha1.LabelSecretRole: "credentials"}},
 			StringData: map[string]string{"username": mainAccount(i) + ":" + sa.Spec.AccountName, "password": "floor-password-0123456789"}}
-		if err := floor.Create(ctx, sec); err != nil {
+		if err := c.Create(ctx, sec); err != nil {
 			return err
 		}
 		patch := client.MergeFrom(sa.DeepCopy())
 		sa.Status.ObservedGeneration = sa.Generation
 		apimeta.SetStatusCondition(&sa.Status.Conditions, metav1.Condition{Type: shopv1alpha1.ConditionReady,
 			Status: metav1.ConditionTrue, Reason: "Synced", Message: "floor", ObservedGeneration: sa.Generation})
-		return floor.Status().Patch(ctx, sa, patch)
-	}); err != nil {
-		return fmt.Errorf("floor: %w", err)
-	}
-	res.FloorTime = time.Since(t1)
-	res.FloorWrites = sum(floorWrites.snapshot())
-
-	table := render(o, res)
-	fmt.Print(table)
-	if o.Out != "" {
-		if err := os.WriteFile(o.Out, []byte(table), 0o644); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(os.Stderr, "bench: done in %s\n", time.Since(started).Round(time.Second))
-	return nil
+		return c.Status().Patch(ctx, sa, patch)
+	})
+	return time.Since(t), sum(writes.snapshot()), err
 }
 
-func render(o options, r result) string {
-	var b strings.Builder
-	n := r.N
-	row := func(k, v string) { fmt.Fprintf(&b, "| %s | %s |\n", k, v) }
-	fmt.Fprintf(&b, "| %s | %s |\n|---|---|\n", "measure", "value")
-	row("SubAccounts (shops × per shop)", fmt.Sprintf("%d (%d × %d), 2 Roles each", n, o.Shops, o.PerShop))
-	row("platform latency added by shopsim", o.Latency.String())
-	row("setup: Shops + Roles Ready (not in the ratio)", r.SetupTime.Round(time.Millisecond).String())
-	row("operator: first create → all Ready", r.OperatorTime.Round(time.Millisecond).String())
-	row("SubAccounts Ready per second", fmt.Sprintf("%.1f", float64(n)/r.OperatorTime.Seconds()))
-	row("subaccount reconciles (per second, per SubAccount)", fmt.Sprintf("%.0f (%.1f/s, %.2f)", r.Reconciles, r.Reconciles/r.OperatorTime.Seconds(), r.Reconciles/float64(n)))
-	row("platform calls per SubAccount", fmt.Sprintf("%.2f: %s", float64(sum(r.PlatformCalls))/float64(n), perItem(r.PlatformCalls, n)))
-	row("API server writes per SubAccount (manager)", fmt.Sprintf("%.2f: %s", float64(sum(r.Writes))/float64(n), perItem(r.Writes, n)))
-	row("peak Go heap (whole process)", mib(r.PeakHeap))
-	row("peak RSS, VmHWM (whole process: operator + shopsim + bench)", mib(r.PeakRSS))
-	row(fmt.Sprintf("floor: %d Secrets + SubAccounts + status patches, plain client, concurrency %d", n, floorConcurrency),
-		fmt.Sprintf("%s (%d writes, %.2f per SubAccount)", r.FloorTime.Round(time.Millisecond), r.FloorWrites, float64(r.FloorWrites)/float64(n)))
-	row("operator time / floor time", fmt.Sprintf("%.2f", r.OperatorTime.Seconds()/r.FloorTime.Seconds()))
-	row("client rate limit (manager and floor)", fmt.Sprintf("QPS %d, burst %d", clientQPS, clientBurst))
-	return b.String()
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
 }
 
 // forEach calls fn for 0..n-1 from workers goroutines; the first error stops it.
@@ -585,8 +652,8 @@ func waitReady(ctx context.Context, c client.Reader, list client.ObjectList, wan
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%d of %d Ready after %s (%d exist); e.g. %s", ready, want, timeout, total, why)
 		}
-		if time.Since(lastReport) >= 10*time.Second {
-			fmt.Fprintf(os.Stderr, "bench: %d of %d Ready (%d exist)%s\n", ready, want, total, why)
+		if time.Since(lastReport) >= 30*time.Second {
+			logf("%d of %d Ready (%d exist)%s", ready, want, total, why)
 			lastReport = time.Now()
 		}
 		select {

@@ -1,0 +1,231 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	ctrl "sigs.k8s.io/controller-runtime"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/subaccount-operator/subaccount-operator/internal/controller"
+	"github.com/subaccount-operator/subaccount-operator/internal/metrics"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway"
+)
+
+// managerOptions are the knobs the manager process runs with: the same
+// flags cmd/main.go has.
+type managerOptions struct {
+	Kubeconfig  string
+	QPS         float64
+	Burst       int
+	Concurrency controller.Concurrency
+	BatchDelay  time.Duration
+	SyncPeriod  time.Duration
+}
+
+func (m managerOptions) args() []string {
+	return []string{"--manager-mode", "--kubeconfig", m.Kubeconfig,
+		"--qps", strconv.FormatFloat(m.QPS, 'f', -1, 64), "--burst", strconv.Itoa(m.Burst),
+		"--subaccount-concurrency", strconv.Itoa(m.Concurrency.SubAccount),
+		"--role-concurrency", strconv.Itoa(m.Concurrency.Role), "--shop-concurrency", strconv.Itoa(m.Concurrency.Shop),
+		"--status-batch-delay", m.BatchDelay.String(), "--sync-period", m.SyncPeriod.String()}
+}
+
+// managerStats is what the manager process reports about itself.
+type managerStats struct {
+	Writes     map[string]int     `json:"writes"`
+	Reconciles map[string]float64 `json:"reconciles"`
+	PeakHeap   uint64             `json:"peakHeap"`
+	Heap       uint64             `json:"heap"`
+	PeakRSS    uint64             `json:"peakRSS"`
+	RSS        uint64             `json:"rss"`
+}
+
+// runManager is the manager process: the three controllers wired as
+// cmd/main.go wires them (gateway driver behind per-shop rate limits, the
+// operator's cache options), with its API writes counted, serving its
+// figures as JSON on a loopback port it prints on stdout.
+func runManager(m managerOptions) error {
+	cfg, err := clientcmd.BuildConfigFromFlags("", m.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	cfg.QPS, cfg.Burst = float32(m.QPS), m.Burst
+	writes := newWriteCounter()
+	cfg.Wrap(writes.wrap)
+	cacheOpts, err := controller.CacheOptions()
+	if err != nil {
+		return err
+	}
+	if m.SyncPeriod > 0 {
+		cacheOpts.SyncPeriod = &m.SyncPeriod
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0", Cache: cacheOpts})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	factory := metrics.LimitedFactory(gateway.NewFactory(gateway.Options{UserAgent: "subaccount-operator-bench"}))
+	if err := controller.Setup(ctx, mgr, factory, controller.WithConcurrency(m.Concurrency),
+		controller.WithStatusBatchDelay(m.BatchDelay)); err != nil {
+		return err
+	}
+
+	var peakHeap atomic.Uint64
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			if ms.HeapAlloc > peakHeap.Load() {
+				peakHeap.Store(ms.HeapAlloc)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		rec, _ := reconcileTotals()
+		_ = json.NewEncoder(w).Encode(managerStats{Writes: writes.snapshot(), Reconciles: rec,
+			PeakHeap: max(peakHeap.Load(), ms.HeapAlloc), Heap: ms.HeapAlloc,
+			PeakRSS: procStatus("self", "VmHWM"), RSS: procStatus("self", "VmRSS")})
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	defer func() { _ = srv.Close() }()
+	fmt.Println(ln.Addr().String())
+	return mgr.Start(ctx)
+}
+
+// reconcileTotals sums controller_runtime_reconcile_total by controller.
+func reconcileTotals() (map[string]float64, error) {
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "controller_runtime_reconcile_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "controller" {
+					out[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// managerProc is a running manager process.
+type managerProc struct {
+	cmd  *exec.Cmd
+	addr string
+	done chan error
+}
+
+func startManager(m managerOptions) (*managerProc, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, m.args()...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &managerProc{cmd: cmd, done: make(chan error, 1)}
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() {
+		_ = cmd.Process.Kill()
+		return nil, errors.Join(errors.New("the manager process exited before serving its figures"), cmd.Wait())
+	}
+	p.addr = lines.Text()
+	go func() {
+		for lines.Scan() {
+		}
+		p.done <- cmd.Wait()
+	}()
+	return p, nil
+}
+
+func (p *managerProc) stats() (managerStats, error) {
+	var s managerStats
+	resp, err := http.Get("http://" + p.addr + "/")
+	if err != nil {
+		return s, fmt.Errorf("reading the manager's figures: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	return s, json.NewDecoder(resp.Body).Decode(&s)
+}
+
+func (p *managerProc) stop() error {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		return err
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		return errors.New("the manager did not stop within 30s")
+	}
+}
+
+// writeKubeconfig writes an admin kubeconfig for cfg (envtest's) to path.
+func writeKubeconfig(cfg *rest.Config, path string) error {
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["bench"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos["bench"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken}
+	kc.Contexts["bench"] = &clientcmdapi.Context{Cluster: "bench", AuthInfo: "bench"}
+	kc.CurrentContext = "bench"
+	return clientcmd.WriteToFile(*kc, path)
+}

@@ -1,0 +1,113 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// eventWrites are the writes that are Events (issue 4: one per platform
+// change, on the resource), reported apart from the target of three.
+func eventWrites(w map[string]int) (events int, rest map[string]int) {
+	rest = map[string]int{}
+	for k, v := range w {
+		if strings.HasSuffix(k, " events") {
+			events += v
+		} else {
+			rest[k] = v
+		}
+	}
+	return events, rest
+}
+
+func render(o options, latency time.Duration, r result) string {
+	var b strings.Builder
+	n := r.N
+	row := func(k, v string) { fmt.Fprintf(&b, "| %s | %s |\n", k, v) }
+	d := func(t time.Duration) string { return t.Round(time.Millisecond).String() }
+	fmt.Fprintf(&b, "\n### %d × %d, shopsim latency %s\n\n", o.Shops, o.PerShop, latency)
+	fmt.Fprintf(&b, "| measure | value |\n|---|---|\n")
+	row("SubAccounts (shops × per shop)", fmt.Sprintf("%d (%d × %d), 2 Roles each", n, o.Shops, o.PerShop))
+	row("unrelated Secrets in the cluster", fmt.Sprint(r.Unrelated))
+	row("manager", fmt.Sprintf("own process; API client QPS %g, burst %d; concurrency SubAccount %d, Role %d, Shop %d; status batch delay %s",
+		o.Manager.QPS, o.Manager.Burst, o.Manager.Concurrency.SubAccount, o.Manager.Concurrency.Role, o.Manager.Concurrency.Shop, o.Manager.BatchDelay))
+	row("every Shop", fmt.Sprintf("rateLimit %d/s, burst %d; driftCheckInterval %s", o.ShopRate, o.ShopBurst, o.DriftInterval))
+	row("setup: Shops + Roles Ready (not in the ratio)", d(r.SetupTime))
+
+	w := r.Wave
+	row("**wave**: first create → all Ready", d(w.Duration))
+	row("SubAccounts Ready per second", fmt.Sprintf("%.1f", float64(n)/w.Duration.Seconds()))
+	rec := w.Reconciles["subaccount"]
+	row("reconciles: subaccount (per second, per SubAccount); role; shop", fmt.Sprintf("%.0f (%.1f/s, %.2f); %.0f; %.0f",
+		rec, rec/w.Duration.Seconds(), rec/float64(n), w.Reconciles["role"], w.Reconciles["shop"]))
+	row("platform calls per SubAccount", fmt.Sprintf("%.2f: %s", float64(sum(w.PlatformCalls))/float64(n), perItem(w.PlatformCalls, n)))
+	events, rest := eventWrites(w.Writes)
+	row("API writes per SubAccount, without Events", fmt.Sprintf("%.2f: %s", float64(sum(rest))/float64(n), perItem(rest, n)))
+	row("Events per SubAccount (one per platform change, issue 4)", fmt.Sprintf("%.2f", float64(events)/float64(n)))
+	mean, peak := 0.0, 0.0
+	for _, x := range r.WaveShopRates {
+		mean += x / float64(len(r.WaveShopRates))
+		peak = max(peak, x)
+	}
+	row("platform calls per second per shop during the wave (mean, busiest)", fmt.Sprintf("%.1f, %.1f (limit %d)", mean, peak, o.ShopRate))
+	row("manager peak Go heap / peak RSS (VmHWM), wave", fmt.Sprintf("%s / %s", mib(r.WaveHeap), mib(r.WaveRSS)))
+
+	if s := r.Steady; s != nil {
+		intervals := float64(o.SteadyIntervals)
+		row("**steady state**: manager restarted, then watched", fmt.Sprintf("%s (%d drift-check intervals; informer resync every %s)", d(s.Duration), o.SteadyIntervals, o.DriftInterval))
+		row("reconciles (restart included)", counts(s.Reconciles))
+		row("API writes", fmt.Sprintf("%d: %s", sum(s.Writes), counts(s.Writes)))
+		row("platform calls", fmt.Sprintf("%d: %s", sum(s.PlatformCalls), counts(s.PlatformCalls)))
+		row("account listings per shop per interval", fmt.Sprintf("%.2f (%d pages of up to 200 per listing)",
+			float64(s.PlatformCalls["ListAccounts"])/float64(o.Shops)/intervals, (o.PerShop+199)/200))
+		row("SubAccounts not Ready afterwards", fmt.Sprint(r.SteadyNotReady))
+		row("manager peak Go heap / peak RSS (VmHWM), restart + steady state", fmt.Sprintf("%s / %s", mib(r.SteadyHeap), mib(r.SteadyRSS)))
+	} else {
+		row("steady state", "not measured (--steady-intervals 0)")
+	}
+
+	if f := r.Fair; f != nil {
+		row("**fairness**: shop 0's creates pending when probed", fmt.Sprintf("%d of %d", f.Pending, o.Backlog))
+		row("a create in shop 1: applied → Ready", d(f.OtherCreate))
+		row("an offboarding in shop 2: deleted → gone", d(f.OtherOffboard))
+		row("an offboarding in shop 0, behind its backlog", d(f.SameOffboard))
+		row("a disable in shop 0, behind its backlog", d(f.SameDisable))
+		row("shop 0's backlog: all Ready after", fmt.Sprintf("%s (%d platform calls)", d(f.BacklogTime), f.BacklogCalls))
+		row("shop 0's achieved call rate under backlog", fmt.Sprintf("%.2f/s of %d/s configured (%.0f%%)", f.Achieved, o.ShopRate, 100*f.Achieved/float64(o.ShopRate)))
+		row("manager peak Go heap / peak RSS (VmHWM), through fairness", fmt.Sprintf("%s / %s", mib(f.ProbeHeap), mib(f.ProbeRSS)))
+	} else {
+		row("fairness", "not measured (--backlog 0)")
+	}
+	verdict := "never exceeded"
+	if r.LowestTokens < -1 {
+		verdict = "EXCEEDED"
+	}
+	row("per-shop rate limits, every call of the run replayed through its shop's token bucket at shopsim",
+		fmt.Sprintf("%s: lowest balance %.2f tokens (shop %d; below 0 = calls over the limit, -1 allowed for network jitter)", verdict, r.LowestTokens, r.LowestTokenShop))
+
+	if r.FloorTime > 0 {
+		row(fmt.Sprintf("**floor**: %d Secrets + SubAccounts + status patches, plain client, concurrency %d", n, o.Manager.Concurrency.SubAccount),
+			fmt.Sprintf("%s (%d writes, %.2f per SubAccount)", d(r.FloorTime), r.FloorWrites, float64(r.FloorWrites)/float64(n)))
+		row("wave time / floor time", fmt.Sprintf("%.2f", w.Duration.Seconds()/r.FloorTime.Seconds()))
+	} else {
+		row("floor", "not measured (--floor=false)")
+	}
+	fmt.Fprintf(&b, "\nCommand: `%s`\n", o.Command)
+	return b.String()
+}
