@@ -86,7 +86,16 @@ const (
 	// ConditionAdopted (SubAccount) is True once an existing platform account
 	// has been adopted; False with reason AdoptionPreview while previewing.
 	ConditionAdopted = "Adopted"
-	// ConditionPlatformLimits (SubAccount) is True, with reason NotSupported,
+	// ConditionDepartmentsSynced (Shop, Taobao) is True when every declared
+	// department is on the platform and every removed one the operator
+	// created is gone; False with reason InUse while a removed department
+	// still has members (named, with their count).
+	ConditionDepartmentsSynced = "DepartmentsSynced"
+	// ConditionContactsVerified (Shop) is True when every notification
+	// contact's phone is verified; False with PendingVerification or
+	// VerificationExpired (the contacts named) otherwise.
+	ConditionContactsVerified = "ContactsVerified"
+	// ConditionPlatformLimits (SubAccount, Shop) is True, with reason NotSupported,
 	// when the platform's API cannot apply some fields of the spec; the
 	// message names them. Absent when everything can be applied.
 	ConditionPlatformLimits = "PlatformLimits"
@@ -175,6 +184,9 @@ const (
 	// ReasonAccountDisabled: the account is disabled, so it cannot sign in
 	// to make a change only the sub-account may make; applied once enabled.
 	ReasonAccountDisabled = "AccountDisabled"
+	// ReasonDepartmentNotFound: a SubAccount's department path is neither
+	// declared on the Shop nor on the platform (or not created yet).
+	ReasonDepartmentNotFound = "DepartmentNotFound"
 	// ReasonConflict: the platform refused because of another object's state
 	// (e.g. a phone number already bound).
 	ReasonConflict = "Conflict"
@@ -211,6 +223,11 @@ const (
 	VerificationSecretSuffix = "-verification"
 	// SecretKeyCode is the key of the verification code in that Secret.
 	SecretKeyCode = "code"
+	// ContactSecretInfix is in the name of the Secret handing over a Shop
+	// notification contact's code: "<shop>-contact-<phone digits>-verification",
+	// key "code". The resend-code annotation on a Shop is per contact:
+	// "shop.subaccount.io/resend-code-<phone digits>".
+	ContactSecretInfix = "-contact-"
 	// AnnotationRequestedAt on a Shop asks for a drift check now: each new
 	// value triggers one (like Flux's reconcile.fluxcd.io/requestedAt).
 	AnnotationRequestedAt = "shop.subaccount.io/requested-at"

@@ -17,6 +17,7 @@ limitations under the License.
 package v1alpha1
 
 import (
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,6 +37,7 @@ const (
 
 // ShopSpec defines one merchant store on one platform.
 // +kubebuilder:validation:XValidation:rule="!has(self.api) || self.api != 'TOP' || self.platform == 'taobao'",message="api TOP is Taobao's open API: only a taobao Shop can use it"
+// +kubebuilder:validation:XValidation:rule="!has(self.departments) || size(self.departments) == 0 || self.platform == 'taobao'",message="departments are Taobao/Tmall's (部门结构): only a taobao Shop can declare them"
 type ShopSpec struct {
 	// platform is the marketplace the shop sells on: taobao, pinduoduo or
 	// douyin. Immutable.
@@ -95,6 +97,126 @@ type ShopSpec struct {
 	// SubAccounts; reads and status updates continue.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
+
+	// departments is the shop's department tree (Taobao/Tmall only, 部门结构),
+	// e.g. 客服部 with 售前 and 售后 under it, up to three levels and 200
+	// departments in all. The operator creates the missing ones; a
+	// SubAccount joins one by its path in spec.employee.department
+	// ("客服部/售前"). A department removed from this list is deleted from
+	// the platform once it has no members, and only if the operator created
+	// it; departments made in the back office are never deleted.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=50
+	// +kubebuilder:validation:XValidation:rule="self.size() + self.map(d, has(d.children) ? d.children.size() + d.children.map(c, has(c.children) ? c.children.size() : 0).sum() : 0).sum() <= 200",message="at most 200 departments in all"
+	Departments []Department `json:"departments,omitempty"`
+
+	// notificationContacts receive the platform's SMS notifications for the
+	// shop (customer-service phone settings). Each phone is verified by an
+	// SMS code as a Douyin sub-account's is: put the code in Secret
+	// "<shop>-contact-<phone digits>-verification", key "code" (or run
+	// kubectl subaccount verify shop/NAME --contact PHONE CODE).
+	// +optional
+	// +listType=map
+	// +listMapKey=phone
+	// +kubebuilder:validation:MaxItems=10
+	NotificationContacts []NotificationContact `json:"notificationContacts,omitempty"`
+}
+
+// Department is a top-level department and its sub-departments.
+type Department struct {
+	// name of the department, e.g. 客服部: 1-32 characters without '/',
+	// unique among its siblings.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="!self.contains('/') && self.trim() != ''",message="a department name must not be blank or contain '/' (paths are written 客服部/售前)"
+	Name string `json:"name"`
+	// children are its sub-departments.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=50
+	Children []SubDepartment `json:"children,omitempty"`
+}
+
+// SubDepartment is a second-level department and its sub-departments.
+type SubDepartment struct {
+	// name of the department: 1-32 characters without '/', unique among its
+	// siblings.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="!self.contains('/') && self.trim() != ''",message="a department name must not be blank or contain '/' (paths are written 客服部/售前)"
+	Name string `json:"name"`
+	// children are its sub-departments (the third and last level).
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=50
+	Children []LeafDepartment `json:"children,omitempty"`
+}
+
+// LeafDepartment is a third-level department.
+type LeafDepartment struct {
+	// name of the department: 1-32 characters without '/', unique among its
+	// siblings.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:XValidation:rule="!self.contains('/') && self.trim() != ''",message="a department name must not be blank or contain '/' (paths are written 客服部/售前)"
+	Name string `json:"name"`
+}
+
+// DepartmentPaths lists the declared departments' paths, parents before
+// children ("客服部", "客服部/售前", ...).
+func (s *ShopSpec) DepartmentPaths() []string {
+	var out []string
+	for _, d := range s.Departments {
+		out = append(out, d.Name)
+		for _, c := range d.Children {
+			out = append(out, d.Name+"/"+c.Name)
+			for _, l := range c.Children {
+				out = append(out, d.Name+"/"+c.Name+"/"+l.Name)
+			}
+		}
+	}
+	return out
+}
+
+// NotificationContact is a person whose phone receives the shop's SMS
+// notifications.
+type NotificationContact struct {
+	// name of the contact, e.g. 值班客服.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=32
+	Name string `json:"name"`
+	// phone is an 11-digit mainland China mobile number (13800138000) or
+	// E.164 (+8613800138000); unique among the shop's contacts. Changing it
+	// makes a new contact, verified anew.
+	// +required
+	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(1[3-9][0-9]{9}|\\\\+[1-9][0-9]{6,14})$')",message="phone must be an 11-digit mainland mobile number such as 13800138000 or E.164 such as +8613800138000"
+	Phone string `json:"phone"`
+}
+
+// ContactSecretName is the Secret that hands the SMS code of the contact
+// with phone to the operator: "<shop>-contact-<phone digits>-verification".
+func (s *Shop) ContactSecretName(phone string) string {
+	return s.Name + ContactSecretInfix + PhoneDigits(phone) + VerificationSecretSuffix
+}
+
+// ContactResendAnnotation is the annotation asking for a new code for the
+// contact with phone: "shop.subaccount.io/resend-code-<phone digits>".
+func ContactResendAnnotation(phone string) string {
+	return AnnotationResendCode + "-" + PhoneDigits(phone)
+}
+
+// PhoneDigits is the phone without its leading '+'.
+func PhoneDigits(phone string) string {
+	return strings.TrimPrefix(phone, "+")
 }
 
 // DefaultDriftCheckInterval applies when a Shop sets none.
@@ -178,6 +300,48 @@ type ShopStatus struct {
 	// annotation value acted on.
 	// +optional
 	LastHandledRequestedAt string `json:"lastHandledRequestedAt,omitempty"`
+
+	// departments are the shop's departments on the platform (Taobao), by
+	// path, with their platform IDs and member counts: the declared ones,
+	// those made in the back office, and removed ones still waiting to be
+	// emptied.
+	// +optional
+	// +listType=map
+	// +listMapKey=path
+	Departments []DepartmentStatus `json:"departments,omitempty"`
+
+	// notificationContacts is where each contact's phone verification
+	// stands.
+	// +optional
+	// +listType=atomic
+	NotificationContacts []ContactStatus `json:"notificationContacts,omitempty"`
+}
+
+// DepartmentStatus is one department on the platform.
+type DepartmentStatus struct {
+	// path is the department's names from the top, joined by '/'.
+	Path string `json:"path"`
+	// id is the platform's department ID.
+	ID string `json:"id"`
+	// members counts the sub-accounts directly in the department.
+	Members int32 `json:"members"`
+	// managed is true when the operator created the department; only such
+	// departments are ever deleted.
+	// +optional
+	Managed bool `json:"managed,omitempty"`
+}
+
+// ContactStatus is a notification contact's verification.
+type ContactStatus struct {
+	// name of the contact.
+	Name string `json:"name"`
+	// id is the platform's contact ID.
+	ID string `json:"id"`
+	// verification: verified, the masked phone, expiresAt and attemptsLeft.
+	Verification VerificationStatus `json:"verification"`
+	// lastHandledResend is the last resend-code annotation value acted on.
+	// +optional
+	LastHandledResend string `json:"lastHandledResend,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -154,9 +154,15 @@ type Employee struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=32
 	Number string `json:"number,omitempty"`
-	// department is the department, e.g. 客服部.
+	// department is the employee's department. On Taobao it is a path in
+	// the Shop's department tree, e.g. "客服部" or "客服部/售前": a department
+	// declared in the Shop's spec.departments or made in the back office
+	// (the Shop's status.departments lists them); an unknown path stops the
+	// account with reason DepartmentNotFound before any platform call. On
+	// other platforms it is a free label.
 	// +optional
 	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('/') && !self.endsWith('/') && !self.contains('//')",message="department is a path such as 客服部/售前: no leading, trailing or double '/'"
 	Department string `json:"department,omitempty"`
 }
 

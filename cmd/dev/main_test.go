@@ -128,8 +128,8 @@ func TestRunOnceMakesSamplesReady(t *testing.T) {
 			}
 			secretValues = append(secretValues, string(secret.Data["password"]))
 		}
-		if got := strings.Join(names, ","); got != "daming,xiaohong" {
-			t.Errorf("SubAccounts = %s, want daming,xiaohong", got)
+		if got := strings.Join(names, ","); got != "daming,xiaohong,xiaolan" {
+			t.Errorf("SubAccounts = %s, want daming,xiaohong,xiaolan", got)
 		}
 
 		shops := &shopv1alpha1.ShopList{}

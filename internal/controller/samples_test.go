@@ -22,6 +22,7 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -69,7 +70,7 @@ func TestSamplesBecomeReady(t *testing.T) {
 	}
 
 	objs := applySamples(t, ns)
-	g.Expect(objs).To(HaveLen(6))
+	g.Expect(objs).To(HaveLen(7))
 	for _, u := range objs {
 		if u.GetKind() == "Secret" {
 			continue
@@ -79,7 +80,7 @@ func TestSamplesBecomeReady(t *testing.T) {
 
 	ts := testShop{ns: ns, platform: platform.Taobao, main: "hongxing",
 		creds: platform.Credentials{AppKey: "12345678", AppSecret: "demo-app-secret", AccessToken: "demo-session-token"}}
-	for _, name := range []string{"xiaohong", "daming"} {
+	for _, name := range []string{"xiaohong", "daming", "xiaolan"} {
 		sa := &shopv1alpha1.SubAccount{}
 		g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, sa)).To(Succeed())
 		secret := secretOf(t, sa)
@@ -117,7 +118,24 @@ func TestSamplesBecomeReady(t *testing.T) {
 	g.Eventually(func() *shopv1alpha1.SeatStatus {
 		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(shop), shop)
 		return shop.Status.Seats
-	}, timeout, interval).Should(Equal(&shopv1alpha1.SeatStatus{Used: 2, Total: 15, Managed: 2}))
+	}, timeout, interval).Should(Equal(&shopv1alpha1.SeatStatus{Used: 3, Total: 15, Managed: 3}))
+
+	// The department tree is on the platform and in status; each agent is
+	// a member of hers.
+	waitCondition(t, shop, shopv1alpha1.ConditionDepartmentsSynced, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
+	deps := departmentPaths(ts)
+	g.Expect(deps).To(HaveKey("客服部/售后"))
+	g.Expect(deps).To(HaveKey("财务部"))
+	xiaolan, _ := ts.account(t, "xiaolan")
+	g.Expect(xiaolan.Profile.DepartmentID).To(Equal(deps["客服部/售后"]))
+	g.Expect(xiaolan.ExtraPermissions).To(ContainElement("trade-address"))
+	g.Expect(xiaohong.Profile.DepartmentID).To(Equal(deps["客服部"]))
+	g.Eventually(func() []shopv1alpha1.DepartmentStatus {
+		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(shop), shop)
+		return shop.Status.Departments
+	}, timeout, interval).Should(ContainElements(
+		And(HaveField("Path", "客服部/售后"), HaveField("ID", deps["客服部/售后"]), HaveField("Members", BeEquivalentTo(1))),
+		HaveField("Path", "运营部")))
 }
 
 func sampleClient(t *testing.T) platform.Client {

@@ -72,6 +72,10 @@ type ShopReconciler struct {
 	// checks remembers, per Shop, the last ShopInfo call: the seats are
 	// then recounted from the cache without calling the platform.
 	checks sync.Map // client.ObjectKey → shopCheck
+	// createdDepartments remembers the departments this process created
+	// ("<shop UID>/<department ID>"), so a reconcile reading a stale status
+	// from the cache still knows them as the operator's.
+	createdDepartments sync.Map
 }
 
 // shopCheck is what the last credentials check of a Shop found.
@@ -116,7 +120,7 @@ func (r *ShopReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resul
 	if err := ensureFinalizer(ctx, r.Client, shop, shopFinalizer); err != nil {
 		return ctrl.Result{}, err
 	}
-	err := r.reconcile(ctx, shop)
+	next, err := r.reconcile(ctx, shop)
 	if err == nil {
 		shop.Status.ObservedGeneration = shop.Generation
 	}
@@ -124,23 +128,35 @@ func (r *ShopReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resul
 	if s := shop.Status.Seats; s != nil {
 		msg = fmt.Sprintf("connected; %d of %d seats used", s.Used, s.Total)
 	}
-	return summarize(shop, err, msg, r.untilDriftCheck(shop))
+	return summarize(shop, err, msg, soonest(r.untilDriftCheck(shop), next))
 }
 
-func (r *ShopReconciler) reconcile(ctx context.Context, shop *shopv1alpha1.Shop) error {
+// reconcile runs the steps; it returns when departments or contacts need
+// another look, if they do.
+func (r *ShopReconciler) reconcile(ctx context.Context, shop *shopv1alpha1.Shop) (time.Duration, error) {
+	checked, err := r.reconcileCore(ctx, shop)
+	if err != nil {
+		return 0, err
+	}
+	return r.ensureDepartmentsAndContacts(ctx, shop, checked)
+}
+
+// reconcileCore checks the credentials and counts the seats; checked says
+// whether it asked the platform.
+func (r *ShopReconciler) reconcileCore(ctx context.Context, shop *shopv1alpha1.Shop) (checked bool, err error) {
 	key := client.ObjectKeyFromObject(shop)
 	if _, err := catalogFor(shop); err != nil {
-		return err
+		return checked, err
 	}
 	secret, err := r.protectCredentials(ctx, shop)
 	if err != nil {
 		r.checks.Delete(key)
 		markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
-		return err
+		return checked, err
 	}
 	managed := &shopv1alpha1.SubAccountList{}
 	if err := r.List(ctx, managed, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}); err != nil {
-		return fmt.Errorf("listing SubAccounts of the shop: %w", err)
+		return checked, fmt.Errorf("listing SubAccounts of the shop: %w", err)
 	}
 	var holding int32 // SubAccounts holding a platform account
 	for i := range managed.Items {
@@ -164,18 +180,19 @@ func (r *ShopReconciler) reconcile(ctx context.Context, shop *shopv1alpha1.Shop)
 		pc, err = r.Connector.Connect(ctx, shop)
 		if err != nil {
 			markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
-			return err
+			return checked, err
 		}
 		info, err := pc.ShopInfo(ctx)
 		if err != nil {
 			err = platformOutcome("checking the shop's credentials", err)
 			markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
-			return err
+			return checked, err
 		}
 		markStep(shop, shopv1alpha1.ConditionCredentialsValid, nil, "the platform accepted the credentials")
 		check = shopCheck{generation: shop.Generation, secretVersion: secret.ResourceVersion,
 			quota: info.SeatsTotal, unmanaged: max(info.SeatsUsed-holding, 0)}
 		r.checks.Store(key, check)
+		checked = true
 	}
 
 	total := check.quota
@@ -185,15 +202,15 @@ func (r *ShopReconciler) reconcile(ctx context.Context, shop *shopv1alpha1.Shop)
 	shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: check.unmanaged + holding, Total: total, Managed: int32(len(managed.Items))}
 
 	if !driftDue {
-		return nil
+		return checked, nil
 	}
 	if err := r.checkDrift(ctx, shop, pc); err != nil {
-		return err
+		return checked, err
 	}
 	now := metav1.NewTime(r.now())
 	shop.Status.LastSyncTime = &now
 	shop.Status.LastHandledRequestedAt = requested
-	return nil
+	return checked, nil
 }
 
 // untilDriftCheck is how long until the shop's next drift check is due.
@@ -323,6 +340,8 @@ func (r *ShopReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		})).
 		Watches(&shopv1alpha1.SubAccount{}, delayedRequests(r.BatchDelay, dependantToShop), builder.WithPredicates(arrivalsAndDepartures)).
 		Watches(&shopv1alpha1.Role{}, delayedRequests(r.BatchDelay, dependantToShop), builder.WithPredicates(arrivalsAndDepartures)).
+		Watches(&shopv1alpha1.SubAccount{}, delayedRequests(r.BatchDelay, dependantToShop), builder.WithPredicates(departmentMembershipChanged)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(contactSecretOwner)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		Named("shop").
 		Complete(r)

@@ -149,6 +149,9 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 		return 0, err
 	}
 	sa.Status.Presence = presence
+	if err := resolveDepartment(shop, sa, &state.Profile); err != nil {
+		return 0, err
+	}
 
 	// Building a client makes no platform call; it tells what the
 	// platform's API can do before anything is written.
@@ -768,6 +771,7 @@ func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }})).
 		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop), builder.WithPredicates(shopSpecOrReadinessChanged)).
 		Watches(&shopv1alpha1.Shop{}, waitingForSeats, builder.WithPredicates(shopSeatsChanged)).
+		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop), builder.WithPredicates(shopDepartmentIDsChanged)).
 		Watches(&shopv1alpha1.Role{}, byIndex(indexSubAccountRoles), builder.WithPredicates(roleChangeMatters)).
 		Watches(&corev1.Secret{}, byIndex(indexSubAccountPassSecret)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(verificationSecretOwner)).
@@ -834,124 +838,45 @@ func soonest(ds ...time.Duration) time.Duration {
 	return out
 }
 
-// verificationPoll is how often a pending verification looks for a code
-// Secret that is not labelled (and so not watched).
-const verificationPoll = 10 * time.Second
-
-// ensureVerified drives the platform's phone verification (Douyin): a code
-// handed over in the Secret "<name>-verification" is entered once and the
-// Secret deleted, whatever the outcome, so a wrong code is never retried;
-// the resend-code annotation asks for a new code. The code itself is never
-// logged, shown or kept.
+// ensureVerified drives the platform's phone verification (Douyin) with
+// the rules every SMS code follows (handleCode): a code handed over in the
+// Secret "<name>-verification" is entered once and the Secret deleted; the
+// resend-code annotation asks for a new code.
 func (r *SubAccountReconciler) ensureVerified(ctx context.Context, pc platform.Client, sa *shopv1alpha1.SubAccount) error {
-	v := sa.Status.Verification
-	if v == nil {
+	if sa.Status.Verification == nil {
 		removeCondition(sa, shopv1alpha1.ConditionVerified)
 		return nil
 	}
-	if v.Verified {
+	id := sa.Status.AccountID
+	accountVerification := func(acct platform.Account, err error) (*platform.Verification, error) {
+		return acct.Verification, err
+	}
+	res := handleCode(ctx, codeDeps{client: r.Client, connector: r.Connector, recorder: r.Recorder, now: r.now()}, smsCode{
+		owner: sa, what: "sub-account " + sa.Status.LoginName, authorised: "is authorised",
+		secretName:  sa.Name + shopv1alpha1.VerificationSecretSuffix,
+		resendToken: sa.Annotations[shopv1alpha1.AnnotationResendCode], resendHandled: sa.Status.LastHandledResend,
+		resendHow: fmt.Sprintf("kubectl annotate subaccount %s %s=$(date +%%s) --overwrite", sa.Name, shopv1alpha1.AnnotationResendCode),
+		status:    sa.Status.Verification,
+		verify: func(ctx context.Context, code string) (*platform.Verification, error) {
+			return accountVerification(pc.VerifyAccount(ctx, id, code))
+		},
+		resend: func(ctx context.Context) (*platform.Verification, error) {
+			return accountVerification(pc.ResendVerification(ctx, id))
+		},
+		current: func(ctx context.Context) (*platform.Verification, error) {
+			return accountVerification(pc.GetAccount(ctx, id))
+		},
+	})
+	sa.Status.Verification, sa.Status.LastHandledResend = res.status, res.resendHandled
+	switch {
+	case res.failed != nil:
+		return res.failed
+	case res.verified:
 		setCondition(sa, shopv1alpha1.ConditionVerified, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded, "phone verified; the account is authorised")
 		return nil
 	}
-	id := sa.Status.AccountID
-	if token := sa.Annotations[shopv1alpha1.AnnotationResendCode]; token != "" && token != sa.Status.LastHandledResend {
-		acct, err := pc.ResendVerification(ctx, id)
-		if err != nil {
-			return platformOutcome("asking for a new verification code", err)
-		}
-		sa.Status.LastHandledResend = token
-		sa.Status.Verification = verificationStatus(acct.Verification)
-		r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "CodeSent", "ResendVerification",
-			"the platform sent a new verification code to %s", sa.Status.Verification.Phone)
-	}
-
-	var failure string
-	secretName := sa.Name + shopv1alpha1.VerificationSecretSuffix
-	secret, err := r.Connector.secret(ctx, sa.Namespace, secretName)
-	switch {
-	case err == nil:
-		code := strings.TrimSpace(string(secret.Data[shopv1alpha1.SecretKeyCode]))
-		// Consumed whatever happens next: the code must not stay in the
-		// cluster, and a wrong one must not be entered again and again.
-		if err := r.Delete(ctx, secret); client.IgnoreNotFound(err) != nil {
-			return fmt.Errorf("deleting the verification Secret %q: %w", secretName, err)
-		}
-		if code == "" {
-			failure = fmt.Sprintf("Secret %s had no key %q", secretName, shopv1alpha1.SecretKeyCode)
-			break
-		}
-		acct, err := pc.VerifyAccount(ctx, id, code)
-		if err == nil {
-			sa.Status.Verification = verificationStatus(acct.Verification)
-			r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Verified", "VerifyAccount",
-				"phone %s verified; sub-account %s is authorised", sa.Status.Verification.Phone, sa.Status.LoginName)
-			setCondition(sa, shopv1alpha1.ConditionVerified, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded, "phone verified; the account is authorised")
-			return nil
-		}
-		if !errors.Is(err, platform.ErrInvalid) {
-			return platformOutcome("entering the verification code", err)
-		}
-		failure = "the platform refused the code: " + platformMessage(err)
-		r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "VerificationFailed", "VerifyAccount", "%s", failure)
-		if cur, err := pc.GetAccount(ctx, id); err == nil && cur.Verification != nil {
-			sa.Status.Verification = verificationStatus(cur.Verification)
-		}
-	case !apierrors.IsNotFound(err):
-		return fmt.Errorf("reading the verification Secret %q: %w", secretName, err)
-	}
-	return r.pendingVerification(sa, secretName, failure)
-}
-
-// pendingVerification says what the account waits for and when to look again.
-func (r *SubAccountReconciler) pendingVerification(sa *shopv1alpha1.SubAccount, secretName, failure string) error {
-	v := sa.Status.Verification
-	now := r.now()
-	prefix := ""
-	if failure != "" {
-		prefix = failure + "; "
-	}
-	resend := fmt.Sprintf("kubectl annotate subaccount %s %s=$(date +%%s) --overwrite", sa.Name, shopv1alpha1.AnnotationResendCode)
-	if v.AttemptsLeft <= 0 || (v.ExpiresAt != nil && !now.Before(v.ExpiresAt.Time)) {
-		msg := fmt.Sprintf("%sthe verification code sent to %s can no longer be used (expired or no attempts left); ask for a new one: %s",
-			prefix, v.Phone, resend)
-		setCondition(sa, shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonVerificationExpired, msg)
-		return stalled(shopv1alpha1.ReasonVerificationExpired, "%s", msg)
-	}
-	until, poll := "a few minutes", verificationPoll
-	if v.ExpiresAt != nil {
-		until = v.ExpiresAt.UTC().Format(time.RFC3339)
-		poll = soonest(verificationPoll, v.ExpiresAt.Sub(now)+time.Second)
-	}
-	msg := fmt.Sprintf("%san SMS code was sent to %s, valid until %s (%d attempts left): put it in Secret %s, key %s "+
-		"(kubectl create secret generic %s --from-literal=%s=CODE); a new code: %s",
-		prefix, v.Phone, until, v.AttemptsLeft, secretName, shopv1alpha1.SecretKeyCode,
-		secretName, shopv1alpha1.SecretKeyCode, resend)
-	setCondition(sa, shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification, msg)
-	return &outcome{reason: shopv1alpha1.ReasonPendingVerification, message: msg, requeueAfter: poll}
-}
-
-// verificationStatus converts the platform's verification state.
-func verificationStatus(v *platform.Verification) *shopv1alpha1.VerificationStatus {
-	if v == nil {
-		return nil
-	}
-	out := &shopv1alpha1.VerificationStatus{Verified: v.Verified, Phone: v.Phone, AttemptsLeft: int32(v.AttemptsLeft)}
-	if !v.SentAt.IsZero() {
-		out.SentAt = &metav1.Time{Time: v.SentAt}
-	}
-	if !v.ExpiresAt.IsZero() {
-		out.ExpiresAt = &metav1.Time{Time: v.ExpiresAt}
-	}
-	return out
-}
-
-// platformMessage is what the platform said, without the error kind.
-func platformMessage(err error) string {
-	var pe *platform.Error
-	if errors.As(err, &pe) && pe.Message != "" {
-		return pe.Message
-	}
-	return err.Error()
+	setCondition(sa, shopv1alpha1.ConditionVerified, metav1.ConditionFalse, res.reason, res.message)
+	return res.err
 }
 
 // verificationSecretOwner maps "<name>-verification" to SubAccount name.

@@ -180,8 +180,14 @@ func mergePatch(target, patch map[string]any) {
 // TestAdmission checks that the CRDs alone refuse bad input with a message
 // a person can act on, and accept the good inputs next to it.
 func TestAdmission(t *testing.T) {
+	runAdmissionCases(t, admissionCases)
+}
+
+// runAdmissionCases creates (and updates) each case's object in a new
+// namespace and checks the API server's answer.
+func runAdmissionCases(t *testing.T, cases []admissionCase) {
 	ns := newNamespace(t)
-	for i, tc := range admissionCases {
+	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			g := NewWithT(t)

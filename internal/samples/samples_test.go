@@ -139,11 +139,11 @@ func TestLoadErrors(t *testing.T) {
 }
 
 // The project's own samples load: one Shop, its API Secret, two Roles and
-// two SubAccounts, none with a namespace.
+// three SubAccounts, none with a namespace.
 func TestLoadProjectSamples(t *testing.T) {
 	dir := filepath.Join("..", "..", "config", "samples")
 	got := strings.Join(ids(t, dir), ",")
-	want := "Shop/hongxing,Secret/hongxing-api,Role/customer-service,Role/operations,SubAccount/xiaohong,SubAccount/daming"
+	want := "Shop/hongxing,Secret/hongxing-api,Role/customer-service,Role/operations,SubAccount/xiaohong,SubAccount/daming,SubAccount/xiaolan"
 	if got != want {
 		t.Fatalf("objects = %s, want %s", got, want)
 	}
