@@ -19,7 +19,7 @@ COPY internal/ internal/
 # Build a static binary. GOARCH is left empty when TARGETARCH is unset so the
 # binary matches the platform the image is built on.
 RUN CGO_ENABLED=0 GOOS=${TARGETOS:-linux} GOARCH=${TARGETARCH} \
-    go build -trimpath -buildvcs=false -ldflags="-s -w" -o manager cmd/main.go
+    go build -trimpath -buildvcs=false -ldflags="-s -w" -o manager ./cmd
 
 # Use distroless as minimal base image to package the manager binary
 # Refer to https://github.com/GoogleContainerTools/distroless for more details

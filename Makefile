@@ -140,12 +140,12 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each; a new one must b
 
 .PHONY: build
 build: manifests generate fmt vet ## Build manager binary.
-	go build -o bin/manager cmd/main.go
+	go build -o bin/manager ./cmd
 	go build -o bin/kubectl-subaccount ./cmd/kubectl-subaccount
 
 .PHONY: run
 run: manifests generate fmt vet ## Run a controller from your host (against the cluster in ~/.kube/config).
-	go run ./cmd/main.go
+	go run ./cmd
 
 .PHONY: bench
 bench: manifests envtest ## Benchmark the operator (issue 7) on a local control plane: 1,000 SubAccounts by default, with the floor; prints one table. BENCH_ARGS="--shops 5 --per-shop 20 --latency 20ms".

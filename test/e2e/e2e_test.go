@@ -48,10 +48,11 @@ const (
 
 // sampleObjects are config/samples' operator resources ("role" alone is
 // RBAC's Role: ours is shoprole).
-var sampleObjects = []string{"shop/hongxing", "shoprole/customer-service", "shoprole/operations", "subaccount/xiaohong", "subaccount/daming"}
+var sampleObjects = []string{"shop/hongxing", "shoprole/customer-service", "shoprole/operations", "subaccount/xiaohong", "subaccount/daming",
+	"subaccount/xiaolan"}
 
 // sampleAccounts are config/samples' SubAccounts (name = accountName).
-var sampleAccounts = []string{"xiaohong", "daming"}
+var sampleAccounts = []string{"xiaohong", "daming", "xiaolan"}
 
 var samplesApplied struct {
 	sync.Mutex
@@ -110,11 +111,12 @@ func TestSamples(t *testing.T) {
 		"role.shop.subaccount.io/operations",
 		"subaccount.shop.subaccount.io/xiaohong",
 		"subaccount.shop.subaccount.io/daming",
+		"subaccount.shop.subaccount.io/xiaolan",
 	} {
 		g.Expect(out).To(MatchRegexp(`(?m)^%s\s.*\bTrue\b`, obj), "%s missing or not Ready", obj)
 	}
 	names := strings.Fields(kubectl(t, "get", "shopstaff", "-n", ns, "-o", "name"))
-	g.Expect(names).To(HaveLen(5), "kubectl get shopstaff -o name: %v", names)
+	g.Expect(names).To(HaveLen(6), "kubectl get shopstaff -o name: %v", names)
 }
 
 // TestRolePermissions changes a Role's permissions with kubectl patch and

@@ -217,7 +217,7 @@ func setup() error {
 	// The binaries, as a user would build them.
 	suite.managerBin = filepath.Join(binDir, "manager-e2e")
 	suite.shopsimBin = filepath.Join(binDir, "shopsim-e2e")
-	for _, b := range []struct{ out, pkg string }{{suite.managerBin, "./cmd/main.go"}, {suite.shopsimBin, "./cmd/shopsim"}} {
+	for _, b := range []struct{ out, pkg string }{{suite.managerBin, "./cmd"}, {suite.shopsimBin, "./cmd/shopsim"}} {
 		cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
 		cmd.Dir = suite.root
 		if out, err := cmd.CombinedOutput(); err != nil {

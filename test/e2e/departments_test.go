@@ -1,0 +1,89 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	. "github.com/onsi/gomega"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
+)
+
+// departmentsByPath reads shopsim's department tree as path → department.
+func (s shop) departmentsByPath() (map[string]wire.Department, error) {
+	var list wire.DepartmentList
+	if _, err := s.call(http.MethodGet, wire.PathDepartments, nil, nil, &list); err != nil {
+		return nil, err
+	}
+	byID := map[string]wire.Department{}
+	for _, d := range list.Items {
+		byID[d.ID] = d
+	}
+	out := map[string]wire.Department{}
+	for _, d := range list.Items {
+		path := d.Name
+		for p := d.ParentID; p != ""; p = byID[p].ParentID {
+			path = byID[p].Name + "/" + path
+		}
+		out[path] = d
+	}
+	return out, nil
+}
+
+// TestSampleDepartments: the sample Taobao shop's department tree is on
+// shopsim and in the Shop's status with the same IDs, and each sample
+// agent is a member of the department its spec names.
+func TestSampleDepartments(t *testing.T) {
+	g := begin(t)
+	ns := samples(t)
+	kubectl(t, "wait", "-n", ns, "shop/hongxing", "--for=condition=DepartmentsSynced", "--timeout=60s")
+
+	onShopsim, err := hongxing.departmentsByPath()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(onShopsim).To(HaveKey("客服部"))
+	g.Expect(onShopsim).To(HaveKey("客服部/售前"))
+	g.Expect(onShopsim).To(HaveKey("客服部/售后"))
+	g.Expect(onShopsim).To(HaveKey("运营部"))
+	g.Expect(onShopsim).To(HaveKey("财务部"))
+	g.Expect(onShopsim["客服部/售后"].ParentID).To(Equal(onShopsim["客服部"].ID))
+
+	accounts, err := hongxing.accounts()
+	g.Expect(err).NotTo(HaveOccurred())
+	for name, path := range map[string]string{"xiaohong": "客服部", "daming": "运营部", "xiaolan": "客服部/售后"} {
+		g.Expect(accounts[name].Profile.DepartmentID).To(Equal(onShopsim[path].ID), "%s's department on shopsim", name)
+	}
+
+	// status.departments: every department of shopsim, same ID, members
+	// counted (kubectl shows what the operator wrote).
+	g.Eventually(func(g Gomega) {
+		var status []shopv1alpha1.DepartmentStatus
+		g.Expect(json.Unmarshal([]byte(jsonpath(t, ns, "shop/hongxing", "{.status.departments}")), &status)).To(Succeed())
+		byPath := map[string]shopv1alpha1.DepartmentStatus{}
+		for _, d := range status {
+			byPath[d.Path] = d
+		}
+		for path, d := range onShopsim {
+			g.Expect(byPath).To(HaveKey(path))
+			g.Expect(byPath[path].ID).To(Equal(d.ID), "the ID of %s", path)
+		}
+		g.Expect(byPath["客服部/售后"].Members).To(BeEquivalentTo(1))
+		g.Expect(byPath["运营部"].Members).To(BeEquivalentTo(1))
+		g.Expect(byPath["财务部"].Members).To(BeEquivalentTo(0))
+	}).Should(Succeed())
+
+	// Every department write is in shopsim's audit log with the Shop behind it.
+	entries, err := hongxing.audit()
+	g.Expect(err).NotTo(HaveOccurred())
+	created := 0
+	for _, e := range entries {
+		if e.Action == "department.create" {
+			g.Expect(e.Source).To(Equal("Shop/" + ns + "/hongxing"))
+			created++
+		}
+	}
+	g.Expect(created).To(BeNumerically(">=", 5))
+}
