@@ -54,7 +54,10 @@ const usage = `kubectl subaccount: day-to-day operations on shop sub-accounts.
 
 Usage:
   kubectl subaccount verify NAME CODE     hand a phone verification code to the operator and wait for the result
+  kubectl subaccount verify shop/SHOP --contact PHONE|NAME CODE
+                                          the same for one of a shop's notification contacts
   kubectl subaccount resend NAME          ask the platform for a new verification code
+  kubectl subaccount resend shop/SHOP --contact PHONE|NAME
   kubectl subaccount rotate NAME          rotate the password now and print the new revision
   kubectl subaccount permissions NAME     show the effective permissions as a tree, with where each comes from
   kubectl subaccount status [--shop SHOP] list the namespace's sub-accounts and the shops' seats
@@ -65,6 +68,7 @@ Flags:
   -n, --namespace NS  namespace (default: the context's)
   --timeout DURATION  how long verify/resend/rotate wait for the operator (default 60s)
   --shop SHOP         status: only this shop
+  --contact CONTACT   verify/resend of shop/SHOP: the notification contact, by phone or name
 `
 
 // pollInterval is how often the plugin looks at the object while waiting.
@@ -79,7 +83,7 @@ func main() {
 
 // options are the parsed flags and positional arguments.
 type options struct {
-	kubeconfig, context, namespace, shop string
+	kubeconfig, context, namespace, shop, contact string
 	timeout                              time.Duration
 	args                                 []string
 }
@@ -94,6 +98,7 @@ func parseArgs(args []string) (*options, error) {
 	fs.StringVar(&o.namespace, "namespace", "", "")
 	fs.StringVar(&o.namespace, "n", "", "")
 	fs.StringVar(&o.shop, "shop", "", "")
+	fs.StringVar(&o.contact, "contact", "", "")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "")
 	rest := args
 	for {
@@ -170,6 +175,7 @@ type cli struct {
 	c       client.Client
 	ns      string
 	shop    string
+	contact string
 	timeout time.Duration
 	out     io.Writer
 	now     func() time.Time
@@ -200,7 +206,7 @@ func newCLI(o *options, out io.Writer) (*cli, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the client: %w", err)
 	}
-	return &cli{c: c, ns: ns, shop: o.shop, timeout: o.timeout, out: out, now: time.Now}, nil
+	return &cli{c: c, ns: ns, shop: o.shop, contact: o.contact, timeout: o.timeout, out: out, now: time.Now}, nil
 }
 
 // getSubAccount reads a SubAccount with a clear message when it is missing.
@@ -240,25 +246,56 @@ func (k *cli) token(used ...string) string {
 	return strconv.FormatInt(t, 10)
 }
 
-// annotate merge-patches one annotation onto the SubAccount.
-func (k *cli) annotate(ctx context.Context, sa *shopv1alpha1.SubAccount, key, value string) error {
-	patch := client.MergeFrom(sa.DeepCopy())
-	if sa.Annotations == nil {
-		sa.Annotations = map[string]string{}
+// annotate merge-patches one annotation onto a SubAccount or Shop.
+func (k *cli) annotate(ctx context.Context, obj client.Object, key, value string) error {
+	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
+	annotations := obj.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
 	}
-	sa.Annotations[key] = value
-	if err := k.c.Patch(ctx, sa, patch); err != nil {
-		return fmt.Errorf("annotating subaccount %q: %w", sa.Name, err)
+	annotations[key] = value
+	obj.SetAnnotations(annotations)
+	if err := k.c.Patch(ctx, obj, patch); err != nil {
+		return fmt.Errorf("annotating %s %q: %w", kindOf(obj), obj.GetName(), err)
 	}
 	return nil
+}
+
+func kindOf(obj client.Object) string {
+	if _, ok := obj.(*shopv1alpha1.Shop); ok {
+		return "shop"
+	}
+	return "subaccount"
+}
+
+// target splits "shop/NAME" (a shop's notification contact, named with
+// --contact) from "NAME" or "subaccount/NAME".
+func (k *cli) target(arg string) (shop string, name string, err error) {
+	if s, ok := strings.CutPrefix(arg, "shop/"); ok {
+		if k.contact == "" {
+			return "", "", fmt.Errorf("shop/%s: name the notification contact with --contact PHONE or --contact NAME", s)
+		}
+		return s, "", nil
+	}
+	if k.contact != "" {
+		return "", "", errors.New("--contact goes with shop/SHOP")
+	}
+	return "", strings.TrimPrefix(arg, "subaccount/"), nil
 }
 
 // ---- verify ----
 
 func (k *cli) verify(ctx context.Context, args []string) error {
-	name, code := args[0], strings.TrimSpace(args[1])
+	shop, name, err := k.target(args[0])
+	if err != nil {
+		return err
+	}
+	code := strings.TrimSpace(args[1])
 	if code == "" {
 		return errors.New("the code is empty")
+	}
+	if shop != "" {
+		return k.verifyContact(ctx, shop, code)
 	}
 	sa, err := k.getSubAccount(ctx, name)
 	if err != nil {
@@ -268,12 +305,34 @@ func (k *cli) verify(ctx context.Context, args []string) error {
 		fmt.Fprintf(k.out, "subaccount %s is already verified\n", name)
 		return nil
 	}
-	before := meta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionVerified)
+	cond, err := k.handOver(ctx, name+shopv1alpha1.VerificationSecretSuffix, code,
+		meta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionVerified),
+		"the Verified condition of "+name, func(ctx context.Context) (*metav1.Condition, error) {
+			cur, err := k.getSubAccount(ctx, name)
+			if err != nil {
+				return nil, err
+			}
+			return meta.FindStatusCondition(cur.Status.Conditions, shopv1alpha1.ConditionVerified), nil
+		})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(k.out, cond.Message)
+	if cond.Status != metav1.ConditionTrue {
+		return fmt.Errorf("subaccount %s is not verified (%s)", name, cond.Reason)
+	}
+	return nil
+}
+
+// handOver puts code in Secret secretName for the operator, waits until
+// the operator consumed it, then until the condition that reports the
+// outcome (before: as it was) changes, and returns it.
+func (k *cli) handOver(ctx context.Context, secretName, code string, before *metav1.Condition, what string,
+	condition func(context.Context) (*metav1.Condition, error)) (*metav1.Condition, error) {
 	var prev *metav1.Condition
 	if before != nil {
 		prev = before.DeepCopy()
 	}
-	secretName := name + shopv1alpha1.VerificationSecretSuffix
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      secretName,
@@ -285,11 +344,11 @@ func (k *cli) verify(ctx context.Context, args []string) error {
 	}
 	if err := k.c.Create(ctx, secret); err != nil {
 		if apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("Secret %s already exists: a code is waiting to be entered; wait for the operator or delete it", secretName)
+			return nil, fmt.Errorf("Secret %s already exists: a code is waiting to be entered; wait for the operator or delete it", secretName)
 		}
-		return fmt.Errorf("creating Secret %s: %w", secretName, err)
+		return nil, fmt.Errorf("creating Secret %s: %w", secretName, err)
 	}
-	err = k.waitFor(ctx, "the operator to consume Secret "+secretName, func(ctx context.Context) (bool, error) {
+	err := k.waitFor(ctx, "the operator to consume Secret "+secretName, func(ctx context.Context) (bool, error) {
 		err := k.c.Get(ctx, client.ObjectKeyFromObject(secret), &corev1.Secret{})
 		if apierrors.IsNotFound(err) {
 			return true, nil
@@ -297,27 +356,17 @@ func (k *cli) verify(ctx context.Context, args []string) error {
 		return false, err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The operator deletes the Secret first and writes the outcome with the
 	// status afterwards: wait for the condition to change.
 	var cond *metav1.Condition
-	err = k.waitFor(ctx, "the Verified condition of "+name, func(ctx context.Context) (bool, error) {
-		cur := &shopv1alpha1.SubAccount{}
-		if err := k.c.Get(ctx, client.ObjectKey{Namespace: k.ns, Name: name}, cur); err != nil {
-			return false, err
-		}
-		cond = meta.FindStatusCondition(cur.Status.Conditions, shopv1alpha1.ConditionVerified)
-		return cond != nil && (prev == nil || conditionChanged(*prev, *cond)), nil
+	err = k.waitFor(ctx, what, func(ctx context.Context) (bool, error) {
+		var err error
+		cond, err = condition(ctx)
+		return cond != nil && (prev == nil || conditionChanged(*prev, *cond)), err
 	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(k.out, cond.Message)
-	if cond.Status != metav1.ConditionTrue {
-		return fmt.Errorf("subaccount %s is not verified (%s)", name, cond.Reason)
-	}
-	return nil
+	return cond, err
 }
 
 func conditionChanged(a, b metav1.Condition) bool {
@@ -328,7 +377,13 @@ func conditionChanged(a, b metav1.Condition) bool {
 // ---- resend ----
 
 func (k *cli) resend(ctx context.Context, args []string) error {
-	name := args[0]
+	shop, name, err := k.target(args[0])
+	if err != nil {
+		return err
+	}
+	if shop != "" {
+		return k.resendContact(ctx, shop)
+	}
 	sa, err := k.getSubAccount(ctx, name)
 	if err != nil {
 		return err
