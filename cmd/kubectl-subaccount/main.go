@@ -84,8 +84,8 @@ func main() {
 // options are the parsed flags and positional arguments.
 type options struct {
 	kubeconfig, context, namespace, shop, contact string
-	timeout                              time.Duration
-	args                                 []string
+	timeout                                       time.Duration
+	args                                          []string
 }
 
 // parseArgs parses flags anywhere on the command line (kubectl style).
