@@ -44,6 +44,16 @@ func (k *cli) getShop(ctx context.Context, name string) (*shopv1alpha1.Shop, err
 	return shop, nil
 }
 
+// shopContact reads the shop and finds --contact among its contacts.
+func (k *cli) shopContact(ctx context.Context, shopName string) (*shopv1alpha1.Shop, shopv1alpha1.NotificationContact, error) {
+	shop, err := k.getShop(ctx, shopName)
+	if err != nil {
+		return nil, shopv1alpha1.NotificationContact{}, err
+	}
+	contact, err := k.contactOf(shop)
+	return shop, contact, err
+}
+
 // contactOf finds --contact among the shop's contacts, by phone (with or
 // without the leading '+') or by name.
 func (k *cli) contactOf(shop *shopv1alpha1.Shop) (shopv1alpha1.NotificationContact, error) {
@@ -72,11 +82,7 @@ func contactStatus(shop *shopv1alpha1.Shop, name string) *shopv1alpha1.ContactSt
 }
 
 func (k *cli) verifyContact(ctx context.Context, shopName, code string) error {
-	shop, err := k.getShop(ctx, shopName)
-	if err != nil {
-		return err
-	}
-	contact, err := k.contactOf(shop)
+	shop, contact, err := k.shopContact(ctx, shopName)
 	if err != nil {
 		return err
 	}
@@ -106,11 +112,7 @@ func (k *cli) verifyContact(ctx context.Context, shopName, code string) error {
 }
 
 func (k *cli) resendContact(ctx context.Context, shopName string) error {
-	shop, err := k.getShop(ctx, shopName)
-	if err != nil {
-		return err
-	}
-	contact, err := k.contactOf(shop)
+	shop, contact, err := k.shopContact(ctx, shopName)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -85,6 +87,8 @@ var suite struct {
 	shopsimURL  string // http://127.0.0.1:port
 	stateFile   string
 	probeAddr   string
+	// adminToken opens shopsim's /admin endpoints (the SMS outbox).
+	adminToken string
 
 	mu       sync.Mutex
 	env      *envtest.Environment
@@ -262,6 +266,10 @@ func setup() error {
 	suite.shopsimAddr = fmt.Sprintf("127.0.0.1:%d", port)
 	suite.shopsimURL = "http://" + suite.shopsimAddr
 	suite.stateFile = filepath.Join(suite.workDir, "shopsim-state.json")
+	token := make([]byte, 16)
+	_, _ = rand.Read(token) // crypto/rand.Read never fails
+	suite.adminToken = hex.EncodeToString(token)
+	rememberSecret("shopsim's admin token", suite.adminToken)
 	if err := startShopsim(); err != nil {
 		return err
 	}
@@ -300,6 +308,7 @@ func startShopsim() error {
 		"--listen", suite.shopsimAddr,
 		"--config", filepath.Join(suite.root, "hack", "shopsim.example.yaml"),
 		"--state-file", suite.stateFile,
+		"--admin-token", suite.adminToken,
 	)
 	if err != nil {
 		return err
