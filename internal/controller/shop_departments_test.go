@@ -109,6 +109,20 @@ func TestTaobaoDepartments(t *testing.T) {
 		return d
 	}, timeout, interval).Should(Equal(shopv1alpha1.DepartmentStatus{Path: "仓储部", ID: backOffice.ID}))
 
+	// A declared department deleted in the back office is created again
+	// at the next check (a new ID, still the operator's).
+	g.Expect(ts.client(t).DeleteDepartment(ctx, onPlatform["财务部"])).To(Succeed())
+	update(t, shop, func(s *shopv1alpha1.Shop) {
+		s.Annotations = map[string]string{shopv1alpha1.AnnotationRequestedAt: "2"}
+	})
+	g.Eventually(func() string { return departmentPaths(ts)["财务部"] }, timeout, interval).ShouldNot(Or(BeEmpty(), Equal(onPlatform["财务部"])))
+	onPlatform = departmentPaths(ts)
+	g.Eventually(func() shopv1alpha1.DepartmentStatus {
+		_ = k8s.Get(ctx, client.ObjectKeyFromObject(shop), shop)
+		d, _ := statusDepartment(shop, "财务部")
+		return d
+	}, timeout, interval).Should(Equal(shopv1alpha1.DepartmentStatus{Path: "财务部", ID: onPlatform["财务部"], Managed: true}))
+
 	// A SubAccount joins a department by path; the Shop counts it.
 	create(t, newRole(ns, "cs", "客服", "customer-service"))
 	xh := newSubAccount(ns, "xiaohong", "cs")
@@ -167,12 +181,17 @@ func TestTaobaoDepartments(t *testing.T) {
 		return shop.Status.ObservedGeneration
 	}, timeout, interval).Should(Equal(shop.Generation))
 	g.Expect(departmentPaths(ts)).To(HaveKeyWithValue("仓储部", backOffice.ID))
+	byOperator := 0
 	for _, e := range engine.Audit(ts.platform, ts.main) {
 		if e.Action == "department.delete" {
 			g.Expect(e.TargetName).NotTo(Equal("仓储部"))
-			g.Expect(e.Source).To(Equal("Shop/" + ns + "/shop"))
+			if e.Source != "" { // "" is the back office (the test)
+				g.Expect(e.Source).To(Equal("Shop/" + ns + "/shop"))
+				byOperator++
+			}
 		}
 	}
+	g.Expect(byOperator).To(Equal(2), "财务部 and 客服部/售前")
 }
 
 // A department a SubAccount names before the Shop has created it is
