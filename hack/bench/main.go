@@ -278,9 +278,15 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 		return res, err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
+	// The manager is a user of its own, as in a cluster: the API server's
+	// priority and fairness queues its requests apart from the workload's.
+	user, err := env.ControlPlane.AddUser(envtest.User{Name: "subaccount-operator", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		return res, err
+	}
 	m := o.Manager
 	m.Kubeconfig = filepath.Join(dir, "kubeconfig")
-	if err := writeKubeconfig(cfg, m.Kubeconfig); err != nil {
+	if err := writeKubeconfig(user.Config(), m.Kubeconfig); err != nil {
 		return res, err
 	}
 

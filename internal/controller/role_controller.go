@@ -247,7 +247,7 @@ func summarizeDelete(err error) (ctrl.Result, error) {
 // SubAccounts that start or stop using them.
 func (r *RoleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&shopv1alpha1.Role{}).
+		For(&shopv1alpha1.Role{}, builder.WithPredicates(ownChangeMatters)).
 		Watches(&shopv1alpha1.Shop{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 			return requestsFor(ctx, r.Client, &shopv1alpha1.RoleList{}, o.GetNamespace(), indexRoleShop, o.GetName())
 		}), builder.WithPredicates(shopSpecOrReadinessChanged)).

@@ -334,7 +334,7 @@ func (r *ShopReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		GenericFunc: func(event.GenericEvent) bool { return false },
 	}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&shopv1alpha1.Shop{}).
+		For(&shopv1alpha1.Shop{}, builder.WithPredicates(ownChangeMatters)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 			return requestsFor(ctx, r.Client, &shopv1alpha1.ShopList{}, o.GetNamespace(), indexShopSecret, o.GetName())
 		})).

@@ -763,12 +763,13 @@ func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return reqs
 	})
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&shopv1alpha1.SubAccount{}, builder.WithPredicates(subAccountChangeMatters)).
+		For(&shopv1alpha1.SubAccount{}, builder.WithPredicates(ownChangeMatters)).
 		// The Secret's creation is the reconcile's own doing (and at start
 		// the SubAccount is listed anyway); re-queueing on it would run a
 		// second reconcile against a cache that may not yet hold the status
 		// the first one wrote.
-		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }})).
+		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }},
+			predicate.ResourceVersionChangedPredicate{})).
 		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop), builder.WithPredicates(shopSpecOrReadinessChanged)).
 		Watches(&shopv1alpha1.Shop{}, waitingForSeats, builder.WithPredicates(shopSeatsChanged)).
 		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop), builder.WithPredicates(shopDepartmentIDsChanged)).
@@ -782,11 +783,12 @@ func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-// subAccountChangeMatters passes what a SubAccount's own reconcile acts on:
-// its spec (generation), its metadata (rotation and resend-code
-// annotations; labels, which people change to force a look), deletion and
-// finalizers. Its own status and finalizer writes do not wake it again.
-var subAccountChangeMatters = predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
+// ownChangeMatters passes what an object's own reconcile acts on: its spec
+// (generation), its metadata (annotations such as rotation, resend-code or
+// requested-at; labels, which people change to force a look), deletion and
+// finalizers. The controller's own status writes, and resyncs of unchanged
+// objects, do not wake it again.
+var ownChangeMatters = predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
 	predicate.LabelChangedPredicate{},
 	predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
 		return !e.ObjectNew.GetDeletionTimestamp().Equal(e.ObjectOld.GetDeletionTimestamp()) ||
