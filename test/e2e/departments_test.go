@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -86,4 +87,58 @@ func TestSampleDepartments(t *testing.T) {
 		}
 	}
 	g.Expect(created).To(BeNumerically(">=", 5))
+}
+
+// TestTOPDepartments: through Taobao's own open API the departments are
+// read (taobao.subuser.departments.get on shopsim's /router/rest) and
+// shown, and a declared one TOP cannot create is reported in
+// PlatformLimits; the Shop stays Ready and nothing is created or deleted.
+func TestTOPDepartments(t *testing.T) {
+	g := begin(t)
+	samples(t) // the sample tree is on hongxing
+	ns := namespace(t, "e2e-top-departments")
+	before, err := hongxing.departmentsByPath()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(before).To(HaveKey("客服部/售后"))
+
+	kubectlIn(t, fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: hongxing-top
+type: Opaque
+stringData:
+  appKey: %q
+  appSecret: %q
+  accessToken: %q
+---
+apiVersion: shop.subaccount.io/v1alpha1
+kind: Shop
+metadata:
+  name: top-departments
+spec:
+  platform: taobao
+  api: TOP
+  mainAccount: %s
+  endpoint: %s
+  credentialsSecretRef:
+    name: hongxing-top
+  departments:
+    - name: 客服部
+      children:
+        - name: 售后
+    - name: 仓储部
+`, hongxing.appKey, hongxing.appSecret, hongxing.accessToken, hongxing.mainAccount, suite.shopsimURL), "apply", "-n", ns, "-f", "-")
+	waitReady(t, ns, "shop/top-departments")
+	kubectl(t, "wait", "-n", ns, "shop/top-departments", "--timeout=60s", "--for=condition=PlatformLimits=True")
+	limits := jsonpath(t, ns, "shop/top-departments", `{.status.conditions[?(@.type=="PlatformLimits")].message}`)
+	g.Expect(limits).To(ContainSubstring("departments (仓储部)"))
+	g.Expect(limits).NotTo(ContainSubstring("客服部"))
+
+	var status []shopv1alpha1.DepartmentStatus
+	g.Expect(json.Unmarshal([]byte(jsonpath(t, ns, "shop/top-departments", "{.status.departments}")), &status)).To(Succeed())
+	g.Expect(status).To(ContainElement(And(HaveField("Path", "客服部/售后"), HaveField("ID", before["客服部/售后"].ID),
+		HaveField("Managed", false))))
+	after, err := hongxing.departmentsByPath()
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(after).To(Equal(before), "nothing created or deleted through TOP")
 }
