@@ -273,6 +273,11 @@ type SeatStatus struct {
 	Total int32 `json:"total"`
 	// managed counts the SubAccounts of this Shop.
 	Managed int32 `json:"managed"`
+	// waiting counts the SubAccounts waiting for a free seat (reason
+	// SeatsExhausted). A freed seat goes to the oldest of them (by
+	// creationTimestamp, then name); the others keep waiting.
+	// +optional
+	Waiting int32 `json:"waiting,omitempty"`
 }
 
 // ShopStatus defines the observed state of a Shop.
@@ -351,6 +356,7 @@ type ContactStatus struct {
 // +kubebuilder:printcolumn:name="Main",type=string,JSONPath=".spec.mainAccount"
 // +kubebuilder:printcolumn:name="Seats-Used",type=integer,JSONPath=".status.seats.used"
 // +kubebuilder:printcolumn:name="Seats-Total",type=integer,JSONPath=".status.seats.total"
+// +kubebuilder:printcolumn:name="Waiting",type=integer,JSONPath=".status.seats.waiting"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].status"
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].reason"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"

@@ -680,17 +680,18 @@ func renderStatus(sas []shopv1alpha1.SubAccount, shops []shopv1alpha1.Shop, only
 	}
 	b.WriteString("\n")
 	w = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "SHOP\tPLATFORM\tSEATS USED/TOTAL\tMANAGED")
+	fmt.Fprintln(w, "SHOP\tPLATFORM\tSEATS USED/TOTAL\tMANAGED\tWAITING")
 	sort.Slice(shops, func(i, j int) bool { return shops[i].Name < shops[j].Name })
 	for _, s := range shops {
 		if only != "" && s.Name != only {
 			continue
 		}
-		seats, managed := "-", "-"
+		seats, managed, waiting := "-", "-", "-"
 		if st := s.Status.Seats; st != nil {
 			seats, managed = fmt.Sprintf("%d/%d", st.Used, st.Total), strconv.Itoa(int(st.Managed))
+			waiting = strconv.Itoa(int(st.Waiting))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", s.Name, s.Spec.Platform, seats, managed)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Spec.Platform, seats, managed, waiting)
 	}
 	_ = w.Flush()
 	return b.String()

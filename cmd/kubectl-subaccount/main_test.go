@@ -465,7 +465,7 @@ func TestPermissions(t *testing.T) {
 
 func TestStatus(t *testing.T) {
 	ns := newNamespace(t)
-	newShop(t, ns, "hongxing", shopv1alpha1.PlatformTaobao, &shopv1alpha1.SeatStatus{Used: 3, Total: 15, Managed: 2})
+	newShop(t, ns, "hongxing", shopv1alpha1.PlatformTaobao, &shopv1alpha1.SeatStatus{Used: 15, Total: 15, Managed: 4, Waiting: 2})
 	newShop(t, ns, "lanhua", shopv1alpha1.PlatformDouyin, nil)
 	newSubAccount(t, ns, "xiaohong", "hongxing", func(sa *shopv1alpha1.SubAccount) {
 		sa.Status.LoginName = "main-hongxing:xiaohong"
@@ -491,15 +491,15 @@ func TestStatus(t *testing.T) {
 		t.Errorf("row %q", lines[2])
 	}
 	contains(t, r.stdout, "SEATS USED/TOTAL")
-	hasRow(t, r.stdout, "hongxing taobao 3/15 2")
-	hasRow(t, r.stdout, "lanhua douyin - -")
+	hasRow(t, r.stdout, "hongxing taobao 15/15 4 2")
+	hasRow(t, r.stdout, "lanhua douyin - - -")
 
 	r = plugin(t, ns, "status", "--shop", "lanhua")
 	expectOK(t, r)
 	if strings.Contains(r.stdout, "xiaohong") || strings.Contains(r.stdout, "hongxing") {
 		t.Errorf("--shop lanhua shows another shop:\n%s", r.stdout)
 	}
-	hasRow(t, r.stdout, "lanhua douyin - -")
+	hasRow(t, r.stdout, "lanhua douyin - - -")
 
 	expectFail(t, plugin(t, ns, "status", "--shop", "nope"), `shop "nope" not found`)
 }

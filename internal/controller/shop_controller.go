@@ -127,6 +127,9 @@ func (r *ShopReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resul
 	msg := "connected"
 	if s := shop.Status.Seats; s != nil {
 		msg = fmt.Sprintf("connected; %d of %d seats used", s.Used, s.Total)
+		if s.Waiting > 0 {
+			msg += fmt.Sprintf("; %d SubAccounts wait for a free seat (the oldest is served first)", s.Waiting)
+		}
 	}
 	return summarize(shop, err, msg, soonest(r.untilDriftCheck(shop), next))
 }
@@ -199,7 +202,13 @@ func (r *ShopReconciler) reconcileCore(ctx context.Context, shop *shopv1alpha1.S
 	if s := shop.Spec.Seats; s != nil {
 		total = s.Included + s.Purchased
 	}
-	shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: check.unmanaged + holding, Total: total, Managed: int32(len(managed.Items))}
+	waiting := int32(0)
+	for i := range managed.Items {
+		if waitingForSeat(&managed.Items[i]) {
+			waiting++
+		}
+	}
+	shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: check.unmanaged + holding, Total: total, Managed: int32(len(managed.Items)), Waiting: waiting}
 
 	if !driftDue {
 		return checked, nil
@@ -321,13 +330,15 @@ func (r *ShopReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		}
 		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: o.GetNamespace(), Name: shop}}}
 	}
-	// A dependant matters to its Shop when it comes, goes, or takes a seat.
+	// A dependant matters to its Shop when it comes, goes, takes a seat, or
+	// starts or stops waiting for one.
 	arrivalsAndDepartures := predicate.Funcs{
 		CreateFunc: func(event.CreateEvent) bool { return true },
 		DeleteFunc: func(event.DeleteEvent) bool { return true },
 		UpdateFunc: func(e event.UpdateEvent) bool {
 			if o, ok := e.ObjectOld.(*shopv1alpha1.SubAccount); ok {
-				return o.Status.AccountID != e.ObjectNew.(*shopv1alpha1.SubAccount).Status.AccountID
+				n := e.ObjectNew.(*shopv1alpha1.SubAccount)
+				return o.Status.AccountID != n.Status.AccountID || waitingForSeat(o) != waitingForSeat(n)
 			}
 			return false
 		},

@@ -485,9 +485,8 @@ func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, pc platform.Cl
 				shop.Spec.Platform, sa.Status.LoginName)
 		}
 	}
-	if s := shop.Status.Seats; s != nil && s.Total > 0 && s.Used >= s.Total {
-		return stalled(shopv1alpha1.ReasonSeatsExhausted,
-			"Shop %q uses all %d of its sub-account seats; free a seat or raise spec.seats.purchased on the Shop", shop.Name, s.Total)
+	if err := r.checkSeat(ctx, sa, shop); err != nil {
+		return err
 	}
 	acct, err := pc.CreateAccount(ctx, platform.CreateAccount{Name: sa.Spec.AccountName, Password: creds.password, AccountState: state}, string(sa.UID))
 	if err != nil {
@@ -749,16 +748,9 @@ func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		})
 	}
 	waitingForSeats := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-		subs := &shopv1alpha1.SubAccountList{}
-		if err := r.List(ctx, subs, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexSubAccountShop: o.GetName()}); err != nil {
+		reqs, err := wakeForSeats(ctx, r.Client, o.(*shopv1alpha1.Shop))
+		if err != nil {
 			ctrl.LoggerFrom(ctx).Error(err, "listing SubAccounts of the shop")
-			return nil
-		}
-		var reqs []reconcile.Request
-		for i := range subs.Items {
-			if subs.Items[i].Status.AccountID == "" {
-				reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&subs.Items[i])})
-			}
 		}
 		return reqs
 	})
@@ -808,7 +800,8 @@ var shopSpecOrReadinessChanged = predicate.Funcs{
 }
 
 // shopSeatsChanged passes seat count changes, which matter only to the
-// SubAccounts still waiting for an account (a seat may have come free).
+// SubAccounts waiting for a seat (one may have come free; wakeForSeats
+// wakes the oldest).
 var shopSeatsChanged = predicate.Funcs{
 	CreateFunc:  func(event.CreateEvent) bool { return false },
 	DeleteFunc:  func(event.DeleteEvent) bool { return false },

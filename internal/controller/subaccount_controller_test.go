@@ -321,7 +321,7 @@ func TestSeatQuotaFull(t *testing.T) {
 	g.Expect(engine.Accounts(ts.platform, ts.main)).To(HaveLen(1))
 	// Seat counts are batched (testBatchDelay) after SubAccounts arrive.
 	waitSeats(t, &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}},
-		shopv1alpha1.SeatStatus{Used: 1, Total: 1, Managed: 2})
+		shopv1alpha1.SeatStatus{Used: 1, Total: 1, Managed: 2, Waiting: 1})
 }
 
 // A crash between creating the platform account and writing status must not

@@ -1,0 +1,153 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+)
+
+// A full shop queues new SubAccounts; the Shop counts them; a freed seat
+// goes to the oldest waiting one, and the others keep waiting.
+func TestFreedSeatGoesToTheOldestWaiting(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	ts := newShop(t, ns, platform.Taobao, 2, nil)
+	create(t, newRole(ns, "cs", "客服", "customer-service"))
+	var holders []*shopv1alpha1.SubAccount
+	for _, name := range []string{"holder-a", "holder-b"} {
+		sa := newSubAccount(ns, name, "cs")
+		create(t, sa)
+		waitCurrent(t, sa)
+		holders = append(holders, sa)
+	}
+	// Queued one after another: q1 is the oldest (its name also sorts
+	// first, so a creationTimestamp tie within a second orders the same).
+	var queued []*shopv1alpha1.SubAccount
+	for _, name := range []string{"q1", "q2", "q3"} {
+		sa := newSubAccount(ns, name, "cs")
+		create(t, sa)
+		waitCondition(t, sa, shopv1alpha1.ConditionReady, metav1.ConditionFalse, shopv1alpha1.ReasonSeatsExhausted)
+		queued = append(queued, sa)
+	}
+	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}
+	waitSeats(t, shop, shopv1alpha1.SeatStatus{Used: 2, Total: 2, Managed: 5, Waiting: 3})
+	ready := apimeta.FindStatusCondition(shop.Status.Conditions, shopv1alpha1.ConditionReady)
+	g.Expect(ready.Message).To(ContainSubstring("2 of 2 seats used; 3 SubAccounts wait for a free seat"))
+	cond := waitCondition(t, queued[2], shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonSeatsExhausted)
+	g.Expect(cond.Message).To(ContainSubstring("2 SubAccounts created earlier wait before this one"))
+
+	g.Expect(k8s.Delete(context.Background(), holders[0])).To(Succeed())
+	waitGone(t, holders[0])
+	waitCurrent(t, queued[0])
+	g.Expect(queued[0].Status.AccountID).NotTo(BeEmpty())
+	waitSeats(t, shop, shopv1alpha1.SeatStatus{Used: 2, Total: 2, Managed: 4, Waiting: 2})
+	for _, sa := range queued[1:] {
+		g.Expect(k8s.Get(context.Background(), client.ObjectKeyFromObject(sa), sa)).To(Succeed())
+		g.Expect(sa.Status.AccountID).To(BeEmpty(), "%s is younger than q1 and keeps waiting", sa.Name)
+		g.Expect(apimeta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionReady).Reason).To(Equal(shopv1alpha1.ReasonSeatsExhausted))
+	}
+	var names []string
+	for _, a := range engine.Accounts(ts.platform, ts.main) {
+		names = append(names, a.Name)
+	}
+	g.Expect(names).To(ConsistOf("holder-b", "q1"))
+	// The waiting ones never knocked at the platform: the only creates are
+	// the holders' and q1's.
+	var creates []string
+	for _, e := range engine.Audit(ts.platform, ts.main) {
+		if e.Action == "account.create" {
+			creates = append(creates, e.TargetName)
+		}
+	}
+	g.Expect(creates).To(Equal([]string{"holder-a", "holder-b", "q1"}))
+}
+
+// The queue's order (creationTimestamp, then name) and who a seat change
+// wakes: only the oldest waiting ones, as many as seats are free.
+func TestSeatQueueOrderAndWakeUps(t *testing.T) {
+	g := NewWithT(t)
+	t0 := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	t1 := metav1.NewTime(t0.Add(time.Second))
+	waiter := func(name string, created metav1.Time) *shopv1alpha1.SubAccount {
+		sa := newSubAccount("ns", name)
+		sa.CreationTimestamp = created
+		sa.Status.Conditions = []metav1.Condition{{Type: shopv1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+			Reason: shopv1alpha1.ReasonSeatsExhausted, LastTransitionTime: t0}}
+		return sa
+	}
+	holding := newSubAccount("ns", "holding")
+	holding.Status.AccountID = "1"
+	other := newSubAccount("ns", "roles-missing")
+	other.Status.Conditions = []metav1.Condition{{Type: shopv1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+		Reason: shopv1alpha1.ReasonRoleNotFound, LastTransitionTime: t0}}
+	// "a-late" sorts first by name but was created later; "b" and "c" tie.
+	objs := []client.Object{waiter("a-late", t1), waiter("c", t0), waiter("b", t0), holding, other}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
+		WithIndex(&shopv1alpha1.SubAccount{}, indexSubAccountShop, func(o client.Object) []string {
+			return []string{o.(*shopv1alpha1.SubAccount).Spec.ShopRef.Name}
+		}).Build()
+
+	queue, err := seatQueue(context.Background(), c, "ns", "shop")
+	g.Expect(err).NotTo(HaveOccurred())
+	var order []string
+	for _, sa := range queue {
+		order = append(order, sa.Name)
+	}
+	g.Expect(order).To(Equal([]string{"b", "c", "a-late"}))
+
+	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "shop"}}
+	for _, tt := range []struct {
+		used, total int32
+		want        []string
+	}{
+		{5, 5, nil},
+		{4, 5, []string{"b"}},
+		{3, 5, []string{"b", "c"}},
+		{0, 5, []string{"b", "c", "a-late"}},
+		{6, 5, nil},
+	} {
+		shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: tt.used, Total: tt.total}
+		reqs, err := wakeForSeats(context.Background(), c, shop)
+		g.Expect(err).NotTo(HaveOccurred())
+		var woken []string
+		for _, r := range reqs {
+			woken = append(woken, r.Name)
+		}
+		g.Expect(woken).To(Equal(tt.want), "%d of %d seats used", tt.used, tt.total)
+	}
+
+	// checkSeat: with one seat free only the oldest may go.
+	shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: 4, Total: 5}
+	r := &SubAccountReconciler{Client: c}
+	g.Expect(r.checkSeat(context.Background(), queue[0], shop)).To(Succeed())
+	err = r.checkSeat(context.Background(), queue[2], shop)
+	g.Expect(err).To(MatchError(ContainSubstring("1 free seats, promised to the 2 SubAccounts created earlier")))
+	fresh := newSubAccount("ns", "fresh")
+	fresh.CreationTimestamp = metav1.NewTime(t1.Add(time.Second))
+	g.Expect(r.checkSeat(context.Background(), fresh, shop)).To(MatchError(ContainSubstring("promised to the 3 SubAccounts")))
+}
