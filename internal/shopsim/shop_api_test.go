@@ -96,3 +96,29 @@ func TestDepartmentsAndContacts(t *testing.T) {
 		g.Expect(containsCode(e.Detail, code)).To(BeFalse())
 	}
 }
+
+// The web page shows the department tree by path with member counts and
+// the notification contacts with masked phones, escaped, never a code.
+func TestWebPageDepartmentsAndContacts(t *testing.T) {
+	f := newFixture(t, Options{AdminToken: adminToken})
+	g := f.g
+	var cs, pre wire.Department
+	f.ok(http.StatusCreated, http.MethodPost, wire.PathDepartments, wire.DepartmentSpec{Name: "客服部"}, &cs, sig{})
+	f.ok(http.StatusCreated, http.MethodPost, wire.PathDepartments, wire.DepartmentSpec{Name: "<i>售前<i>", ParentID: cs.ID}, &pre, sig{})
+	a := f.account("xiaohong", "Pa55word!")
+	f.ok(http.StatusOK, http.MethodPut, at(wire.PathAccount, a.ID), wire.AccountState{Profile: wire.Profile{DepartmentID: pre.ID}}, nil, sig{})
+	f.ok(http.StatusCreated, http.MethodPost, wire.PathContacts, wire.ContactSpec{Name: "值班", Phone: "13700000001"}, nil, sig{})
+
+	r := f.get("/", "")
+	g.Expect(r.status).To(Equal(http.StatusOK))
+	page := string(r.body)
+	for _, want := range []string{
+		"<h3>Departments</h3>", "<td>" + pre.ID + "</td><td>客服部/&lt;i&gt;售前&lt;i&gt;</td><td>1</td>",
+		"<h3>Notification contacts</h3>", "<td>值班</td><td>137****0001</td><td>pending until",
+	} {
+		g.Expect(page).To(ContainSubstring(want))
+	}
+	g.Expect(page).NotTo(ContainSubstring("<i>售前"))
+	g.Expect(page).NotTo(ContainSubstring("13700000001"))
+	g.Expect(containsCode(page, f.sms("13700000001").Code)).To(BeFalse())
+}

@@ -28,9 +28,21 @@ type webShop struct {
 	SeatsTotal  int32
 	Roles       []webRole
 	Accounts    []webAccount
+	// Departments are paths in tree order; Contacts the notification
+	// contacts (name, masked phone, verification).
+	Departments     []platform.Department
+	DepartmentPaths map[string]string
+	Contacts        []webContact
 	// Audit holds the latest entries, newest first.
 	Audit      []memory.AuditEntry
 	AuditTotal int
+}
+
+type webContact struct {
+	Name         string
+	Phone        string // masked
+	Verification string
+	Verified     bool
 }
 
 type webRole struct {
@@ -84,6 +96,16 @@ th { background: #f3f3f3; }
 <tr><th>ID</th><th>Name</th><th>Permissions</th></tr>
 {{range .Roles}}<tr><td>{{.ID}}</td><td>{{.Name}}</td><td>{{.Permissions}}</td></tr>
 {{end}}</table>{{else}}<p class="muted">No roles.</p>{{end}}
+{{if .Departments}}<h3>Departments</h3>
+<table>
+<tr><th>ID</th><th>Path</th><th>Members</th></tr>
+{{$paths := .DepartmentPaths}}{{range .Departments}}<tr><td>{{.ID}}</td><td>{{index $paths .ID}}</td><td>{{.Members}}</td></tr>
+{{end}}</table>{{end}}
+{{if .Contacts}}<h3>Notification contacts</h3>
+<table>
+<tr><th>Name</th><th>Phone</th><th>Verification</th></tr>
+{{range .Contacts}}<tr><td>{{.Name}}</td><td>{{.Phone}}</td><td{{if .Verified}} class="enabled"{{end}}>{{.Verification}}</td></tr>
+{{end}}</table>{{end}}
 <h3>Sub-accounts</h3>
 {{if .Accounts}}<table>
 <tr><th>ID</th><th>Login</th><th>Status</th><th>Verification</th><th>Department</th><th>Presence</th><th>Capacity</th><th>Roles</th></tr>
@@ -157,6 +179,13 @@ func (s *Server) webShop(info platform.ShopInfo) webShop {
 		wa.Roles = strings.Join(names, ", ")
 		out.Accounts = append(out.Accounts, wa)
 	}
+	out.Departments = s.engine.Departments(info.Platform, info.MainAccount)
+	out.DepartmentPaths = departmentPaths(out.Departments)
+	for _, c := range s.engine.Contacts(info.Platform, info.MainAccount) {
+		v := c.Verification
+		out.Contacts = append(out.Contacts, webContact{Name: c.Name, Phone: v.Phone, Verified: v.Verified,
+			Verification: strings.Replace(verificationText(&v, s.now()), "authorised (已授权)", "verified", 1)})
+	}
 	audit := s.engine.Audit(info.Platform, info.MainAccount)
 	out.AuditTotal = len(audit)
 	for i := len(audit) - 1; i >= 0 && len(out.Audit) < WebAuditEntries; i-- {
@@ -181,4 +210,21 @@ func verificationText(v *platform.Verification, now time.Time) string {
 		return "pending: the code expired at " + v.ExpiresAt.UTC().Format("15:04") + ", a new code is needed"
 	}
 	return "pending until " + v.ExpiresAt.UTC().Format("15:04")
+}
+
+// departmentPaths is each department's path from the top, by ID.
+func departmentPaths(deps []platform.Department) map[string]string {
+	byID := map[string]platform.Department{}
+	for _, d := range deps {
+		byID[d.ID] = d
+	}
+	out := map[string]string{}
+	for _, d := range deps {
+		path := d.Name
+		for p, n := d.ParentID, 0; p != "" && n < len(deps); p, n = byID[p].ParentID, n+1 {
+			path = byID[p].Name + "/" + path
+		}
+		out[d.ID] = path
+	}
+	return out
 }
