@@ -63,6 +63,7 @@ func (r *ShopReconciler) ensureContacts(ctx context.Context, shop *shopv1alpha1.
 		previous[st.ID] = st
 	}
 
+	var issues sideIssues
 	// Remove the contacts the operator added and the spec dropped.
 	wanted := map[string]bool{}
 	for _, c := range declared {
@@ -73,7 +74,10 @@ func (r *ShopReconciler) ensureContacts(ctx context.Context, shop *shopv1alpha1.
 			continue
 		}
 		if err := pc.DeleteContact(ctx, ct.ID); err != nil && !errors.Is(err, platform.ErrNotFound) {
-			return nil, 0, platformOutcome("removing notification contact "+ct.Name, err)
+			if err := issues.add(platformOutcome("removing notification contact "+ct.Name, err)); err != nil {
+				return nil, 0, err
+			}
+			continue
 		}
 		r.Recorder.Eventf(shop, nil, corev1.EventTypeNormal, "ContactRemoved", "DeleteContact",
 			"removed notification contact %s (%s)", ct.Name, ct.Verification.Phone)
@@ -92,14 +96,19 @@ func (r *ShopReconciler) ensureContacts(ctx context.Context, shop *shopv1alpha1.
 			handled = shop.Annotations[shopv1alpha1.ContactResendAnnotation(c.Phone)]
 			ct, err = pc.AddContact(ctx, spec)
 			if err != nil {
-				return nil, 0, platformOutcome("adding notification contact "+c.Name, err)
+				if err := issues.add(platformOutcome("adding notification contact "+c.Name, err)); err != nil {
+					return nil, 0, err
+				}
+				continue
 			}
 			r.Recorder.Eventf(shop, nil, corev1.EventTypeNormal, "ContactAdded", "AddContact",
 				"added notification contact %s; the platform sent an SMS code to %s", c.Name, ct.Verification.Phone)
 		case ct.Name != c.Name:
-			ct, err = pc.UpdateContact(ctx, ct.ID, spec)
-			if err != nil {
-				return nil, 0, platformOutcome("renaming notification contact "+c.Name, err)
+			renamed, err := pc.UpdateContact(ctx, ct.ID, spec)
+			if err == nil {
+				ct = renamed
+			} else if err := issues.add(platformOutcome("renaming notification contact "+c.Name, err)); err != nil {
+				return nil, 0, err
 			}
 		}
 		id := ct.ID
@@ -120,10 +129,13 @@ func (r *ShopReconciler) ensureContacts(ctx context.Context, shop *shopv1alpha1.
 			},
 			current: func(ctx context.Context) (*platform.Verification, error) { return r.contactVerification(ctx, pc, id) },
 		})
-		if res.failed != nil {
-			return nil, 0, res.failed
-		}
 		statuses = append(statuses, shopv1alpha1.ContactStatus{Name: c.Name, ID: id, Verification: *res.status, LastHandledResend: res.resendHandled})
+		if res.failed != nil {
+			if err := issues.add(fmt.Errorf("%s: %w", c.Name, res.failed)); err != nil {
+				return nil, 0, err
+			}
+			continue
+		}
 		if res.verified {
 			continue
 		}
@@ -142,9 +154,13 @@ func (r *ShopReconciler) ensureContacts(ctx context.Context, shop *shopv1alpha1.
 	if len(statuses) == 0 {
 		shop.Status.NotificationContacts = nil
 	}
+	next = soonest(next, issues.next)
 	switch {
-	case len(declared) == 0:
+	case len(declared) == 0 && len(issues.lines) == 0:
 		removeCondition(shop, shopv1alpha1.ConditionContactsVerified)
+	case len(issues.lines) > 0:
+		setCondition(shop, shopv1alpha1.ConditionContactsVerified, metav1.ConditionFalse, issues.reason,
+			strings.Join(append(append(issues.lines, expired...), pending...), "; "))
 	case len(expired) > 0:
 		setCondition(shop, shopv1alpha1.ConditionContactsVerified, metav1.ConditionFalse, shopv1alpha1.ReasonVerificationExpired,
 			strings.Join(append(expired, pending...), "; "))
@@ -156,6 +172,32 @@ func (r *ShopReconciler) ensureContacts(ctx context.Context, shop *shopv1alpha1.
 			fmt.Sprintf("all %d notification contacts are verified and receive the shop's notifications", len(declared)))
 	}
 	return nil, next, nil
+}
+
+// sideIssues collects the errors of the departments and contacts steps that
+// do not fail the Shop's reconcile: what a person must act on (a refused
+// name, a conflict, a code asked for again too soon: the platform's
+// rate limit) is reported on the step's own condition, the Shop staying
+// Ready, and looked at again when the outcome says. Anything else, a
+// platform failure a retry may cure, fails the reconcile.
+type sideIssues struct {
+	lines  []string
+	reason string
+	next   time.Duration
+}
+
+// add reports err, or returns it when it must fail the reconcile.
+func (s *sideIssues) add(err error) error {
+	var o *outcome
+	if !errors.As(err, &o) || (!o.stalled && o.reason != shopv1alpha1.ReasonRateLimited) {
+		return err
+	}
+	if s.reason == "" {
+		s.reason = o.reason
+	}
+	s.lines = append(s.lines, err.Error())
+	s.next = soonest(s.next, o.requeueAfter)
+	return nil
 }
 
 // contactVerification reads one contact's verification after a refused code.

@@ -91,6 +91,16 @@ func TestShopNotificationContacts(t *testing.T) {
 	g.Eventually(func() int32 { return contactStatus(t, shop, "值班").Verification.AttemptsLeft }, timeout, interval).Should(BeEquivalentTo(4))
 	g.Expect(eventsFor(t, shop)).To(ContainElement(HaveField("Reason", "VerificationFailed")))
 
+	// A new code asked for within the minute: the platform's refusal is
+	// reported on the contact; the Shop stays Ready.
+	update(t, shop, func(s *shopv1alpha1.Shop) {
+		s.Annotations = map[string]string{shopv1alpha1.ContactResendAnnotation(duty): "0"}
+	})
+	cond = waitCondition(t, shop, shopv1alpha1.ConditionContactsVerified, metav1.ConditionFalse, shopv1alpha1.ReasonRateLimited)
+	g.Expect(cond.Message).To(ContainSubstring("值班: asking for a new verification code: "))
+	g.Expect(cond.Message).To(ContainSubstring("a code was sent less than a minute ago"))
+	waitCondition(t, shop, shopv1alpha1.ConditionReady, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
+
 	// A new code on request, once the minute is over.
 	setClock(t, time.Now().Add(2*time.Minute))
 	update(t, shop, func(s *shopv1alpha1.Shop) {

@@ -91,7 +91,7 @@ func departmentRequestID(shop *shopv1alpha1.Shop, path string) string {
 // returns the fields the platform's API cannot apply, and whether a removed
 // department waits for its members to leave.
 func (r *ShopReconciler) ensureDepartments(ctx context.Context, shop *shopv1alpha1.Shop, pc platform.Client,
-	caps platform.Capabilities, checkedNow bool) (unsupported []string, waiting bool, err error) {
+	caps platform.Capabilities, checkedNow bool) (unsupported []string, next time.Duration, err error) {
 	declared := shop.Spec.DepartmentPaths()
 	if shop.Spec.Platform != shopv1alpha1.PlatformTaobao ||
 		(len(declared) == 0 && len(shop.Status.Departments) == 0 && !checkedNow) {
@@ -99,12 +99,13 @@ func (r *ShopReconciler) ensureDepartments(ctx context.Context, shop *shopv1alph
 			shop.Status.Departments = nil
 		}
 		removeCondition(shop, shopv1alpha1.ConditionDepartmentsSynced)
-		return nil, false, nil
+		return nil, 0, nil
 	}
 	deps, err := pc.ListDepartments(ctx)
 	if err != nil {
-		return nil, false, platformOutcome("listing the shop's departments", err)
+		return nil, 0, platformOutcome("listing the shop's departments", err)
 	}
+	var issues sideIssues
 	tree := newDepartmentTree(deps)
 	managed := map[string]bool{}
 	for _, d := range shop.Status.Departments {
@@ -129,13 +130,19 @@ func (r *ShopReconciler) ensureDepartments(ctx context.Context, shop *shopv1alph
 			parentPath, name = path[:i], path[i+1:]
 		}
 		parent, ok := tree.byPath[parentPath]
-		if !caps.Departments || (parentPath != "" && !ok) {
+		if !caps.Departments {
 			missing = append(missing, path)
 			continue
 		}
+		if parentPath != "" && !ok {
+			continue // its parent could not be created: reported with the parent
+		}
 		d, err := pc.CreateDepartment(ctx, platform.DepartmentSpec{Name: name, ParentID: parent.ID}, departmentRequestID(shop, path))
 		if err != nil {
-			return nil, false, platformOutcome(fmt.Sprintf("creating department %s", path), err)
+			if err := issues.add(platformOutcome(fmt.Sprintf("creating department %s", path), err)); err != nil {
+				return nil, 0, err
+			}
+			continue
 		}
 		tree.add(path, d)
 		managed[d.ID] = true
@@ -170,7 +177,10 @@ func (r *ShopReconciler) ensureDepartments(ctx context.Context, shop *shopv1alph
 			inUse = append(inUse, fmt.Sprintf("%s (ID %s): %s", path, d.ID, platformMessage(err)))
 			continue
 		case err != nil && !errors.Is(err, platform.ErrNotFound):
-			return nil, false, platformOutcome(fmt.Sprintf("deleting department %s", path), err)
+			if err := issues.add(platformOutcome(fmt.Sprintf("deleting department %s", path), err)); err != nil {
+				return nil, 0, err
+			}
+			continue
 		}
 		delete(tree.byPath, path)
 		if d.ParentID != "" {
@@ -191,6 +201,8 @@ func (r *ShopReconciler) ensureDepartments(ctx context.Context, shop *shopv1alph
 	}
 
 	switch {
+	case len(issues.lines) > 0:
+		setCondition(shop, shopv1alpha1.ConditionDepartmentsSynced, metav1.ConditionFalse, issues.reason, strings.Join(issues.lines, "; "))
 	case len(inUse) > 0:
 		setCondition(shop, shopv1alpha1.ConditionDepartmentsSynced, metav1.ConditionFalse, shopv1alpha1.ReasonInUse,
 			fmt.Sprintf("removed from spec.departments but not deleted while not empty: %s; each is deleted once empty", strings.Join(inUse, "; ")))
@@ -202,7 +214,11 @@ func (r *ShopReconciler) ensureDepartments(ctx context.Context, shop *shopv1alph
 		setCondition(shop, shopv1alpha1.ConditionDepartmentsSynced, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded,
 			fmt.Sprintf("%d declared departments are on the platform", len(declared)))
 	}
-	return unsupported, len(inUse) > 0, nil
+	next = issues.next
+	if len(inUse) > 0 {
+		next = soonest(next, waitRetry)
+	}
+	return unsupported, next, nil
 }
 
 // ensureDepartmentsAndContacts runs the Shop's departments and contacts
@@ -221,11 +237,11 @@ func (r *ShopReconciler) ensureDepartmentsAndContacts(ctx context.Context, shop 
 		return 0, err
 	}
 	caps := platform.CapabilitiesOf(pc)
-	unsupported, inUse, err := r.ensureDepartments(ctx, shop, pc, caps, checked)
+	unsupported, next, err := r.ensureDepartments(ctx, shop, pc, caps, checked)
 	if err != nil {
 		return 0, err
 	}
-	more, next, err := r.ensureContacts(ctx, shop, pc, caps)
+	more, nextContacts, err := r.ensureContacts(ctx, shop, pc, caps)
 	if err != nil {
 		return 0, err
 	}
@@ -236,10 +252,7 @@ func (r *ShopReconciler) ensureDepartmentsAndContacts(ctx context.Context, shop 
 		setCondition(shop, shopv1alpha1.ConditionPlatformLimits, metav1.ConditionTrue, shopv1alpha1.ReasonNotSupported,
 			fmt.Sprintf("%s's API cannot apply %s; set them in the platform's back office", shop.Spec.Platform, strings.Join(unsupported, ", ")))
 	}
-	if inUse {
-		next = soonest(next, waitRetry)
-	}
-	return next, nil
+	return soonest(next, nextContacts), nil
 }
 
 // departmentMembershipChanged passes SubAccount updates that may change a
