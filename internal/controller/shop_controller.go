@@ -96,6 +96,7 @@ type shopCheck struct {
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=shops/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=shops/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one Shop to its desired state.

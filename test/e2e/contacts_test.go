@@ -44,30 +44,10 @@ func TestShopNotificationContacts(t *testing.T) {
 	g := begin(t)
 	ns := namespace(t, "e2e-contacts")
 	const phone = "13900000077"
-	kubectlIn(t, fmt.Sprintf(`apiVersion: v1
-kind: Secret
-metadata:
-  name: douyin-api
-type: Opaque
-stringData:
-  appKey: %q
-  appSecret: %q
-  accessToken: %q
----
-apiVersion: shop.subaccount.io/v1alpha1
-kind: Shop
-metadata:
-  name: douyin
-spec:
-  platform: douyin
-  mainAccount: %s
-  endpoint: %s
-  credentialsSecretRef:
-    name: douyin-api
-  notificationContacts:
+	kubectlIn(t, shopYAML(douyin, "douyin-api", "douyin", fmt.Sprintf(`  notificationContacts:
     - name: 值班客服
       phone: %q
-`, douyin.appKey, douyin.appSecret, douyin.accessToken, douyin.mainAccount, suite.shopsimURL, phone), "apply", "-n", ns, "-f", "-")
+`, phone)), "apply", "-n", ns, "-f", "-")
 	waitReady(t, ns, "shop/douyin")
 	kubectl(t, "wait", "-n", ns, "shop/douyin", "--timeout=60s", "--for=condition=ContactsVerified=False")
 	g.Expect(jsonpath(t, ns, "shop/douyin", `{.status.conditions[?(@.type=="ContactsVerified")].reason}`)).To(Equal("PendingVerification"))

@@ -101,33 +101,13 @@ func TestTOPDepartments(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(before).To(HaveKey("客服部/售后"))
 
-	kubectlIn(t, fmt.Sprintf(`apiVersion: v1
-kind: Secret
-metadata:
-  name: hongxing-top
-type: Opaque
-stringData:
-  appKey: %q
-  appSecret: %q
-  accessToken: %q
----
-apiVersion: shop.subaccount.io/v1alpha1
-kind: Shop
-metadata:
-  name: top-departments
-spec:
-  platform: taobao
-  api: TOP
-  mainAccount: %s
-  endpoint: %s
-  credentialsSecretRef:
-    name: hongxing-top
+	kubectlIn(t, shopYAML(hongxing, "hongxing-top", "top-departments", `  api: TOP
   departments:
     - name: 客服部
       children:
         - name: 售后
     - name: 仓储部
-`, hongxing.appKey, hongxing.appSecret, hongxing.accessToken, hongxing.mainAccount, suite.shopsimURL), "apply", "-n", ns, "-f", "-")
+`), "apply", "-n", ns, "-f", "-")
 	waitReady(t, ns, "shop/top-departments")
 	kubectl(t, "wait", "-n", ns, "shop/top-departments", "--timeout=60s", "--for=condition=PlatformLimits=True")
 	limits := jsonpath(t, ns, "shop/top-departments", `{.status.conditions[?(@.type=="PlatformLimits")].message}`)
@@ -141,4 +121,30 @@ spec:
 	after, err := hongxing.departmentsByPath()
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(after).To(Equal(before), "nothing created or deleted through TOP")
+}
+
+// shopYAML is a Shop named name for the shopsim shop s, with its API
+// credentials in Secret secret, and more spec fields (indented YAML).
+func shopYAML(s shop, secret, name, spec string) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: %[1]s
+type: Opaque
+stringData:
+  appKey: %[3]q
+  appSecret: %[4]q
+  accessToken: %[5]q
+---
+apiVersion: shop.subaccount.io/v1alpha1
+kind: Shop
+metadata:
+  name: %[2]s
+spec:
+  platform: %[6]s
+  mainAccount: %[7]s
+  endpoint: %[8]s
+  credentialsSecretRef:
+    name: %[1]s
+%[9]s`, secret, name, s.appKey, s.appSecret, s.accessToken, s.platform, s.mainAccount, suite.shopsimURL, spec)
 }
