@@ -282,7 +282,10 @@ type SeatStatus struct {
 
 // ShopStatus defines the observed state of a Shop.
 type ShopStatus struct {
-	// conditions: Ready, CredentialsValid, Reconciling, Stalled.
+	// conditions: Ready, CredentialsValid, Reconciling, Stalled;
+	// DepartmentsSynced (Taobao departments), ContactsVerified (notification
+	// contacts) and PlatformLimits (fields the platform's API cannot apply),
+	// which do not make the Shop not Ready.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -177,3 +177,17 @@ func TestContactUsageErrors(t *testing.T) {
 	expectOK(t, r)
 	contains(t, r.stdout, "already verified")
 }
+
+// status counts each shop's departments and verified contacts.
+func TestStatusDepartmentsAndContacts(t *testing.T) {
+	ns := newNamespace(t)
+	s := contactShop(t, ns)
+	s.Status.Departments = []shopv1alpha1.DepartmentStatus{{Path: "客服部", ID: "1"}, {Path: "客服部/售前", ID: "2", Members: 3}}
+	if err := k8s.Status().Update(context.Background(), s); err != nil {
+		t.Fatalf("updating shop status: %v", err)
+	}
+	r := plugin(t, ns, "status")
+	expectOK(t, r)
+	contains(t, r.stdout, "DEPARTMENTS", "CONTACTS VERIFIED")
+	hasRow(t, r.stdout, "hongxing taobao - - - 2 1/2")
+}

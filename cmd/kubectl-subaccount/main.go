@@ -60,7 +60,7 @@ Usage:
   kubectl subaccount resend shop/SHOP --contact PHONE|NAME
   kubectl subaccount rotate NAME          rotate the password now and print the new revision
   kubectl subaccount permissions NAME     show the effective permissions as a tree, with where each comes from
-  kubectl subaccount status [--shop SHOP] list the namespace's sub-accounts and the shops' seats
+  kubectl subaccount status [--shop SHOP] list the namespace's sub-accounts and the shops' seats, departments and contacts
 
 Flags:
   --kubeconfig PATH   kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
@@ -680,7 +680,7 @@ func renderStatus(sas []shopv1alpha1.SubAccount, shops []shopv1alpha1.Shop, only
 	}
 	b.WriteString("\n")
 	w = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "SHOP\tPLATFORM\tSEATS USED/TOTAL\tMANAGED\tWAITING")
+	fmt.Fprintln(w, "SHOP\tPLATFORM\tSEATS USED/TOTAL\tMANAGED\tWAITING\tDEPARTMENTS\tCONTACTS VERIFIED")
 	sort.Slice(shops, func(i, j int) bool { return shops[i].Name < shops[j].Name })
 	for _, s := range shops {
 		if only != "" && s.Name != only {
@@ -691,7 +691,20 @@ func renderStatus(sas []shopv1alpha1.SubAccount, shops []shopv1alpha1.Shop, only
 			seats, managed = fmt.Sprintf("%d/%d", st.Used, st.Total), strconv.Itoa(int(st.Managed))
 			waiting = strconv.Itoa(int(st.Waiting))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.Spec.Platform, seats, managed, waiting)
+		departments, contacts := "-", "-"
+		if n := len(s.Status.Departments); n > 0 {
+			departments = strconv.Itoa(n)
+		}
+		if n := len(s.Status.NotificationContacts); n > 0 {
+			verified := 0
+			for _, c := range s.Status.NotificationContacts {
+				if c.Verification.Verified {
+					verified++
+				}
+			}
+			contacts = fmt.Sprintf("%d/%d", verified, n)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Spec.Platform, seats, managed, waiting, departments, contacts)
 	}
 	_ = w.Flush()
 	return b.String()

@@ -491,15 +491,15 @@ func TestStatus(t *testing.T) {
 		t.Errorf("row %q", lines[2])
 	}
 	contains(t, r.stdout, "SEATS USED/TOTAL")
-	hasRow(t, r.stdout, "hongxing taobao 15/15 4 2")
-	hasRow(t, r.stdout, "lanhua douyin - - -")
+	hasRow(t, r.stdout, "hongxing taobao 15/15 4 2 - -")
+	hasRow(t, r.stdout, "lanhua douyin - - - - -")
 
 	r = plugin(t, ns, "status", "--shop", "lanhua")
 	expectOK(t, r)
 	if strings.Contains(r.stdout, "xiaohong") || strings.Contains(r.stdout, "hongxing") {
 		t.Errorf("--shop lanhua shows another shop:\n%s", r.stdout)
 	}
-	hasRow(t, r.stdout, "lanhua douyin - - -")
+	hasRow(t, r.stdout, "lanhua douyin - - - - -")
 
 	expectFail(t, plugin(t, ns, "status", "--shop", "nope"), `shop "nope" not found`)
 }

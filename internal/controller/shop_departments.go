@@ -211,8 +211,11 @@ func (r *ShopReconciler) ensureDepartments(ctx context.Context, shop *shopv1alph
 			fmt.Sprintf("%s's API cannot create departments; create %s in the platform's back office", shop.Spec.Platform, strings.Join(missing, ", ")))
 		unsupported = append(unsupported, "departments ("+strings.Join(missing, ", ")+")")
 	default:
-		setCondition(shop, shopv1alpha1.ConditionDepartmentsSynced, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded,
-			fmt.Sprintf("%d declared departments are on the platform", len(declared)))
+		msg := fmt.Sprintf("%d declared departments are on the platform", len(declared))
+		if len(declared) == 0 {
+			msg = fmt.Sprintf("no departments declared; %d on the platform", len(shop.Status.Departments))
+		}
+		setCondition(shop, shopv1alpha1.ConditionDepartmentsSynced, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded, msg)
 	}
 	next = issues.next
 	if len(inUse) > 0 {
