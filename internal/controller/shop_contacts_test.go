@@ -116,6 +116,14 @@ func TestShopNotificationContacts(t *testing.T) {
 	g.Expect(contactStatus(t, shop, "值班").Verification.Verified).To(BeTrue())
 	g.Expect(ts.client(t).ListContacts(ctx)).To(ConsistOf(HaveField("Verification.Verified", true)))
 
+	// A new name is a rename on the platform: still verified, no new code.
+	update(t, shop, func(s *shopv1alpha1.Shop) { s.Spec.NotificationContacts[0].Name = "值班客服" })
+	g.Eventually(func() []platform.Contact { return engine.Contacts(ts.platform, ts.main) }, timeout, interval).Should(
+		ConsistOf(And(HaveField("Name", "值班客服"), HaveField("Verification.Verified", true))))
+	g.Eventually(func() bool { return contactStatus(t, shop, "值班客服").Verification.Verified }, timeout, interval).Should(BeTrue())
+	code, _, _ := engine.SMS(duty)
+	g.Expect(code).To(Equal(second), "no code was sent for a rename")
+
 	// A second contact lets its code expire: it stalls, the Shop stays Ready.
 	update(t, shop, func(s *shopv1alpha1.Shop) {
 		s.Spec.NotificationContacts = append(s.Spec.NotificationContacts, shopv1alpha1.NotificationContact{Name: "店长", Phone: boss})
