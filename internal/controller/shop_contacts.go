@@ -45,6 +45,11 @@ func (r *ShopReconciler) ensureContacts(ctx context.Context, shop *shopv1alpha1.
 		return nil, 0, nil
 	}
 	if !caps.NotificationContacts {
+		if len(declared) == 0 {
+			removeCondition(shop, shopv1alpha1.ConditionContactsVerified)
+			shop.Status.NotificationContacts = nil
+			return nil, 0, nil
+		}
 		msg := fmt.Sprintf("%s's API cannot manage notification contacts; set them in the platform's back office", shop.Spec.Platform)
 		setCondition(shop, shopv1alpha1.ConditionContactsVerified, metav1.ConditionFalse, shopv1alpha1.ReasonNotSupported, msg)
 		shop.Status.NotificationContacts = nil
