@@ -549,6 +549,13 @@ func printInstructions(out io.Writer, o options, objs []*unstructured.Unstructur
 		fmt.Fprintf(out, "  %s get secret %s -o jsonpath='{.data.username}' | base64 -d\n", kubectl, shellQuote(sa.CredentialsSecretName()))
 		break
 	}
+	for _, u := range objs {
+		if deps, _, _ := unstructured.NestedSlice(u.Object, "spec", "departments"); u.GroupVersionKind() == shopv1alpha1.GroupVersion.WithKind("Shop") && len(deps) > 0 {
+			fmt.Fprintf(out, "  %s get shop %s -o jsonpath='{range .status.departments[*]}{.path}{\"\\t\"}{.id}{\"\\t\"}{.members}{\"\\n\"}{end}'\n",
+				kubectl, shellQuote(u.GetName()))
+			break
+		}
+	}
 	fmt.Fprintln(out)
 }
 

@@ -184,6 +184,7 @@ func TestRunOnceMakesSamplesReady(t *testing.T) {
 		"--kubeconfig " + kubeconfigPath + " get shopstaff",
 		"--kubeconfig " + kubeconfigPath + " get subaccounts -o wide",
 		"get secret xiaohong-credentials -o jsonpath='{.data.username}' | base64 -d",
+		"get shop hongxing -o jsonpath='{range .status.departments[*]}{.path}",
 		"Control plane stopped.",
 	} {
 		if !strings.Contains(printed, want) {
