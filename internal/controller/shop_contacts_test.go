@@ -18,6 +18,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -147,4 +148,27 @@ func TestShopNotificationContacts(t *testing.T) {
 		g.Expect(e.Note).NotTo(ContainSubstring(first))
 		g.Expect(e.Note).NotTo(ContainSubstring(second))
 	}
+}
+
+// What a department or contact write meets is sorted: a transient platform
+// failure fails the reconcile; a refusal or a rate limit is reported on the
+// step's condition with the first reason, and looked at again after the
+// soonest wait.
+func TestSideIssues(t *testing.T) {
+	g := NewWithT(t)
+	var s sideIssues
+	transient := platformOutcome("creating department 客服部", platform.NewError(platform.ErrTransient, "", "gateway down"))
+	g.Expect(s.add(transient)).To(MatchError(ContainSubstring("gateway down")))
+	g.Expect(s.add(errors.New("reading a Secret: timeout"))).To(HaveOccurred(), "not a platform outcome: fails the reconcile")
+	g.Expect(s.lines).To(BeEmpty())
+
+	refused := platformOutcome("creating department 客服部", platform.NewError(platform.ErrInvalid, "name", "too long"))
+	g.Expect(s.add(refused)).To(Succeed())
+	limited := platformOutcome("asking for a new verification code",
+		&platform.Error{Kind: platform.ErrRateLimited, RetryAfter: 42 * time.Second, Message: "too soon"})
+	g.Expect(s.add(limited)).To(Succeed())
+	g.Expect(s.reason).To(Equal(shopv1alpha1.ReasonPlatformRejected), "the first reason")
+	g.Expect(s.lines).To(HaveLen(2))
+	g.Expect(s.lines[1]).To(ContainSubstring("too soon"))
+	g.Expect(s.next).To(Equal(42 * time.Second))
 }
