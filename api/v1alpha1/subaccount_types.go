@@ -372,6 +372,12 @@ type SubAccountStatus struct {
 	// +optional
 	AppliedHash string `json:"appliedHash,omitempty"`
 
+	// chat is the account's chat (IM) permission as applied: on when its
+	// seat has chat switched on and, on a platform that verifies new
+	// accounts by SMS (Douyin), once the account is authorised (verified).
+	// +optional
+	Chat bool `json:"chat,omitempty"`
+
 	// seatCapacity is the seat's reception capacity as last applied to (or
 	// read from) the platform. On Douyin only the sub-account itself may
 	// change it, so the operator applies it signed in with the account's own
@@ -457,6 +463,7 @@ type PresenceStatus struct {
 // +kubebuilder:printcolumn:name="Login",type=string,JSONPath=".status.loginName"
 // +kubebuilder:printcolumn:name="Disabled",type=boolean,JSONPath=".spec.disabled"
 // +kubebuilder:printcolumn:name="Verified",type=boolean,JSONPath=".status.verification.verified",priority=1
+// +kubebuilder:printcolumn:name="Chat",type=boolean,JSONPath=".status.chat",priority=1
 // +kubebuilder:printcolumn:name="Presence",type=string,JSONPath=".status.presence.current",priority=1
 // +kubebuilder:printcolumn:name="Next-Change",type=date,JSONPath=".status.presence.nextChange",priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].status"

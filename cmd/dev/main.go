@@ -45,6 +45,8 @@ import (
 	"time"
 
 	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -260,7 +262,7 @@ func run(ctx context.Context, o options) (err error) {
 	// before the control plane it talks to.
 	mgrCtx, stopMgr := context.WithCancel(context.Background())
 	defer stopMgr()
-	shopsimURL, stopShopsim, err := startShopsim(o)
+	shopsimURL, engine, stopShopsim, err := startShopsim(o)
 	if err != nil {
 		return err
 	}
@@ -336,7 +338,14 @@ func run(ctx context.Context, o options) (err error) {
 		fmt.Fprintf(out, "  created %s\n", ref(u))
 	}
 
+	// The samples' Douyin agents get an SMS code; make dev stands in for
+	// their phones and hands each code over the conventional way.
+	handing, stopHanding := context.WithCancel(work)
+	handed := make(chan struct{})
+	go func() { defer close(handed); handOverCodes(handing, k8s, engine, objs, out) }()
 	waitErr := waitReady(work, k8s, objs, o.Timeout, out)
+	stopHanding()
+	<-handed
 	switch {
 	case operatorStopped():
 		return errors.New("the operator stopped before every resource was Ready")
@@ -640,18 +649,18 @@ func shellQuote(s string) string {
 // startShopsim serves the platform gateway on loopback from an in-memory
 // engine holding the configured shops, and returns its base URL and a stop
 // function.
-func startShopsim(o options) (string, func(), error) {
+func startShopsim(o options) (string, *memory.Engine, func(), error) {
 	shops, err := shopsim.LoadConfig(o.ShopsimConfig, os.Getenv)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	engine := memory.NewEngine()
 	if err := shopsim.AddShops(engine, shops, slog.New(slog.DiscardHandler)); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	ln, err := net.Listen("tcp", o.ShopsimListen)
 	if err != nil {
-		return "", nil, fmt.Errorf("shopsim: %w (is another 'make dev' running? see --shopsim-listen)", err)
+		return "", nil, nil, fmt.Errorf("shopsim: %w (is another 'make dev' running? see --shopsim-listen)", err)
 	}
 	srv := &http.Server{Handler: shopsim.New(engine, shopsim.Options{}).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
@@ -660,5 +669,52 @@ func startShopsim(o options) (string, func(), error) {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}
-	return "http://" + ln.Addr().String(), stop, nil
+	return "http://" + ln.Addr().String(), engine, stop, nil
+}
+
+// handOverCodes plays the employees of the samples' SubAccounts that wait
+// for an SMS code (Douyin): it reads the code shopsim sent to the phone
+// from its outbox and puts it in Secret "<name>-verification", key "code",
+// as a person would (kubectl create secret generic ... or kubectl
+// subaccount verify); the operator enters it and deletes the Secret. Each
+// code is handed over once; the code itself is never printed.
+func handOverCodes(ctx context.Context, c client.Client, engine *memory.Engine, objs []*unstructured.Unstructured, out io.Writer) {
+	handed := map[string]time.Time{} // SubAccount → sentAt of the code handed over
+	ticker := time.NewTicker(pollInterval)
+	defer ticker.Stop()
+	for {
+		for _, u := range objs {
+			if u.GetKind() != "SubAccount" || u.GroupVersionKind().Group != shopv1alpha1.GroupVersion.Group {
+				continue
+			}
+			sa := &shopv1alpha1.SubAccount{}
+			if err := c.Get(ctx, client.ObjectKeyFromObject(u), sa); err != nil {
+				continue
+			}
+			v := sa.Status.Verification
+			cond := apimeta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionVerified)
+			if v == nil || v.Verified || cond == nil || cond.Reason != shopv1alpha1.ReasonPendingVerification || sa.Spec.Phone == "" {
+				continue
+			}
+			code, sentAt, ok := engine.SMS(sa.Spec.Phone)
+			if !ok || handed[sa.Name].Equal(sentAt) {
+				continue
+			}
+			name := sa.Name + shopv1alpha1.VerificationSecretSuffix
+			secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sa.Namespace, Name: name,
+				Labels: map[string]string{shopv1alpha1.LabelSecretRole: "verification"}},
+				StringData: map[string]string{shopv1alpha1.SecretKeyCode: code}}
+			if err := c.Create(ctx, secret); err != nil {
+				continue
+			}
+			handed[sa.Name] = sentAt
+			fmt.Fprintf(out, "  handed the SMS code texted to %s over in Secret %s, as the employee would (make dev stands in for the phone)\n",
+				v.Phone, name)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
 }

@@ -128,8 +128,8 @@ func TestRunOnceMakesSamplesReady(t *testing.T) {
 			}
 			secretValues = append(secretValues, string(secret.Data["password"]))
 		}
-		if got := strings.Join(names, ","); got != "daming,xiaohong,xiaolan" {
-			t.Errorf("SubAccounts = %s, want daming,xiaohong,xiaolan", got)
+		if got := strings.Join(names, ","); got != "aqiang,daming,xiaohong,xiaolan,xiaomei" {
+			t.Errorf("SubAccounts = %s, want aqiang,daming,xiaohong,xiaolan,xiaomei", got)
 		}
 
 		shops := &shopv1alpha1.ShopList{}
@@ -140,8 +140,8 @@ func TestRunOnceMakesSamplesReady(t *testing.T) {
 		if err := c.List(ctx, roles, client.InNamespace(devNamespace)); err != nil {
 			t.Errorf("listing Roles: %v", err)
 		}
-		if len(shops.Items) != 1 || len(roles.Items) != 2 {
-			t.Errorf("%d Shops and %d Roles, want 1 and 2", len(shops.Items), len(roles.Items))
+		if len(shops.Items) != 3 || len(roles.Items) != 5 {
+			t.Errorf("%d Shops and %d Roles, want 3 and 5", len(shops.Items), len(roles.Items))
 		}
 		for _, s := range shops.Items {
 			if !isReady(s.Status.Conditions) {
@@ -181,6 +181,9 @@ func TestRunOnceMakesSamplesReady(t *testing.T) {
 	for _, want := range []string{
 		"Everything is Ready",
 		"Shop/hongxing", "Role/customer-service", "Role/operations", "SubAccount/xiaohong", "SubAccount/daming",
+		"Shop/doudian", "SubAccount/xiaomei", "Shop/pdd-xiaodian", "SubAccount/aqiang",
+		// The Douyin agent's code, handed over by make dev standing in for her phone.
+		"handed the SMS code texted to 138****8021 over in Secret xiaomei-verification",
 		"--kubeconfig " + kubeconfigPath + " get shopstaff",
 		"--kubeconfig " + kubeconfigPath + " get subaccounts -o wide",
 		"get secret xiaohong-credentials -o jsonpath='{.data.username}' | base64 -d",

@@ -28,8 +28,8 @@ import (
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
-	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
 	"github.com/subaccount-operator/subaccount-operator/internal/samples"
+	"github.com/subaccount-operator/subaccount-operator/internal/shopsim"
 )
 
 // applySamples creates every object listed in config/samples/kustomization.yaml in ns.
@@ -54,23 +54,31 @@ func applySamples(t *testing.T, ns string) []*unstructured.Unstructured {
 func TestSamplesBecomeReady(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	// The sample Shop's main account and credentials, registered with the platform.
-	// The sample Shop's main account is fixed, so a repeated run (-count)
-	// finds it registered already.
-	err := engine.AddShop(memory.ShopSetup{Platform: platform.Taobao, MainAccount: "hongxing", SeatQuota: 15,
-		Credentials: platform.Credentials{AppKey: "12345678", AppSecret: "demo-app-secret", AccessToken: "demo-session-token"}})
-	if err != nil {
-		g.Expect(err).To(MatchError(platform.ErrConflict))
-		for _, a := range engine.Accounts(platform.Taobao, "hongxing") {
-			g.Expect(sampleClient(t).DeleteAccount(context.Background(), a.ID)).To(Succeed())
+	// The sample Shops' main accounts and credentials, registered with the
+	// platform as hack/shopsim.example.yaml registers them with shopsim.
+	// They are fixed, so a repeated run (-count) finds them registered
+	// already and starts them afresh.
+	setups, err := shopsim.LoadConfig(filepath.Join("..", "..", "hack", "shopsim.example.yaml"), func(string) string { return "" })
+	g.Expect(err).NotTo(HaveOccurred())
+	for _, setup := range setups {
+		err := engine.AddShop(setup)
+		if err == nil {
+			continue
 		}
-		for _, r := range engine.Roles(platform.Taobao, "hongxing") {
-			g.Expect(sampleClient(t).DeleteRole(context.Background(), r.ID)).To(Succeed())
+		g.Expect(err).To(MatchError(platform.ErrConflict))
+		c := testShop{platform: setup.Platform, main: setup.MainAccount, creds: setup.Credentials}.client(t)
+		for _, a := range engine.Accounts(setup.Platform, setup.MainAccount) {
+			g.Expect(c.DeleteAccount(context.Background(), a.ID)).To(Succeed())
+		}
+		for _, r := range engine.Roles(setup.Platform, setup.MainAccount) {
+			g.Expect(c.DeleteRole(context.Background(), r.ID)).To(Succeed())
 		}
 	}
-
 	objs := applySamples(t, ns)
-	g.Expect(objs).To(HaveLen(7))
+	g.Expect(objs).To(HaveLen(16))
+	// The Douyin agent waits for the code texted to her phone.
+	xiaomei := &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "xiaomei"}}
+	verifyPhone(t, xiaomei)
 	for _, u := range objs {
 		if u.GetKind() == "Secret" {
 			continue
@@ -119,6 +127,32 @@ func TestSamplesBecomeReady(t *testing.T) {
 		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(shop), shop)
 		return shop.Status.Seats
 	}, timeout, interval).Should(Equal(&shopv1alpha1.SeatStatus{Used: 3, Total: 15, Managed: 3}))
+
+	// Douyin: one position, verified, chat on, the lunch-break schedule in
+	// status, the capacity set by the agent herself.
+	g.Expect(k8s.Get(context.Background(), client.ObjectKeyFromObject(xiaomei), xiaomei)).To(Succeed())
+	g.Expect(xiaomei.Status.Verification.Verified).To(BeTrue())
+	g.Expect(xiaomei.Status.Chat).To(BeTrue())
+	g.Expect(xiaomei.Status.SeatCapacity).To(BeEquivalentTo(20))
+	g.Expect(xiaomei.Status.Presence).NotTo(BeNil())
+	g.Expect(xiaomei.Status.Presence.NextChange).NotTo(BeNil())
+	dy := testShop{platform: platform.Douyin, main: "抖店旗舰店"}
+	mei, found := dy.account(t, "xiaomei")
+	g.Expect(found).To(BeTrue())
+	g.Expect(mei.RoleIDs).To(HaveLen(1))
+	g.Expect(mei.Seat.Capacity).To(BeEquivalentTo(20))
+	g.Expect(mei.EffectivePermissions).To(ContainElements("im-chat", "aftersale-refund"))
+
+	// Pinduoduo: templates plus explicit codes.
+	pdd := testShop{platform: platform.Pinduoduo, main: "拼多多小店"}
+	aqiang, found := pdd.account(t, "aqiang")
+	g.Expect(found).To(BeTrue())
+	g.Expect(aqiang.EffectivePermissions).To(ConsistOf("chat.reply", "order.view", "order.refund", "logistics.query", "data.report", "logistics.ship"))
+	for _, r := range engine.Roles(platform.Pinduoduo, "拼多多小店") {
+		if r.Name == "运营" {
+			g.Expect(r.Permissions).To(ConsistOf("item.edit", "marketing.coupon", "shop.decoration", "order.view", "data.report", "chat.reply"))
+		}
+	}
 
 	// The department tree is on the platform and in status; each agent is
 	// a member of hers.

@@ -48,8 +48,10 @@ func douyinSeatAgent(t *testing.T, capacity int32) (testShop, *shopv1alpha1.SubA
 		cond := waitCondition(t, sa, shopv1alpha1.ConditionSeatCapacityApplied, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)
 		NewWithT(t).Expect(cond.Message).To(ContainSubstring("once its phone is verified"))
 	}
+	NewWithT(t).Expect(sa.Status.Chat).To(BeFalse(), "no chat before the account is authorised")
 	verifyPhone(t, sa)
 	waitCurrent(t, sa)
+	NewWithT(t).Expect(sa.Status.Chat).To(BeTrue(), "chat on once authorised")
 	return ts, sa
 }
 

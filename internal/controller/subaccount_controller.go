@@ -199,6 +199,8 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 		return 0, err
 	}
 	sa.Status.AppliedPermissions = effective
+	v := sa.Status.Verification
+	sa.Status.Chat = state.Seat != nil && state.Seat.Chat && (v == nil || v.Verified)
 	return soonest(r.nextRotation(sa, creds), presenceChange), nil
 }
 

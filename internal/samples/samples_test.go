@@ -138,12 +138,14 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
-// The project's own samples load: one Shop, its API Secret, two Roles and
-// three SubAccounts, none with a namespace.
+// The project's own samples load: the Taobao, Douyin and Pinduoduo Shops
+// with their API Secrets, Roles and SubAccounts, none with a namespace.
 func TestLoadProjectSamples(t *testing.T) {
 	dir := filepath.Join("..", "..", "config", "samples")
 	got := strings.Join(ids(t, dir), ",")
-	want := "Shop/hongxing,Secret/hongxing-api,Role/customer-service,Role/operations,SubAccount/xiaohong,SubAccount/daming,SubAccount/xiaolan"
+	want := "Shop/hongxing,Secret/hongxing-api,Role/customer-service,Role/operations,SubAccount/xiaohong,SubAccount/daming,SubAccount/xiaolan," +
+		"Secret/doudian-api,Shop/doudian,Role/douyin-customer-service,SubAccount/xiaomei," +
+		"Secret/pdd-xiaodian-api,Shop/pdd-xiaodian,Role/pinduoduo-customer-service-lead,Role/pinduoduo-operations,SubAccount/aqiang"
 	if got != want {
 		t.Fatalf("objects = %s, want %s", got, want)
 	}

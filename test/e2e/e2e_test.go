@@ -49,10 +49,16 @@ const (
 // sampleObjects are config/samples' operator resources ("role" alone is
 // RBAC's Role: ours is shoprole).
 var sampleObjects = []string{"shop/hongxing", "shoprole/customer-service", "shoprole/operations", "subaccount/xiaohong", "subaccount/daming",
-	"subaccount/xiaolan"}
+	"subaccount/xiaolan",
+	"shop/doudian", "shoprole/douyin-customer-service", "subaccount/xiaomei",
+	"shop/pdd-xiaodian", "shoprole/pinduoduo-customer-service-lead", "shoprole/pinduoduo-operations", "subaccount/aqiang"}
 
-// sampleAccounts are config/samples' SubAccounts (name = accountName).
+// sampleAccounts are config/samples' SubAccounts of the Taobao shop
+// hongxing (name = accountName).
 var sampleAccounts = []string{"xiaohong", "daming", "xiaolan"}
+
+// sampleDouyinPhone is the phone of the Douyin sample agent, xiaomei.
+const sampleDouyinPhone = "13800138021"
 
 var samplesApplied struct {
 	sync.Mutex
@@ -68,12 +74,13 @@ func samples(t *testing.T) string {
 	if !samplesApplied.done {
 		namespace(t, samplesNS)
 		rendered := kubectl(t, "kustomize", filepath.Join(suite.root, "config", "samples"))
-		if strings.Count(rendered, "endpoint: "+sampleEndpoint) != 1 {
-			t.Fatalf("kubectl kustomize config/samples: expected one Shop with endpoint %s in:\n%s", sampleEndpoint, rendered)
+		if shops := strings.Count(rendered, "\nkind: Shop\n"); shops != 3 || strings.Count(rendered, "endpoint: "+sampleEndpoint) != shops {
+			t.Fatalf("kubectl kustomize config/samples: expected three Shops, each with endpoint %s, in:\n%s", sampleEndpoint, rendered)
 		}
 		rendered = strings.ReplaceAll(rendered, "endpoint: "+sampleEndpoint, "endpoint: "+suite.shopsimURL)
 		t.Logf("kubectl apply -n %s of config/samples with endpoint %s", samplesNS, suite.shopsimURL)
 		kubectlIn(t, rendered, "apply", "-n", samplesNS, "-f", "-")
+		handOverSMSCode(t, samplesNS, "xiaomei", sampleDouyinPhone)
 		samplesApplied.done = true
 	}
 	waitReady(t, samplesNS, sampleObjects...)
@@ -105,18 +112,14 @@ func TestSamples(t *testing.T) {
 
 	out := kubectl(t, "get", "shopstaff", "-n", ns)
 	t.Logf("kubectl get shopstaff -n %s:\n%s", ns, out)
-	for _, obj := range []string{
-		"shop.shop.subaccount.io/hongxing",
-		"role.shop.subaccount.io/customer-service",
-		"role.shop.subaccount.io/operations",
-		"subaccount.shop.subaccount.io/xiaohong",
-		"subaccount.shop.subaccount.io/daming",
-		"subaccount.shop.subaccount.io/xiaolan",
-	} {
+	kinds := map[string]string{"shop": "shop.shop.subaccount.io", "shoprole": "role.shop.subaccount.io", "subaccount": "subaccount.shop.subaccount.io"}
+	for _, short := range sampleObjects {
+		kind, name, _ := strings.Cut(short, "/")
+		obj := kinds[kind] + "/" + name
 		g.Expect(out).To(MatchRegexp(`(?m)^%s\s.*\bTrue\b`, obj), "%s missing or not Ready", obj)
 	}
 	names := strings.Fields(kubectl(t, "get", "shopstaff", "-n", ns, "-o", "name"))
-	g.Expect(names).To(HaveLen(6), "kubectl get shopstaff -o name: %v", names)
+	g.Expect(names).To(HaveLen(len(sampleObjects)), "kubectl get shopstaff -o name: %v", names)
 }
 
 // TestRolePermissions changes a Role's permissions with kubectl patch and

@@ -1,0 +1,130 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+)
+
+// handOverSMSCode plays the employee of a Douyin SubAccount: once the
+// operator reports PendingVerification, it reads the code shopsim texted
+// to phone from shopsim's admin SMS endpoint and hands it over the
+// conventional way, in Secret "<name>-verification" key "code" (applied
+// from stdin, so the code is in no command line), then waits until the
+// operator has consumed the Secret.
+func handOverSMSCode(t *testing.T, ns, name, phone string) {
+	t.Helper()
+	g := NewWithT(t)
+	kubectl(t, "wait", "-n", ns, "subaccount/"+name, "--timeout=60s", "--for=condition=Verified=False")
+	g.Expect(jsonpath(t, ns, "subaccount/"+name, `{.status.conditions[?(@.type=="Verified")].reason}`)).To(Equal("PendingVerification"))
+	m, err := sms(phone)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(m.Code).NotTo(BeEmpty())
+	rememberSecret(fmt.Sprintf("the SMS code texted to SubAccount %s/%s", ns, name), m.Code)
+	kubectlIn(t, fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata:
+  name: %s-verification
+  labels:
+    shop.subaccount.io/secret: verification
+type: Opaque
+stringData:
+  code: %q
+`, name, m.Code), "apply", "-n", ns, "-f", "-")
+	g.Eventually(func() string {
+		_, stderr, _ := runKubectl("", "get", "-n", ns, "secret", name+"-verification")
+		return stderr
+	}, 60*time.Second, 200*time.Millisecond).Should(ContainSubstring("NotFound"), "the operator never consumed the code Secret")
+}
+
+// TestDouyinSample: the Douyin sample agent, verified with the code read
+// from shopsim's SMS outbox, is authorised with chat permission in status,
+// has exactly one position, shows her presence and its next change from
+// the lunch-break schedule, and got her reception capacity set by herself
+// (signed in with her own login), audited with the SubAccount.
+func TestDouyinSample(t *testing.T) {
+	g := begin(t)
+	ns := samples(t)
+	get := func(path string) string { return jsonpath(t, ns, "subaccount/xiaomei", path) }
+
+	g.Expect(get(`{.status.verification.verified}`)).To(Equal("true"))
+	g.Expect(get(`{.status.conditions[?(@.type=="Verified")].status}`)).To(Equal("True"))
+	g.Expect(get(`{.status.verification.phone}`)).To(Equal("138****8021"))
+	g.Expect(get(`{.status.chat}`)).To(Equal("true"))
+	g.Expect(get(`{.status.seatCapacity}`)).To(Equal("20"))
+	g.Expect(get(`{.status.conditions[?(@.type=="SeatCapacityApplied")].status}`)).To(Equal("True"))
+	current := get(`{.status.presence.current}`)
+	g.Expect(current).To(BeElementOf("Online", "Break"))
+	if current == "Break" {
+		g.Expect(get(`{.status.presence.window}`)).To(Equal("lunch"))
+	}
+	next, err := time.Parse(time.RFC3339, get(`{.status.presence.nextChange}`))
+	g.Expect(err).NotTo(HaveOccurred(), "status.presence.nextChange")
+	g.Expect(next).To(BeTemporally(">", time.Now().Add(-time.Minute)))
+	local := next.In(mustLocation(t, "Asia/Shanghai"))
+	g.Expect(local.Format("15:04")).To(BeElementOf("12:00", "12:30"), "the lunch window's boundaries")
+	g.Expect(local.Weekday()).NotTo(BeElementOf(time.Saturday, time.Sunday))
+
+	a, status, err := douyin.accountByName("xiaomei")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(status).To(Equal(http.StatusOK))
+	g.Expect(a.Verification).NotTo(BeNil())
+	g.Expect(a.Verification.Verified).To(BeTrue())
+	g.Expect(a.RoleIDs).To(HaveLen(1), "exactly one position")
+	g.Expect(a.Seat).NotTo(BeNil())
+	g.Expect(a.Seat.Chat).To(BeTrue())
+	g.Expect(a.Seat.Capacity).To(BeEquivalentTo(20))
+	g.Expect(string(a.Seat.Presence)).To(Equal(current))
+	g.Expect(a.EffectivePermissions).To(ContainElements("im-chat", "aftersale-refund"))
+	user, password := credentials(t, ns, "xiaomei")
+	ok, err := douyin.login(user, password)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(ok).To(BeTrue(), "xiaomei logs in with the password of her Secret once verified")
+
+	entries, err := douyin.audit()
+	g.Expect(err).NotTo(HaveOccurred())
+	source := "SubAccount/" + ns + "/xiaomei"
+	g.Expect(entries).To(ContainElement(And(HaveField("Action", "account.verify"), HaveField("Source", source))))
+	g.Expect(entries).To(ContainElement(And(HaveField("Action", "account.seat.capacity"), HaveField("Source", source),
+		HaveField("Detail", "reception capacity 10 -> 20, by the sub-account itself"))))
+	events := kubectl(t, "get", "events", "-n", ns, "--field-selector", "involvedObject.name=xiaomei", "-o", "jsonpath={.items[*].reason}")
+	g.Expect(strings.Fields(events)).To(ContainElements("Created", "Verified", "SeatCapacitySet"))
+}
+
+// TestPinduoduoSample: the Pinduoduo Roles are their templates plus the
+// explicit codes, on shopsim and in status, and the sample lead logs in
+// with a 12-character generated password.
+func TestPinduoduoSample(t *testing.T) {
+	g := begin(t)
+	ns := samples(t)
+	lead := strings.Fields(jsonpath(t, ns, "shoprole/pinduoduo-customer-service-lead", `{.status.effectivePermissions[*]}`))
+	g.Expect(lead).To(ConsistOf("chat.reply", "order.view", "order.refund", "logistics.query", "data.report", "logistics.ship"))
+	ops := strings.Fields(jsonpath(t, ns, "shoprole/pinduoduo-operations", `{.status.effectivePermissions[*]}`))
+	g.Expect(ops).To(ConsistOf("item.edit", "marketing.coupon", "shop.decoration", "order.view", "data.report", "chat.reply"))
+
+	a, status, err := pdd.accountByName("aqiang")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(status).To(Equal(http.StatusOK))
+	g.Expect(a.EffectivePermissions).To(ConsistOf(lead))
+	user, password := credentials(t, ns, "aqiang")
+	g.Expect(user).To(Equal("拼多多小店:aqiang"))
+	g.Expect([]rune(password)).To(HaveLen(12))
+	ok, err := pdd.login(user, password)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(ok).To(BeTrue())
+}
+
+func mustLocation(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
