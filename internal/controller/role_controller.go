@@ -255,6 +255,9 @@ func (r *RoleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesRawSource(source.Channel(r.Drift.roles, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles,
 			NewQueue: fairQueueFactory(classifyFromCache(mgr.GetCache(), func() *shopv1alpha1.Role { return &shopv1alpha1.Role{} }, roleUrgency))}).
+		WithLogConstructor(shopLogger(mgr.GetLogger(), mgr.GetCache(), "role", "Role",
+			shopNameFromRef(mgr.GetCache(), func() *shopv1alpha1.Role { return &shopv1alpha1.Role{} },
+				func(r *shopv1alpha1.Role) string { return r.Spec.ShopRef.Name }))).
 		Named("role").
 		Complete(r)
 }

@@ -355,6 +355,7 @@ func (r *ShopReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&shopv1alpha1.SubAccount{}, delayedRequests(r.BatchDelay, dependantToShop), builder.WithPredicates(departmentMembershipChanged)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(contactSecretOwner)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
+		WithLogConstructor(shopLogger(mgr.GetLogger(), mgr.GetCache(), "shop", "Shop", shopNameItself)).
 		Named("shop").
 		Complete(r)
 }

@@ -773,6 +773,9 @@ func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesRawSource(source.Channel(r.Drift.subAccounts, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles,
 			NewQueue: fairQueueFactory(classifyFromCache(mgr.GetCache(), func() *shopv1alpha1.SubAccount { return &shopv1alpha1.SubAccount{} }, subAccountUrgency))}).
+		WithLogConstructor(shopLogger(mgr.GetLogger(), mgr.GetCache(), "subaccount", "SubAccount",
+			shopNameFromRef(mgr.GetCache(), func() *shopv1alpha1.SubAccount { return &shopv1alpha1.SubAccount{} },
+				func(sa *shopv1alpha1.SubAccount) string { return sa.Spec.ShopRef.Name }))).
 		Named("subaccount").
 		Complete(r)
 }

@@ -49,6 +49,7 @@ const (
 	ShopSeatsUsedName        = "subaccount_shop_seats_used"
 	ShopSeatsCapacityName    = "subaccount_shop_seats_capacity"
 	ShopCredentialsValidName = "subaccount_shop_credentials_valid"
+	VerificationsPendingName = "subaccount_verification_codes_pending"
 )
 
 // Names lists every metric this package registers.
@@ -56,6 +57,7 @@ func Names() []string {
 	return []string{
 		PlatformCallsName, PlatformCallDurationName, RateLimitWaitName, DriftCorrectionsName,
 		SubAccountsName, ShopSeatsUsedName, ShopSeatsCapacityName, ShopCredentialsValidName,
+		VerificationsPendingName,
 	}
 }
 

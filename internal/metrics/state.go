@@ -49,6 +49,9 @@ var (
 	credentialsValidDesc = prometheus.NewDesc(ShopCredentialsValidName,
 		"1 when the platform accepted the shop's API credentials (Shop condition CredentialsValid is True), else 0.",
 		[]string{"namespace", "shop", "platform"}, nil)
+	verificationsPendingDesc = prometheus.NewDesc(VerificationsPendingName,
+		"SubAccounts waiting for an SMS verification code (condition Verified False with reason PendingVerification), by shop; 0 for every Shop with none.",
+		[]string{"namespace", "shop"}, nil)
 )
 
 // StateCollector reports the state gauges from a cache at scrape time: it
@@ -75,6 +78,7 @@ func (c *StateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- seatsUsedDesc
 	ch <- seatsTotalDesc
 	ch <- credentialsValidDesc
+	ch <- verificationsPendingDesc
 }
 
 // Collect lists Shops and SubAccounts from the cache and sends the gauges.
@@ -89,12 +93,15 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	log := logf.Log.WithName("metrics")
 
+	type shopKey struct{ namespace, shop string }
+	pending := map[shopKey]int{}
 	shops := &shopv1alpha1.ShopList{}
 	if err := c.Reader.List(ctx, shops); err != nil {
 		log.Error(err, "listing Shops for the state metrics")
 	} else {
 		for i := range shops.Items {
 			collectShop(ch, &shops.Items[i])
+			pending[shopKey{shops.Items[i].Namespace, shops.Items[i].Name}] = 0
 		}
 	}
 
@@ -112,6 +119,13 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 			k.status, k.reason = string(cond.Status), cond.Reason
 		}
 		counts[k]++
+		if cond := meta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionVerified); cond != nil &&
+			cond.Status == metav1.ConditionFalse && cond.Reason == shopv1alpha1.ReasonPendingVerification {
+			pending[shopKey{sa.Namespace, sa.Spec.ShopRef.Name}]++
+		}
+	}
+	for k, n := range pending {
+		ch <- prometheus.MustNewConstMetric(verificationsPendingDesc, prometheus.GaugeValue, float64(n), k.namespace, k.shop)
 	}
 	for k, n := range counts {
 		ch <- prometheus.MustNewConstMetric(subAccountsDesc, prometheus.GaugeValue, float64(n),

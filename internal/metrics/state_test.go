@@ -100,6 +100,14 @@ func TestStateCollector(t *testing.T) {
 		subAccount("shops", "new", "lanse"),
 		subAccount("other", "xiaohong", "hongxing", cond(shopv1alpha1.ConditionReady, metav1.ConditionFalse, shopv1alpha1.ReasonRateLimited)),
 		subAccount("other", "daming", "hongxing", cond(shopv1alpha1.ConditionReady, metav1.ConditionFalse, shopv1alpha1.ReasonRateLimited)),
+		// Waiting for SMS codes: two in other/hongxing (one of them in a
+		// shop that has no Shop object yet), one expired, one verified.
+		subAccount("other", "agent1", "hongxing", cond(shopv1alpha1.ConditionReady, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification),
+			cond(shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)),
+		subAccount("other", "agent2", "hongxing", cond(shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)),
+		subAccount("other", "agent3", "hongxing", cond(shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonVerificationExpired)),
+		subAccount("other", "agent4", "hongxing", cond(shopv1alpha1.ConditionVerified, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)),
+		subAccount("other", "agent5", "missing", cond(shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)),
 	}
 	r := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
 		WithStatusSubresource(&shopv1alpha1.Shop{}, &shopv1alpha1.SubAccount{}).Build()
@@ -114,10 +122,18 @@ func TestStateCollector(t *testing.T) {
 		`subaccount_shop_credentials_valid{namespace="shops",platform="pinduoduo",shop="lanse"}`: 0,
 		`subaccount_shop_credentials_valid{namespace="other",platform="douyin",shop="hongxing"}`: 0,
 
-		`subaccount_subaccounts{condition="Ready",namespace="shops",reason="Succeeded",shop="hongxing",status="True"}`:       2,
-		`subaccount_subaccounts{condition="Ready",namespace="shops",reason="SeatsExhausted",shop="hongxing",status="False"}`: 1,
-		`subaccount_subaccounts{condition="Ready",namespace="shops",reason="",shop="lanse",status="Unknown"}`:                1,
-		`subaccount_subaccounts{condition="Ready",namespace="other",reason="RateLimited",shop="hongxing",status="False"}`:    2,
+		`subaccount_subaccounts{condition="Ready",namespace="shops",reason="Succeeded",shop="hongxing",status="True"}`:            2,
+		`subaccount_subaccounts{condition="Ready",namespace="shops",reason="SeatsExhausted",shop="hongxing",status="False"}`:      1,
+		`subaccount_subaccounts{condition="Ready",namespace="shops",reason="",shop="lanse",status="Unknown"}`:                     1,
+		`subaccount_subaccounts{condition="Ready",namespace="other",reason="RateLimited",shop="hongxing",status="False"}`:         2,
+		`subaccount_subaccounts{condition="Ready",namespace="other",reason="PendingVerification",shop="hongxing",status="False"}`: 1,
+		`subaccount_subaccounts{condition="Ready",namespace="other",reason="",shop="hongxing",status="Unknown"}`:                  3,
+		`subaccount_subaccounts{condition="Ready",namespace="other",reason="",shop="missing",status="Unknown"}`:                   1,
+
+		`subaccount_verification_codes_pending{namespace="shops",shop="hongxing"}`: 0,
+		`subaccount_verification_codes_pending{namespace="shops",shop="lanse"}`:    0,
+		`subaccount_verification_codes_pending{namespace="other",shop="hongxing"}`: 2,
+		`subaccount_verification_codes_pending{namespace="other",shop="missing"}`:  1,
 	}
 	got := series(t, c)
 	for k, v := range want {

@@ -23,7 +23,8 @@ limitations under the License.
 //
 // TestMain builds both binaries, starts the control plane and writes an
 // admin kubeconfig, starts shopsim on a free loopback port with a state
-// file, starts the manager with the gateway driver and waits for /readyz.
+// file, starts the manager with the gateway driver (its metrics on a
+// loopback port) and waits for /readyz.
 // Both processes' output goes to files under a temporary directory; their
 // tails are printed when a test fails. Everything is stopped at the end,
 // on SIGINT/SIGTERM, and shortly before the -timeout deadline. The
@@ -88,7 +89,8 @@ var suite struct {
 	stateFile   string
 	probeAddr   string
 	// adminToken opens shopsim's /admin endpoints (the SMS outbox).
-	adminToken string
+	adminToken  string
+	metricsAddr string // the manager's /metrics, plain http on loopback
 
 	mu       sync.Mutex
 	env      *envtest.Environment
@@ -279,11 +281,17 @@ func setup() error {
 		return err
 	}
 	suite.probeAddr = fmt.Sprintf("127.0.0.1:%d", port)
+	if port, err = freePort(); err != nil {
+		return err
+	}
+	suite.metricsAddr = fmt.Sprintf("127.0.0.1:%d", port)
 	manager, err := startProc("manager", filepath.Join(suite.logDir, "manager.log"), suite.managerBin,
 		"--kubeconfig", suite.kubeconfig,
 		"--platform-driver=gateway",
 		"--leader-elect=false",
-		"--metrics-bind-address=0",
+		// Metrics over plain http on loopback, scraped by TestMetrics.
+		"--metrics-bind-address="+suite.metricsAddr,
+		"--metrics-secure=false",
 		"--health-probe-bind-address="+suite.probeAddr,
 		// Debug logs too, so that the secret hygiene check sees everything.
 		"--zap-log-level=debug",

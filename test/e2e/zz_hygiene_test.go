@@ -60,6 +60,7 @@ func TestSecretHygiene(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(suite.logDir, "*.log"))
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(files).To(ContainElements(HaveSuffix("manager.log"), HaveSuffix("shopsim-1.log")))
+	checkStructuredLogs(t, manager.logPath)
 	secrets.Lock()
 	defer secrets.Unlock()
 	values := make([]string, 0, len(secrets.values))
@@ -83,3 +84,36 @@ func TestSecretHygiene(t *testing.T) {
 	}
 	t.Logf("searched %d output files (%d bytes) for %d secret values: no hit unless reported above", len(files), size, len(values))
 }
+
+// checkStructuredLogs reads the manager's JSON log: every line is JSON, and
+// every line of a reconcile (it has a reconcileID) names the resource
+// (namespace, name), its shop and the shop's platform.
+func checkStructuredLogs(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reconcileLines := 0
+	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			continue // a stack trace under an error line
+		}
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Errorf("manager.log line %d is not JSON: %v", i+1, err)
+			continue
+		}
+		if _, ok := entry["reconcileID"]; !ok {
+			continue
+		}
+		reconcileLines++
+		for _, key := range []string{"controller", "namespace", "name", "shop", "platform"} {
+			if v, _ := entry[key].(string); v == "" {
+				t.Errorf("manager.log line %d (%v) has no %s", i+1, entry["msg"], key)
+			}
+		}
+	}
+	t.Logf("%d reconcile log lines, each with the resource, its shop and its platform unless reported above", reconcileLines)
+}
+
