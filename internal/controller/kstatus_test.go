@@ -73,7 +73,9 @@ func TestKStatus(t *testing.T) {
 	// Shop retries (PlatformError); a Role and a SubAccount wait for a Shop
 	// that does not exist yet (ShopNotFound) and a SubAccount for a Role
 	// (RoleNotFound).
-	engine.SetFault(func(string) error { return fmt.Errorf("%w: the platform is down for maintenance", platform.ErrTransient) })
+	engine.SetFault(func(string) error {
+		return fmt.Errorf("%w: the platform is down for maintenance", platform.ErrTransient)
+	})
 	t.Cleanup(func() { engine.SetFault(nil) })
 	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}
 	newShop(t, ns, platform.Taobao, 10, nil)

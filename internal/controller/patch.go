@@ -23,10 +23,13 @@ import (
 	"sync"
 	"time"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
-
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 )
 
 // patchStatus writes obj's status if it differs from before: the one status
@@ -46,6 +49,14 @@ func patchStatus(ctx context.Context, c client.Client, before, after client.Obje
 	}
 	if err := c.Status().Patch(ctx, after, patch); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("writing status: %w", err)
+	}
+	// One debug line per status change, on the reconcile's logger (which
+	// names the resource, its shop and its platform): the Ready condition's
+	// status and reason, never its message.
+	if obj, ok := after.(conditioned); ok {
+		if ready := apimeta.FindStatusCondition(obj.GetConditions(), shopv1alpha1.ConditionReady); ready != nil {
+			ctrl.LoggerFrom(ctx).V(1).Info("status written", "ready", ready.Status, "reason", ready.Reason)
+		}
 	}
 	return nil
 }
