@@ -18,6 +18,7 @@ package controller
 
 import (
 	"context"
+	"sync"
 
 	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/types"
@@ -35,7 +36,10 @@ import (
 // (reader), so that every line of a reconcile, including controller-runtime's
 // own "Reconciler error", names the resource, its shop and its platform.
 // shopName gives the shop of a request (from the object in the cache; false
-// when it cannot be read). No value ever holds a secret.
+// when it cannot be read). The shop and platform are looked up when a line
+// is written, not when the reconcile starts (a Shop created with its Roles
+// may reach the cache in between), and only for lines that are written, so
+// a reconcile that logs nothing costs nothing. No value ever holds a secret.
 func shopLogger(base logr.Logger, reader client.Reader, name, kind string,
 	shopName func(context.Context, types.NamespacedName) (string, bool)) func(*reconcile.Request) logr.Logger {
 	base = base.WithValues("controller", name, "controllerGroup", shopv1alpha1.GroupVersion.Group, "controllerKind", kind)
@@ -44,18 +48,76 @@ func shopLogger(base logr.Logger, reader client.Reader, name, kind string,
 			return base
 		}
 		log := base.WithValues(kind, klog.KRef(req.Namespace, req.Name), "namespace", req.Namespace, "name", req.Name)
-		ctx := context.Background()
-		shop, ok := shopName(ctx, req.NamespacedName)
-		if !ok {
+		if log.GetSink() == nil {
 			return log
 		}
-		log = log.WithValues("shop", shop)
-		s := &shopv1alpha1.Shop{}
-		if err := reader.Get(ctx, types.NamespacedName{Namespace: req.Namespace, Name: shop}, s); err == nil {
-			log = log.WithValues("platform", string(s.Spec.Platform))
-		}
-		return log
+		key := req.NamespacedName
+		values := &shopValues{lookup: func() ([]any, bool) {
+			ctx := context.Background()
+			shop, ok := shopName(ctx, key)
+			if !ok {
+				return nil, false
+			}
+			s := &shopv1alpha1.Shop{}
+			if err := reader.Get(ctx, types.NamespacedName{Namespace: key.Namespace, Name: shop}, s); err != nil {
+				return []any{"shop", shop}, false
+			}
+			return []any{"shop", shop, "platform", string(s.Spec.Platform)}, true
+		}}
+		return log.WithSink(shopSink{LogSink: log.GetSink(), values: values})
 	}
+}
+
+// shopValues are the shop and platform of one reconcile's object, looked
+// up at the first line that finds both, then remembered.
+type shopValues struct {
+	mu     sync.Mutex
+	found  []any
+	lookup func() ([]any, bool)
+}
+
+func (v *shopValues) get() []any {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.found != nil {
+		return v.found
+	}
+	kv, complete := v.lookup()
+	if complete {
+		v.found = kv
+	}
+	return kv
+}
+
+// shopSink adds the shop and platform to every line its LogSink writes.
+type shopSink struct {
+	logr.LogSink
+	values *shopValues
+}
+
+var _ logr.CallDepthLogSink = shopSink{}
+
+func (s shopSink) Info(level int, msg string, kv ...any) {
+	s.LogSink.Info(level, msg, append(s.values.get(), kv...)...)
+}
+
+func (s shopSink) Error(err error, msg string, kv ...any) {
+	s.LogSink.Error(err, msg, append(s.values.get(), kv...)...)
+}
+
+func (s shopSink) WithValues(kv ...any) logr.LogSink {
+	return shopSink{LogSink: s.LogSink.WithValues(kv...), values: s.values}
+}
+
+func (s shopSink) WithName(name string) logr.LogSink {
+	return shopSink{LogSink: s.LogSink.WithName(name), values: s.values}
+}
+
+func (s shopSink) WithCallDepth(depth int) logr.LogSink {
+	if cd, ok := s.LogSink.(logr.CallDepthLogSink); ok {
+		return shopSink{LogSink: cd.WithCallDepth(depth), values: s.values}
+	}
+	return s
 }
 
 // shopNameFromRef reads the object of a request from reader and returns

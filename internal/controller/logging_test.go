@@ -17,6 +17,7 @@ limitations under the License.
 package controller
 
 import (
+	"context"
 	"testing"
 
 	"github.com/go-logr/logr"
@@ -67,6 +68,19 @@ func TestShopLogger(t *testing.T) {
 	line := logLine(subAccounts, orphan)
 	g.Expect(line).To(ContainSubstring(`"shop"="gone"`))
 	g.Expect(line).NotTo(ContainSubstring(`"platform"`))
+	// The shop and platform are read when a line is written: a Shop that
+	// reaches the cache after the reconcile started is named.
+	lines = nil
+	late := newSubAccount("ns", "early")
+	late.Spec.ShopRef.Name = "late"
+	g.Expect(reader.Create(context.Background(), late)).To(Succeed())
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "early"}}
+	log := subAccounts(&req).WithValues("reconcileID", "r1")
+	g.Expect(reader.Create(context.Background(), &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "late"},
+		Spec: shopv1alpha1.ShopSpec{Platform: shopv1alpha1.PlatformPinduoduo}})).To(Succeed())
+	log.V(0).Info("status written")
+	g.Expect(lines).To(ConsistOf(And(ContainSubstring(`"shop"="late"`), ContainSubstring(`"platform"="pinduoduo"`),
+		ContainSubstring(`"reconcileID"="r1"`))))
 	// The object is gone: what the request says.
 	line = logLine(subAccounts, newSubAccount("ns", "deleted"))
 	g.Expect(line).To(ContainSubstring(`"name"="deleted"`))

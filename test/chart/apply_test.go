@@ -224,3 +224,40 @@ func gitopsFiles(t *testing.T) []string {
 	}
 	return files
 }
+
+// TestInstallManifest applies what 'make build-installer' writes to
+// dist/install.yaml (config/default, rendered here with kubectl's built-in
+// kustomize, as build-installer does with kustomize) to a bare control
+// plane: the CRDs become Established, and the Namespace, RBAC, metrics
+// Service and Deployment exist, the Deployment running the manager as the
+// chart does.
+func TestInstallManifest(t *testing.T) {
+	cp := startControlPlane(t)
+	manifest := cp.run(t, nil, "kustomize", filepath.Join(repoRoot, "config", "default"))
+	objs, err := parseObjects([]byte(manifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, obj := range objs {
+		kinds[obj.GetKind()]++
+	}
+	for kind, min := range map[string]int{"Namespace": 1, "CustomResourceDefinition": 3, "ClusterRole": 2, "ClusterRoleBinding": 2,
+		"Role": 1, "RoleBinding": 1, "ServiceAccount": 1, "Service": 1, "Deployment": 1} {
+		if kinds[kind] < min {
+			t.Errorf("config/default renders %d %s, want at least %d", kinds[kind], kind, min)
+		}
+	}
+	out := cp.run(t, []byte(manifest), "apply", "--server-side", "--field-manager=install-test", "-f", "-")
+	t.Logf("config/default applied:\n%s", out)
+	var crds []string
+	for _, crd := range objs.ofKind("CustomResourceDefinition") {
+		crds = append(crds, "crd/"+crd.GetName())
+	}
+	cp.run(t, nil, append([]string{"wait", "--for=condition=Established", "--timeout=60s"}, crds...)...)
+	got := cp.run(t, nil, "get", "deployment", "-n", defaultNamespace, "subaccount-operator-controller-manager",
+		"-o", "jsonpath={.spec.template.spec.serviceAccountName} {.spec.template.spec.containers[0].command[0]}")
+	if got != "subaccount-operator-controller-manager /manager" {
+		t.Errorf("Deployment: service account and command %q", got)
+	}
+}
