@@ -315,6 +315,29 @@ func TestShopsimFaults(t *testing.T) {
 	})
 }
 
+// dyMain is the Douyin shop of newDouyinSim.
+const dyMain = "抖店旗舰店"
+
+// newDouyinSim serves a Douyin shop (main phone 13700000000, 5 seats) from
+// a fresh engine through shopsim, with the clock and admin token given, and
+// returns the engine, the server and a gateway client of the shop.
+func newDouyinSim(t *testing.T, clock func() time.Time, admin string) (*memory.Engine, *httptest.Server, platform.Client) {
+	t.Helper()
+	e := memory.NewEngine(memory.WithClock(clock))
+	if err := e.AddShop(memory.ShopSetup{Platform: platform.Douyin, MainAccount: dyMain, MainPhone: "13700000000",
+		Credentials: simCreds, SeatQuota: 5}); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(shopsim.New(e, shopsim.Options{Clock: clock, AdminToken: admin}).Handler())
+	t.Cleanup(ts.Close)
+	c, err := gateway.NewFactory(gateway.Options{Clock: clock}).ClientFor(context.Background(), platform.ShopConfig{
+		Key: "shops/dy", Platform: platform.Douyin, MainAccount: dyMain, Endpoint: ts.URL, Credentials: simCreds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, ts, c
+}
+
 // Phone verification on a Douyin shop, through the driver and shopsim: the
 // pending state, the contract's errors (with Retry-After), the code fetched
 // from shopsim's admin SMS endpoint standing in for the employee's phone.
@@ -335,18 +358,10 @@ func TestShopsimPhoneVerification(t *testing.T) {
 		now = t
 	}
 	const (
-		dyMain = "抖店旗舰店"
-		phone  = "13800138000"
-		admin  = "admin-token"
+		phone = "13800138000"
+		admin = "admin-token"
 	)
-	e := memory.NewEngine(memory.WithClock(clock))
-	g.Expect(e.AddShop(memory.ShopSetup{Platform: platform.Douyin, MainAccount: dyMain, MainPhone: "13700000000",
-		Credentials: simCreds, SeatQuota: 5})).To(Succeed())
-	ts := httptest.NewServer(shopsim.New(e, shopsim.Options{Clock: clock, AdminToken: admin}).Handler())
-	t.Cleanup(ts.Close)
-	c, err := gateway.NewFactory(gateway.Options{Clock: clock}).ClientFor(context.Background(), platform.ShopConfig{
-		Key: "shops/dy", Platform: platform.Douyin, MainAccount: dyMain, Endpoint: ts.URL, Credentials: simCreds})
-	g.Expect(err).NotTo(HaveOccurred())
+	e, ts, c := newDouyinSim(t, clock, admin)
 	ctx := platform.WithSource(context.Background(), "SubAccount/shops/xiaohong")
 	smsCode := func() string {
 		req, err := http.NewRequest(http.MethodGet, ts.URL+shopsim.AdminPathSMS+"?phone="+phone, nil)
@@ -457,18 +472,10 @@ func TestShopsimVerificationNotNeeded(t *testing.T) {
 func TestShopsimSeatCapacityAsSubAccount(t *testing.T) {
 	g := NewWithT(t)
 	const (
-		dyMain   = "抖店旗舰店"
 		phone    = "13800138000"
 		password = "agent-pa55word"
 	)
-	e := memory.NewEngine(memory.WithClock(simClock))
-	g.Expect(e.AddShop(memory.ShopSetup{Platform: platform.Douyin, MainAccount: dyMain, MainPhone: "13700000000",
-		Credentials: simCreds, SeatQuota: 5})).To(Succeed())
-	ts := httptest.NewServer(shopsim.New(e, shopsim.Options{Clock: simClock}).Handler())
-	t.Cleanup(ts.Close)
-	c, err := gateway.NewFactory(gateway.Options{Clock: simClock}).ClientFor(context.Background(), platform.ShopConfig{
-		Key: "shops/dy", Platform: platform.Douyin, MainAccount: dyMain, Endpoint: ts.URL, Credentials: simCreds})
-	g.Expect(err).NotTo(HaveOccurred())
+	e, _, c := newDouyinSim(t, simClock, "")
 	ctx := platform.WithSource(context.Background(), "SubAccount/shops/xiaohong")
 
 	pos, err := c.CreateRole(ctx, platform.RoleSpec{Name: "客服", Permissions: []string{"im-chat"}}, "")
