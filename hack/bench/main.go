@@ -141,7 +141,7 @@ func main() {
 	flag.StringVar(&o.AssetsDir, "assets-dir", os.Getenv("KUBEBUILDER_ASSETS"), "Directory holding etcd and kube-apiserver (default $KUBEBUILDER_ASSETS).")
 	flag.StringVar(&o.Out, "out", "", "Also write the markdown tables to this file.")
 	flag.Parse()
-	o.Command = "go run ./hack/bench " + strings.Join(os.Args[1:], " ")
+	o.Command = fmt.Sprintf("make bench BENCH_ARGS=%q", strings.Join(os.Args[1:], " "))
 	switch workload {
 	case "":
 	case "1k":

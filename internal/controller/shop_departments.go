@@ -93,13 +93,16 @@ func departmentRequestID(shop *shopv1alpha1.Shop, path string) string {
 func (r *ShopReconciler) ensureDepartments(ctx context.Context, shop *shopv1alpha1.Shop, pc platform.Client,
 	caps platform.Capabilities, checkedNow bool) (unsupported []string, next time.Duration, err error) {
 	declared := shop.Spec.DepartmentPaths()
-	if shop.Spec.Platform != shopv1alpha1.PlatformTaobao ||
-		(len(declared) == 0 && len(shop.Status.Departments) == 0 && !checkedNow) {
-		if shop.Spec.Platform != shopv1alpha1.PlatformTaobao {
-			shop.Status.Departments = nil
-		}
+	if shop.Spec.Platform != shopv1alpha1.PlatformTaobao {
+		shop.Status.Departments = nil
 		removeCondition(shop, shopv1alpha1.ConditionDepartmentsSynced)
 		return nil, 0, nil
+	}
+	if len(declared) == 0 && len(shop.Status.Departments) == 0 && !checkedNow {
+		// Nothing to do until the platform is asked again; what the last
+		// check found stands (removing its condition here and setting it
+		// again at the next check would write status twice per check).
+		return nil, false, nil
 	}
 	deps, err := pc.ListDepartments(ctx)
 	if err != nil {
