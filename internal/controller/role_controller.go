@@ -71,6 +71,9 @@ func (r *RoleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resul
 	}
 	before := role.DeepCopy()
 	ctx = platform.WithSource(ctx, "Role/"+role.Namespace+"/"+role.Name)
+	if _, urgent := roleUrgency(role); urgent {
+		ctx = platform.WithUrgent(ctx)
+	}
 	defer func() {
 		if err := patchStatus(ctx, r.Client, before, role); err != nil {
 			retErr = kerrors.NewAggregate([]error{retErr, err})

@@ -99,6 +99,10 @@ func (r *SubAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 	before := sa.DeepCopy()
 	// Platform writes name the resource they come from in the audit log.
 	ctx = platform.WithSource(ctx, "SubAccount/"+sa.Namespace+"/"+sa.Name)
+	if _, urgent := subAccountUrgency(sa); urgent {
+		// Taking access away goes ahead of the shop's queued calls too.
+		ctx = platform.WithUrgent(ctx)
+	}
 	defer func() {
 		if err := patchStatus(ctx, r.Client, before, sa); err != nil {
 			retErr = kerrors.NewAggregate([]error{retErr, err})

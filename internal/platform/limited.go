@@ -82,7 +82,12 @@ func (c *limitedClient) Capabilities() Capabilities { return CapabilitiesOf(c.in
 
 func (c *limitedClient) wait(ctx context.Context) error {
 	start := time.Now()
-	err := c.limiter.Wait(ctx)
+	var err error
+	if Urgent(ctx) {
+		err = c.limiter.Wait(ctx)
+	} else {
+		err = c.waitBehindHorizon(ctx)
+	}
 	if c.onWait != nil {
 		c.onWait(c.shop, time.Since(start))
 	}
@@ -90,6 +95,64 @@ func (c *limitedClient) wait(ctx context.Context) error {
 		return &Error{Kind: ErrRateLimited, Message: fmt.Sprintf("waiting for the shop's rate limit: %v", err)}
 	}
 	return nil
+}
+
+// QueueHorizon bounds how far ahead an ordinary call books its shop's
+// tokens. Calls beyond it wait unbooked and try again, so an urgent call (an
+// offboarding, a disable; WithUrgent) finds at most this much booked ahead
+// of it however long the shop's backlog, while the bucket stays in use.
+const QueueHorizon = 200 * time.Millisecond
+
+// waitBehindHorizon takes a token if one is due within QueueHorizon, and
+// otherwise waits, unbooked, until one may be.
+func (c *limitedClient) waitBehindHorizon(ctx context.Context) error {
+	for {
+		r := c.limiter.Reserve()
+		if !r.OK() {
+			return fmt.Errorf("burst %d admits no call", c.limiter.Burst())
+		}
+		d := r.Delay()
+		booked := d <= QueueHorizon
+		if booked && d == 0 {
+			return nil
+		}
+		if deadline, ok := ctx.Deadline(); ok && booked && time.Until(deadline) < d {
+			r.Cancel()
+			return fmt.Errorf("no token before the deadline (%s)", d.Round(time.Millisecond))
+		}
+		if !booked {
+			r.Cancel()
+			d -= QueueHorizon
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+			if booked {
+				return nil
+			}
+		case <-ctx.Done():
+			t.Stop()
+			if booked {
+				r.Cancel()
+			}
+			return ctx.Err()
+		}
+	}
+}
+
+type urgentKey struct{}
+
+// WithUrgent marks ctx's platform calls as taking access away (an
+// offboarding, a disable): the per-shop limiter serves them ahead of the
+// calls a backlog has queued (see QueueHorizon).
+func WithUrgent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, urgentKey{}, true)
+}
+
+// Urgent reports whether ctx was marked by WithUrgent.
+func Urgent(ctx context.Context) bool {
+	u, _ := ctx.Value(urgentKey{}).(bool)
+	return u
 }
 
 // call waits for a token, then runs fn.

@@ -129,3 +129,47 @@ func TestAPIFactoryDispatches(t *testing.T) {
 		t.Errorf("dispatched to %v, want %v", got, want)
 	}
 }
+
+// An urgent call (an offboarding) is not queued behind a backlog's calls:
+// ordinary calls book at most QueueHorizon ahead, so it is served before
+// most of them, and the bucket's rate still holds.
+func TestLimitedFactoryServesUrgentCallsFirst(t *testing.T) {
+	f, cfg := limitedSetup(t)
+	cfg.RequestsPerSecond, cfg.Burst = 10, 1 // a token every 100ms
+	c, err := f.ClientFor(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ordinary = 8
+	done := make(chan string, ordinary+1)
+	for range ordinary {
+		go func() {
+			_, err := c.ShopInfo(context.Background())
+			if err != nil {
+				done <- "error: " + err.Error()
+				return
+			}
+			done <- "ordinary"
+		}()
+	}
+	first := <-done // the burst's token: the others now wait behind it
+	if first != "ordinary" {
+		t.Fatal(first)
+	}
+	go func() {
+		if _, err := c.ShopInfo(platform.WithUrgent(context.Background())); err != nil {
+			done <- "error: " + err.Error()
+			return
+		}
+		done <- "urgent"
+	}()
+	var order []string
+	for range ordinary {
+		order = append(order, <-done)
+	}
+	at := slices.Index(order, "urgent")
+	t.Logf("order %v", order)
+	if at < 0 || at > 3 {
+		t.Fatalf("completion order after the first call %v: the urgent call should be among the first few (QueueHorizon %s at 10/s books 2-3 ahead)", order, platform.QueueHorizon)
+	}
+}
