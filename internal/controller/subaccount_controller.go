@@ -117,6 +117,10 @@ func (r *SubAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, err
 	}
 	next, err := r.reconcile(ctx, sa)
+	if errors.Is(err, errCacheBehind) {
+		sa.Status = *before.Status.DeepCopy() // nothing learnt: no status write
+		return ctrl.Result{RequeueAfter: staleRetry}, nil
+	}
 	if err == nil {
 		sa.Status.ObservedGeneration = sa.Generation
 	}
@@ -321,9 +325,10 @@ func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1
 	if !exists {
 		if err := r.Create(ctx, desired); err != nil {
 			if apierrors.IsAlreadyExists(err) {
-				// Not in our cache, so not labelled by us: someone else's.
-				return credentials{}, stalled(shopv1alpha1.ReasonConflict,
-					"Secret %q exists and is not managed by this SubAccount; set credentialsSecret.name to another name", name)
+				// Not in our cache: someone else's, unlabelled, or ours
+				// from an earlier reconcile the cache has not caught up
+				// with. Never write over it: ours holds the password.
+				return credentials{}, r.alreadyExists(ctx, sa, name)
 			}
 			return credentials{}, fmt.Errorf("creating Secret %q: %w", name, err)
 		}
@@ -339,6 +344,31 @@ func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1
 		}
 	}
 	return next, nil
+}
+
+// errCacheBehind says the cache has not caught up with the operator's own
+// writes yet: the reconcile stops without writing and looks again shortly.
+var errCacheBehind = errors.New("the cache has not caught up with our own writes")
+
+// alreadyExists tells a Secret of ours the cache does not show yet
+// (errCacheBehind) from someone else's (Conflict), asking the API server.
+func (r *SubAccountReconciler) alreadyExists(ctx context.Context, sa *shopv1alpha1.SubAccount, name string) error {
+	conflict := stalled(shopv1alpha1.ReasonConflict,
+		"Secret %q exists and is not managed by this SubAccount; set credentialsSecret.name to another name", name)
+	if r.Connector == nil || r.Connector.APIReader == nil {
+		return conflict
+	}
+	live := &corev1.Secret{}
+	if err := r.Connector.APIReader.Get(ctx, client.ObjectKey{Namespace: sa.Namespace, Name: name}, live); err != nil {
+		if apierrors.IsNotFound(err) {
+			return errCacheBehind // deleted meanwhile: try again
+		}
+		return fmt.Errorf("reading Secret %q: %w", name, err)
+	}
+	if metav1.IsControlledBy(live, sa) {
+		return errCacheBehind
+	}
+	return conflict
 }
 
 // desiredPassword returns the credentials the account should have: the

@@ -1,0 +1,91 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
+)
+
+// A credentials Secret the cache does not show yet but the API server has:
+// ours (an earlier reconcile created it) is waited for, never written over
+// and never reported as a Conflict; someone else's is a Conflict.
+func TestCredentialsSecretNotInCacheYet(t *testing.T) {
+	sa := &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "xiaohong", UID: types.UID("sa-uid")},
+		Spec: shopv1alpha1.SubAccountSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: "shop"}, AccountName: "xiaohong"}}
+	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "shop"},
+		Spec: shopv1alpha1.ShopSpec{Platform: shopv1alpha1.Platform(platform.Taobao), MainAccount: "main"}}
+	cat, err := catalog.For(platform.Taobao)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		ours bool
+	}{{"ours", true}, {"someone else's", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			live := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: sa.CredentialsSecretName()},
+				Data: map[string][]byte{shopv1alpha1.SecretKeyPassword: []byte("the-first-password")}}
+			if tc.ours {
+				g.Expect(controllerutil.SetControllerReference(sa, live, scheme)).To(Succeed())
+			}
+			apiServer := fake.NewClientBuilder().WithScheme(scheme).WithObjects(live).Build()
+			var updates int
+			behind := interceptor.NewClient(apiServer.(client.WithWatch), interceptor.Funcs{
+				Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+					if _, ok := obj.(*corev1.Secret); ok {
+						return apierrors.NewNotFound(corev1.Resource("secrets"), key.Name) // the cache lags
+					}
+					return c.Get(ctx, key, obj, opts...)
+				},
+				Update: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.UpdateOption) error {
+					updates++
+					return c.Update(ctx, obj, opts...)
+				},
+			})
+			r := &SubAccountReconciler{Client: behind, Connector: &Connector{Client: behind, APIReader: apiServer}}
+			_, err := r.ensureCredentials(context.Background(), sa.DeepCopy(), shop, cat, true)
+			if tc.ours {
+				g.Expect(errors.Is(err, errCacheBehind)).To(BeTrue(), "got %v", err)
+			} else {
+				var o *outcome
+				g.Expect(errors.As(err, &o)).To(BeTrue(), "got %v", err)
+				g.Expect(o.reason).To(Equal(shopv1alpha1.ReasonConflict))
+			}
+			g.Expect(updates).To(BeZero())
+			kept := &corev1.Secret{}
+			g.Expect(apiServer.Get(context.Background(), client.ObjectKeyFromObject(live), kept)).To(Succeed())
+			g.Expect(string(kept.Data[shopv1alpha1.SecretKeyPassword])).To(Equal("the-first-password"))
+		})
+	}
+}
