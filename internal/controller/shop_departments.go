@@ -102,7 +102,7 @@ func (r *ShopReconciler) ensureDepartments(ctx context.Context, shop *shopv1alph
 		// Nothing to do until the platform is asked again; what the last
 		// check found stands (removing its condition here and setting it
 		// again at the next check would write status twice per check).
-		return nil, false, nil
+		return nil, 0, nil
 	}
 	deps, err := pc.ListDepartments(ctx)
 	if err != nil {
