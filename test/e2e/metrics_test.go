@@ -124,41 +124,7 @@ func TestMetrics(t *testing.T) {
 	samplesNS := samples(t)
 	ns := namespace(t, "e2e-metrics")
 
-	kubectlIn(t, fmt.Sprintf(`apiVersion: v1
-kind: Secret
-metadata:
-  name: pdd-api
-  labels:
-    shop.subaccount.io/secret: shop-api
-stringData: {appKey: %q, appSecret: %q, accessToken: %q}
----
-apiVersion: v1
-kind: Secret
-metadata:
-  name: douyin-api
-  labels:
-    shop.subaccount.io/secret: shop-api
-stringData: {appKey: %q, appSecret: %q, accessToken: %q}
----
-apiVersion: shop.subaccount.io/v1alpha1
-kind: Shop
-metadata:
-  name: pdd
-spec:
-  platform: pinduoduo
-  mainAccount: %s
-  endpoint: %s
-  credentialsSecretRef: {name: pdd-api}
----
-apiVersion: shop.subaccount.io/v1alpha1
-kind: Shop
-metadata:
-  name: douyin
-spec:
-  platform: douyin
-  mainAccount: %s
-  endpoint: %s
-  credentialsSecretRef: {name: douyin-api}
+	kubectlIn(t, shopYAML(pdd, "pdd-api", "pdd", "")+"---\n"+shopYAML(douyin, "douyin-api", "douyin", "")+`
 ---
 apiVersion: shop.subaccount.io/v1alpha1
 kind: SubAccount
@@ -187,8 +153,7 @@ spec:
   accountName: metrics-agent
   phone: "13900139001"
   roles: [{name: cs}]
-`, pdd.appKey, pdd.appSecret, pdd.accessToken, douyin.appKey, douyin.appSecret, douyin.accessToken,
-		pdd.mainAccount, suite.shopsimURL, douyin.mainAccount, suite.shopsimURL), "apply", "-n", ns, "-f", "-")
+`, "apply", "-n", ns, "-f", "-")
 	waitReady(t, ns, "shop/pdd", "shop/douyin", "subaccount/metrics-drift", "shoprole/cs")
 	kubectl(t, "wait", "-n", ns, "subaccount/metrics-agent", "--timeout=60s", `--for=jsonpath={.status.conditions[?(@.type=="Verified")].reason}=PendingVerification`)
 
