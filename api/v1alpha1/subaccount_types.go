@@ -378,6 +378,12 @@ type SubAccountStatus struct {
 	// +optional
 	Chat bool `json:"chat,omitempty"`
 
+	// security is the security protection applied to the account (phone
+	// protection, digital certificate); absent where the platform's API
+	// cannot apply it (see the PlatformLimits condition).
+	// +optional
+	Security *SecuritySpec `json:"security,omitempty"`
+
 	// seatCapacity is the seat's reception capacity as last applied to (or
 	// read from) the platform. On Douyin only the sub-account itself may
 	// change it, so the operator applies it signed in with the account's own

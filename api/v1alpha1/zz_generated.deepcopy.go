@@ -766,6 +766,11 @@ func (in *SubAccountStatus) DeepCopyInto(out *SubAccountStatus) {
 		*out = make([]string, len(*in))
 		copy(*out, *in)
 	}
+	if in.Security != nil {
+		in, out := &in.Security, &out.Security
+		*out = new(SecuritySpec)
+		**out = **in
+	}
 	if in.Presence != nil {
 		in, out := &in.Presence, &out.Presence
 		*out = new(PresenceStatus)

@@ -114,6 +114,10 @@ func TestSamplesBecomeReady(t *testing.T) {
 	g.Expect(xiaohong.Seat).To(Equal(&platform.Seat{Chat: true, Capacity: 20, Presence: platform.PresenceOnline}))
 	g.Expect(xiaohong.Profile.Department).To(Equal("客服部"))
 	g.Expect(xiaohong.Security.PhoneProtection).To(BeTrue())
+	// ... and shown in status.
+	sa := &shopv1alpha1.SubAccount{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "xiaohong"}, sa)).To(Succeed())
+	g.Expect(sa.Status.Security).To(Equal(&shopv1alpha1.SecuritySpec{PhoneProtection: true}))
 
 	daming, _ := ts.account(t, "daming")
 	// Taobao's tree: "sm" in the operations template brings its parent and descendants.

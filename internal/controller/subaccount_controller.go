@@ -209,6 +209,11 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 	sa.Status.AppliedPermissions = effective
 	v := sa.Status.Verification
 	sa.Status.Chat = state.Seat != nil && state.Seat.Chat && (v == nil || v.Verified)
+	sa.Status.Security = nil
+	if caps.AccountSecurity {
+		sa.Status.Security = &shopv1alpha1.SecuritySpec{PhoneProtection: state.Security.PhoneProtection,
+			DigitalCertificate: state.Security.DigitalCertificate}
+	}
 	return soonest(r.nextRotation(sa, creds), presenceChange), nil
 }
 
