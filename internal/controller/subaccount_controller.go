@@ -290,7 +290,9 @@ func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1
 		}
 	}
 	if managePassword && next.password != current.password {
-		next.revision = current.revision + 1
+		// Above every revision seen: a Secret deleted and made again
+		// starts from nothing, yet its password must still be applied.
+		next.revision = max(current.revision, sa.Status.PasswordRevision) + 1
 		next.created = r.now().UTC().Truncate(time.Second)
 	}
 	sa.Status.LastHandledRotation = next.rotation

@@ -172,6 +172,43 @@ func TestPasswordRotationOnDemand(t *testing.T) {
 	}
 }
 
+// A deleted credentials Secret is made again with a new password, and that
+// password reaches the platform even though the rotated account's status
+// already holds a higher revision than a fresh Secret would start from.
+func TestDeletedSecretAfterRotationGetsANewPasswordApplied(t *testing.T) {
+	g := NewWithT(t)
+	ts, sa := readyStaff(t, platform.Pinduoduo, newRole("", "cs", "客服", "customer-service"))
+	update(t, sa, func(s *shopv1alpha1.SubAccount) {
+		s.Annotations = map[string]string{shopv1alpha1.AnnotationRotatePassword: "2026-11-22T11:00:00Z"}
+	})
+	g.Eventually(func() int64 {
+		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(sa), sa)
+		return sa.Status.PasswordRevision
+	}, timeout, interval).Should(BeEquivalentTo(2))
+	old := secretOf(t, sa)
+	oldPassword := string(old.Data["password"])
+	g.Expect(k8s.Delete(context.Background(), old)).To(Succeed())
+
+	var fresh *corev1.Secret
+	g.Eventually(func() bool {
+		s := &corev1.Secret{}
+		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(old), s); err != nil || s.UID == old.UID {
+			return false
+		}
+		fresh = s
+		return true
+	}, timeout, interval).Should(BeTrue(), "the Secret is made again")
+	newPassword := string(fresh.Data["password"])
+	g.Expect(newPassword).NotTo(BeEmpty())
+	g.Expect(newPassword).NotTo(Equal(oldPassword))
+	g.Eventually(func() bool { return checkLogin(t, ts, "xiaohong", newPassword) }, timeout, interval).
+		Should(BeTrue(), "the new Secret's password must log in")
+	g.Expect(checkLogin(t, ts, "xiaohong", oldPassword)).To(BeFalse())
+	g.Expect(fresh.Annotations[shopv1alpha1.AnnotationPasswordRevision]).To(Equal("3"))
+	waitCurrent(t, sa)
+	g.Expect(sa.Status.PasswordRevision).To(BeEquivalentTo(3))
+}
+
 func TestPasswordFromUserSecret(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
