@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -127,14 +128,20 @@ func runManager(m managerOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	// The figures at /, and Go's profiles at /debug/pprof/ (where the heap
+	// goes: `go tool pprof http://ADDR/debug/pprof/heap`, ADDR from
+	// `ss -ltnp` while the bench runs).
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		rec, _ := reconcileTotals()
 		_ = json.NewEncoder(w).Encode(managerStats{Writes: writes.snapshot(), Reconciles: rec,
 			PeakHeap: max(peakHeap.Load(), ms.HeapAlloc), Heap: ms.HeapAlloc,
 			PeakRSS: procStatus("self", "VmHWM"), RSS: procStatus("self", "VmRSS")})
-	})}
+	})
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: mux}
 	go func() { _ = srv.Serve(ln) }()
 	defer func() { _ = srv.Close() }()
 	fmt.Println(ln.Addr().String())

@@ -22,6 +22,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -95,15 +96,15 @@ func (s Scope) String() string {
 
 // CacheOptions caches only the Secrets the operator labels (caching every
 // Secret in the cluster is how operators before us ran out of memory),
-// strips managedFields from everything cached, and limits the cache to the
-// scope: its namespaces, and for the three kinds its shard.
+// trims everything cached with StripCachedMetadata, and limits the cache to
+// the scope: its namespaces, and for the three kinds its shard.
 func (s Scope) CacheOptions() (cache.Options, error) {
 	labelled, err := labels.NewRequirement(shopv1alpha1.LabelSecretRole, selection.Exists, nil)
 	if err != nil {
 		return cache.Options{}, fmt.Errorf("building the Secret selector: %w", err)
 	}
 	opts := cache.Options{
-		DefaultTransform: cache.TransformStripManagedFields(),
+		DefaultTransform: StripCachedMetadata,
 		ByObject: map[client.Object]cache.ByObject{
 			&corev1.Secret{}: {Label: labels.NewSelector().Add(*labelled)},
 		},
@@ -120,6 +121,37 @@ func (s Scope) CacheOptions() (cache.Options, error) {
 		}
 	}
 	return opts, nil
+}
+
+// StripCachedMetadata is the cache's transform: it drops from every object
+// the metadata no controller reads, which would otherwise be held once per
+// cached object (issue 7's memory target): managedFields (server-side
+// apply's bookkeeping, often larger than the spec) and kubectl's
+// last-applied-configuration annotation (a JSON copy of the whole applied
+// object). Every other annotation and label is kept: the controllers read
+// their own annotations (rotation, resend, password revision) from the
+// cache. Dropping these two is safe because the operator never writes a
+// cached object back whole: it patches (a merge patch from the cached copy
+// to the changed copy touches neither field) or writes a Secret it built
+// from scratch. Objects the cache hands out are therefore not exact copies
+// of the API server's: code that needs either field must read from the API
+// reader.
+func StripCachedMetadata(in any) (any, error) {
+	obj, err := cache.TransformStripManagedFields()(in)
+	if err != nil {
+		return obj, err
+	}
+	if m, ok := obj.(metav1.Object); ok {
+		if a := m.GetAnnotations(); a != nil {
+			if _, has := a[corev1.LastAppliedConfigAnnotation]; has {
+				delete(a, corev1.LastAppliedConfigAnnotation)
+				if len(a) == 0 {
+					m.SetAnnotations(nil)
+				}
+			}
+		}
+	}
+	return obj, nil
 }
 
 // CacheOptions are the cache options of a manager of the whole cluster
