@@ -120,6 +120,15 @@ test-e2e: manifests envtest ## Run the end-to-end suite: the built manager and s
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS_DIR)" KUBECTL="$(ENVTEST_ASSETS_DIR)/kubectl" \
 		go test -tags e2e ./test/e2e/ -count=1 -v -timeout 15m
 
+# The reliability suite's size: full (default; 'make test-reliability') or small
+# (the bounded form .ci/run uses, a few minutes on 2 cores).
+RELIABILITY_SCALE ?= full
+
+.PHONY: test-reliability
+test-reliability: manifests envtest ## Run the reliability suite (issue 6): crashes, platform faults, bad credentials, drift, HA, deletion under pressure, secret hygiene. RELIABILITY_SCALE=small for the bounded form.
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS_DIR)" KUBECTL="$(ENVTEST_ASSETS_DIR)/kubectl" RELIABILITY_SCALE="$(RELIABILITY_SCALE)" \
+		go test -tags reliability ./test/reliability/ -count=1 -v -timeout 60m
+
 .PHONY: test-chart
 test-chart: helm envtest ## Test the Helm chart: lint, render (defaults, every value), compare with config/, apply to a local control plane.
 	HELM="$(HELM)" KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS_DIR)" KUBECTL="$(ENVTEST_ASSETS_DIR)/kubectl" \

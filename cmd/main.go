@@ -55,6 +55,7 @@ func main() {
 		metricsAddr, probeAddr string
 		secureMetrics          bool
 		enableLeaderElection   bool
+		leaderElectionNS       string
 		driver                 string
 		memorySeats            int
 		tuning                 tuning
@@ -66,6 +67,7 @@ func main() {
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probe endpoint binds to.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true, "Serve metrics over https with authentication and authorization.")
 	flag.BoolVar(&enableLeaderElection, "leader-elect", true, "Elect a leader so that only one replica reconciles at a time.")
+	flag.StringVar(&leaderElectionNS, "leader-election-namespace", "", "Namespace of the leader election Lease; empty = the namespace the manager runs in (required outside a cluster).")
 	flag.StringVar(&driver, "platform-driver", "gateway", "How shops are reached: gateway (the platform gateway protocol at each Shop's spec.endpoint, e.g. shopsim) or memory (an in-process simulator for demos).")
 	flag.StringVar(&leaderElectionID, "leader-election-id", "subaccount-operator.shop.subaccount.io", "Name of the leader election Lease; each shard (each install) needs its own.")
 	flag.StringVar(&watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch (e.g. shop-a,shop-b); empty watches all namespaces.")
@@ -83,13 +85,13 @@ func main() {
 		log.Error(err, "invalid flags")
 		os.Exit(2)
 	}
-	if err := run(metricsAddr, probeAddr, secureMetrics, enableLeaderElection, leaderElectionID, scope, driver, int32(memorySeats), tuning); err != nil {
+	if err := run(metricsAddr, probeAddr, secureMetrics, enableLeaderElection, leaderElectionID, leaderElectionNS, scope, driver, int32(memorySeats), tuning); err != nil {
 		log.Error(err, "manager stopped")
 		os.Exit(1)
 	}
 }
 
-func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, leaderElectionID string, scope controller.Scope,
+func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, leaderElectionID, leaderElectionNS string, scope controller.Scope,
 	driver string, memorySeats int32, tune tuning) error {
 	factory, err := platformFactory(driver, memorySeats)
 	if err != nil {
@@ -108,12 +110,13 @@ func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, leaderE
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 	mgr, err := ctrl.NewManager(tune.restConfig(ctrl.GetConfigOrDie()), ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsOpts,
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         leaderElect,
-		LeaderElectionID:       leaderElectionID,
-		Cache:                  cacheOpts,
+		Scheme:                  scheme,
+		Metrics:                 metricsOpts,
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          leaderElect,
+		LeaderElectionID:        leaderElectionID,
+		LeaderElectionNamespace: leaderElectionNS,
+		Cache:                   cacheOpts,
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

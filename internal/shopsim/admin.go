@@ -48,6 +48,18 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		s.serveAdminFaults(w, r)
 	case AdminPathSMS:
 		s.serveAdminSMS(w, r)
+	case AdminPathStats, AdminPathSignatures:
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", "GET")
+			writeErrorStatus(w, http.StatusMethodNotAllowed, wire.CodeNotSupported, "method "+r.Method+" is not allowed here")
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		if r.URL.Path == AdminPathStats {
+			writeJSON(w, http.StatusOK, s.stats.snapshot())
+		} else {
+			writeJSON(w, http.StatusOK, s.stats.signatures())
+		}
 	default:
 		writeError(w, platform.NewError(platform.ErrNotFound, "", "no such admin endpoint"))
 	}

@@ -98,6 +98,8 @@ type Server struct {
 	faults  Faults
 	buckets map[string]*bucket
 
+	stats statsRecorder // API call counters (GET /admin/stats)
+
 	handler http.Handler
 }
 
@@ -161,7 +163,19 @@ type apiCall struct {
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	rec := &statusRecorder{ResponseWriter: w}
+	p, main, rest, ok := splitAPIPath(r.URL.EscapedPath())
+	if ok {
+		s.stats.arrived(memory.ShopKey(p, main), start, r.Header.Get(wire.HeaderSignature))
+	}
 	defer func() {
+		if ok {
+			route := r.Method + " ?"
+			if rt, _, _ := match(r.Method, rest); rt != nil {
+				route = rt.method + " " + rt.path
+			}
+			retryAfter, _ := strconv.Atoi(rec.Header().Get(wire.HeaderRetryAfter))
+			s.stats.answered(memory.ShopKey(p, main), s.now(), rec.status, route, time.Duration(retryAfter)*time.Second)
+		}
 		if rec.status != 0 {
 			s.log.Info("api", "method", r.Method, "path", r.URL.EscapedPath(), "status", rec.status,
 				"duration", s.now().Sub(start).String(), "source", r.Header.Get(wire.HeaderSource))
@@ -169,7 +183,6 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}()
 	w = rec
 
-	p, main, rest, ok := splitAPIPath(r.URL.EscapedPath())
 	if !ok {
 		writeError(w, platform.NewError(platform.ErrNotFound, "", "no such API path; shops are under /%s/shops/{platform}/{mainAccount}", wire.Version))
 		return

@@ -73,12 +73,12 @@ func samples(t *testing.T) string {
 	defer samplesApplied.Unlock()
 	if !samplesApplied.done {
 		namespace(t, samplesNS)
-		rendered := kubectl(t, "kustomize", filepath.Join(suite.root, "config", "samples"))
+		rendered := kubectl(t, "kustomize", filepath.Join(env.Root, "config", "samples"))
 		if shops := strings.Count(rendered, "\nkind: Shop\n"); shops != 3 || strings.Count(rendered, "endpoint: "+sampleEndpoint) != shops {
 			t.Fatalf("kubectl kustomize config/samples: expected three Shops, each with endpoint %s, in:\n%s", sampleEndpoint, rendered)
 		}
-		rendered = strings.ReplaceAll(rendered, "endpoint: "+sampleEndpoint, "endpoint: "+suite.shopsimURL)
-		t.Logf("kubectl apply -n %s of config/samples with endpoint %s", samplesNS, suite.shopsimURL)
+		rendered = strings.ReplaceAll(rendered, "endpoint: "+sampleEndpoint, "endpoint: "+env.ShopsimURL)
+		t.Logf("kubectl apply -n %s of config/samples with endpoint %s", samplesNS, env.ShopsimURL)
 		kubectlIn(t, rendered, "apply", "-n", samplesNS, "-f", "-")
 		handOverSMSCode(t, samplesNS, "xiaomei", sampleDouyinPhone)
 		samplesApplied.done = true
@@ -93,7 +93,7 @@ func TestSamples(t *testing.T) {
 	g := begin(t)
 	ns := samples(t)
 
-	accounts, err := hongxing.accounts()
+	accounts, err := hongxing.Accounts()
 	g.Expect(err).NotTo(HaveOccurred())
 	for _, name := range sampleAccounts {
 		user, password := credentials(t, ns, name)
@@ -102,10 +102,10 @@ func TestSamples(t *testing.T) {
 		g.Expect(accounts[name].ID).To(Equal(jsonpath(t, ns, "subaccount/"+name, "{.status.accountID}")))
 		g.Expect(accounts[name].Login).To(Equal(user))
 
-		ok, err := hongxing.login(user, password)
+		ok, err := hongxing.Login(user, password)
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(ok).To(BeTrue(), "%s does not log in with the password of its Secret", user)
-		ok, err = hongxing.login(user, password+"-wrong")
+		ok, err = hongxing.Login(user, password+"-wrong")
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(ok).To(BeFalse(), "%s logs in with a wrong password", user)
 	}
@@ -130,7 +130,7 @@ func TestRolePermissions(t *testing.T) {
 	const added = "marketing-coupon"
 
 	effective := func() ([]string, error) {
-		accounts, err := hongxing.accounts()
+		accounts, err := hongxing.Accounts()
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +185,7 @@ spec:
   endpoint: %s
   credentialsSecretRef:
     name: pdd-api
-`, pdd.appKey, pdd.appSecret, pdd.accessToken, pdd.mainAccount, suite.shopsimURL)
+`, pdd.AppKey, pdd.AppSecret, pdd.AccessToken, pdd.MainAccount, env.ShopsimURL)
 	for _, name := range names {
 		yaml += fmt.Sprintf(`---
 apiVersion: shop.subaccount.io/v1alpha1
@@ -215,11 +215,11 @@ spec:
 	for _, name := range names {
 		user, password := credentials(t, ns, name)
 		passwords[name] = password
-		a, status, err := pdd.accountByName(name)
+		a, status, err := pdd.AccountByName(name)
 		g.Expect(err).NotTo(HaveOccurred(), "GET by-name %s: %d", name, status)
 		g.Expect(a.Disabled).To(BeFalse())
 		before[name] = a
-		ok, err := pdd.login(user, password)
+		ok, err := pdd.Login(user, password)
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(ok).To(BeTrue(), "%s does not log in", user)
 	}
@@ -230,33 +230,33 @@ spec:
 	g.Expect(kubectl(t, "get", "-n", ns, "subaccounts", "-o", "name")).To(BeEmpty())
 
 	// Delete: gone.
-	_, status, err := pdd.accountByName("staff-delete")
+	_, status, err := pdd.AccountByName("staff-delete")
 	g.Expect(status).To(Equal(http.StatusNotFound), "staff-delete after deletion: %v", err)
-	accounts, err := pdd.accounts()
+	accounts, err := pdd.Accounts()
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(accounts).NotTo(HaveKey("staff-delete"))
 
 	// Disable: the same account, disabled; it no longer logs in.
-	a, _, err := pdd.accountByName("staff-disable")
+	a, _, err := pdd.AccountByName("staff-disable")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(a.Disabled).To(BeTrue())
 	want := before["staff-disable"]
 	want.Disabled = true
 	g.Expect(a).To(Equal(want))
-	ok, err := pdd.login("staff-disable", passwords["staff-disable"])
+	ok, err := pdd.Login("staff-disable", passwords["staff-disable"])
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(ok).To(BeFalse(), "a disabled account logs in")
 
 	// Retain: untouched; it still logs in.
-	a, _, err = pdd.accountByName("staff-retain")
+	a, _, err = pdd.AccountByName("staff-retain")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(a).To(Equal(before["staff-retain"]))
-	ok, err = pdd.login("staff-retain", passwords["staff-retain"])
+	ok, err = pdd.Login("staff-retain", passwords["staff-retain"])
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(ok).To(BeTrue(), "a retained account no longer logs in")
 
 	// The audit log agrees: a delete, a disabling update, nothing else.
-	entries, err := pdd.audit()
+	entries, err := pdd.Audit()
 	g.Expect(err).NotTo(HaveOccurred())
 	actions := map[string][]string{}
 	for _, e := range entries {
@@ -321,7 +321,7 @@ func TestShopsimRestart(t *testing.T) {
 	g := begin(t)
 	ns := samples(t)
 
-	before, err := hongxing.accounts()
+	before, err := hongxing.Accounts()
 	g.Expect(err).NotTo(HaveOccurred())
 	users := map[string]string{}
 	passwords := map[string]string{}
@@ -340,11 +340,11 @@ func TestShopsimRestart(t *testing.T) {
 		t.Fatalf("restarting shopsim: %v", err)
 	}
 
-	after, err := hongxing.accounts()
+	after, err := hongxing.Accounts()
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(after).To(Equal(before), "the accounts after the restart")
 	for _, name := range sampleAccounts {
-		ok, err := hongxing.login(users[name], passwords[name])
+		ok, err := hongxing.Login(users[name], passwords[name])
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(ok).To(BeTrue(), "%s does not log in after the restart", users[name])
 	}
@@ -364,10 +364,10 @@ func TestShopsimRestart(t *testing.T) {
 		kubectl(t, "patch", "-n", ns, "subaccount/daming", "--type=merge", "-p", fmt.Sprintf(`{"spec":{"disabled":%t}}`, disabled))
 		waitReady(t, ns, "subaccount/daming")
 		g.Eventually(func() (bool, error) {
-			a, _, err := hongxing.accountByName("daming")
+			a, _, err := hongxing.AccountByName("daming")
 			return a.Disabled, err
 		}).Should(Equal(disabled), "daming's disabled on shopsim")
-		ok, err := hongxing.login(users["daming"], passwords["daming"])
+		ok, err := hongxing.Login(users["daming"], passwords["daming"])
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(ok).To(Equal(!disabled), "daming logs in (disabled: %t)", disabled)
 	}
@@ -379,7 +379,7 @@ func TestAudit(t *testing.T) {
 	g := begin(t)
 	ns := samples(t)
 
-	entries, err := hongxing.audit()
+	entries, err := hongxing.Audit()
 	g.Expect(err).NotTo(HaveOccurred())
 	created := map[string]bool{}
 	for _, e := range entries {

@@ -48,17 +48,17 @@ func TestExamples(t *testing.T) {
 	} {
 		t.Run(tc.platform, func(t *testing.T) {
 			g := begin(t)
-			data, err := os.ReadFile(filepath.Join(suite.root, "docs", "examples", tc.platform+".yaml"))
+			data, err := os.ReadFile(filepath.Join(env.Root, "docs", "examples", tc.platform+".yaml"))
 			g.Expect(err).NotTo(HaveOccurred())
 			yaml := string(data)
 			g.Expect(strings.Count(yaml, "endpoint: "+sampleEndpoint)).To(Equal(1), "the example's Shop endpoint")
 			ns := namespace(t, "e2e-example-"+tc.platform)
-			kubectlIn(t, strings.ReplaceAll(yaml, "endpoint: "+sampleEndpoint, "endpoint: "+suite.shopsimURL), "apply", "-n", ns, "-f", "-")
+			kubectlIn(t, strings.ReplaceAll(yaml, "endpoint: "+sampleEndpoint, "endpoint: "+env.ShopsimURL), "apply", "-n", ns, "-f", "-")
 			waitReady(t, ns, tc.ready...)
 			for _, name := range tc.login {
 				waitReady(t, ns, "subaccount/"+name)
 				user, password := credentials(t, ns, name)
-				ok, err := tc.shop.login(user, password)
+				ok, err := tc.shop.Login(user, password)
 				g.Expect(err).NotTo(HaveOccurred())
 				g.Expect(ok).To(BeTrue(), "%s does not log in with the password of its Secret", user)
 			}

@@ -161,12 +161,12 @@ spec:
 	// check; the operator enables it again.
 	id := jsonpath(t, ns, "subaccount/metrics-drift", "{.status.accountID}")
 	g.Expect(id).NotTo(BeEmpty())
-	_, err := pdd.call(http.MethodPut, strings.Replace(wire.PathStatus, "{id}", url.PathEscape(id), 1), nil, wire.AccountStatus{Disabled: true}, nil)
+	_, err := pdd.Call(http.MethodPut, strings.Replace(wire.PathStatus, "{id}", url.PathEscape(id), 1), nil, wire.AccountStatus{Disabled: true}, nil)
 	g.Expect(err).NotTo(HaveOccurred())
 	requested := strconv.FormatInt(time.Now().UnixNano(), 10)
 	kubectl(t, "annotate", "-n", ns, "shop/pdd", "--overwrite", "shop.subaccount.io/requested-at="+requested)
 	g.Eventually(func() (bool, error) {
-		a, _, err := pdd.accountByName("metrics-drift")
+		a, _, err := pdd.AccountByName("metrics-drift")
 		return a.Disabled, err
 	}).Should(BeFalse(), "the drift was not corrected on shopsim")
 

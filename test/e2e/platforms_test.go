@@ -71,7 +71,7 @@ func TestDouyinSample(t *testing.T) {
 	g.Expect(local.Format("15:04")).To(BeElementOf("12:00", "12:30"), "the lunch window's boundaries")
 	g.Expect(local.Weekday()).NotTo(BeElementOf(time.Saturday, time.Sunday))
 
-	a, status, err := douyin.accountByName("xiaomei")
+	a, status, err := douyin.AccountByName("xiaomei")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(status).To(Equal(http.StatusOK))
 	g.Expect(a.Verification).NotTo(BeNil())
@@ -83,11 +83,11 @@ func TestDouyinSample(t *testing.T) {
 	g.Expect(string(a.Seat.Presence)).To(Equal(current))
 	g.Expect(a.EffectivePermissions).To(ContainElements("im-chat", "aftersale-refund"))
 	user, password := credentials(t, ns, "xiaomei")
-	ok, err := douyin.login(user, password)
+	ok, err := douyin.Login(user, password)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(ok).To(BeTrue(), "xiaomei logs in with the password of her Secret once verified")
 
-	entries, err := douyin.audit()
+	entries, err := douyin.Audit()
 	g.Expect(err).NotTo(HaveOccurred())
 	source := "SubAccount/" + ns + "/xiaomei"
 	g.Expect(entries).To(ContainElement(And(HaveField("Action", "account.verify"), HaveField("Source", source))))
@@ -108,14 +108,14 @@ func TestPinduoduoSample(t *testing.T) {
 	ops := strings.Fields(jsonpath(t, ns, "shoprole/pinduoduo-operations", `{.status.effectivePermissions[*]}`))
 	g.Expect(ops).To(ConsistOf("item.edit", "marketing.coupon", "shop.decoration", "order.view", "data.report", "chat.reply"))
 
-	a, status, err := pdd.accountByName("aqiang")
+	a, status, err := pdd.AccountByName("aqiang")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(status).To(Equal(http.StatusOK))
 	g.Expect(a.EffectivePermissions).To(ConsistOf(lead))
 	user, password := credentials(t, ns, "aqiang")
 	g.Expect(user).To(Equal("拼多多小店:aqiang"))
 	g.Expect([]rune(password)).To(HaveLen(12))
-	ok, err := pdd.login(user, password)
+	ok, err := pdd.Login(user, password)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(ok).To(BeTrue())
 }

@@ -23,7 +23,7 @@ func TestTaobaoNativeTOP(t *testing.T) {
 	ns := namespace(t, "e2e-top")
 
 	// The back office: the owner creates the sub-account by hand.
-	status, err := hongxing.call(http.MethodPost, wire.PathAccounts, nil,
+	status, err := hongxing.Call(http.MethodPost, wire.PathAccounts, nil,
 		wire.CreateAccount{Name: "top-agent", Password: "BackOffice-1"}, nil)
 	g.Expect(err).NotTo(HaveOccurred(), "creating the back-office account: %d", status)
 	rememberSecret("the back-office password of top-agent", "BackOffice-1")
@@ -78,7 +78,7 @@ spec:
   seat:
     chat: true
   deletionPolicy: Delete
-`, hongxing.appKey, hongxing.appSecret, hongxing.accessToken, hongxing.mainAccount, suite.shopsimURL), "apply", "-n", ns, "-f", "-")
+`, hongxing.AppKey, hongxing.AppSecret, hongxing.AccessToken, hongxing.MainAccount, env.ShopsimURL), "apply", "-n", ns, "-f", "-")
 	waitReady(t, ns, "shop/top-shop", "shoprole/top-cs", "subaccount/top-agent")
 
 	// A role created through taobao.sellercenter.role.add.
@@ -86,7 +86,7 @@ spec:
 	g.Expect(roleID).NotTo(BeEmpty())
 
 	// Adopted, dispatch switched on through taobao.subuser.info.update.
-	a, _, err := hongxing.accountByName("top-agent")
+	a, _, err := hongxing.AccountByName("top-agent")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(jsonpath(t, ns, "subaccount/top-agent", "{.status.accountID}")).To(Equal(a.ID))
 	g.Expect(a.Seat).NotTo(BeNil())
@@ -100,25 +100,25 @@ spec:
 	secret := jsonpath(t, ns, "subaccount/top-agent", "{.status.secretName}")
 	g.Expect(jsonpath(t, ns, "secret/"+secret, "{.data.password}")).To(BeEmpty(), "no password may be generated for TOP")
 	g.Expect(jsonpath(t, ns, "secret/"+secret, "{.data.username}")).NotTo(BeEmpty())
-	ok, err := hongxing.login("top-agent", "BackOffice-1")
+	ok, err := hongxing.Login("top-agent", "BackOffice-1")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(ok).To(BeTrue(), "the back-office password must be left alone")
 
 	// Disable and enable reach the platform.
 	kubectl(t, "patch", "-n", ns, "subaccount/top-agent", "--type=merge", "-p", `{"spec":{"disabled":true}}`)
 	g.Eventually(func() bool {
-		a, _, _ := hongxing.accountByName("top-agent")
+		a, _, _ := hongxing.AccountByName("top-agent")
 		return a.Disabled
 	}, "30s", "100ms").Should(BeTrue(), "disable through TOP")
 	kubectl(t, "patch", "-n", ns, "subaccount/top-agent", "--type=merge", "-p", `{"spec":{"disabled":false}}`)
 	g.Eventually(func() bool {
-		a, _, _ := hongxing.accountByName("top-agent")
+		a, _, _ := hongxing.AccountByName("top-agent")
 		return !a.Disabled
 	}, "30s", "100ms").Should(BeTrue(), "enable through TOP")
 
 	// TOP cannot delete a sub-account: deletion disables it and says so.
 	kubectl(t, "delete", "-n", ns, "subaccount/top-agent", "--wait", "--timeout=60s")
-	a, _, err = hongxing.accountByName("top-agent")
+	a, _, err = hongxing.AccountByName("top-agent")
 	g.Expect(err).NotTo(HaveOccurred(), "the account must still exist")
 	g.Expect(a.Disabled).To(BeTrue())
 	events := kubectl(t, "get", "events.events.k8s.io", "-n", ns, "-o", "jsonpath={range .items[*]}{.reason}{\"\\n\"}{end}")
