@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -12,8 +13,16 @@ import (
 // LimitedFactory wraps a Factory so that every client of one shop shares a
 // token bucket sized from the shop's ShopConfig: one busy shop waits on its
 // own limit and cannot starve the others.
+//
+// It also honours the platform's Retry-After for the whole shop: once a
+// call is refused as rate limited with a Retry-After, every client of that
+// shop fails fast with ErrRateLimited (and the time still to wait) until it
+// has run out, without calling the platform, so that the controllers
+// requeue instead of hammering a platform that asked them to slow down.
 type LimitedFactory struct {
 	Inner Factory
+	// Now is the clock of the Retry-After pauses; nil means time.Now.
+	Now func() time.Time
 	// OnWait, when set, is called after every wait for a token with the
 	// shop's Key and how long the call waited (also when the wait failed).
 	// Set it before the first ClientFor; clients keep the hook they were
@@ -22,11 +31,12 @@ type LimitedFactory struct {
 
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
+	paused   map[string]time.Time // shop key -> end of its Retry-After
 }
 
 // NewLimitedFactory wraps inner with per-shop rate limits.
 func NewLimitedFactory(inner Factory) *LimitedFactory {
-	return &LimitedFactory{Inner: inner, limiters: map[string]*rate.Limiter{}}
+	return &LimitedFactory{Inner: inner, limiters: map[string]*rate.Limiter{}, paused: map[string]time.Time{}}
 }
 
 // Defaults used when a ShopConfig sets no limit.
@@ -41,7 +51,7 @@ func (f *LimitedFactory) ClientFor(ctx context.Context, shop ShopConfig) (Client
 	if err != nil {
 		return nil, err
 	}
-	return &limitedClient{inner: c, limiter: f.limiter(shop), shop: shop.Key, onWait: f.OnWait}, nil
+	return &limitedClient{inner: c, limiter: f.limiter(shop), shop: shop.Key, onWait: f.OnWait, factory: f}, nil
 }
 
 // limiter returns the shop's limiter, resized if the Shop's limit changed.
@@ -70,17 +80,52 @@ func (f *LimitedFactory) limiter(shop ShopConfig) *rate.Limiter {
 	return l
 }
 
+func (f *LimitedFactory) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+// pausedFor is how long the shop must still wait after a Retry-After.
+func (f *LimitedFactory) pausedFor(shop string) time.Duration {
+	f.mu.Lock()
+	until, ok := f.paused[shop]
+	f.mu.Unlock()
+	if !ok {
+		return 0
+	}
+	return until.Sub(f.now())
+}
+
+// pause records a Retry-After for the shop (the later end wins).
+func (f *LimitedFactory) pause(shop string, d time.Duration) {
+	until := f.now().Add(d)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.paused == nil {
+		f.paused = map[string]time.Time{}
+	}
+	if until.After(f.paused[shop]) {
+		f.paused[shop] = until
+	}
+}
+
 type limitedClient struct {
 	inner   Client
 	limiter *rate.Limiter
 	shop    string
 	onWait  func(shop string, d time.Duration)
+	factory *LimitedFactory
 }
 
 // Capabilities passes on the inner client's.
 func (c *limitedClient) Capabilities() Capabilities { return CapabilitiesOf(c.inner) }
 
 func (c *limitedClient) wait(ctx context.Context) error {
+	if err := c.paused(); err != nil {
+		return err
+	}
 	start := time.Now()
 	var err error
 	if Urgent(ctx) {
@@ -93,6 +138,19 @@ func (c *limitedClient) wait(ctx context.Context) error {
 	}
 	if err != nil {
 		return &Error{Kind: ErrRateLimited, Message: fmt.Sprintf("waiting for the shop's rate limit: %v", err)}
+	}
+	// A Retry-After may have come while this call waited for its token.
+	return c.paused()
+}
+
+// paused fails fast while the shop's Retry-After runs.
+func (c *limitedClient) paused() error {
+	if c.factory == nil {
+		return nil
+	}
+	if d := c.factory.pausedFor(c.shop); d > 0 {
+		return &Error{Kind: ErrRateLimited, RetryAfter: d,
+			Message: fmt.Sprintf("the platform asked to slow down; no call to this shop for another %s (Retry-After)", d.Round(time.Millisecond))}
 	}
 	return nil
 }
@@ -155,13 +213,20 @@ func Urgent(ctx context.Context) bool {
 	return u
 }
 
-// call waits for a token, then runs fn.
+// call waits for a token, then runs fn; a rate-limited answer with a
+// Retry-After pauses the whole shop.
 func call[T any](ctx context.Context, c *limitedClient, fn func() (T, error)) (T, error) {
 	if err := c.wait(ctx); err != nil {
 		var zero T
 		return zero, err
 	}
-	return fn()
+	out, err := fn()
+	if err != nil && c.factory != nil && errors.Is(err, ErrRateLimited) {
+		if d, _ := RetryAfter(err); d > 0 {
+			c.factory.pause(c.shop, d)
+		}
+	}
+	return out, err
 }
 
 func (c *limitedClient) ShopInfo(ctx context.Context) (ShopInfo, error) {

@@ -173,3 +173,72 @@ func TestLimitedFactoryServesUrgentCallsFirst(t *testing.T) {
 		t.Fatalf("completion order after the first call %v: the urgent call should be among the first few (QueueHorizon %s at 10/s books 2-3 ahead)", order, platform.QueueHorizon)
 	}
 }
+
+// rateLimitedClient answers every call with a 429 carrying Retry-After
+// until told otherwise, and counts the calls that reach it.
+type rateLimitedClient struct {
+	platform.Client
+	limited bool
+	calls   int
+}
+
+func (c *rateLimitedClient) ShopInfo(ctx context.Context) (platform.ShopInfo, error) {
+	c.calls++
+	if c.limited {
+		return platform.ShopInfo{}, &platform.Error{Kind: platform.ErrRateLimited, RetryAfter: 2 * time.Second, Message: "slow down"}
+	}
+	return c.Client.ShopInfo(ctx)
+}
+
+type rateLimitedFactory struct{ c *rateLimitedClient }
+
+func (f rateLimitedFactory) ClientFor(context.Context, platform.ShopConfig) (platform.Client, error) {
+	return f.c, nil
+}
+
+// A Retry-After pauses the whole shop: every client of it fails fast with
+// the time left, without calling the platform, until it has run out;
+// another shop is not paused.
+func TestLimitedFactoryHonoursRetryAfterForTheShop(t *testing.T) {
+	base, cfg := limitedSetup(t)
+	inner, err := base.Inner.ClientFor(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl := &rateLimitedClient{Client: inner, limited: true}
+	f := platform.NewLimitedFactory(rateLimitedFactory{rl})
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	f.Now = func() time.Time { return now }
+	cfg.RequestsPerSecond, cfg.Burst = 100, 100
+	c1, _ := f.ClientFor(context.Background(), cfg)
+	c2, _ := f.ClientFor(context.Background(), cfg)
+
+	if _, err := c1.ShopInfo(context.Background()); !errors.Is(err, platform.ErrRateLimited) {
+		t.Fatalf("first call = %v, want the platform's ErrRateLimited", err)
+	}
+	rl.limited = false
+	now = now.Add(500 * time.Millisecond)
+	_, err = c2.ShopInfo(context.Background())
+	if !errors.Is(err, platform.ErrRateLimited) {
+		t.Fatalf("call during the Retry-After = %v, want ErrRateLimited", err)
+	}
+	if d, _ := platform.RetryAfter(err); d != 1500*time.Millisecond {
+		t.Fatalf("Retry-After left = %s, want 1.5s", d)
+	}
+	if rl.calls != 1 {
+		t.Fatalf("%d calls reached the platform during the Retry-After, want only the first", rl.calls)
+	}
+	other := cfg
+	other.Key = "ns/other"
+	co, _ := f.ClientFor(context.Background(), other)
+	if _, err := co.ShopInfo(context.Background()); err != nil {
+		t.Fatalf("another shop is paused too: %v", err)
+	}
+	now = now.Add(1500 * time.Millisecond)
+	if _, err := c1.ShopInfo(context.Background()); err != nil {
+		t.Fatalf("call after the Retry-After: %v", err)
+	}
+	if rl.calls != 3 {
+		t.Fatalf("%d calls reached the platform, want 3", rl.calls)
+	}
+}
