@@ -18,6 +18,8 @@ package controller
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -25,6 +27,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -108,15 +112,25 @@ func (c *Connector) shopConfig(ctx context.Context, shop *shopv1alpha1.Shop) (pl
 
 // Connect returns a platform client for the Shop.
 func (c *Connector) Connect(ctx context.Context, shop *shopv1alpha1.Shop) (platform.Client, error) {
+	pc, _, err := c.connect(ctx, shop)
+	return pc, err
+}
+
+// connect is Connect that also returns a fingerprint of what the client
+// was built from (endpoint, API and credentials): a SHA-256, never the
+// credentials themselves, kept in memory only.
+func (c *Connector) connect(ctx context.Context, shop *shopv1alpha1.Shop) (platform.Client, string, error) {
 	cfg, err := c.shopConfig(ctx, shop)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	pc, err := c.Factory.ClientFor(ctx, cfg)
 	if err != nil {
-		return nil, platformOutcome("connecting to the platform", err)
+		return nil, "", platformOutcome("connecting to the platform", err)
 	}
-	return pc, nil
+	sum := sha256.Sum256([]byte(strings.Join([]string{cfg.Endpoint, cfg.API, cfg.Credentials.AppKey,
+		cfg.Credentials.AppSecret, cfg.Credentials.AccessToken}, "\x00")))
+	return pc, hex.EncodeToString(sum[:]), nil
 }
 
 // catalogFor returns the permission catalog of a Shop's platform.
@@ -173,6 +187,16 @@ func cleanupClient(ctx context.Context, conn *Connector, rec events.EventRecorde
 	}
 	if shop.Spec.Suspend {
 		return nil, waiting(shopv1alpha1.ReasonSuspended, "Shop %q is suspended; clean-up resumes with it", shop.Name)
+	}
+	// Credentials the platform refused would be refused again: wait for
+	// them to be fixed (the Shop's readiness re-queues this object) rather
+	// than calling, and never drop the finalizer, which would orphan the
+	// platform object.
+	if c := apimeta.FindStatusCondition(shop.Status.Conditions, shopv1alpha1.ConditionCredentialsValid); c != nil &&
+		c.Status == metav1.ConditionFalse && c.Reason == shopv1alpha1.ReasonCredentialsRejected {
+		return nil, stalled(shopv1alpha1.ReasonCredentialsRejected,
+			"Shop %q's API credentials are rejected by the platform, so %s cannot be cleaned up yet; the finalizer stays until the credentials Secret is fixed (%s)",
+			shop.Name, leftBehind, c.Message)
 	}
 	return conn.Connect(ctx, shop)
 }

@@ -27,6 +27,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -76,6 +77,12 @@ type ShopReconciler struct {
 	// ("<shop UID>/<department ID>"), so a reconcile reading a stale status
 	// from the cache still knows them as the operator's.
 	createdDepartments sync.Map
+
+	// rejected remembers, per Shop, credentials the platform refused, so
+	// that they are not tried again before credentialsRetry unless they
+	// change (see checkCredentials).
+	rejectedMu sync.Mutex
+	rejected   map[types.NamespacedName]rejection
 }
 
 // shopCheck is what the last credentials check of a Shop found.
@@ -181,14 +188,14 @@ func (r *ShopReconciler) reconcileCore(ctx context.Context, shop *shopv1alpha1.S
 	if !known || driftDue || check.generation != shop.Generation || check.secretVersion != secret.ResourceVersion ||
 		!apimeta.IsStatusConditionTrue(shop.Status.Conditions, shopv1alpha1.ConditionCredentialsValid) {
 		r.checks.Delete(key)
-		pc, err = r.Connector.Connect(ctx, shop)
+		var fingerprint string
+		pc, fingerprint, err = r.Connector.connect(ctx, shop)
 		if err != nil {
 			markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
 			return checked, err
 		}
-		info, err := pc.ShopInfo(ctx)
+		info, err := r.checkCredentials(ctx, shop, pc, fingerprint)
 		if err != nil {
-			err = platformOutcome("checking the shop's credentials", err)
 			markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
 			return checked, err
 		}
@@ -221,6 +228,52 @@ func (r *ShopReconciler) reconcileCore(ctx context.Context, shop *shopv1alpha1.S
 	shop.Status.LastSyncTime = &now
 	shop.Status.LastHandledRequestedAt = requested
 	return checked, nil
+}
+
+// credentialsRetry is how long credentials the platform refused are not
+// tried again, unless they change.
+const credentialsRetry = stallRetry
+
+// rejection is credentials the platform refused: their fingerprint, when,
+// and the outcome.
+type rejection struct {
+	fingerprint string
+	at          time.Time
+	err         *outcome
+}
+
+// checkCredentials calls ShopInfo, unless the same credentials were refused
+// less than credentialsRetry ago: then it answers that refusal again
+// without a call, so that the Shop's dependants coming and going, or its
+// Secret's unrelated changes, cannot hammer the platform with credentials
+// it already refused. Changed credentials are checked at once.
+func (r *ShopReconciler) checkCredentials(ctx context.Context, shop *shopv1alpha1.Shop, pc platform.Client, fingerprint string) (platform.ShopInfo, error) {
+	key := client.ObjectKeyFromObject(shop)
+	r.rejectedMu.Lock()
+	prev, ok := r.rejected[key]
+	r.rejectedMu.Unlock()
+	if ok && prev.fingerprint == fingerprint {
+		if left := prev.at.Add(credentialsRetry).Sub(r.now()); left > 0 {
+			o := *prev.err
+			o.requeueAfter = left
+			return platform.ShopInfo{}, &o
+		}
+	}
+	info, err := pc.ShopInfo(ctx)
+	r.rejectedMu.Lock()
+	defer r.rejectedMu.Unlock()
+	if err == nil {
+		delete(r.rejected, key)
+		return info, nil
+	}
+	out := platformOutcome("checking the shop's credentials", err)
+	if o, isOutcome := out.(*outcome); isOutcome && o.reason == shopv1alpha1.ReasonCredentialsRejected {
+		if r.rejected == nil {
+			r.rejected = map[types.NamespacedName]rejection{}
+		}
+		r.rejected[key] = rejection{fingerprint: fingerprint, at: r.now(), err: o}
+	}
+	return platform.ShopInfo{}, out
 }
 
 // untilDriftCheck is how long until the shop's next drift check is due.
