@@ -320,7 +320,11 @@ func verifyAccounts(t testing.TB, g Gomega, ns, shop string, allowed ...string) 
 		g.Expect(n).To(Equal(1), "account %s was created %d times on shop %s", name, n, shop)
 	}
 	// Passwords, checked in parallel.
-	type job struct{ login, password, sa string }
+	// A disabled account must not log in; the others must.
+	type job struct {
+		login, password, sa string
+		disabled            bool
+	}
 	jobs := make(chan job)
 	var mu sync.Mutex
 	var failures []string
@@ -331,9 +335,9 @@ func verifyAccounts(t testing.TB, g Gomega, ns, shop string, allowed ...string) 
 			defer wg.Done()
 			for j := range jobs {
 				ok, err := shops[shop].Login(j.login, j.password)
-				if err != nil || !ok {
+				if err != nil || ok == j.disabled {
 					mu.Lock()
-					failures = append(failures, fmt.Sprintf("%s (ok=%t, err=%v)", j.sa, ok, err))
+					failures = append(failures, fmt.Sprintf("%s (logs in: %t, disabled: %t, err: %v)", j.sa, ok, j.disabled, err))
 					mu.Unlock()
 				}
 			}
@@ -347,11 +351,11 @@ func verifyAccounts(t testing.TB, g Gomega, ns, shop string, allowed ...string) 
 			mu.Unlock()
 			continue
 		}
-		jobs <- job{s["username"], s["password"], name}
+		jobs <- job{s["username"], s["password"], name, sa.Spec.Disabled}
 	}
 	close(jobs)
 	wg.Wait()
-	g.Expect(failures).To(BeEmpty(), "SubAccounts whose Secret's password does not log in")
+	g.Expect(failures).To(BeEmpty(), "SubAccounts whose Secret's password does not log in (or does, though disabled)")
 }
 
 // stats reads shopsim's counters.

@@ -49,8 +49,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	. "github.com/onsi/gomega"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 const (
@@ -102,6 +104,9 @@ var E = &Env{}
 // exit code.
 func Main(m *testing.M, name string, setup func(*Env) error) int {
 	flag.Parse()
+	// envtest logs through controller-runtime; the processes' output is
+	// what matters here.
+	ctrllog.SetLogger(logr.Discard())
 	E.Name = name
 	SetDefaultEventuallyTimeout(60 * time.Second)
 	SetDefaultEventuallyPollingInterval(200 * time.Millisecond)
