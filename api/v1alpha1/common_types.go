@@ -83,6 +83,11 @@ const (
 	// PendingVerification while a code is awaited. Absent where the platform
 	// verifies nothing.
 	ConditionVerified = "Verified"
+	// ConditionDrifted (SubAccount) is True, with reason DriftDetected, when a
+	// drift check found the platform account changed outside the operator
+	// and the driftPolicy in force is Report: the message says what
+	// differs, and nothing was corrected. Absent otherwise.
+	ConditionDrifted = "Drifted"
 	// ConditionAdopted (SubAccount) is True once an existing platform account
 	// has been adopted; False with reason AdoptionPreview while previewing.
 	ConditionAdopted = "Adopted"
@@ -177,6 +182,9 @@ const (
 	ReasonAdoptionPreview = "AdoptionPreview"
 	// ReasonAdopted: an existing platform account was adopted.
 	ReasonAdopted = "Adopted"
+	// ReasonDriftDetected: the platform account was changed outside the
+	// operator and driftPolicy Report says to report it only.
+	ReasonDriftDetected = "DriftDetected"
 	// ReasonLoginRejected: the platform refused the sub-account's own login
 	// (from its credentials Secret) for a change only the sub-account may
 	// make.
@@ -258,4 +266,18 @@ const (
 	SecretKeyShop        = "shop"
 	SecretKeyPlatform    = "platform"
 	SecretKeyAccountName = "accountName"
+)
+
+// DriftPolicy says what a drift check does about a platform object changed
+// outside the operator.
+// +kubebuilder:validation:Enum=Correct;Report
+type DriftPolicy string
+
+const (
+	// DriftPolicyCorrect puts the declared state back (a DriftCorrected
+	// Event says so).
+	DriftPolicyCorrect DriftPolicy = "Correct"
+	// DriftPolicyReport changes nothing: the difference is shown in the
+	// SubAccount's Drifted condition and a DriftDetected Event.
+	DriftPolicyReport DriftPolicy = "Report"
 )

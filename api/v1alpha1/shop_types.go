@@ -93,6 +93,13 @@ type ShopSpec struct {
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('30s')",message="driftCheckInterval must be at least 30s"
 	DriftCheckInterval *metav1.Duration `json:"driftCheckInterval,omitempty"`
 
+	// driftPolicy says what a drift check does about the shop's accounts and
+	// roles changed outside the operator: Correct (default) puts the
+	// declared state back, Report only reports it (a SubAccount's Drifted
+	// condition, DriftDetected Events). A SubAccount's own driftPolicy wins.
+	// +optional
+	DriftPolicy DriftPolicy `json:"driftPolicy,omitempty"`
+
 	// suspend pauses all writes to the platform for this shop's Roles and
 	// SubAccounts; reads and status updates continue.
 	// +optional

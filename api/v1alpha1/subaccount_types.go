@@ -115,6 +115,14 @@ type SubAccountSpec struct {
 	// +kubebuilder:default=Never
 	Adoption AdoptionPolicy `json:"adoption,omitempty"`
 
+	// driftPolicy says what a drift check does when this account was changed
+	// outside the operator (deleted, disabled, permissions or password
+	// changed): Correct puts the declared state back, Report only reports
+	// it in the Drifted condition and a DriftDetected Event. Empty follows
+	// the Shop's driftPolicy.
+	// +optional
+	DriftPolicy DriftPolicy `json:"driftPolicy,omitempty"`
+
 	// disabled blocks the account's login without deleting it (offboarding).
 	// +optional
 	Disabled bool `json:"disabled,omitempty"`

@@ -20,7 +20,9 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
@@ -38,7 +40,7 @@ const listPageSize = 200
 // platform call per account.
 type DriftTracker struct {
 	mu          sync.Mutex
-	drifted     map[driftKey]struct{}
+	drifted     map[driftKey]driftFinding
 	subAccounts chan event.GenericEvent
 	roles       chan event.GenericEvent
 }
@@ -48,10 +50,28 @@ type driftKey struct {
 	key  client.ObjectKey
 }
 
+// driftFinding is what a drift check found about one SubAccount.
+type driftFinding struct {
+	// state: the account differs from what was applied, or is gone.
+	state bool
+	// observed is the account as listed; nil when it is gone.
+	observed *platform.Account
+	// password: the password was set on the platform after the operator
+	// last set it.
+	password bool
+	// clean: in sync again, so a reported drift is over.
+	clean bool
+}
+
+// passwordDriftSlack absorbs the difference between the operator's and the
+// platform's clocks (and status times' whole seconds) when comparing the
+// platform's passwordChangedAt with status.passwordSetTime.
+const passwordDriftSlack = 5 * time.Second
+
 // NewDriftTracker returns an empty tracker.
 func NewDriftTracker() *DriftTracker {
 	return &DriftTracker{
-		drifted:     map[driftKey]struct{}{},
+		drifted:     map[driftKey]driftFinding{},
 		subAccounts: make(chan event.GenericEvent, 1024),
 		roles:       make(chan event.GenericEvent, 1024),
 	}
@@ -59,12 +79,17 @@ func NewDriftTracker() *DriftTracker {
 
 // mark records obj as drifted and re-queues it.
 func (d *DriftTracker) mark(ctx context.Context, obj client.Object) {
+	d.markWith(ctx, obj, driftFinding{state: true})
+}
+
+// markWith records what was found about obj and re-queues it.
+func (d *DriftTracker) markWith(ctx context.Context, obj client.Object, f driftFinding) {
 	ch, kind := d.roles, "Role"
 	if _, ok := obj.(*shopv1alpha1.SubAccount); ok {
 		ch, kind = d.subAccounts, "SubAccount"
 	}
 	d.mu.Lock()
-	d.drifted[driftKey{kind, client.ObjectKeyFromObject(obj)}] = struct{}{}
+	d.drifted[driftKey{kind, client.ObjectKeyFromObject(obj)}] = f
 	d.mu.Unlock()
 	select {
 	case ch <- event.GenericEvent{Object: obj}:
@@ -74,8 +99,15 @@ func (d *DriftTracker) mark(ctx context.Context, obj client.Object) {
 
 // take reports whether obj was marked as drifted, and forgets the mark.
 func (d *DriftTracker) take(obj client.Object) bool {
+	f, ok := d.takeFinding(obj)
+	return ok && !f.clean
+}
+
+// takeFinding returns what was found about obj, if anything, and forgets
+// it.
+func (d *DriftTracker) takeFinding(obj client.Object) (driftFinding, bool) {
 	if d == nil {
-		return false
+		return driftFinding{}, false
 	}
 	kind := "Role"
 	if _, ok := obj.(*shopv1alpha1.SubAccount); ok {
@@ -84,9 +116,9 @@ func (d *DriftTracker) take(obj client.Object) bool {
 	k := driftKey{kind, client.ObjectKeyFromObject(obj)}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	_, ok := d.drifted[k]
+	f, ok := d.drifted[k]
 	delete(d.drifted, k)
-	return ok
+	return f, ok
 }
 
 // checkDrift lists the shop's accounts and roles once and marks every
@@ -126,6 +158,7 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, shop *shopv1alpha1.Shop
 			continue
 		}
 		acct, ok := remote[sa.Status.AccountID]
+		f := driftFinding{}
 		switch {
 		case !ok,
 			// Where only the sub-account sets its capacity (Douyin), the
@@ -135,7 +168,21 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, shop *shopv1alpha1.Shop
 			cat.SeatCapacityBySubAccount && acct.Seat != nil && sa.Status.SeatCapacity != 0 &&
 				acct.Seat.Capacity != sa.Status.SeatCapacity,
 			!full && caps.AccountDisabled && acct.Disabled != sa.Spec.Disabled:
-			r.Drift.mark(ctx, sa)
+			f.state = true
+		}
+		// A password set on the platform after the operator set its own.
+		if ok && caps.SetPassword && sa.Status.PasswordSetTime != nil &&
+			acct.PasswordChangedAt.After(sa.Status.PasswordSetTime.Add(passwordDriftSlack)) {
+			f.password = true
+		}
+		if ok {
+			f.observed = &acct
+		}
+		switch {
+		case f.state || f.password:
+			r.Drift.markWith(ctx, sa, f)
+		case apimeta.IsStatusConditionTrue(sa.Status.Conditions, shopv1alpha1.ConditionDrifted):
+			r.Drift.markWith(ctx, sa, driftFinding{clean: true})
 		}
 	}
 

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
@@ -138,4 +139,67 @@ func TestDriftCheckInSteadyStateWritesNothing(t *testing.T) {
 	requestDriftCheck(t, ts.ns)
 	requestDriftCheck(t, ts.ns)
 	g.Consistently(func() int { return len(engine.Audit(ts.platform, ts.main)) }, time.Second, 100*time.Millisecond).Should(Equal(before))
+}
+
+// A password changed in the back office after the operator set it is
+// found by the same listing (passwordChangedAt) and set again from the
+// Secret (found by the reliability suite: it was never noticed).
+func TestDriftPasswordChangedOnThePlatformIsSetAgain(t *testing.T) {
+	g := NewWithT(t)
+	ts, sa := readyStaff(t, platform.Taobao, newRole("", "cs", "客服", "customer-service"))
+	password := string(secretOf(t, sa).Data["password"])
+	setClock(t, time.Now().Add(time.Minute))
+	g.Expect(ts.client(t).SetPassword(context.Background(), sa.Status.AccountID, "Someone-Elses-1")).To(Succeed())
+	g.Expect(checkLogin(t, ts, "xiaohong", password)).To(BeFalse())
+
+	requestDriftCheck(t, ts.ns)
+	g.Eventually(func() bool { return checkLogin(t, ts, "xiaohong", password) }, timeout, interval).Should(BeTrue(),
+		"the Secret's password logs in again")
+	g.Eventually(func() []string {
+		var notes []string
+		for _, e := range eventsFor(t, sa) {
+			if e.Reason == "DriftCorrected" {
+				notes = append(notes, e.Note)
+			}
+		}
+		return notes
+	}, timeout, interval).Should(ContainElement(ContainSubstring("password of sub-account")))
+	g.Expect(string(secretOf(t, sa).Data["password"])).To(Equal(password), "the Secret is unchanged")
+}
+
+// driftPolicy Report only reports: the Drifted condition says what differs
+// and a DriftDetected Event is emitted, nothing is written; Correct then
+// puts it back and clears the condition.
+func TestDriftReportOnly(t *testing.T) {
+	g := NewWithT(t)
+	ts, sa := readyStaff(t, platform.Pinduoduo, newRole("", "cs", "客服", "customer-service"))
+	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.DriftPolicy = shopv1alpha1.DriftPolicyReport })
+	waitCurrent(t, sa)
+	acct := mustAccount(t, ts, "xiaohong")
+	changed := acct.AccountState
+	changed.Disabled = true
+	_, err := ts.client(t).UpdateAccount(context.Background(), acct.ID, changed)
+	g.Expect(err).NotTo(HaveOccurred())
+	writes := len(engine.Audit(ts.platform, ts.main))
+
+	requestDriftCheck(t, ts.ns)
+	cond := waitCondition(t, sa, shopv1alpha1.ConditionDrifted, metav1.ConditionTrue, shopv1alpha1.ReasonDriftDetected)
+	g.Expect(cond.Message).To(Equal("sub-account " + sa.Status.LoginName + " was changed outside the operator: correcting would change: disabled true → false; nothing was corrected (driftPolicy Report)"))
+	g.Expect(mustAccount(t, ts, "xiaohong").Disabled).To(BeTrue(), "report-only changed the account")
+	g.Expect(engine.Audit(ts.platform, ts.main)).To(HaveLen(writes), "report-only wrote to the platform")
+	g.Eventually(func() []string {
+		var reasons []string
+		for _, e := range eventsFor(t, sa) {
+			reasons = append(reasons, e.Reason)
+		}
+		return reasons
+	}, timeout, interval).Should(ContainElement("DriftDetected"))
+
+	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.DriftPolicy = shopv1alpha1.DriftPolicyCorrect })
+	requestDriftCheck(t, ts.ns)
+	waitPlatform(t, ts, "xiaohong", func(a platform.Account) bool { return !a.Disabled }, "corrected")
+	g.Eventually(func() string {
+		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(sa), sa)
+		return conditionsOf(sa)
+	}, timeout, interval).ShouldNot(ContainSubstring(shopv1alpha1.ConditionDrifted))
 }

@@ -188,19 +188,26 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 	if connErr != nil {
 		return 0, connErr
 	}
-	drifted := r.Drift.take(sa)
-	err = r.ensureAccount(ctx, pc, caps, sa, shop, mainAccountState(state, cat), creds, drifted)
+	finding, drifted := r.Drift.takeFinding(sa)
+	if drifted {
+		drifted = r.handleDrift(sa, shop, mainAccountState(state, cat), finding)
+	}
+	stateDrifted := drifted && finding.state
+	err = r.ensureAccount(ctx, pc, caps, sa, shop, mainAccountState(state, cat), creds, stateDrifted)
 	if err == nil {
 		err = r.ensureVerified(ctx, pc, sa)
+	}
+	if err == nil && caps.SetPassword && drifted && finding.password {
+		err = r.restorePassword(ctx, pc, sa, creds)
 	}
 	if err == nil && caps.SetPassword {
 		err = r.ensurePassword(ctx, pc, sa, creds)
 	}
 	if err == nil {
-		err = r.ensureSeatCapacity(ctx, pc, caps, sa, cat, state.Seat, creds, drifted)
+		err = r.ensureSeatCapacity(ctx, pc, caps, sa, cat, state.Seat, creds, stateDrifted)
 	} else if v := sa.Status.Verification; v != nil && !v.Verified {
 		// Only says that the capacity waits for the verification: no call.
-		_ = r.ensureSeatCapacity(ctx, pc, caps, sa, cat, state.Seat, creds, drifted)
+		_ = r.ensureSeatCapacity(ctx, pc, caps, sa, cat, state.Seat, creds, stateDrifted)
 	}
 	markStep(sa, shopv1alpha1.ConditionSynced, err, "the platform account matches the spec")
 	if err != nil {
@@ -480,6 +487,66 @@ func (r *SubAccountReconciler) ensureAccount(ctx context.Context, pc platform.Cl
 	// The hash of the desired state, even where the platform could apply only
 	// part of it: a field it cannot change is reported, not retried.
 	sa.Status.AppliedHash = hash
+	return nil
+}
+
+// driftPolicy is the policy in force: the SubAccount's, else the Shop's,
+// else Correct.
+func driftPolicy(sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop) shopv1alpha1.DriftPolicy {
+	switch {
+	case sa.Spec.DriftPolicy != "":
+		return sa.Spec.DriftPolicy
+	case shop.Spec.DriftPolicy != "":
+		return shop.Spec.DriftPolicy
+	}
+	return shopv1alpha1.DriftPolicyCorrect
+}
+
+// handleDrift takes what a drift check found: a drift that is over clears
+// the Drifted condition; under driftPolicy Report a drift is described in
+// the Drifted condition and a DriftDetected Event and nothing is changed.
+// It returns whether the drift is to be corrected.
+func (r *SubAccountReconciler) handleDrift(sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop, desired platform.AccountState, f driftFinding) bool {
+	if f.clean || driftPolicy(sa, shop) != shopv1alpha1.DriftPolicyReport {
+		removeCondition(sa, shopv1alpha1.ConditionDrifted)
+		return !f.clean
+	}
+	var parts []string
+	switch {
+	case f.observed == nil:
+		parts = append(parts, fmt.Sprintf("account %s (ID %s) is gone from the platform", sa.Status.LoginName, sa.Status.AccountID))
+	case f.state:
+		changes := accountDiff(f.observed.AccountState, desired)
+		if len(changes) == 0 {
+			changes = []string{"its state differs from what was applied"}
+		}
+		parts = append(parts, "correcting would change: "+strings.Join(changes, "; "))
+	}
+	if f.password {
+		parts = append(parts, fmt.Sprintf("the password was changed on the platform at %s, after the operator set it",
+			f.observed.PasswordChangedAt.UTC().Format(time.RFC3339)))
+	}
+	msg := fmt.Sprintf("sub-account %s was changed outside the operator: %s; nothing was corrected (driftPolicy Report)",
+		sa.Status.LoginName, strings.Join(parts, "; "))
+	setCondition(sa, shopv1alpha1.ConditionDrifted, metav1.ConditionTrue, shopv1alpha1.ReasonDriftDetected, msg)
+	r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "DriftDetected", "DriftCheck", "%s", msg)
+	return false
+}
+
+// restorePassword sets the Secret's password again after a drift check
+// found it changed on the platform.
+func (r *SubAccountReconciler) restorePassword(ctx context.Context, pc platform.Client, sa *shopv1alpha1.SubAccount, creds credentials) error {
+	if sa.Status.AccountID == "" || creds.password == "" {
+		return nil
+	}
+	if err := pc.SetPassword(ctx, sa.Status.AccountID, creds.password); err != nil {
+		return platformOutcome("setting the password again", err)
+	}
+	now := metav1.NewTime(r.now())
+	sa.Status.PasswordSetTime = &now
+	countDriftCorrected(sa.Namespace, sa.Spec.ShopRef.Name, "SubAccount")
+	r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "DriftCorrected", "SetPassword",
+		"the password of sub-account %s was changed outside the operator; set it again from Secret %s", sa.Status.LoginName, sa.Status.SecretName)
 	return nil
 }
 
