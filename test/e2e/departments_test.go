@@ -15,9 +15,9 @@ import (
 )
 
 // departmentsByPath reads shopsim's department tree as path → department.
-func (s shop) departmentsByPath() (map[string]wire.Department, error) {
+func departmentsByPath(s shop) (map[string]wire.Department, error) {
 	var list wire.DepartmentList
-	if _, err := s.call(http.MethodGet, wire.PathDepartments, nil, nil, &list); err != nil {
+	if _, err := s.Call(http.MethodGet, wire.PathDepartments, nil, nil, &list); err != nil {
 		return nil, err
 	}
 	byID := map[string]wire.Department{}
@@ -43,7 +43,7 @@ func TestSampleDepartments(t *testing.T) {
 	ns := samples(t)
 	kubectl(t, "wait", "-n", ns, "shop/hongxing", "--for=condition=DepartmentsSynced", "--timeout=60s")
 
-	onShopsim, err := hongxing.departmentsByPath()
+	onShopsim, err := departmentsByPath(hongxing)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(onShopsim).To(HaveKey("客服部"))
 	g.Expect(onShopsim).To(HaveKey("客服部/售前"))
@@ -52,7 +52,7 @@ func TestSampleDepartments(t *testing.T) {
 	g.Expect(onShopsim).To(HaveKey("财务部"))
 	g.Expect(onShopsim["客服部/售后"].ParentID).To(Equal(onShopsim["客服部"].ID))
 
-	accounts, err := hongxing.accounts()
+	accounts, err := hongxing.Accounts()
 	g.Expect(err).NotTo(HaveOccurred())
 	for name, path := range map[string]string{"xiaohong": "客服部", "daming": "运营部", "xiaolan": "客服部/售后"} {
 		g.Expect(accounts[name].Profile.DepartmentID).To(Equal(onShopsim[path].ID), "%s's department on shopsim", name)
@@ -77,7 +77,7 @@ func TestSampleDepartments(t *testing.T) {
 	}).Should(Succeed())
 
 	// Every department write is in shopsim's audit log with the Shop behind it.
-	entries, err := hongxing.audit()
+	entries, err := hongxing.Audit()
 	g.Expect(err).NotTo(HaveOccurred())
 	created := 0
 	for _, e := range entries {
