@@ -63,6 +63,41 @@ GO
   )
 }
 
+# kube-controller-manager (garbage collector, namespace controller) is built
+# only when WITH_CONTROLLER_MANAGER=1: the reliability suite needs it for
+# foreground deletion and namespace deletion; envtest alone has neither.
+build_controller_manager() {
+  local work
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' RETURN
+  log "building kube-controller-manager v${K8S_VERSION} (several minutes on 2 cores)"
+  (
+    cd "$work"
+    go mod init envtest-kcm >/dev/null 2>&1
+    cat > tools.go <<'GO'
+//go:build tools
+
+package tools
+
+import _ "k8s.io/kubernetes/cmd/kube-controller-manager"
+GO
+    go mod edit -require="k8s.io/kubernetes@v${K8S_VERSION}"
+    go mod download -json "k8s.io/kubernetes@v${K8S_VERSION}" >/dev/null
+    local modfile
+    modfile="$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/v${K8S_VERSION}.mod"
+    grep -oE 'k8s.io/[a-z0-9-]+ => \./staging/' "$modfile" | awk '{print $1}' | sort -u |
+      while read -r mod; do
+        go mod edit -replace="${mod}=${mod}@v${STAGING_VERSION}"
+      done
+    go mod tidy >/dev/null
+    local ldflags="-s -w"
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      ldflags+=" -X ${pkg}.gitVersion=v${K8S_VERSION} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${K8S_MINOR}"
+    done
+    CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$CACHE_DIR/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
+  )
+}
+
 build_etcd() {
   local work
   work="$(mktemp -d)"
@@ -92,5 +127,11 @@ if ! have_all "$ASSETS_DIR"; then
     ln -sf "$CACHE_DIR/$b" "$ASSETS_DIR/$b"
   done
   log "assets ready in $ASSETS_DIR"
+fi
+if [[ "${WITH_CONTROLLER_MANAGER:-}" == 1 && ! -x "$ASSETS_DIR/kube-controller-manager" ]]; then
+  mkdir -p "$CACHE_DIR" "$ASSETS_DIR"
+  [[ -x "$CACHE_DIR/kube-controller-manager" ]] || build_controller_manager
+  ln -sf "$CACHE_DIR/kube-controller-manager" "$ASSETS_DIR/kube-controller-manager"
+  log "kube-controller-manager ready in $ASSETS_DIR"
 fi
 echo "$ASSETS_DIR"

@@ -15,17 +15,16 @@ import (
 )
 
 // faultPhases is the faulted run's schedule, a phase every faultPhase, in
-// a loop: 10% of calls answered 503 and 3% dropped all along, plus bursts
-// of 429 (2 calls a second per shop, with Retry-After) and latency spikes
-// of two seconds.
+// a loop, starting as the wave is applied: 10% of calls answered 503 and 10%
+// dropped all along, plus a burst of 429s (2 calls a second per shop, with
+// Retry-After) and a latency spike of two seconds.
 var faultPhases = []shopsim.Faults{
-	{ErrorRate: 0.1, DropRate: 0.03},
-	{ErrorRate: 0.1, DropRate: 0.03, RateLimit: 2},
-	{ErrorRate: 0.1, DropRate: 0.03},
-	{ErrorRate: 0.1, DropRate: 0.03, Latency: 2 * time.Second},
+	{ErrorRate: 0.1, DropRate: 0.1, RateLimit: 2},
+	{ErrorRate: 0.1, DropRate: 0.1, Latency: 2 * time.Second},
+	{ErrorRate: 0.1, DropRate: 0.1},
 }
 
-const faultPhase = 3 * time.Second
+const faultPhase = 1500 * time.Millisecond
 
 // waveResult is what one run of the wave measured.
 type waveResult struct {
@@ -59,6 +58,7 @@ func TestPlatformFaults(t *testing.T) {
 	g.Expect(faulted.stats.ByStatus).To(HaveKey("503"))
 	g.Expect(faulted.stats.ByStatus).To(HaveKey("dropped"))
 	g.Expect(faulted.stats.RateLimited).To(BeNumerically(">", 0), "no 429 was answered: the bursts did not bite")
+	g.Expect(faulted.phasesCycle).To(BeNumerically(">=", len(faultPhases)), "the wave was over before every kind of fault had its turn")
 	// No retry storm.
 	g.Expect(faulted.calls).To(BeNumerically("<=", 3*base.calls), "platform calls with faults vs without")
 	// Retry-After honoured for the whole shop.
@@ -152,7 +152,7 @@ func runWave(t *testing.T, g Gomega, shop string, faulted bool) waveResult {
 			return fmt.Errorf("%d victims still being offboarded, %d new SubAccounts not Ready", offboarding, creating)
 		}
 		return nil
-	}).WithTimeout(10*time.Minute).WithPolling(500*time.Millisecond).Should(Succeed())
+	}).WithTimeout(10 * time.Minute).WithPolling(500 * time.Millisecond).Should(Succeed())
 	if faulted {
 		close(stop)
 		res.phasesCycle = <-done

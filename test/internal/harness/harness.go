@@ -373,6 +373,49 @@ func (e *Env) StartManager(opts ManagerOptions) (*Proc, error) {
 	return p, waitHTTP(p, "http://"+probe+"/readyz")
 }
 
+// ControllerManagerAvailable reports whether kube-controller-manager is
+// next to the control plane ('make envtest-controller-manager').
+func (e *Env) ControllerManagerAvailable() bool {
+	return isExecutable(filepath.Join(filepath.Dir(e.Kubectl), "kube-controller-manager"))
+}
+
+// StartControllerManager starts kube-controller-manager with only the
+// garbage collector and the namespace controller, which envtest lacks:
+// owner references, foreground deletion and namespace deletion then work
+// as in a cluster. It waits until the controllers have started.
+func (e *Env) StartControllerManager() (*Proc, error) {
+	bin := filepath.Join(filepath.Dir(e.Kubectl), "kube-controller-manager")
+	p, err := e.startProc("kube-controller-manager", filepath.Join(e.LogDir, "kube-controller-manager.log"), nil, bin,
+		"--kubeconfig", e.Kubeconfig,
+		"--leader-elect=false",
+		"--controllers=garbage-collector-controller,namespace-controller",
+		"--secure-port=0",
+		"--use-service-account-credentials=false",
+	)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(StartTimeout)
+	for {
+		data, _ := os.ReadFile(p.LogPath)
+		// The namespace controller has started and the garbage collector
+		// has synced its monitors.
+		if strings.Contains(string(data), "Starting namespace controller") && strings.Contains(string(data), "Proceeding to collect garbage") {
+			return p, nil
+		}
+		if done, err := p.Exited(); done {
+			return nil, fmt.Errorf("kube-controller-manager exited: %v (output: %s)", err, p.LogPath)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("kube-controller-manager did not start its controllers within %s (output: %s)", StartTimeout, p.LogPath)
+		}
+		select {
+		case <-p.done:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // stopAll stops every process still running, then the control plane.
 func (e *Env) stopAll() error {
 	e.mu.Lock()

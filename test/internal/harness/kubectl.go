@@ -198,3 +198,11 @@ func (e *Env) Watch(name, what string) (*Proc, error) {
 	return e.startProc("watch-"+name, filepath.Join(e.LogDir, "watch-"+name+".log"), nil, e.Kubectl,
 		kubectlArgs([]string{"get", what, "-A", "--watch", "-o", "json"})...)
 }
+
+// WatchColumns starts `kubectl get <what> -n ns --watch -o custom-columns=<columns>
+// --no-headers` writing into path (outside LogDir when the names may not
+// be searched). Use it for Secrets: only the columns asked for are written.
+func (e *Env) WatchColumns(path, ns, what, columns string) (*Proc, error) {
+	return e.startProc("watch-"+what+"-"+ns, path, nil, e.Kubectl,
+		kubectlArgs([]string{"get", what, "-n", ns, "--watch", "--no-headers", "-o", "custom-columns=" + columns})...)
+}
