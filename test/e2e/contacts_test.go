@@ -3,39 +3,18 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"testing"
 
 	. "github.com/onsi/gomega"
 
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
-	"github.com/subaccount-operator/subaccount-operator/internal/shopsim"
+	"github.com/subaccount-operator/subaccount-operator/test/internal/harness"
 )
 
-// sms reads the latest code shopsim "sent" to phone, from its admin
-// outbox (standing in for the phone).
-func sms(phone string) (shopsim.SMSMessage, error) {
-	var m shopsim.SMSMessage
-	req, err := http.NewRequest(http.MethodGet, suite.shopsimURL+shopsim.AdminPathSMS+"?phone="+url.QueryEscape(phone), nil)
-	if err != nil {
-		return m, err
-	}
-	req.Header.Set("Authorization", "Bearer "+suite.adminToken)
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return m, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return m, fmt.Errorf("GET %s: %d %s", shopsim.AdminPathSMS, resp.StatusCode, body)
-	}
-	return m, json.Unmarshal(body, &m)
-}
+// sms reads the latest code shopsim "sent" to phone.
+var sms = harness.SMS
 
 // TestShopNotificationContacts: a Douyin Shop's notification contact is
 // added on shopsim, which texts it a code; the code handed over in the
@@ -55,7 +34,7 @@ func TestShopNotificationContacts(t *testing.T) {
 	g.Expect(jsonpath(t, ns, "shop/douyin", `{.status.notificationContacts[0].verification.phone}`)).To(Equal("139****0077"))
 
 	var contacts wire.ContactList
-	_, err := douyin.call(http.MethodGet, wire.PathContacts, nil, nil, &contacts)
+	_, err := douyin.Call(http.MethodGet, wire.PathContacts, nil, nil, &contacts)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(contacts.Items).To(ContainElement(And(HaveField("Name", "值班客服"), HaveField("Phone", phone))))
 
@@ -69,10 +48,10 @@ func TestShopNotificationContacts(t *testing.T) {
 		out, _, _ := runKubectl("", "get", "secret", secret, "-n", ns, "--ignore-not-found", "-o", "name")
 		return out
 	}).Should(BeEmpty(), "the code Secret is consumed")
-	_, err = douyin.call(http.MethodGet, wire.PathContacts, nil, nil, &contacts)
+	_, err = douyin.Call(http.MethodGet, wire.PathContacts, nil, nil, &contacts)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(contacts.Items).To(ContainElement(And(HaveField("Phone", phone), HaveField("Verification.Verified", true))))
-	entries, err := douyin.audit()
+	entries, err := douyin.Audit()
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(entries).To(ContainElement(And(HaveField("Action", "contact.verify"), HaveField("Source", "Shop/"+ns+"/douyin"))))
 }

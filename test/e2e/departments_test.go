@@ -97,7 +97,7 @@ func TestTOPDepartments(t *testing.T) {
 	g := begin(t)
 	samples(t) // the sample tree is on hongxing
 	ns := namespace(t, "e2e-top-departments")
-	before, err := hongxing.departmentsByPath()
+	before, err := departmentsByPath(hongxing)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(before).To(HaveKey("客服部/售后"))
 
@@ -118,7 +118,7 @@ func TestTOPDepartments(t *testing.T) {
 	g.Expect(json.Unmarshal([]byte(jsonpath(t, ns, "shop/top-departments", "{.status.departments}")), &status)).To(Succeed())
 	g.Expect(status).To(ContainElement(And(HaveField("Path", "客服部/售后"), HaveField("ID", before["客服部/售后"].ID),
 		HaveField("Managed", false))))
-	after, err := hongxing.departmentsByPath()
+	after, err := departmentsByPath(hongxing)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(after).To(Equal(before), "nothing created or deleted through TOP")
 }
@@ -146,5 +146,5 @@ spec:
   endpoint: %[8]s
   credentialsSecretRef:
     name: %[1]s
-%[9]s`, secret, name, s.appKey, s.appSecret, s.accessToken, s.platform, s.mainAccount, suite.shopsimURL, spec)
+%[9]s`, secret, name, s.AppKey, s.AppSecret, s.AccessToken, s.Platform, s.MainAccount, env.ShopsimURL, spec)
 }

@@ -47,7 +47,7 @@ import (
 // suite is what this suite's setup started.
 var suite struct {
 	manager   *harness.Proc
-	watches   []*harness.Proc
+	watches   []*harness.Watch
 	stateFile string
 	// metricsAddr is the manager's /metrics, plain http on loopback.
 	metricsAddr string

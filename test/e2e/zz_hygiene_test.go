@@ -37,7 +37,7 @@ func TestSecretHygiene(t *testing.T) {
 	g.Expect(suite.manager.Stop()).To(Succeed(), "the manager's exit after SIGTERM")
 	g.Expect(env.Shopsim().Stop()).To(Succeed(), "shopsim's exit after SIGTERM")
 	for _, w := range suite.watches {
-		_ = w.Stop()
+		w.Stop()
 	}
 
 	checkStructuredLogs(t, suite.manager.LogPath)

@@ -82,7 +82,14 @@ func TestHighAvailability(t *testing.T) {
 	// to be interrupted.
 	setFaults(g, shopsim.Faults{Latency: 300 * time.Millisecond})
 	start := time.Now()
-	apply(t, ns, wave.String())
+	applied := make(chan error, 1)
+	go func() {
+		_, stderr, err := harness.RunKubectl(wave.String(), "apply", "-n", ns, "-f", "-")
+		if err != nil {
+			err = fmt.Errorf("kubectl apply of the wave: %v: %s", err, stderr)
+		}
+		applied <- err
+	}()
 	// Mid-wave: a quarter of the creates done.
 	creates := func() int { return stats(g).Shops[shopKey("ha")].ByRoute["POST "+wire.PathAccounts] }
 	g.Eventually(creates).WithTimeout(5 * time.Minute).WithPolling(20 * time.Millisecond).Should(BeNumerically(">=", max(1, scale.haAccounts/4)))
@@ -94,6 +101,7 @@ func TestHighAvailability(t *testing.T) {
 	g.Eventually(func() bool { return acquired(standby) }).WithTimeout(2*leaseDuration).WithPolling(50*time.Millisecond).
 		Should(BeTrue(), "the standby never took over")
 	takeover := time.Since(killed)
+	g.Expect(<-applied).To(Succeed())
 	waitAllReady(t, g, ns, "subaccounts", scale.haAccounts, 10*time.Minute)
 	converged := time.Since(start)
 	setFaults(g, shopsim.Faults{})

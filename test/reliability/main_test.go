@@ -46,7 +46,7 @@ import (
 var env = harness.E
 
 // watches are the kubectl watches of Events and statuses.
-var watches []*harness.Proc
+var watches []*harness.Watch
 
 func TestMain(m *testing.M) {
 	os.Exit(harness.Main(m, "reliability", func(e *harness.Env) error {

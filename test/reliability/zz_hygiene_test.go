@@ -26,7 +26,7 @@ func TestSecretHygiene(t *testing.T) {
 	stopManagers(t)
 	g.Expect(env.Shopsim().Stop()).To(Succeed(), "shopsim's exit after SIGTERM")
 	for _, w := range watches {
-		_ = w.Stop()
+		w.Stop()
 	}
 	rep := harness.Hygiene(t)
 	g.Expect(rep.Files).To(BeNumerically(">=", 2+len(watches)))

@@ -91,6 +91,7 @@ type Env struct {
 	mu       sync.Mutex
 	cp       *envtest.Environment
 	procs    []*Proc // every process started, for teardown and Begin
+	watches  []*Watch
 	shopsim  *Proc
 	shopsimN int
 	aborting atomic.Bool
@@ -418,6 +419,12 @@ func (e *Env) StartControllerManager() (*Proc, error) {
 
 // stopAll stops every process still running, then the control plane.
 func (e *Env) stopAll() error {
+	e.mu.Lock()
+	watches := e.watches
+	e.mu.Unlock()
+	for _, w := range watches {
+		w.Stop() // first, so that they are not started again
+	}
 	e.mu.Lock()
 	procs, cp := e.procs, e.cp
 	e.mu.Unlock()

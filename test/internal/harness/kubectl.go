@@ -28,6 +28,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -187,16 +188,77 @@ func Credentials(t testing.TB, ns, name string) (string, string) {
 // every version of the operator's objects (their status).
 var Watched = []string{"events", "shops.shop.subaccount.io", "roles.shop.subaccount.io", "subaccounts.shop.subaccount.io"}
 
-// Watch starts `kubectl get <what> -A --watch -o json` writing into
+// Watch runs `kubectl get <what> -A --watch -o json` writing into
 // <LogDir>/watch-<name>.log, so that every version of the objects (their
-// status, or every Event) is kept for the secret hygiene check. It must
-// never be used on Secrets. The watch is stopped with the other processes.
-func (e *Env) Watch(name, what string) (*Proc, error) {
+// status, or every Event) is kept for the secret hygiene check; when the
+// API server ends the watch, it is started again (appending). It must never
+// be used on Secrets. Stop it before searching the file.
+func (e *Env) Watch(name, what string) (*Watch, error) {
 	if strings.Contains(what, "secret") {
 		return nil, fmt.Errorf("watching %s would copy secrets into the logs", what)
 	}
-	return e.startProc("watch-"+name, filepath.Join(e.LogDir, "watch-"+name+".log"), nil, e.Kubectl,
-		kubectlArgs([]string{"get", what, "-A", "--watch", "-o", "json"})...)
+	start := func() (*Proc, error) {
+		return e.startProc("watch-"+name, filepath.Join(e.LogDir, "watch-"+name+".log"), nil, e.Kubectl,
+			kubectlArgs([]string{"get", what, "-A", "--watch", "-o", "json"})...)
+	}
+	p, err := start()
+	if err != nil {
+		return nil, err
+	}
+	w := &Watch{cur: p, stop: make(chan struct{}), done: make(chan struct{})}
+	e.mu.Lock()
+	e.watches = append(e.watches, w)
+	e.mu.Unlock()
+	go func() {
+		defer close(w.done)
+		for {
+			select {
+			case <-w.stop:
+				return
+			case <-w.proc().Done():
+			}
+			select {
+			case <-w.stop:
+				return
+			default:
+			}
+			// The API server ended the watch (its request timeout): an
+			// expected exit; watch again.
+			w.proc().stopCalled.Store(true)
+			next, err := start()
+			if err != nil {
+				return
+			}
+			w.mu.Lock()
+			w.cur = next
+			w.mu.Unlock()
+		}
+	}()
+	return w, nil
+}
+
+// Watch is a kubectl watch that restarts when the server ends it.
+type Watch struct {
+	mu   sync.Mutex
+	cur  *Proc
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
+}
+
+func (w *Watch) proc() *Proc {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.cur
+}
+
+// Stop ends the watch for good.
+func (w *Watch) Stop() {
+	w.once.Do(func() {
+		close(w.stop)
+		<-w.done
+		_ = w.proc().Stop() // kubectl exits 2 or so on SIGTERM: not an error here
+	})
 }
 
 // WatchColumns starts `kubectl get <what> -n ns --watch -o custom-columns=<columns>

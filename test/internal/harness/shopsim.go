@@ -198,3 +198,13 @@ func RememberSignatures() (int, error) {
 	}
 	return len(sigs.Items), nil
 }
+
+// SMS reads the latest verification code shopsim "sent" to phone, from its
+// admin outbox (standing in for the phone). The code is remembered as a
+// secret.
+func SMS(phone string) (shopsim.SMSMessage, error) {
+	var m shopsim.SMSMessage
+	err := admin(http.MethodGet, shopsim.AdminPathSMS+"?phone="+url.QueryEscape(phone), nil, &m)
+	RememberSecret("the SMS code sent to "+phone, m.Code)
+	return m, err
+}
