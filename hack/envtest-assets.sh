@@ -25,24 +25,20 @@ have_all() {
   [[ -x "$dir/kube-apiserver" && -x "$dir/kubectl" && -x "$dir/etcd" ]]
 }
 
-build_kubernetes() {
+# build_k8s_commands builds the given k8s.io/kubernetes/cmd/<name> commands
+# into $CACHE_DIR, in a throw-away module requiring k8s.io/kubernetes.
+build_k8s_commands() {
   local work
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' RETURN
-  log "building kube-apiserver and kubectl v${K8S_VERSION} (about 10 minutes on 2 cores)"
   (
     cd "$work"
     go mod init envtest-k8s >/dev/null 2>&1
-    cat > tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
-GO
+    {
+      printf '//go:build tools\n\npackage tools\n\nimport (\n'
+      for cmd in "$@"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$cmd"; done
+      printf ')\n'
+    } > tools.go
     go mod edit -require="k8s.io/kubernetes@v${K8S_VERSION}"
     go mod download -json "k8s.io/kubernetes@v${K8S_VERSION}" >/dev/null
     local modfile
@@ -58,44 +54,23 @@ GO
     for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
       ldflags+=" -X ${pkg}.gitVersion=v${K8S_VERSION} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${K8S_MINOR}"
     done
-    CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$CACHE_DIR/kubectl" k8s.io/kubernetes/cmd/kubectl
-    CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$CACHE_DIR/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+    for cmd in "$@"; do
+      CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$CACHE_DIR/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+    done
   )
+}
+
+build_kubernetes() {
+  log "building kube-apiserver and kubectl v${K8S_VERSION} (about 10 minutes on 2 cores)"
+  build_k8s_commands kubectl kube-apiserver
 }
 
 # kube-controller-manager (garbage collector, namespace controller) is built
 # only when WITH_CONTROLLER_MANAGER=1: the reliability suite needs it for
 # foreground deletion and namespace deletion; envtest alone has neither.
 build_controller_manager() {
-  local work
-  work="$(mktemp -d)"
-  trap 'rm -rf "$work"' RETURN
   log "building kube-controller-manager v${K8S_VERSION} (several minutes on 2 cores)"
-  (
-    cd "$work"
-    go mod init envtest-kcm >/dev/null 2>&1
-    cat > tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import _ "k8s.io/kubernetes/cmd/kube-controller-manager"
-GO
-    go mod edit -require="k8s.io/kubernetes@v${K8S_VERSION}"
-    go mod download -json "k8s.io/kubernetes@v${K8S_VERSION}" >/dev/null
-    local modfile
-    modfile="$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/v${K8S_VERSION}.mod"
-    grep -oE 'k8s.io/[a-z0-9-]+ => \./staging/' "$modfile" | awk '{print $1}' | sort -u |
-      while read -r mod; do
-        go mod edit -replace="${mod}=${mod}@v${STAGING_VERSION}"
-      done
-    go mod tidy >/dev/null
-    local ldflags="-s -w"
-    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-      ldflags+=" -X ${pkg}.gitVersion=v${K8S_VERSION} -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${K8S_MINOR}"
-    done
-    CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$CACHE_DIR/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
-  )
+  build_k8s_commands kube-controller-manager
 }
 
 build_etcd() {
