@@ -19,6 +19,8 @@ import (
 // shop fails fast with ErrRateLimited (and the time still to wait) until it
 // has run out, without calling the platform, so that the controllers
 // requeue instead of hammering a platform that asked them to slow down.
+// The SMS code operations (verify, resend) are limited per phone, not per
+// shop: their Retry-After pauses nothing else.
 type LimitedFactory struct {
 	Inner Factory
 	// Now is the clock of the Retry-After pauses; nil means time.Now.
@@ -221,12 +223,28 @@ func call[T any](ctx context.Context, c *limitedClient, fn func() (T, error)) (T
 		return zero, err
 	}
 	out, err := fn()
+	c.pauseOn(err)
+	return out, err
+}
+
+// callOwnLimit is call for the SMS code operations: their rate limit (one
+// code a minute per phone) is the phone's, not the shop API's, so their
+// Retry-After does not pause the shop.
+func callOwnLimit[T any](ctx context.Context, c *limitedClient, fn func() (T, error)) (T, error) {
+	if err := c.wait(ctx); err != nil {
+		var zero T
+		return zero, err
+	}
+	return fn()
+}
+
+// pauseOn pauses the shop for the Retry-After of a rate-limited answer.
+func (c *limitedClient) pauseOn(err error) {
 	if err != nil && c.factory != nil && errors.Is(err, ErrRateLimited) {
 		if d, _ := RetryAfter(err); d > 0 {
 			c.factory.pause(c.shop, d)
 		}
 	}
-	return out, err
 }
 
 func (c *limitedClient) ShopInfo(ctx context.Context) (ShopInfo, error) {
@@ -289,11 +307,11 @@ func (c *limitedClient) DeleteAccount(ctx context.Context, id string) error {
 }
 
 func (c *limitedClient) VerifyAccount(ctx context.Context, id, code string) (Account, error) {
-	return call(ctx, c, func() (Account, error) { return c.inner.VerifyAccount(ctx, id, code) })
+	return callOwnLimit(ctx, c, func() (Account, error) { return c.inner.VerifyAccount(ctx, id, code) })
 }
 
 func (c *limitedClient) ResendVerification(ctx context.Context, id string) (Account, error) {
-	return call(ctx, c, func() (Account, error) { return c.inner.ResendVerification(ctx, id) })
+	return callOwnLimit(ctx, c, func() (Account, error) { return c.inner.ResendVerification(ctx, id) })
 }
 
 func (c *limitedClient) SetSeatCapacity(ctx context.Context, id string, capacity int32, as SubAccountLogin) (Account, error) {

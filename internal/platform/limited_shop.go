@@ -36,9 +36,9 @@ func (c *limitedClient) DeleteContact(ctx context.Context, id string) error {
 }
 
 func (c *limitedClient) VerifyContact(ctx context.Context, id, code string) (Contact, error) {
-	return call(ctx, c, func() (Contact, error) { return c.inner.VerifyContact(ctx, id, code) })
+	return callOwnLimit(ctx, c, func() (Contact, error) { return c.inner.VerifyContact(ctx, id, code) })
 }
 
 func (c *limitedClient) ResendContactCode(ctx context.Context, id string) (Contact, error) {
-	return call(ctx, c, func() (Contact, error) { return c.inner.ResendContactCode(ctx, id) })
+	return callOwnLimit(ctx, c, func() (Contact, error) { return c.inner.ResendContactCode(ctx, id) })
 }

@@ -242,3 +242,32 @@ func TestLimitedFactoryHonoursRetryAfterForTheShop(t *testing.T) {
 		t.Fatalf("%d calls reached the platform, want 3", rl.calls)
 	}
 }
+
+func (c *rateLimitedClient) ResendVerification(context.Context, string) (platform.Account, error) {
+	c.calls++
+	return platform.Account{}, &platform.Error{Kind: platform.ErrRateLimited, RetryAfter: time.Minute, Message: "a code was sent less than a minute ago"}
+}
+
+// The one-code-a-minute limit of SMS codes is the phone's: its Retry-After
+// does not pause the shop (found by the contacts test: a refused resend
+// stopped every call to the shop for a minute).
+func TestLimitedFactorySMSCodeLimitDoesNotPauseTheShop(t *testing.T) {
+	base, cfg := limitedSetup(t)
+	inner, err := base.Inner.ClientFor(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl := &rateLimitedClient{Client: inner}
+	f := platform.NewLimitedFactory(rateLimitedFactory{rl})
+	cfg.RequestsPerSecond, cfg.Burst = 100, 100
+	c, _ := f.ClientFor(context.Background(), cfg)
+	if _, err := c.ResendVerification(context.Background(), "1"); !errors.Is(err, platform.ErrRateLimited) {
+		t.Fatalf("resend = %v, want the platform's ErrRateLimited", err)
+	}
+	if _, err := c.ShopInfo(context.Background()); err != nil {
+		t.Fatalf("the shop is paused after a refused SMS resend: %v", err)
+	}
+	if rl.calls != 2 {
+		t.Fatalf("%d calls reached the platform, want 2", rl.calls)
+	}
+}
