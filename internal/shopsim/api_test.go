@@ -1,6 +1,7 @@
 package shopsim
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -250,6 +251,16 @@ func TestAuthentication(t *testing.T) {
 			req.Header.Del(wire.HeaderSignature)
 			return req
 		}},
+		{"missing nonce", func() *http.Request {
+			req := f.request(http.MethodGet, wire.PathShop, nil, sig{})
+			req.Header.Del(wire.HeaderNonce)
+			return req
+		}},
+		{"malformed nonce", func() *http.Request {
+			req := f.request(http.MethodGet, wire.PathShop, nil, sig{})
+			req.Header.Set(wire.HeaderNonce, "not-a-nonce")
+			return req
+		}},
 		{"missing token", func() *http.Request {
 			req := f.request(http.MethodGet, wire.PathShop, nil, sig{})
 			req.Header.Del(wire.HeaderAuthorization)
@@ -297,6 +308,64 @@ func TestAuthentication(t *testing.T) {
 	f.g.Expect(f.engine.SetCredentials(platform.Taobao, tbMain, newCreds)).To(Succeed())
 	expectError(t, f.call(http.MethodGet, wire.PathShop, nil, sig{}), http.StatusUnauthorized, wire.CodeUnauthorized, "")
 	f.ok(http.StatusOK, http.MethodGet, wire.PathShop, nil, nil, sig{creds: &newCreds})
+}
+
+// A captured request sent again is refused while its timestamp is still
+// within the skew; the same request signed again (a new nonce) passes, and
+// so do identical requests in the same second.
+func TestReplayIsRefused(t *testing.T) {
+	f := newFixture(t, Options{})
+	g := f.g
+	body, err := json.Marshal(wire.RoleSpec{Name: "cs", Permissions: []string{"wangwang"}})
+	g.Expect(err).NotTo(HaveOccurred())
+
+	idem := sig{header: map[string]string{wire.HeaderIdempotencyKey: "role-cs-1"}}
+	first := f.request(http.MethodPost, wire.PathRoles, body, idem)
+	captured := f.withBody(first, string(body))
+	g.Expect(f.send(first).status).To(Equal(http.StatusCreated))
+	f.clock.Advance(time.Minute)
+	r := f.send(captured)
+	d := expectError(t, r, http.StatusUnauthorized, wire.CodeUnauthorized, "")
+	g.Expect(d.Message).To(ContainSubstring("replayed"))
+	for _, sent := range []string{captured.Header.Get(wire.HeaderNonce), captured.Header.Get(wire.HeaderSignature)} {
+		g.Expect(string(r.body)).NotTo(ContainSubstring(sent))
+	}
+	g.Expect(f.engine.Roles(platform.Taobao, tbMain)).To(HaveLen(1), "the replay created nothing")
+
+	// The same request, signed again, is a new request (a retry): accepted,
+	// and its idempotency key answers with the role created first.
+	f.ok(http.StatusCreated, http.MethodPost, wire.PathRoles, body, nil, idem)
+	g.Expect(f.engine.Roles(platform.Taobao, tbMain)).To(HaveLen(1))
+
+	// Two identical GETs in the same second: each has its own nonce.
+	f.ok(http.StatusOK, http.MethodGet, wire.PathShop, nil, nil, sig{})
+	f.ok(http.StatusOK, http.MethodGet, wire.PathShop, nil, nil, sig{})
+
+	// A nonce is per app key: another shop may use it.
+	get := f.request(http.MethodGet, wire.PathShop, nil, sig{})
+	g.Expect(f.send(get).status).To(Equal(http.StatusOK))
+	other := f.request(http.MethodGet, wire.PathShop, nil, sig{shop: platform.Pinduoduo})
+	other.Header.Set(wire.HeaderNonce, get.Header.Get(wire.HeaderNonce))
+	other.Header.Set(wire.HeaderSignature, wire.Sign(pddCreds.AppSecret, other.Method, other.URL.EscapedPath(),
+		other.URL.Query(), other.Header.Get(wire.HeaderTimestamp), get.Header.Get(wire.HeaderNonce), nil))
+	g.Expect(f.send(other).status).To(Equal(http.StatusOK))
+	expectError(t, f.send(get), http.StatusUnauthorized, wire.CodeUnauthorized, "")
+}
+
+func TestNonceStoreExpiresAndIsBounded(t *testing.T) {
+	g := NewWithT(t)
+	n := newNonceStore(2)
+	g.Expect(n.use("k", "a", t0)).To(Equal(nonceFresh))
+	g.Expect(n.use("k", "a", t0.Add(nonceTTL-time.Second))).To(Equal(nonceReplayed))
+	g.Expect(n.use("other", "a", t0)).To(Equal(nonceFresh))
+	// Full: refused rather than a nonce forgotten early.
+	g.Expect(n.use("k", "b", t0.Add(time.Second))).To(Equal(nonceFull))
+	g.Expect(n.seen).To(HaveLen(2))
+	// Entries nonceTTL old are forgotten, which frees room.
+	g.Expect(n.use("k", "b", t0.Add(nonceTTL))).To(Equal(nonceFresh))
+	g.Expect(n.seen).To(HaveLen(1))
+	g.Expect(n.order).To(HaveLen(1))
+	g.Expect(n.use("k", "a", t0.Add(nonceTTL))).To(Equal(nonceFresh))
 }
 
 // withBody replaces a request's body (after signing).

@@ -184,21 +184,23 @@ func TestSigningWorkedExamples(t *testing.T) {
 	data, err := os.ReadFile(protocolDoc)
 	g.Expect(err).NotTo(HaveOccurred())
 	page := string(data)
-	const ts = "1704164645"
+	const ts, nonce = "1704164645", "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
 	body := []byte(`{"name":"cs","permissions":["wangwang-chat"]}`)
 	path := wire.ShopPrefix(platform.Taobao, "hongxing") + wire.PathRoles
-	sts := wire.StringToSign(http.MethodPost, path, nil, ts, body)
-	signature := wire.Sign(tbCreds.AppSecret, http.MethodPost, path, nil, ts, body)
+	sts := wire.StringToSign(http.MethodPost, path, nil, ts, nonce, body)
+	signature := wire.Sign(tbCreds.AppSecret, http.MethodPost, path, nil, ts, nonce, body)
 	g.Expect(tbCreds.AppSecret).To(Equal("demo-app-secret"))
 	g.Expect(page).To(ContainSubstring("```\n" + sts + "\n```"))
 	g.Expect(page).To(ContainSubstring("X-Signature: " + signature))
+	g.Expect(page).To(ContainSubstring("X-Nonce: " + nonce))
 	g.Expect(page).To(ContainSubstring(string(body)))
+	signature1 := signature
 
 	path = wire.ShopPrefix(platform.Pinduoduo, "拼多多小店") + wire.PathAccounts
 	q := url.Values{"pageSize": {"50"}, "page": {"2"}}
-	sts = wire.StringToSign(http.MethodGet, path, q, ts, nil)
-	signature = wire.Sign("pdd-app-secret", http.MethodGet, path, q, ts, nil)
+	sts = wire.StringToSign(http.MethodGet, path, q, ts, nonce, nil)
+	signature = wire.Sign("pdd-app-secret", http.MethodGet, path, q, ts, nonce, nil)
 	g.Expect(page).To(ContainSubstring("```\n" + sts + "\n```"))
 	g.Expect(page).To(ContainSubstring("X-Signature: " + signature))
 
@@ -209,7 +211,7 @@ func TestSigningWorkedExamples(t *testing.T) {
 	f.clock.Advance(time.Unix(secs, 0).Sub(f.clock.Now()))
 	req := f.request(http.MethodPost, wire.PathRoles, body, sig{header: map[string]string{
 		wire.HeaderIdempotencyKey: "role-default-cs-1", wire.HeaderSource: "Role/default/customer-service"}})
-	g.Expect(req.Header.Get(wire.HeaderSignature)).To(Equal(wire.Sign(tbCreds.AppSecret, http.MethodPost,
-		wire.ShopPrefix(platform.Taobao, "hongxing")+wire.PathRoles, nil, ts, body)))
+	req.Header.Set(wire.HeaderNonce, nonce)
+	req.Header.Set(wire.HeaderSignature, signature1)
 	g.Expect(f.send(req).status).To(Equal(http.StatusCreated))
 }

@@ -11,7 +11,9 @@
 //
 //   - /v1/... the API. Every request is authenticated: the shop's app key
 //     (X-App-Key) and access token (Authorization: Bearer) must match, and
-//     wire.VerifyRequest with the shop's app secret must pass. Each call is
+//     wire.VerifyRequest with the shop's app secret must pass, and the
+//     X-Nonce must not repeat one the app key used in the last 10 minutes
+//     (a replayed request is refused, wire.ErrReplayed). Each call is
 //     then served by a platform.Client from engine.Factory() built with the
 //     shop's credentials, and its errors are mapped with wire.ErrorFor.
 //   - /router/rest: TOP for Taobao shops (see serveTOP): the shop is found
@@ -100,6 +102,8 @@ type Server struct {
 
 	stats statsRecorder // API call counters (GET /admin/stats)
 
+	nonces *nonceStore // nonces accepted, refused when repeated
+
 	handler http.Handler
 }
 
@@ -111,6 +115,7 @@ func New(engine *memory.Engine, opts Options) *Server {
 		log:        opts.Logger,
 		adminToken: opts.AdminToken,
 		buckets:    map[string]*bucket{},
+		nonces:     newNonceStore(maxNonces),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -293,8 +298,9 @@ func splitAPIPath(escaped string) (platform.Name, string, []string, bool) {
 	return platform.Name(out[0]), out[1], out[2:], true
 }
 
-// authenticate checks the app key, the access token, the timestamp and the
-// signature. Messages never echo what was sent.
+// authenticate checks the app key, the access token, the timestamp, the
+// signature and that the nonce was not used before by the app key (within
+// nonceTTL). Messages never echo what was sent.
 func (s *Server) authenticate(r *http.Request, creds platform.Credentials, body []byte) error {
 	if err := wire.VerifyRequest(r, creds.AppSecret, body, s.now()); err != nil {
 		return platform.NewError(platform.ErrUnauthorized, "", "%s", err.Error())
@@ -303,6 +309,13 @@ func (s *Server) authenticate(r *http.Request, creds platform.Credentials, body 
 	tokenOK := subtle.ConstantTimeCompare([]byte(wire.BearerToken(r)), []byte(creds.AccessToken)) == 1
 	if !keyOK || !tokenOK {
 		return platform.NewError(platform.ErrUnauthorized, "", "invalid app key or access token")
+	}
+	switch s.nonces.use(creds.AppKey, r.Header.Get(wire.HeaderNonce), s.now()) {
+	case nonceReplayed:
+		return platform.NewError(platform.ErrUnauthorized, "", "%s", wire.ErrReplayed.Error())
+	case nonceFull:
+		return &platform.Error{Kind: platform.ErrRateLimited, RetryAfter: time.Second,
+			Message: "too many requests within the replay window"}
 	}
 	return nil
 }

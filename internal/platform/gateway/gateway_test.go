@@ -51,11 +51,13 @@ type seen struct {
 }
 
 // fake is a small gateway: it verifies every request's signature, app key
-// and token like the real one, records it, then answers with reply.
+// and token like the real one, refuses a repeated nonce (a replay), records
+// the request, then answers with reply.
 type fake struct {
-	mu    sync.Mutex
-	seen  []seen
-	reply http.HandlerFunc
+	mu     sync.Mutex
+	seen   []seen
+	nonces map[string]bool
+	reply  http.HandlerFunc
 }
 
 func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -69,6 +71,14 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		verr = errors.New("unknown app key or access token")
 	}
 	f.mu.Lock()
+	if nonce := r.Header.Get(wire.HeaderNonce); verr == nil && f.nonces[nonce] {
+		verr = wire.ErrReplayed
+	} else if verr == nil {
+		if f.nonces == nil {
+			f.nonces = map[string]bool{}
+		}
+		f.nonces[nonce] = true
+	}
 	f.seen = append(f.seen, seen{Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.Query(), Body: body, Header: r.Header.Clone(), Verify: verr})
 	reply := f.reply
 	f.mu.Unlock()
@@ -327,6 +337,7 @@ func TestEveryMethodsRequestAndAnswer(t *testing.T) {
 			g.Expect(r.Header.Get(wire.HeaderAppKey)).To(Equal(testKey))
 			g.Expect(r.Header.Get(wire.HeaderAuthorization)).To(Equal("Bearer " + testToken))
 			g.Expect(r.Header.Get(wire.HeaderTimestamp)).To(Equal(fmt.Sprint(testNow.Unix())))
+			g.Expect(r.Header.Get(wire.HeaderNonce)).To(MatchRegexp(`^[0-9a-f]{32}$`))
 			g.Expect(r.Header.Get(wire.HeaderSignature)).To(MatchRegexp(`^[0-9a-f]{64}$`))
 			g.Expect(r.Header.Get(wire.HeaderSource)).To(Equal("SubAccount/shops/xiaohong"))
 			g.Expect(r.Header.Get("User-Agent")).To(Equal("test-agent/1"))
@@ -391,6 +402,24 @@ func nonEmpty(s string) []string {
 		return nil
 	}
 	return []string{s}
+}
+
+// The same call made again in the same second (a retry by the controller)
+// is signed with a new nonce, so a gateway that refuses replays accepts it.
+func TestRepeatedCallsAreNotReplays(t *testing.T) {
+	g := NewWithT(t)
+	c, f := setup(t, Options{})
+	ctx := context.Background()
+	for range 3 {
+		_, err := c.ShopInfo(ctx)
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	nonces := map[string]bool{}
+	for _, r := range f.requests() {
+		g.Expect(r.Verify).To(Succeed())
+		nonces[r.Header.Get(wire.HeaderNonce)] = true
+	}
+	g.Expect(nonces).To(HaveLen(3))
 }
 
 func TestCreateWithoutRequestIDSendsNoIdempotencyKeyAndNoSourceWithoutOne(t *testing.T) {

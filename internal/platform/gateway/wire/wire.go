@@ -58,6 +58,7 @@ func ShopPrefix(p platform.Name, mainAccount string) string {
 const (
 	HeaderAppKey         = "X-App-Key"
 	HeaderTimestamp      = "X-Timestamp"   // Unix seconds
+	HeaderNonce          = "X-Nonce"       // see NewNonce; never reused
 	HeaderSignature      = "X-Signature"   // see Sign
 	HeaderAuthorization  = "Authorization" // "Bearer <access token>"
 	HeaderIdempotencyKey = "Idempotency-Key"

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,9 +47,11 @@ func TestSignRequestSetsHeadersAndVerifies(t *testing.T) {
 	g.Expect(req.Header.Get(wire.HeaderTimestamp)).To(Equal(strconv.FormatInt(now.Unix(), 10)))
 	g.Expect(req.Header.Get(wire.HeaderAuthorization)).To(Equal("Bearer " + token))
 	g.Expect(wire.BearerToken(req)).To(Equal(token))
+	g.Expect(req.Header.Get(wire.HeaderNonce)).To(MatchRegexp(`^[0-9a-f]{32}$`))
 	g.Expect(req.Header.Get(wire.HeaderSignature)).To(MatchRegexp(`^[0-9a-f]{64}$`))
 	g.Expect(req.Header.Get(wire.HeaderSignature)).To(Equal(
-		wire.Sign(appSecret, "POST", req.URL.EscapedPath(), req.URL.Query(), req.Header.Get(wire.HeaderTimestamp), body)))
+		wire.Sign(appSecret, "POST", req.URL.EscapedPath(), req.URL.Query(), req.Header.Get(wire.HeaderTimestamp),
+			req.Header.Get(wire.HeaderNonce), body)))
 
 	g.Expect(wire.VerifyRequest(req, appSecret, body, now)).To(Succeed())
 	// Within the allowed skew either way.
@@ -56,17 +59,31 @@ func TestSignRequestSetsHeadersAndVerifies(t *testing.T) {
 	g.Expect(wire.VerifyRequest(req, appSecret, body, now.Add(-wire.MaxClockSkew))).To(Succeed())
 }
 
+// Every signing draws a new nonce, so two identical requests in the same
+// second differ (and a server can tell a retry from a replay).
+func TestSignRequestDrawsAFreshNonceEachTime(t *testing.T) {
+	g := NewWithT(t)
+	a := signed(t, http.MethodGet, target, nil, now)
+	b := signed(t, http.MethodGet, target, nil, now)
+	g.Expect(a.Header.Get(wire.HeaderNonce)).NotTo(Equal(b.Header.Get(wire.HeaderNonce)))
+	g.Expect(a.Header.Get(wire.HeaderSignature)).NotTo(Equal(b.Header.Get(wire.HeaderSignature)))
+	g.Expect(wire.VerifyRequest(a, appSecret, nil, now)).To(Succeed())
+	g.Expect(wire.VerifyRequest(b, appSecret, nil, now)).To(Succeed())
+	g.Expect(wire.NewNonce()).To(MatchRegexp(`^[0-9a-f]{32}$`))
+}
+
 func TestStringToSignIsCanonical(t *testing.T) {
 	g := NewWithT(t)
 	q := url.Values{"pageSize": {"50"}, "page": {"2"}, "b": {"2", "1"}, "a": {"x y"}}
-	s := wire.StringToSign("post", "/v1/shops/taobao/m/accounts", q, "1700000000", nil)
+	s := wire.StringToSign("post", "/v1/shops/taobao/m/accounts", q, "1700000000", "00112233445566778899aabbccddeeff", nil)
 	g.Expect(s).To(Equal("POST\n/v1/shops/taobao/m/accounts\na=x+y&b=2&b=1&page=2&pageSize=50\n1700000000\n" +
+		"00112233445566778899aabbccddeeff\n" +
 		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"))
 	// Query order in the URL does not matter; value order of a repeated key does.
-	g.Expect(wire.Sign("k", "GET", "/p", url.Values{"a": {"1"}, "b": {"2"}}, "1", nil)).
-		To(Equal(wire.Sign("k", "GET", "/p", url.Values{"b": {"2"}, "a": {"1"}}, "1", nil)))
-	g.Expect(wire.Sign("k", "GET", "/p", url.Values{"a": {"1", "2"}}, "1", nil)).
-		NotTo(Equal(wire.Sign("k", "GET", "/p", url.Values{"a": {"2", "1"}}, "1", nil)))
+	g.Expect(wire.Sign("k", "GET", "/p", url.Values{"a": {"1"}, "b": {"2"}}, "1", "n", nil)).
+		To(Equal(wire.Sign("k", "GET", "/p", url.Values{"b": {"2"}, "a": {"1"}}, "1", "n", nil)))
+	g.Expect(wire.Sign("k", "GET", "/p", url.Values{"a": {"1", "2"}}, "1", "n", nil)).
+		NotTo(Equal(wire.Sign("k", "GET", "/p", url.Values{"a": {"2", "1"}}, "1", "n", nil)))
 }
 
 func TestVerifyRequestRejectsTampering(t *testing.T) {
@@ -105,6 +122,26 @@ func TestVerifyRequestRejectsTampering(t *testing.T) {
 			r.Method = http.MethodPut
 			return appSecret, body, now
 		}, wire.ErrBadSignature},
+		"nonce": {func(r *http.Request) (string, []byte, time.Time) {
+			r.Header.Set(wire.HeaderNonce, wire.NewNonce())
+			return appSecret, body, now
+		}, wire.ErrBadSignature},
+		"nonce not hex": {func(r *http.Request) (string, []byte, time.Time) {
+			r.Header.Set(wire.HeaderNonce, "zz112233445566778899aabbccddeeff")
+			return appSecret, body, now
+		}, wire.ErrBadNonce},
+		"nonce too short": {func(r *http.Request) (string, []byte, time.Time) {
+			r.Header.Set(wire.HeaderNonce, "00112233")
+			return appSecret, body, now
+		}, wire.ErrBadNonce},
+		"uppercase nonce": {func(r *http.Request) (string, []byte, time.Time) {
+			r.Header.Set(wire.HeaderNonce, strings.ToUpper(r.Header.Get(wire.HeaderNonce)))
+			return appSecret, body, now
+		}, wire.ErrBadNonce},
+		"no nonce": {func(r *http.Request) (string, []byte, time.Time) {
+			r.Header.Del(wire.HeaderNonce)
+			return appSecret, body, now
+		}, wire.ErrMissingAuth},
 		"timestamp within skew": {func(r *http.Request) (string, []byte, time.Time) {
 			r.Header.Set(wire.HeaderTimestamp, strconv.FormatInt(now.Unix()+1, 10))
 			return appSecret, body, now
@@ -171,6 +208,9 @@ func TestVerifyRequestRejectsTampering(t *testing.T) {
 			// The message is safe to send back: no secret, token or signature.
 			g.Expect(err.Error()).NotTo(ContainSubstring(appSecret))
 			g.Expect(err.Error()).NotTo(ContainSubstring(token))
+			if n := req.Header.Get(wire.HeaderNonce); n != "" {
+				g.Expect(err.Error()).NotTo(ContainSubstring(n))
+			}
 		})
 	}
 }
@@ -398,11 +438,13 @@ func FuzzErrorFrom(f *testing.F) {
 // never accepts a signature it did not compute; a request signed with
 // SignRequest always verifies, and changing its body never does.
 func FuzzVerifyRequest(f *testing.F) {
-	f.Add("POST", "/v1/shops/taobao/m/accounts", "page=1&pageSize=50", []byte(`{"name":"x"}`), "s", "1795348800", "deadbeef")
-	f.Add("GET", "/v1/shops/taobao/%E5%B0%8F/roles/1", "", []byte(nil), "", "", "")
-	f.Add("delete", "/a%2Fb", "a=1&a=2&%zz", []byte{0xff}, "secret", "-1", "")
-	f.Add("PUT", "", "b=%20&a", []byte("{}"), "x", "99999999999999999999", "zz")
-	f.Fuzz(func(t *testing.T, method, rawPath, rawQuery string, body []byte, secret, ts, sig string) {
+	f.Add("POST", "/v1/shops/taobao/m/accounts", "page=1&pageSize=50", []byte(`{"name":"x"}`), "s", "1795348800",
+		"00112233445566778899aabbccddeeff", "deadbeef")
+	f.Add("GET", "/v1/shops/taobao/%E5%B0%8F/roles/1", "", []byte(nil), "", "", "", "")
+	f.Add("delete", "/a%2Fb", "a=1&a=2&%zz", []byte{0xff}, "secret", "-1", "not-hex", "")
+	f.Add("PUT", "", "b=%20&a", []byte("{}"), "x", "99999999999999999999", "00112233445566778899AABBCCDDEEFF", "zz")
+	f.Add("GET", "/v1/shops/taobao/m/shop", "", []byte(nil), "s", "1795348800", "00112233445566778899aabbccddeef\n", "deadbeef")
+	f.Fuzz(func(t *testing.T, method, rawPath, rawQuery string, body []byte, secret, ts, nonce, sig string) {
 		u, err := url.Parse("https://gw.example.com" + rawPath)
 		if err != nil {
 			return
@@ -412,9 +454,10 @@ func FuzzVerifyRequest(f *testing.F) {
 		req.Header.Set(wire.HeaderAppKey, appKey)
 		req.Header.Set(wire.HeaderAuthorization, "Bearer "+token)
 		req.Header.Set(wire.HeaderTimestamp, ts)
+		req.Header.Set(wire.HeaderNonce, nonce)
 		req.Header.Set(wire.HeaderSignature, sig)
 		if err := wire.VerifyRequest(req, secret, body, now); err == nil {
-			if sig != wire.Sign(secret, method, u.EscapedPath(), u.Query(), ts, body) {
+			if sig != wire.Sign(secret, method, u.EscapedPath(), u.Query(), ts, nonce, body) {
 				t.Fatalf("accepted a signature it did not compute")
 			}
 		}
@@ -422,6 +465,9 @@ func FuzzVerifyRequest(f *testing.F) {
 		wire.SignRequest(req, appKey, secret, token, body, now)
 		if err := wire.VerifyRequest(req, secret, body, now); err != nil {
 			t.Fatalf("a signed request does not verify: %v", err)
+		}
+		if n := req.Header.Get(wire.HeaderNonce); n == nonce || len(n) != wire.NonceLen {
+			t.Fatalf("SignRequest kept or malformed the nonce: %q", n)
 		}
 		tampered := append(bytes.Clone(body), 'x')
 		if err := wire.VerifyRequest(req, secret, tampered, now); !errors.Is(err, wire.ErrBadSignature) {
