@@ -83,10 +83,10 @@ const (
 	// PendingVerification while a code is awaited. Absent where the platform
 	// verifies nothing.
 	ConditionVerified = "Verified"
-	// ConditionDrifted (SubAccount) is True, with reason DriftDetected, when a
-	// drift check found the platform account changed outside the operator
-	// and the driftPolicy in force is Report: the message says what
-	// differs, and nothing was corrected. Absent otherwise.
+	// ConditionDrifted (SubAccount, Role) is True, with reason DriftDetected,
+	// when a drift check found the platform account or role changed outside
+	// the operator and the driftPolicy in force is Report: the message says
+	// what differs, and nothing was corrected. Absent otherwise.
 	ConditionDrifted = "Drifted"
 	// ConditionAdopted (SubAccount) is True once an existing platform account
 	// has been adopted; False with reason AdoptionPreview while previewing.
@@ -182,7 +182,7 @@ const (
 	ReasonAdoptionPreview = "AdoptionPreview"
 	// ReasonAdopted: an existing platform account was adopted.
 	ReasonAdopted = "Adopted"
-	// ReasonDriftDetected: the platform account was changed outside the
+	// ReasonDriftDetected: the platform account or role was changed outside the
 	// operator and driftPolicy Report says to report it only.
 	ReasonDriftDetected = "DriftDetected"
 	// ReasonLoginRejected: the platform refused the sub-account's own login

@@ -95,8 +95,9 @@ type ShopSpec struct {
 
 	// driftPolicy says what a drift check does about the shop's accounts and
 	// roles changed outside the operator: Correct (default) puts the
-	// declared state back, Report only reports it (a SubAccount's Drifted
-	// condition, DriftDetected Events). A SubAccount's own driftPolicy wins.
+	// declared state back, Report only reports it (the SubAccount's or
+	// Role's Drifted condition, DriftDetected Events). A SubAccount's own
+	// driftPolicy wins.
 	// +optional
 	DriftPolicy DriftPolicy `json:"driftPolicy,omitempty"`
 

@@ -50,12 +50,14 @@ type driftKey struct {
 	key  client.ObjectKey
 }
 
-// driftFinding is what a drift check found about one SubAccount.
+// driftFinding is what a drift check found about one SubAccount or Role.
 type driftFinding struct {
-	// state: the account differs from what was applied, or is gone.
+	// state: the account or role differs from what was applied, or is gone.
 	state bool
 	// observed is the account as listed; nil when it is gone.
 	observed *platform.Account
+	// observedRole is the role as listed; nil when it is gone.
+	observedRole *platform.Role
 	// password: the password was set on the platform after the operator
 	// last set it.
 	password bool
@@ -95,12 +97,6 @@ func (d *DriftTracker) markWith(ctx context.Context, obj client.Object, f driftF
 	case ch <- event.GenericEvent{Object: obj}:
 	case <-ctx.Done():
 	}
-}
-
-// take reports whether obj was marked as drifted, and forgets the mark.
-func (d *DriftTracker) take(obj client.Object) bool {
-	f, ok := d.takeFinding(obj)
-	return ok && !f.clean
 }
 
 // takeFinding returns what was found about obj, if anything, and forgets
@@ -207,8 +203,13 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, shop *shopv1alpha1.Shop
 			continue
 		}
 		got, ok := remoteRoles[role.Status.RoleID]
-		if !ok || roleHash(got.RoleSpec) != role.Status.AppliedHash {
+		switch {
+		case !ok:
 			r.Drift.mark(ctx, role)
+		case roleHash(got.RoleSpec) != role.Status.AppliedHash:
+			r.Drift.markWith(ctx, role, driftFinding{state: true, observedRole: &got})
+		case apimeta.IsStatusConditionTrue(role.Status.Conditions, shopv1alpha1.ConditionDrifted):
+			r.Drift.markWith(ctx, role, driftFinding{clean: true})
 		}
 	}
 	return nil

@@ -203,3 +203,54 @@ func TestDriftReportOnly(t *testing.T) {
 		return conditionsOf(sa)
 	}, timeout, interval).ShouldNot(ContainSubstring(shopv1alpha1.ConditionDrifted))
 }
+
+// A Shop's driftPolicy Report holds for its Roles too: a role widened in the
+// back office is left as it is, the Role's Drifted condition says what
+// differs and a DriftDetected Event is emitted; Correct then puts it back
+// and clears the condition.
+func TestDriftReportOnlyRole(t *testing.T) {
+	g := NewWithT(t)
+	cs := newRole("", "cs", "客服", "customer-service")
+	ts, _ := readyStaff(t, platform.Taobao, cs)
+	ctx := context.Background()
+	shop := &shopv1alpha1.Shop{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ts.ns, Name: "shop"}, shop)).To(Succeed())
+	update(t, shop, func(s *shopv1alpha1.Shop) { s.Spec.DriftPolicy = shopv1alpha1.DriftPolicyReport })
+
+	role := engine.Roles(ts.platform, ts.main)[0]
+	role.Permissions = append(role.Permissions, "item-price")
+	_, err := ts.client(t).UpdateRole(ctx, role.ID, role.RoleSpec)
+	g.Expect(err).NotTo(HaveOccurred())
+	platformPerms := func() []string {
+		for _, r := range engine.Roles(ts.platform, ts.main) {
+			if r.ID == role.ID {
+				return r.Permissions
+			}
+		}
+		return nil
+	}
+	writes := len(engine.Audit(ts.platform, ts.main))
+
+	requestDriftCheck(t, ts.ns)
+	cond := waitCondition(t, cs, shopv1alpha1.ConditionDrifted, metav1.ConditionTrue, shopv1alpha1.ReasonDriftDetected)
+	g.Expect(cond.Message).To(Equal("platform role " + role.ID + " was changed outside the operator: " +
+		"correcting would change: permissions +[] -[item-price sell]; nothing was corrected (driftPolicy Report)"))
+	g.Expect(platformPerms()).To(ContainElement("item-price"), "report-only changed the role")
+	g.Expect(engine.Audit(ts.platform, ts.main)).To(HaveLen(writes), "report-only wrote to the platform")
+	g.Eventually(func() []string {
+		var reasons []string
+		for _, e := range eventsFor(t, cs) {
+			reasons = append(reasons, e.Reason)
+		}
+		return reasons
+	}, timeout, interval).Should(ContainElement("DriftDetected"))
+
+	update(t, shop, func(s *shopv1alpha1.Shop) { s.Spec.DriftPolicy = shopv1alpha1.DriftPolicyCorrect })
+	requestDriftCheck(t, ts.ns)
+	g.Eventually(platformPerms, timeout, interval).ShouldNot(ContainElement("item-price"))
+	requestDriftCheck(t, ts.ns)
+	g.Eventually(func() string {
+		_ = k8s.Get(ctx, client.ObjectKeyFromObject(cs), cs)
+		return conditionsOf(cs)
+	}, timeout, interval).ShouldNot(ContainSubstring(shopv1alpha1.ConditionDrifted))
+}

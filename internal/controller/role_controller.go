@@ -25,6 +25,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
@@ -131,7 +132,12 @@ func (r *RoleReconciler) reconcile(ctx context.Context, role *shopv1alpha1.Role)
 	}
 	role.Status.EffectivePermissions = desired.Permissions
 	hash := roleHash(desired)
-	drifted := r.Drift.take(role)
+	finding, drifted := r.Drift.takeFinding(role)
+	if drifted {
+		drifted = r.handleDrift(role, shop, desired, finding)
+	}
+	// Under driftPolicy Report an out-of-band change is left alone, but a
+	// change of the Role's spec (a new hash) is still applied.
 	if role.Status.RoleID != "" && role.Status.AppliedHash == hash && !drifted {
 		markStep(role, shopv1alpha1.ConditionSynced, nil, "the platform role matches")
 		return nil
@@ -150,6 +156,30 @@ func (r *RoleReconciler) reconcile(ctx context.Context, role *shopv1alpha1.Role)
 	}
 	role.Status.AppliedHash = hash
 	return nil
+}
+
+// handleDrift takes what a drift check found, as for SubAccounts: a drift
+// that is over clears the Drifted condition; under the Shop's driftPolicy
+// Report a drift is described in the Drifted condition and a DriftDetected
+// Event and nothing is changed. It returns whether to correct the drift.
+func (r *RoleReconciler) handleDrift(role *shopv1alpha1.Role, shop *shopv1alpha1.Shop, desired platform.RoleSpec, f driftFinding) bool {
+	if f.clean || driftPolicy("", shop) != shopv1alpha1.DriftPolicyReport {
+		removeCondition(role, shopv1alpha1.ConditionDrifted)
+		return !f.clean
+	}
+	what := "it is gone from the platform"
+	if f.observedRole != nil {
+		changes := roleDiff(f.observedRole.RoleSpec, desired)
+		if len(changes) == 0 {
+			changes = []string{"it differs from what was applied"}
+		}
+		what = "correcting would change: " + strings.Join(changes, "; ")
+	}
+	msg := fmt.Sprintf("platform role %s was changed outside the operator: %s; nothing was corrected (driftPolicy Report)",
+		role.Status.RoleID, what)
+	setCondition(role, shopv1alpha1.ConditionDrifted, metav1.ConditionTrue, shopv1alpha1.ReasonDriftDetected, msg)
+	r.Recorder.Eventf(role, nil, corev1.EventTypeWarning, "DriftDetected", "DriftCheck", "%s", msg)
+	return false
 }
 
 // apply creates the platform role, or updates it; a role deleted on the

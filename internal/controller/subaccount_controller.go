@@ -490,12 +490,12 @@ func (r *SubAccountReconciler) ensureAccount(ctx context.Context, pc platform.Cl
 	return nil
 }
 
-// driftPolicy is the policy in force: the SubAccount's, else the Shop's,
-// else Correct.
-func driftPolicy(sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop) shopv1alpha1.DriftPolicy {
+// driftPolicy is the policy in force: the object's own (a SubAccount's;
+// empty for a Role), else the Shop's, else Correct.
+func driftPolicy(own shopv1alpha1.DriftPolicy, shop *shopv1alpha1.Shop) shopv1alpha1.DriftPolicy {
 	switch {
-	case sa.Spec.DriftPolicy != "":
-		return sa.Spec.DriftPolicy
+	case own != "":
+		return own
 	case shop.Spec.DriftPolicy != "":
 		return shop.Spec.DriftPolicy
 	}
@@ -507,7 +507,7 @@ func driftPolicy(sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop) shopv1alp
 // the Drifted condition and a DriftDetected Event and nothing is changed.
 // It returns whether the drift is to be corrected.
 func (r *SubAccountReconciler) handleDrift(sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop, desired platform.AccountState, f driftFinding) bool {
-	if f.clean || driftPolicy(sa, shop) != shopv1alpha1.DriftPolicyReport {
+	if f.clean || driftPolicy(sa.Spec.DriftPolicy, shop) != shopv1alpha1.DriftPolicyReport {
 		removeCondition(sa, shopv1alpha1.ConditionDrifted)
 		return !f.clean
 	}

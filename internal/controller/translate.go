@@ -248,6 +248,22 @@ func accountDiff(current, desired platform.AccountState) []string {
 	return out
 }
 
+// roleDiff lists what putting desired on a platform role now in state
+// current would change, in words for a Drifted condition.
+func roleDiff(current, desired platform.RoleSpec) []string {
+	var out []string
+	if current.Name != desired.Name {
+		out = append(out, fmt.Sprintf("name %q → %q", current.Name, desired.Name))
+	}
+	if current.Description != desired.Description {
+		out = append(out, fmt.Sprintf("description %q → %q", current.Description, desired.Description))
+	}
+	if added, removed := diffSets(sortedCopy(current.Permissions), sortedCopy(desired.Permissions)); len(added)+len(removed) > 0 {
+		out = append(out, fmt.Sprintf("permissions +%v -%v", added, removed))
+	}
+	return out
+}
+
 // equalSeat compares a current seat a with a desired one b; b's capacity 0
 // (left to the sub-account, see mainAccountState) matches any.
 func equalSeat(a, b *platform.Seat) bool {
