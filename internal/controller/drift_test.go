@@ -187,13 +187,7 @@ func TestDriftReportOnly(t *testing.T) {
 	g.Expect(cond.Message).To(Equal("sub-account " + sa.Status.LoginName + " was changed outside the operator: correcting would change: disabled true → false; nothing was corrected (driftPolicy Report)"))
 	g.Expect(mustAccount(t, ts, "xiaohong").Disabled).To(BeTrue(), "report-only changed the account")
 	g.Expect(engine.Audit(ts.platform, ts.main)).To(HaveLen(writes), "report-only wrote to the platform")
-	g.Eventually(func() []string {
-		var reasons []string
-		for _, e := range eventsFor(t, sa) {
-			reasons = append(reasons, e.Reason)
-		}
-		return reasons
-	}, timeout, interval).Should(ContainElement("DriftDetected"))
+	g.Eventually(func() []string { return eventReasons(t, sa) }, timeout, interval).Should(ContainElement("DriftDetected"))
 
 	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.DriftPolicy = shopv1alpha1.DriftPolicyCorrect })
 	requestDriftCheck(t, ts.ns)
@@ -237,13 +231,7 @@ func TestDriftReportOnlyRole(t *testing.T) {
 		"correcting would change: permissions +[] -[item-price sell]; nothing was corrected (driftPolicy Report)"))
 	g.Expect(platformPerms()).To(ContainElement("item-price"), "report-only changed the role")
 	g.Expect(engine.Audit(ts.platform, ts.main)).To(HaveLen(writes), "report-only wrote to the platform")
-	g.Eventually(func() []string {
-		var reasons []string
-		for _, e := range eventsFor(t, cs) {
-			reasons = append(reasons, e.Reason)
-		}
-		return reasons
-	}, timeout, interval).Should(ContainElement("DriftDetected"))
+	g.Eventually(func() []string { return eventReasons(t, cs) }, timeout, interval).Should(ContainElement("DriftDetected"))
 
 	update(t, shop, func(s *shopv1alpha1.Shop) { s.Spec.DriftPolicy = shopv1alpha1.DriftPolicyCorrect })
 	requestDriftCheck(t, ts.ns)
