@@ -26,12 +26,17 @@ var faultPhases = []shopsim.Faults{
 
 const faultPhase = 1500 * time.Millisecond
 
+// offboardSlack is how much later than the last create the offboarding may
+// finish under faults: the latency spike plus one fault phase.
+const offboardSlack = 2*time.Second + faultPhase
+
 // waveResult is what one run of the wave measured.
 type waveResult struct {
 	calls       int
 	stats       shopsim.ShopStats
 	offboarded  time.Duration // every deletion and disabling done
-	converged   time.Duration // every new SubAccount Ready
+	created     time.Duration // every new SubAccount Ready
+	converged   time.Duration // every new SubAccount Ready and every deleted one gone
 	applyTook   time.Duration
 	phasesCycle int
 }
@@ -48,11 +53,11 @@ func TestPlatformFaults(t *testing.T) {
 	base := runWave(t, g, "baseline", false)
 	faulted := runWave(t, g, "faulted", true)
 
-	figure(t, "faults: fault-free run: %d platform calls, offboarding done after %s, wave converged after %s (%d SubAccounts, %d victims)",
-		base.calls, base.offboarded.Round(100*time.Millisecond), base.converged.Round(100*time.Millisecond), scale.faultAccounts, scale.faultVictims)
-	figure(t, "faults: faulted run: %d platform calls (%.2f× the fault-free run; answers %v), offboarding done after %s, wave converged after %s, %d fault phases; %d calls inside a Retry-After",
+	figure(t, "faults: fault-free run: %d platform calls, offboarding done after %s, creates Ready after %s, wave converged after %s (%d SubAccounts, %d victims)",
+		base.calls, base.offboarded.Round(100*time.Millisecond), base.created.Round(100*time.Millisecond), base.converged.Round(100*time.Millisecond), scale.faultAccounts, scale.faultVictims)
+	figure(t, "faults: faulted run: %d platform calls (%.2f× the fault-free run; answers %v), offboarding done after %s, creates Ready after %s, wave converged after %s, %d fault phases; %d calls inside a Retry-After",
 		faulted.calls, float64(faulted.calls)/float64(base.calls), faulted.stats.ByStatus, faulted.offboarded.Round(100*time.Millisecond),
-		faulted.converged.Round(100*time.Millisecond), faulted.phasesCycle, faulted.stats.EarlyCalls)
+		faulted.created.Round(100*time.Millisecond), faulted.converged.Round(100*time.Millisecond), faulted.phasesCycle, faulted.stats.EarlyCalls)
 
 	// The faults happened.
 	g.Expect(faulted.stats.ByStatus).To(HaveKey("503"))
@@ -63,8 +68,12 @@ func TestPlatformFaults(t *testing.T) {
 	g.Expect(faulted.calls).To(BeNumerically("<=", 3*base.calls), "platform calls with faults vs without")
 	// Retry-After honoured for the whole shop.
 	g.Expect(faulted.stats.EarlyCalls).To(BeZero(), "calls sent while a Retry-After the shop was given still ran")
-	// Offboarding is not starved behind the creates.
-	g.Expect(faulted.offboarded).To(BeNumerically("<=", faulted.converged), "the deletions and disablings waited for the whole wave of creates")
+	// Offboarding is not starved behind the creates: it is done by the time
+	// the last new SubAccount is Ready, give or take what a single unlucky call can lose
+	// to the faults (one latency spike, then one fault phase of retrying) —
+	// at the small scale the whole wave takes only a few fault phases.
+	g.Expect(faulted.offboarded).To(BeNumerically("<=", faulted.created+offboardSlack),
+		"the deletions and disablings waited for the whole wave of creates")
 }
 
 // runWave runs the wave on shop (namespace faults-<shop>), with the fault
@@ -144,6 +153,9 @@ func runWave(t *testing.T, g Gomega, shop string, faulted bool) waveResult {
 		}
 		if offboarding == 0 && res.offboarded == 0 {
 			res.offboarded = time.Since(start)
+		}
+		if creating == 0 && res.created == 0 {
+			res.created = time.Since(start)
 		}
 		if creating == 0 && res.converged == 0 && len(subs) == scale.faultAccounts+len(disabled) {
 			res.converged = time.Since(start)
