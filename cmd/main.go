@@ -23,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -79,6 +80,13 @@ func main() {
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
+
+	if limit, err := softMemoryLimit(os.DirFS("/"), os.Getenv("GOMEMLIMIT"), tuning.memoryLimitRatio); err != nil {
+		log.Error(err, "the container's memory limit is unreadable; the Go runtime's memory limit is left alone")
+	} else if limit > 0 {
+		debug.SetMemoryLimit(limit)
+		log.Info("soft memory limit set from the container's limit", "bytes", limit, "ratio", tuning.memoryLimitRatio)
+	}
 
 	scope, err := controller.ParseScope(watchNamespaces, shardSelector)
 	if err != nil {

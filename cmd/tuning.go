@@ -40,6 +40,9 @@ type tuning struct {
 	burst       int
 	concurrency controller.Concurrency
 	batchDelay  time.Duration
+	// memoryLimitRatio of the container's memory limit becomes the Go
+	// runtime's soft memory limit (memlimit.go).
+	memoryLimitRatio float64
 }
 
 func (t *tuning) bindFlags(fs *flag.FlagSet) {
@@ -52,6 +55,8 @@ func (t *tuning) bindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&t.concurrency.Shop, "shop-concurrency", controller.DefaultConcurrency.Shop, "Shops reconciled at once.")
 	fs.DurationVar(&t.batchDelay, "status-batch-delay", controller.DefaultStatusBatchDelay,
 		"How long a Shop's seat counts and a Role's member count wait to collect a burst of SubAccount changes before they are written.")
+	fs.Float64Var(&t.memoryLimitRatio, "memory-limit-ratio", 0.9,
+		"Fraction of the container's memory limit (cgroup) set as the Go runtime's soft memory limit, so the garbage collector works harder before the kernel would kill the process; 0 turns it off, and a GOMEMLIMIT environment variable always wins.")
 }
 
 // restConfig applies the client rate limit to cfg.
