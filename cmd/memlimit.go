@@ -28,7 +28,7 @@ import (
 // The memory limit of the container, as the kernel's cgroup files give it:
 // cgroup v2 first, then v1. Paths are relative to the root of fsys.
 var cgroupMemoryLimitFiles = []string{
-	"sys/fs/cgroup/memory.max",                    // v2: a number of bytes, or "max"
+	"sys/fs/cgroup/memory.max",                   // v2: a number of bytes, or "max"
 	"sys/fs/cgroup/memory/memory.limit_in_bytes", // v1: a number; "no limit" is a huge one
 }
 
