@@ -35,12 +35,10 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -84,7 +82,7 @@ type Options struct {
 // the factory share its HTTP client (and so its connection pool).
 func NewFactory(opts Options) platform.Factory {
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = defaultHTTPClient()
+		opts.HTTPClient = platform.NewHTTPClient()
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
@@ -96,25 +94,6 @@ func NewFactory(opts Options) platform.Factory {
 		opts.UserAgent = DefaultUserAgent
 	}
 	return &factory{opts: opts}
-}
-
-// defaultHTTPClient is net/http's default transport with explicit
-// timeouts and a TLS floor; certificates are always verified.
-func defaultHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = 5 * time.Second
-	t.ResponseHeaderTimeout = 0 // the per-call context bounds the whole exchange
-	t.ExpectContinueTimeout = time.Second
-	t.IdleConnTimeout = 90 * time.Second
-	t.MaxIdleConnsPerHost = 16
-	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	return &http.Client{
-		Transport: t,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
 }
 
 type factory struct {

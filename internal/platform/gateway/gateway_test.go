@@ -829,7 +829,7 @@ func TestTLSIsVerified(t *testing.T) {
 
 func TestDefaultHTTPClient(t *testing.T) {
 	g := NewWithT(t)
-	hc := defaultHTTPClient()
+	hc := platform.NewHTTPClient()
 	tr, ok := hc.Transport.(*http.Transport)
 	g.Expect(ok).To(BeTrue())
 	g.Expect(tr.TLSClientConfig.InsecureSkipVerify).To(BeFalse())

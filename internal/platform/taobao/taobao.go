@@ -34,11 +34,9 @@ package taobao
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -82,7 +80,7 @@ type Options struct {
 
 func (o Options) normalized() Options {
 	if o.HTTPClient == nil {
-		o.HTTPClient = defaultHTTPClient()
+		o.HTTPClient = platform.NewHTTPClient()
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
@@ -158,24 +156,6 @@ func endpointURL(cfg platform.ShopConfig) (string, error) {
 		u.Path, u.RawPath = RouterPath, ""
 	}
 	return u.String(), nil
-}
-
-// defaultHTTPClient is net/http's default transport with explicit
-// timeouts and a TLS floor; certificates are always verified.
-func defaultHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = 5 * time.Second
-	t.ResponseHeaderTimeout = 0 // the per-call context bounds the whole exchange
-	t.IdleConnTimeout = 90 * time.Second
-	t.MaxIdleConnsPerHost = 16
-	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-	return &http.Client{
-		Transport: t,
-		CheckRedirect: func(*http.Request, []*http.Request) error {
-			return http.ErrUseLastResponse
-		},
-	}
 }
 
 // Client is a platform.Client for one Taobao shop over TOP. Besides the
