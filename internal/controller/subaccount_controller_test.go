@@ -205,8 +205,12 @@ func TestDeletedSecretAfterRotationGetsANewPasswordApplied(t *testing.T) {
 		Should(BeTrue(), "the new Secret's password must log in")
 	g.Expect(checkLogin(t, ts, "xiaohong", oldPassword)).To(BeFalse())
 	g.Expect(fresh.Annotations[shopv1alpha1.AnnotationPasswordRevision]).To(Equal("3"))
+	// The status write follows the platform call: wait for it.
+	g.Eventually(func() int64 {
+		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(sa), sa)
+		return sa.Status.PasswordRevision
+	}, timeout, interval).Should(BeEquivalentTo(3))
 	waitCurrent(t, sa)
-	g.Expect(sa.Status.PasswordRevision).To(BeEquivalentTo(3))
 }
 
 func TestPasswordFromUserSecret(t *testing.T) {
