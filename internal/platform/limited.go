@@ -69,7 +69,15 @@ func (f *LimitedFactory) limiter(shop ShopConfig) *rate.Limiter {
 	defer f.mu.Unlock()
 	l, ok := f.limiters[shop.Key]
 	if !ok {
+		// A new bucket starts empty, not full: this process cannot know
+		// what a predecessor (the manager before a restart, the leader
+		// before a failover) spent in its last second, and a full bucket
+		// on top of that would let one burst too many through. Empty, the
+		// shop's calls over any window stay within burst + rate × window
+		// across the restart; the cost is one token's wait (1/rate) before
+		// the first call.
 		l = rate.NewLimiter(rate.Limit(rps), burst)
+		l.AllowN(time.Now(), burst)
 		f.limiters[shop.Key] = l
 		return l
 	}

@@ -22,24 +22,61 @@ func limitedSetup(t *testing.T) (*platform.LimitedFactory, platform.ShopConfig) 
 	return platform.NewLimitedFactory(e.Factory()), cfg
 }
 
-// The burst passes at once; the next call waits for a token, and a caller
-// whose deadline comes first gets a rate-limited error, not a hang.
+// A new bucket starts empty (see TestLimitedFactoryStartsEmpty); once it
+// has filled, the burst passes at once; the next call waits for a token,
+// and a caller whose deadline comes first gets a rate-limited error, not a
+// hang.
 func TestLimitedFactoryEnforcesBurstAndRate(t *testing.T) {
 	f, cfg := limitedSetup(t)
+	cfg.RequestsPerSecond, cfg.Burst = 10, 2 // full after 200ms
 	c, err := f.ClientFor(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(250 * time.Millisecond) // the bucket fills with time; nothing to wait on
+	start := time.Now()
 	for i := range 2 {
 		if _, err := c.ShopInfo(context.Background()); err != nil {
 			t.Fatalf("call %d within the burst: %v", i, err)
 		}
 	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Errorf("the burst of a full bucket took %v, want at once", d)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
 	_, err = c.ShopInfo(ctx)
 	if !errors.Is(err, platform.ErrRateLimited) {
-		t.Fatalf("third call at 1 rps with burst 2 = %v, want ErrRateLimited", err)
+		t.Fatalf("third call at 10 rps with burst 2 = %v, want ErrRateLimited", err)
+	}
+}
+
+// A restarted manager (or a new leader) cannot know what its predecessor
+// spent in its last second, so a new bucket starts empty: in its first
+// 300ms at 10/s with a burst of 10 it lets about 3 calls through, not the
+// burst's 10 on top (issue 7: the limit is never exceeded, restarts
+// included).
+func TestLimitedFactoryStartsEmpty(t *testing.T) {
+	f, cfg := limitedSetup(t)
+	cfg.RequestsPerSecond, cfg.Burst = 10, 10
+	c, err := f.ClientFor(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	calls := 0
+	for {
+		if _, err := c.ShopInfo(ctx); err != nil {
+			if !errors.Is(err, platform.ErrRateLimited) {
+				t.Fatal(err)
+			}
+			break
+		}
+		calls++
+	}
+	if calls < 1 || calls > 4 {
+		t.Fatalf("%d calls passed in the first 300ms of a new bucket at 10/s, want 2-3 (a full bucket would pass 12)", calls)
 	}
 }
 
@@ -69,8 +106,8 @@ func TestLimitedFactorySharesBucketPerShop(t *testing.T) {
 	}
 }
 
-// OnWait sees every wait with the shop's key: near zero within the burst,
-// about one token's time after it, and a failed wait too.
+// OnWait sees every wait with the shop's key: about one token's time each
+// (the bucket starts empty), and a failed wait too.
 func TestLimitedFactoryOnWait(t *testing.T) {
 	f, cfg := limitedSetup(t)
 	cfg.RequestsPerSecond, cfg.Burst = 20, 1 // a token every 50ms
@@ -102,11 +139,10 @@ func TestLimitedFactoryOnWait(t *testing.T) {
 			t.Errorf("OnWait got shop %q, want %q", w.shop, cfg.Key)
 		}
 	}
-	if waits[0].d > 20*time.Millisecond {
-		t.Errorf("the first call (within the burst) waited %v", waits[0].d)
-	}
-	if waits[1].d < 20*time.Millisecond {
-		t.Errorf("the second call (after the burst) waited only %v, want about 50ms", waits[1].d)
+	for i, w := range waits[:2] {
+		if w.d < 20*time.Millisecond || w.d > 500*time.Millisecond {
+			t.Errorf("call %d (a new bucket starts empty, a token every 50ms) waited %v, want about 50ms", i, w.d)
+		}
 	}
 }
 
