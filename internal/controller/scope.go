@@ -135,7 +135,8 @@ func (s Scope) CacheOptions() (cache.Options, error) {
 // to the changed copy touches neither field) or writes a Secret it built
 // from scratch. Objects the cache hands out are therefore not exact copies
 // of the API server's: code that needs either field must read from the API
-// reader.
+// reader. Last, the strings and permission lists that repeat across cached
+// objects are shared (internCached).
 func StripCachedMetadata(in any) (any, error) {
 	obj, err := cache.TransformStripManagedFields()(in)
 	if err != nil {
@@ -151,6 +152,7 @@ func StripCachedMetadata(in any) (any, error) {
 			}
 		}
 	}
+	internCached(obj)
 	return obj, nil
 }
 
