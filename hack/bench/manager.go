@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"runtime"
+	runtimemetrics "runtime/metrics"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -55,6 +56,10 @@ type managerOptions struct {
 	Concurrency controller.Concurrency
 	BatchDelay  time.Duration
 	SyncPeriod  time.Duration
+	// MemoryLimit is the manager process's GOMEMLIMIT (the Go runtime's
+	// soft memory limit, as --memory-limit-ratio sets it from a
+	// container's limit in a cluster); empty leaves it unset.
+	MemoryLimit string
 }
 
 func (m managerOptions) args() []string {
@@ -73,6 +78,25 @@ type managerStats struct {
 	Heap       uint64             `json:"heap"`
 	PeakRSS    uint64             `json:"peakRSS"`
 	RSS        uint64             `json:"rss"`
+	// CPU is the process's user and system CPU time so far, GCCPU the Go
+	// runtime's estimate of the part spent collecting garbage (seconds).
+	CPU   float64 `json:"cpu"`
+	GCCPU float64 `json:"gcCPU"`
+}
+
+// cpuSeconds returns the process's CPU time (user + system) and the
+// runtime's estimate of its garbage collection CPU time, in seconds.
+func cpuSeconds() (total, gc float64) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		total = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+	}
+	sample := []runtimemetrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	runtimemetrics.Read(sample)
+	if sample[0].Value.Kind() == runtimemetrics.KindFloat64 {
+		gc = sample[0].Value.Float64()
+	}
+	return total, gc
 }
 
 // runManager is the manager process: the three controllers wired as
@@ -133,13 +157,15 @@ func runManager(m managerOptions) error {
 	// `ss -ltnp` while the bench runs).
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		rec, _ := reconcileTotals()
+		cpu, gc := cpuSeconds()
 		_ = json.NewEncoder(w).Encode(managerStats{Writes: writes.snapshot(), Reconciles: rec,
 			PeakHeap: max(peakHeap.Load(), ms.HeapAlloc), Heap: ms.HeapAlloc,
-			PeakRSS: procStatus("self", "VmHWM"), RSS: procStatus("self", "VmRSS")})
+			PeakRSS: procStatus("self", "VmHWM"), RSS: procStatus("self", "VmRSS"), CPU: cpu, GCCPU: gc})
 	})
 	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: mux}
 	go func() { _ = srv.Serve(ln) }()
@@ -184,6 +210,9 @@ func startManager(m managerOptions) (*managerProc, error) {
 	}
 	cmd := exec.Command(self, m.args()...)
 	cmd.Stderr = os.Stderr
+	if m.MemoryLimit != "" {
+		cmd.Env = append(os.Environ(), "GOMEMLIMIT="+m.MemoryLimit)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

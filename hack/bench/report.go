@@ -45,9 +45,17 @@ func render(o options, latency time.Duration, r result) string {
 	fmt.Fprintf(&b, "| measure | value |\n|---|---|\n")
 	row("SubAccounts (shops × per shop)", fmt.Sprintf("%d (%d × %d), 2 Roles each", n, o.Shops, o.PerShop))
 	row("unrelated Secrets in the cluster", fmt.Sprint(r.Unrelated))
-	row("manager", fmt.Sprintf("own process; API client QPS %g, burst %d; concurrency SubAccount %d, Role %d, Shop %d; status batch delay %s",
-		o.Manager.QPS, o.Manager.Burst, o.Manager.Concurrency.SubAccount, o.Manager.Concurrency.Role, o.Manager.Concurrency.Shop, o.Manager.BatchDelay))
-	row("every Shop", fmt.Sprintf("rateLimit %d/s, burst %d; driftCheckInterval %s", o.ShopRate, o.ShopBurst, o.DriftInterval))
+	memLimit := "none"
+	if o.Manager.MemoryLimit != "" {
+		memLimit = o.Manager.MemoryLimit
+	}
+	row("manager", fmt.Sprintf("own process; API client QPS %g, burst %d; concurrency SubAccount %d, Role %d, Shop %d; status batch delay %s; GOMEMLIMIT %s",
+		o.Manager.QPS, o.Manager.Burst, o.Manager.Concurrency.SubAccount, o.Manager.Concurrency.Role, o.Manager.Concurrency.Shop, o.Manager.BatchDelay, memLimit))
+	cpu := func(p phase) string {
+		return fmt.Sprintf("%.1fs (%.2f ms per SubAccount), of which garbage collection %.1fs (%.0f%%)",
+			p.CPU, 1000*p.CPU/float64(n), p.GCCPU, 100*p.GCCPU/max(p.CPU, 1e-9))
+	}
+	row("every Shop", fmt.Sprintf("rateLimit %d/s, burst %d; driftCheckInterval %s (wave, fairness), %s (steady state)", o.ShopRate, o.ShopBurst, o.WaveDrift, o.DriftInterval))
 	row("setup: Shops + Roles Ready (not in the ratio)", d(r.SetupTime))
 
 	w := r.Wave
@@ -67,6 +75,7 @@ func render(o options, latency time.Duration, r result) string {
 	}
 	row("platform calls per second per shop during the wave (mean, busiest)", fmt.Sprintf("%.1f, %.1f (limit %d)", mean, peak, o.ShopRate))
 	row("manager peak Go heap / peak RSS (VmHWM), wave", fmt.Sprintf("%s / %s", mib(r.WaveHeap), mib(r.WaveRSS)))
+	row("manager CPU, wave", cpu(w))
 
 	if s := r.Steady; s != nil {
 		intervals := float64(o.SteadyIntervals)
@@ -78,6 +87,7 @@ func render(o options, latency time.Duration, r result) string {
 			float64(s.PlatformCalls["ListAccounts"])/float64(o.Shops)/intervals, (o.PerShop+199)/200))
 		row("SubAccounts not Ready afterwards", fmt.Sprint(r.SteadyNotReady))
 		row("manager peak Go heap / peak RSS (VmHWM), restart + steady state", fmt.Sprintf("%s / %s", mib(r.SteadyHeap), mib(r.SteadyRSS)))
+		row("manager CPU, restart + steady state", cpu(*s))
 	} else {
 		row("steady state", "not measured (--steady-intervals 0)")
 	}
