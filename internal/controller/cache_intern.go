@@ -38,7 +38,9 @@ import (
 //     role and shop names, condition types, statuses and reasons,
 //     permission codes) become one canonical copy (the unique package: weak
 //     handles, nothing is kept alive once no object uses it);
-//   - identical permission lists share one backing array (sharedSlices).
+//   - identical permission lists share one backing array (sharedSlices);
+//   - slices the decoder over-allocated (conditions, roles, finalizers,
+//     owner references) are clipped to their length.
 //
 // Values that differ per object (names, UIDs, condition messages) or are
 // secret (Secret data values, never interned anywhere) are left alone.
@@ -56,10 +58,10 @@ func internCached(obj any) {
 		o.Spec.ShopRef.Name = intern(o.Spec.ShopRef.Name)
 		o.Spec.Permissions = sharedSlices.get(o.Spec.Permissions)
 		o.Status.EffectivePermissions = sharedSlices.get(o.Status.EffectivePermissions)
-		internConditions(o.Status.Conditions)
+		o.Status.Conditions = internConditions(o.Status.Conditions)
 	case *shopv1alpha1.Shop:
 		internMeta(&o.ObjectMeta)
-		internConditions(o.Status.Conditions)
+		o.Status.Conditions = internConditions(o.Status.Conditions)
 	case *corev1.Secret:
 		internMeta(&o.ObjectMeta)
 		o.Type = corev1.SecretType(intern(string(o.Type)))
@@ -75,6 +77,7 @@ func internCached(obj any) {
 
 func internSubAccount(sa *shopv1alpha1.SubAccount) {
 	sa.Spec.ShopRef.Name = intern(sa.Spec.ShopRef.Name)
+	sa.Spec.Roles = clip(sa.Spec.Roles)
 	for i := range sa.Spec.Roles {
 		sa.Spec.Roles[i].Name = intern(sa.Spec.Roles[i].Name)
 	}
@@ -82,10 +85,11 @@ func internSubAccount(sa *shopv1alpha1.SubAccount) {
 	sa.Spec.Adoption = shopv1alpha1.AdoptionPolicy(intern(string(sa.Spec.Adoption)))
 	sa.Spec.DeletionPolicy = shopv1alpha1.DeletionPolicy(intern(string(sa.Spec.DeletionPolicy)))
 	sa.Spec.Employee.Department = intern(sa.Spec.Employee.Department)
-	internConditions(sa.Status.Conditions)
+	sa.Status.Conditions = internConditions(sa.Status.Conditions)
 	sa.Status.EffectivePermissions = sharedSlices.get(sa.Status.EffectivePermissions)
 	sa.Status.AppliedPermissions = sharedSlices.get(sa.Status.AppliedPermissions)
 	if src := sa.Status.PermissionSources; src != nil {
+		src.Roles = clip(src.Roles)
 		for i := range src.Roles {
 			src.Roles[i].Name = intern(src.Roles[i].Name)
 			src.Roles[i].Permissions = sharedSlices.get(src.Roles[i].Permissions)
@@ -99,9 +103,11 @@ func internMeta(m *metav1.ObjectMeta) {
 	m.Namespace = intern(m.Namespace)
 	m.Labels = internMap(m.Labels, true)
 	m.Annotations = internMap(m.Annotations, false)
+	m.Finalizers = clip(m.Finalizers)
 	for i := range m.Finalizers {
 		m.Finalizers[i] = intern(m.Finalizers[i])
 	}
+	m.OwnerReferences = clip(m.OwnerReferences)
 	for i := range m.OwnerReferences {
 		r := &m.OwnerReferences[i]
 		r.APIVersion, r.Kind, r.Name = intern(r.APIVersion), intern(r.Kind), intern(r.Name)
@@ -124,12 +130,25 @@ func internMap(m map[string]string, values bool) map[string]string {
 	return out
 }
 
-func internConditions(conds []metav1.Condition) {
+// internConditions returns conds clipped, its repeated strings interned.
+func internConditions(conds []metav1.Condition) []metav1.Condition {
+	conds = clip(conds)
 	for i := range conds {
 		c := &conds[i]
 		c.Type, c.Reason = intern(c.Type), intern(c.Reason)
 		c.Status = metav1.ConditionStatus(intern(string(c.Status)))
 	}
+	return conds
+}
+
+// clip returns s in an array of its own length: the JSON decoder grows
+// slices by doubling, so five conditions (96 bytes each) sit in an array
+// of eight.
+func clip[T any](s []T) []T {
+	if cap(s) == len(s) {
+		return s
+	}
+	return append(make([]T, 0, len(s)), s...)
 }
 
 func intern(s string) string {

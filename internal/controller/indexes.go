@@ -77,10 +77,17 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 	return nil
 }
 
+// readOnlyList lists from the cache without deep-copying the items: they
+// share the cache's strings, slices and maps, so a caller may read them and
+// must not modify them (nor keep them). For the lists that are only counted
+// or turned into names and keys, which at 10,000 SubAccounts would
+// otherwise copy thousands of objects per reconcile or metrics scrape.
+var readOnlyList = client.UnsafeDisableDeepCopy
+
 // requestsFor lists the objects of list in namespace whose field matches
 // value and turns them into reconcile requests.
 func requestsFor(ctx context.Context, c client.Client, list client.ObjectList, namespace, field, value string) []reconcile.Request {
-	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{field: value}); err != nil {
+	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{field: value}, readOnlyList); err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "listing dependants", "field", field, "value", value)
 		return nil
 	}

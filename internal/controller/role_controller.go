@@ -103,7 +103,7 @@ func (r *RoleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resul
 // users lists the names of the SubAccounts that use the Role.
 func (r *RoleReconciler) users(ctx context.Context, role *shopv1alpha1.Role) ([]string, error) {
 	subs := &shopv1alpha1.SubAccountList{}
-	if err := r.List(ctx, subs, client.InNamespace(role.Namespace), client.MatchingFields{indexSubAccountRoles: role.Name}); err != nil {
+	if err := r.List(ctx, subs, client.InNamespace(role.Namespace), client.MatchingFields{indexSubAccountRoles: role.Name}, readOnlyList); err != nil {
 		return nil, fmt.Errorf("listing SubAccounts using the Role: %w", err)
 	}
 	var names []string

@@ -166,7 +166,7 @@ func (r *ShopReconciler) reconcileCore(ctx context.Context, shop *shopv1alpha1.S
 		return checked, err
 	}
 	managed := &shopv1alpha1.SubAccountList{}
-	if err := r.List(ctx, managed, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}); err != nil {
+	if err := r.List(ctx, managed, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}, readOnlyList); err != nil {
 		return checked, fmt.Errorf("listing SubAccounts of the shop: %w", err)
 	}
 	var holding int32 // SubAccounts holding a platform account
