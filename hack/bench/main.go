@@ -243,10 +243,14 @@ type result struct {
 	Wave            phase
 	WaveRSS         uint64
 	WaveHeap        uint64
+	WaveAnon        uint64
+	WaveFile        uint64
 	WaveShopRates   []float64 // per shop, calls per second during the wave
 	Steady          *phase
 	SteadyRSS       uint64
 	SteadyHeap      uint64
+	SteadyAnon      uint64
+	SteadyFile      uint64
 	SteadyNotReady  int
 	Fair            *fairness
 	LowestTokens    float64
@@ -263,6 +267,7 @@ type fairness struct {
 	BacklogCalls               int
 	Achieved                   float64
 	ProbeRSS, ProbeHeap        uint64
+	ProbeAnon, ProbeFile       uint64
 }
 
 func run(ctx context.Context, o options, latency time.Duration) (res result, err error) {
@@ -429,7 +434,7 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 	res.Wave.Writes = delta(before.Writes, after.Writes)
 	res.Wave.PlatformCalls = delta(callsBefore, engine.Calls())
 	res.Wave.CPU, res.Wave.GCCPU = after.CPU-before.CPU, after.GCCPU-before.GCCPU
-	res.WaveRSS, res.WaveHeap = after.PeakRSS, after.PeakHeap
+	res.WaveRSS, res.WaveHeap, res.WaveAnon, res.WaveFile = after.PeakRSS, after.PeakHeap, after.PeakAnon, after.PeakFile
 	for i := 0; i < o.Shops; i++ {
 		res.WaveShopRates = append(res.WaveShopRates, float64(len(calls.between(i, t0, t0.Add(res.Wave.Duration))))/res.Wave.Duration.Seconds())
 	}
@@ -462,7 +467,7 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 		}
 		res.Steady = &phase{Duration: time.Since(t1), Reconciles: st.Reconciles, Writes: st.Writes,
 			PlatformCalls: delta(callsBefore, engine.Calls()), CPU: st.CPU, GCCPU: st.GCCPU}
-		res.SteadyRSS, res.SteadyHeap = st.PeakRSS, st.PeakHeap
+		res.SteadyRSS, res.SteadyHeap, res.SteadyAnon, res.SteadyFile = st.PeakRSS, st.PeakHeap, st.PeakAnon, st.PeakFile
 		list := &shopv1alpha1.SubAccountList{}
 		if err := k8s.List(ctx, list, client.InNamespace(benchNamespace)); err != nil {
 			return res, err
@@ -619,7 +624,7 @@ func measureFairness(ctx context.Context, o options, k8s client.Client, watched 
 	if err != nil {
 		return nil, err
 	}
-	f.ProbeRSS, f.ProbeHeap = st.PeakRSS, st.PeakHeap
+	f.ProbeRSS, f.ProbeHeap, f.ProbeAnon, f.ProbeFile = st.PeakRSS, st.PeakHeap, st.PeakAnon, st.PeakFile
 	return f, nil
 }
 

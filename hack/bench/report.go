@@ -36,6 +36,12 @@ func eventWrites(w map[string]int) (events int, rest map[string]int) {
 	return events, rest
 }
 
+// memRow renders a phase's peak heap and RSS, with the RSS's anonymous and
+// file-backed peaks.
+func memRow(heap, rss, anon, file uint64) string {
+	return fmt.Sprintf("%s / %s (anonymous %s, file-backed %s)", mib(heap), mib(rss), mib(anon), mib(file))
+}
+
 func render(o options, latency time.Duration, r result) string {
 	var b strings.Builder
 	n := r.N
@@ -74,7 +80,7 @@ func render(o options, latency time.Duration, r result) string {
 		peak = max(peak, x)
 	}
 	row("platform calls per second per shop during the wave (mean, busiest)", fmt.Sprintf("%.1f, %.1f (limit %d)", mean, peak, o.ShopRate))
-	row("manager peak Go heap / peak RSS (VmHWM), wave", fmt.Sprintf("%s / %s", mib(r.WaveHeap), mib(r.WaveRSS)))
+	row("manager peak Go heap / peak RSS (VmHWM), wave", memRow(r.WaveHeap, r.WaveRSS, r.WaveAnon, r.WaveFile))
 	row("manager CPU, wave", cpu(w))
 
 	if s := r.Steady; s != nil {
@@ -86,7 +92,7 @@ func render(o options, latency time.Duration, r result) string {
 		row("account listings per shop per interval", fmt.Sprintf("%.2f (%d pages of up to 200 per listing)",
 			float64(s.PlatformCalls["ListAccounts"])/float64(o.Shops)/intervals, (o.PerShop+199)/200))
 		row("SubAccounts not Ready afterwards", fmt.Sprint(r.SteadyNotReady))
-		row("manager peak Go heap / peak RSS (VmHWM), restart + steady state", fmt.Sprintf("%s / %s", mib(r.SteadyHeap), mib(r.SteadyRSS)))
+		row("manager peak Go heap / peak RSS (VmHWM), restart + steady state", memRow(r.SteadyHeap, r.SteadyRSS, r.SteadyAnon, r.SteadyFile))
 		row("manager CPU, restart + steady state", cpu(*s))
 	} else {
 		row("steady state", "not measured (--steady-intervals 0)")
@@ -100,7 +106,7 @@ func render(o options, latency time.Duration, r result) string {
 		row("a disable in shop 0, behind its backlog", d(f.SameDisable))
 		row("shop 0's backlog: all Ready after", fmt.Sprintf("%s (%d platform calls)", d(f.BacklogTime), f.BacklogCalls))
 		row("shop 0's achieved call rate under backlog", fmt.Sprintf("%.2f/s of %d/s configured (%.0f%%)", f.Achieved, o.ShopRate, 100*f.Achieved/float64(o.ShopRate)))
-		row("manager peak Go heap / peak RSS (VmHWM), through fairness", fmt.Sprintf("%s / %s", mib(f.ProbeHeap), mib(f.ProbeRSS)))
+		row("manager peak Go heap / peak RSS (VmHWM), through fairness", memRow(f.ProbeHeap, f.ProbeRSS, f.ProbeAnon, f.ProbeFile))
 	} else {
 		row("fairness", "not measured (--backlog 0)")
 	}
