@@ -172,39 +172,61 @@ func (c *limitedClient) paused() error {
 const QueueHorizon = 200 * time.Millisecond
 
 // waitBehindHorizon takes a token if one is due within QueueHorizon, and
-// otherwise waits, unbooked, until one may be.
+// otherwise waits, unbooked, until one may be. It looks at the bucket
+// (TokensAt) before booking instead of booking and cancelling: under
+// contention Reservation.Cancel can hand back more tokens than it took
+// (golang/go#69419), and a shop with a backlog and many waiting workers
+// then got more calls through than its limit
+// (TestLimitedFactoryNeverExceedsTheLimitUnderContention).
 func (c *limitedClient) waitBehindHorizon(ctx context.Context) error {
 	for {
+		due := c.tokenDueIn(time.Now())
+		if due > QueueHorizon {
+			// Wait unbooked, then look again: an urgent call may have
+			// taken the token meanwhile.
+			if err := sleepCtx(ctx, due-QueueHorizon); err != nil {
+				return err
+			}
+			continue
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < due {
+			return fmt.Errorf("no token before the deadline (%s)", due.Round(time.Millisecond))
+		}
 		r := c.limiter.Reserve()
 		if !r.OK() {
 			return fmt.Errorf("burst %d admits no call", c.limiter.Burst())
 		}
 		d := r.Delay()
-		booked := d <= QueueHorizon
-		if booked && d == 0 {
+		if d == 0 {
 			return nil
 		}
-		if deadline, ok := ctx.Deadline(); ok && booked && time.Until(deadline) < d {
-			r.Cancel()
-			return fmt.Errorf("no token before the deadline (%s)", d.Round(time.Millisecond))
+		if err := sleepCtx(ctx, d); err != nil {
+			r.Cancel() // rare: the caller gave up on a booked token
+			return err
 		}
-		if !booked {
-			r.Cancel()
-			d -= QueueHorizon
-		}
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-			if booked {
-				return nil
-			}
-		case <-ctx.Done():
-			t.Stop()
-			if booked {
-				r.Cancel()
-			}
-			return ctx.Err()
-		}
+		return nil
+	}
+}
+
+// tokenDueIn is how long until the bucket holds a whole token, counting
+// the tokens already booked by waiting calls.
+func (c *limitedClient) tokenDueIn(now time.Time) time.Duration {
+	tokens := c.limiter.TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - tokens) / float64(c.limiter.Limit()) * float64(time.Second))
+}
+
+// sleepCtx sleeps for d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

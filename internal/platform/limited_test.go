@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,7 +69,7 @@ func TestLimitedFactoryStartsEmpty(t *testing.T) {
 	calls := 0
 	for {
 		if _, err := c.ShopInfo(ctx); err != nil {
-			if !errors.Is(err, platform.ErrRateLimited) {
+			if ctx.Err() == nil && !errors.Is(err, platform.ErrRateLimited) {
 				t.Fatal(err)
 			}
 			break
@@ -305,5 +306,77 @@ func TestLimitedFactorySMSCodeLimitDoesNotPauseTheShop(t *testing.T) {
 	}
 	if rl.calls != 2 {
 		t.Fatalf("%d calls reached the platform, want 2", rl.calls)
+	}
+}
+
+// countingClient records when each ShopInfo call passed the limiter.
+type countingClient struct {
+	platform.Client
+	mu    sync.Mutex
+	calls []time.Time
+}
+
+func (c *countingClient) ShopInfo(context.Context) (platform.ShopInfo, error) {
+	c.mu.Lock()
+	c.calls = append(c.calls, time.Now())
+	c.mu.Unlock()
+	return platform.ShopInfo{}, nil
+}
+
+type countingFactory struct{ c *countingClient }
+
+func (f countingFactory) ClientFor(context.Context, platform.ShopConfig) (platform.Client, error) {
+	return f.c, nil
+}
+
+// Many callers of one shop, ordinary ones beyond the booking horizon and
+// urgent ones among them, never get more calls through than the bucket
+// allows: every call replayed through a bucket of the shop's rate and
+// burst keeps its balance at or above zero (a small allowance for the
+// scheduler). Booking and cancelling under contention used to overdraw it
+// by about a token (issue 7's 10,000 run at 20ms: -1.00).
+func TestLimitedFactoryNeverExceedsTheLimitUnderContention(t *testing.T) {
+	const rps, burst = 50, 5
+	counted := &countingClient{}
+	f := platform.NewLimitedFactory(countingFactory{counted})
+	cfg := platform.ShopConfig{Key: "ns/busy", RequestsPerSecond: rps, Burst: burst}
+	created := time.Now() // the bucket starts empty about now
+	c, err := f.ClientFor(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range 60 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			callCtx := ctx
+			if i%10 == 0 {
+				callCtx = platform.WithUrgent(ctx)
+			}
+			for ctx.Err() == nil {
+				_, _ = c.ShopInfo(callCtx)
+			}
+		}()
+	}
+	wg.Wait()
+	counted.mu.Lock()
+	calls := slices.Clone(counted.calls)
+	counted.mu.Unlock()
+	slices.SortFunc(calls, time.Time.Compare)
+	tokens, lowest, last := 0.0, 0.0, created
+	for _, at := range calls {
+		tokens = min(burst, tokens+rps*at.Sub(last).Seconds()) - 1
+		last = at
+		lowest = min(lowest, tokens)
+	}
+	t.Logf("%d calls in 1.5s at %d/s (burst %d); lowest balance %.2f tokens", len(calls), rps, burst, lowest)
+	if len(calls) < rps {
+		t.Errorf("only %d calls passed in 1.5s at %d/s: the limiter starves its callers", len(calls), rps)
+	}
+	if lowest < -0.3 {
+		t.Errorf("the calls overdrew the shop's bucket by %.2f tokens", -lowest)
 	}
 }
