@@ -240,6 +240,7 @@ type phase struct {
 type result struct {
 	N, Unrelated    int
 	SetupTime       time.Duration
+	SetupCalls      map[string]int // platform calls while the Shops and Roles became Ready
 	Wave            phase
 	WaveRSS         uint64
 	WaveHeap        uint64
@@ -375,7 +376,7 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 
 	// Shops and Roles.
 	logf("creating %d Shops with 2 Roles each...", o.Shops)
-	setupStart := time.Now()
+	setupStart, setupCalls := time.Now(), engine.Calls()
 	for i := 0; i < o.Shops; i++ {
 		c := credentials(i)
 		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: benchNamespace, Name: shopName(i) + "-api",
@@ -402,6 +403,7 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 		return res, fmt.Errorf("roles: %w", err)
 	}
 	res.SetupTime = time.Since(setupStart)
+	res.SetupCalls = delta(setupCalls, engine.Calls())
 	logf("%d Roles Ready in %s; creating %d SubAccounts...", 2*o.Shops, res.SetupTime.Round(time.Millisecond), res.N)
 
 	// 1. The onboarding wave.

@@ -63,6 +63,7 @@ func render(o options, latency time.Duration, r result) string {
 	}
 	row("every Shop", fmt.Sprintf("rateLimit %d/s, burst %d; driftCheckInterval %s (wave, fairness), %s (steady state)", o.ShopRate, o.ShopBurst, o.WaveDrift, o.DriftInterval))
 	row("setup: Shops + Roles Ready (not in the ratio)", d(r.SetupTime))
+	row("setup: platform calls per Role (2 per Shop)", fmt.Sprintf("%.2f: %s", float64(sum(r.SetupCalls))/float64(2*o.Shops), perItem(r.SetupCalls, 2*o.Shops)))
 
 	w := r.Wave
 	row("**wave**: first create → all Ready", d(w.Duration))
