@@ -110,7 +110,9 @@ func internMeta(m *metav1.ObjectMeta) {
 	m.OwnerReferences = clip(m.OwnerReferences)
 	for i := range m.OwnerReferences {
 		r := &m.OwnerReferences[i]
-		r.APIVersion, r.Kind, r.Name = intern(r.APIVersion), intern(r.Kind), intern(r.Name)
+		// The owner's name is left alone: a credentials Secret's owner is
+		// its own SubAccount, a name no other object repeats.
+		r.APIVersion, r.Kind = intern(r.APIVersion), intern(r.Kind)
 	}
 }
 
