@@ -281,6 +281,10 @@ type SeatStatus struct {
 	Total int32 `json:"total"`
 	// managed counts the SubAccounts of this Shop.
 	Managed int32 `json:"managed"`
+	// unmanaged counts the accounts on the platform that no SubAccount
+	// holds (made in the back office, or not adopted); they use seats too.
+	// +optional
+	Unmanaged int32 `json:"unmanaged,omitempty"`
 	// waiting counts the SubAccounts waiting for a free seat (reason
 	// SeatsExhausted). A freed seat goes to the oldest of them (by
 	// creationTimestamp, then name); the others keep waiting.

@@ -51,41 +51,60 @@ func olderFirst(a, b *shopv1alpha1.SubAccount) int {
 	return cmp.Compare(a.Name, b.Name)
 }
 
-// seatQueue returns the SubAccounts of a Shop that wait for a seat, oldest
-// first.
-func seatQueue(ctx context.Context, c client.Reader, namespace, shop string) ([]*shopv1alpha1.SubAccount, error) {
+// seats is what the seat decisions read from the cache: the seats used now
+// and the SubAccounts waiting for one, oldest first.
+type seats struct {
+	used, total int32
+	queue       []*shopv1alpha1.SubAccount
+}
+
+// free is the number of seats nobody holds.
+func (s seats) free() int32 { return s.total - s.used }
+
+// shopSeats counts a Shop's seats from the cache. The Shop's status counts
+// are written in batches and lag behind a wave of creates, so the
+// SubAccounts holding an account are counted here, live, and only the
+// accounts no SubAccount holds (status.seats.unmanaged) come from the
+// Shop's last look at the platform. The larger of that and the Shop's own
+// count is taken: a lagging status never lets more SubAccounts in than
+// either view allows. ok is false when the Shop has no seat limit.
+func shopSeats(ctx context.Context, c client.Reader, shop *shopv1alpha1.Shop) (s seats, ok bool, err error) {
+	st := shop.Status.Seats
+	if st == nil {
+		return s, false, nil
+	}
 	subs := &shopv1alpha1.SubAccountList{}
 	// Read only, so not deep-copied (readOnlyList): every SubAccount
 	// reconcile of a shop with a seat quota asks, and a shop with 1,000
 	// pending creates would otherwise copy 1,000 objects each time.
-	if err := c.List(ctx, subs, client.InNamespace(namespace), client.MatchingFields{indexSubAccountShop: shop}, readOnlyList); err != nil {
-		return nil, fmt.Errorf("listing SubAccounts of the shop: %w", err)
+	if err := c.List(ctx, subs, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}, readOnlyList); err != nil {
+		return s, false, fmt.Errorf("listing SubAccounts of the shop: %w", err)
 	}
-	var out []*shopv1alpha1.SubAccount
+	holding := int32(0)
 	for i := range subs.Items {
-		if waitingForSeat(&subs.Items[i]) {
-			out = append(out, &subs.Items[i])
+		switch sa := &subs.Items[i]; {
+		case sa.Status.AccountID != "":
+			holding++
+		case waitingForSeat(sa):
+			s.queue = append(s.queue, sa)
 		}
 	}
-	slices.SortFunc(out, olderFirst)
-	return out, nil
+	slices.SortFunc(s.queue, olderFirst)
+	s.used, s.total = max(st.Used, st.Unmanaged+holding), st.Total
+	return s, true, nil
 }
 
 // checkSeat lets sa create its account when a seat is free for it: fewer
 // waiting SubAccounts older than sa than free seats. Otherwise it waits,
 // its place in the queue shown.
 func (r *SubAccountReconciler) checkSeat(ctx context.Context, sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop) error {
-	s := shop.Status.Seats
-	if s == nil || s.Total <= 0 {
-		return nil
-	}
-	free := s.Total - s.Used
-	queue, err := seatQueue(ctx, r.Client, sa.Namespace, shop.Name)
-	if err != nil {
+	s, limited, err := shopSeats(ctx, r.Client, shop)
+	if err != nil || !limited || s.total <= 0 {
 		return err
 	}
+	free := s.free()
 	ahead := int32(0)
-	for _, w := range queue {
+	for _, w := range s.queue {
 		if w.Name != sa.Name && olderFirst(w, sa) < 0 {
 			ahead++
 		}
@@ -100,7 +119,7 @@ func (r *SubAccountReconciler) checkSeat(ctx context.Context, sa *shopv1alpha1.S
 		}
 		return stalled(shopv1alpha1.ReasonSeatsExhausted,
 			"Shop %q uses all %d of its sub-account seats%s; free a seat or raise spec.seats.purchased on the Shop",
-			shop.Name, s.Total, queued)
+			shop.Name, s.total, queued)
 	}
 	return stalled(shopv1alpha1.ReasonSeatsExhausted,
 		"Shop %q has %d free seats, promised to the %d SubAccounts created earlier that wait for one (oldest first); free a seat or raise spec.seats.purchased on the Shop",
@@ -111,20 +130,16 @@ func (r *SubAccountReconciler) checkSeat(ctx context.Context, sa *shopv1alpha1.S
 // that may now take a seat: the oldest waiting ones, as many as seats are
 // free; none while every seat is used.
 func wakeForSeats(ctx context.Context, c client.Reader, shop *shopv1alpha1.Shop) ([]reconcile.Request, error) {
-	s := shop.Status.Seats
-	if s == nil {
-		return nil, nil
-	}
-	queue, err := seatQueue(ctx, c, shop.Namespace, shop.Name)
-	if err != nil {
+	s, limited, err := shopSeats(ctx, c, shop)
+	if err != nil || !limited {
 		return nil, err
 	}
-	n := len(queue)
-	if s.Total > 0 {
-		n = min(n, int(max(s.Total-s.Used, 0)))
+	n := len(s.queue)
+	if s.total > 0 {
+		n = min(n, int(max(s.free(), 0)))
 	}
 	reqs := make([]reconcile.Request, 0, n)
-	for _, w := range queue[:n] {
+	for _, w := range s.queue[:n] {
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(w)})
 	}
 	return reqs, nil

@@ -112,33 +112,44 @@ func TestSeatQueueOrderAndWakeUps(t *testing.T) {
 			return []string{o.(*shopv1alpha1.SubAccount).Spec.ShopRef.Name}
 		}).Build()
 
-	queue, err := seatQueue(context.Background(), c, "ns", "shop")
+	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "shop"}}
+	_, limited, err := shopSeats(context.Background(), c, shop)
 	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(limited).To(BeFalse(), "a Shop that has not counted its seats yet sets no limit")
+	shop.Status.Seats = &shopv1alpha1.SeatStatus{Total: 5}
+	seats, _, err := shopSeats(context.Background(), c, shop)
+	g.Expect(err).NotTo(HaveOccurred())
+	queue := seats.queue
 	var order []string
 	for _, sa := range queue {
 		order = append(order, sa.Name)
 	}
 	g.Expect(order).To(Equal([]string{"b", "c", "a-late"}))
 
-	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "shop"}}
+	// The Shop's counts are written in batches: the SubAccounts holding an
+	// account ("holding") are counted live, so a status that lags behind a
+	// wave of creates does not let more in than there are seats.
 	for _, tt := range []struct {
-		used, total int32
-		want        []string
+		used, unmanaged, total int32
+		want                   []string
 	}{
-		{5, 5, nil},
-		{4, 5, []string{"b"}},
-		{3, 5, []string{"b", "c"}},
-		{0, 5, []string{"b", "c", "a-late"}},
-		{6, 5, nil},
+		{5, 0, 5, nil},
+		{4, 0, 5, []string{"b"}},
+		{3, 0, 5, []string{"b", "c"}},
+		{0, 0, 5, []string{"b", "c", "a-late"}},
+		{6, 0, 5, nil},
+		{0, 3, 5, []string{"b"}}, // 3 unmanaged + holding: 4 used, though the status says 0
+		{0, 4, 5, nil},           // all used
+		{1, 1, 5, []string{"b", "c", "a-late"}},
 	} {
-		shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: tt.used, Total: tt.total}
+		shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: tt.used, Unmanaged: tt.unmanaged, Total: tt.total}
 		reqs, err := wakeForSeats(context.Background(), c, shop)
 		g.Expect(err).NotTo(HaveOccurred())
 		var woken []string
 		for _, r := range reqs {
 			woken = append(woken, r.Name)
 		}
-		g.Expect(woken).To(Equal(tt.want), "%d of %d seats used", tt.used, tt.total)
+		g.Expect(woken).To(Equal(tt.want), "%d of %d seats used, %d unmanaged", tt.used, tt.total, tt.unmanaged)
 	}
 
 	// checkSeat: with one seat free only the oldest may go.

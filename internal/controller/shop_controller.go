@@ -216,7 +216,8 @@ func (r *ShopReconciler) reconcileCore(ctx context.Context, shop *shopv1alpha1.S
 			waiting++
 		}
 	}
-	shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: check.unmanaged + holding, Total: total, Managed: int32(len(managed.Items)), Waiting: waiting}
+	shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: check.unmanaged + holding, Total: total, Managed: int32(len(managed.Items)),
+		Unmanaged: check.unmanaged, Waiting: waiting}
 
 	if !driftDue {
 		return checked, nil

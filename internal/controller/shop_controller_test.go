@@ -82,7 +82,7 @@ func TestShopReadyReportsSeats(t *testing.T) {
 		g.Expect(shop.Status.LastSyncTime).NotTo(BeNil())
 
 		// One account made by hand in the back office, then one by the
-		// operator: used counts both, managed only the operator's. The
+		// operator: used counts both, managed only the operator's, unmanaged the other. The
 		// operator's own account is counted from the cache at once, without
 		// asking the platform; the one made by hand when the platform is
 		// next asked (a drift check, here requested).
@@ -96,7 +96,7 @@ func TestShopReadyReportsSeats(t *testing.T) {
 		waitSeats(t, shop, shopv1alpha1.SeatStatus{Used: 1, Total: 7, Managed: 1})
 		g.Expect(shopInfoCount(ts.main)).To(Equal(calls), "no ShopInfo call for a SubAccount arriving")
 		requestDriftCheck(t, ns)
-		waitSeats(t, shop, shopv1alpha1.SeatStatus{Used: 2, Total: 7, Managed: 1})
+		waitSeats(t, shop, shopv1alpha1.SeatStatus{Used: 2, Total: 7, Managed: 1, Unmanaged: 1})
 	})
 	t.Run("declared seats", func(t *testing.T) {
 		t.Parallel()
