@@ -189,31 +189,36 @@ func labelled[T client.Object](obj T, shard string) T {
 func TestShards(t *testing.T) {
 	g := NewWithT(t)
 	ns, elsewhere := newNamespace(t), newNamespace(t)
+	// The shards' names are new each run: manager b watches every
+	// namespace, and an earlier run's objects (envtest has no namespace
+	// controller to delete them) must not be in its shard.
+	suffix := randomSuffix()
+	shardA, shardB := "a-"+suffix, "b-"+suffix
 	// Created first, so that manager a would meet it if it looked.
-	newShopWith(t, elsewhere, "shop-a", "main-"+randomSuffix(), platform.Taobao, 10, func(s *shopv1alpha1.Shop) { labelled(s, "a") })
+	newShopWith(t, elsewhere, "shop-a", "main-"+randomSuffix(), platform.Taobao, 10, func(s *shopv1alpha1.Shop) { labelled(s, shardA) })
 
-	scopeA, err := ParseScope(ns, shardLabel+"=a")
+	scopeA, err := ParseScope(ns, shardLabel+"="+shardA)
 	g.Expect(err).NotTo(HaveOccurred())
-	scopeB, err := ParseScope("", shardLabel+"=b")
+	scopeB, err := ParseScope("", shardLabel+"="+shardB)
 	g.Expect(err).NotTo(HaveOccurred())
 	leaseA, leaseB := "shard-a-"+randomSuffix(), "shard-b-"+randomSuffix()
 	recA := startShardManager(t, leaseA, scopeA)
 	recB := startShardManager(t, leaseB, scopeB)
 
 	objects := map[string][]client.Object{}
-	for _, shard := range []string{"a", "b"} {
+	for shard, label := range map[string]string{"a": shardA, "b": shardB} {
 		shop := "shop-" + shard
-		newShopWith(t, ns, shop, "main-"+randomSuffix(), platform.Taobao, 10, func(s *shopv1alpha1.Shop) { labelled(s, shard) })
-		role := labelled(newRole(ns, "cs-"+shard, "客服"+shard, "customer-service"), shard)
+		newShopWith(t, ns, shop, "main-"+randomSuffix(), platform.Taobao, 10, func(s *shopv1alpha1.Shop) { labelled(s, label) })
+		role := labelled(newRole(ns, "cs-"+shard, "客服"+shard, "customer-service"), label)
 		role.Spec.ShopRef.Name = shop
-		sa := labelled(newSubAccount(ns, "agent-"+shard, role.Name), shard)
+		sa := labelled(newSubAccount(ns, "agent-"+shard, role.Name), label)
 		sa.Spec.ShopRef.Name = shop
 		create(t, role)
 		create(t, sa)
 		objects[shard] = []client.Object{&shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: shop}}, role, sa}
 	}
 	// Labelled for shard b, its Shop in shard a.
-	stray := labelled(newSubAccount(ns, "stray", "cs-a"), "b")
+	stray := labelled(newSubAccount(ns, "stray", "cs-a"), shardB)
 	stray.Spec.ShopRef.Name = "shop-a"
 	create(t, stray)
 
@@ -223,7 +228,7 @@ func TestShards(t *testing.T) {
 		}
 	}
 	cond := waitCondition(t, stray, shopv1alpha1.ConditionReady, metav1.ConditionFalse, shopv1alpha1.ReasonShopNotInShard)
-	g.Expect(cond.Message).To(ContainSubstring(shardLabel + "=b"))
+	g.Expect(cond.Message).To(ContainSubstring(shardLabel + "=" + shardB))
 	g.Expect(kstatusOf(stray)).To(Equal(status.FailedStatus))
 	g.Expect(stray.Finalizers).NotTo(BeEmpty(), "manager b took the stray SubAccount in")
 	g.Expect(stray.Status.AccountID).To(BeEmpty())
@@ -242,7 +247,7 @@ func TestShards(t *testing.T) {
 	g.Expect(holders[leaseA]).NotTo(Equal(holders[leaseB]))
 
 	// Relabelled like its Shop, the stray SubAccount moves to manager a.
-	update(t, stray, func(sa *shopv1alpha1.SubAccount) { sa.Labels[shardLabel] = "a" })
+	update(t, stray, func(sa *shopv1alpha1.SubAccount) { sa.Labels[shardLabel] = shardA })
 	waitCurrent(t, stray)
 	g.Expect(recA.seen()).To(Equal([]string{ns + "/shop-a"}))
 	g.Expect(recB.seen()).To(Equal([]string{ns + "/shop-b"}))
