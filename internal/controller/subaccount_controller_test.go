@@ -19,6 +19,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -79,23 +80,30 @@ func TestRolePermissionChangesAreGrantedAndRevoked(t *testing.T) {
 	acct, _ := ts.account(t, "xiaohong")
 	g.Expect(acct.EffectivePermissions).NotTo(ContainElement("marketing-coupon"))
 
+	// The SubAccount's generation does not change; its status follows the
+	// Role, to what the platform now grants.
+	statusFollows := func(coupon bool) {
+		t.Helper()
+		g.Eventually(func(g Gomega) {
+			g.Expect(k8s.Get(context.Background(), client.ObjectKeyFromObject(sa), sa)).To(Succeed())
+			g.Expect(slices.Contains(sa.Status.EffectivePermissions, "marketing-coupon")).To(Equal(coupon))
+			g.Expect(sa.Status.EffectivePermissions).To(Equal(mustAccount(t, ts, "xiaohong").EffectivePermissions))
+			g.Expect(sa.Status.AppliedPermissions).To(Equal(sa.Status.EffectivePermissions))
+		}, timeout, interval).Should(Succeed())
+	}
+
 	update(t, cs, func(r *shopv1alpha1.Role) { r.Spec.Permissions = []string{"marketing-coupon"} })
 	waitPlatform(t, ts, "xiaohong", func(a platform.Account) bool {
 		return containsAll(a.EffectivePermissions, "marketing-coupon", "marketing", "wangwang-chat")
 	}, "the Role's new permission is granted")
+	statusFollows(true)
 
 	update(t, cs, func(r *shopv1alpha1.Role) { r.Spec.Permissions = nil })
 	waitPlatform(t, ts, "xiaohong", func(a platform.Account) bool {
 		return !containsAll(a.EffectivePermissions, "marketing-coupon") && containsAll(a.EffectivePermissions, "wangwang-chat")
 	}, "the removed permission is revoked")
-	// The SubAccount's generation did not change; its status follows the Role.
-	g.Eventually(func() []string {
-		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(sa), sa)
-		return sa.Status.EffectivePermissions
-	}, timeout, interval).ShouldNot(ContainElement("marketing-coupon"))
+	statusFollows(false)
 	waitCurrent(t, sa)
-	g.Expect(sa.Status.AppliedPermissions).To(Equal(sa.Status.EffectivePermissions))
-	g.Expect(sa.Status.EffectivePermissions).To(Equal(mustAccount(t, ts, "xiaohong").EffectivePermissions))
 }
 
 func TestExtraPermissionsAndRoleSwitch(t *testing.T) {
