@@ -174,8 +174,9 @@ func TestResult(t *testing.T) {
 
 // Each call is counted once under its result: ok, or its error's kind.
 func TestInstrumentFactoryCountsResults(t *testing.T) {
+	ns := freshNamespace("ns-results")
 	stub := &stubClient{}
-	cfg := shopConfig("ns-results", "hongxing")
+	cfg := shopConfig(ns, "hongxing")
 	c, err := InstrumentFactory(stubFactory(stub)).ClientFor(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -199,24 +200,25 @@ func TestInstrumentFactoryCountsResults(t *testing.T) {
 	}
 	want := map[string]float64{"ok": 2, "unauthorized": 1, "rate_limited": 1, "transient": 1, "other": 1, "not_found": 0}
 	for result, n := range want {
-		got := testutil.ToFloat64(platformCalls.WithLabelValues("ns-results", "hongxing", "taobao", "ShopInfo", result))
+		got := testutil.ToFloat64(platformCalls.WithLabelValues(ns, "hongxing", "taobao", "ShopInfo", result))
 		if got != n {
 			t.Errorf("calls{result=%q} = %v, want %v", result, got, n)
 		}
 	}
-	if count, _ := histogram(t, PlatformCallDurationName, map[string]string{"namespace": "ns-results", "method": "ShopInfo"}); count != 6 {
+	if count, _ := histogram(t, PlatformCallDurationName, map[string]string{"namespace": ns, "method": "ShopInfo"}); count != 6 {
 		t.Errorf("duration histogram has %d samples, want 6", count)
 	}
 }
 
 // Durations are observed per method and result.
 func TestInstrumentFactoryObservesDurations(t *testing.T) {
+	ns := freshNamespace("ns-durations")
 	var clock atomic.Int64
 	start := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	now = func() time.Time { return start.Add(time.Duration(clock.Load())) }
 	t.Cleanup(func() { now = time.Now })
 	stub := &stubClient{delay: 30 * time.Millisecond, err: platform.ErrNotFound, clock: &clock}
-	c, err := InstrumentFactory(stubFactory(stub)).ClientFor(context.Background(), shopConfig("ns-durations", "hongxing"))
+	c, err := InstrumentFactory(stubFactory(stub)).ClientFor(context.Background(), shopConfig(ns, "hongxing"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +226,7 @@ func TestInstrumentFactoryObservesDurations(t *testing.T) {
 		_, _ = c.FindAccount(context.Background(), "xiaohong")
 	}
 	count, sum := histogram(t, PlatformCallDurationName, map[string]string{
-		"namespace": "ns-durations", "shop": "hongxing", "platform": "taobao", "method": "FindAccount", "result": "not_found"})
+		"namespace": ns, "shop": "hongxing", "platform": "taobao", "method": "FindAccount", "result": "not_found"})
 	if count != 2 {
 		t.Fatalf("FindAccount duration samples = %d, want 2", count)
 	}
@@ -235,7 +237,8 @@ func TestInstrumentFactoryObservesDurations(t *testing.T) {
 
 // Every method of platform.Client is instrumented under its own name.
 func TestInstrumentFactoryCoversEveryMethod(t *testing.T) {
-	c, err := InstrumentFactory(stubFactory(&stubClient{})).ClientFor(context.Background(), shopConfig("ns-methods", "hongxing"))
+	ns := freshNamespace("ns-methods")
+	c, err := InstrumentFactory(stubFactory(&stubClient{})).ClientFor(context.Background(), shopConfig(ns, "hongxing"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +253,7 @@ func TestInstrumentFactoryCoversEveryMethod(t *testing.T) {
 			args[j] = reflect.Zero(fn.Type().In(j))
 		}
 		fn.Call(args)
-		if got := testutil.ToFloat64(platformCalls.WithLabelValues("ns-methods", "hongxing", "taobao", m.Name, "ok")); got != 1 {
+		if got := testutil.ToFloat64(platformCalls.WithLabelValues(ns, "hongxing", "taobao", m.Name, "ok")); got != 1 {
 			t.Errorf("calls{method=%q} = %v after one call, want 1", m.Name, got)
 		}
 	}
@@ -259,6 +262,7 @@ func TestInstrumentFactoryCoversEveryMethod(t *testing.T) {
 // The decorator passes on what the driver can do, also behind the limiter,
 // and passes ClientFor errors on unchanged.
 func TestInstrumentFactoryPassesCapabilities(t *testing.T) {
+	ns := freshNamespace("ns-caps")
 	caps := platform.FullCapabilities()
 	caps.CreateAccount, caps.UpdateRole = false, false
 	stub := &stubClient{caps: &caps}
@@ -266,7 +270,7 @@ func TestInstrumentFactoryPassesCapabilities(t *testing.T) {
 		"InstrumentFactory": InstrumentFactory(stubFactory(stub)),
 		"LimitedFactory":    LimitedFactory(stubFactory(stub)),
 	} {
-		c, err := f.ClientFor(context.Background(), shopConfig("ns-caps", "hongxing"))
+		c, err := f.ClientFor(context.Background(), shopConfig(ns, "hongxing"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +280,7 @@ func TestInstrumentFactoryPassesCapabilities(t *testing.T) {
 	}
 	boom := errors.New("no such shop")
 	f := InstrumentFactory(platform.FactoryFunc(func(context.Context, platform.ShopConfig) (platform.Client, error) { return nil, boom }))
-	if c, err := f.ClientFor(context.Background(), shopConfig("ns-caps", "x")); !errors.Is(err, boom) || c != nil {
+	if c, err := f.ClientFor(context.Background(), shopConfig(ns, "x")); !errors.Is(err, boom) || c != nil {
 		t.Errorf("ClientFor = %v, %v; want nil, the inner error", c, err)
 	}
 }
@@ -284,7 +288,8 @@ func TestInstrumentFactoryPassesCapabilities(t *testing.T) {
 // LimitedFactory observes each wait for the shop's token bucket, and the
 // call durations exclude those waits.
 func TestLimitedFactoryObservesWaits(t *testing.T) {
-	cfg := shopConfig("ns-wait", "hongxing")
+	ns := freshNamespace("ns-wait")
+	cfg := shopConfig(ns, "hongxing")
 	cfg.RequestsPerSecond, cfg.Burst = 20, 1 // a token every 50ms
 	c, err := LimitedFactory(stubFactory(&stubClient{})).ClientFor(context.Background(), cfg)
 	if err != nil {
@@ -295,14 +300,14 @@ func TestLimitedFactoryObservesWaits(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	count, waited := histogram(t, RateLimitWaitName, map[string]string{"namespace": "ns-wait", "shop": "hongxing"})
+	count, waited := histogram(t, RateLimitWaitName, map[string]string{"namespace": ns, "shop": "hongxing"})
 	if count != 3 {
 		t.Fatalf("wait samples = %d, want 3", count)
 	}
 	if waited < 0.06 {
 		t.Errorf("waits sum to %vs, want about 0.1s (two calls after the burst)", waited)
 	}
-	count, took := histogram(t, PlatformCallDurationName, map[string]string{"namespace": "ns-wait", "method": "ListRoles"})
+	count, took := histogram(t, PlatformCallDurationName, map[string]string{"namespace": ns, "method": "ListRoles"})
 	if count != 3 {
 		t.Fatalf("duration samples = %d, want 3", count)
 	}
@@ -313,31 +318,35 @@ func TestLimitedFactoryObservesWaits(t *testing.T) {
 
 // ObserveRateLimitWait splits the shop key into namespace and shop.
 func TestObserveRateLimitWait(t *testing.T) {
-	ObserveRateLimitWait("ns-observe/hongxing", 250*time.Millisecond)
-	ObserveRateLimitWait("no-namespace", 0)
-	if count, sum := histogram(t, RateLimitWaitName, map[string]string{"namespace": "ns-observe", "shop": "hongxing"}); count != 1 || sum != 0.25 {
-		t.Errorf("wait of ns-observe/hongxing: %d samples summing to %v, want 1 and 0.25", count, sum)
+	ns := freshNamespace("ns-observe")
+	ObserveRateLimitWait(ns+"/hongxing", 250*time.Millisecond)
+	bare := freshNamespace("no-namespace") // a key without a slash
+	ObserveRateLimitWait(bare, 0)
+	if count, sum := histogram(t, RateLimitWaitName, map[string]string{"namespace": ns, "shop": "hongxing"}); count != 1 || sum != 0.25 {
+		t.Errorf("wait of %s/hongxing: %d samples summing to %v, want 1 and 0.25", ns, count, sum)
 	}
-	if count, _ := histogram(t, RateLimitWaitName, map[string]string{"namespace": "", "shop": "no-namespace"}); count != 1 {
+	if count, _ := histogram(t, RateLimitWaitName, map[string]string{"namespace": "", "shop": bare}); count != 1 {
 		t.Errorf("wait of a key without namespace: %d samples, want 1", count)
 	}
 }
 
 func TestDriftCorrected(t *testing.T) {
-	DriftCorrected("ns-drift", "hongxing", "Role")
-	DriftCorrected("ns-drift", "hongxing", "SubAccount")
-	DriftCorrected("ns-drift", "hongxing", "SubAccount")
-	if got := testutil.ToFloat64(driftCorrections.WithLabelValues("ns-drift", "hongxing", "SubAccount")); got != 2 {
+	ns := freshNamespace("ns-drift")
+	DriftCorrected(ns, "hongxing", "Role")
+	DriftCorrected(ns, "hongxing", "SubAccount")
+	DriftCorrected(ns, "hongxing", "SubAccount")
+	if got := testutil.ToFloat64(driftCorrections.WithLabelValues(ns, "hongxing", "SubAccount")); got != 2 {
 		t.Errorf("SubAccount drift corrections = %v, want 2", got)
 	}
-	if got := testutil.ToFloat64(driftCorrections.WithLabelValues("ns-drift", "hongxing", "Role")); got != 1 {
+	if got := testutil.ToFloat64(driftCorrections.WithLabelValues(ns, "hongxing", "Role")); got != 1 {
 		t.Errorf("Role drift corrections = %v, want 1", got)
 	}
 }
 
 // No label value holds a credential, and the metric names pass promlint.
 func TestNoSecretsInLabels(t *testing.T) {
-	cfg := shopConfig("ns-secrets", "hongxing")
+	ns := freshNamespace("ns-secrets")
+	cfg := shopConfig(ns, "hongxing")
 	c, err := LimitedFactory(stubFactory(&stubClient{})).ClientFor(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -364,4 +373,12 @@ func TestNoSecretsInLabels(t *testing.T) {
 	for _, p := range problems {
 		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
 	}
+}
+
+// namespaceSeq numbers the namespaces the tests count under: the metrics
+// are global, and under go test -count=N each run must count afresh.
+var namespaceSeq atomic.Int64
+
+func freshNamespace(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, namespaceSeq.Add(1))
 }
