@@ -34,7 +34,9 @@ func TestLimitedFactoryEnforcesBurstAndRate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(250 * time.Millisecond) // the bucket fills with time; nothing to wait on
+	// The bucket starts empty and fills with time: wait until it holds the
+	// burst.
+	waitUntil(t, time.Second, func() bool { return f.TokensFor(cfg.Key) >= 2 })
 	start := time.Now()
 	for i := range 2 {
 		if _, err := c.ShopInfo(context.Background()); err != nil {
@@ -378,5 +380,21 @@ func TestLimitedFactoryNeverExceedsTheLimitUnderContention(t *testing.T) {
 	}
 	if lowest < -0.3 {
 		t.Errorf("the calls overdrew the shop's bucket by %.2f tokens", -lowest)
+	}
+}
+
+// waitUntil polls cond every few milliseconds and fails the test when it
+// does not hold within limit.
+func waitUntil(t *testing.T, limit time.Duration, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(limit)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("condition not met within %v", limit)
+		}
 	}
 }
