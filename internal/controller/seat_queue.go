@@ -80,18 +80,25 @@ func shopSeats(ctx context.Context, c client.Reader, shop *shopv1alpha1.Shop) (s
 	if err := c.List(ctx, subs, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}, readOnlyList); err != nil {
 		return s, false, fmt.Errorf("listing SubAccounts of the shop: %w", err)
 	}
-	holding := int32(0)
-	for i := range subs.Items {
-		switch sa := &subs.Items[i]; {
-		case sa.Status.AccountID != "":
-			holding++
-		case waitingForSeat(sa):
-			s.queue = append(s.queue, sa)
-		}
-	}
+	holding, queue := seatHolders(subs.Items)
+	s.queue = queue
 	slices.SortFunc(s.queue, olderFirst)
 	s.used, s.total = max(st.Used, st.Unmanaged+holding), st.Total
 	return s, true, nil
+}
+
+// seatHolders counts a Shop's SubAccounts that hold a platform account and
+// returns those waiting for a seat, in list order.
+func seatHolders(subs []shopv1alpha1.SubAccount) (holding int32, waiting []*shopv1alpha1.SubAccount) {
+	for i := range subs {
+		switch sa := &subs[i]; {
+		case sa.Status.AccountID != "":
+			holding++
+		case waitingForSeat(sa):
+			waiting = append(waiting, sa)
+		}
+	}
+	return holding, waiting
 }
 
 // checkSeat lets sa create its account when a seat is free for it: fewer

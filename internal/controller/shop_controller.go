@@ -169,12 +169,7 @@ func (r *ShopReconciler) reconcileCore(ctx context.Context, shop *shopv1alpha1.S
 	if err := r.List(ctx, managed, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}, readOnlyList); err != nil {
 		return checked, fmt.Errorf("listing SubAccounts of the shop: %w", err)
 	}
-	var holding int32 // SubAccounts holding a platform account
-	for i := range managed.Items {
-		if managed.Items[i].Status.AccountID != "" {
-			holding++
-		}
-	}
+	holding, waiting := seatHolders(managed.Items)
 
 	requested := shop.Annotations[shopv1alpha1.AnnotationRequestedAt]
 	driftDue := r.untilDriftCheck(shop) == 0 || requested != shop.Status.LastHandledRequestedAt
@@ -210,14 +205,8 @@ func (r *ShopReconciler) reconcileCore(ctx context.Context, shop *shopv1alpha1.S
 	if s := shop.Spec.Seats; s != nil {
 		total = s.Included + s.Purchased
 	}
-	waiting := int32(0)
-	for i := range managed.Items {
-		if waitingForSeat(&managed.Items[i]) {
-			waiting++
-		}
-	}
 	shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: check.unmanaged + holding, Total: total, Managed: int32(len(managed.Items)),
-		Unmanaged: check.unmanaged, Waiting: waiting}
+		Unmanaged: check.unmanaged, Waiting: int32(len(waiting))}
 
 	if !driftDue {
 		return checked, nil
