@@ -1,3 +1,12 @@
+## Go toolchain
+# Shipped binaries are built with go1.27.3: go1.26.8 (this machine's own Go)
+# has known vulnerabilities in crypto/x509, net/http, crypto/tls and
+# html/template (docs/reliability.md). The go command fetches this toolchain
+# from the module proxy on first use (about 10 seconds); go.mod names it too,
+# for machines whose go command may switch toolchains by itself.
+GOTOOLCHAIN ?= go1.27.3
+export GOTOOLCHAIN
+
 ## Tool Versions (pinned)
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
 KUSTOMIZE_VERSION ?= v5.8.2
