@@ -10,8 +10,9 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao"
 )
 
-// vectorParams are the TOP signing test vectors' parameters
-// (/work/shared/docs/platforms.md, "Signing test vectors"), secret testsecret.
+// vectorParams are the TOP signing test vectors' parameters (computed from
+// TOP's published signing rules; docs/taobao-top.md lists them), secret
+// testsecret.
 func vectorParams(method taobao.SignMethod) url.Values {
 	return url.Values{
 		"app_key":     {"12345678"},
