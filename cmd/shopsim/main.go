@@ -50,6 +50,17 @@ const adminTokenEnv = "SHOPSIM_ADMIN_TOKEN"
 // shutdownTimeout bounds the graceful shutdown.
 const shutdownTimeout = 10 * time.Second
 
+// Limits of the HTTP server: what one connection may hold before the
+// handler runs (net/http's default header limit is 1 MiB per request).
+// There is no write timeout: injected latency (--latency) may be longer
+// than any fixed one.
+const (
+	maxHeaderBytes    = 64 << 10
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -76,7 +87,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (fl
 	var f flags
 	fs := flag.NewFlagSet("shopsim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.listen, "listen", "127.0.0.1:8089", "address to listen on")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8089", "address to listen on (a non-loopback address is warned about: shopsim is for development and tests)")
 	fs.StringVar(&f.config, "config", "", "YAML file listing the shops (see hack/shopsim.example.yaml)")
 	fs.StringVar(&f.stateFile, "state-file", "", "JSON file holding the state across restarts (mode 0600; empty = in memory only)")
 	fs.StringVar(&f.adminToken, "admin-token", "", "bearer token of the /admin endpoints (default $"+adminTokenEnv+"); empty disables them")
@@ -136,6 +147,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return err
 	}
 	fmt.Fprintf(stdout, "shopsim listening on http://%s\n", ln.Addr())
+	if !isLoopback(ln.Addr()) {
+		// shopsim is a simulator for development and tests: its shops'
+		// credentials are usually the example config's, and its admin
+		// endpoints hand out SMS codes. Say so where nobody can miss it.
+		fmt.Fprintf(stderr, "WARNING: shopsim is listening on %s, which is not a loopback address: "+
+			"anyone who can reach it can call its simulated shops, and with --admin-token its admin endpoints. "+
+			"It is a simulator for development and tests; use --listen=127.0.0.1:PORT unless you mean it.\n", ln.Addr())
+		log.Warn("listening on a non-loopback address", "addr", ln.Addr().String())
+	}
 	shops := engine.Shops()
 	if len(shops) == 0 {
 		fmt.Fprintln(stdout, "no shops (give --config)")
@@ -152,7 +172,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
@@ -175,4 +198,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return errors.Join(shutdownErr, err)
 	}
 	return shutdownErr
+}
+
+// isLoopback reports whether a listener's address is a loopback one (an
+// unspecified address such as 0.0.0.0 or :: listens on every interface).
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }

@@ -226,6 +226,34 @@ func TestRunFaultFlagsAndBadConfig(t *testing.T) {
 	g.Expect(err).To(HaveOccurred())
 }
 
+// A request whose headers exceed maxHeaderBytes is refused before the
+// handler runs (net/http's default would let 1 MiB through per request).
+func TestRunRefusesLargeHeaders(t *testing.T) {
+	g := NewWithT(t)
+	base, _, stderr, _ := start(t, "--config="+exampleConfig)
+	g.Expect(stderr.String()).NotTo(ContainSubstring("WARNING"))
+	req := signed(t, http.MethodGet, base+wire.ShopPrefix(platform.Taobao, "hongxing")+wire.PathShop, nil)
+	req.Header.Set("X-Padding", strings.Repeat("p", 2*maxHeaderBytes))
+	resp, err := http.DefaultClient.Do(req)
+	g.Expect(err).NotTo(HaveOccurred())
+	_ = resp.Body.Close()
+	g.Expect(resp.StatusCode).To(Equal(http.StatusRequestHeaderFieldsTooLarge))
+	// A normal request still passes.
+	resp, err = http.DefaultClient.Do(signed(t, http.MethodGet, base+wire.ShopPrefix(platform.Taobao, "hongxing")+wire.PathShop, nil))
+	g.Expect(err).NotTo(HaveOccurred())
+	_ = resp.Body.Close()
+	g.Expect(resp.StatusCode).To(Equal(http.StatusOK))
+}
+
+// Listening on every interface is warned about on stderr and in the log.
+func TestRunWarnsWhenNotLoopback(t *testing.T) {
+	g := NewWithT(t)
+	_, _, stderr, stop := start(t, "--listen=0.0.0.0:0")
+	g.Expect(stderr.String()).To(ContainSubstring("WARNING: shopsim is listening on "))
+	g.Expect(stderr.String()).To(ContainSubstring("not a loopback address"))
+	g.Expect(stop()).To(Succeed())
+}
+
 func TestStateFileShopsWinOverConfig(t *testing.T) {
 	g := NewWithT(t)
 	e := memory.NewEngine()

@@ -358,14 +358,30 @@ func TestNonceStoreExpiresAndIsBounded(t *testing.T) {
 	g.Expect(n.use("k", "a", t0)).To(Equal(nonceFresh))
 	g.Expect(n.use("k", "a", t0.Add(nonceTTL-time.Second))).To(Equal(nonceReplayed))
 	g.Expect(n.use("other", "a", t0)).To(Equal(nonceFresh))
+	g.Expect(n.use("k", "b", t0.Add(time.Second))).To(Equal(nonceFresh))
 	// Full: refused rather than a nonce forgotten early.
-	g.Expect(n.use("k", "b", t0.Add(time.Second))).To(Equal(nonceFull))
-	g.Expect(n.seen).To(HaveLen(2))
+	g.Expect(n.use("k", "c", t0.Add(time.Second))).To(Equal(nonceFull))
+	g.Expect(n.size()).To(Equal(3))
 	// Entries nonceTTL old are forgotten, which frees room.
-	g.Expect(n.use("k", "b", t0.Add(nonceTTL))).To(Equal(nonceFresh))
-	g.Expect(n.seen).To(HaveLen(1))
-	g.Expect(n.order).To(HaveLen(1))
-	g.Expect(n.use("k", "a", t0.Add(nonceTTL))).To(Equal(nonceFresh))
+	g.Expect(n.use("k", "c", t0.Add(nonceTTL))).To(Equal(nonceFresh))
+	g.Expect(n.keys["k"].seen).To(HaveLen(2))
+	g.Expect(n.keys["k"].order).To(HaveLen(2))
+	g.Expect(n.use("k", "a", t0.Add(nonceTTL+time.Second))).To(Equal(nonceFresh))
+}
+
+// The cap is per app key: one client that fills its replay window gets
+// 429s, while every other app key's requests still pass (with one cap for
+// all, the other shops were refused too).
+func TestNonceStoreCapIsPerAppKey(t *testing.T) {
+	g := NewWithT(t)
+	n := newNonceStore(3)
+	for i := range 3 {
+		g.Expect(n.use("greedy", fmt.Sprint(i), t0)).To(Equal(nonceFresh))
+	}
+	g.Expect(n.use("greedy", "3", t0)).To(Equal(nonceFull))
+	for i := range 3 {
+		g.Expect(n.use("other", fmt.Sprint(i), t0)).To(Equal(nonceFresh), "another app key's nonce %d", i)
+	}
 }
 
 // withBody replaces a request's body (after signing).
@@ -393,12 +409,13 @@ func TestErrorMapping(t *testing.T) {
 		wire.SignRequest(req, tbCreds.AppKey, tbCreds.AppSecret, tbCreds.AccessToken, nil, t0)
 		return req
 	}())
-	expectError(t, r, http.StatusNotFound, wire.CodeNotFound, "mainAccount")
+	// An unknown shop is refused like a bad signature (TestUnknownShopAnswersLikeABadSignature).
+	expectError(t, r, http.StatusUnauthorized, wire.CodeUnauthorized, "")
 	r = f.send(func() *http.Request {
 		req, _ := http.NewRequest(http.MethodGet, f.ts.URL+"/v1/shops/jd/"+tbMain+wire.PathShop, nil)
 		return req
 	}())
-	expectError(t, r, http.StatusNotFound, wire.CodeNotFound, "mainAccount")
+	expectError(t, r, http.StatusUnauthorized, wire.CodeUnauthorized, "")
 
 	// 405 for a known path with another method.
 	r = f.call(http.MethodPatch, at(wire.PathAccount, "1"), nil, sig{})

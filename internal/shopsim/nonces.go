@@ -13,27 +13,33 @@ import (
 // twice that covers its whole window.
 const nonceTTL = 2 * wire.MaxClockSkew
 
-// maxNonces caps the nonces remembered (all app keys together); when full,
-// a request is refused as rate limited rather than a nonce forgotten early.
-const maxNonces = 100_000
-
-type nonceKey struct{ appKey, nonce string }
+// maxNoncesPerAppKey caps the nonces remembered for one app key; when
+// full, that app key's requests are refused as rate limited rather than a
+// nonce forgotten early. The cap is per app key so that one client filling
+// its window cannot refuse every other shop's requests. Only authenticated
+// requests record a nonce, so the app keys are those of the shops.
+const maxNoncesPerAppKey = 100_000
 
 type seenNonce struct {
-	key nonceKey
-	at  time.Time
+	nonce string
+	at    time.Time
+}
+
+// appKeyNonces are one app key's nonces.
+type appKeyNonces struct {
+	seen  map[string]time.Time
+	order []seenNonce // in acceptance order, for expiry
 }
 
 // nonceStore remembers the nonces accepted per app key for nonceTTL.
 type nonceStore struct {
 	mu    sync.Mutex
-	seen  map[nonceKey]time.Time
-	order []seenNonce // in acceptance order, for expiry
-	limit int
+	keys  map[string]*appKeyNonces
+	limit int // per app key
 }
 
 func newNonceStore(limit int) *nonceStore {
-	return &nonceStore{seen: map[nonceKey]time.Time{}, limit: limit}
+	return &nonceStore{keys: map[string]*appKeyNonces{}, limit: limit}
 }
 
 // nonceResult is the verdict of nonceStore.use.
@@ -46,32 +52,47 @@ const (
 )
 
 // use records the nonce of appKey at now, unless it was seen within
-// nonceTTL or the store is full.
+// nonceTTL or the app key's store is full.
 func (n *nonceStore) use(appKey, nonce string, now time.Time) nonceResult {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.expire(now)
-	k := nonceKey{appKey, nonce}
-	if at, ok := n.seen[k]; ok && now.Sub(at) < nonceTTL {
+	k := n.keys[appKey]
+	if k == nil {
+		k = &appKeyNonces{seen: map[string]time.Time{}}
+		n.keys[appKey] = k
+	}
+	k.expire(now)
+	if at, ok := k.seen[nonce]; ok && now.Sub(at) < nonceTTL {
 		return nonceReplayed
 	}
-	if len(n.seen) >= n.limit {
+	if len(k.seen) >= n.limit {
 		return nonceFull
 	}
-	n.seen[k] = now
-	n.order = append(n.order, seenNonce{key: k, at: now})
+	k.seen[nonce] = now
+	k.order = append(k.order, seenNonce{nonce: nonce, at: now})
 	return nonceFresh
 }
 
+// size is how many nonces are remembered, all app keys together.
+func (n *nonceStore) size() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	total := 0
+	for _, k := range n.keys {
+		total += len(k.seen)
+	}
+	return total
+}
+
 // expire forgets the nonces accepted nonceTTL or more before now.
-func (n *nonceStore) expire(now time.Time) {
+func (k *appKeyNonces) expire(now time.Time) {
 	i := 0
-	for ; i < len(n.order) && now.Sub(n.order[i].at) >= nonceTTL; i++ {
-		if n.seen[n.order[i].key].Equal(n.order[i].at) {
-			delete(n.seen, n.order[i].key)
+	for ; i < len(k.order) && now.Sub(k.order[i].at) >= nonceTTL; i++ {
+		if k.seen[k.order[i].nonce].Equal(k.order[i].at) {
+			delete(k.seen, k.order[i].nonce)
 		}
 	}
 	if i > 0 {
-		n.order = append(n.order[:0:0], n.order[i:]...)
+		k.order = append(k.order[:0:0], k.order[i:]...)
 	}
 }

@@ -13,9 +13,15 @@
 //     (X-App-Key) and access token (Authorization: Bearer) must match, and
 //     wire.VerifyRequest with the shop's app secret must pass, and the
 //     X-Nonce must not repeat one the app key used in the last 10 minutes
-//     (a replayed request is refused, wire.ErrReplayed). Each call is
-//     then served by a platform.Client from engine.Factory() built with the
-//     shop's credentials, and its errors are mapped with wire.ErrorFor.
+//     (a replayed request is refused, wire.ErrReplayed). A request for a
+//     shop that does not exist is refused exactly like a bad signature
+//     (401), so the answers do not tell which shops exist. Only then is
+//     the request counted (Stats), its nonce remembered, faults injected
+//     and the shop's rate-limit token taken: an unauthenticated request
+//     leaves nothing behind but one counter, and cannot spend a shop's
+//     token. Each call is then served by a platform.Client from
+//     engine.Factory() built with the shop's credentials, and its errors
+//     are mapped with wire.ErrorFor.
 //   - /router/rest: TOP for Taobao shops (see serveTOP): the shop is found
 //     by app_key and session, the signature (md5, hmac or hmac-sha256) and
 //     the GMT+8 timestamp (±10 minutes) are checked, and every answer is a
@@ -30,7 +36,7 @@
 //     recent audit entries (never a credential or password hash).
 //
 // Faults (latency, 503s, dropped connections, a per-shop rate limit) apply
-// to the API only (/v1 and /router/rest). With Options.StateFile set, the
+// to the API only (/v1 after authentication, and /router/rest). With Options.StateFile set, the
 // engine's Snapshot is written to that file after every successful write
 // and before the answer is sent; see LoadState and SaveState.
 // docs/platform-gateway.md describes the gateway protocol,
@@ -40,6 +46,7 @@ package shopsim
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -104,6 +111,10 @@ type Server struct {
 
 	nonces *nonceStore // nonces accepted, refused when repeated
 
+	// decoy are credentials no shop has, checked for a request to an
+	// unknown shop so that it is refused like a bad signature.
+	decoy platform.Credentials
+
 	handler http.Handler
 }
 
@@ -115,7 +126,8 @@ func New(engine *memory.Engine, opts Options) *Server {
 		log:        opts.Logger,
 		adminToken: opts.AdminToken,
 		buckets:    map[string]*bucket{},
-		nonces:     newNonceStore(maxNonces),
+		nonces:     newNonceStore(maxNoncesPerAppKey),
+		decoy:      platform.Credentials{AppKey: rand.Text(), AppSecret: rand.Text(), AccessToken: rand.Text()},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -163,23 +175,24 @@ type apiCall struct {
 	body     []byte
 }
 
-// serveAPI runs a /v1 request: faults, shop lookup, rate limit, body,
-// authentication, routing, the call, persistence, the answer.
+// serveAPI runs a /v1 request: path, body, authentication, then (only
+// for an authenticated request) statistics, faults, rate limit, routing,
+// the call, persistence, the answer. Nothing an unauthenticated request
+// sends is kept: it is refused before any store records its shop path,
+// signature or nonce, and before it can spend the shop's rate-limit token.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	rec := &statusRecorder{ResponseWriter: w}
+	counted := ""
 	p, main, rest, ok := splitAPIPath(r.URL.EscapedPath())
-	if ok {
-		s.stats.arrived(memory.ShopKey(p, main), start, r.Header.Get(wire.HeaderSignature))
-	}
 	defer func() {
-		if ok {
-			route := r.Method + " ?"
+		if counted != "" {
+			route := routeLabel(r.Method)
 			if rt, _, _ := match(r.Method, rest); rt != nil {
 				route = rt.method + " " + rt.path
 			}
 			retryAfter, _ := strconv.Atoi(rec.Header().Get(wire.HeaderRetryAfter))
-			s.stats.answered(memory.ShopKey(p, main), s.now(), rec.status, route, time.Duration(retryAfter)*time.Second)
+			s.stats.answered(counted, s.now(), rec.status, route, time.Duration(retryAfter)*time.Second)
 		}
 		if rec.status != 0 {
 			s.log.Info("api", "method", r.Method, "path", r.URL.EscapedPath(), "status", rec.status,
@@ -192,22 +205,6 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, platform.NewError(platform.ErrNotFound, "", "no such API path; shops are under /%s/shops/{platform}/{mainAccount}", wire.Version))
 		return
 	}
-	if s.injectFaults(w, r, func(w http.ResponseWriter) {
-		writeError(w, &platform.Error{Kind: platform.ErrTransient, RetryAfter: time.Second,
-			Message: "the platform is unavailable (injected fault)"})
-	}) {
-		return
-	}
-	creds, ok := s.engine.ShopCredentials(p, main)
-	if !ok {
-		writeError(w, platform.NewError(platform.ErrNotFound, "mainAccount", "no %s shop with main account %q", p, main))
-		return
-	}
-	if allowed, wait := s.allow(memory.ShopKey(p, main)); !allowed {
-		writeError(w, &platform.Error{Kind: platform.ErrRateLimited, RetryAfter: wait,
-			Message: "too many requests for this shop; retry after the Retry-After seconds"})
-		return
-	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
@@ -218,8 +215,37 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, platform.NewError(platform.ErrInvalid, "", "reading the request body failed"))
 		return
 	}
-	if err := s.authenticate(r, creds, body); err != nil {
+	creds, known := s.engine.ShopCredentials(p, main)
+	if !known {
+		// An unknown shop is checked against credentials nobody has, so
+		// it fails exactly as a bad signature for a known shop does: the
+		// answer does not tell which shops exist.
+		creds = s.decoy
+	}
+	if err := s.authenticate(r, creds, body); err != nil || !known {
+		s.stats.refused()
+		if err == nil {
+			err = platform.NewError(platform.ErrUnauthorized, "", "%s", wire.ErrBadSignature.Error())
+		}
 		writeError(w, err)
+		return
+	}
+	key := memory.ShopKey(p, main)
+	counted = key
+	s.stats.arrived(key, start, r.Header.Get(wire.HeaderSignature))
+	if err := s.useNonce(r, creds); err != nil {
+		writeError(w, err)
+		return
+	}
+	if s.injectFaults(w, r, func(w http.ResponseWriter) {
+		writeError(w, &platform.Error{Kind: platform.ErrTransient, RetryAfter: time.Second,
+			Message: "the platform is unavailable (injected fault)"})
+	}) {
+		return
+	}
+	if allowed, wait := s.allow(key); !allowed {
+		writeError(w, &platform.Error{Kind: platform.ErrRateLimited, RetryAfter: wait,
+			Message: "too many requests for this shop; retry after the Retry-After seconds"})
 		return
 	}
 	rt, params, allow := match(r.Method, rest)
@@ -298,9 +324,8 @@ func splitAPIPath(escaped string) (platform.Name, string, []string, bool) {
 	return platform.Name(out[0]), out[1], out[2:], true
 }
 
-// authenticate checks the app key, the access token, the timestamp, the
-// signature and that the nonce was not used before by the app key (within
-// nonceTTL). Messages never echo what was sent.
+// authenticate checks the timestamp, the signature, the app key and the
+// access token. Messages never echo what was sent.
 func (s *Server) authenticate(r *http.Request, creds platform.Credentials, body []byte) error {
 	if err := wire.VerifyRequest(r, creds.AppSecret, body, s.now()); err != nil {
 		return platform.NewError(platform.ErrUnauthorized, "", "%s", err.Error())
@@ -310,6 +335,12 @@ func (s *Server) authenticate(r *http.Request, creds platform.Credentials, body 
 	if !keyOK || !tokenOK {
 		return platform.NewError(platform.ErrUnauthorized, "", "invalid app key or access token")
 	}
+	return nil
+}
+
+// useNonce refuses an authenticated request whose nonce the app key used
+// within nonceTTL, and records it otherwise.
+func (s *Server) useNonce(r *http.Request, creds platform.Credentials) error {
 	switch s.nonces.use(creds.AppKey, r.Header.Get(wire.HeaderNonce), s.now()) {
 	case nonceReplayed:
 		return platform.NewError(platform.ErrUnauthorized, "", "%s", wire.ErrReplayed.Error())
@@ -318,6 +349,18 @@ func (s *Server) authenticate(r *http.Request, creds platform.Credentials, body 
 			Message: "too many requests within the replay window"}
 	}
 	return nil
+}
+
+// routeLabel is the statistics' route of a request no route matched:
+// "METHOD ?" for the methods HTTP defines, "OTHER ?" for any other, so an
+// authenticated client cannot add a counter per made-up method.
+func routeLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method + " ?"
+	}
+	return "OTHER ?"
 }
 
 // writeJSON writes v as the JSON answer (no body for 204).

@@ -8,13 +8,16 @@ import (
 	"time"
 )
 
-// AdminPathStats answers GET with Stats: per shop, how many API calls
-// arrived, by answer and by route, how many were refused with 429, and
-// how many came too early after one. Needs the admin token.
+// AdminPathStats answers GET with Stats: per shop, how many authenticated
+// API calls arrived, by answer and by route, how many were refused with
+// 429, and how many came too early after one; and how many requests were
+// refused as unauthenticated (one number: nothing such a request sends is
+// kept). Needs the admin token.
 const AdminPathStats = "/admin/stats"
 
 // AdminPathSignatures answers GET with Signatures: the X-Signature of every
-// gateway API request received (the most recent MaxSignatures), so that a
+// authenticated gateway API request received (the most recent
+// MaxSignatures; a verified signature is 64 hex digits), so that a
 // test can search logs and statuses for them. Like /admin/sms it exists
 // for tests only. Needs the admin token.
 const AdminPathSignatures = "/admin/signatures"
@@ -26,15 +29,20 @@ const MaxSignatures = 200_000
 // still counts as sent before the client could have read it (not early).
 const RetryAfterGrace = 250 * time.Millisecond
 
-// Stats are the API call counters since the server started (or
-// ResetStats), by shop key ("taobao/hongxing").
+// Stats are the API call counters since the server started, by shop key
+// ("taobao/hongxing").
 type Stats struct {
 	Shops map[string]ShopStats `json:"shops"`
+	// Unauthenticated counts API requests refused before authentication
+	// passed (bad or missing signature, unknown shop, wrong app key or
+	// access token); they are not counted per shop.
+	Unauthenticated int `json:"unauthenticated"`
 }
 
 // ShopStats are one shop's counters.
 type ShopStats struct {
-	// Calls counts API requests for the shop (also refused or dropped ones).
+	// Calls counts authenticated API requests for the shop (also refused
+	// or dropped ones).
 	Calls int `json:"calls"`
 	// ByStatus counts answers by HTTP status; "dropped" counts connections
 	// closed without an answer.
@@ -67,7 +75,11 @@ type Signatures struct {
 
 // statsRecorder keeps the counters.
 type statsRecorder struct {
-	mu    sync.Mutex
+	mu              sync.Mutex
+	unauthenticated int
+	// shops has an entry per shop that received an authenticated request,
+	// so its size is bounded by the shops; ByRoute by the routes (and
+	// "METHOD ?" per HTTP method, see routeLabel), ByStatus by the statuses.
 	shops map[string]*shopCounters
 	sigs  []string
 	next  int // ring position once len(sigs) == MaxSignatures
@@ -91,8 +103,15 @@ func (r *statsRecorder) shop(key string) *shopCounters {
 	return c
 }
 
-// arrived counts a request for shop key arriving at now and keeps its
-// signature.
+// refused counts a request refused before authentication passed.
+func (r *statsRecorder) refused() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.unauthenticated++
+}
+
+// arrived counts an authenticated request for shop key arriving at now and
+// keeps its signature.
 func (r *statsRecorder) arrived(key string, now time.Time, signature string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -143,7 +162,7 @@ func (r *statsRecorder) answered(key string, now time.Time, status int, route st
 func (r *statsRecorder) snapshot() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := Stats{Shops: map[string]ShopStats{}}
+	out := Stats{Shops: map[string]ShopStats{}, Unauthenticated: r.unauthenticated}
 	for k, c := range r.shops {
 		s := c.ShopStats
 		s.ByStatus = clone(c.ByStatus)

@@ -255,13 +255,14 @@ func TestShopsimErrorMappings(t *testing.T) {
 	_, err = skewed.ShopInfo(ctx)
 	g.Expect(err).To(MatchError(platform.ErrUnauthorized))
 
-	// An unknown shop.
+	// An unknown shop is refused like wrong credentials: shopsim does not
+	// tell which shops exist.
 	cfg := simConfig(s.url, simCreds)
 	cfg.MainAccount = "nobody"
 	other, err := gateway.NewFactory(gateway.Options{Clock: simClock}).ClientFor(ctx, cfg)
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = other.ShopInfo(ctx)
-	g.Expect(err).To(MatchError(platform.ErrNotFound))
+	g.Expect(err).To(MatchError(platform.ErrUnauthorized))
 }
 
 func TestShopsimFaults(t *testing.T) {

@@ -134,9 +134,7 @@ func (c *client) CreateRole(ctx context.Context, spec platform.RoleSpec, request
 		}
 		r := &platform.Role{ID: c.e.nextID(), RoleSpec: spec}
 		sh.Roles[r.ID] = r
-		if requestID != "" {
-			sh.RoleRequests[requestID] = r.ID
-		}
+		remember(sh.RoleRequests, requestID, r.ID, func(id string) bool { return sh.Roles[id] != nil }, len(sh.Roles))
 		sh.audit(c.e.clock(), platform.SourceFrom(ctx), "role.create", r.ID, r.Name, roleDetail(r.RoleSpec))
 		out = copyRole(r)
 		return nil
@@ -261,9 +259,7 @@ func (c *client) CreateAccount(ctx context.Context, req platform.CreateAccount, 
 		a := &AccountRecord{ID: c.e.nextID(), Name: req.Name, State: state, CreatedAt: now, PasswordChangedAt: now}
 		a.PasswordSalt, a.PasswordHash = hashPassword(req.Password)
 		sh.Accounts[a.ID] = a
-		if requestID != "" {
-			sh.AccountRequests[requestID] = a.ID
-		}
+		remember(sh.AccountRequests, requestID, a.ID, func(id string) bool { return sh.Accounts[id] != nil }, len(sh.Accounts))
 		sh.audit(now, platform.SourceFrom(ctx), "account.create", a.ID, a.Name, accountDetail(a.State))
 		if needsVerification(sh.Platform) {
 			a.Verification = c.e.sendCode(a.State.Profile.Phone, now)

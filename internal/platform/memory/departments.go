@@ -159,9 +159,7 @@ func (c *client) CreateDepartment(ctx context.Context, spec platform.DepartmentS
 		now := c.e.clock()
 		d := &DepartmentRecord{ID: c.e.nextID(), Name: name, ParentID: spec.ParentID, CreatedAt: now}
 		sh.Departments[d.ID] = d
-		if requestID != "" {
-			sh.DepartmentRequests[requestID] = d.ID
-		}
+		remember(sh.DepartmentRequests, requestID, d.ID, func(id string) bool { return sh.Departments[id] != nil }, len(sh.Departments))
 		sh.audit(now, platform.SourceFrom(ctx), "department.create", d.ID, d.Name, "parent="+d.ParentID)
 		out = platform.Department{ID: d.ID, DepartmentSpec: platform.DepartmentSpec{Name: d.Name, ParentID: d.ParentID}}
 		return nil

@@ -438,6 +438,32 @@ func (e *Engine) nextID() string {
 // survives a JSON round trip unchanged.
 func (e *Engine) clock() time.Time { return e.now().UTC() }
 
+// requestSlack is how many entries a request-ID map may hold beyond twice
+// the shop's live objects of its kind before the entries of deleted ones
+// are swept (see remember).
+const requestSlack = 64
+
+// remember maps a create's requestID to the ID it created. An entry whose
+// object was deleted answers nothing any more (a repeated create makes a
+// new object), so once the map holds more than twice the live objects
+// plus requestSlack those entries are dropped: the map stays within a
+// bound of the shop's live objects however many objects are created and
+// deleted, at an amortized constant cost per create.
+func remember(requests map[string]string, requestID, id string, live func(id string) bool, liveCount int) {
+	if requestID == "" {
+		return
+	}
+	requests[requestID] = id
+	if len(requests) <= 2*liveCount+requestSlack {
+		return
+	}
+	for k, v := range requests {
+		if !live(v) {
+			delete(requests, k)
+		}
+	}
+}
+
 func (sh *ShopState) audit(at time.Time, source, action, id, name, detail string) {
 	sh.Audit = append(sh.Audit, AuditEntry{Time: at, Action: action, TargetID: id, TargetName: name, Detail: detail, Source: source})
 	if n := len(sh.Audit) - MaxAuditEntries; n > 0 {

@@ -42,12 +42,27 @@ func (e *Engine) SMS(phone string) (code string, sentAt time.Time, ok bool) {
 	return m.Code, m.SentAt, ok
 }
 
+// MaxSMSOutbox bounds the outbox: the latest code of at most this many
+// phones is kept.
+const MaxSMSOutbox = 10_000
+
 // sendCode "sends" a new code to phone: the code goes to the outbox and a
 // fresh verification record, with its hash, expiry and attempts, is
 // returned. Callers hold e.mu.
 func (e *Engine) sendCode(phone string, now time.Time) *VerificationRecord {
 	code := newCode()
 	salt, hash := hashPassword(code)
+	if _, ok := e.state.SMS[phone]; !ok && len(e.state.SMS) >= MaxSMSOutbox {
+		// Forget the phone whose last code is the oldest: it has long
+		// expired (VerificationCodeTTL) unless the outbox turns over faster.
+		oldest := ""
+		for p, m := range e.state.SMS {
+			if oldest == "" || m.SentAt.Before(e.state.SMS[oldest].SentAt) {
+				oldest = p
+			}
+		}
+		delete(e.state.SMS, oldest)
+	}
 	e.state.SMS[phone] = SMSMessage{Code: code, SentAt: now}
 	return &VerificationRecord{
 		Phone:        phone,
