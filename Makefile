@@ -13,10 +13,13 @@ KUSTOMIZE_VERSION ?= v5.8.2
 HELM_VERSION ?= v3.22.0
 CRD_REF_DOCS_VERSION ?= v0.3.0
 GOVULNCHECK_VERSION ?= v1.9.0
-# Versions of the envtest control plane built from source by hack/envtest-assets.sh
-# (passed to it as K8S_VERSION / ETCD_VERSION).
+# Versions of the envtest control plane hack/envtest-assets.sh builds from source
+# (passed to it as K8S_VERSION / ETCD_VERSION); where it can download, it takes
+# setup-envtest's release binaries of the same Kubernetes minor version instead.
 ENVTEST_K8S_VERSION ?= 1.37.1
 ENVTEST_ETCD_VERSION ?= 3.7.3
+# controller-runtime's setup-envtest, same minor version as controller-runtime in go.mod.
+SETUP_ENVTEST_VERSION ?= v0.25.1
 
 # Location to install tools and binaries to (defined early: used in prerequisites).
 LOCALBIN ?= $(CURDIR)/bin
@@ -111,7 +114,7 @@ verify: manifests generate ## Regenerate manifests and code, then fail if the co
 	@echo "verify: generated files are up to date"
 
 .PHONY: envtest
-envtest: $(LOCALBIN) ## Build/link etcd, kube-apiserver, kubectl into bin/k8s (slow the first time); prints export lines for KUBEBUILDER_ASSETS/KUBECTL (use with eval).
+envtest: $(LOCALBIN) ## Download (setup-envtest) or build etcd, kube-apiserver, kubectl and link them into bin/k8s (a build takes minutes, once); prints export lines for KUBEBUILDER_ASSETS/KUBECTL (use with eval).
 	@assets="$$($(ENVTEST_ASSETS_SCRIPT))"; \
 	if [ "$$assets" != "$(ENVTEST_ASSETS_DIR)" ]; then \
 		echo "envtest: hack/envtest-assets.sh returned '$$assets', expected '$(ENVTEST_ASSETS_DIR)'" >&2; \
@@ -234,11 +237,11 @@ undeploy: kustomize kubectl ## Undeploy controller from the K8s cluster specifie
 $(LOCALBIN):
 	mkdir -p $(LOCALBIN)
 
-## envtest control plane (etcd, kube-apiserver, kubectl), built by hack/envtest-assets.sh
+## envtest control plane (etcd, kube-apiserver, kubectl), downloaded or built by hack/envtest-assets.sh
 ENVTEST_ASSETS_DIR = $(LOCALBIN)/k8s/$(ENVTEST_K8S_VERSION)-etcd-$(ENVTEST_ETCD_VERSION)
 # Serialise concurrent builds of the assets when flock(1) is available.
 FLOCK := $(shell command -v flock 2>/dev/null)
-ENVTEST_ASSETS_SCRIPT = K8S_VERSION=$(ENVTEST_K8S_VERSION) ETCD_VERSION=$(ENVTEST_ETCD_VERSION) \
+ENVTEST_ASSETS_SCRIPT = K8S_VERSION=$(ENVTEST_K8S_VERSION) ETCD_VERSION=$(ENVTEST_ETCD_VERSION) SETUP_ENVTEST_VERSION=$(SETUP_ENVTEST_VERSION) \
 	$(if $(FLOCK),$(FLOCK) $(LOCALBIN)/.envtest-assets.lock) bash hack/envtest-assets.sh $(LOCALBIN)
 
 ## Tool Binaries
