@@ -23,6 +23,11 @@ var (
 
 // Error carries a sentinel Kind plus what the platform said. Message must
 // never contain a credential, token or signature.
+//
+// What Error() returns (kind, field, message) is fit for a status
+// condition or an Event; what only the operator's log may show is in
+// Detail. The drivers return at most MaxMessageBytes of Message (see
+// Sanitize).
 type Error struct {
 	Kind    error
 	Message string
@@ -30,6 +35,14 @@ type Error struct {
 	Field string
 	// RetryAfter is how long the platform asks callers to wait.
 	RetryAfter time.Duration
+	// Detail is for the operator's log only, never for status or Events:
+	// the transport's own error (the address, and whether the connection
+	// was refused, timed out or met plain HTTP on an https URL) or an
+	// excerpt of an answer that is not the API's. In status it would let
+	// whoever may write a Shop's endpoint probe the cluster's network
+	// through the operator. Scrubbed of secrets like Message; Error()
+	// leaves it out. Read it with DetailOf.
+	Detail string
 }
 
 func (e *Error) Error() string {
@@ -67,6 +80,30 @@ func RetryAfter(err error) (time.Duration, bool) {
 	}
 	// Unknown errors (network, context) are treated as transient.
 	return 0, true
+}
+
+// ErrEndpointNotAllowed is the Kind of the error a Factory wrapped with
+// RestrictEndpoints returns for a Shop whose endpoint host is not among
+// the allowed ones (the manager's --allowed-endpoint-hosts). It is an
+// ErrInvalid on Field "endpoint" (errors.Is(err, ErrInvalid) holds), so
+// it is not retried: a person must change the endpoint or the allowed
+// list. No connection is attempted.
+var ErrEndpointNotAllowed = fmt.Errorf("endpoint not allowed by the operator: %w", ErrInvalid)
+
+// UnreachableMessage is the public message of a transport failure: the
+// connection could not be made, broke, or no answer came in time. Which of
+// these, and the address, are in Detail.
+const UnreachableMessage = "the endpoint could not be reached or did not answer (the operator's log has the details)"
+
+// DetailOf returns the log-only detail of err (see Error.Detail), or "".
+// A controller writes err.Error() to status and logs DetailOf(err) next
+// to it.
+func DetailOf(err error) string {
+	var pe *Error
+	if errors.As(err, &pe) {
+		return pe.Detail
+	}
+	return ""
 }
 
 // FieldOf returns the offending field of err, if any.

@@ -9,6 +9,9 @@ package platform
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"time"
 )
 
@@ -45,10 +48,60 @@ const (
 )
 
 // Credentials authenticate the operator to one shop's platform API.
+//
+// As a second line of defence, printing them never shows the app secret
+// or the access token: String, GoString and Format (every fmt verb, also
+// inside another struct), LogValue (log/slog, also its JSON handler) and
+// MarshalLog (logr, so controller-runtime's zap logger) show the app key
+// and whether each secret is set. encoding/json still sees every field:
+// the in-memory platform persists a shop's credentials that way.
 type Credentials struct {
 	AppKey      string
 	AppSecret   string
 	AccessToken string
+}
+
+// redacted shows whether a secret is set, never the secret.
+func redacted(s string) string {
+	if s == "" {
+		return ""
+	}
+	return Redacted
+}
+
+// String shows the app key; the secrets are redacted.
+func (c Credentials) String() string {
+	return fmt.Sprintf("{AppKey:%s AppSecret:%s AccessToken:%s}", c.AppKey, redacted(c.AppSecret), redacted(c.AccessToken))
+}
+
+// GoString is String as Go syntax (%#v).
+func (c Credentials) GoString() string {
+	return fmt.Sprintf("platform.Credentials{AppKey:%q, AppSecret:%q, AccessToken:%q}", c.AppKey, redacted(c.AppSecret), redacted(c.AccessToken))
+}
+
+// Format prints String for every verb (GoString for %#v), so no verb or
+// flag reaches the fields.
+func (c Credentials) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		_, _ = io.WriteString(f, c.GoString())
+		return
+	}
+	_, _ = io.WriteString(f, c.String())
+}
+
+// LogValue is what log/slog logs.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("appKey", c.AppKey),
+		slog.String("appSecret", redacted(c.AppSecret)), slog.String("accessToken", redacted(c.AccessToken)))
+}
+
+// MarshalLog is what logr (and so controller-runtime's zap logger) logs.
+func (c Credentials) MarshalLog() any {
+	return struct {
+		AppKey      string `json:"appKey"`
+		AppSecret   string `json:"appSecret"`
+		AccessToken string `json:"accessToken"`
+	}{c.AppKey, redacted(c.AppSecret), redacted(c.AccessToken)}
 }
 
 // ShopConfig is everything a Factory needs to build a Client for one shop.

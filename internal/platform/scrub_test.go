@@ -1,6 +1,8 @@
 package platform_test
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -42,4 +44,39 @@ func TestExcerpt(t *testing.T) {
 	if !strings.HasSuffix(got, "…") || !utf8.ValidString(got) || len(got) > 200+len("…") {
 		t.Errorf("Excerpt of 300 bytes = %q (%d bytes)", got, len(got))
 	}
+}
+
+func TestCutAndSanitize(t *testing.T) {
+	g := NewWithT(t)
+	g.Expect(platform.Cut("short", 10)).To(Equal("short"))
+	cut := platform.Cut(strings.Repeat("語", 100), 50)
+	g.Expect(len(cut)).To(BeNumerically("<=", 50))
+	g.Expect(cut).To(HaveSuffix(platform.CutMarker))
+	g.Expect(utf8.ValidString(cut)).To(BeTrue())
+
+	// A secret crossing the cut: scrubbing first leaves none of it.
+	secret := "SECRETSECRETSECRET"
+	text := strings.Repeat("x", 30) + secret + strings.Repeat("y", 40)
+	g.Expect(platform.Scrub(platform.Cut(text, 50), secret)).To(ContainSubstring("SECRET"), "cutting first leaks a prefix")
+	g.Expect(platform.ScrubCut(text, 50, secret)).NotTo(ContainSubstring("SECRET"))
+
+	// Sanitize bounds Message, Field and Detail of a top-level or wrapped
+	// *Error, copies a top-level one, and leaves other errors alone.
+	long := &platform.Error{Kind: platform.ErrInvalid, Field: strings.Repeat("f", 500), Message: strings.Repeat("m", 60<<10) + secret,
+		Detail: "dial tcp 10.0.0.1:6443 " + secret}
+	out := platform.Sanitize(long, secret)
+	var pe *platform.Error
+	g.Expect(errors.As(out, &pe)).To(BeTrue())
+	g.Expect(pe).NotTo(BeIdenticalTo(long))
+	g.Expect(len(long.Message)).To(Equal(60<<10+len(secret)), "the original is not changed")
+	g.Expect(len(pe.Message)).To(BeNumerically("<=", platform.MaxMessageBytes))
+	g.Expect(len(pe.Field)).To(BeNumerically("<=", platform.MaxFieldBytes))
+	g.Expect(pe.Detail).To(Equal("dial tcp 10.0.0.1:6443 " + platform.Redacted))
+	g.Expect(platform.DetailOf(fmt.Errorf("connecting: %w", out))).To(Equal(pe.Detail))
+	g.Expect(out.Error()).NotTo(ContainSubstring("10.0.0.1"), "the detail is not in Error()")
+	plain := errors.New("plain")
+	g.Expect(platform.Sanitize(plain, secret)).To(BeIdenticalTo(plain))
+	same := platform.NewError(platform.ErrNotFound, "id", "no account")
+	g.Expect(platform.Sanitize(same, secret)).To(BeIdenticalTo(same), "nothing to change")
+	g.Expect(platform.FieldOf(platform.Sanitize(platform.NewError(platform.ErrInvalid, secret, "x"), secret))).To(BeEmpty())
 }

@@ -18,8 +18,12 @@
 //     context.DeadlineExceeded) holds.
 //
 // Error messages never contain the app secret, the access token, the
-// request's signature or a password sent in the call: every message built
-// from a transport error or a response body goes through scrub.
+// request's signature or a password sent in the call: every error goes
+// through platform.Sanitize, which scrubs them, cuts the message to
+// platform.MaxMessageBytes and scrubs again. Transport failures say only
+// platform.UnreachableMessage; the address and what went wrong are in the
+// error's Detail, for the log (platform.DetailOf), as is an excerpt of an
+// answer that is not the gateway protocol's.
 //
 // The driver does not retry. The controllers already re-queue failed
 // reconciles with backoff and honour platform.RetryAfter; retrying here as
@@ -168,13 +172,14 @@ type request struct {
 
 // do runs one call: marshal, sign, send under the per-call timeout, read
 // and decode the answer, and map any failure to a platform error.
-func (c *client) do(ctx context.Context, r request) error {
+func (c *client) do(ctx context.Context, r request) (err error) {
 	secrets := append([]string{c.creds.AppSecret, c.creds.AccessToken}, r.secrets...)
+	// Every error leaves bounded and scrubbed, with the signature too.
+	defer func() { err = platform.Sanitize(err, secrets...) }()
 	op := r.method + " " + r.path
 
 	var body []byte
 	if r.in != nil {
-		var err error
 		if body, err = json.Marshal(r.in); err != nil {
 			return platform.NewError(platform.ErrInvalid, "", "%s: encoding the request: %s", op, scrub(err.Error(), secrets...))
 		}
@@ -235,23 +240,28 @@ func (c *client) do(ctx context.Context, r request) error {
 	}
 	if err := json.Unmarshal(data, r.out); err != nil {
 		return &platform.Error{Kind: platform.ErrTransient,
-			Message: scrub(fmt.Sprintf("%s: decoding the %d answer: %v", op, resp.StatusCode, err), secrets...)}
+			Message: fmt.Sprintf("%s: the %d answer is not the gateway protocol's", op, resp.StatusCode),
+			Detail:  scrub(fmt.Sprintf("decoding the answer: %v", err), secrets...)}
 	}
 	return nil
 }
 
 // transportError maps a failure to send or to read the answer: the
 // caller's cancellation stays a context error; our per-call timeout and
-// everything else are transient.
+// everything else are transient, with the public UnreachableMessage
+// (whether the port was closed, filtered or spoke plain HTTP, and the
+// address, would let a Shop's author probe the network through status) and
+// what happened in Detail, for the log.
 func (c *client) transportError(ctx, callCtx context.Context, op string, err error, secrets []string) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("gateway %s: %w", op, ctxErr)
 	}
+	detail := fmt.Sprintf("%v", err)
 	if callCtx.Err() != nil {
-		return &platform.Error{Kind: platform.ErrTransient,
-			Message: scrub(fmt.Sprintf("%s: no answer within %s", op, c.opts.Timeout), secrets...)}
+		detail = fmt.Sprintf("no answer within %s", c.opts.Timeout)
 	}
-	return &platform.Error{Kind: platform.ErrTransient, Message: scrub(fmt.Sprintf("%s: %v", op, err), secrets...)}
+	return &platform.Error{Kind: platform.ErrTransient, Message: op + ": " + platform.UnreachableMessage,
+		Detail: scrub(detail, secrets...)}
 }
 
 // errorFromResponse maps a non-2xx answer to a platform error through
@@ -276,14 +286,12 @@ func errorFromResponse(status int, header http.Header, data []byte, now time.Tim
 		}
 	}
 	if parsed == nil {
-		// Scrub before cutting, so no prefix of a secret survives the cut.
-		if text := platform.Excerpt([]byte(scrub(string(data), secrets...))); text != "" {
-			pe.Message = fmt.Sprintf("%s: %s", pe.Message, text)
-		}
+		// Not the gateway's answer (a proxy's page, or another server at
+		// the endpoint): an excerpt for the log only, scrubbed before and
+		// after the cut so no prefix of a secret survives it.
+		pe.Detail = platform.ScrubbedExcerpt(data, secrets...)
 	}
-	pe.Message = scrub(pe.Message, secrets...)
-	pe.Field = scrub(pe.Field, secrets...)
-	return pe
+	return platform.Sanitize(pe, secrets...)
 }
 
 // parseRetryAfter reads a Retry-After header: delay seconds or an HTTP

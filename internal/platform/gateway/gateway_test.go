@@ -505,9 +505,9 @@ func TestErrorMapping(t *testing.T) {
 		{"501 not supported", errorReply(501, wire.CodeNotSupported, "", "Pinduoduo has no roles"), platform.ErrNotSupported, "", "no roles", 0, false},
 		{"503 unavailable with Retry-After", errorReply(503, wire.CodeUnavailable, "", "maintenance", "Retry-After", "120"), platform.ErrTransient, "", "maintenance", 2 * time.Minute, true},
 		{"500 internal", errorReply(500, wire.CodeInternal, "", "boom"), platform.ErrTransient, "", "boom", 0, true},
-		{"500 non-JSON", rawReply(500, "text/plain", "panic: runtime error\n\tgoroutine 1"), platform.ErrTransient, "", "Internal Server Error: panic: runtime error goroutine 1", 0, true},
+		{"500 non-JSON", rawReply(500, "text/plain", "panic: runtime error\n\tgoroutine 1"), platform.ErrTransient, "", "panic: runtime error goroutine 1", 0, true},
 		{"502 proxy HTML", rawReply(502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>"), platform.ErrTransient, "", "Bad Gateway", 0, true},
-		{"404 mux text", rawReply(404, "text/plain", "404 page not found\n"), platform.ErrNotFound, "", "Not Found: 404 page not found", 0, false},
+		{"404 mux text", rawReply(404, "text/plain", "404 page not found\n"), platform.ErrNotFound, "", "404 page not found", 0, false},
 		{"409 without code is a conflict", rawReply(409, "application/json", `{"error":{"message":"busy"}}`), platform.ErrConflict, "", "Conflict", 0, false},
 		{"400 unknown code", errorReply(400, "bad_request", "pageSize", "too big"), platform.ErrInvalid, "pageSize", "too big", 0, false},
 		{"truncated JSON", rawReply(422, "application/json", `{"error":{"code":"invalid","mess`), platform.ErrInvalid, "", "Unprocessable Entity", 0, false},
@@ -522,7 +522,9 @@ func TestErrorMapping(t *testing.T) {
 			var pe *platform.Error
 			g.Expect(errors.As(err, &pe)).To(BeTrue(), "%T", err)
 			g.Expect(pe.Field).To(Equal(tc.field))
-			g.Expect(pe.Message).To(ContainSubstring(tc.message))
+			// An answer that is not the gateway's is excerpted for the log
+			// only (Detail).
+			g.Expect(pe.Message + "\n" + pe.Detail).To(ContainSubstring(tc.message))
 			g.Expect(pe.RetryAfter).To(Equal(tc.retry))
 			after, retryable := platform.RetryAfter(err)
 			g.Expect(retryable).To(Equal(tc.retryable))
@@ -538,7 +540,8 @@ func TestMalformedSuccessBodyIsTransient(t *testing.T) {
 	f.reply = rawReply(200, "application/json", `{"id": 12`)
 	_, err := c.GetRole(context.Background(), "7")
 	g.Expect(err).To(MatchError(platform.ErrTransient))
-	g.Expect(err.Error()).To(ContainSubstring("decoding"))
+	g.Expect(err.Error()).To(ContainSubstring("not the gateway protocol's"))
+	g.Expect(platform.DetailOf(err)).To(ContainSubstring("decoding"))
 }
 
 // A gateway that never answers: the per-call timeout ends the call with a
@@ -560,7 +563,8 @@ func TestTimeoutsAndCancellation(t *testing.T) {
 		f.reply = blocking(nil)
 		_, err := c.ShopInfo(context.Background())
 		g.Expect(err).To(MatchError(platform.ErrTransient))
-		g.Expect(err.Error()).To(ContainSubstring("no answer within 50ms"))
+		g.Expect(err.Error()).To(ContainSubstring(platform.UnreachableMessage))
+		g.Expect(platform.DetailOf(err)).To(Equal("no answer within 50ms"))
 		g.Expect(errors.Is(err, context.DeadlineExceeded)).To(BeFalse())
 		_, retryable := platform.RetryAfter(err)
 		g.Expect(retryable).To(BeTrue())
@@ -625,8 +629,8 @@ func TestDroppedConnectionIsTransient(t *testing.T) {
 		err := call(c)
 		t.Logf("dropped: %v", err)
 		g.Expect(err).To(MatchError(platform.ErrTransient))
-		g.Expect(err.Error()).To(ContainSubstring("EOF"))
-		g.Expect(err.Error()).NotTo(ContainSubstring("pa55word!"))
+		g.Expect(platform.DetailOf(err)).To(ContainSubstring("EOF"))
+		g.Expect(err.Error() + platform.DetailOf(err)).NotTo(ContainSubstring("pa55word!"))
 	}
 }
 
@@ -644,9 +648,11 @@ func TestConnectionRefusedIsTransientAndScrubbed(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = c.ShopInfo(context.Background())
 	g.Expect(err).To(MatchError(platform.ErrTransient))
-	t.Logf("refused: %v", err)
-	g.Expect(err.Error()).To(ContainSubstring("[redacted]"))
-	g.Expect(err.Error()).To(ContainSubstring("refused"))
+	detail := platform.DetailOf(err)
+	t.Logf("refused: %v (detail %s)", err, detail)
+	g.Expect(detail).To(ContainSubstring("[redacted]"))
+	g.Expect(detail).To(ContainSubstring("refused"))
+	g.Expect(detail).NotTo(ContainSubstring("T0K3N"))
 	g.Expect(err.Error()).NotTo(ContainSubstring("T0K3N"))
 }
 
@@ -687,9 +693,9 @@ func TestErrorMessagesAreScrubbed(t *testing.T) {
 			sigs = append(sigs, r.Header.Get(wire.HeaderSignature))
 		}
 		for i, err := range errs {
-			t.Logf("json=%v: %v", asJSON, err)
+			t.Logf("json=%v: %v (detail %s)", asJSON, err, platform.DetailOf(err))
 			g.Expect(err).To(MatchError(platform.ErrInvalid))
-			msg := err.Error()
+			msg := err.Error() + "\n" + platform.DetailOf(err)
 			g.Expect(msg).To(ContainSubstring("[redacted]"))
 			for _, secret := range append([]string{testToken, testSecret, "Pa55-w0rd", "987654", url.QueryEscape(testToken)}, sigs...) {
 				g.Expect(msg).NotTo(ContainSubstring(secret), "call %d (json %v): %s", i, asJSON, msg)
@@ -813,7 +819,8 @@ func TestTLSIsVerified(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	_, err = c.ShopInfo(context.Background())
 	g.Expect(err).To(MatchError(platform.ErrTransient))
-	g.Expect(err.Error()).To(ContainSubstring("certificate"))
+	g.Expect(platform.DetailOf(err)).To(ContainSubstring("certificate"))
+	g.Expect(err.Error()).NotTo(ContainSubstring("certificate"))
 	g.Expect(f.requests()).To(BeEmpty())
 
 	pool := x509.NewCertPool()
@@ -885,4 +892,20 @@ func FuzzErrorResponse(f *testing.F) {
 			t.Fatalf("the secret leaked: %q", err.Error())
 		}
 	})
+}
+
+// A 60 KB error message from the gateway comes back cut to
+// platform.MaxMessageBytes, marked as cut, with the field bounded too.
+func TestLongErrorMessageIsBounded(t *testing.T) {
+	g := NewWithT(t)
+	c, f := setup(t, Options{})
+	f.reply = errorReply(422, wire.CodeInvalid, strings.Repeat("f", 1000), strings.Repeat("錯", 20<<10))
+	_, err := c.GetAccount(context.Background(), "9")
+	g.Expect(err).To(MatchError(platform.ErrInvalid))
+	var pe *platform.Error
+	g.Expect(errors.As(err, &pe)).To(BeTrue())
+	g.Expect(len(pe.Message)).To(BeNumerically("<=", platform.MaxMessageBytes))
+	g.Expect(pe.Message).To(HaveSuffix(platform.CutMarker))
+	g.Expect(len(pe.Field)).To(BeNumerically("<=", platform.MaxFieldBytes))
+	g.Expect(len(err.Error())).To(BeNumerically("<", 2*platform.MaxMessageBytes))
 }

@@ -1,7 +1,9 @@
 package memory
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,5 +70,27 @@ func TestSMSOutboxIsBounded(t *testing.T) {
 	}
 	if _, _, ok := f.e.SMS(fmt.Sprintf("1%010d", MaxSMSOutbox+2)); !ok {
 		t.Error("the newest phone is not in the outbox")
+	}
+}
+
+// An error built from a long input (6,000 unknown permission codes, about
+// 60 KB) comes back cut to platform.MaxMessageBytes, marked as cut.
+func TestLongErrorMessageIsBounded(t *testing.T) {
+	f := newFixture(t)
+	codes := make([]string, 6000)
+	for i := range codes {
+		codes[i] = fmt.Sprintf("nope-%05d", i)
+	}
+	_, err := f.clients[platform.Taobao].CreateRole(ctx, platform.RoleSpec{Name: "r", Permissions: codes}, "")
+	var pe *platform.Error
+	if !errors.As(err, &pe) {
+		t.Fatalf("CreateRole = %v, want a *platform.Error", err)
+	}
+	if len(pe.Message) > platform.MaxMessageBytes || !strings.HasSuffix(pe.Message, platform.CutMarker) {
+		t.Fatalf("message of %d bytes ending %q; want at most %d ending %q", len(pe.Message), pe.Message[max(0, len(pe.Message)-20):],
+			platform.MaxMessageBytes, platform.CutMarker)
+	}
+	if !errors.Is(err, platform.ErrInvalid) || pe.Field != "permissions" {
+		t.Fatalf("kind or field lost: %v", err)
 	}
 }

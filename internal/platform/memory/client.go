@@ -42,8 +42,10 @@ var _ platform.Client = (*client)(nil)
 
 // call counts the call, runs the fault hook, checks the context, then runs
 // fn under the engine's lock with the shop and its catalog once the
-// credentials check out.
-func (c *client) call(ctx context.Context, method string, fn func(sh *ShopState, cat *catalog.Catalog) error) error {
+// credentials check out. Its error is bounded like every driver's
+// (platform.Sanitize): a message built from a long input is cut.
+func (c *client) call(ctx context.Context, method string, fn func(sh *ShopState, cat *catalog.Catalog) error) (err error) {
+	defer func() { err = platform.Sanitize(err, c.creds.AppSecret, c.creds.AccessToken) }()
 	e := c.e
 	e.mu.Lock()
 	e.calls[method]++

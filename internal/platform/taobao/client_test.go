@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	. "github.com/onsi/gomega"
 
@@ -230,6 +231,7 @@ func TestTransportAndAnswerFailures(t *testing.T) {
 			g.Expect(platform.FieldOf(err)).To(Equal(tc.field))
 			for _, s := range append(secrets, f.last().Get("sign")) {
 				g.Expect(err.Error()).NotTo(ContainSubstring(s))
+				g.Expect(platform.DetailOf(err)).NotTo(ContainSubstring(s))
 			}
 		})
 	}
@@ -262,7 +264,8 @@ func TestTimeoutAndCancel(t *testing.T) {
 	c := fakeClient(t, f, taobao.Options{Timeout: 50 * time.Millisecond})
 	_, err := c.ListRoles(context.Background())
 	g.Expect(err).To(MatchError(platform.ErrTransient))
-	g.Expect(err.Error()).To(ContainSubstring("no answer within"))
+	g.Expect(err.Error()).To(ContainSubstring(platform.UnreachableMessage))
+	g.Expect(platform.DetailOf(err)).To(ContainSubstring("no answer within"))
 
 	<-arrived // the timed-out call
 	ctx, cancel := context.WithCancel(context.Background())
@@ -313,4 +316,62 @@ func TestLocalValidation(t *testing.T) {
 	_, err := c.PresenceLog(ctx, []string{"1"}, fakeNow, fakeNow.Add(-time.Hour))
 	g.Expect(err).To(MatchError(platform.ErrInvalid))
 	g.Expect(f.calls()).To(BeZero())
+}
+
+// The session crossing the 200-byte cut of an excerpt, or the message
+// bound, leaves no part of itself in the error: scrubbed, cut, scrubbed
+// again. (The excerpt used to be cut first: 23 of a 54-character session
+// were left in the message.)
+func TestSessionStraddlingTheCutDoesNotLeak(t *testing.T) {
+	const session = "6201a21f5c0b9f1e7d3a4b5c6d7e8f90123456789abcdefZZTOPSS" // 54 characters
+	creds := platform.Credentials{AppKey: fakeKey, AppSecret: fakeSecret, AccessToken: session}
+	errorFor := func(t *testing.T, answer func(http.ResponseWriter, url.Values)) string {
+		f := newFakeTOP(t, answer)
+		c, err := taobao.New(taobao.Options{Clock: func() time.Time { return fakeNow }},
+			platform.ShopConfig{Key: "ns/shop", Platform: platform.Taobao, MainAccount: fakeMain, Endpoint: f.srv.URL, Credentials: creds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.ListRoles(context.Background())
+		if err == nil {
+			t.Fatal("no error")
+		}
+		return err.Error() + "\n" + platform.DetailOf(err)
+	}
+	t.Run("excerpt of a proxy page", func(t *testing.T) {
+		g := NewWithT(t)
+		text := errorFor(t, func(w http.ResponseWriter, _ url.Values) {
+			w.WriteHeader(http.StatusBadGateway)
+			_, _ = io.WriteString(w, strings.Repeat("p", 177)+session+strings.Repeat("q", 100))
+		})
+		g.Expect(text).To(ContainSubstring(platform.Redacted))
+		g.Expect(text).NotTo(ContainSubstring(session[:8]))
+	})
+	t.Run("error envelope over the message bound", func(t *testing.T) {
+		// The session at every offset around the cut: some of them cross it.
+		g := NewWithT(t)
+		redacted := 0
+		for pad := platform.MaxMessageBytes - 180; pad < platform.MaxMessageBytes; pad += 5 {
+			text := errorFor(t, reply(`{"error_response":{"code":15,"msg":"Remote service error","sub_code":"isp.x","sub_msg":"`+
+				strings.Repeat("m", pad)+session+strings.Repeat("n", 60<<10)+`"}}`))
+			g.Expect(text).NotTo(ContainSubstring(session[:8]), "pad %d", pad)
+			redacted += strings.Count(text, platform.Redacted)
+		}
+		g.Expect(redacted).To(BeNumerically(">", 0), "the session was inside the bound at some offset")
+	})
+}
+
+// A 60 KB platform message comes back cut to platform.MaxMessageBytes,
+// marked as cut.
+func TestLongErrorMessageIsBounded(t *testing.T) {
+	g := NewWithT(t)
+	f := newFakeTOP(t, reply(`{"error_response":{"code":15,"msg":"Remote service error","sub_code":"isv.invalid-parameter","sub_msg":"`+
+		strings.Repeat("長", 20<<10)+`"}}`)) // 60 KiB of UTF-8
+	_, err := fakeClient(t, f, taobao.Options{}).ListRoles(context.Background())
+	g.Expect(err).To(HaveOccurred())
+	var pe *platform.Error
+	g.Expect(errors.As(err, &pe)).To(BeTrue())
+	g.Expect(len(pe.Message)).To(BeNumerically("<=", platform.MaxMessageBytes))
+	g.Expect(pe.Message).To(HaveSuffix(platform.CutMarker))
+	g.Expect(utf8.ValidString(pe.Message)).To(BeTrue(), "cut at a character boundary")
 }

@@ -19,8 +19,11 @@
 // Transport errors, the per-call timeout and malformed answers are
 // platform.ErrTransient; when the caller's own context ends, the error
 // wraps ctx.Err(). Messages never contain the app secret, the session or
-// the signature: every message built from a transport error or an answer
-// goes through platform.Scrub.
+// the signature: every error goes through platform.Sanitize, which scrubs
+// them, cuts the message to platform.MaxMessageBytes and scrubs again.
+// Transport failures say only platform.UnreachableMessage; the address and
+// what went wrong are in the error's Detail, for the log
+// (platform.DetailOf), as is an excerpt of an answer that is not TOP's.
 //
 // The driver does not retry, for the reasons the gateway driver gives:
 // the controllers re-queue with backoff and honour platform.RetryAfter.
@@ -181,7 +184,10 @@ func (c *Client) Endpoint() string { return c.endpoint }
 // call runs one TOP method with its business parameters (empty values are
 // left out) and decodes the object under the method's response key into
 // out (when non-nil).
-func (c *Client) call(ctx context.Context, method string, params map[string]string, out any) error {
+func (c *Client) call(ctx context.Context, method string, params map[string]string, out any) (err error) {
+	secrets := []string{c.creds.AppSecret, c.creds.AccessToken}
+	// Every error leaves bounded and scrubbed, with the signature too.
+	defer func() { err = platform.Sanitize(err, secrets...) }()
 	form := url.Values{}
 	for k, v := range params {
 		if v != "" {
@@ -202,7 +208,7 @@ func (c *Client) call(ctx context.Context, method string, params map[string]stri
 		return platform.NewError(platform.ErrInvalid, "signMethod", "%s: %v", method, err)
 	}
 	form.Set(ParamSign, sign)
-	secrets := []string{c.creds.AppSecret, c.creds.AccessToken, sign}
+	secrets = append(secrets, sign)
 
 	callCtx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
@@ -224,7 +230,7 @@ func (c *Client) call(ctx context.Context, method string, params map[string]stri
 	defer func() { _ = resp.Body.Close() }()
 	data, readErr := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return scrubbed(statusError(method, resp.StatusCode, resp.Header, data), secrets)
+		return statusError(method, resp.StatusCode, resp.Header, data, secrets)
 	}
 	if readErr != nil {
 		return c.transportError(ctx, callCtx, method, readErr, secrets)
@@ -234,42 +240,37 @@ func (c *Client) call(ctx context.Context, method string, params map[string]stri
 	}
 	env, err := ParseEnvelope(method, data)
 	if err != nil {
-		return &platform.Error{Kind: platform.ErrTransient,
-			Message: platform.Scrub(fmt.Sprintf("%s: the answer is not TOP's: %v", method, err), secrets...)}
+		return &platform.Error{Kind: platform.ErrTransient, Message: method + ": the answer is not TOP's",
+			Detail: platform.Scrub(err.Error(), secrets...)}
 	}
 	if env.Error != nil {
-		return scrubbed(ErrorFrom(method, *env.Error), secrets)
+		return ErrorFrom(method, *env.Error)
 	}
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(env.Response, out); err != nil {
-		return &platform.Error{Kind: platform.ErrTransient,
-			Message: platform.Scrub(fmt.Sprintf("%s: decoding the answer: %v", method, err), secrets...)}
+		return &platform.Error{Kind: platform.ErrTransient, Message: method + ": the answer is not in the shape TOP documents",
+			Detail: platform.Scrub(fmt.Sprintf("decoding the answer: %v", err), secrets...)}
 	}
 	return nil
 }
 
-func scrubbed(pe *platform.Error, secrets []string) *platform.Error {
-	pe.Message = platform.Scrub(pe.Message, secrets...)
-	if platform.Scrub(pe.Field, secrets...) != pe.Field {
-		pe.Field = "" // a "field" that holds a secret is no field
-	}
-	return pe
-}
-
 // transportError maps a failure to send or to read the answer: the
 // caller's cancellation stays a context error; our per-call timeout and
-// everything else are transient.
+// everything else are transient, with the public
+// platform.UnreachableMessage and what happened (the address, refused,
+// timed out, TLS) in Detail, for the log only.
 func (c *Client) transportError(ctx, callCtx context.Context, method string, err error, secrets []string) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("TOP %s: %w", method, ctxErr)
 	}
+	detail := err.Error()
 	if callCtx.Err() != nil {
-		return &platform.Error{Kind: platform.ErrTransient,
-			Message: platform.Scrub(fmt.Sprintf("%s: no answer within %s", method, c.opts.Timeout), secrets...)}
+		detail = fmt.Sprintf("no answer within %s", c.opts.Timeout)
 	}
-	return &platform.Error{Kind: platform.ErrTransient, Message: platform.Scrub(fmt.Sprintf("%s: %v", method, err), secrets...)}
+	return &platform.Error{Kind: platform.ErrTransient, Message: method + ": " + platform.UnreachableMessage,
+		Detail: platform.Scrub(detail, secrets...)}
 }
 
 // statusError maps a non-2xx answer. TOP itself answers 200 even for
@@ -277,16 +278,15 @@ func (c *Client) transportError(ctx, callCtx context.Context, method string, err
 // Otherwise it is a proxy or the wrong URL: 429 is ErrRateLimited (with
 // Retry-After seconds), 408 and 5xx ErrTransient, 401 ErrUnauthorized,
 // 403 ErrForbidden, a redirect, 404 or 405 an ErrInvalid "endpoint" (the
-// URL does not serve TOP), any other 4xx ErrInvalid.
-func statusError(method string, status int, header http.Header, data []byte) *platform.Error {
+// URL does not serve TOP), any other 4xx ErrInvalid. An excerpt of the
+// answer goes to Detail (the log only), scrubbed before it is cut: cut
+// first, a session crossing the cut kept its first part.
+func statusError(method string, status int, header http.Header, data []byte, secrets []string) *platform.Error {
 	if env, err := ParseEnvelope(method, data); err == nil && env.Error != nil {
 		return ErrorFrom(method, *env.Error)
 	}
-	msg := fmt.Sprintf("%s: HTTP status %d from the TOP endpoint", method, status)
-	if text := platform.Excerpt(data); text != "" {
-		msg += ": " + text
-	}
-	pe := &platform.Error{Kind: platform.ErrInvalid, Message: msg}
+	pe := &platform.Error{Kind: platform.ErrInvalid, Message: fmt.Sprintf("%s: HTTP status %d from the TOP endpoint", method, status),
+		Detail: platform.ScrubbedExcerpt(data, secrets...)}
 	switch {
 	case status == http.StatusTooManyRequests:
 		pe.Kind = platform.ErrRateLimited
