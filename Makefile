@@ -168,7 +168,7 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each; a new one must b
 	go test -run='^$$' -fuzz='^FuzzErrorResponse$$' -fuzztime=$(FUZZTIME) ./internal/platform/gateway/
 	go test -run='^$$' -fuzz='^FuzzErrorFrom$$' -fuzztime=$(FUZZTIME) ./internal/platform/gateway/wire/
 	go test -run='^$$' -fuzz='^FuzzVerifyRequest$$' -fuzztime=$(FUZZTIME) ./internal/platform/gateway/wire/
-	go test -run='^$$' -fuzz='^FuzzParseEnvelope$$' -fuzztime=$(FUZZTIME) ./internal/platform/taobao/
+	go test -run='^$$' -fuzz='^FuzzParseEnvelope$$' -fuzztime=$(FUZZTIME) ./internal/platform/taobao/top/
 
 ##@ Build
 

@@ -4,8 +4,9 @@
 // engine's business rules (there is no second copy of them here), request
 // signing, fault injection, an optional state file and a read-only web page.
 // For Taobao shops it also speaks TOP, Taobao's own open API, at
-// /router/rest from the same engine (top.go), so the native TOP driver
-// (package taobao) is tested against a faithful peer.
+// /router/rest from the same engine (top.go; the protocol is package top,
+// shared with the native TOP driver), so the driver (package taobao) is
+// tested against a faithful peer.
 //
 // Handler serves
 //
@@ -64,7 +65,7 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
-	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao/top"
 )
 
 // Limits on what a request may carry.
@@ -152,7 +153,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; {
 	case strings.HasPrefix(p, "/"+wire.Version+"/"):
 		s.serveAPI(w, r)
-	case p == taobao.RouterPath:
+	case p == top.RouterPath:
 		s.serveTOP(w, r)
 	case p == "/admin" || strings.HasPrefix(p, "/admin/"):
 		s.serveAdmin(w, r)

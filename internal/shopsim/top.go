@@ -19,13 +19,14 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
-	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao/top"
 )
 
 // TOP-compatible endpoint: Taobao's open API (TOP) at /router/rest, served
 // for the engine's Taobao shops from the same engine as /v1, so what the
 // native driver (package taobao) reads and writes is what the gateway and
-// the web page show.
+// the web page show. The protocol (methods, parameters, signing, envelopes,
+// codes) is package top, which the driver uses too.
 //
 // A request is a GET or a form-encoded POST (query and body parameters are
 // merged, as TOP does) with TOP's common parameters. It is checked in this
@@ -58,17 +59,17 @@ type topMethod struct {
 }
 
 var topMethods = map[string]topMethod{
-	taobao.MethodSubusersPage:     {"subuser", false, topSubusersPage},
-	taobao.MethodSubusers:         {"subuser", false, topSubusersGet},
-	taobao.MethodSubuserFullInfo:  {"subuser", false, topFullInfo},
-	taobao.MethodSubuserUpdate:    {"subuser", true, topInfoUpdate},
-	taobao.MethodDepartments:      {"department", false, topDepartments},
-	taobao.MethodDuties:           {"duty", false, topDuties},
-	taobao.MethodRoles:            {"role", false, topRoles},
-	taobao.MethodRoleAdd:          {"role", true, topRoleAdd},
-	taobao.MethodUserPermissions:  {"subuser", false, topUserPermissions},
-	taobao.MethodSubuserPermRoles: {"subuser", false, topSubuserPermRoles},
-	taobao.MethodPresenceLog:      {"account", false, topPresenceLog},
+	top.MethodSubusersPage:     {"subuser", false, topSubusersPage},
+	top.MethodSubusers:         {"subuser", false, topSubusersGet},
+	top.MethodSubuserFullInfo:  {"subuser", false, topFullInfo},
+	top.MethodSubuserUpdate:    {"subuser", true, topInfoUpdate},
+	top.MethodDepartments:      {"department", false, topDepartments},
+	top.MethodDuties:           {"duty", false, topDuties},
+	top.MethodRoles:            {"role", false, topRoles},
+	top.MethodRoleAdd:          {"role", true, topRoleAdd},
+	top.MethodUserPermissions:  {"subuser", false, topUserPermissions},
+	top.MethodSubuserPermRoles: {"subuser", false, topSubuserPermRoles},
+	top.MethodPresenceLog:      {"account", false, topPresenceLog},
 }
 
 // topCall is one authenticated TOP request, as the method handlers see it.
@@ -93,48 +94,25 @@ func (e *topError) Error() string {
 	return fmt.Sprintf("TOP error %d %s (%s: %s)", e.Code, e.Msg, e.SubCode, e.SubMsg)
 }
 
-// topMessages are TOP's messages for its platform codes.
-var topMessages = map[int64]string{
-	taobao.CodeAppCallLimited:        "App Call Limited",
-	taobao.CodeHTTPActionNotAllowed:  "Http Action Not Allowed",
-	taobao.CodeInsufficientUserPerms: "Insufficient User Permissions",
-	taobao.CodeRemoteServiceError:    "Remote service error",
-	taobao.CodeMissingMethod:         "Missing Method",
-	taobao.CodeInvalidMethod:         "Invalid Method",
-	taobao.CodeInvalidFormat:         "Invalid Format",
-	taobao.CodeMissingSignature:      "Missing Signature",
-	taobao.CodeInvalidSignature:      "Invalid Signature",
-	taobao.CodeMissingSession:        "Missing Session",
-	taobao.CodeInvalidSession:        "Invalid Session",
-	taobao.CodeMissingAppKey:         "Missing App Key",
-	taobao.CodeInvalidAppKey:         "Invalid App Key",
-	taobao.CodeMissingTimestamp:      "Missing Timestamp",
-	taobao.CodeInvalidTimestamp:      "Invalid Timestamp",
-	taobao.CodeMissingVersion:        "Missing Version",
-	taobao.CodeInvalidVersion:        "Invalid Version",
-	taobao.CodeMissingArguments:      "Missing Required Arguments",
-	taobao.CodeInvalidArguments:      "Invalid Arguments",
-}
-
 func topErr(code int64, subCode, subMsg string) *topError {
-	return &topError{Code: code, Msg: topMessages[code], SubCode: subCode, SubMsg: subMsg}
+	return &topError{Code: code, Msg: top.Message(code), SubCode: subCode, SubMsg: subMsg}
 }
 
 func missingArg(name string) *topError {
-	return topErr(taobao.CodeMissingArguments, "isv.missing-parameter:"+name, "Missing required arguments:"+name)
+	return topErr(top.CodeMissingArguments, top.SubCodeMissingParameter+":"+name, "Missing required arguments:"+name)
 }
 
 func invalidArg(name, format string, args ...any) *topError {
-	return topErr(taobao.CodeInvalidArguments, "isv.invalid-parameter:"+name,
+	return topErr(top.CodeInvalidArguments, top.SubCodeInvalidParameter+":"+name,
 		"Invalid arguments:"+name+" "+fmt.Sprintf(format, args...))
 }
 
 // topParams are the TOP parameters behind the engine's field names.
 var topParams = map[string]string{
-	"permissions": "permission_codes",
-	"id":          "sub_id",
-	"page":        "page_num",
-	"pageSize":    "page_size",
+	"permissions": top.ParamPermissionCodes,
+	"id":          top.ParamSubID,
+	"page":        top.ParamPageNum,
+	"pageSize":    top.ParamPageSize,
 }
 
 // topErrorFor maps an engine error to TOP's envelope; object is what the
@@ -151,36 +129,36 @@ func topErrorFor(err error, object string) *topError {
 	}
 	switch {
 	case errors.Is(err, platform.ErrNotFound):
-		return topErr(taobao.CodeRemoteServiceError, "isv."+object+"-not-exist", msg)
+		return topErr(top.CodeRemoteServiceError, top.SubCodeISV+object+"-not-exist", msg)
 	case errors.Is(err, platform.ErrNameTaken):
-		return topErr(taobao.CodeRemoteServiceError, "isv."+object+"-name-exist", msg)
+		return topErr(top.CodeRemoteServiceError, top.SubCodeISV+object+"-name-exist", msg)
 	case errors.Is(err, platform.ErrInvalid):
 		if field == "" {
-			return topErr(taobao.CodeRemoteServiceError, "isv.invalid-parameter", msg)
+			return topErr(top.CodeRemoteServiceError, top.SubCodeInvalidParameter, msg)
 		}
 		param := field
 		if p, ok := topParams[field]; ok {
 			param = p
 		}
-		return topErr(taobao.CodeRemoteServiceError, "isv.invalid-parameter:"+param, "Invalid arguments:"+param+" "+msg)
+		return topErr(top.CodeRemoteServiceError, top.SubCodeInvalidParameter+":"+param, "Invalid arguments:"+param+" "+msg)
 	case errors.Is(err, platform.ErrConflict):
-		return topErr(taobao.CodeRemoteServiceError, "isv.business-conflict", msg)
+		return topErr(top.CodeRemoteServiceError, "isv.business-conflict", msg)
 	case errors.Is(err, platform.ErrQuotaExhausted):
-		return topErr(taobao.CodeRemoteServiceError, "isv.subuser-quota-exhausted", msg)
+		return topErr(top.CodeRemoteServiceError, "isv.subuser-quota-exhausted", msg)
 	case errors.Is(err, platform.ErrForbidden):
-		return topErr(taobao.CodeInsufficientUserPerms, "isv.permission-denied", msg)
+		return topErr(top.CodeInsufficientUserPerms, "isv.permission-denied", msg)
 	case errors.Is(err, platform.ErrUnauthorized):
-		return topErr(taobao.CodeInvalidSession, "invalid-sessionkey", msg)
+		return topErr(top.CodeInvalidSession, top.SubCodeInvalidSessionKey, msg)
 	case errors.Is(err, platform.ErrNotSupported):
-		return topErr(taobao.CodeInvalidMethod, "", msg)
+		return topErr(top.CodeInvalidMethod, "", msg)
 	}
-	return topErr(taobao.CodeRemoteServiceError, "isp.remote-service-error", msg)
+	return topErr(top.CodeRemoteServiceError, top.SubCodeRemoteServiceError, msg)
 }
 
 // banError is code 7 with the ban's length in whole seconds, at least 1.
 func banError(wait time.Duration) *topError {
 	secs := max(1, int64(math.Ceil(wait.Seconds())))
-	return topErr(taobao.CodeAppCallLimited, taobao.SubCodeAppAccessCount,
+	return topErr(top.CodeAppCallLimited, top.SubCodeAppAccessCount,
 		fmt.Sprintf("This ban will last for %d more seconds", secs))
 }
 
@@ -212,12 +190,12 @@ func (s *Server) serveTOP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if answered {
 			s.log.Info("top", "method", method, "code", code, "duration", s.now().Sub(start).String(),
-				"source", r.Header.Get(taobao.HeaderSource))
+				"source", r.Header.Get(top.HeaderSource))
 		}
 	}()
 	if s.injectFaults(w, r, func(w http.ResponseWriter) {
-		answered, code = true, taobao.CodeRemoteServiceError
-		writeTOPError(w, topErr(taobao.CodeRemoteServiceError, "isp.remote-service-unavailable",
+		answered, code = true, top.CodeRemoteServiceError
+		writeTOPError(w, topErr(top.CodeRemoteServiceError, "isp.remote-service-unavailable",
 			"the platform is unavailable (injected fault)"))
 	}) {
 		return
@@ -230,74 +208,74 @@ func (s *Server) serveTOP(w http.ResponseWriter, r *http.Request) {
 		writeTOPError(w, te)
 		return
 	}
-	writeTOP(w, taobao.ResponseKey(method), out)
+	writeTOP(w, top.ResponseKey(method), out)
 }
 
 // topCall authenticates the request, then runs its method.
 func (s *Server) topCall(w http.ResponseWriter, r *http.Request, method *string) (topMethod, map[string]any, error) {
 	var none topMethod
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		return none, nil, topErr(taobao.CodeHTTPActionNotAllowed, "", "use POST (or GET)")
+		return none, nil, topErr(top.CodeHTTPActionNotAllowed, "", "use POST (or GET)")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	if err := r.ParseForm(); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return none, nil, topErr(taobao.CodeInvalidArguments, "isv.invalid-parameter", fmt.Sprintf("the request is larger than %d bytes", MaxBodyBytes))
+			return none, nil, topErr(top.CodeInvalidArguments, top.SubCodeInvalidParameter, fmt.Sprintf("the request is larger than %d bytes", MaxBodyBytes))
 		}
-		return none, nil, topErr(taobao.CodeInvalidArguments, "isv.invalid-parameter", "the parameters are not form-encoded")
+		return none, nil, topErr(top.CodeInvalidArguments, top.SubCodeInvalidParameter, "the parameters are not form-encoded")
 	}
 	form := r.Form
-	name := form.Get(taobao.ParamMethod)
+	name := form.Get(top.ParamMethod)
 	if name == "" {
-		return none, nil, topErr(taobao.CodeMissingMethod, "", "")
+		return none, nil, topErr(top.CodeMissingMethod, "", "")
 	}
-	appKey := form.Get(taobao.ParamAppKey)
+	appKey := form.Get(top.ParamAppKey)
 	if appKey == "" {
-		return none, nil, topErr(taobao.CodeMissingAppKey, "", "")
+		return none, nil, topErr(top.CodeMissingAppKey, "", "")
 	}
 	shops := s.topShops(appKey)
 	if len(shops) == 0 {
-		return none, nil, topErr(taobao.CodeInvalidAppKey, "", "no Taobao shop has this app key")
+		return none, nil, topErr(top.CodeInvalidAppKey, "", "no Taobao shop has this app key")
 	}
-	if err := s.checkTimestamp(form.Get(taobao.ParamTimestamp)); err != nil {
+	if err := s.checkTimestamp(form.Get(top.ParamTimestamp)); err != nil {
 		return none, nil, err
 	}
-	if form.Get(taobao.ParamFormat) != taobao.Format {
-		return none, nil, topErr(taobao.CodeInvalidFormat, "", "shopsim answers format=json only")
+	if form.Get(top.ParamFormat) != top.Format {
+		return none, nil, topErr(top.CodeInvalidFormat, "", "shopsim answers format=json only")
 	}
-	switch v := form.Get(taobao.ParamVersion); {
+	switch v := form.Get(top.ParamVersion); {
 	case v == "":
-		return none, nil, topErr(taobao.CodeMissingVersion, "", "")
-	case v != taobao.Version:
-		return none, nil, topErr(taobao.CodeInvalidVersion, "", "the version must be "+taobao.Version)
+		return none, nil, topErr(top.CodeMissingVersion, "", "")
+	case v != top.Version:
+		return none, nil, topErr(top.CodeInvalidVersion, "", "the version must be "+top.Version)
 	}
-	if form.Get(taobao.ParamSign) == "" {
-		return none, nil, topErr(taobao.CodeMissingSignature, "", "")
+	if form.Get(top.ParamSign) == "" {
+		return none, nil, topErr(top.CodeMissingSignature, "", "")
 	}
-	if !taobao.SignMethod(form.Get(taobao.ParamSignMethod)).Valid() {
-		return none, nil, invalidArg(taobao.ParamSignMethod, "must be %s, %s or %s", taobao.SignMD5, taobao.SignHMAC, taobao.SignHMACSHA256)
+	if !top.SignMethod(form.Get(top.ParamSignMethod)).Valid() {
+		return none, nil, invalidArg(top.ParamSignMethod, "must be %s, %s or %s", top.SignMD5, top.SignHMAC, top.SignHMACSHA256)
 	}
-	session := form.Get(taobao.ParamSession)
+	session := form.Get(top.ParamSession)
 	if session == "" {
-		return none, nil, topErr(taobao.CodeMissingSession, "", "")
+		return none, nil, topErr(top.CodeMissingSession, "", "")
 	}
 	i := slices.IndexFunc(shops, func(sh topShop) bool {
 		return subtle.ConstantTimeCompare([]byte(sh.creds.AccessToken), []byte(session)) == 1
 	})
 	if i < 0 {
-		return none, nil, topErr(taobao.CodeInvalidSession, "invalid-sessionkey", "the session is not valid for this app")
+		return none, nil, topErr(top.CodeInvalidSession, top.SubCodeInvalidSessionKey, "the session is not valid for this app")
 	}
 	shop := shops[i]
-	if !taobao.VerifySignature(shop.creds.AppSecret, form) {
-		return none, nil, topErr(taobao.CodeInvalidSignature, "", "the signature does not match")
+	if !top.VerifySignature(shop.creds.AppSecret, form) {
+		return none, nil, topErr(top.CodeInvalidSignature, "", "the signature does not match")
 	}
 	if allowed, wait := s.allow(memory.ShopKey(platform.Taobao, shop.main)); !allowed {
 		return none, nil, banError(wait)
 	}
 	spec, ok := topMethods[name]
 	if !ok {
-		return none, nil, topErr(taobao.CodeInvalidMethod, "", "shopsim does not serve this method")
+		return none, nil, topErr(top.CodeInvalidMethod, "", "shopsim does not serve this method")
 	}
 	*method = name
 
@@ -316,9 +294,9 @@ func (s *Server) topCall(w http.ResponseWriter, r *http.Request, method *string)
 		out, err := spec.handle(s, c)
 		return spec, out, err
 	}
-	src := r.Header.Get(taobao.HeaderSource)
+	src := r.Header.Get(top.HeaderSource)
 	if len(src) > MaxSourceLength {
-		return spec, nil, invalidArg(taobao.HeaderSource, "must be at most %d bytes", MaxSourceLength)
+		return spec, nil, invalidArg(top.HeaderSource, "must be at most %d bytes", MaxSourceLength)
 	}
 	c.ctx = platform.WithSource(c.ctx, src)
 	s.writeMu.Lock()
@@ -327,24 +305,24 @@ func (s *Server) topCall(w http.ResponseWriter, r *http.Request, method *string)
 	if err == nil {
 		if perr := s.store.save(); perr != nil {
 			s.log.Error("saving the state file failed", "err", perr)
-			err = topErr(taobao.CodeRemoteServiceError, "isp.remote-service-error", "the change was applied but the server could not save its state")
+			err = topErr(top.CodeRemoteServiceError, top.SubCodeRemoteServiceError, "the change was applied but the server could not save its state")
 		}
 	}
 	return spec, out, err
 }
 
-// checkTimestamp accepts a TOP timestamp within taobao.MaxClockSkew of the
+// checkTimestamp accepts a TOP timestamp within top.MaxClockSkew of the
 // server's clock.
 func (s *Server) checkTimestamp(v string) error {
 	if v == "" {
-		return topErr(taobao.CodeMissingTimestamp, "", "")
+		return topErr(top.CodeMissingTimestamp, "", "")
 	}
-	t, err := taobao.ParseTimestamp(v)
+	t, err := top.ParseTimestamp(v)
 	if err != nil {
-		return topErr(taobao.CodeInvalidTimestamp, "", "the timestamp must be yyyy-MM-dd HH:mm:ss in GMT+8")
+		return topErr(top.CodeInvalidTimestamp, "", "the timestamp must be yyyy-MM-dd HH:mm:ss in GMT+8")
 	}
-	if d := s.now().Sub(t); d > taobao.MaxClockSkew || d < -taobao.MaxClockSkew {
-		return topErr(taobao.CodeInvalidTimestamp, "", "the timestamp is more than 10 minutes from the server's clock (GMT+8)")
+	if d := s.now().Sub(t); d > top.MaxClockSkew || d < -top.MaxClockSkew {
+		return topErr(top.CodeInvalidTimestamp, "", "the timestamp is more than 10 minutes from the server's clock (GMT+8)")
 	}
 	return nil
 }
@@ -367,7 +345,7 @@ func writeTOPError(w http.ResponseWriter, e *topError) {
 	if e.SubMsg != "" {
 		body["sub_msg"] = e.SubMsg
 	}
-	writeTOPBody(w, map[string]any{taobao.ErrorKey: body})
+	writeTOPBody(w, map[string]any{top.ErrorKey: body})
 }
 
 func writeTOPBody(w http.ResponseWriter, v any) {
@@ -446,17 +424,17 @@ func (c *topCall) intParam(name string, required bool, lo, hi int) (int, bool, e
 // 1 off, 2 on.
 func listStatus(a platform.Account) int {
 	if a.Disabled {
-		return 2
+		return top.ListStatusFrozen
 	}
-	return 1
+	return top.ListStatusNormal
 }
 
 func dispatching(a platform.Account) bool { return a.Seat != nil && a.Seat.Chat }
 
 func subUserInfo(main string, a platform.Account) map[string]any {
-	online := 1
+	online := top.DispatchOff
 	if dispatching(a) {
-		online = 2
+		online = top.DispatchOn
 	}
 	return map[string]any{
 		"sub_id": number(a.ID), "nick": a.Login, "full_name": a.Profile.EmployeeName,
@@ -469,18 +447,18 @@ func subUserInfo(main string, a platform.Account) map[string]any {
 // account), page_num ≥ 1, page_size 1–200, optional account_status (1
 // normal, 2 frozen, 3 penalised: none here).
 func topSubusersPage(_ *Server, c *topCall) (map[string]any, error) {
-	if err := c.requireMain("nick"); err != nil {
+	if err := c.requireMain(top.ParamNick); err != nil {
 		return nil, err
 	}
-	page, _, err := c.intParam("page_num", true, 1, math.MaxInt32)
+	page, _, err := c.intParam(top.ParamPageNum, true, 1, math.MaxInt32)
 	if err != nil {
 		return nil, err
 	}
-	size, _, err := c.intParam("page_size", true, taobao.MinPageSize, taobao.MaxPageSize)
+	size, _, err := c.intParam(top.ParamPageSize, true, top.MinPageSize, top.MaxPageSize)
 	if err != nil {
 		return nil, err
 	}
-	status, filter, err := c.intParam("account_status", false, 1, 3)
+	status, filter, err := c.intParam(top.ParamAccountStatus, false, 1, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -504,7 +482,7 @@ func topSubusersPage(_ *Server, c *topCall) (map[string]any, error) {
 
 // topSubusersGet is taobao.sellercenter.subusers.get: every sub-account.
 func topSubusersGet(_ *Server, c *topCall) (map[string]any, error) {
-	if err := c.requireMain("nick"); err != nil {
+	if err := c.requireMain(top.ParamNick); err != nil {
 		return nil, err
 	}
 	all, err := c.allAccounts()
@@ -528,7 +506,7 @@ func (c *topCall) account(nickParam, idParam string) (platform.Account, error) {
 	if nick := c.get(nickParam); nick != "" {
 		name, ok := strings.CutPrefix(nick, c.main+":")
 		if !ok || name == "" {
-			return platform.Account{}, topErr(taobao.CodeRemoteServiceError, "isv.subuser-not-exist", "no sub-account "+nick+" of this seller")
+			return platform.Account{}, topErr(top.CodeRemoteServiceError, "isv.subuser-not-exist", "no sub-account "+nick+" of this seller")
 		}
 		return c.client.FindAccount(c.ctx, name)
 	}
@@ -549,13 +527,13 @@ func (c *topCall) account(nickParam, idParam string) (platform.Account, error) {
 // department is the account's (its department ID), or else the label in
 // its profile; the engine has no duties.
 func topFullInfo(_ *Server, c *topCall) (map[string]any, error) {
-	a, err := c.account("sub_nick", "sub_id")
+	a, err := c.account(top.ParamSubNick, top.ParamSubID)
 	if err != nil {
 		return nil, err
 	}
-	status := 1
+	status := top.SubStatusNormal
 	if a.Disabled {
-		status = 2
+		status = top.SubStatusDisabled
 	}
 	info := map[string]any{
 		"sub_id": number(a.ID), "sub_nick": a.Login, "user_id": stableID("seller", c.main), "user_nick": c.main,
@@ -587,15 +565,15 @@ func (c *topCall) boolParam(name string) (value, set bool, err error) {
 // Dispatch on gives an account without a seat one with the engine's
 // minimum capacity, Online; dispatch off keeps the seat, not chatting.
 func topInfoUpdate(_ *Server, c *topCall) (map[string]any, error) {
-	disable, setDisable, err := c.boolParam("is_disable_subaccount")
+	disable, setDisable, err := c.boolParam(top.ParamIsDisableSubaccount)
 	if err != nil {
 		return nil, err
 	}
-	dispatch, setDispatch, err := c.boolParam("is_dispatch")
+	dispatch, setDispatch, err := c.boolParam(top.ParamIsDispatch)
 	if err != nil {
 		return nil, err
 	}
-	a, err := c.account("", "sub_id")
+	a, err := c.account("", top.ParamSubID)
 	if err != nil {
 		return nil, err
 	}
@@ -656,7 +634,7 @@ func parentNumber(id string) json.Number {
 // topDepartments is taobao.subuser.departments.get: the shop's departments
 // in ID order, each with the IDs of its member accounts.
 func topDepartments(_ *Server, c *topCall) (map[string]any, error) {
-	if err := c.requireMain("user_nick"); err != nil {
+	if err := c.requireMain(top.ParamUserNick); err != nil {
 		return nil, err
 	}
 	deps, err := c.client.ListDepartments(c.ctx)
@@ -692,7 +670,7 @@ func topDepartments(_ *Server, c *topCall) (map[string]any, error) {
 // topDuties is taobao.subuser.dutys.get: the engine has no duties, so the
 // list is empty (left out, as TOP does).
 func topDuties(_ *Server, c *topCall) (map[string]any, error) {
-	if err := c.requireMain("user_nick"); err != nil {
+	if err := c.requireMain(top.ParamUserNick); err != nil {
 		return nil, err
 	}
 	return map[string]any{}, nil
@@ -734,7 +712,7 @@ func topPermissions(codes []string, authorize bool) map[string]any {
 // topRoles is taobao.sellercenter.roles.get: the roles without their
 // permissions, as TOP answers.
 func topRoles(_ *Server, c *topCall) (map[string]any, error) {
-	if err := c.requireMain("nick"); err != nil {
+	if err := c.requireMain(top.ParamNick); err != nil {
 		return nil, err
 	}
 	roles, err := c.client.ListRoles(c.ctx)
@@ -756,19 +734,19 @@ func topRoles(_ *Server, c *topCall) (map[string]any, error) {
 // description (≤20), permission_codes (comma-joined, ≤2000). The engine
 // expands the codes (parents and descendants) and refuses a taken name.
 func topRoleAdd(_ *Server, c *topCall) (map[string]any, error) {
-	if err := c.requireMain("nick"); err != nil {
+	if err := c.requireMain(top.ParamNick); err != nil {
 		return nil, err
 	}
-	name, desc, codes := c.get("name"), c.get("description"), c.get("permission_codes")
+	name, desc, codes := c.get(top.ParamName), c.get(top.ParamDescription), c.get(top.ParamPermissionCodes)
 	switch {
 	case name == "":
-		return nil, missingArg("name")
-	case utf8.RuneCountInString(name) > taobao.MaxRoleName:
-		return nil, invalidArg("name", "must be at most %d characters", taobao.MaxRoleName)
-	case utf8.RuneCountInString(desc) > taobao.MaxRoleDescription:
-		return nil, invalidArg("description", "must be at most %d characters", taobao.MaxRoleDescription)
-	case utf8.RuneCountInString(codes) > taobao.MaxPermissionCodes:
-		return nil, invalidArg("permission_codes", "must be at most %d characters", taobao.MaxPermissionCodes)
+		return nil, missingArg(top.ParamName)
+	case utf8.RuneCountInString(name) > top.MaxRoleName:
+		return nil, invalidArg(top.ParamName, "must be at most %d characters", top.MaxRoleName)
+	case utf8.RuneCountInString(desc) > top.MaxRoleDescription:
+		return nil, invalidArg(top.ParamDescription, "must be at most %d characters", top.MaxRoleDescription)
+	case utf8.RuneCountInString(codes) > top.MaxPermissionCodes:
+		return nil, invalidArg(top.ParamPermissionCodes, "must be at most %d characters", top.MaxPermissionCodes)
 	}
 	var perms []string
 	for _, code := range strings.Split(codes, ",") {
@@ -787,12 +765,12 @@ func topRoleAdd(_ *Server, c *topCall) (map[string]any, error) {
 // permissions grantable to the named account (the main account or one of
 // its sub-accounts): the whole Taobao catalog, each grantable.
 func topUserPermissions(_ *Server, c *topCall) (map[string]any, error) {
-	nick := c.get("nick")
+	nick := c.get(top.ParamNick)
 	if nick == "" {
-		return nil, missingArg("nick")
+		return nil, missingArg(top.ParamNick)
 	}
 	if nick != c.main {
-		if _, err := c.account("nick", ""); err != nil {
+		if _, err := c.account(top.ParamNick, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -810,7 +788,7 @@ func topUserPermissions(_ *Server, c *topCall) (map[string]any, error) {
 // topSubuserPermRoles is taobao.sellercenter.subuser.permissions.roles.get:
 // a sub-account's directly granted permissions and its roles with theirs.
 func topSubuserPermRoles(_ *Server, c *topCall) (map[string]any, error) {
-	a, err := c.account("nick", "")
+	a, err := c.account(top.ParamNick, "")
 	if err != nil {
 		return nil, err
 	}
@@ -839,24 +817,24 @@ func topSubuserPermRoles(_ *Server, c *topCall) (map[string]any, error) {
 // account, now, from its current seat (no seat or not chatting: -1
 // offline; Online: 1 online; Busy or Break: 2 suspended).
 func topPresenceLog(s *Server, c *topCall) (map[string]any, error) {
-	raw := c.get("account_ids")
+	raw := c.get(top.ParamAccountIDs)
 	if raw == "" {
-		return nil, missingArg("account_ids")
+		return nil, missingArg(top.ParamAccountIDs)
 	}
 	ids := strings.Split(raw, ",")
-	if len(ids) > taobao.MaxPresenceAccounts {
-		return nil, invalidArg("account_ids", "at most %d accounts", taobao.MaxPresenceAccounts)
+	if len(ids) > top.MaxPresenceAccounts {
+		return nil, invalidArg(top.ParamAccountIDs, "at most %d accounts", top.MaxPresenceAccounts)
 	}
-	from, err := c.dateParam("start_date")
+	from, err := c.dateParam(top.ParamStartDate)
 	if err != nil {
 		return nil, err
 	}
-	to, err := c.dateParam("end_date")
+	to, err := c.dateParam(top.ParamEndDate)
 	if err != nil {
 		return nil, err
 	}
 	if to.Before(from) {
-		return nil, invalidArg("end_date", "must not be before start_date")
+		return nil, invalidArg(top.ParamEndDate, "must not be before start_date")
 	}
 	now := s.now()
 	out := map[string]any{}
@@ -867,7 +845,7 @@ func topPresenceLog(s *Server, c *topCall) (map[string]any, error) {
 	for _, id := range ids {
 		id = strings.TrimSpace(id)
 		if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
-			return nil, invalidArg("account_ids", "%q is not an account ID", id)
+			return nil, invalidArg(top.ParamAccountIDs, "%q is not an account ID", id)
 		}
 		a, err := c.client.GetAccount(c.ctx, id)
 		if errors.Is(err, platform.ErrNotFound) {
@@ -876,16 +854,16 @@ func topPresenceLog(s *Server, c *topCall) (map[string]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		status, typ := taobao.PresenceOffline, 8
+		status, typ := top.PresenceOffline, top.PresenceTypePC
 		if dispatching(a) {
-			status = taobao.PresenceOnline
+			status = top.PresenceOnline
 			if a.Seat.Presence != platform.PresenceOnline {
-				status, typ = taobao.PresenceSuspended, 5
+				status, typ = top.PresenceSuspended, top.PresenceTypeSuspension
 			}
 		}
 		records = append(records, map[string]any{
 			"status": int64(status), "type": typ, "domain": "cntaobao", "main_account_id": stableID("seller", c.main),
-			"account_id": number(a.ID), "change_time_ts": now.UnixMilli(), "change_time": taobao.FormatTimestamp(now),
+			"account_id": number(a.ID), "change_time_ts": now.UnixMilli(), "change_time": top.FormatTimestamp(now),
 		})
 	}
 	if len(records) > 0 {
@@ -901,12 +879,12 @@ func (c *topCall) dateParam(name string) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, missingArg(name)
 	}
-	t, err := taobao.ParseTimestamp(v)
+	t, err := top.ParseTimestamp(v)
 	if err != nil {
-		if t, err = time.ParseInLocation(time.DateOnly, v, taobao.CST); err != nil {
+		if t, err = time.ParseInLocation(time.DateOnly, v, top.CST); err != nil {
 			return time.Time{}, invalidArg(name, "must be yyyy-MM-dd or yyyy-MM-dd HH:mm:ss")
 		}
 	}
-	y, m, d := t.In(taobao.CST).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, taobao.CST), nil
+	y, m, d := t.In(top.CST).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, top.CST), nil
 }

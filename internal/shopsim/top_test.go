@@ -15,7 +15,7 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
-	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao/top"
 )
 
 // topReq says how to build a TOP request; the zero value is a correctly
@@ -23,7 +23,7 @@ import (
 type topReq struct {
 	creds      *platform.Credentials
 	at         *time.Time
-	signMethod taobao.SignMethod
+	signMethod top.SignMethod
 	// edit changes the parameters after signing.
 	edit       func(url.Values)
 	httpMethod string
@@ -44,21 +44,21 @@ func (f *fixture) top(method string, params map[string]string, o topReq) respons
 	}
 	sm := o.signMethod
 	if sm == "" {
-		sm = taobao.SignHMACSHA256
+		sm = top.SignHMACSHA256
 	}
 	form := url.Values{}
 	for k, v := range params {
 		form.Set(k, v)
 	}
 	for k, v := range map[string]string{
-		"method": method, "app_key": creds.AppKey, "session": creds.AccessToken, "timestamp": taobao.FormatTimestamp(at),
+		"method": method, "app_key": creds.AppKey, "session": creds.AccessToken, "timestamp": top.FormatTimestamp(at),
 		"format": "json", "v": "2.0", "sign_method": string(sm),
 	} {
 		if v != "" {
 			form.Set(k, v)
 		}
 	}
-	sign, err := taobao.Sign(sm, creds.AppSecret, form)
+	sign, err := top.Sign(sm, creds.AppSecret, form)
 	if err == nil {
 		form.Set("sign", sign)
 	}
@@ -70,7 +70,7 @@ func (f *fixture) top(method string, params map[string]string, o topReq) respons
 		query[k] = form[k]
 		form.Del(k)
 	}
-	target := f.ts.URL + taobao.RouterPath
+	target := f.ts.URL + top.RouterPath
 	if len(query) > 0 {
 		target += "?" + query.Encode()
 	}
@@ -79,7 +79,7 @@ func (f *fixture) top(method string, params map[string]string, o topReq) respons
 		for k, v := range form {
 			query[k] = v
 		}
-		req, err = http.NewRequest(http.MethodGet, f.ts.URL+taobao.RouterPath+"?"+query.Encode(), nil)
+		req, err = http.NewRequest(http.MethodGet, f.ts.URL+top.RouterPath+"?"+query.Encode(), nil)
 	} else {
 		req, err = http.NewRequest(http.MethodPost, target, strings.NewReader(form.Encode()))
 		if o.httpMethod != "" {
@@ -103,12 +103,12 @@ func (f *fixture) topOK(method string, params map[string]string, o topReq) map[s
 	if r.status != http.StatusOK {
 		f.t.Fatalf("%s: HTTP %d: %s", method, r.status, r.body)
 	}
-	var top map[string]map[string]any
-	if err := json.Unmarshal(r.body, &top); err != nil {
+	var root map[string]map[string]any
+	if err := json.Unmarshal(r.body, &root); err != nil {
 		f.t.Fatalf("%s: %s: %v", method, r.body, err)
 	}
-	out, ok := top[taobao.ResponseKey(method)]
-	if !ok || len(top) != 1 {
+	out, ok := root[top.ResponseKey(method)]
+	if !ok || len(root) != 1 {
 		f.t.Fatalf("%s: not a success envelope: %s", method, r.body)
 	}
 	if id, _ := out["request_id"].(string); id == "" {
@@ -118,12 +118,12 @@ func (f *fixture) topOK(method string, params map[string]string, o topReq) map[s
 }
 
 // topFail expects an error envelope with code (and sub-code prefix, if given).
-func (f *fixture) topFail(r response, code int64, subCode string) taobao.ErrorResponse {
+func (f *fixture) topFail(r response, code int64, subCode string) top.ErrorResponse {
 	f.t.Helper()
 	if r.status != http.StatusOK {
 		f.t.Fatalf("HTTP %d, TOP answers 200: %s", r.status, r.body)
 	}
-	env, err := taobao.ParseEnvelope("x", r.body)
+	env, err := top.ParseEnvelope("x", r.body)
 	if err != nil || env.Error == nil {
 		f.t.Fatalf("not an error envelope (%v): %s", err, r.body)
 	}
@@ -142,16 +142,16 @@ func TestTOPAuthentication(t *testing.T) {
 	f := newFixture(t, Options{})
 	g := f.g
 	roles := map[string]string{"nick": tbMain}
-	for _, m := range []taobao.SignMethod{taobao.SignMD5, taobao.SignHMAC, taobao.SignHMACSHA256} {
-		f.topOK(taobao.MethodRoles, roles, topReq{signMethod: m})
+	for _, m := range []top.SignMethod{top.SignMD5, top.SignHMAC, top.SignHMACSHA256} {
+		f.topOK(top.MethodRoles, roles, topReq{signMethod: m})
 	}
 	// GET, and common parameters in the query with the rest in the body.
-	f.topOK(taobao.MethodRoles, roles, topReq{httpMethod: http.MethodGet})
-	f.topOK(taobao.MethodRoles, roles, topReq{query: []string{"method", "app_key", "session", "timestamp", "v", "sign", "sign_method"}})
+	f.topOK(top.MethodRoles, roles, topReq{httpMethod: http.MethodGet})
+	f.topOK(top.MethodRoles, roles, topReq{query: []string{"method", "app_key", "session", "timestamp", "v", "sign", "sign_method"}})
 	// ±10 minutes of skew are accepted.
 	for _, d := range []time.Duration{-10 * time.Minute, 10 * time.Minute} {
 		at := f.clock.Now().Add(d)
-		f.topOK(taobao.MethodRoles, roles, topReq{at: &at})
+		f.topOK(top.MethodRoles, roles, topReq{at: &at})
 	}
 
 	wrongSession := tbCreds
@@ -171,33 +171,33 @@ func TestTOPAuthentication(t *testing.T) {
 		code int64
 		sub  string
 	}{
-		{"no method", topReq{edit: del("method")}, taobao.CodeMissingMethod, ""},
-		{"no app key", topReq{edit: del("app_key")}, taobao.CodeMissingAppKey, ""},
-		{"unknown app key", topReq{creds: &otherKey}, taobao.CodeInvalidAppKey, ""},
-		{"not a Taobao app key", topReq{creds: &pddAsTaobao}, taobao.CodeInvalidAppKey, ""},
-		{"no timestamp", topReq{edit: del("timestamp")}, taobao.CodeMissingTimestamp, ""},
-		{"unix timestamp", topReq{edit: set("timestamp", "1704164645")}, taobao.CodeInvalidTimestamp, ""},
-		{"too late", topReq{at: &late}, taobao.CodeInvalidTimestamp, ""},
-		{"too early", topReq{at: &early}, taobao.CodeInvalidTimestamp, ""},
-		{"xml", topReq{edit: set("format", "xml")}, taobao.CodeInvalidFormat, ""},
-		{"no version", topReq{edit: del("v")}, taobao.CodeMissingVersion, ""},
-		{"old version", topReq{edit: set("v", "1.0")}, taobao.CodeInvalidVersion, ""},
-		{"no sign", topReq{edit: del("sign")}, taobao.CodeMissingSignature, ""},
-		{"unknown sign method", topReq{edit: set("sign_method", "sha1")}, taobao.CodeInvalidArguments, "isv.invalid-parameter:sign_method"},
-		{"no session", topReq{edit: del("session")}, taobao.CodeMissingSession, ""},
-		{"wrong session", topReq{creds: &wrongSession}, taobao.CodeInvalidSession, ""},
-		{"wrong secret", topReq{creds: &wrongSecret}, taobao.CodeInvalidSignature, ""},
-		{"tampered sign", topReq{edit: func(v url.Values) { v.Set("sign", strings.Repeat("0", 64)) }}, taobao.CodeInvalidSignature, ""},
-		{"tampered parameter", topReq{edit: set("nick", "someone")}, taobao.CodeInvalidSignature, ""},
-		{"PUT", topReq{httpMethod: http.MethodPut}, taobao.CodeHTTPActionNotAllowed, ""},
+		{"no method", topReq{edit: del("method")}, top.CodeMissingMethod, ""},
+		{"no app key", topReq{edit: del("app_key")}, top.CodeMissingAppKey, ""},
+		{"unknown app key", topReq{creds: &otherKey}, top.CodeInvalidAppKey, ""},
+		{"not a Taobao app key", topReq{creds: &pddAsTaobao}, top.CodeInvalidAppKey, ""},
+		{"no timestamp", topReq{edit: del("timestamp")}, top.CodeMissingTimestamp, ""},
+		{"unix timestamp", topReq{edit: set("timestamp", "1704164645")}, top.CodeInvalidTimestamp, ""},
+		{"too late", topReq{at: &late}, top.CodeInvalidTimestamp, ""},
+		{"too early", topReq{at: &early}, top.CodeInvalidTimestamp, ""},
+		{"xml", topReq{edit: set("format", "xml")}, top.CodeInvalidFormat, ""},
+		{"no version", topReq{edit: del("v")}, top.CodeMissingVersion, ""},
+		{"old version", topReq{edit: set("v", "1.0")}, top.CodeInvalidVersion, ""},
+		{"no sign", topReq{edit: del("sign")}, top.CodeMissingSignature, ""},
+		{"unknown sign method", topReq{edit: set("sign_method", "sha1")}, top.CodeInvalidArguments, "isv.invalid-parameter:sign_method"},
+		{"no session", topReq{edit: del("session")}, top.CodeMissingSession, ""},
+		{"wrong session", topReq{creds: &wrongSession}, top.CodeInvalidSession, ""},
+		{"wrong secret", topReq{creds: &wrongSecret}, top.CodeInvalidSignature, ""},
+		{"tampered sign", topReq{edit: func(v url.Values) { v.Set("sign", strings.Repeat("0", 64)) }}, top.CodeInvalidSignature, ""},
+		{"tampered parameter", topReq{edit: set("nick", "someone")}, top.CodeInvalidSignature, ""},
+		{"PUT", topReq{httpMethod: http.MethodPut}, top.CodeHTTPActionNotAllowed, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f.topFail(f.top(taobao.MethodRoles, roles, tc.req), tc.code, tc.sub)
+			f.topFail(f.top(top.MethodRoles, roles, tc.req), tc.code, tc.sub)
 		})
 	}
 	// Methods TOP does not have, or the gateway's, are unknown.
 	for _, m := range []string{"taobao.subuser.create", "taobao.sellercenter.role.delete", "taobao.subuser.employee.add", "GET /v1/shop"} {
-		f.topFail(f.top(m, roles, topReq{}), taobao.CodeInvalidMethod, "")
+		f.topFail(f.top(m, roles, topReq{}), top.CodeInvalidMethod, "")
 	}
 	g.Expect(f.engine.Calls()).To(HaveKey("ListRoles"))
 	g.Expect(f.engine.Calls()).NotTo(HaveKey("CreateAccount"))
@@ -205,22 +205,22 @@ func TestTOPAuthentication(t *testing.T) {
 
 func TestTOPRateLimitBan(t *testing.T) {
 	f := newFixture(t, Options{Faults: Faults{RateLimit: 0.25}})
-	f.topOK(taobao.MethodRoles, map[string]string{"nick": tbMain}, topReq{})
-	e := f.topFail(f.top(taobao.MethodRoles, map[string]string{"nick": tbMain}, topReq{}), taobao.CodeAppCallLimited, taobao.SubCodeAppAccessCount)
+	f.topOK(top.MethodRoles, map[string]string{"nick": tbMain}, topReq{})
+	e := f.topFail(f.top(top.MethodRoles, map[string]string{"nick": tbMain}, topReq{}), top.CodeAppCallLimited, top.SubCodeAppAccessCount)
 	f.g.Expect(e.SubMsg).To(Equal("This ban will last for 4 more seconds"))
 	f.g.Expect(e.Msg).To(Equal("App Call Limited"))
 	f.clock.Advance(3 * time.Second)
-	e = f.topFail(f.top(taobao.MethodRoles, map[string]string{"nick": tbMain}, topReq{}), taobao.CodeAppCallLimited, taobao.SubCodeAppAccessCount)
+	e = f.topFail(f.top(top.MethodRoles, map[string]string{"nick": tbMain}, topReq{}), top.CodeAppCallLimited, top.SubCodeAppAccessCount)
 	f.g.Expect(e.SubMsg).To(Equal("This ban will last for 1 more seconds"))
 	// The bucket is the shop's, shared with /v1.
 	expectError(t, f.call(http.MethodGet, wire.PathShop, nil, sig{}), http.StatusTooManyRequests, wire.CodeRateLimited, "")
 	f.clock.Advance(time.Second)
-	f.topOK(taobao.MethodRoles, map[string]string{"nick": tbMain}, topReq{})
+	f.topOK(top.MethodRoles, map[string]string{"nick": tbMain}, topReq{})
 }
 
 func TestTOPFaults(t *testing.T) {
 	f := newFixture(t, Options{Faults: Faults{ErrorRate: 1}})
-	f.topFail(f.top(taobao.MethodRoles, map[string]string{"nick": tbMain}, topReq{}), taobao.CodeRemoteServiceError, "isp.")
+	f.topFail(f.top(top.MethodRoles, map[string]string{"nick": tbMain}, topReq{}), top.CodeRemoteServiceError, "isp.")
 	f.g.Expect(f.engine.Calls()).To(BeEmpty())
 }
 
@@ -231,14 +231,14 @@ func TestTOPMethods(t *testing.T) {
 	nick := map[string]string{"nick": tbMain}
 
 	// Empty shop: lists are left out.
-	page := f.topOK(taobao.MethodSubusersPage, map[string]string{"nick": tbMain, "page_num": "1", "page_size": "10"}, topReq{})
+	page := f.topOK(top.MethodSubusersPage, map[string]string{"nick": tbMain, "page_num": "1", "page_size": "10"}, topReq{})
 	g.Expect(page).NotTo(HaveKey("subusers"))
 	g.Expect(page["total_count"]).To(BeEquivalentTo(0))
-	g.Expect(f.topOK(taobao.MethodRoles, nick, topReq{})).NotTo(HaveKey("roles"))
+	g.Expect(f.topOK(top.MethodRoles, nick, topReq{})).NotTo(HaveKey("roles"))
 
 	// role.add with the tree rule, audited with the source, persisted.
-	added := f.topOK(taobao.MethodRoleAdd, map[string]string{"nick": tbMain, "name": "客服", "description": "customer service",
-		"permission_codes": "wangwang-chat, trade-order-view"}, topReq{header: map[string]string{taobao.HeaderSource: "Role/shops/cs"}})
+	added := f.topOK(top.MethodRoleAdd, map[string]string{"nick": tbMain, "name": "客服", "description": "customer service",
+		"permission_codes": "wangwang-chat, trade-order-view"}, topReq{header: map[string]string{top.HeaderSource: "Role/shops/cs"}})
 	role := added["role"].(map[string]any)
 	g.Expect(role["role_id"]).To(BeNumerically(">", 0), "IDs are JSON numbers, as TOP sends them")
 	g.Expect(role["role_name"]).To(Equal("客服"))
@@ -252,16 +252,16 @@ func TestTOPMethods(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(saved.Roles(platform.Taobao, tbMain)).To(HaveLen(1))
 
-	f.topFail(f.top(taobao.MethodRoleAdd, map[string]string{"nick": tbMain, "name": "客服"}, topReq{}),
-		taobao.CodeRemoteServiceError, "isv.role-name-exist")
-	f.topFail(f.top(taobao.MethodRoleAdd, map[string]string{"nick": tbMain, "name": "x", "permission_codes": "nope"}, topReq{}),
-		taobao.CodeRemoteServiceError, "isv.invalid-parameter:permission_codes")
-	f.topFail(f.top(taobao.MethodRoleAdd, map[string]string{"nick": tbMain, "name": strings.Repeat("名", 21)}, topReq{}),
-		taobao.CodeInvalidArguments, "isv.invalid-parameter:name")
-	f.topFail(f.top(taobao.MethodRoleAdd, map[string]string{"nick": tbMain}, topReq{}), taobao.CodeMissingArguments, "isv.missing-parameter:name")
-	f.topFail(f.top(taobao.MethodRoleAdd, map[string]string{"nick": "someone-else", "name": "x"}, topReq{}), taobao.CodeInvalidArguments, "")
+	f.topFail(f.top(top.MethodRoleAdd, map[string]string{"nick": tbMain, "name": "客服"}, topReq{}),
+		top.CodeRemoteServiceError, "isv.role-name-exist")
+	f.topFail(f.top(top.MethodRoleAdd, map[string]string{"nick": tbMain, "name": "x", "permission_codes": "nope"}, topReq{}),
+		top.CodeRemoteServiceError, "isv.invalid-parameter:permission_codes")
+	f.topFail(f.top(top.MethodRoleAdd, map[string]string{"nick": tbMain, "name": strings.Repeat("名", 21)}, topReq{}),
+		top.CodeInvalidArguments, "isv.invalid-parameter:name")
+	f.topFail(f.top(top.MethodRoleAdd, map[string]string{"nick": tbMain}, topReq{}), top.CodeMissingArguments, "isv.missing-parameter:name")
+	f.topFail(f.top(top.MethodRoleAdd, map[string]string{"nick": "someone-else", "name": "x"}, topReq{}), top.CodeInvalidArguments, "")
 
-	roles := f.topOK(taobao.MethodRoles, nick, topReq{})["roles"].(map[string]any)["role"].([]any)
+	roles := f.topOK(top.MethodRoles, nick, topReq{})["roles"].(map[string]any)["role"].([]any)
 	g.Expect(roles).To(HaveLen(1))
 	g.Expect(roles[0]).NotTo(HaveKey("permissions"), "roles.get leaves the permissions out")
 
@@ -276,7 +276,7 @@ func TestTOPMethods(t *testing.T) {
 	f.ok(http.StatusOK, http.MethodPut, at(wire.PathAccount, a.ID), wire.AccountState{RoleIDs: a.RoleIDs, ExtraPermissions: []string{"phone"},
 		Profile: wire.Profile{DisplayName: "小红", EmployeeName: "王小红", EmployeeNumber: "E7", Department: "客服部", DepartmentID: dep.ID}}, &st, sig{})
 
-	page = f.topOK(taobao.MethodSubusersPage, map[string]string{"nick": tbMain, "page_num": "1", "page_size": "1"}, topReq{})
+	page = f.topOK(top.MethodSubusersPage, map[string]string{"nick": tbMain, "page_num": "1", "page_size": "1"}, topReq{})
 	g.Expect(page["total_count"]).To(BeEquivalentTo(2))
 	users := page["subusers"].(map[string]any)["sub_user_info"].([]any)
 	g.Expect(users).To(HaveLen(1))
@@ -289,32 +289,32 @@ func TestTOPMethods(t *testing.T) {
 		{"nick": tbMain, "page_num": "1", "page_size": "x"},
 		{"nick": tbMain, "page_num": "1", "page_size": "10", "account_status": "9"},
 	} {
-		f.topFail(f.top(taobao.MethodSubusersPage, bad, topReq{}), taobao.CodeInvalidArguments, "isv.invalid-parameter:")
+		f.topFail(f.top(top.MethodSubusersPage, bad, topReq{}), top.CodeInvalidArguments, "isv.invalid-parameter:")
 	}
-	f.topFail(f.top(taobao.MethodSubusersPage, nick, topReq{}), taobao.CodeMissingArguments, "isv.missing-parameter:page_num")
-	all := f.topOK(taobao.MethodSubusers, nick, topReq{})["subusers"].(map[string]any)["sub_user_info"].([]any)
+	f.topFail(f.top(top.MethodSubusersPage, nick, topReq{}), top.CodeMissingArguments, "isv.missing-parameter:page_num")
+	all := f.topOK(top.MethodSubusers, nick, topReq{})["subusers"].(map[string]any)["sub_user_info"].([]any)
 	g.Expect(all).To(HaveLen(2))
 
 	// Full info by nick and by ID.
-	info := f.topOK(taobao.MethodSubuserFullInfo, map[string]string{"sub_nick": tbMain + ":xiaohong"}, topReq{})["sub_fullinfo"].(map[string]any)
+	info := f.topOK(top.MethodSubuserFullInfo, map[string]string{"sub_nick": tbMain + ":xiaohong"}, topReq{})["sub_fullinfo"].(map[string]any)
 	g.Expect(info).To(HaveKeyWithValue("employee_name", "王小红"))
 	g.Expect(info).To(HaveKeyWithValue("employee_nickname", "小红"))
 	g.Expect(info).To(HaveKeyWithValue("employee_num", "E7"))
 	g.Expect(info).To(HaveKeyWithValue("department_name", "客服部"))
 	g.Expect(info).To(HaveKeyWithValue("sub_status", BeEquivalentTo(1)))
 	g.Expect(info).To(HaveKeyWithValue("sub_dispatch_status", false))
-	byID := f.topOK(taobao.MethodSubuserFullInfo, map[string]string{"sub_id": b.ID}, topReq{})["sub_fullinfo"].(map[string]any)
+	byID := f.topOK(top.MethodSubuserFullInfo, map[string]string{"sub_id": b.ID}, topReq{})["sub_fullinfo"].(map[string]any)
 	g.Expect(byID).To(HaveKeyWithValue("sub_nick", tbMain+":daming"))
 	g.Expect(byID).NotTo(HaveKey("department_name"))
-	f.topFail(f.top(taobao.MethodSubuserFullInfo, map[string]string{"sub_nick": tbMain + ":nobody"}, topReq{}), taobao.CodeRemoteServiceError, "isv.subuser-not-exist")
-	f.topFail(f.top(taobao.MethodSubuserFullInfo, map[string]string{"sub_nick": "other:xiaohong"}, topReq{}), taobao.CodeRemoteServiceError, "isv.subuser-not-exist")
-	f.topFail(f.top(taobao.MethodSubuserFullInfo, map[string]string{"sub_id": "99"}, topReq{}), taobao.CodeRemoteServiceError, "isv.subuser-not-exist")
-	f.topFail(f.top(taobao.MethodSubuserFullInfo, map[string]string{"sub_id": "x"}, topReq{}), taobao.CodeInvalidArguments, "isv.invalid-parameter:sub_id")
-	f.topFail(f.top(taobao.MethodSubuserFullInfo, nil, topReq{}), taobao.CodeMissingArguments, "isv.missing-parameter:sub_id")
+	f.topFail(f.top(top.MethodSubuserFullInfo, map[string]string{"sub_nick": tbMain + ":nobody"}, topReq{}), top.CodeRemoteServiceError, "isv.subuser-not-exist")
+	f.topFail(f.top(top.MethodSubuserFullInfo, map[string]string{"sub_nick": "other:xiaohong"}, topReq{}), top.CodeRemoteServiceError, "isv.subuser-not-exist")
+	f.topFail(f.top(top.MethodSubuserFullInfo, map[string]string{"sub_id": "99"}, topReq{}), top.CodeRemoteServiceError, "isv.subuser-not-exist")
+	f.topFail(f.top(top.MethodSubuserFullInfo, map[string]string{"sub_id": "x"}, topReq{}), top.CodeInvalidArguments, "isv.invalid-parameter:sub_id")
+	f.topFail(f.top(top.MethodSubuserFullInfo, nil, topReq{}), top.CodeMissingArguments, "isv.missing-parameter:sub_id")
 
 	// info.update: disable and dispatch, keeping everything else.
-	upd := f.topOK(taobao.MethodSubuserUpdate, map[string]string{"sub_id": a.ID, "is_disable_subaccount": "true", "is_dispatch": "true"},
-		topReq{header: map[string]string{taobao.HeaderSource: "SubAccount/shops/xiaohong"}})
+	upd := f.topOK(top.MethodSubuserUpdate, map[string]string{"sub_id": a.ID, "is_disable_subaccount": "true", "is_dispatch": "true"},
+		topReq{header: map[string]string{top.HeaderSource: "SubAccount/shops/xiaohong"}})
 	g.Expect(upd).To(HaveKeyWithValue("is_success", true))
 	after := f.engine.Accounts(platform.Taobao, tbMain)[0]
 	g.Expect(after.Disabled).To(BeTrue())
@@ -324,57 +324,57 @@ func TestTOPMethods(t *testing.T) {
 	g.Expect(after.Profile.Department).To(Equal("客服部"))
 	audit = f.engine.Audit(platform.Taobao, tbMain)
 	g.Expect(audit[len(audit)-1].Source).To(Equal("SubAccount/shops/xiaohong"))
-	f.topOK(taobao.MethodSubuserUpdate, map[string]string{"sub_id": a.ID, "is_dispatch": "false"}, topReq{})
+	f.topOK(top.MethodSubuserUpdate, map[string]string{"sub_id": a.ID, "is_dispatch": "false"}, topReq{})
 	after = f.engine.Accounts(platform.Taobao, tbMain)[0]
 	g.Expect(after.Disabled).To(BeTrue(), "not given: kept")
 	g.Expect(after.Seat.Chat).To(BeFalse())
 	g.Expect(after.Seat.Capacity).To(BeEquivalentTo(memory.MinSeatCapacity), "the seat is kept")
-	f.topFail(f.top(taobao.MethodSubuserUpdate, map[string]string{"sub_id": a.ID, "is_dispatch": "yes"}, topReq{}),
-		taobao.CodeInvalidArguments, "isv.invalid-parameter:is_dispatch")
-	f.topFail(f.top(taobao.MethodSubuserUpdate, map[string]string{"sub_id": "99", "is_dispatch": "true"}, topReq{}),
-		taobao.CodeRemoteServiceError, "isv.subuser-not-exist")
-	f.topFail(f.top(taobao.MethodSubuserUpdate, map[string]string{"is_dispatch": "true"}, topReq{}),
-		taobao.CodeMissingArguments, "isv.missing-parameter:sub_id")
+	f.topFail(f.top(top.MethodSubuserUpdate, map[string]string{"sub_id": a.ID, "is_dispatch": "yes"}, topReq{}),
+		top.CodeInvalidArguments, "isv.invalid-parameter:is_dispatch")
+	f.topFail(f.top(top.MethodSubuserUpdate, map[string]string{"sub_id": "99", "is_dispatch": "true"}, topReq{}),
+		top.CodeRemoteServiceError, "isv.subuser-not-exist")
+	f.topFail(f.top(top.MethodSubuserUpdate, map[string]string{"is_dispatch": "true"}, topReq{}),
+		top.CodeMissingArguments, "isv.missing-parameter:sub_id")
 	saved = memory.NewEngine()
 	_, err = LoadState(saved, path)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(saved.Accounts(platform.Taobao, tbMain)[0].Disabled).To(BeTrue(), "persisted")
 
 	// Departments from the engine, with their members; duties: none.
-	deps := f.topOK(taobao.MethodDepartments, map[string]string{"user_nick": tbMain}, topReq{})["departments"].(map[string]any)["department"].([]any)
+	deps := f.topOK(top.MethodDepartments, map[string]string{"user_nick": tbMain}, topReq{})["departments"].(map[string]any)["department"].([]any)
 	g.Expect(deps).To(HaveLen(1))
 	g.Expect(deps[0]).To(HaveKeyWithValue("department_name", "客服部"))
 	g.Expect(deps[0].(map[string]any)["sub_user_ids"].(map[string]any)["number"]).To(ConsistOf(BeEquivalentTo(mustFloat(a.ID))))
 	g.Expect(deps[0].(map[string]any)["department_id"]).To(Equal(info["department_id"]))
 	g.Expect(info["department_id"]).To(BeEquivalentTo(mustFloat(dep.ID)), "the engine's department")
-	g.Expect(f.topOK(taobao.MethodDuties, map[string]string{"user_nick": tbMain}, topReq{})).NotTo(HaveKey("dutys"))
-	f.topFail(f.top(taobao.MethodDuties, nil, topReq{}), taobao.CodeMissingArguments, "isv.missing-parameter:user_nick")
+	g.Expect(f.topOK(top.MethodDuties, map[string]string{"user_nick": tbMain}, topReq{})).NotTo(HaveKey("dutys"))
+	f.topFail(f.top(top.MethodDuties, nil, topReq{}), top.CodeMissingArguments, "isv.missing-parameter:user_nick")
 
 	// Permissions: the catalog; a sub-account's roles and direct grants.
-	points := f.topOK(taobao.MethodUserPermissions, map[string]string{"nick": tbMain + ":xiaohong"}, topReq{})["permissions"].(map[string]any)["permission"].([]any)
+	points := f.topOK(top.MethodUserPermissions, map[string]string{"nick": tbMain + ":xiaohong"}, topReq{})["permissions"].(map[string]any)["permission"].([]any)
 	g.Expect(len(points)).To(BeNumerically(">", 20))
 	g.Expect(points[0]).To(HaveKeyWithValue("is_authorize", BeEquivalentTo(1)))
-	sp := f.topOK(taobao.MethodSubuserPermRoles, map[string]string{"nick": tbMain + ":xiaohong"}, topReq{})["subuser_permission"].(map[string]any)
+	sp := f.topOK(top.MethodSubuserPermRoles, map[string]string{"nick": tbMain + ":xiaohong"}, topReq{})["subuser_permission"].(map[string]any)
 	g.Expect(sp["permissions"].(map[string]any)["permission"]).To(ConsistOf(HaveKeyWithValue("permission_code", "phone")))
 	g.Expect(sp["roles"].(map[string]any)["role"]).To(ConsistOf(HaveKeyWithValue("role_name", "运营")))
-	f.topFail(f.top(taobao.MethodSubuserPermRoles, map[string]string{"nick": tbMain + ":nobody"}, topReq{}), taobao.CodeRemoteServiceError, "isv.subuser-not-exist")
+	f.topFail(f.top(top.MethodSubuserPermRoles, map[string]string{"nick": tbMain + ":nobody"}, topReq{}), top.CodeRemoteServiceError, "isv.subuser-not-exist")
 
 	// Presence: synthetic, from the current seat, for days including now.
 	f.ok(http.StatusOK, http.MethodPut, at(wire.PathSeat, a.ID), wire.Seat{Chat: true, Capacity: 5, Presence: platform.PresenceBusy}, nil, sig{})
-	today := taobao.FormatTimestamp(f.clock.Now())[:10]
-	log := f.topOK(taobao.MethodPresenceLog, map[string]string{"account_ids": a.ID + "," + b.ID + ",99", "start_date": today, "end_date": today + " 00:00:00"}, topReq{})
+	today := top.FormatTimestamp(f.clock.Now())[:10]
+	log := f.topOK(top.MethodPresenceLog, map[string]string{"account_ids": a.ID + "," + b.ID + ",99", "start_date": today, "end_date": today + " 00:00:00"}, topReq{})
 	recs := log["record_list"].(map[string]any)["record_list"].([]any)
 	g.Expect(recs).To(HaveLen(2), "the unknown account has no record")
-	g.Expect(recs[0]).To(HaveKeyWithValue("status", BeEquivalentTo(taobao.PresenceSuspended)))
-	g.Expect(recs[1]).To(HaveKeyWithValue("status", BeEquivalentTo(taobao.PresenceOffline)))
-	g.Expect(f.topOK(taobao.MethodPresenceLog, map[string]string{"account_ids": a.ID, "start_date": "2020-01-01", "end_date": "2020-01-02"}, topReq{})).
+	g.Expect(recs[0]).To(HaveKeyWithValue("status", BeEquivalentTo(top.PresenceSuspended)))
+	g.Expect(recs[1]).To(HaveKeyWithValue("status", BeEquivalentTo(top.PresenceOffline)))
+	g.Expect(f.topOK(top.MethodPresenceLog, map[string]string{"account_ids": a.ID, "start_date": "2020-01-01", "end_date": "2020-01-02"}, topReq{})).
 		NotTo(HaveKey("record_list"))
-	f.topFail(f.top(taobao.MethodPresenceLog, map[string]string{"account_ids": "1,2,3,4,5,6", "start_date": today, "end_date": today}, topReq{}),
-		taobao.CodeInvalidArguments, "isv.invalid-parameter:account_ids")
-	f.topFail(f.top(taobao.MethodPresenceLog, map[string]string{"account_ids": a.ID, "start_date": "01/02/2024", "end_date": today}, topReq{}),
-		taobao.CodeInvalidArguments, "isv.invalid-parameter:start_date")
-	f.topFail(f.top(taobao.MethodPresenceLog, map[string]string{"account_ids": a.ID, "start_date": today, "end_date": "2020-01-01"}, topReq{}),
-		taobao.CodeInvalidArguments, "isv.invalid-parameter:end_date")
+	f.topFail(f.top(top.MethodPresenceLog, map[string]string{"account_ids": "1,2,3,4,5,6", "start_date": today, "end_date": today}, topReq{}),
+		top.CodeInvalidArguments, "isv.invalid-parameter:account_ids")
+	f.topFail(f.top(top.MethodPresenceLog, map[string]string{"account_ids": a.ID, "start_date": "01/02/2024", "end_date": today}, topReq{}),
+		top.CodeInvalidArguments, "isv.invalid-parameter:start_date")
+	f.topFail(f.top(top.MethodPresenceLog, map[string]string{"account_ids": a.ID, "start_date": today, "end_date": "2020-01-01"}, topReq{}),
+		top.CodeInvalidArguments, "isv.invalid-parameter:end_date")
 
 	// Nothing written through TOP shows a secret in the state's audit.
 	data, err := os.ReadFile(path)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao/top"
 )
 
 const (
@@ -41,7 +42,7 @@ type fakeTOP struct {
 func newFakeTOP(t *testing.T, answer func(w http.ResponseWriter, form url.Values)) *fakeTOP {
 	f := &fakeTOP{t: t, answer: answer}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != taobao.RouterPath {
+		if r.Method != http.MethodPost || r.URL.Path != top.RouterPath {
 			http.Error(w, "not here", http.StatusNotFound)
 			return
 		}
@@ -99,7 +100,7 @@ func fakeClient(t *testing.T, f *fakeTOP, opts taobao.Options) *taobao.Client {
 }
 
 func TestRequestShape(t *testing.T) {
-	for _, m := range []taobao.SignMethod{"", taobao.SignMD5, taobao.SignHMAC, taobao.SignHMACSHA256} {
+	for _, m := range []top.SignMethod{"", top.SignMD5, top.SignHMAC, top.SignHMACSHA256} {
 		t.Run(string(m), func(t *testing.T) {
 			g := NewWithT(t)
 			f := newFakeTOP(t, reply(`{"sellercenter_roles_get_response":{"roles":{"role":[{"role_id":5,"role_name":"客服"}]}}}`))
@@ -112,10 +113,10 @@ func TestRequestShape(t *testing.T) {
 			form := f.last()
 			want := m
 			if want == "" {
-				want = taobao.SignHMACSHA256
+				want = top.SignHMACSHA256
 			}
 			g.Expect(f.header.Get("Content-Type")).To(Equal("application/x-www-form-urlencoded;charset=utf-8"))
-			g.Expect(f.header.Get(taobao.HeaderSource)).To(Equal("Role/shops/cs"))
+			g.Expect(f.header.Get(top.HeaderSource)).To(Equal("Role/shops/cs"))
 			for k, v := range map[string]string{
 				"method": "taobao.sellercenter.roles.get", "app_key": fakeKey, "session": fakeToken,
 				"timestamp": "2024-01-02 03:04:05", "format": "json", "v": "2.0", "sign_method": string(want), "nick": fakeMain,
@@ -123,7 +124,7 @@ func TestRequestShape(t *testing.T) {
 				g.Expect(form.Get(k)).To(Equal(v), k)
 			}
 			g.Expect(form).To(HaveLen(9))
-			g.Expect(taobao.VerifySignature(fakeSecret, form)).To(BeTrue())
+			g.Expect(top.VerifySignature(fakeSecret, form)).To(BeTrue())
 			g.Expect(form.Get("sign")).To(MatchRegexp(`^[0-9A-F]+$`))
 		})
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao/top"
 )
 
 // recorded serves the recorded answer of each method and keeps the forms.
@@ -27,7 +30,7 @@ func newRecorded(t *testing.T, answers map[string]string) (*recorded, *Client) {
 	r := &recorded{forms: map[string]url.Values{}, answers: answers}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		_ = req.ParseForm()
-		m := req.PostForm.Get(ParamMethod)
+		m := req.PostForm.Get(top.ParamMethod)
 		r.mu.Lock()
 		r.forms[m] = req.PostForm
 		body, ok := r.answers[m]
@@ -47,6 +50,17 @@ func newRecorded(t *testing.T, answers map[string]string) (*recorded, *Client) {
 	return r, c
 }
 
+// recordedAnswer is a recorded TOP answer from top's testdata (one per shape
+// TOP sends), as the protocol's own tests read them.
+func recordedAnswer(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("top", "testdata", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
 func (r *recorded) form(method string) url.Values {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -57,26 +71,26 @@ func TestMappingFromRecordedAnswers(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	r, c := newRecorded(t, map[string]string{
-		MethodSubusersPage:    recPageWrapped,
-		MethodSubuserFullInfo: recFullInfo,
-		MethodSubuserUpdate:   recUpdate,
-		MethodRoles:           recRolesWrapped,
-		MethodRoleAdd:         recRoleAdd,
-		MethodDepartments:     recDepartments,
-		MethodDuties:          recDutys,
-		MethodPresenceLog:     recPresence,
+		top.MethodSubusersPage:    recordedAnswer(t, "page-wrapped"),
+		top.MethodSubuserFullInfo: recordedAnswer(t, "fullinfo"),
+		top.MethodSubuserUpdate:   recordedAnswer(t, "update"),
+		top.MethodRoles:           recordedAnswer(t, "roles-wrapped"),
+		top.MethodRoleAdd:         recordedAnswer(t, "role-add"),
+		top.MethodDepartments:     recordedAnswer(t, "departments"),
+		top.MethodDuties:          recordedAnswer(t, "dutys"),
+		top.MethodPresenceLog:     recordedAnswer(t, "presence"),
 	})
 
 	info, err := c.ShopInfo(ctx)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(info).To(Equal(platform.ShopInfo{Platform: platform.Taobao, MainAccount: "店主", SeatsUsed: 3}))
-	g.Expect(r.form(MethodSubusersPage).Get("page_size")).To(Equal("1"))
+	g.Expect(r.form(top.MethodSubusersPage).Get("page_size")).To(Equal("1"))
 
 	page, err := c.ListAccounts(ctx, platform.ListOptions{Page: 2, PageSize: 200})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(r.form(MethodSubusersPage).Get("page_num")).To(Equal("2"))
-	g.Expect(r.form(MethodSubusersPage).Get("page_size")).To(Equal("200"))
-	g.Expect(r.form(MethodSubusersPage).Get("nick")).To(Equal("店主"))
+	g.Expect(r.form(top.MethodSubusersPage).Get("page_num")).To(Equal("2"))
+	g.Expect(r.form(top.MethodSubusersPage).Get("page_size")).To(Equal("200"))
+	g.Expect(r.form(top.MethodSubusersPage).Get("nick")).To(Equal("店主"))
 	g.Expect(page.Total).To(Equal(3))
 	g.Expect(page.Accounts).To(Equal([]platform.Account{
 		{ID: "2200000000001", Name: "小红", Login: "店主:小红", AccountState: platform.AccountState{Seat: &platform.Seat{Chat: true}}},
@@ -91,25 +105,25 @@ func TestMappingFromRecordedAnswers(t *testing.T) {
 	a, err := c.GetAccount(ctx, "2200000000001")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(a).To(Equal(want))
-	g.Expect(r.form(MethodSubuserFullInfo).Get("sub_id")).To(Equal("2200000000001"))
+	g.Expect(r.form(top.MethodSubuserFullInfo).Get("sub_id")).To(Equal("2200000000001"))
 	a, err = c.FindAccount(ctx, "小红")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(a).To(Equal(want))
-	g.Expect(r.form(MethodSubuserFullInfo).Get("sub_nick")).To(Equal("店主:小红"))
-	g.Expect(r.form(MethodSubuserFullInfo).Has("sub_id")).To(BeFalse())
+	g.Expect(r.form(top.MethodSubuserFullInfo).Get("sub_nick")).To(Equal("店主:小红"))
+	g.Expect(r.form(top.MethodSubuserFullInfo).Has("sub_id")).To(BeFalse())
 
 	_, err = c.UpdateAccount(ctx, "2200000000001", platform.AccountState{Disabled: true, Seat: &platform.Seat{Chat: true, Capacity: 9},
 		RoleIDs: []string{"1"}, Profile: platform.Profile{Department: "ignored"}})
 	g.Expect(err).NotTo(HaveOccurred())
-	f := r.form(MethodSubuserUpdate)
+	f := r.form(top.MethodSubuserUpdate)
 	g.Expect(f.Get("sub_id")).To(Equal("2200000000001"))
 	g.Expect(f.Get("is_disable_subaccount")).To(Equal("true"))
 	g.Expect(f.Get("is_dispatch")).To(Equal("true"))
 	g.Expect(f).To(HaveLen(11), "only sub_id, is_disable_subaccount and is_dispatch besides the 8 common parameters")
 	_, err = c.UpdateAccount(ctx, "2200000000001", platform.AccountState{})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(r.form(MethodSubuserUpdate).Get("is_disable_subaccount")).To(Equal("false"))
-	g.Expect(r.form(MethodSubuserUpdate).Get("is_dispatch")).To(Equal("false"), "no seat: no dispatch")
+	g.Expect(r.form(top.MethodSubuserUpdate).Get("is_disable_subaccount")).To(Equal("false"))
+	g.Expect(r.form(top.MethodSubuserUpdate).Get("is_dispatch")).To(Equal("false"), "no seat: no dispatch")
 
 	roles, err := c.ListRoles(ctx)
 	g.Expect(err).NotTo(HaveOccurred())
@@ -126,7 +140,7 @@ func TestMappingFromRecordedAnswers(t *testing.T) {
 	role, err = c.CreateRole(ctx, platform.RoleSpec{Name: "美工", Description: "designer", Permissions: []string{"sm", "sm-design"}}, "uid-1")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(role).To(Equal(platform.Role{ID: "503", RoleSpec: platform.RoleSpec{Name: "美工", Description: "designer", Permissions: []string{"sm", "sm-design"}}}))
-	f = r.form(MethodRoleAdd)
+	f = r.form(top.MethodRoleAdd)
 	g.Expect(f.Get("nick")).To(Equal("店主"))
 	g.Expect(f.Get("name")).To(Equal("美工"))
 	g.Expect(f.Get("description")).To(Equal("designer"))
@@ -134,7 +148,7 @@ func TestMappingFromRecordedAnswers(t *testing.T) {
 
 	deps, err := c.Departments(ctx)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(r.form(MethodDepartments).Get("user_nick")).To(Equal("店主"))
+	g.Expect(r.form(top.MethodDepartments).Get("user_nick")).To(Equal("店主"))
 	g.Expect(deps).To(Equal([]Department{
 		{ID: "31", Name: "客服部", AccountIDs: []string{"2200000000001", "2200000000002"}},
 		{ID: "32", Name: "售后组", ParentID: "31"},
@@ -146,23 +160,23 @@ func TestMappingFromRecordedAnswers(t *testing.T) {
 	start := time.Date(2024, 1, 1, 16, 0, 0, 0, time.UTC) // 2024-01-02 00:00 GMT+8
 	recs, err := c.PresenceLog(ctx, []string{"2200000000001", "2200000000002"}, start, start.Add(24*time.Hour-time.Second))
 	g.Expect(err).NotTo(HaveOccurred())
-	f = r.form(MethodPresenceLog)
+	f = r.form(top.MethodPresenceLog)
 	g.Expect(f.Get("account_ids")).To(Equal("2200000000001,2200000000002"))
 	g.Expect(f.Get("start_date")).To(Equal("2024-01-02 00:00:00"))
 	g.Expect(f.Get("end_date")).To(Equal("2024-01-02 23:59:59"))
 	g.Expect(recs).To(Equal([]PresenceRecord{
-		{AccountID: "2200000000001", Status: PresenceOnline, Type: 8, Time: time.Unix(1704135845, 0).UTC()},
-		{AccountID: "2200000000001", Status: PresenceSuspended, Type: 5, Time: time.Date(2024, 1, 1, 20, 0, 0, 0, time.UTC)},
+		{AccountID: "2200000000001", Status: top.PresenceOnline, Type: 8, Time: time.Unix(1704135845, 0).UTC()},
+		{AccountID: "2200000000001", Status: top.PresenceSuspended, Type: 5, Time: time.Date(2024, 1, 1, 20, 0, 0, 0, time.UTC)},
 	}))
-	g.Expect(PresenceSuspended.String()).To(Equal("suspended"))
+	g.Expect(top.PresenceSuspended.String()).To(Equal("suspended"))
 }
 
 func TestCreateRoleRepeatAfterLostAnswer(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	taken := `{"error_response":{"code":15,"msg":"Remote service error","sub_code":"isv.role-name-exist","sub_msg":"role name exists"}}`
-	r, c := newRecorded(t, map[string]string{MethodRoleAdd: `{"error_response":{"code":15,"msg":"Remote service error","sub_code":"isp.remote-service-timeout"}}`,
-		MethodRoles: recRolesWrapped})
+	r, c := newRecorded(t, map[string]string{top.MethodRoleAdd: `{"error_response":{"code":15,"msg":"Remote service error","sub_code":"isp.remote-service-timeout"}}`,
+		top.MethodRoles: recordedAnswer(t, "roles-wrapped")})
 
 	// The first attempt's outcome is unknown (a transient error); TOP did
 	// create the role, so the repeat with the same request ID finds the
@@ -170,7 +184,7 @@ func TestCreateRoleRepeatAfterLostAnswer(t *testing.T) {
 	_, err := c.CreateRole(ctx, platform.RoleSpec{Name: "客服"}, "uid-1")
 	g.Expect(err).To(MatchError(platform.ErrTransient))
 	r.mu.Lock()
-	r.answers[MethodRoleAdd] = taken
+	r.answers[top.MethodRoleAdd] = taken
 	r.mu.Unlock()
 	role, err := c.CreateRole(ctx, platform.RoleSpec{Name: "客服"}, "uid-1")
 	g.Expect(err).NotTo(HaveOccurred())

@@ -11,36 +11,7 @@ import (
 
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
-)
-
-// TOP method names the driver calls.
-const (
-	MethodSubusersPage     = "taobao.sellercenter.subusers.page"
-	MethodSubuserFullInfo  = "taobao.subuser.fullinfo.get"
-	MethodSubuserUpdate    = "taobao.subuser.info.update"
-	MethodDepartments      = "taobao.subuser.departments.get"
-	MethodDuties           = "taobao.subuser.dutys.get"
-	MethodRoles            = "taobao.sellercenter.roles.get"
-	MethodRoleAdd          = "taobao.sellercenter.role.add"
-	MethodPresenceLog      = "taobao.qianniu.cloudkefu.onlinestatuslog.get"
-	MethodSubusers         = "taobao.sellercenter.subusers.get"
-	MethodUserPermissions  = "taobao.sellercenter.user.permissions.get"
-	MethodSubuserPermRoles = "taobao.sellercenter.subuser.permissions.roles.get"
-)
-
-// Limits of TOP's parameters.
-const (
-	// MinPageSize and MaxPageSize bound page_size of subusers.page.
-	MinPageSize = 1
-	MaxPageSize = 200
-	// MaxRoleName and MaxRoleDescription bound role.add's name and
-	// description, in characters.
-	MaxRoleName        = 20
-	MaxRoleDescription = 20
-	// MaxPermissionCodes bounds role.add's comma-joined permission_codes.
-	MaxPermissionCodes = 2000
-	// MaxPresenceAccounts bounds account_ids of onlinestatuslog.get.
-	MaxPresenceAccounts = 5
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao/top"
 )
 
 // Capabilities reports what TOP can do: read accounts and roles, create
@@ -60,8 +31,8 @@ func notSupported(what, instead string) error {
 // SeatsTotal is 0 (unknown). A successful answer also proves the app key,
 // secret and session.
 func (c *Client) ShopInfo(ctx context.Context) (platform.ShopInfo, error) {
-	var out subusersPage
-	err := c.call(ctx, MethodSubusersPage, map[string]string{"nick": c.main, "page_num": "1", "page_size": "1"}, &out)
+	var out top.SubusersPage
+	err := c.call(ctx, top.MethodSubusersPage, map[string]string{top.ParamNick: c.main, top.ParamPageNum: "1", top.ParamPageSize: "1"}, &out)
 	if err != nil {
 		return platform.ShopInfo{}, err
 	}
@@ -82,18 +53,19 @@ func (c *Client) Permissions(context.Context) ([]platform.Permission, error) {
 // ListRoles is taobao.sellercenter.roles.get. TOP does not return a
 // role's permissions there, so Permissions is empty.
 func (c *Client) ListRoles(ctx context.Context) ([]platform.Role, error) {
-	var out rolesAnswer
-	if err := c.call(ctx, MethodRoles, map[string]string{"nick": c.main}, &out); err != nil {
+	var out top.RolesAnswer
+	if err := c.call(ctx, top.MethodRoles, map[string]string{top.ParamNick: c.main}, &out); err != nil {
 		return nil, err
 	}
 	roles := make([]platform.Role, 0, len(out.Roles))
 	for _, r := range out.Roles {
-		roles = append(roles, r.toRole())
+		roles = append(roles, roleFrom(r))
 	}
 	return roles, nil
 }
 
-func (r roleInfo) toRole() platform.Role {
+// roleFrom is the platform's role for TOP's.
+func roleFrom(r top.RoleInfo) platform.Role {
 	role := platform.Role{ID: string(r.RoleID), RoleSpec: platform.RoleSpec{Name: r.RoleName, Description: r.Description}}
 	for _, p := range r.Permissions {
 		if p.PermissionCode != "" {
@@ -136,24 +108,24 @@ func (c *Client) CreateRole(ctx context.Context, spec platform.RoleSpec, request
 	switch {
 	case strings.TrimSpace(spec.Name) == "":
 		return platform.Role{}, platform.NewError(platform.ErrInvalid, "name", "role name must not be empty")
-	case utf8.RuneCountInString(spec.Name) > MaxRoleName:
-		return platform.Role{}, platform.NewError(platform.ErrInvalid, "name", "TOP role names are at most %d characters", MaxRoleName)
-	case utf8.RuneCountInString(spec.Description) > MaxRoleDescription:
-		return platform.Role{}, platform.NewError(platform.ErrInvalid, "description", "TOP role descriptions are at most %d characters", MaxRoleDescription)
+	case utf8.RuneCountInString(spec.Name) > top.MaxRoleName:
+		return platform.Role{}, platform.NewError(platform.ErrInvalid, "name", "TOP role names are at most %d characters", top.MaxRoleName)
+	case utf8.RuneCountInString(spec.Description) > top.MaxRoleDescription:
+		return platform.Role{}, platform.NewError(platform.ErrInvalid, "description", "TOP role descriptions are at most %d characters", top.MaxRoleDescription)
 	}
 	codes := strings.Join(spec.Permissions, ",")
-	if len(codes) > MaxPermissionCodes {
+	if len(codes) > top.MaxPermissionCodes {
 		return platform.Role{}, platform.NewError(platform.ErrInvalid, "permissions",
-			"TOP takes at most %d characters of comma-joined permission codes, got %d", MaxPermissionCodes, len(codes))
+			"TOP takes at most %d characters of comma-joined permission codes, got %d", top.MaxPermissionCodes, len(codes))
 	}
 	key, prev, repeat := "", "", false
 	if requestID != "" {
 		key = c.shopKey + "\x00" + c.main + "\x00" + requestID
 		prev, repeat = c.roles.lookup(key)
 	}
-	var out roleAddAnswer
-	err := c.call(ctx, MethodRoleAdd, map[string]string{
-		"nick": c.main, "name": spec.Name, "description": spec.Description, "permission_codes": codes,
+	var out top.RoleAddAnswer
+	err := c.call(ctx, top.MethodRoleAdd, map[string]string{
+		top.ParamNick: c.main, top.ParamName: spec.Name, top.ParamDescription: spec.Description, top.ParamPermissionCodes: codes,
 	}, &out)
 	if key != "" && maybeApplied(err) {
 		c.roles.record(key, spec.Name)
@@ -166,9 +138,9 @@ func (c *Client) CreateRole(ctx context.Context, spec platform.RoleSpec, request
 	}
 	if out.Role == nil || out.Role.RoleID == "" {
 		// An answer without the role: find it by its (unique) name.
-		return c.roleNamed(ctx, spec.Name, platform.NewError(platform.ErrTransient, "", "%s: the answer has no role", MethodRoleAdd))
+		return c.roleNamed(ctx, spec.Name, platform.NewError(platform.ErrTransient, "", "%s: the answer has no role", top.MethodRoleAdd))
 	}
-	return out.Role.toRole(), nil
+	return roleFrom(*out.Role), nil
 }
 
 // maybeApplied reports whether a create that ended with err may have
@@ -215,29 +187,29 @@ func (c *Client) ListAccounts(ctx context.Context, opts platform.ListOptions) (p
 	if opts.Page < 1 {
 		return platform.AccountPage{}, platform.NewError(platform.ErrInvalid, "page", "page must be at least 1, got %d", opts.Page)
 	}
-	if opts.PageSize < MinPageSize || opts.PageSize > MaxPageSize {
+	if opts.PageSize < top.MinPageSize || opts.PageSize > top.MaxPageSize {
 		return platform.AccountPage{}, platform.NewError(platform.ErrInvalid, "pageSize",
-			"page size must be %d-%d, got %d", MinPageSize, MaxPageSize, opts.PageSize)
+			"page size must be %d-%d, got %d", top.MinPageSize, top.MaxPageSize, opts.PageSize)
 	}
-	var out subusersPage
-	err := c.call(ctx, MethodSubusersPage, map[string]string{
-		"nick": c.main, "page_num": strconv.Itoa(opts.Page), "page_size": strconv.Itoa(opts.PageSize),
+	var out top.SubusersPage
+	err := c.call(ctx, top.MethodSubusersPage, map[string]string{
+		top.ParamNick: c.main, top.ParamPageNum: strconv.Itoa(opts.Page), top.ParamPageSize: strconv.Itoa(opts.PageSize),
 	}, &out)
 	if err != nil {
 		return platform.AccountPage{}, err
 	}
 	page := platform.AccountPage{Total: int(max(0, min(int64(out.TotalCount), int64(1)<<31-1)))}
 	for _, u := range out.Subusers {
-		if u.Status == listStatusDeleted || u.SubID == "" {
+		if u.Status == top.ListStatusDeleted || u.SubID == "" {
 			continue
 		}
 		page.Accounts = append(page.Accounts, platform.Account{
 			ID:    string(u.SubID),
-			Name:  subName(u.Nick),
+			Name:  top.SubName(u.Nick),
 			Login: u.Nick,
 			AccountState: platform.AccountState{
-				Disabled: u.Status == listStatusFrozen,
-				Seat:     &platform.Seat{Chat: u.IsOnline == dispatchOn},
+				Disabled: u.Status == top.ListStatusFrozen,
+				Seat:     &platform.Seat{Chat: u.IsOnline == top.DispatchOn},
 			},
 		})
 	}
@@ -250,7 +222,7 @@ func (c *Client) GetAccount(ctx context.Context, id string) (platform.Account, e
 	if !isID(id) {
 		return platform.Account{}, platform.NewError(platform.ErrNotFound, "id", "no sub-account with ID %q", id)
 	}
-	return c.fullInfo(ctx, map[string]string{"sub_id": id}, "id", id)
+	return c.fullInfo(ctx, map[string]string{top.ParamSubID: id}, "id", id)
 }
 
 // FindAccount is taobao.subuser.fullinfo.get by sub_nick "main:name".
@@ -258,7 +230,7 @@ func (c *Client) FindAccount(ctx context.Context, name string) (platform.Account
 	if strings.TrimSpace(name) == "" || strings.Contains(name, ":") {
 		return platform.Account{}, platform.NewError(platform.ErrNotFound, "name", "no sub-account named %q", name)
 	}
-	return c.fullInfo(ctx, map[string]string{"sub_nick": c.main + ":" + name}, "name", name)
+	return c.fullInfo(ctx, map[string]string{top.ParamSubNick: c.main + ":" + name}, "name", name)
 }
 
 // fullInfo reads one account. It maps employee_name to
@@ -270,8 +242,8 @@ func (c *Client) FindAccount(ctx context.Context, name string) (platform.Account
 // extra permissions, phone and security are not reported. An answer
 // without an account is ErrNotFound.
 func (c *Client) fullInfo(ctx context.Context, params map[string]string, field, value string) (platform.Account, error) {
-	var out fullInfoAnswer
-	if err := c.call(ctx, MethodSubuserFullInfo, params, &out); err != nil {
+	var out top.FullInfoAnswer
+	if err := c.call(ctx, top.MethodSubuserFullInfo, params, &out); err != nil {
 		return platform.Account{}, err
 	}
 	f := out.SubFullinfo
@@ -280,7 +252,7 @@ func (c *Client) fullInfo(ctx context.Context, params map[string]string, field, 
 	}
 	return platform.Account{
 		ID:    string(f.SubID),
-		Name:  subName(f.SubNick),
+		Name:  top.SubName(f.SubNick),
 		Login: f.SubNick,
 		AccountState: platform.AccountState{
 			Profile: platform.Profile{
@@ -290,7 +262,7 @@ func (c *Client) fullInfo(ctx context.Context, params map[string]string, field, 
 				Department:     f.DepartmentName,
 				DepartmentID:   string(f.DepartmentID),
 			},
-			Disabled: f.SubStatus == subStatusDisabled,
+			Disabled: f.SubStatus == top.SubStatusDisabled,
 			Seat:     &platform.Seat{Chat: bool(f.SubDispatchStatus)},
 		},
 	}, nil
@@ -313,17 +285,17 @@ func (c *Client) UpdateAccount(ctx context.Context, id string, state platform.Ac
 		return platform.Account{}, platform.NewError(platform.ErrNotFound, "id", "no sub-account with ID %q", id)
 	}
 	dispatch := state.Seat != nil && state.Seat.Chat
-	var out infoUpdateAnswer
-	err := c.call(ctx, MethodSubuserUpdate, map[string]string{
-		"sub_id":                id,
-		"is_disable_subaccount": strconv.FormatBool(state.Disabled),
-		"is_dispatch":           strconv.FormatBool(dispatch),
+	var out top.InfoUpdateAnswer
+	err := c.call(ctx, top.MethodSubuserUpdate, map[string]string{
+		top.ParamSubID:               id,
+		top.ParamIsDisableSubaccount: strconv.FormatBool(state.Disabled),
+		top.ParamIsDispatch:          strconv.FormatBool(dispatch),
 	}, &out)
 	if err != nil {
 		return platform.Account{}, err
 	}
 	if !out.IsSuccess {
-		return platform.Account{}, platform.NewError(platform.ErrTransient, "", "%s: TOP did not confirm the change (is_success false)", MethodSubuserUpdate)
+		return platform.Account{}, platform.NewError(platform.ErrTransient, "", "%s: TOP did not confirm the change (is_success false)", top.MethodSubuserUpdate)
 	}
 	return c.GetAccount(ctx, id)
 }
@@ -371,8 +343,8 @@ type Department struct {
 
 // Departments is taobao.subuser.departments.get.
 func (c *Client) Departments(ctx context.Context) ([]Department, error) {
-	var out departmentsAnswer
-	if err := c.call(ctx, MethodDepartments, map[string]string{"user_nick": c.main}, &out); err != nil {
+	var out top.DepartmentsAnswer
+	if err := c.call(ctx, top.MethodDepartments, map[string]string{top.ParamUserNick: c.main}, &out); err != nil {
 		return nil, err
 	}
 	deps := make([]Department, 0, len(out.Departments))
@@ -397,8 +369,8 @@ type Duty struct {
 
 // Duties is taobao.subuser.dutys.get.
 func (c *Client) Duties(ctx context.Context) ([]Duty, error) {
-	var out dutysAnswer
-	if err := c.call(ctx, MethodDuties, map[string]string{"user_nick": c.main}, &out); err != nil {
+	var out top.DutysAnswer
+	if err := c.call(ctx, top.MethodDuties, map[string]string{top.ParamUserNick: c.main}, &out); err != nil {
 		return nil, err
 	}
 	duties := make([]Duty, 0, len(out.Dutys))
@@ -408,35 +380,10 @@ func (c *Client) Duties(ctx context.Context) ([]Duty, error) {
 	return duties, nil
 }
 
-// PresenceStatus is a customer-service presence change.
-type PresenceStatus int64
-
-// Presence changes TOP logs.
-const (
-	PresenceOnline    PresenceStatus = 1
-	PresenceOffline   PresenceStatus = -1
-	PresenceSuspended PresenceStatus = 2
-	PresenceResumed   PresenceStatus = 3
-)
-
-func (s PresenceStatus) String() string {
-	switch s {
-	case PresenceOnline:
-		return "online"
-	case PresenceOffline:
-		return "offline"
-	case PresenceSuspended:
-		return "suspended"
-	case PresenceResumed:
-		return "resumed"
-	}
-	return "unknown(" + strconv.FormatInt(int64(s), 10) + ")"
-}
-
 // PresenceRecord is one presence change of a customer-service account.
 type PresenceRecord struct {
 	AccountID string
-	Status    PresenceStatus
+	Status    top.PresenceStatus
 	// Type is TOP's record type: 8 PC, 4 mobile, 5 suspension.
 	Type int64
 	// Time is when it changed (zero when TOP did not say).
@@ -447,8 +394,8 @@ type PresenceRecord struct {
 // presence changes of 1–5 sub-accounts (by ID) between start and end. TOP
 // reads whole days (GMT+8) and keeps 30 days.
 func (c *Client) PresenceLog(ctx context.Context, accountIDs []string, start, end time.Time) ([]PresenceRecord, error) {
-	if len(accountIDs) == 0 || len(accountIDs) > MaxPresenceAccounts {
-		return nil, platform.NewError(platform.ErrInvalid, "accountIDs", "between 1 and %d account IDs, got %d", MaxPresenceAccounts, len(accountIDs))
+	if len(accountIDs) == 0 || len(accountIDs) > top.MaxPresenceAccounts {
+		return nil, platform.NewError(platform.ErrInvalid, "accountIDs", "between 1 and %d account IDs, got %d", top.MaxPresenceAccounts, len(accountIDs))
 	}
 	for _, a := range accountIDs {
 		if !isID(a) {
@@ -458,44 +405,21 @@ func (c *Client) PresenceLog(ctx context.Context, accountIDs []string, start, en
 	if start.IsZero() || end.IsZero() || end.Before(start) {
 		return nil, platform.NewError(platform.ErrInvalid, "start", "the period needs a start and an end not before it")
 	}
-	var out presenceAnswer
-	err := c.call(ctx, MethodPresenceLog, map[string]string{
-		"account_ids": strings.Join(accountIDs, ","),
-		"start_date":  FormatTimestamp(start),
-		"end_date":    FormatTimestamp(end),
+	var out top.PresenceLogAnswer
+	err := c.call(ctx, top.MethodPresenceLog, map[string]string{
+		top.ParamAccountIDs: strings.Join(accountIDs, ","),
+		top.ParamStartDate:  top.FormatTimestamp(start),
+		top.ParamEndDate:    top.FormatTimestamp(end),
 	}, &out)
 	if err != nil {
 		return nil, err
 	}
 	records := make([]PresenceRecord, 0, len(out.RecordList))
 	for _, r := range out.RecordList {
-		records = append(records, PresenceRecord{AccountID: string(r.AccountID), Status: PresenceStatus(r.Status),
-			Type: int64(r.Type), Time: recordTime(r)})
+		records = append(records, PresenceRecord{AccountID: string(r.AccountID), Status: top.PresenceStatus(r.Status),
+			Type: int64(r.Type), Time: r.Time()})
 	}
 	return records, nil
-}
-
-// recordTime is change_time_ts (milliseconds; seconds when small enough
-// to be seconds), else change_time (GMT+8).
-func recordTime(r presenceRecord) time.Time {
-	switch ts := int64(r.ChangeTimeTS); {
-	case ts > 1e11:
-		return time.UnixMilli(ts).UTC()
-	case ts > 0:
-		return time.Unix(ts, 0).UTC()
-	}
-	if t, err := ParseTimestamp(r.ChangeTime); err == nil {
-		return t.UTC()
-	}
-	return time.Time{}
-}
-
-// subName is the part of a "main:sub" login after the main account.
-func subName(login string) string {
-	if _, sub, ok := strings.Cut(login, ":"); ok {
-		return sub
-	}
-	return login
 }
 
 // isID reports whether s is a positive decimal TOP ID.

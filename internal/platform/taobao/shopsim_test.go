@@ -19,6 +19,7 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao/top"
 	"github.com/subaccount-operator/subaccount-operator/internal/shopsim"
 )
 
@@ -161,7 +162,7 @@ func (s *sim) seed(t *testing.T) (platform.Account, platform.Account, platform.R
 }
 
 func TestShopsimEverySupportedMethod(t *testing.T) {
-	for _, m := range []taobao.SignMethod{taobao.SignMD5, taobao.SignHMAC, taobao.SignHMACSHA256} {
+	for _, m := range []top.SignMethod{top.SignMD5, top.SignHMAC, top.SignHMACSHA256} {
 		t.Run(string(m), func(t *testing.T) {
 			g := NewWithT(t)
 			s := newSim(t)
@@ -292,8 +293,8 @@ func TestShopsimEverySupportedMethod(t *testing.T) {
 			recs, err := c.PresenceLog(ctx, []string{a.ID, b.ID}, simNow.Add(-time.Hour), simNow)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(recs).To(Equal([]taobao.PresenceRecord{
-				{AccountID: a.ID, Status: taobao.PresenceOffline, Type: 8, Time: simNow},
-				{AccountID: b.ID, Status: taobao.PresenceOnline, Type: 8, Time: simNow},
+				{AccountID: a.ID, Status: top.PresenceOffline, Type: 8, Time: simNow},
+				{AccountID: b.ID, Status: top.PresenceOnline, Type: 8, Time: simNow},
 			}))
 		})
 	}
@@ -367,7 +368,7 @@ func TestShopsimAuthenticationFailures(t *testing.T) {
 		{"clock skew", taobao.Options{Clock: skewed}, simCreds, nil},
 		{"tampered sign", taobao.Options{}, simCreds, func(f url.Values) { f.Set("sign", strings.ToLower(f.Get("sign"))[1:]+"0") }},
 		{"tampered parameter", taobao.Options{}, simCreds, func(f url.Values) { f.Set("page_size", "200") }},
-		{"sign method switched", taobao.Options{SignMethod: taobao.SignHMAC}, simCreds, func(f url.Values) { f.Set("sign_method", "md5") }},
+		{"sign method switched", taobao.Options{SignMethod: top.SignHMAC}, simCreds, func(f url.Values) { f.Set("sign_method", "md5") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -406,7 +407,7 @@ func TestShopsimCreateRoleAfterLostAnswer(t *testing.T) {
 	ctx := context.Background()
 	spec := platform.RoleSpec{Name: "美工", Permissions: []string{"sm-design"}}
 
-	s.wire.lose = taobao.MethodRoleAdd
+	s.wire.lose = top.MethodRoleAdd
 	_, err := c.CreateRole(ctx, spec, "role-uid")
 	g.Expect(err).To(MatchError(platform.ErrTransient), "the answer was lost")
 	g.Expect(s.engine.Roles(platform.Taobao, simMain)).To(HaveLen(1), "but the role was created")

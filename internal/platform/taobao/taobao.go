@@ -4,18 +4,22 @@
 // gateway. docs/taobao-top.md describes what TOP can and cannot do and how
 // each platform.Client method maps to a TOP method.
 //
-// Every call is one form-encoded UTF-8 POST with the common parameters
-// method, app_key, session (the shop's access token), timestamp
-// (yyyy-MM-dd HH:mm:ss in GMT+8, whatever the machine's zone), format=json,
-// v=2.0 and sign_method, plus the method's own parameters, signed with
-// Sign (md5, hmac or hmac-sha256 over the sorted parameters, keyed with the
-// app secret). The caller's platform.WithSource goes along as the X-Source
-// header (TOP ignores it; shopsim records it in its audit log). Each call
-// runs under a per-call timeout.
+// The protocol itself (methods, parameters, signing, envelopes, answer
+// types, error codes) is package top, shared with shopsim's TOP-compatible
+// endpoint; this package is the client. Every call is one form-encoded
+// UTF-8 POST with the common parameters method, app_key, session (the
+// shop's access token), timestamp (yyyy-MM-dd HH:mm:ss in GMT+8, whatever
+// the machine's zone), format=json, v=2.0 and sign_method, plus the
+// method's own parameters, signed with top.Sign (md5, hmac or hmac-sha256
+// over the sorted parameters, keyed with the app secret). The caller's
+// platform.WithSource goes along as the X-Source header (TOP ignores it;
+// shopsim records it in its audit log). Each call runs under a per-call
+// timeout.
 //
-// Answers are TOP envelopes (ParseEnvelope): {"<method>_response": {...}}
-// on success, {"error_response": {...}} on failure, mapped by ErrorFrom
-// (code 7 bans are ErrRateLimited with the ban's length as RetryAfter).
+// Answers are TOP envelopes (top.ParseEnvelope): {"<method>_response":
+// {...}} on success, {"error_response": {...}} on failure, mapped by
+// top.ErrorFrom (code 7 bans are ErrRateLimited with the ban's length as
+// RetryAfter).
 // Transport errors, the per-call timeout and malformed answers are
 // platform.ErrTransient; when the caller's own context ends, the error
 // wraps ctx.Err(). Messages never contain the app secret, the session or
@@ -48,6 +52,7 @@ import (
 	"time"
 
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao/top"
 )
 
 // Defaults and limits.
@@ -55,12 +60,9 @@ const (
 	// DefaultTimeout bounds one call (connect, send, answer, body).
 	DefaultTimeout = 10 * time.Second
 	// UserAgent is sent with every request.
-	UserAgent = "subaccount-operator-top/" + Version
-	// RouterPath is TOP's one API path, appended to an endpoint that has
-	// no path of its own.
-	RouterPath = "/router/rest"
-	// HeaderSource carries platform.WithSource (TOP ignores it).
-	HeaderSource = "X-Source"
+	UserAgent = "subaccount-operator-top/" + top.Version
+	// DefaultSignMethod is used when Options.SignMethod is empty.
+	DefaultSignMethod = top.SignHMACSHA256
 	// maxBody bounds an answer.
 	maxBody = 16 << 20
 )
@@ -78,7 +80,7 @@ type Options struct {
 	Clock func() time.Time
 	// SignMethod signs the requests; empty is DefaultSignMethod
 	// (hmac-sha256). ClientFor refuses an unknown one.
-	SignMethod SignMethod
+	SignMethod top.SignMethod
 }
 
 func (o Options) normalized() Options {
@@ -118,7 +120,7 @@ func (f *factory) ClientFor(_ context.Context, cfg platform.ShopConfig) (platfor
 // with a main account. Its endpoint, when set, must be an absolute https
 // URL, or http to a loopback host (127.0.0.0/8, ::1, localhost), without
 // user info, query or fragment; an endpoint without a path gets
-// RouterPath. An empty endpoint is platform.DefaultEndpoint(platform.Taobao).
+// top.RouterPath. An empty endpoint is platform.DefaultEndpoint(platform.Taobao).
 // Anything else is a *platform.Error of kind ErrInvalid naming the field.
 // No request is sent.
 func New(opts Options, cfg platform.ShopConfig) (*Client, error) {
@@ -135,7 +137,7 @@ func newClient(opts Options, cfg platform.ShopConfig, roles *createLog) (*Client
 	}
 	if !opts.SignMethod.Valid() {
 		return nil, platform.NewError(platform.ErrInvalid, "signMethod", "unknown TOP sign method %q: use %s, %s or %s",
-			opts.SignMethod, SignMD5, SignHMAC, SignHMACSHA256)
+			opts.SignMethod, top.SignMD5, top.SignHMAC, top.SignHMACSHA256)
 	}
 	endpoint, err := endpointURL(cfg)
 	if err != nil {
@@ -156,7 +158,7 @@ func endpointURL(cfg platform.ShopConfig) (string, error) {
 		return "", err
 	}
 	if u.Path == "" || u.Path == "/" {
-		u.Path, u.RawPath = RouterPath, ""
+		u.Path, u.RawPath = top.RouterPath, ""
 	}
 	return u.String(), nil
 }
@@ -194,20 +196,20 @@ func (c *Client) call(ctx context.Context, method string, params map[string]stri
 			form.Set(k, v)
 		}
 	}
-	form.Set(ParamMethod, method)
-	form.Set(ParamAppKey, c.creds.AppKey)
+	form.Set(top.ParamMethod, method)
+	form.Set(top.ParamAppKey, c.creds.AppKey)
 	if c.creds.AccessToken != "" {
-		form.Set(ParamSession, c.creds.AccessToken)
+		form.Set(top.ParamSession, c.creds.AccessToken)
 	}
-	form.Set(ParamTimestamp, FormatTimestamp(c.opts.Clock()))
-	form.Set(ParamFormat, Format)
-	form.Set(ParamVersion, Version)
-	form.Set(ParamSignMethod, string(c.opts.SignMethod))
-	sign, err := Sign(c.opts.SignMethod, c.creds.AppSecret, form)
+	form.Set(top.ParamTimestamp, top.FormatTimestamp(c.opts.Clock()))
+	form.Set(top.ParamFormat, top.Format)
+	form.Set(top.ParamVersion, top.Version)
+	form.Set(top.ParamSignMethod, string(c.opts.SignMethod))
+	sign, err := top.Sign(c.opts.SignMethod, c.creds.AppSecret, form)
 	if err != nil {
 		return platform.NewError(platform.ErrInvalid, "signMethod", "%s: %v", method, err)
 	}
-	form.Set(ParamSign, sign)
+	form.Set(top.ParamSign, sign)
 	secrets = append(secrets, sign)
 
 	callCtx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
@@ -220,7 +222,7 @@ func (c *Client) call(ctx context.Context, method string, params map[string]stri
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
 	if src := platform.SourceFrom(ctx); src != "" {
-		req.Header.Set(HeaderSource, src)
+		req.Header.Set(top.HeaderSource, src)
 	}
 
 	resp, err := c.opts.HTTPClient.Do(req)
@@ -238,13 +240,13 @@ func (c *Client) call(ctx context.Context, method string, params map[string]stri
 	if len(data) > maxBody {
 		return &platform.Error{Kind: platform.ErrTransient, Message: fmt.Sprintf("%s: the answer is larger than %d bytes", method, maxBody)}
 	}
-	env, err := ParseEnvelope(method, data)
+	env, err := top.ParseEnvelope(method, data)
 	if err != nil {
 		return &platform.Error{Kind: platform.ErrTransient, Message: method + ": the answer is not TOP's",
 			Detail: platform.Scrub(err.Error(), secrets...)}
 	}
 	if env.Error != nil {
-		return ErrorFrom(method, *env.Error)
+		return top.ErrorFrom(method, *env.Error)
 	}
 	if out == nil {
 		return nil
@@ -282,17 +284,17 @@ func (c *Client) transportError(ctx, callCtx context.Context, method string, err
 // answer goes to Detail (the log only), scrubbed before it is cut: cut
 // first, a session crossing the cut kept its first part.
 func statusError(method string, status int, header http.Header, data []byte, secrets []string) *platform.Error {
-	if env, err := ParseEnvelope(method, data); err == nil && env.Error != nil {
-		return ErrorFrom(method, *env.Error)
+	if env, err := top.ParseEnvelope(method, data); err == nil && env.Error != nil {
+		return top.ErrorFrom(method, *env.Error)
 	}
 	pe := &platform.Error{Kind: platform.ErrInvalid, Message: fmt.Sprintf("%s: HTTP status %d from the TOP endpoint", method, status),
 		Detail: platform.ScrubbedExcerpt(data, secrets...)}
 	switch {
 	case status == http.StatusTooManyRequests:
 		pe.Kind = platform.ErrRateLimited
-		pe.RetryAfter = defaultBan
+		pe.RetryAfter = top.DefaultBan
 		if secs, err := strconv.ParseUint(strings.TrimSpace(header.Get("Retry-After")), 10, 64); err == nil {
-			pe.RetryAfter = min(time.Duration(min(secs, uint64(MaxRetryAfter/time.Second)))*time.Second, MaxRetryAfter)
+			pe.RetryAfter = min(time.Duration(min(secs, uint64(top.MaxRetryAfter/time.Second)))*time.Second, top.MaxRetryAfter)
 		}
 	case status == http.StatusRequestTimeout || status >= 500:
 		pe.Kind = platform.ErrTransient

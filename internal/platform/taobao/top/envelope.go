@@ -1,4 +1,4 @@
-package taobao
+package top
 
 import (
 	"bytes"
@@ -62,14 +62,14 @@ type Envelope struct {
 // object under ResponseKey(method). Anything else (not JSON, not an
 // object, neither key) is an error: the answer is not TOP's.
 func ParseEnvelope(method string, data []byte) (Envelope, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
+	var root map[string]json.RawMessage
+	if err := json.Unmarshal(data, &root); err != nil {
 		return Envelope{}, fmt.Errorf("the answer is not a JSON object: %w", err)
 	}
-	if top == nil {
+	if root == nil {
 		return Envelope{}, errors.New("the answer is null")
 	}
-	if raw, ok := top[ErrorKey]; ok {
+	if raw, ok := root[ErrorKey]; ok {
 		if !isObject(raw) {
 			return Envelope{}, fmt.Errorf("%s is not an object", ErrorKey)
 		}
@@ -80,7 +80,7 @@ func ParseEnvelope(method string, data []byte) (Envelope, error) {
 		return Envelope{Error: &e}, nil
 	}
 	key := ResponseKey(method)
-	raw, ok := top[key]
+	raw, ok := root[key]
 	if !ok {
 		return Envelope{}, fmt.Errorf("the answer has neither %s nor %s", key, ErrorKey)
 	}
@@ -95,13 +95,13 @@ func isObject(raw json.RawMessage) bool {
 	return len(raw) > 0 && raw[0] == '{'
 }
 
-// list is a TOP list field in any of the shapes TOP sends: a plain array
+// List is a TOP list field in any of the shapes TOP sends: a plain array
 // (simplify=true), an array wrapped in a one-key object ({"sub_user_info":
 // [...]}, simplify=false), a one-key object wrapping a single element, an
 // empty object {} or null (no elements).
-type list[T any] []T
+type List[T any] []T
 
-func (l *list[T]) UnmarshalJSON(data []byte) error {
+func (l *List[T]) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimSpace(data)
 	*l = nil
 	switch {
@@ -145,7 +145,7 @@ func (l *list[T]) UnmarshalJSON(data []byte) error {
 				if err := json.Unmarshal(inner, &item); err != nil {
 					return err
 				}
-				*l = list[T]{item}
+				*l = List[T]{item}
 			}
 		}
 		return nil
@@ -180,11 +180,11 @@ func (t *text) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// id is a TOP numeric ID (a Java long) kept as its decimal text, so IDs
+// ID is a TOP numeric ID (a Java long) kept as its decimal text, so IDs
 // beyond 2^53 survive. A number or a string is accepted; null is "".
-type id string
+type ID string
 
-func (i *id) UnmarshalJSON(data []byte) error {
+func (i *ID) UnmarshalJSON(data []byte) error {
 	var t text
 	if err := json.Unmarshal(data, &t); err != nil {
 		return err
@@ -197,7 +197,7 @@ func (i *id) UnmarshalJSON(data []byte) error {
 	if _, err := strconv.ParseInt(s, 10, 64); err != nil {
 		return fmt.Errorf("%q is not an integer ID", s)
 	}
-	*i = id(s)
+	*i = ID(s)
 	return nil
 }
 
@@ -219,11 +219,11 @@ func (n *lenientInt) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// flag is a boolean field that TOP sends as true/false, "true"/"false",
+// Flag is a boolean field that TOP sends as true/false, "true"/"false",
 // 1/0 or "1"/"0"; null and "" are false.
-type flag bool
+type Flag bool
 
-func (f *flag) UnmarshalJSON(data []byte) error {
+func (f *Flag) UnmarshalJSON(data []byte) error {
 	var t text
 	if err := json.Unmarshal(data, &t); err != nil {
 		return err
@@ -239,11 +239,11 @@ func (f *flag) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// num is an integer field sent as a number or a numeric string; null and
+// Num is an integer field sent as a number or a numeric string; null and
 // "" are 0.
-type num int64
+type Num int64
 
-func (n *num) UnmarshalJSON(data []byte) error {
+func (n *Num) UnmarshalJSON(data []byte) error {
 	var t text
 	if err := json.Unmarshal(data, &t); err != nil {
 		return err
@@ -257,6 +257,6 @@ func (n *num) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("%q is not an integer", s)
 	}
-	*n = num(v)
+	*n = Num(v)
 	return nil
 }

@@ -1,4 +1,4 @@
-package taobao
+package top
 
 import (
 	"crypto/hmac"
@@ -22,12 +22,9 @@ const (
 	SignMD5 SignMethod = "md5"
 	// SignHMAC is UPPER(hex(HMAC-MD5(secret, q))).
 	SignHMAC SignMethod = "hmac"
-	// SignHMACSHA256 is UPPER(hex(HMAC-SHA256(secret, q))), the default.
+	// SignHMACSHA256 is UPPER(hex(HMAC-SHA256(secret, q))), the driver's default.
 	SignHMACSHA256 SignMethod = "hmac-sha256"
 )
-
-// DefaultSignMethod is used when Options.SignMethod is empty.
-const DefaultSignMethod = SignHMACSHA256
 
 // Valid reports whether m is one of the three sign methods.
 func (m SignMethod) Valid() bool {
@@ -50,9 +47,10 @@ const (
 	ParamSign       = "sign"
 	ParamSimplify   = "simplify"
 
-	// Format is the only answer format the driver asks for.
+	// Format is the only answer format the driver asks for and shopsim
+	// serves.
 	Format = "json"
-	// Version is the protocol version the driver speaks.
+	// Version is the protocol version both speak.
 	Version = "2.0"
 )
 

@@ -1,4 +1,4 @@
-package taobao
+package top
 
 import (
 	"encoding/json"
@@ -15,8 +15,8 @@ import (
 func FuzzParseEnvelope(f *testing.F) {
 	methods := []string{MethodSubusersPage, MethodSubuserFullInfo, MethodSubuserUpdate, MethodDepartments,
 		MethodDuties, MethodRoles, MethodRoleAdd, MethodPresenceLog}
-	for i, rec := range []string{recPageWrapped, recPagePlain, recPageEmptyAbsent, recPageEmptyObject, recPageEmptyArray,
-		recFullInfo, recRolesWrapped, recRoleAdd, recDepartments, recDutys, recPresence, recUpdate, recError, recErrorStringCode,
+	for i, rec := range []string{recorded(f, "page-wrapped"), recorded(f, "page-plain"), recorded(f, "page-empty-absent"), recorded(f, "page-empty-object"), recorded(f, "page-empty-array"),
+		recorded(f, "fullinfo"), recorded(f, "roles-wrapped"), recorded(f, "role-add"), recorded(f, "departments"), recorded(f, "dutys"), recorded(f, "presence"), recorded(f, "update"), recorded(f, "error"), recorded(f, "error-string-code"),
 		`{"error_response":{"code":7,"sub_msg":"This ban will last for 99999999999999999999 more seconds"}}`,
 		`{"sellercenter_roles_get_response":{"roles":{"role":{"role_id":1}}}}`, `[]`, `null`, `{"a":1}`} {
 		f.Add(methods[i%len(methods)], []byte(rec))
@@ -45,20 +45,20 @@ func FuzzParseEnvelope(f *testing.F) {
 			}
 			return
 		}
-		for _, out := range []any{&subusersPage{}, &fullInfoAnswer{}, &infoUpdateAnswer{}, &rolesAnswer{},
-			&roleAddAnswer{}, &departmentsAnswer{}, &dutysAnswer{}, &presenceAnswer{}} {
+		for _, out := range []any{&SubusersPage{}, &FullInfoAnswer{}, &InfoUpdateAnswer{}, &RolesAnswer{},
+			&RoleAddAnswer{}, &DepartmentsAnswer{}, &DutysAnswer{}, &PresenceLogAnswer{}} {
 			_ = json.Unmarshal(env.Response, out)
 		}
-		var page subusersPage
+		var page SubusersPage
 		if json.Unmarshal(env.Response, &page) == nil {
 			for _, u := range page.Subusers {
-				_ = subName(u.Nick)
+				_ = SubName(u.Nick)
 			}
 		}
-		var pres presenceAnswer
+		var pres PresenceLogAnswer
 		if json.Unmarshal(env.Response, &pres) == nil {
 			for _, r := range pres.RecordList {
-				_ = recordTime(r)
+				_ = r.Time()
 			}
 		}
 	})

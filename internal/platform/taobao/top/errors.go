@@ -1,4 +1,4 @@
-package taobao
+package top
 
 import (
 	"fmt"
@@ -51,14 +51,50 @@ const (
 	SubCodeISP = "isp."
 	// SubCodeISV prefixes the caller's mistakes.
 	SubCodeISV = "isv."
+
+	// SubCodeMissingParameter and SubCodeInvalidParameter (each followed
+	// by ":" and the parameter when there is one) go with codes 40 and 41.
+	SubCodeMissingParameter = "isv.missing-parameter"
+	SubCodeInvalidParameter = "isv.invalid-parameter"
+	// SubCodeRemoteServiceError is the platform's own failure (code 15).
+	SubCodeRemoteServiceError = "isp.remote-service-error"
+	// SubCodeInvalidSessionKey goes with code 27 (invalid session).
+	SubCodeInvalidSessionKey = "invalid-sessionkey"
 )
+
+// messages are TOP's messages (msg) for its platform codes.
+var messages = map[int64]string{
+	CodeAppCallLimited:        "App Call Limited",
+	CodeHTTPActionNotAllowed:  "Http Action Not Allowed",
+	CodeInsufficientUserPerms: "Insufficient User Permissions",
+	CodeRemoteServiceError:    "Remote service error",
+	CodeMissingMethod:         "Missing Method",
+	CodeInvalidMethod:         "Invalid Method",
+	CodeInvalidFormat:         "Invalid Format",
+	CodeMissingSignature:      "Missing Signature",
+	CodeInvalidSignature:      "Invalid Signature",
+	CodeMissingSession:        "Missing Session",
+	CodeInvalidSession:        "Invalid Session",
+	CodeMissingAppKey:         "Missing App Key",
+	CodeInvalidAppKey:         "Invalid App Key",
+	CodeMissingTimestamp:      "Missing Timestamp",
+	CodeInvalidTimestamp:      "Invalid Timestamp",
+	CodeMissingVersion:        "Missing Version",
+	CodeInvalidVersion:        "Invalid Version",
+	CodeMissingArguments:      "Missing Required Arguments",
+	CodeInvalidArguments:      "Invalid Arguments",
+}
+
+// Message is TOP's message (msg) for a platform code; "" for a code it has
+// none for here.
+func Message(code int64) string { return messages[code] }
 
 // MaxRetryAfter caps the wait a ban message asks for, so a bogus number
 // cannot park an object for days.
 const MaxRetryAfter = time.Hour
 
-// defaultBan is the wait of an app-call ban whose message names none.
-const defaultBan = time.Second
+// DefaultBan is the wait of an app-call ban whose message names none.
+const DefaultBan = time.Second
 
 var (
 	banPattern = regexp.MustCompile(`(?i)ban\s+will\s+last\s+for\s+(\d+)\s+more\s+seconds?`)
@@ -72,14 +108,14 @@ var (
 // paramFields maps TOP parameter names to the platform field names the
 // other drivers use, so callers see the same Field whichever driver runs.
 var paramFields = map[string]string{
-	"name":             "name",
-	"description":      "description",
-	"permission_codes": "permissions",
-	"page_size":        "pageSize",
-	"page_num":         "page",
-	"sub_id":           "id",
-	"sub_nick":         "name",
-	"account_ids":      "accountIDs",
+	ParamName:            "name",
+	ParamDescription:     "description",
+	ParamPermissionCodes: "permissions",
+	ParamPageSize:        "pageSize",
+	ParamPageNum:         "page",
+	ParamSubID:           "id",
+	ParamSubNick:         "name",
+	ParamAccountIDs:      "accountIDs",
 }
 
 // ErrorFrom maps a TOP error envelope to a platform error; the message
@@ -114,7 +150,7 @@ func ErrorFrom(method string, e ErrorResponse) *platform.Error {
 		pe.Kind = platform.ErrRateLimited
 		pe.RetryAfter = banDuration(e)
 		if pe.RetryAfter == 0 {
-			pe.RetryAfter = defaultBan
+			pe.RetryAfter = DefaultBan
 		}
 	case code >= CodeUserCallLimited && code <= CodeAppCallExceedsFrequency:
 		pe.Kind = platform.ErrRateLimited
