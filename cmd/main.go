@@ -63,6 +63,7 @@ func main() {
 		leaderElectionID       string
 		watchNamespaces        string
 		shardSelector          string
+		allowedEndpointHosts   string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "Address the metrics endpoint binds to, e.g. :8443 (https) or :8080 (http); 0 disables it.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "Address the health probe endpoint binds to.")
@@ -74,6 +75,9 @@ func main() {
 	flag.StringVar(&watchNamespaces, "watch-namespaces", "", "Comma-separated namespaces to watch (e.g. shop-a,shop-b); empty watches all namespaces.")
 	flag.StringVar(&shardSelector, "shard-selector", "", "Label selector of the Shops, Roles and SubAccounts this manager reconciles (e.g. 'shard=a'); a Role or SubAccount follows its Shop's shard by carrying the same labels. Empty reconciles all. See docs/sharding.md.")
 	flag.IntVar(&memorySeats, "memory-seat-quota", 20, "Seat quota of each shop in the memory driver.")
+	flag.StringVar(&allowedEndpointHosts, "allowed-endpoint-hosts", "", "Comma-separated endpoint hosts Shops may name, e.g. '*.example.com,gateway.internal:8443' "+
+		"(a host, '*.' for any host under a domain, ':port' for that port only); a Shop whose endpoint (or its platform's default) is not allowed is Stalled "+
+		"and never called. Empty allows every host.")
 	tuning.bindFlags(flag.CommandLine)
 	opts := zap.Options{}
 	opts.BindFlags(flag.CommandLine)
@@ -93,18 +97,24 @@ func main() {
 		log.Error(err, "invalid flags")
 		os.Exit(2)
 	}
-	if err := run(metricsAddr, probeAddr, secureMetrics, enableLeaderElection, leaderElectionID, leaderElectionNS, scope, driver, int32(memorySeats), tuning); err != nil {
+	allowed, err := platform.ParseEndpointHosts(allowedEndpointHosts)
+	if err != nil {
+		log.Error(err, "invalid flags")
+		os.Exit(2)
+	}
+	factory, err := platformFactory(driver, int32(memorySeats), allowed)
+	if err != nil {
+		log.Error(err, "invalid flags")
+		os.Exit(2)
+	}
+	if err := run(metricsAddr, probeAddr, secureMetrics, enableLeaderElection, leaderElectionID, leaderElectionNS, scope, factory, driver, allowed, tuning); err != nil {
 		log.Error(err, "manager stopped")
 		os.Exit(1)
 	}
 }
 
 func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, leaderElectionID, leaderElectionNS string, scope controller.Scope,
-	driver string, memorySeats int32, tune tuning) error {
-	factory, err := platformFactory(driver, memorySeats)
-	if err != nil {
-		return err
-	}
+	factory platform.Factory, driver string, allowed platform.EndpointHosts, tune tuning) error {
 	cacheOpts, err := scope.CacheOptions()
 	if err != nil {
 		return err
@@ -139,15 +149,17 @@ func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, leaderE
 		return fmt.Errorf("adding the ready check: %w", err)
 	}
 	ctrl.Log.WithName("setup").Info("starting manager", "platformDriver", driver, "leaderElection", leaderElect,
-		"leaderElectionID", leaderElectionID, "scope", scope.String())
+		"leaderElectionID", leaderElectionID, "scope", scope.String(), "allowedEndpointHosts", allowed.String())
 	return mgr.Start(ctrl.SetupSignalHandler())
 }
 
 // platformFactory picks the platform driver. Every driver's calls are timed
 // (metrics.InstrumentFactory) inside the per-shop rate limiter the Shop spec
 // configures, so call durations exclude waits for the limiter; the waits
-// are observed through the limiter's OnWait hook.
-func platformFactory(driver string, memorySeats int32) (platform.Factory, error) {
+// are observed through the limiter's OnWait hook. Outside them all, a
+// Shop whose endpoint host is not allowed is refused before any of it
+// runs (platform.RestrictEndpoints; an empty list allows every host).
+func platformFactory(driver string, memorySeats int32, allowed platform.EndpointHosts) (platform.Factory, error) {
 	var inner platform.Factory
 	switch driver {
 	case "gateway":
@@ -163,5 +175,5 @@ func platformFactory(driver string, memorySeats int32) (platform.Factory, error)
 	}
 	limited := platform.NewLimitedFactory(metrics.InstrumentFactory(inner))
 	limited.OnWait = metrics.ObserveRateLimitWait
-	return limited, nil
+	return platform.RestrictEndpoints(limited, allowed), nil
 }

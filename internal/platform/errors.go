@@ -90,6 +90,10 @@ func RetryAfter(err error) (time.Duration, bool) {
 // list. No connection is attempted.
 var ErrEndpointNotAllowed = fmt.Errorf("endpoint not allowed by the operator: %w", ErrInvalid)
 
+// IsEndpointNotAllowed reports whether err refuses a Shop's endpoint as
+// not allowed (ErrEndpointNotAllowed).
+func IsEndpointNotAllowed(err error) bool { return errors.Is(err, ErrEndpointNotAllowed) }
+
 // UnreachableMessage is the public message of a transport failure: the
 // connection could not be made, broke, or no answer came in time. Which of
 // these, and the address, are in Detail.
