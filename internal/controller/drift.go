@@ -19,14 +19,19 @@ package controller
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/metrics"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 )
 
@@ -115,6 +120,83 @@ func (d *DriftTracker) takeFinding(obj client.Object) (driftFinding, bool) {
 	f, ok := d.drifted[k]
 	delete(d.drifted, k)
 	return f, ok
+}
+
+// driftPolicy is the policy in force: the object's own (a SubAccount's;
+// empty for a Role), else the Shop's, else Correct.
+func driftPolicy(own shopv1alpha1.DriftPolicy, shop *shopv1alpha1.Shop) shopv1alpha1.DriftPolicy {
+	switch {
+	case own != "":
+		return own
+	case shop.Spec.DriftPolicy != "":
+		return shop.Spec.DriftPolicy
+	}
+	return shopv1alpha1.DriftPolicyCorrect
+}
+
+// settle takes what a drift check found about obj, the one way every kind
+// reports drift: a drift that is over clears the Drifted condition; under
+// driftPolicy Report a drift is described in the Drifted condition and a
+// DriftDetected Event, and nothing is changed. describe names the platform
+// object ("sub-account main:xiaohong") and says what differs. It returns
+// whether the drift is to be corrected.
+func (f driftFinding) settle(obj conditioned, policy shopv1alpha1.DriftPolicy, rec events.EventRecorder,
+	describe func() (subject, changes string)) bool {
+	if f.clean || policy != shopv1alpha1.DriftPolicyReport {
+		removeCondition(obj, shopv1alpha1.ConditionDrifted)
+		return !f.clean
+	}
+	subject, changes := describe()
+	msg := fmt.Sprintf("%s was changed outside the operator: %s; nothing was corrected (driftPolicy Report)", subject, changes)
+	setCondition(obj, shopv1alpha1.ConditionDrifted, metav1.ConditionTrue, shopv1alpha1.ReasonDriftDetected, msg)
+	rec.Eventf(obj, nil, corev1.EventTypeWarning, "DriftDetected", "DriftCheck", "%s", msg)
+	return false
+}
+
+// accountDriftChanges says how a sub-account differs from desired.
+func accountDriftChanges(f driftFinding, sa *shopv1alpha1.SubAccount, desired platform.AccountState) string {
+	var parts []string
+	switch {
+	case f.observed == nil:
+		parts = append(parts, fmt.Sprintf("account %s (ID %s) is gone from the platform", sa.Status.LoginName, sa.Status.AccountID))
+	case f.state:
+		changes := accountDiff(f.observed.AccountState, desired)
+		if len(changes) == 0 {
+			changes = []string{"its state differs from what was applied"}
+		}
+		parts = append(parts, "correcting would change: "+strings.Join(changes, "; "))
+	}
+	if f.password {
+		parts = append(parts, fmt.Sprintf("the password was changed on the platform at %s, after the operator set it",
+			f.observed.PasswordChangedAt.UTC().Format(time.RFC3339)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// roleDriftChanges says how a platform role differs from desired.
+func roleDriftChanges(f driftFinding, desired platform.RoleSpec) string {
+	if f.observedRole == nil {
+		return "it is gone from the platform"
+	}
+	changes := roleDiff(f.observedRole.RoleSpec, desired)
+	if len(changes) == 0 {
+		changes = []string{"it differs from what was applied"}
+	}
+	return "correcting would change: " + strings.Join(changes, "; ")
+}
+
+// driftCorrected counts a drift put right in the drift metric and
+// announces it in a DriftCorrected Event (action: the platform call).
+func driftCorrected(rec events.EventRecorder, obj client.Object, action, msg string) {
+	kind, shop := "SubAccount", ""
+	switch o := obj.(type) {
+	case *shopv1alpha1.SubAccount:
+		shop = o.Spec.ShopRef.Name
+	case *shopv1alpha1.Role:
+		kind, shop = "Role", o.Spec.ShopRef.Name
+	}
+	metrics.DriftCorrected(obj.GetNamespace(), shop, kind)
+	rec.Eventf(obj, nil, corev1.EventTypeWarning, "DriftCorrected", action, "%s", msg)
 }
 
 // checkDrift lists the shop's accounts and roles once and marks every

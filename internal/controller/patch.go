@@ -20,11 +20,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
-	"time"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/util/resourceversion"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -88,44 +85,3 @@ func removeFinalizer(ctx context.Context, c client.Client, obj client.Object, fi
 	}
 	return nil
 }
-
-// staleRetry is how soon a reconcile that found an older copy of its object
-// than its own last write looks again: the cache is normally a few
-// milliseconds behind.
-const staleRetry = 100 * time.Millisecond
-
-// writes remembers, per object, the resourceVersion of the controller's own
-// last write. A reconcile that reads an older copy from the cache (an event
-// raced ahead of the informer) waits for the cache rather than act on
-// status it has already replaced: acting on it could repeat a platform call
-// or patch status against the wrong base. Resource versions are compared
-// as the API allows (k8s.io/apimachinery/pkg/util/resourceversion).
-type writes struct {
-	m sync.Map // client.ObjectKey → resourceVersion
-}
-
-// stale reports whether obj, as read, is older than the last write.
-func (w *writes) stale(obj client.Object) bool {
-	key := client.ObjectKeyFromObject(obj)
-	last, ok := w.m.Load(key)
-	if !ok {
-		return false
-	}
-	cmp, err := resourceversion.CompareResourceVersion(obj.GetResourceVersion(), last.(string))
-	if err != nil || cmp >= 0 {
-		w.m.CompareAndDelete(key, last)
-		return false
-	}
-	return true
-}
-
-// wrote records obj's resourceVersion after a write, if it changed from
-// the one read.
-func (w *writes) wrote(obj client.Object, read string) {
-	if rv := obj.GetResourceVersion(); rv != read {
-		w.m.Store(client.ObjectKeyFromObject(obj), rv)
-	}
-}
-
-// forget drops what is remembered about key (the object is gone).
-func (w *writes) forget(key client.ObjectKey) { w.m.Delete(key) }

@@ -25,15 +25,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -58,47 +55,33 @@ type RoleReconciler struct {
 	// BatchDelay is how long a Role waits after a SubAccount starts or
 	// stops using it before recounting its members.
 	BatchDelay time.Duration
+
+	skeleton skeleton[*shopv1alpha1.Role]
 }
 
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=roles,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=roles/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=roles/finalizers,verbs=update
 
-// Reconcile brings one Role to its desired state.
-func (r *RoleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	role := &shopv1alpha1.Role{}
-	if err := r.Get(ctx, req.NamespacedName, role); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	before := role.DeepCopy()
-	ctx = platform.WithSource(ctx, "Role/"+role.Namespace+"/"+role.Name)
-	if _, urgent := roleUrgency(role); urgent {
-		ctx = platform.WithUrgent(ctx)
-	}
-	defer func() {
-		if err := patchStatus(ctx, r.Client, before, role); err != nil {
-			retErr = kerrors.NewAggregate([]error{retErr, err})
-		}
-	}()
-
-	users, err := r.users(ctx, role)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	role.Status.SubAccounts = int32(len(users))
-
-	if !role.DeletionTimestamp.IsZero() {
-		return r.reconcileDelete(ctx, role, users)
-	}
-	if err := ensureFinalizer(ctx, r.Client, role, roleFinalizer); err != nil {
-		return ctrl.Result{}, err
-	}
-	err = r.reconcile(ctx, role)
-	if err == nil {
-		role.Status.ObservedGeneration = role.Generation
-	}
-	return summarize(role, err, fmt.Sprintf("role %s grants %d permissions", role.Status.RoleID, len(role.Status.EffectivePermissions)), 0)
+// roleKind describes Roles to the reconcile skeleton.
+var roleKind = kindInfo[*shopv1alpha1.Role]{
+	name:               "Role",
+	finalizer:          roleFinalizer,
+	newObject:          func() *shopv1alpha1.Role { return &shopv1alpha1.Role{} },
+	observedGeneration: func(r *shopv1alpha1.Role) *int64 { return &r.Status.ObservedGeneration },
+	urgency:            roleUrgency,
 }
+
+// Reconcile brings one Role to its desired state.
+func (r *RoleReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	return r.skeleton.run(ctx, req, roleKind, r)
+}
+
+func (r *RoleReconciler) readyMessage(role *shopv1alpha1.Role) string {
+	return fmt.Sprintf("role %s grants %d permissions", role.Status.RoleID, len(role.Status.EffectivePermissions))
+}
+
+func (*RoleReconciler) forget(client.ObjectKey) {}
 
 // users lists the names of the SubAccounts that use the Role.
 func (r *RoleReconciler) users(ctx context.Context, role *shopv1alpha1.Role) ([]string, error) {
@@ -116,7 +99,27 @@ func (r *RoleReconciler) users(ctx context.Context, role *shopv1alpha1.Role) ([]
 	return names, nil
 }
 
-func (r *RoleReconciler) reconcile(ctx context.Context, role *shopv1alpha1.Role) error {
+// reconcile counts the Role's members, then brings the platform role in
+// line with the spec.
+func (r *RoleReconciler) reconcile(ctx context.Context, role *shopv1alpha1.Role) (time.Duration, error) {
+	if _, err := r.countUsers(ctx, role); err != nil {
+		return 0, err
+	}
+	return 0, r.apply(ctx, role)
+}
+
+// countUsers lists the SubAccounts using the Role and records how many.
+func (r *RoleReconciler) countUsers(ctx context.Context, role *shopv1alpha1.Role) ([]string, error) {
+	users, err := r.users(ctx, role)
+	if err != nil {
+		return nil, err
+	}
+	role.Status.SubAccounts = int32(len(users))
+	return users, nil
+}
+
+// apply brings the platform role in line with the Role's spec.
+func (r *RoleReconciler) apply(ctx context.Context, role *shopv1alpha1.Role) error {
 	shop, err := r.Connector.shopOf(ctx, role.Namespace, role.Spec.ShopRef.Name)
 	if err != nil {
 		return err
@@ -134,7 +137,9 @@ func (r *RoleReconciler) reconcile(ctx context.Context, role *shopv1alpha1.Role)
 	hash := roleHash(desired)
 	finding, drifted := r.Drift.takeFinding(role)
 	if drifted {
-		drifted = r.handleDrift(role, shop, desired, finding)
+		drifted = finding.settle(role, driftPolicy("", shop), r.Recorder, func() (string, string) {
+			return "platform role " + role.Status.RoleID, roleDriftChanges(finding, desired)
+		})
 	}
 	// Under driftPolicy Report an out-of-band change is left alone, but a
 	// change of the Role's spec (a new hash) is still applied.
@@ -149,7 +154,7 @@ func (r *RoleReconciler) reconcile(ctx context.Context, role *shopv1alpha1.Role)
 	if err != nil {
 		return err
 	}
-	err = r.apply(ctx, pc, role, desired, drifted)
+	err = r.write(ctx, pc, role, desired, drifted)
 	markStep(role, shopv1alpha1.ConditionSynced, err, "the platform role matches")
 	if err != nil {
 		return err
@@ -158,33 +163,9 @@ func (r *RoleReconciler) reconcile(ctx context.Context, role *shopv1alpha1.Role)
 	return nil
 }
 
-// handleDrift takes what a drift check found, as for SubAccounts: a drift
-// that is over clears the Drifted condition; under the Shop's driftPolicy
-// Report a drift is described in the Drifted condition and a DriftDetected
-// Event and nothing is changed. It returns whether to correct the drift.
-func (r *RoleReconciler) handleDrift(role *shopv1alpha1.Role, shop *shopv1alpha1.Shop, desired platform.RoleSpec, f driftFinding) bool {
-	if f.clean || driftPolicy("", shop) != shopv1alpha1.DriftPolicyReport {
-		removeCondition(role, shopv1alpha1.ConditionDrifted)
-		return !f.clean
-	}
-	what := "it is gone from the platform"
-	if f.observedRole != nil {
-		changes := roleDiff(f.observedRole.RoleSpec, desired)
-		if len(changes) == 0 {
-			changes = []string{"it differs from what was applied"}
-		}
-		what = "correcting would change: " + strings.Join(changes, "; ")
-	}
-	msg := fmt.Sprintf("platform role %s was changed outside the operator: %s; nothing was corrected (driftPolicy Report)",
-		role.Status.RoleID, what)
-	setCondition(role, shopv1alpha1.ConditionDrifted, metav1.ConditionTrue, shopv1alpha1.ReasonDriftDetected, msg)
-	r.Recorder.Eventf(role, nil, corev1.EventTypeWarning, "DriftDetected", "DriftCheck", "%s", msg)
-	return false
-}
-
-// apply creates the platform role, or updates it; a role deleted on the
+// write creates the platform role, or updates it; a role deleted on the
 // platform behind our back is created again.
-func (r *RoleReconciler) apply(ctx context.Context, pc platform.Client, role *shopv1alpha1.Role, desired platform.RoleSpec, drifted bool) error {
+func (r *RoleReconciler) write(ctx context.Context, pc platform.Client, role *shopv1alpha1.Role, desired platform.RoleSpec, drifted bool) error {
 	if role.Status.RoleID != "" {
 		if !platform.CapabilitiesOf(pc).UpdateRole {
 			return stalled(shopv1alpha1.ReasonNotSupported,
@@ -192,9 +173,8 @@ func (r *RoleReconciler) apply(ctx context.Context, pc platform.Client, role *sh
 		}
 		_, err := pc.UpdateRole(ctx, role.Status.RoleID, desired)
 		if err == nil && drifted {
-			countDriftCorrected(role.Namespace, role.Spec.ShopRef.Name, "Role")
-			r.Recorder.Eventf(role, nil, corev1.EventTypeWarning, "DriftCorrected", "UpdateRole",
-				"platform role %s was changed outside the operator; restored %d permissions", role.Status.RoleID, len(desired.Permissions))
+			driftCorrected(r.Recorder, role, "UpdateRole",
+				fmt.Sprintf("platform role %s was changed outside the operator; restored %d permissions", role.Status.RoleID, len(desired.Permissions)))
 			return nil
 		}
 		if err == nil {
@@ -219,9 +199,12 @@ func (r *RoleReconciler) apply(ctx context.Context, pc platform.Client, role *sh
 	return nil
 }
 
-func (r *RoleReconciler) reconcileDelete(ctx context.Context, role *shopv1alpha1.Role, users []string) (ctrl.Result, error) {
-	if !controllerutil.ContainsFinalizer(role, roleFinalizer) {
-		return ctrl.Result{}, nil
+// reconcileDelete keeps the platform role while SubAccounts use it, then
+// carries out the deletion policy.
+func (r *RoleReconciler) reconcileDelete(ctx context.Context, role *shopv1alpha1.Role) (ctrl.Result, error) {
+	users, err := r.countUsers(ctx, role)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
 	if len(users) > 0 {
 		shown := users
@@ -265,15 +248,6 @@ func (r *RoleReconciler) deleteRemote(ctx context.Context, role *shopv1alpha1.Ro
 	}
 	r.Recorder.Eventf(role, nil, corev1.EventTypeNormal, "Deleted", "DeleteRole", "deleted platform role %s", role.Status.RoleID)
 	return nil
-}
-
-// summarizeDelete turns a failed clean-up into a requeue.
-func summarizeDelete(err error) (ctrl.Result, error) {
-	var o *outcome
-	if errors.As(err, &o) && o.requeueAfter > 0 {
-		return ctrl.Result{RequeueAfter: o.requeueAfter}, nil
-	}
-	return ctrl.Result{}, err
 }
 
 // SetupWithManager registers the controller: Roles, their Shops, and the

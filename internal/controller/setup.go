@@ -128,9 +128,3 @@ func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory, opts
 	}
 	return nil
 }
-
-// countDriftCorrected counts a DriftCorrected event of a kind ("Role",
-// "SubAccount") of the Shop namespace/shop in the drift metric.
-func countDriftCorrected(namespace, shop, kind string) {
-	metrics.DriftCorrected(namespace, shop, kind)
-}

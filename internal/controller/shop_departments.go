@@ -28,8 +28,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
@@ -261,23 +259,6 @@ func (r *ShopReconciler) ensureDepartmentsAndContacts(ctx context.Context, shop 
 	return soonest(next, nextContacts), nil
 }
 
-// departmentMembershipChanged passes SubAccount updates that may change a
-// department's member count: a new department in the spec, or an account
-// in a department applied anew. The Shop then recounts (and deletes a
-// removed department that became empty).
-var departmentMembershipChanged = predicate.Funcs{
-	CreateFunc:  func(event.CreateEvent) bool { return false },
-	DeleteFunc:  func(event.DeleteEvent) bool { return false },
-	GenericFunc: func(event.GenericEvent) bool { return false },
-	UpdateFunc: func(e event.UpdateEvent) bool {
-		o, n := e.ObjectOld.(*shopv1alpha1.SubAccount), e.ObjectNew.(*shopv1alpha1.SubAccount)
-		if o.Spec.Employee.Department == "" && n.Spec.Employee.Department == "" {
-			return false
-		}
-		return o.Spec.Employee.Department != n.Spec.Employee.Department || o.Status.AppliedHash != n.Status.AppliedHash
-	},
-}
-
 // resolveDepartment turns a Taobao SubAccount's department path into the
 // platform department it joins, from the Shop's status, before any
 // platform call: an unknown path stops the account with a condition. On
@@ -309,23 +290,4 @@ func resolveDepartment(shop *shopv1alpha1.Shop, sa *shopv1alpha1.SubAccount, pro
 	return stalled(shopv1alpha1.ReasonDepartmentNotFound,
 		"department %q is neither declared in Shop %q's spec.departments nor on the platform (known: %s); add it to the Shop or fix spec.employee.department",
 		path, shop.Name, list)
-}
-
-// shopDepartmentIDsChanged passes a Shop's departments appearing,
-// disappearing or changing ID (not member counts), which SubAccounts
-// waiting for a department act on.
-var shopDepartmentIDsChanged = predicate.Funcs{
-	CreateFunc:  func(event.CreateEvent) bool { return false },
-	DeleteFunc:  func(event.DeleteEvent) bool { return false },
-	GenericFunc: func(event.GenericEvent) bool { return false },
-	UpdateFunc: func(e event.UpdateEvent) bool {
-		ids := func(s *shopv1alpha1.Shop) []string {
-			out := make([]string, 0, len(s.Status.Departments))
-			for _, d := range s.Status.Departments {
-				out = append(out, d.Path+"="+d.ID)
-			}
-			return out
-		}
-		return !slices.Equal(ids(e.ObjectOld.(*shopv1alpha1.Shop)), ids(e.ObjectNew.(*shopv1alpha1.Shop)))
-	},
 }

@@ -31,16 +31,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
@@ -67,7 +64,7 @@ type SubAccountReconciler struct {
 	// once (1 when zero).
 	MaxConcurrentReconciles int
 
-	writes writes
+	skeleton skeleton[*shopv1alpha1.SubAccount]
 }
 
 // credentials is the password the credentials Secret holds, its revision,
@@ -84,48 +81,25 @@ type credentials struct {
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=subaccounts/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=delete
 
-// Reconcile brings one SubAccount to its desired state.
-func (r *SubAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	sa := &shopv1alpha1.SubAccount{}
-	if err := r.Get(ctx, req.NamespacedName, sa); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.writes.forget(req.NamespacedName)
-		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if r.writes.stale(sa) {
-		return ctrl.Result{RequeueAfter: staleRetry}, nil
-	}
-	before := sa.DeepCopy()
-	// Platform writes name the resource they come from in the audit log.
-	ctx = platform.WithSource(ctx, "SubAccount/"+sa.Namespace+"/"+sa.Name)
-	if _, urgent := subAccountUrgency(sa); urgent {
-		// Taking access away goes ahead of the shop's queued calls too.
-		ctx = platform.WithUrgent(ctx)
-	}
-	defer func() {
-		if err := patchStatus(ctx, r.Client, before, sa); err != nil {
-			retErr = kerrors.NewAggregate([]error{retErr, err})
-		}
-		r.writes.wrote(sa, before.ResourceVersion)
-	}()
-
-	if !sa.DeletionTimestamp.IsZero() {
-		return r.reconcileDelete(ctx, sa)
-	}
-	if err := ensureFinalizer(ctx, r.Client, sa, subAccountFinalizer); err != nil {
-		return ctrl.Result{}, err
-	}
-	next, err := r.reconcile(ctx, sa)
-	if errors.Is(err, errCacheBehind) {
-		sa.Status = *before.Status.DeepCopy() // nothing learnt: no status write
-		return ctrl.Result{RequeueAfter: staleRetry}, nil
-	}
-	if err == nil {
-		sa.Status.ObservedGeneration = sa.Generation
-	}
-	return summarize(sa, err, fmt.Sprintf("account %s (ID %s) is in sync", sa.Status.LoginName, sa.Status.AccountID), next)
+// subAccountKind describes SubAccounts to the reconcile skeleton.
+var subAccountKind = kindInfo[*shopv1alpha1.SubAccount]{
+	name:               "SubAccount",
+	finalizer:          subAccountFinalizer,
+	newObject:          func() *shopv1alpha1.SubAccount { return &shopv1alpha1.SubAccount{} },
+	observedGeneration: func(sa *shopv1alpha1.SubAccount) *int64 { return &sa.Status.ObservedGeneration },
+	urgency:            subAccountUrgency,
 }
+
+// Reconcile brings one SubAccount to its desired state.
+func (r *SubAccountReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	return r.skeleton.run(ctx, req, subAccountKind, r)
+}
+
+func (r *SubAccountReconciler) readyMessage(sa *shopv1alpha1.SubAccount) string {
+	return fmt.Sprintf("account %s (ID %s) is in sync", sa.Status.LoginName, sa.Status.AccountID)
+}
+
+func (*SubAccountReconciler) forget(client.ObjectKey) {}
 
 // reconcile runs the steps in order; it returns when the password is next
 // due for rotation, if ever.
@@ -190,7 +164,9 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 	}
 	finding, drifted := r.Drift.takeFinding(sa)
 	if drifted {
-		drifted = r.handleDrift(sa, shop, mainAccountState(state, cat), finding)
+		drifted = finding.settle(sa, driftPolicy(sa.Spec.DriftPolicy, shop), r.Recorder, func() (string, string) {
+			return "sub-account " + sa.Status.LoginName, accountDriftChanges(finding, sa, mainAccountState(state, cat))
+		})
 	}
 	stateDrifted := drifted && finding.state
 	err = r.ensureAccount(ctx, pc, caps, sa, shop, mainAccountState(state, cat), creds, stateDrifted)
@@ -360,10 +336,6 @@ func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1
 	return next, nil
 }
 
-// errCacheBehind says the cache has not caught up with the operator's own
-// writes yet: the reconcile stops without writing and looks again shortly.
-var errCacheBehind = errors.New("the cache has not caught up with our own writes")
-
 // alreadyExists tells a Secret of ours the cache does not show yet
 // (errCacheBehind) from someone else's (Conflict), asking the API server.
 func (r *SubAccountReconciler) alreadyExists(ctx context.Context, sa *shopv1alpha1.SubAccount, name string) error {
@@ -477,9 +449,8 @@ func (r *SubAccountReconciler) ensureAccount(ctx context.Context, pc platform.Cl
 	}
 	switch {
 	case drifted:
-		countDriftCorrected(sa.Namespace, sa.Spec.ShopRef.Name, "SubAccount")
-		r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "DriftCorrected", "UpdateAccount",
-			"sub-account %s was changed outside the operator; restored the declared state", sa.Status.LoginName)
+		driftCorrected(r.Recorder, sa, "UpdateAccount",
+			fmt.Sprintf("sub-account %s was changed outside the operator; restored the declared state", sa.Status.LoginName))
 	default:
 		r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Updated", "UpdateAccount",
 			"updated sub-account %s: %s", sa.Status.LoginName, describeChange(sa, send))
@@ -488,49 +459,6 @@ func (r *SubAccountReconciler) ensureAccount(ctx context.Context, pc platform.Cl
 	// part of it: a field it cannot change is reported, not retried.
 	sa.Status.AppliedHash = hash
 	return nil
-}
-
-// driftPolicy is the policy in force: the object's own (a SubAccount's;
-// empty for a Role), else the Shop's, else Correct.
-func driftPolicy(own shopv1alpha1.DriftPolicy, shop *shopv1alpha1.Shop) shopv1alpha1.DriftPolicy {
-	switch {
-	case own != "":
-		return own
-	case shop.Spec.DriftPolicy != "":
-		return shop.Spec.DriftPolicy
-	}
-	return shopv1alpha1.DriftPolicyCorrect
-}
-
-// handleDrift takes what a drift check found: a drift that is over clears
-// the Drifted condition; under driftPolicy Report a drift is described in
-// the Drifted condition and a DriftDetected Event and nothing is changed.
-// It returns whether the drift is to be corrected.
-func (r *SubAccountReconciler) handleDrift(sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop, desired platform.AccountState, f driftFinding) bool {
-	if f.clean || driftPolicy(sa.Spec.DriftPolicy, shop) != shopv1alpha1.DriftPolicyReport {
-		removeCondition(sa, shopv1alpha1.ConditionDrifted)
-		return !f.clean
-	}
-	var parts []string
-	switch {
-	case f.observed == nil:
-		parts = append(parts, fmt.Sprintf("account %s (ID %s) is gone from the platform", sa.Status.LoginName, sa.Status.AccountID))
-	case f.state:
-		changes := accountDiff(f.observed.AccountState, desired)
-		if len(changes) == 0 {
-			changes = []string{"its state differs from what was applied"}
-		}
-		parts = append(parts, "correcting would change: "+strings.Join(changes, "; "))
-	}
-	if f.password {
-		parts = append(parts, fmt.Sprintf("the password was changed on the platform at %s, after the operator set it",
-			f.observed.PasswordChangedAt.UTC().Format(time.RFC3339)))
-	}
-	msg := fmt.Sprintf("sub-account %s was changed outside the operator: %s; nothing was corrected (driftPolicy Report)",
-		sa.Status.LoginName, strings.Join(parts, "; "))
-	setCondition(sa, shopv1alpha1.ConditionDrifted, metav1.ConditionTrue, shopv1alpha1.ReasonDriftDetected, msg)
-	r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "DriftDetected", "DriftCheck", "%s", msg)
-	return false
 }
 
 // restorePassword sets the Secret's password again after a drift check
@@ -544,9 +472,8 @@ func (r *SubAccountReconciler) restorePassword(ctx context.Context, pc platform.
 	}
 	now := metav1.NewTime(r.now())
 	sa.Status.PasswordSetTime = &now
-	countDriftCorrected(sa.Namespace, sa.Spec.ShopRef.Name, "SubAccount")
-	r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "DriftCorrected", "SetPassword",
-		"the password of sub-account %s was changed outside the operator; set it again from Secret %s", sa.Status.LoginName, sa.Status.SecretName)
+	driftCorrected(r.Recorder, sa, "SetPassword",
+		fmt.Sprintf("the password of sub-account %s was changed outside the operator; set it again from Secret %s", sa.Status.LoginName, sa.Status.SecretName))
 	return nil
 }
 
@@ -718,9 +645,6 @@ func (r *SubAccountReconciler) nextRotation(sa *shopv1alpha1.SubAccount, creds c
 }
 
 func (r *SubAccountReconciler) reconcileDelete(ctx context.Context, sa *shopv1alpha1.SubAccount) (ctrl.Result, error) {
-	if !controllerutil.ContainsFinalizer(sa, subAccountFinalizer) {
-		return ctrl.Result{}, nil
-	}
 	if err := r.offboard(ctx, sa); err != nil {
 		markDeleting(sa, err)
 		return summarizeDelete(err)
@@ -866,12 +790,7 @@ func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&shopv1alpha1.SubAccount{}, builder.WithPredicates(ownChangeMatters)).
-		// The Secret's creation is the reconcile's own doing (and at start
-		// the SubAccount is listed anyway); re-queueing on it would run a
-		// second reconcile against a cache that may not yet hold the status
-		// the first one wrote.
-		Owns(&corev1.Secret{}, builder.WithPredicates(predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }},
-			predicate.ResourceVersionChangedPredicate{})).
+		Owns(&corev1.Secret{}, builder.WithPredicates(ownedSecretChanged)).
 		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop), builder.WithPredicates(shopSpecOrReadinessChanged)).
 		Watches(&shopv1alpha1.Shop{}, waitingForSeats, builder.WithPredicates(shopSeatsChanged)).
 		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop), builder.WithPredicates(shopDepartmentIDsChanged)).
@@ -886,64 +805,6 @@ func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 				func(sa *shopv1alpha1.SubAccount) string { return sa.Spec.ShopRef.Name }))).
 		Named("subaccount").
 		Complete(r)
-}
-
-// ownChangeMatters passes what an object's own reconcile acts on: its spec
-// (generation), its metadata (annotations such as rotation, resend-code or
-// requested-at; labels, which people change to force a look), deletion and
-// finalizers. The controller's own status writes, and resyncs of unchanged
-// objects, do not wake it again.
-var ownChangeMatters = predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
-	predicate.LabelChangedPredicate{},
-	predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
-		return !e.ObjectNew.GetDeletionTimestamp().Equal(e.ObjectOld.GetDeletionTimestamp()) ||
-			!slices.Equal(e.ObjectNew.GetFinalizers(), e.ObjectOld.GetFinalizers()) && !e.ObjectNew.GetDeletionTimestamp().IsZero()
-	}})
-
-// shopSpecOrReadinessChanged passes the Shop changes every dependant acts
-// on: the spec and readiness. A drift check's lastSyncTime or a new seat
-// count does not wake every account of the shop.
-var shopSpecOrReadinessChanged = predicate.Funcs{
-	UpdateFunc: func(e event.UpdateEvent) bool {
-		o, n := e.ObjectOld.(*shopv1alpha1.Shop), e.ObjectNew.(*shopv1alpha1.Shop)
-		return o.Generation != n.Generation ||
-			apimeta.IsStatusConditionTrue(o.Status.Conditions, shopv1alpha1.ConditionReady) !=
-				apimeta.IsStatusConditionTrue(n.Status.Conditions, shopv1alpha1.ConditionReady)
-	},
-}
-
-// shopSeatsChanged passes seat count changes, which matter only to the
-// SubAccounts waiting for a seat (one may have come free; wakeForSeats
-// wakes the oldest).
-var shopSeatsChanged = predicate.Funcs{
-	CreateFunc:  func(event.CreateEvent) bool { return false },
-	DeleteFunc:  func(event.DeleteEvent) bool { return false },
-	GenericFunc: func(event.GenericEvent) bool { return false },
-	UpdateFunc: func(e event.UpdateEvent) bool {
-		return !equality.Semantic.DeepEqual(e.ObjectOld.(*shopv1alpha1.Shop).Status.Seats, e.ObjectNew.(*shopv1alpha1.Shop).Status.Seats)
-	},
-}
-
-// roleChangeMatters passes the Role changes its SubAccounts act on: the
-// platform role ID and permissions. A member count changing does not wake
-// every member.
-var roleChangeMatters = predicate.Funcs{
-	UpdateFunc: func(e event.UpdateEvent) bool {
-		o, n := e.ObjectOld.(*shopv1alpha1.Role), e.ObjectNew.(*shopv1alpha1.Role)
-		return o.Status.RoleID != n.Status.RoleID || !slices.Equal(o.Status.EffectivePermissions, n.Status.EffectivePermissions) ||
-			o.Spec.ShopRef != n.Spec.ShopRef
-	},
-}
-
-// soonest is the smallest positive duration, or zero when none is.
-func soonest(ds ...time.Duration) time.Duration {
-	var out time.Duration
-	for _, d := range ds {
-		if d > 0 && (out == 0 || d < out) {
-			out = d
-		}
-	}
-	return out
 }
 
 // ensureVerified drives the platform's phone verification (Douyin) with

@@ -20,9 +20,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -85,45 +87,77 @@ const (
 	testBatchDelay = 200 * time.Millisecond
 )
 
+// TestMain runs the tests; the control plane is started only when the
+// first test that needs it asks (useEnvtest), so the pure tests run with a
+// plain 'go test' and no KUBEBUILDER_ASSETS.
 func TestMain(m *testing.M) {
-	os.Exit(runSuite(m))
-}
-
-func runSuite(m *testing.M) int {
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run the tests with 'make test', which builds the control plane into bin/")
-		return 1
-	}
 	ctrl.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.UseDevMode(true), zap.Level(zapLevel())))
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(shopv1alpha1.AddToScheme(scheme))
+	code := m.Run()
+	if err := suite.stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = max(code, 1)
+	}
+	os.Exit(code)
+}
 
-	env := &envtest.Environment{
+// requireEnvtestVar, when set (make test sets it), makes a test that needs
+// the control plane fail without KUBEBUILDER_ASSETS instead of skipping, so
+// CI can never skip the envtest tests silently.
+const requireEnvtestVar = "REQUIRE_ENVTEST"
+
+// suite is the control plane and manager the envtest tests share, started
+// once by the first of them.
+var suite sharedSuite
+
+type sharedSuite struct {
+	once   sync.Once
+	err    error
+	env    *envtest.Environment
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// useEnvtest starts the shared control plane and manager unless they run
+// already. Without KUBEBUILDER_ASSETS the test is skipped, or fails when
+// REQUIRE_ENVTEST is set.
+func useEnvtest(t *testing.T) {
+	t.Helper()
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		msg := "KUBEBUILDER_ASSETS is not set: this test needs the control plane; run it with 'make test', which builds the control plane into bin/"
+		if os.Getenv(requireEnvtestVar) != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	suite.once.Do(func() { suite.err = suite.start() })
+	if suite.err != nil {
+		t.Fatalf("the shared control plane did not start: %v", suite.err)
+	}
+}
+
+func (s *sharedSuite) start() error {
+	s.env = &envtest.Environment{
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
-	cfg, err := env.Start()
+	cfg, err := s.env.Start()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "starting envtest: %v\n", err)
-		return 1
+		return fmt.Errorf("starting envtest: %w", err)
 	}
-	defer func() { _ = env.Stop() }()
-
 	k8s, err = client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "creating client: %v\n", err)
-		return 1
+		return fmt.Errorf("creating client: %w", err)
 	}
 	restConfig = cfg
 	scope, err := suiteScope()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	cacheOpts, err := scope.CacheOptions()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
@@ -133,29 +167,41 @@ func runSuite(m *testing.M) int {
 		Controller:             config.Controller{SkipNameValidation: ptrTo(true)},
 	})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "creating manager: %v\n", err)
-		return 1
+		return fmt.Errorf("creating manager: %w", err)
 	}
 	// The platform reads the same clock as the controllers, so moving it
 	// moves code expiry and send limits too.
 	engine = memory.NewEngine(memory.WithClock(testNow))
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	s.cancel = cancel
 	suiteManager = mgr
 	if err := Setup(ctx, mgr, platform.NewLimitedFactory(shopInfoCounter{capabilityFactory{engine.Factory()}}), WithClock(testNow),
 		WithStatusBatchDelay(testBatchDelay), WithScope(scope)); err != nil {
-		fmt.Fprintf(os.Stderr, "setting up controllers: %v\n", err)
-		return 1
+		return fmt.Errorf("setting up controllers: %w", err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	code := m.Run()
-	cancel()
-	if err := <-done; err != nil {
-		fmt.Fprintf(os.Stderr, "manager: %v\n", err)
-		return 1
+	s.done = make(chan error, 1)
+	go func() { s.done <- mgr.Start(ctx) }()
+	return nil
+}
+
+// stop stops the manager and the control plane, if they were started.
+func (s *sharedSuite) stop() error {
+	if s.env == nil {
+		return nil
 	}
-	return code
+	var errs []error
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.done != nil {
+		if err := <-s.done; err != nil {
+			errs = append(errs, fmt.Errorf("manager: %w", err))
+		}
+	}
+	if err := s.env.Stop(); err != nil {
+		errs = append(errs, fmt.Errorf("stopping envtest: %w", err))
+	}
+	return errors.Join(errs...)
 }
 
 func zapLevel() zapcore.Level {
@@ -186,6 +232,7 @@ func setClock(t *testing.T, at time.Time) {
 // newNamespace creates a namespace of its own for one test.
 func newNamespace(t *testing.T) string {
 	t.Helper()
+	useEnvtest(t)
 	name := "t-" + randomSuffix()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
 	if err := k8s.Create(context.Background(), ns); err != nil {
