@@ -53,10 +53,10 @@ var shopSpecOrReadinessChanged = predicate.Funcs{
 	},
 }
 
-// shopSeatsChanged passes seat count changes, which matter only to the
-// SubAccounts waiting for a seat (one may have come free; wakeForSeats
+// shopAccountQuotaChanged passes seat count changes, which matter only to the
+// SubAccounts waiting for a seat (one may have come free; wakeForAccountQuota
 // wakes the oldest).
-var shopSeatsChanged = predicate.Funcs{
+var shopAccountQuotaChanged = predicate.Funcs{
 	CreateFunc:  func(event.CreateEvent) bool { return false },
 	DeleteFunc:  func(event.DeleteEvent) bool { return false },
 	GenericFunc: func(event.GenericEvent) bool { return false },
@@ -93,7 +93,7 @@ var dependantArrivedOrLeft = predicate.Funcs{
 	UpdateFunc: func(e event.UpdateEvent) bool {
 		if o, ok := e.ObjectOld.(*shopv1alpha1.SubAccount); ok {
 			n := e.ObjectNew.(*shopv1alpha1.SubAccount)
-			return o.Status.AccountID != n.Status.AccountID || waitingForSeat(o) != waitingForSeat(n)
+			return o.Status.AccountID != n.Status.AccountID || waitingForQuota(o) != waitingForQuota(n)
 		}
 		return false
 	},

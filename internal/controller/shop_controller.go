@@ -167,7 +167,7 @@ func (r *ShopReconciler) reconcileCore(ctx context.Context, shop *shopv1alpha1.S
 	if err := r.List(ctx, managed, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}, readOnlyList); err != nil {
 		return checked, fmt.Errorf("listing SubAccounts of the shop: %w", err)
 	}
-	holding, waiting := seatHolders(managed.Items)
+	holding, waiting := quotaHolders(managed.Items)
 
 	requested := shop.Annotations[shopv1alpha1.AnnotationRequestedAt]
 	driftDue := r.untilDriftCheck(shop) == 0 || requested != shop.Status.LastHandledRequestedAt

@@ -44,9 +44,28 @@ package controller
 //		return r.skeleton.run(ctx, req, fooKind, r)
 //	}
 //
-// What a step returns decides the rest (outcome.go): nil, stalled(...),
-// waiting(...), platformOutcome(...), a plain error (backoff), or
-// errCacheBehind (stop without writing status and look again shortly).
+// A kind's reconcile is a list of named steps over a scope struct of its
+// own (the object and what the steps learn), run by runSteps:
+//
+//	type fooScope struct{ foo *shopv1alpha1.Foo; shop *shopv1alpha1.Shop; ... }
+//	func (s *fooScope) object() conditioned { return s.foo }
+//
+//	func (r *FooReconciler) reconcile(ctx context.Context, foo *shopv1alpha1.Foo) (time.Duration, error) {
+//		next, _, err := runSteps(ctx, &fooScope{foo: foo}, []step[*fooScope]{
+//			{name: "shop", run: r.loadShop},
+//			{name: "apply", run: r.apply, condition: shopv1alpha1.ConditionSynced, ok: fixed("the platform foo matches")},
+//		})
+//		return next, err
+//	}
+//
+// A step returns a stepResult (when to look again; done ends the list
+// early, successfully) and an error. What the error is decides the rest
+// (outcome.go): nil, stalled(...), waiting(...), platformOutcome(...), a
+// plain error (backoff), or errCacheBehind (stop without writing status and
+// look again shortly). The step's condition, if it has one, is set by the
+// runner, in one place: False with the outcome's reason when the step
+// fails, True with ok's message when the last step of a run of steps with
+// that condition succeeds.
 
 import (
 	"context"
@@ -208,6 +227,71 @@ func (s *skeleton[T]) run(ctx context.Context, req ctrl.Request, k kindInfo[T], 
 		*k.observedGeneration(obj) = obj.GetGeneration()
 	}
 	return summarize(obj, err, steps.readyMessage(obj), next)
+}
+
+// stepScope is a kind's scope: the object is where the runner sets the
+// steps' conditions.
+type stepScope interface {
+	object() conditioned
+}
+
+// step is one named step of a kind's reconcile.
+type step[S stepScope] struct {
+	// name says what the step does; runSteps returns the failed one's.
+	name string
+	run  func(ctx context.Context, s S) (stepResult, error)
+	// condition, when set, is the condition type the step's outcome sets.
+	condition string
+	// ok is the condition's message on success.
+	ok func(s S) string
+}
+
+// stepResult is what a step that did not fail tells the runner.
+type stepResult struct {
+	// requeueAfter asks for another look after this long (0: none); the
+	// soonest of all the steps wins.
+	requeueAfter time.Duration
+	// done ends the reconcile here, successfully: the steps after have
+	// nothing to do.
+	done bool
+}
+
+// plain makes a step of a function that only succeeds or fails.
+func plain[S stepScope](run func(context.Context, S) error) func(context.Context, S) (stepResult, error) {
+	return func(ctx context.Context, s S) (stepResult, error) { return stepResult{}, run(ctx, s) }
+}
+
+// fixed is an ok message that does not depend on the scope.
+func fixed[S stepScope](msg string) func(S) string {
+	return func(S) string { return msg }
+}
+
+// runSteps runs steps in order until one fails or is done, setting their
+// conditions (see above). It returns the soonest requeue the steps asked
+// for, and the name of the step that failed with its error.
+func runSteps[S stepScope](ctx context.Context, s S, steps []step[S]) (next time.Duration, failed string, err error) {
+	for i, st := range steps {
+		res, err := st.run(ctx, s)
+		if err != nil {
+			if st.condition != "" {
+				markStep(s.object(), st.condition, err, "")
+			}
+			return 0, st.name, err
+		}
+		next = soonest(next, res.requeueAfter)
+		last := res.done || i == len(steps)-1 || steps[i+1].condition != st.condition
+		if st.condition != "" && last {
+			msg := ""
+			if st.ok != nil {
+				msg = st.ok(s)
+			}
+			markStep(s.object(), st.condition, nil, msg)
+		}
+		if res.done {
+			break
+		}
+	}
+	return next, "", nil
 }
 
 // summarizeDelete turns a failed clean-up into a requeue.

@@ -113,11 +113,11 @@ func TestSeatQueueOrderAndWakeUps(t *testing.T) {
 		}).Build()
 
 	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "shop"}}
-	_, limited, err := shopSeats(context.Background(), c, shop)
+	_, limited, err := shopAccountQuota(context.Background(), c, shop)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(limited).To(BeFalse(), "a Shop that has not counted its seats yet sets no limit")
 	shop.Status.Seats = &shopv1alpha1.SeatStatus{Total: 5}
-	seats, _, err := shopSeats(context.Background(), c, shop)
+	seats, _, err := shopAccountQuota(context.Background(), c, shop)
 	g.Expect(err).NotTo(HaveOccurred())
 	queue := seats.queue
 	var order []string
@@ -143,7 +143,7 @@ func TestSeatQueueOrderAndWakeUps(t *testing.T) {
 		{1, 1, 5, []string{"b", "c", "a-late"}},
 	} {
 		shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: tt.used, Unmanaged: tt.unmanaged, Total: tt.total}
-		reqs, err := wakeForSeats(context.Background(), c, shop)
+		reqs, err := wakeForAccountQuota(context.Background(), c, shop)
 		g.Expect(err).NotTo(HaveOccurred())
 		var woken []string
 		for _, r := range reqs {
@@ -152,13 +152,13 @@ func TestSeatQueueOrderAndWakeUps(t *testing.T) {
 		g.Expect(woken).To(Equal(tt.want), "%d of %d seats used, %d unmanaged", tt.used, tt.total, tt.unmanaged)
 	}
 
-	// checkSeat: with one seat free only the oldest may go.
+	// checkAccountQuota: with one seat free only the oldest may go.
 	shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: 4, Total: 5}
 	r := &SubAccountReconciler{Client: c}
-	g.Expect(r.checkSeat(context.Background(), queue[0], shop)).To(Succeed())
-	err = r.checkSeat(context.Background(), queue[2], shop)
+	g.Expect(r.checkAccountQuota(context.Background(), queue[0], shop)).To(Succeed())
+	err = r.checkAccountQuota(context.Background(), queue[2], shop)
 	g.Expect(err).To(MatchError(ContainSubstring("1 free seats, promised to the 2 SubAccounts created earlier")))
 	fresh := newSubAccount("ns", "fresh")
 	fresh.CreationTimestamp = metav1.NewTime(t1.Add(time.Second))
-	g.Expect(r.checkSeat(context.Background(), fresh, shop)).To(MatchError(ContainSubstring("promised to the 3 SubAccounts")))
+	g.Expect(r.checkAccountQuota(context.Background(), fresh, shop)).To(MatchError(ContainSubstring("promised to the 3 SubAccounts")))
 }

@@ -34,8 +34,8 @@ import (
 // oldest waiting ones (by creationTimestamp, then name) take them and only
 // they are woken, so the others keep waiting without a reconcile storm.
 
-// waitingForSeat reports whether sa waits for a free seat of its Shop.
-func waitingForSeat(sa *shopv1alpha1.SubAccount) bool {
+// waitingForQuota reports whether sa waits for a free seat of its Shop.
+func waitingForQuota(sa *shopv1alpha1.SubAccount) bool {
 	if sa.Status.AccountID != "" || !sa.DeletionTimestamp.IsZero() {
 		return false
 	}
@@ -53,22 +53,22 @@ func olderFirst(a, b *shopv1alpha1.SubAccount) int {
 
 // seats is what the seat decisions read from the cache: the seats used now
 // and the SubAccounts waiting for one, oldest first.
-type seats struct {
+type accountQuota struct {
 	used, total int32
 	queue       []*shopv1alpha1.SubAccount
 }
 
 // free is the number of seats nobody holds.
-func (s seats) free() int32 { return s.total - s.used }
+func (s accountQuota) free() int32 { return s.total - s.used }
 
-// shopSeats counts a Shop's seats from the cache. The Shop's status counts
+// shopAccountQuota counts a Shop's seats from the cache. The Shop's status counts
 // are written in batches and lag behind a wave of creates, so the
 // SubAccounts holding an account are counted here, live, and only the
 // accounts no SubAccount holds (status.seats.unmanaged) come from the
 // Shop's last look at the platform. The larger of that and the Shop's own
 // count is taken: a lagging status never lets more SubAccounts in than
 // either view allows. ok is false when the Shop has no seat limit.
-func shopSeats(ctx context.Context, c client.Reader, shop *shopv1alpha1.Shop) (s seats, ok bool, err error) {
+func shopAccountQuota(ctx context.Context, c client.Reader, shop *shopv1alpha1.Shop) (s accountQuota, ok bool, err error) {
 	st := shop.Status.Seats
 	if st == nil {
 		return s, false, nil
@@ -80,32 +80,32 @@ func shopSeats(ctx context.Context, c client.Reader, shop *shopv1alpha1.Shop) (s
 	if err := c.List(ctx, subs, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}, readOnlyList); err != nil {
 		return s, false, fmt.Errorf("listing SubAccounts of the shop: %w", err)
 	}
-	holding, queue := seatHolders(subs.Items)
+	holding, queue := quotaHolders(subs.Items)
 	s.queue = queue
 	slices.SortFunc(s.queue, olderFirst)
 	s.used, s.total = max(st.Used, st.Unmanaged+holding), st.Total
 	return s, true, nil
 }
 
-// seatHolders counts a Shop's SubAccounts that hold a platform account and
+// quotaHolders counts a Shop's SubAccounts that hold a platform account and
 // returns those waiting for a seat, in list order.
-func seatHolders(subs []shopv1alpha1.SubAccount) (holding int32, waiting []*shopv1alpha1.SubAccount) {
+func quotaHolders(subs []shopv1alpha1.SubAccount) (holding int32, waiting []*shopv1alpha1.SubAccount) {
 	for i := range subs {
 		switch sa := &subs[i]; {
 		case sa.Status.AccountID != "":
 			holding++
-		case waitingForSeat(sa):
+		case waitingForQuota(sa):
 			waiting = append(waiting, sa)
 		}
 	}
 	return holding, waiting
 }
 
-// checkSeat lets sa create its account when a seat is free for it: fewer
+// checkAccountQuota lets sa create its account when a seat is free for it: fewer
 // waiting SubAccounts older than sa than free seats. Otherwise it waits,
 // its place in the queue shown.
-func (r *SubAccountReconciler) checkSeat(ctx context.Context, sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop) error {
-	s, limited, err := shopSeats(ctx, r.Client, shop)
+func (r *SubAccountReconciler) checkAccountQuota(ctx context.Context, sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop) error {
+	s, limited, err := shopAccountQuota(ctx, r.Client, shop)
 	if err != nil || !limited || s.total <= 0 {
 		return err
 	}
@@ -133,11 +133,11 @@ func (r *SubAccountReconciler) checkSeat(ctx context.Context, sa *shopv1alpha1.S
 		shop.Name, free, ahead)
 }
 
-// wakeForSeats maps a Shop whose seat counts changed to the SubAccounts
+// wakeForAccountQuota maps a Shop whose seat counts changed to the SubAccounts
 // that may now take a seat: the oldest waiting ones, as many as seats are
 // free; none while every seat is used.
-func wakeForSeats(ctx context.Context, c client.Reader, shop *shopv1alpha1.Shop) ([]reconcile.Request, error) {
-	s, limited, err := shopSeats(ctx, c, shop)
+func wakeForAccountQuota(ctx context.Context, c client.Reader, shop *shopv1alpha1.Shop) ([]reconcile.Request, error) {
+	s, limited, err := shopAccountQuota(ctx, c, shop)
 	if err != nil || !limited {
 		return nil, err
 	}

@@ -16,6 +16,9 @@ limitations under the License.
 
 package controller
 
+// A SubAccount's chat seat's reception capacity (not the shop's account
+// quota: quota_queue.go).
+
 import (
 	"context"
 	"errors"
@@ -30,18 +33,17 @@ import (
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
-	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
 )
 
-// seatCapacity is a seat's capacity, 0 without a seat.
-func seatCapacity(s *platform.Seat) int32 {
+// chatSeatCapacity is a chat seat's reception capacity, 0 without a seat.
+func chatSeatCapacity(s *platform.Seat) int32 {
 	if s == nil {
 		return 0
 	}
 	return s.Capacity
 }
 
-// ensureSeatCapacity applies the seat's reception capacity. Where the main
+// ensureChatSeatCapacity applies the seat's reception capacity. Where the main
 // account sets it (Taobao, Pinduoduo) it went with the account state and is
 // only recorded. Where only the sub-account itself may change it (Douyin),
 // it is set signed in with the account's own login from its credentials
@@ -50,33 +52,13 @@ func seatCapacity(s *platform.Seat) int32 {
 // platform lost (a crash, a change in the back office) from a refusal: the
 // former is repaired by setting the Secret's password again. The password
 // is never logged or shown.
-func (r *SubAccountReconciler) ensureSeatCapacity(ctx context.Context, pc platform.Client, caps platform.Capabilities,
-	sa *shopv1alpha1.SubAccount, cat *catalog.Catalog, seat *platform.Seat, creds credentials, drifted bool) error {
-	if !cat.SeatCapacityBySubAccount || seat == nil {
-		removeCondition(sa, shopv1alpha1.ConditionSeatCapacityApplied)
-		if caps.AccountSeat || seat == nil {
-			sa.Status.SeatCapacity = seatCapacity(seat)
-		}
+func (r *SubAccountReconciler) ensureChatSeatCapacity(ctx context.Context, s *subAccountScope) error {
+	if chatSeatCapacitySettled(s) {
 		return nil
 	}
-	want := seat.Capacity
-	if sa.Status.SeatCapacity == want && !drifted {
-		setCapacityCondition(sa, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded,
-			fmt.Sprintf("reception capacity %d applied by the sub-account itself", want))
-		return nil
-	}
-	if v := sa.Status.Verification; v != nil && !v.Verified {
-		setCapacityCondition(sa, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification,
-			fmt.Sprintf("reception capacity %d is applied with the sub-account's own login once its phone is verified", want))
-		return nil
-	}
-	if sa.Spec.Disabled {
-		// Not an error: a disabled account is what the spec asks for.
-		setCapacityCondition(sa, metav1.ConditionFalse, shopv1alpha1.ReasonAccountDisabled,
-			fmt.Sprintf("reception capacity %d is applied when the account is enabled: only the sub-account itself may change it, and a disabled account cannot sign in", want))
-		return nil
-	}
-	login, err := r.ownLogin(ctx, sa, creds)
+	sa, pc, caps, cat := s.sa, s.pc, s.caps, s.cat
+	want := s.desired.Seat.Capacity
+	login, err := r.ownLogin(ctx, sa, s.creds)
 	if err != nil {
 		markStep(sa, shopv1alpha1.ConditionSeatCapacityApplied, err, "")
 		return err
@@ -84,7 +66,7 @@ func (r *SubAccountReconciler) ensureSeatCapacity(ctx context.Context, pc platfo
 	acct, err := pc.SetSeatCapacity(ctx, sa.Status.AccountID, want, login)
 	if errors.Is(err, platform.ErrUnauthorized) && caps.CheckCredentials && caps.SetPassword {
 		var repaired bool
-		if repaired, err = r.repairPassword(ctx, pc, sa, login, err); repaired {
+		if repaired, err = r.repairPassword(ctx, s, login, err); repaired {
 			acct, err = pc.SetSeatCapacity(ctx, sa.Status.AccountID, want, login)
 		}
 	}
@@ -101,12 +83,45 @@ func (r *SubAccountReconciler) ensureSeatCapacity(ctx context.Context, pc platfo
 		return err
 	}
 	from := sa.Status.SeatCapacity
-	sa.Status.SeatCapacity = seatCapacity(acct.Seat)
+	sa.Status.SeatCapacity = chatSeatCapacity(acct.Seat)
 	setCapacityCondition(sa, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded,
 		fmt.Sprintf("reception capacity %d applied by the sub-account itself", sa.Status.SeatCapacity))
 	r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "SeatCapacitySet", "SetSeatCapacity",
 		"set the reception capacity of %s from %d to %d, signed in as the sub-account itself", sa.Status.LoginName, from, sa.Status.SeatCapacity)
 	return nil
+}
+
+// chatSeatCapacitySettled sets what needs no platform call: the capacity
+// goes with the account state (or there is no chat seat), was applied
+// already, waits for the phone verification, or waits for the account to
+// be enabled. It reports whether that settled it. It is also what the
+// SeatCapacityApplied condition says when an earlier step failed while the
+// phone is being verified.
+func chatSeatCapacitySettled(s *subAccountScope) bool {
+	sa, seat := s.sa, s.desired.Seat
+	if !s.cat.SeatCapacityBySubAccount || seat == nil {
+		removeCondition(sa, shopv1alpha1.ConditionSeatCapacityApplied)
+		if s.caps.AccountSeat || seat == nil {
+			sa.Status.SeatCapacity = chatSeatCapacity(seat)
+		}
+		return true
+	}
+	want := seat.Capacity
+	switch v := sa.Status.Verification; {
+	case sa.Status.SeatCapacity == want && !s.stateDrifted():
+		setCapacityCondition(sa, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded,
+			fmt.Sprintf("reception capacity %d applied by the sub-account itself", want))
+	case v != nil && !v.Verified:
+		setCapacityCondition(sa, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification,
+			fmt.Sprintf("reception capacity %d is applied with the sub-account's own login once its phone is verified", want))
+	case sa.Spec.Disabled:
+		// Not an error: a disabled account is what the spec asks for.
+		setCapacityCondition(sa, metav1.ConditionFalse, shopv1alpha1.ReasonAccountDisabled,
+			fmt.Sprintf("reception capacity %d is applied when the account is enabled: only the sub-account itself may change it, and a disabled account cannot sign in", want))
+	default:
+		return false
+	}
+	return true
 }
 
 func setCapacityCondition(sa *shopv1alpha1.SubAccount, status metav1.ConditionStatus, reason, msg string) {
@@ -147,8 +162,8 @@ func (r *SubAccountReconciler) ownLogin(ctx context.Context, sa *shopv1alpha1.Su
 // between the Secret and the platform, a change in the back office), so it
 // is set again. It reports whether it repaired anything; otherwise it
 // returns refused, the original refusal.
-func (r *SubAccountReconciler) repairPassword(ctx context.Context, pc platform.Client, sa *shopv1alpha1.SubAccount,
-	login platform.SubAccountLogin, refused error) (bool, error) {
+func (r *SubAccountReconciler) repairPassword(ctx context.Context, s *subAccountScope, login platform.SubAccountLogin, refused error) (bool, error) {
+	sa, pc := s.sa, s.pc
 	ok, err := pc.CheckCredentials(ctx, login.Name, login.Password)
 	if err != nil {
 		return false, platformOutcome("checking the sub-account's own login", err)
