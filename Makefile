@@ -171,6 +171,12 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 10s) each; a new one must b
 	go test -run='^$$' -fuzz='^FuzzErrorFrom$$' -fuzztime=$(FUZZTIME) ./internal/platform/gateway/wire/
 	go test -run='^$$' -fuzz='^FuzzVerifyRequest$$' -fuzztime=$(FUZZTIME) ./internal/platform/gateway/wire/
 	go test -run='^$$' -fuzz='^FuzzParseEnvelope$$' -fuzztime=$(FUZZTIME) ./internal/platform/taobao/top/
+	go test -run='^$$' -fuzz='^FuzzVerifySignature$$' -fuzztime=$(FUZZTIME) ./internal/platform/taobao/top/
+	go test -run='^$$' -fuzz='^FuzzStringToSignIsInjective$$' -fuzztime=$(FUZZTIME) ./internal/platform/gateway/wire/
+	go test -run='^$$' -fuzz='^FuzzParseEndpoint$$' -fuzztime=$(FUZZTIME) ./internal/platform/
+	go test -run='^$$' -fuzz='^FuzzSchedule$$' -fuzztime=$(FUZZTIME) ./internal/schedule/
+	go test -run='^$$' -fuzz='^FuzzAPIRequest$$' -fuzztime=$(FUZZTIME) ./internal/shopsim/
+	go test -run='^$$' -fuzz='^FuzzTOPRequest$$' -fuzztime=$(FUZZTIME) ./internal/shopsim/
 
 ##@ Build
 

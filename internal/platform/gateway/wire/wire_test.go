@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -474,4 +475,70 @@ func FuzzVerifyRequest(f *testing.F) {
 			t.Fatalf("a tampered body gave %v, want ErrBadSignature", err)
 		}
 	})
+}
+
+// FuzzStringToSignIsInjective: two different requests never give the same
+// string to sign, so a signature for one is never valid for another. Two
+// requests are the same when they send the same bytes: the method (signed
+// in upper case, so "get" and "GET" are one method here; shopsim routes
+// only upper-case ones), the escaped path, the query's values per key in
+// order (the key order and keys without values are not sent), timestamp,
+// nonce and body. Paths are built as a client builds them, from an
+// unescaped path (EscapedPath never has a line break).
+func FuzzStringToSignIsInjective(f *testing.F) {
+	f.Add("GET", "/v1/shops/taobao/m/shop", "a=1&b=2", "1795348800", "00112233445566778899aabbccddeeff", []byte(nil),
+		"GET", "/v1/shops/taobao/m/shop", "b=2&a=1", "1795348800", "00112233445566778899aabbccddeeff", []byte(nil))
+	f.Add("POST", "/a\nb", "", "1", "n", []byte("x"), "POST", "/a", "b", "1", "n", []byte("x"))
+	f.Add("PUT", "/a b", "k=v&k=w", "12", "n", []byte("{}"), "PUT", "/a%20b", "k=w&k=v", "1", "2n", []byte("{}"))
+	f.Add("DELETE", "/x", "a=&b", "", "", []byte{}, "DELETE", "/x", "a&b=", "", "", []byte(nil))
+	f.Fuzz(func(t *testing.T, m1, p1, q1, ts1, n1 string, b1 []byte, m2, p2, q2, ts2, n2 string, b2 []byte) {
+		type req struct {
+			method, path, ts, nonce string
+			query                   url.Values
+			body                    []byte
+		}
+		build := func(method, path, rawQuery, ts, nonce string, body []byte) (req, bool) {
+			// A method is an HTTP token; a timestamp is decimal digits with
+			// an optional sign (strconv.ParseInt) and a nonce 32 hex digits
+			// (VerifyRequest refuses anything else before the signature).
+			if method == "" || strings.ContainsFunc(method, func(r rune) bool { return r <= ' ' || r >= 0x7f || strings.ContainsRune("()<>@,;:\\\"/[]?={}", r) }) {
+				return req{}, false
+			}
+			if _, err := strconv.ParseInt(ts, 10, 64); err != nil || strings.Contains(nonce, "\n") {
+				return req{}, false
+			}
+			q, err := url.ParseQuery(rawQuery)
+			if err != nil {
+				return req{}, false
+			}
+			u := url.URL{Path: path}
+			return req{method: strings.ToUpper(method), path: u.EscapedPath(), ts: ts, nonce: nonce, query: q, body: body}, true
+		}
+		r1, ok1 := build(m1, p1, q1, ts1, n1, b1)
+		r2, ok2 := build(m2, p2, q2, ts2, n2, b2)
+		if !ok1 || !ok2 {
+			return
+		}
+		s1 := wire.StringToSign(r1.method, r1.path, r1.query, r1.ts, r1.nonce, r1.body)
+		s2 := wire.StringToSign(r2.method, r2.path, r2.query, r2.ts, r2.nonce, r2.body)
+		same := r1.method == r2.method && r1.path == r2.path && r1.ts == r2.ts && r1.nonce == r2.nonce &&
+			bytes.Equal(r1.body, r2.body) && sameQuery(r1.query, r2.query)
+		if (s1 == s2) != same {
+			t.Fatalf("requests %+v and %+v: strings equal %v, requests the same %v", r1, r2, s1 == s2, same)
+		}
+	})
+}
+
+// sameQuery compares queries as sent: keys without values are not sent.
+func sameQuery(a, b url.Values) bool {
+	strip := func(q url.Values) url.Values {
+		out := url.Values{}
+		for k, vs := range q {
+			if len(vs) > 0 {
+				out[k] = vs
+			}
+		}
+		return out
+	}
+	return reflect.DeepEqual(strip(a), strip(b))
 }
