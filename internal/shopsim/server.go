@@ -16,11 +16,12 @@
 //     X-Nonce must not repeat one the app key used in the last 10 minutes
 //     (a replayed request is refused, wire.ErrReplayed). A request for a
 //     shop that does not exist is refused exactly like a bad signature
-//     (401), so the answers do not tell which shops exist. Only then is
-//     the request counted (Stats), its nonce remembered, faults injected
+//     (401), so the answers do not tell which shops exist. A request for
+//     an existing shop is counted for it (Stats) either way; only an
+//     authenticated one has its signature and nonce kept, faults injected
 //     and the shop's rate-limit token taken: an unauthenticated request
-//     leaves nothing behind but one counter, and cannot spend a shop's
-//     token. Each call is then served by a platform.Client from
+//     leaves nothing behind but counters of an existing shop, and cannot
+//     spend a shop's token. Each call is then served by a platform.Client from
 //     engine.Factory() built with the shop's credentials, and its errors
 //     are mapped with wire.ErrorFor.
 //   - /router/rest: TOP for Taobao shops (see serveTOP): the shop is found
@@ -176,11 +177,12 @@ type apiCall struct {
 	body     []byte
 }
 
-// serveAPI runs a /v1 request: path, body, authentication, then (only
-// for an authenticated request) statistics, faults, rate limit, routing,
-// the call, persistence, the answer. Nothing an unauthenticated request
-// sends is kept: it is refused before any store records its shop path,
-// signature or nonce, and before it can spend the shop's rate-limit token.
+// serveAPI runs a /v1 request: path, body, the shop's counters (an
+// existing shop only), authentication, then (only for an authenticated
+// request) its signature and nonce, faults, rate limit, routing, the call,
+// persistence, the answer. Nothing an unauthenticated request sends is
+// kept: a made-up shop path adds no counters, no signature or nonce is
+// kept, and the shop's rate-limit token is not spent.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	rec := &statusRecorder{ResponseWriter: w}
@@ -223,6 +225,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		// answer does not tell which shops exist.
 		creds = s.decoy
 	}
+	key := memory.ShopKey(p, main)
+	if known {
+		// Counted for its shop whether or not it authenticates (the
+		// counters are per existing shop, so bounded); only a verified
+		// request's signature is kept.
+		counted = key
+		s.stats.arrived(key, start)
+	}
 	if err := s.authenticate(r, creds, body); err != nil || !known {
 		s.stats.refused()
 		if err == nil {
@@ -231,9 +241,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	key := memory.ShopKey(p, main)
-	counted = key
-	s.stats.arrived(key, start, r.Header.Get(wire.HeaderSignature))
+	s.stats.keepSignature(r.Header.Get(wire.HeaderSignature))
 	if err := s.useNonce(r, creds); err != nil {
 		writeError(w, err)
 		return

@@ -8,11 +8,12 @@ import (
 	"time"
 )
 
-// AdminPathStats answers GET with Stats: per shop, how many authenticated
-// API calls arrived, by answer and by route, how many were refused with
-// 429, and how many came too early after one; and how many requests were
-// refused as unauthenticated (one number: nothing such a request sends is
-// kept). Needs the admin token.
+// AdminPathStats answers GET with Stats: per existing shop, how many API
+// calls arrived (authenticated or not), by answer and by route, how many
+// were refused with 429, and how many came too early after one; and how
+// many requests were refused as unauthenticated (a request for a shop that
+// does not exist counts there only: its path is not kept). Needs the admin
+// token.
 const AdminPathStats = "/admin/stats"
 
 // AdminPathSignatures answers GET with Signatures: the X-Signature of every
@@ -35,14 +36,14 @@ type Stats struct {
 	Shops map[string]ShopStats `json:"shops"`
 	// Unauthenticated counts API requests refused before authentication
 	// passed (bad or missing signature, unknown shop, wrong app key or
-	// access token); they are not counted per shop.
+	// access token); those for an existing shop count in its ShopStats too.
 	Unauthenticated int `json:"unauthenticated"`
 }
 
 // ShopStats are one shop's counters.
 type ShopStats struct {
-	// Calls counts authenticated API requests for the shop (also refused
-	// or dropped ones).
+	// Calls counts API requests for the shop (also unauthenticated,
+	// refused or dropped ones).
 	Calls int `json:"calls"`
 	// ByStatus counts answers by HTTP status; "dropped" counts connections
 	// closed without an answer.
@@ -77,8 +78,8 @@ type Signatures struct {
 type statsRecorder struct {
 	mu              sync.Mutex
 	unauthenticated int
-	// shops has an entry per shop that received an authenticated request,
-	// so its size is bounded by the shops; ByRoute by the routes (and
+	// shops has an entry per existing shop that received a request, so
+	// its size is bounded by the shops; ByRoute by the routes (and
 	// "METHOD ?" per HTTP method, see routeLabel), ByStatus by the statuses.
 	shops map[string]*shopCounters
 	sigs  []string
@@ -110,9 +111,8 @@ func (r *statsRecorder) refused() {
 	r.unauthenticated++
 }
 
-// arrived counts an authenticated request for shop key arriving at now and
-// keeps its signature.
-func (r *statsRecorder) arrived(key string, now time.Time, signature string) {
+// arrived counts a request for the existing shop key arriving at now.
+func (r *statsRecorder) arrived(key string, now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c := r.shop(key)
@@ -120,6 +120,12 @@ func (r *statsRecorder) arrived(key string, now time.Time, signature string) {
 	if now.Before(c.retryUntil) && now.Sub(c.limitedAt) > RetryAfterGrace {
 		c.EarlyCalls++
 	}
+}
+
+// keepSignature keeps the signature of an authenticated request.
+func (r *statsRecorder) keepSignature(signature string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if signature == "" {
 		return
 	}
