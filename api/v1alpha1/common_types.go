@@ -212,6 +212,19 @@ const (
 	// on a Shop's API Secret ("shop-api") or a password source ("password")
 	// for changes to take effect at once rather than at the next resync.
 	LabelSecretRole = "shop.subaccount.io/secret"
+	// SecretRoleVerification, SecretRolePassword and SecretRoleShopAPI are
+	// the values of LabelSecretRole by which a Secret opts in to being
+	// read by the operator: a verification code (read once and deleted),
+	// a password source (password.secretRef) and a Shop's API credentials
+	// (credentialsSecretRef). A Secret without the label of its purpose
+	// is never read, deleted, sent anywhere or given a finalizer: being
+	// able to name a Secret in a spec must not be enough to use it.
+	SecretRoleVerification = "verification"
+	SecretRolePassword     = "password"
+	SecretRoleShopAPI      = "shop-api"
+	// SecretRoleCredentials marks the credentials Secrets the operator
+	// generates.
+	SecretRoleCredentials = "credentials"
 	// LabelShop and LabelSubAccount on generated Secrets name their owners.
 	LabelShop       = "shop.subaccount.io/shop"
 	LabelSubAccount = "shop.subaccount.io/subaccount"
@@ -226,8 +239,9 @@ const (
 	// VerificationSecretSuffix names the Secret that hands a verification
 	// code to the operator: "<SubAccount name>-verification", key "code".
 	// The operator reads it once and deletes it, so the code never stays in
-	// the cluster and the Git-managed spec is never edited. Label it
-	// shop.subaccount.io/secret=verification to have it read at once.
+	// the cluster and the Git-managed spec is never edited. It must be
+	// labelled shop.subaccount.io/secret=verification (kubectl subaccount
+	// verify does it): any other Secret of that name is left alone.
 	VerificationSecretSuffix = "-verification"
 	// SecretKeyCode is the key of the verification code in that Secret.
 	SecretKeyCode = "code"

@@ -702,7 +702,7 @@ func handOverCodes(ctx context.Context, c client.Client, engine *memory.Engine, 
 			}
 			name := sa.Name + shopv1alpha1.VerificationSecretSuffix
 			secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sa.Namespace, Name: name,
-				Labels: map[string]string{shopv1alpha1.LabelSecretRole: "verification"}},
+				Labels: map[string]string{shopv1alpha1.LabelSecretRole: shopv1alpha1.SecretRoleVerification}},
 				StringData: map[string]string{shopv1alpha1.SecretKeyCode: code}}
 			if err := c.Create(ctx, secret); err != nil {
 				continue

@@ -337,7 +337,7 @@ func (k *cli) handOver(ctx context.Context, secretName, code string, before *met
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      secretName,
 			Namespace: k.ns,
-			Labels:    map[string]string{shopv1alpha1.LabelSecretRole: "verification"},
+			Labels:    map[string]string{shopv1alpha1.LabelSecretRole: shopv1alpha1.SecretRoleVerification},
 		},
 		Type:       corev1.SecretTypeOpaque,
 		StringData: map[string]string{shopv1alpha1.SecretKeyCode: code},

@@ -108,6 +108,13 @@ func handleCode(ctx context.Context, d codeDeps, v smsCode) codeResult {
 	var failure string
 	secret, err := d.connector.secret(ctx, v.owner.GetNamespace(), v.secretName)
 	switch {
+	case err == nil && secret.Labels[shopv1alpha1.LabelSecretRole] != shopv1alpha1.SecretRoleVerification:
+		// Only a Secret that says it is a code is read and deleted: a
+		// person who may create this object but not touch Secrets must
+		// not get an unrelated Secret of that name deleted or sent to
+		// the platform. Its content is not looked at.
+		failure = fmt.Sprintf("Secret %s is not labelled %s=%s, so it is left alone (neither read nor deleted)",
+			v.secretName, shopv1alpha1.LabelSecretRole, shopv1alpha1.SecretRoleVerification)
 	case err == nil:
 		code := strings.TrimSpace(string(secret.Data[shopv1alpha1.SecretKeyCode]))
 		// Consumed whatever happens next: the code must not stay in the
@@ -162,10 +169,10 @@ func pendingCode(v *shopv1alpha1.VerificationStatus, now time.Time, secretName, 
 		until = v.ExpiresAt.UTC().Format(time.RFC3339)
 		poll = soonest(verificationPoll, v.ExpiresAt.Sub(now)+time.Second)
 	}
-	msg := fmt.Sprintf("%san SMS code was sent to %s, valid until %s (%d attempts left): put it in Secret %s, key %s "+
-		"(kubectl create secret generic %s --from-literal=%s=CODE); a new code: %s",
+	msg := fmt.Sprintf("%san SMS code was sent to %s, valid until %s (%d attempts left): put it in Secret %s, key %s, labelled %s=%s "+
+		"(kubectl subaccount verify does it); a new code: %s",
 		prefix, v.Phone, until, v.AttemptsLeft, secretName, shopv1alpha1.SecretKeyCode,
-		secretName, shopv1alpha1.SecretKeyCode, resendHow)
+		shopv1alpha1.LabelSecretRole, shopv1alpha1.SecretRoleVerification, resendHow)
 	return shopv1alpha1.ReasonPendingVerification, msg,
 		&outcome{reason: shopv1alpha1.ReasonPendingVerification, message: msg, requeueAfter: poll}
 }

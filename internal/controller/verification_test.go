@@ -24,6 +24,7 @@ import (
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -128,4 +129,73 @@ func pendingDouyinAgent(t *testing.T) (testShop, *shopv1alpha1.SubAccount) {
 	sa.Spec.Phone = uniquePhone()
 	create(t, sa)
 	return ts, sa
+}
+
+// Issue 15, item 1: a Secret named like a code Secret but not labelled as
+// one is neither read nor deleted, for a SubAccount and for a Shop's
+// notification contact; the condition says why the code is not taken
+// without showing the Secret's content. Labelled, the same Secret is
+// taken.
+func TestUnlabelledVerificationSecretIsLeftAlone(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	duty := uniquePhone()
+	ns := newNamespace(t)
+	ts := newShop(t, ns, platform.Douyin, 10, func(s *shopv1alpha1.Shop) {
+		s.Spec.NotificationContacts = []shopv1alpha1.NotificationContact{{Name: "值班", Phone: duty}}
+	})
+	create(t, newRole(ns, "cs", "客服", "customer-service"))
+	sa := newSubAccount(ns, "agent", "cs")
+	sa.Spec.Phone = uniquePhone()
+	create(t, sa)
+	waitCondition(t, sa, shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)
+	shop := &shopv1alpha1.Shop{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop"}, shop)).To(Succeed())
+	waitCondition(t, shop, shopv1alpha1.ConditionContactsVerified, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)
+
+	for _, c := range []struct {
+		owner      conditioned
+		condition  string
+		secretName string
+		phone      string
+	}{
+		{sa, shopv1alpha1.ConditionVerified, sa.Name + shopv1alpha1.VerificationSecretSuffix, sa.Spec.Phone},
+		{shop, shopv1alpha1.ConditionContactsVerified, shop.ContactSecretName(duty), duty},
+	} {
+		code, _, ok := engine.SMS(c.phone)
+		g.Expect(ok).To(BeTrue())
+		// Someone else's Secret that happens to have this name, even with
+		// the right code in it.
+		other := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: c.secretName,
+			Labels: map[string]string{"app": "webhook"}},
+			StringData: map[string]string{shopv1alpha1.SecretKeyCode: code}}
+		create(t, other)
+		g.Eventually(func() string {
+			_ = k8s.Get(ctx, client.ObjectKeyFromObject(c.owner), c.owner)
+			return conditionMessage(c.owner, c.condition)
+		}, timeout, interval).Should(ContainSubstring("Secret "+c.secretName+" is not labelled shop.subaccount.io/secret=verification, so it is left alone"),
+			"the condition says why the code is not taken")
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(other), &corev1.Secret{})).To(Succeed(), "the unlabelled Secret was deleted")
+		g.Expect(conditionMessage(c.owner, c.condition)).NotTo(ContainSubstring(code))
+		v, _, _ := engine.SMS(c.phone)
+		g.Expect(v).To(Equal(code), "no new code was asked for")
+
+		// Opting in is a label; the same Secret is then taken.
+		g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(other), other)).To(Succeed())
+		other.Labels[shopv1alpha1.LabelSecretRole] = shopv1alpha1.SecretRoleVerification
+		g.Expect(k8s.Update(ctx, other)).To(Succeed())
+		g.Eventually(func() bool {
+			return apierrors.IsNotFound(k8s.Get(ctx, client.ObjectKeyFromObject(other), &corev1.Secret{}))
+		}, timeout, interval).Should(BeTrue(), "the labelled code Secret was never consumed")
+		waitCondition(t, c.owner, c.condition, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
+	}
+	g.Expect(mustAccount(t, ts, sa.Spec.AccountName).Verification.Verified).To(BeTrue())
+}
+
+// conditionMessage is the message of obj's condition of that type, or "".
+func conditionMessage(obj conditioned, condType string) string {
+	if c := apimeta.FindStatusCondition(obj.GetConditions(), condType); c != nil {
+		return c.Message
+	}
+	return ""
 }

@@ -42,6 +42,7 @@ func TestShopNotificationContacts(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	secret := "douyin-contact-" + phone + "-verification"
 	kubectl(t, "create", "secret", "generic", secret, "-n", ns, "--from-literal=code="+m.Code)
+	kubectl(t, "label", "secret", secret, "-n", ns, "shop.subaccount.io/secret=verification")
 	kubectl(t, "wait", "-n", ns, "shop/douyin", "--timeout=60s", "--for=condition=ContactsVerified=True")
 	g.Expect(jsonpath(t, ns, "shop/douyin", `{.status.notificationContacts[0].verification.verified}`)).To(Equal("true"))
 	g.Eventually(func() string {
