@@ -14,7 +14,8 @@
 #   5. build from the Go module proxy (about 15 minutes on 2 cores): the route
 #      for offline and air-gapped machines.
 # kube-controller-manager is not in setup-envtest's archives: it is always
-# built (only the reliability suite needs it).
+# built (only the reliability suite needs it); so is kubectl, should an
+# archive lack it.
 #
 # Nothing half-written is ever taken for finished: a binary is built under a
 # temporary name and renamed when complete, a download is unpacked into a
@@ -41,6 +42,10 @@ K8S_MINOR="$(cut -d. -f2 <<<"$K8S_VERSION")"
 RELEASE_DIR="$CACHE_ROOT/release-1.${K8S_MINOR}"
 STAGING_VERSION="0.${K8S_VERSION#1.}"
 CORE=(etcd kube-apiserver kubectl)
+# What the download route needs from setup-envtest's archive. Its archives
+# (controller-tools' envtest releases) hold kubectl too, but should one not,
+# kubectl alone is built.
+RELEASED=(etcd kube-apiserver)
 
 # Run outside make too: build with the toolchain go.mod names (the Makefile
 # exports the same one).
@@ -123,7 +128,7 @@ index_reachable() {
   with_timeout "$ENVTEST_PROBE_TIMEOUT" bash -c ': <"/dev/tcp/$1/$2"' _ "$host" "$port" 2>/dev/null
 }
 
-# download_release fetches the release etcd, kube-apiserver and kubectl of
+# download_release fetches the release etcd, kube-apiserver (and kubectl) of
 # Kubernetes 1.<minor>.x with setup-envtest into RELEASE_DIR. Fails, quickly
 # where the index is unreachable, when it cannot.
 download_release() {
@@ -151,8 +156,8 @@ download_release() {
     log "setup-envtest could not download the $selector release binaries (within ${ENVTEST_DOWNLOAD_TIMEOUT}s)"
     return 1
   fi
-  if ! all_in "$path" "${CORE[@]}"; then
-    log "setup-envtest's archive in $path lacks one of: ${CORE[*]}"
+  if ! all_in "$path" "${RELEASED[@]}"; then
+    log "setup-envtest's archive in $path lacks one of: ${RELEASED[*]}"
     return 1
   fi
   chmod u+w "$path"
@@ -257,8 +262,15 @@ build_missing() {
 if ! all_in "$ASSETS_DIR" "${CORE[@]}"; then
   if all_in "$BUILD_DIR" "${CORE[@]}"; then
     link_from "$BUILD_DIR" "${CORE[@]}"
-  elif all_in "$RELEASE_DIR" "${CORE[@]}" || download_release; then
-    link_from "$RELEASE_DIR" "${CORE[@]}"
+  elif all_in "$RELEASE_DIR" "${RELEASED[@]}" || download_release; then
+    if all_in "$RELEASE_DIR" kubectl; then
+      link_from "$RELEASE_DIR" "${CORE[@]}"
+    else
+      log "no kubectl in setup-envtest's archive: building it"
+      build_missing kubectl
+      link_from "$RELEASE_DIR" "${RELEASED[@]}"
+      link_from "$BUILD_DIR" kubectl
+    fi
   else
     log "no release binaries: building what the cache lacks from the Go module proxy"
     build_missing "${CORE[@]}"

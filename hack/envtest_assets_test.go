@@ -96,6 +96,7 @@ esac
 // stubSetupEnvtest stands in for setup-envtest; $STUB_NETWORK says what the
 // network does: "up" (the index and the archive come), "offline" (a DNS
 // failure at once, like this machine) or "hang" (nothing ever answers).
+// STUB_ARCHIVE_KUBECTL=none makes an archive without kubectl.
 const stubSetupEnvtest = `#!/bin/sh
 set -eu
 cmd="$1"
@@ -120,7 +121,7 @@ if [ "$cmd" = list ]; then
 fi
 dir="$store/k8s/1.37.0-linux-amd64"
 mkdir -p "$dir"
-for b in etcd kube-apiserver kubectl; do
+for b in etcd kube-apiserver ${STUB_ARCHIVE_KUBECTL:-kubectl}; do
   printf '#!/bin/sh\necho released %s\n# complete\n' "$b" > "$dir/$b"
   chmod 555 "$dir/$b"
 done
@@ -368,6 +369,13 @@ func TestEnvtestAssetsScript(t *testing.T) {
 			env:       []string{"STUB_NETWORK=up", withCM},
 			links:     map[string]string{"etcd": "release", "kube-apiserver": "release", "kubectl": "release", "kube-controller-manager": "build"},
 			wantBuilt: []string{"kube-controller-manager"},
+			download:  true,
+		},
+		{
+			name:      "online, an archive without kubectl: kubectl alone built",
+			env:       []string{"STUB_NETWORK=up", "STUB_ARCHIVE_KUBECTL=none"},
+			links:     map[string]string{"etcd": "release", "kube-apiserver": "release", "kubectl": "build"},
+			wantBuilt: []string{"kubectl"},
 			download:  true,
 		},
 		{
