@@ -55,12 +55,12 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/controller"
+	"github.com/subaccount-operator/subaccount-operator/internal/controlplane"
 	"github.com/subaccount-operator/subaccount-operator/internal/metrics"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
@@ -87,7 +87,7 @@ const (
 )
 
 // controlPlaneBinaries must all be in options.AssetsDir.
-var controlPlaneBinaries = []string{"etcd", "kube-apiserver", "kubectl"}
+var controlPlaneBinaries = []string{controlplane.Etcd, controlplane.APIServer, controlplane.Kubectl}
 
 // options configure run.
 type options struct {
@@ -198,42 +198,30 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{o.CRDDir},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: o.AssetsDir,
-		Scheme:                scheme,
-	}
-	// Explicit paths, so that an unrelated TEST_ASSET_* or KUBEBUILDER_ASSETS
-	// in the environment cannot pick other binaries than the ones checked.
-	env.ControlPlane.GetAPIServer().Path = filepath.Join(o.AssetsDir, "kube-apiserver")
-	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(o.AssetsDir, "etcd")}
-	env.ControlPlane.KubectlPath = filepath.Join(o.AssetsDir, "kubectl")
-
 	fmt.Fprintf(out, "Starting a local control plane (etcd, kube-apiserver from %s)...\n", displayPath(o.AssetsDir))
 	started := time.Now()
-	cfg, err := env.Start()
+	cp, err := controlplane.Start(controlplane.Options{AssetsDir: o.AssetsDir, CRDDir: o.CRDDir, Scheme: scheme})
 	if err != nil {
-		// Start can fail after the processes started (e.g. installing CRDs).
-		return errors.Join(fmt.Errorf("starting the control plane: %w", err), stopControlPlane(env))
+		return err
 	}
 	defer func() {
 		fmt.Fprintln(out, "Stopping the control plane...")
-		if stopErr := stopControlPlane(env); stopErr != nil {
+		if stopErr := cp.Stop(); stopErr != nil {
 			err = errors.Join(err, stopErr)
 		} else {
 			fmt.Fprintln(out, "Control plane stopped.")
 		}
 	}()
+	cfg := cp.Config
 	fmt.Fprintf(out, "Control plane up at %s (%s), CRDs installed.\n", cfg.Host, since(started))
 
-	user, err := env.AddUser(envtest.User{Name: devUser, Groups: []string{"system:masters"}}, nil)
+	admin, err := cp.AddAdmin(devUser)
 	if err != nil {
-		return fmt.Errorf("adding the %s user: %w", devUser, err)
+		return err
 	}
-	kubeconfig, err := user.KubeConfig()
+	kubeconfig, err := controlplane.Kubeconfig(admin)
 	if err != nil {
-		return fmt.Errorf("building the kubeconfig: %w", err)
+		return err
 	}
 	if err := writeFileAtomic(o.KubeconfigOut, kubeconfig); err != nil {
 		return fmt.Errorf("writing the kubeconfig: %w", err)
@@ -401,7 +389,7 @@ func (o options) validate() error {
 		return errors.New("no control plane binaries directory: " + assetsHint)
 	}
 	for _, b := range controlPlaneBinaries {
-		if !isExecutable(filepath.Join(o.AssetsDir, b)) {
+		if !controlplane.IsExecutable(filepath.Join(o.AssetsDir, b)) {
 			return fmt.Errorf("%s is not an executable: %s", filepath.Join(o.AssetsDir, b), assetsHint)
 		}
 	}
@@ -409,11 +397,6 @@ func (o options) validate() error {
 }
 
 const assetsHint = "run 'make dev', which builds etcd, kube-apiserver and kubectl into bin/k8s/ (hack/envtest-assets.sh), or set KUBEBUILDER_ASSETS"
-
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
-}
 
 // defaultAssetsDir is $KUBEBUILDER_ASSETS, else the only directory under
 // root/bin/k8s holding the control plane binaries.
@@ -426,7 +409,7 @@ func defaultAssetsDir(root string) (string, error) {
 	for _, dir := range candidates {
 		complete := true
 		for _, b := range controlPlaneBinaries {
-			complete = complete && isExecutable(filepath.Join(dir, b))
+			complete = complete && controlplane.IsExecutable(filepath.Join(dir, b))
 		}
 		if complete {
 			found = append(found, dir)
@@ -440,13 +423,6 @@ func defaultAssetsDir(root string) (string, error) {
 	default:
 		return "", fmt.Errorf("KUBEBUILDER_ASSETS is not set and bin/k8s/ has several control planes (%s): use 'make dev' or set KUBEBUILDER_ASSETS", strings.Join(found, ", "))
 	}
-}
-
-func stopControlPlane(env *envtest.Environment) error {
-	if err := env.Stop(); err != nil {
-		return fmt.Errorf("stopping the control plane: %w", err)
-	}
-	return nil
 }
 
 // waitReady polls the samples of the operator's API group until each is

@@ -35,13 +35,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/controlplane"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
 )
@@ -64,16 +61,13 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "KUBEBUILDER_ASSETS is not set: run the tests with 'make test', which builds the control plane into bin/")
 		return 1
 	}
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := env.Start()
+	cp, err := controlplane.Start(controlplane.Options{CRDDir: filepath.Join("..", "..", "config", "crd", "bases")})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "starting envtest: %v\n", err)
 		return 1
 	}
-	defer func() { _ = env.Stop() }()
+	defer func() { _ = cp.Stop() }()
+	cfg := cp.Config
 
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
@@ -95,24 +89,12 @@ func runSuite(m *testing.M) int {
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
 	kubeconfig = filepath.Join(dir, "kubeconfig")
-	if err := writeKubeconfig(cfg, kubeconfig); err != nil {
+	// The plugin is exercised through its real --kubeconfig path.
+	if err := controlplane.WriteKubeconfig(cfg, kubeconfig); err != nil {
 		fmt.Fprintf(os.Stderr, "writing kubeconfig: %v\n", err)
 		return 1
 	}
 	return m.Run()
-}
-
-// writeKubeconfig turns envtest's rest.Config into a kubeconfig file, so the
-// plugin is exercised through its real --kubeconfig path.
-func writeKubeconfig(cfg *rest.Config, path string) error {
-	kc := clientcmdapi.NewConfig()
-	kc.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
-	kc.AuthInfos["envtest"] = &clientcmdapi.AuthInfo{
-		ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData, Token: cfg.BearerToken,
-	}
-	kc.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "envtest", Namespace: "default"}
-	kc.CurrentContext = "envtest"
-	return clientcmd.WriteToFile(*kc, path)
 }
 
 // ---- helpers ----

@@ -67,11 +67,11 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/controller"
+	"github.com/subaccount-operator/subaccount-operator/internal/controlplane"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
 	"github.com/subaccount-operator/subaccount-operator/internal/shopsim"
@@ -274,16 +274,13 @@ type fairness struct {
 func run(ctx context.Context, o options, latency time.Duration) (res result, err error) {
 	started := time.Now()
 	res.N, res.Unrelated = o.Shops*o.PerShop, o.UnrelatedSecrets
-	env := &envtest.Environment{CRDDirectoryPaths: []string{o.CRDDir}, ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: o.AssetsDir, Scheme: scheme}
-	env.ControlPlane.GetAPIServer().Path = filepath.Join(o.AssetsDir, "kube-apiserver")
-	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(o.AssetsDir, "etcd")}
 	logf("latency %s: starting the control plane...", latency)
-	cfg, err := env.Start()
+	cp, err := controlplane.Start(controlplane.Options{AssetsDir: o.AssetsDir, CRDDir: o.CRDDir, Scheme: scheme})
 	if err != nil {
-		return res, errors.Join(fmt.Errorf("starting the control plane: %w", err), env.Stop())
+		return res, err
 	}
-	defer func() { err = errors.Join(err, env.Stop()) }()
+	defer func() { err = errors.Join(err, cp.Stop()) }()
+	cfg := cp.Config
 	dir, err := os.MkdirTemp("", "bench-")
 	if err != nil {
 		return res, err
@@ -291,13 +288,13 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 	defer func() { _ = os.RemoveAll(dir) }()
 	// The manager is a user of its own, as in a cluster: the API server's
 	// priority and fairness queues its requests apart from the workload's.
-	user, err := env.ControlPlane.AddUser(envtest.User{Name: "subaccount-operator", Groups: []string{"system:masters"}}, nil)
+	admin, err := cp.AddAdmin("subaccount-operator")
 	if err != nil {
 		return res, err
 	}
 	m := o.Manager
 	m.Kubeconfig = filepath.Join(dir, "kubeconfig")
-	if err := writeKubeconfig(user.Config(), m.Kubeconfig); err != nil {
+	if err := controlplane.WriteKubeconfig(admin, m.Kubeconfig); err != nil {
 		return res, err
 	}
 

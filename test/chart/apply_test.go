@@ -24,7 +24,7 @@ import (
 	"strings"
 	"testing"
 
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"github.com/subaccount-operator/subaccount-operator/internal/controlplane"
 )
 
 // controlPlane is a local kube-apiserver and etcd (envtest, no CRDs
@@ -42,39 +42,26 @@ func startControlPlane(t *testing.T) *controlPlane {
 	if assets == "" {
 		t.Skip("KUBEBUILDER_ASSETS is not set: run 'make test-chart' (it builds the envtest binaries into bin/k8s)")
 	}
-	assets, err := filepath.Abs(assets)
+	env, err := controlplane.Start(controlplane.Options{AssetsDir: assets})
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &envtest.Environment{BinaryAssetsDirectory: assets}
-	// Explicit paths: never a kubectl (or anything else) from PATH.
-	env.ControlPlane.GetAPIServer().Path = filepath.Join(assets, "kube-apiserver")
-	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(assets, "etcd")}
-	env.ControlPlane.KubectlPath = filepath.Join(assets, "kubectl")
-	if _, err := env.Start(); err != nil {
-		_ = env.Stop()
-		t.Fatalf("starting the control plane from %s: %v", assets, err)
-	}
 	t.Cleanup(func() {
 		if err := env.Stop(); err != nil {
-			t.Errorf("stopping the control plane: %v", err)
+			t.Error(err)
 		}
 	})
-	user, err := env.AddUser(envtest.User{Name: "chart-test", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		t.Fatalf("adding the admin user: %v", err)
-	}
-	kubeconfig, err := user.KubeConfig()
+	admin, err := env.AddAdmin("chart-test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	cp := &controlPlane{
-		kubectl:    filepath.Join(assets, "kubectl"),
+		kubectl:    env.KubectlPath(),
 		kubeconfig: filepath.Join(dir, "kubeconfig"),
 		cacheDir:   filepath.Join(dir, "cache"),
 	}
-	if err := os.WriteFile(cp.kubeconfig, kubeconfig, 0o600); err != nil {
+	if err := controlplane.WriteKubeconfig(admin, cp.kubeconfig); err != nil {
 		t.Fatal(err)
 	}
 	return cp

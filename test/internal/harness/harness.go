@@ -51,8 +51,9 @@ import (
 
 	"github.com/go-logr/logr"
 	. "github.com/onsi/gomega"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/subaccount-operator/subaccount-operator/internal/controlplane"
 )
 
 const (
@@ -89,7 +90,7 @@ type Env struct {
 	AdminToken string
 
 	mu       sync.Mutex
-	cp       *envtest.Environment
+	cp       *controlplane.ControlPlane
 	procs    []*Proc // every process started, for teardown and Begin
 	watches  []*Watch
 	shopsim  *Proc
@@ -194,8 +195,8 @@ func (e *Env) setup() error {
 	if !filepath.IsAbs(assets) {
 		assets = filepath.Join(e.Root, assets)
 	}
-	for _, b := range []string{"etcd", "kube-apiserver"} {
-		if !isExecutable(filepath.Join(assets, b)) {
+	for _, b := range []string{controlplane.Etcd, controlplane.APIServer} {
+		if !controlplane.IsExecutable(filepath.Join(assets, b)) {
 			return fmt.Errorf("%s is not an executable; run it through make", filepath.Join(assets, b))
 		}
 	}
@@ -211,7 +212,7 @@ func (e *Env) setup() error {
 	case !filepath.IsAbs(e.Kubectl):
 		e.Kubectl = filepath.Join(e.Root, e.Kubectl)
 	}
-	if !isExecutable(e.Kubectl) {
+	if !controlplane.IsExecutable(e.Kubectl) {
 		return fmt.Errorf("kubectl %s is not an executable; run it through make", e.Kubectl)
 	}
 
@@ -242,32 +243,21 @@ func (e *Env) setup() error {
 		}
 	}
 
-	// The control plane, with explicit binary paths so that no other
-	// TEST_ASSET_* in the environment can pick other binaries.
-	cp := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(e.Root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-		BinaryAssetsDirectory: assets,
+	// The control plane (a failed Start stops what it started).
+	cp, err := controlplane.Start(controlplane.Options{AssetsDir: assets,
+		CRDDir: filepath.Join(e.Root, "config", "crd", "bases"), Kubectl: e.Kubectl})
+	if err != nil {
+		return err
 	}
-	cp.ControlPlane.GetAPIServer().Path = filepath.Join(assets, "kube-apiserver")
-	cp.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(assets, "etcd")}
-	cp.ControlPlane.KubectlPath = e.Kubectl
 	e.mu.Lock()
-	e.cp = cp // registered before Start: a failed Start may leave processes
+	e.cp = cp
 	e.mu.Unlock()
-	if _, err := cp.Start(); err != nil {
-		return fmt.Errorf("starting the control plane: %w", err)
-	}
-	user, err := cp.AddUser(envtest.User{Name: adminUser, Groups: []string{"system:masters"}}, nil)
+	admin, err := cp.AddAdmin(adminUser)
 	if err != nil {
-		return fmt.Errorf("adding the admin user: %w", err)
-	}
-	kubeconfig, err := user.KubeConfig()
-	if err != nil {
-		return fmt.Errorf("building the kubeconfig: %w", err)
+		return err
 	}
 	e.Kubeconfig = filepath.Join(e.WorkDir, "kubeconfig")
-	return os.WriteFile(e.Kubeconfig, kubeconfig, 0o600)
+	return controlplane.WriteKubeconfig(admin, e.Kubeconfig)
 }
 
 // ShopsimOptions configure StartShopsim.
@@ -377,7 +367,7 @@ func (e *Env) StartManager(opts ManagerOptions) (*Proc, error) {
 // ControllerManagerAvailable reports whether kube-controller-manager is
 // next to the control plane ('make envtest-controller-manager').
 func (e *Env) ControllerManagerAvailable() bool {
-	return isExecutable(filepath.Join(filepath.Dir(e.Kubectl), "kube-controller-manager"))
+	return controlplane.IsExecutable(filepath.Join(filepath.Dir(e.Kubectl), controlplane.ControllerManager))
 }
 
 // StartControllerManager starts kube-controller-manager with only the
@@ -385,23 +375,16 @@ func (e *Env) ControllerManagerAvailable() bool {
 // owner references, foreground deletion and namespace deletion then work
 // as in a cluster. It waits until the controllers have started.
 func (e *Env) StartControllerManager() (*Proc, error) {
-	bin := filepath.Join(filepath.Dir(e.Kubectl), "kube-controller-manager")
-	p, err := e.startProc("kube-controller-manager", filepath.Join(e.LogDir, "kube-controller-manager.log"), nil, bin,
-		"--kubeconfig", e.Kubeconfig,
-		"--leader-elect=false",
-		"--controllers=garbage-collector-controller,namespace-controller",
-		"--secure-port=0",
-		"--use-service-account-credentials=false",
-	)
+	bin := filepath.Join(filepath.Dir(e.Kubectl), controlplane.ControllerManager)
+	p, err := e.startProc(controlplane.ControllerManager, filepath.Join(e.LogDir, "kube-controller-manager.log"), nil, bin,
+		controlplane.ControllerManagerArgs(e.Kubeconfig)...)
 	if err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(StartTimeout)
 	for {
 		data, _ := os.ReadFile(p.LogPath)
-		// The namespace controller has started and the garbage collector
-		// has synced its monitors.
-		if strings.Contains(string(data), "Starting namespace controller") && strings.Contains(string(data), "Proceeding to collect garbage") {
+		if controlplane.ControllerManagerStarted(data) {
 			return p, nil
 		}
 		if done, err := p.Exited(); done {
@@ -606,9 +589,4 @@ func moduleRoot() (string, error) {
 		return "", errors.New("not inside the module")
 	}
 	return filepath.Dir(gomod), nil
-}
-
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
 }
