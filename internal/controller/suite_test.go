@@ -42,13 +42,13 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/controlplane"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
 )
@@ -114,7 +114,7 @@ var suite sharedSuite
 type sharedSuite struct {
 	once   sync.Once
 	err    error
-	env    *envtest.Environment
+	cp     *controlplane.ControlPlane
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -138,14 +138,12 @@ func useEnvtest(t *testing.T) {
 }
 
 func (s *sharedSuite) start() error {
-	s.env = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := s.env.Start()
+	cp, err := controlplane.Start(controlplane.Options{CRDDir: filepath.Join("..", "..", "config", "crd", "bases")})
 	if err != nil {
 		return fmt.Errorf("starting envtest: %w", err)
 	}
+	s.cp = cp
+	cfg := cp.Config
 	k8s, err = client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		return fmt.Errorf("creating client: %w", err)
@@ -186,7 +184,7 @@ func (s *sharedSuite) start() error {
 
 // stop stops the manager and the control plane, if they were started.
 func (s *sharedSuite) stop() error {
-	if s.env == nil {
+	if s.cp == nil {
 		return nil
 	}
 	var errs []error
@@ -198,8 +196,8 @@ func (s *sharedSuite) stop() error {
 			errs = append(errs, fmt.Errorf("manager: %w", err))
 		}
 	}
-	if err := s.env.Stop(); err != nil {
-		errs = append(errs, fmt.Errorf("stopping envtest: %w", err))
+	if err := s.cp.Stop(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
