@@ -24,7 +24,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -32,151 +31,117 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 )
 
-// ensureContacts adds the declared notification contacts the platform
-// lacks (each is sent an SMS code), renames changed ones, removes those
-// the operator added and the spec dropped, and takes each pending
-// contact's code as a SubAccount's (handleCode). It returns the fields the
-// platform's API cannot apply and when to look again.
-func (r *ShopReconciler) ensureContacts(ctx context.Context, shop *shopv1alpha1.Shop, pc platform.Client,
-	caps platform.Capabilities) (unsupported []string, next time.Duration, err error) {
-	declared := shop.Spec.NotificationContacts
-	if len(declared) == 0 && len(shop.Status.NotificationContacts) == 0 {
-		removeCondition(shop, shopv1alpha1.ConditionContactsVerified)
-		return nil, 0, nil
+// contacts adds the declared notification contacts the platform lacks
+// (each is sent an SMS code), renames changed ones, removes those the
+// operator added and the spec dropped (planContacts decides; this step
+// carries the plan out), and takes each pending contact's code as a
+// SubAccount's (handleCode).
+func (r *ShopReconciler) contacts(ctx context.Context, s *shopScope) (stepResult, error) {
+	shop := s.shop
+	report := &contactsReport{platform: shop.Spec.Platform, declared: len(shop.Spec.NotificationContacts)}
+	if report.declared == 0 && len(shop.Status.NotificationContacts) == 0 {
+		s.contacts = report
+		return stepResult{}, nil
 	}
-	if !caps.NotificationContacts {
-		if len(declared) == 0 {
-			removeCondition(shop, shopv1alpha1.ConditionContactsVerified)
-			shop.Status.NotificationContacts = nil
-			return nil, 0, nil
-		}
-		msg := fmt.Sprintf("%s's API cannot manage notification contacts; set them in the platform's back office", shop.Spec.Platform)
-		setCondition(shop, shopv1alpha1.ConditionContactsVerified, metav1.ConditionFalse, shopv1alpha1.ReasonNotSupported, msg)
+	pc, err := s.client(ctx)
+	if err != nil {
+		return stepResult{}, err
+	}
+	if !s.caps.NotificationContacts {
+		report.notSupported = true
 		shop.Status.NotificationContacts = nil
-		return []string{"notificationContacts"}, 0, nil
+		s.contacts = report
+		return stepResult{}, nil
 	}
 	current, err := pc.ListContacts(ctx)
 	if err != nil {
-		return nil, 0, platformOutcome("listing the notification contacts", err)
+		return stepResult{}, platformOutcome("listing the notification contacts", err)
 	}
-	byPhone := map[string]platform.Contact{}
-	for _, ct := range current {
-		byPhone[ct.Phone] = ct
+	plan := planContacts(shop, current)
+	for _, ct := range plan.remove {
+		if err := report.issues.add(r.removeContact(ctx, s, ct)); err != nil {
+			return stepResult{}, err
+		}
 	}
-	previous := map[string]shopv1alpha1.ContactStatus{}
-	for _, st := range shop.Status.NotificationContacts {
-		previous[st.ID] = st
-	}
-
-	var issues sideIssues
-	// Remove the contacts the operator added and the spec dropped.
-	wanted := map[string]bool{}
-	for _, c := range declared {
-		wanted[c.Phone] = true
-	}
-	for _, ct := range current {
-		if _, ours := previous[ct.ID]; !ours || wanted[ct.Phone] {
+	statuses := make([]shopv1alpha1.ContactStatus, 0, len(plan.contacts))
+	for _, c := range plan.contacts {
+		ct, err := r.ensureContact(ctx, s, c)
+		if err := report.issues.add(err); err != nil {
+			return stepResult{}, err
+		}
+		if ct == nil {
 			continue
 		}
-		if err := pc.DeleteContact(ctx, ct.ID); err != nil && !errors.Is(err, platform.ErrNotFound) {
-			if err := issues.add(platformOutcome("removing notification contact "+ct.Name, err)); err != nil {
-				return nil, 0, err
-			}
-			continue
-		}
-		r.Recorder.Eventf(shop, nil, corev1.EventTypeNormal, "ContactRemoved", "DeleteContact",
-			"removed notification contact %s (%s)", ct.Name, ct.Verification.Phone)
-	}
-
-	deps := codeDeps{client: r.Client, connector: r.Connector, recorder: r.Recorder, now: r.now()}
-	statuses := make([]shopv1alpha1.ContactStatus, 0, len(declared))
-	var pending, expired []string
-	for _, c := range declared {
-		spec := platform.ContactSpec{Name: c.Name, Phone: c.Phone}
-		ct, ok := byPhone[c.Phone]
-		handled := previous[ct.ID].LastHandledResend
-		switch {
-		case !ok:
-			// A resend request older than the contact is not for its code.
-			handled = shop.Annotations[shopv1alpha1.ContactResendAnnotation(c.Phone)]
-			ct, err = pc.AddContact(ctx, spec)
-			if err != nil {
-				if err := issues.add(platformOutcome("adding notification contact "+c.Name, err)); err != nil {
-					return nil, 0, err
-				}
-				continue
-			}
-			r.Recorder.Eventf(shop, nil, corev1.EventTypeNormal, "ContactAdded", "AddContact",
-				"added notification contact %s; the platform sent an SMS code to %s", c.Name, ct.Verification.Phone)
-		case ct.Name != c.Name:
-			renamed, err := pc.UpdateContact(ctx, ct.ID, spec)
-			if err == nil {
-				ct = renamed
-			} else if err := issues.add(platformOutcome("renaming notification contact "+c.Name, err)); err != nil {
-				return nil, 0, err
-			}
-		}
-		id := ct.ID
-		contactVerification := func(ct platform.Contact, err error) (*platform.Verification, error) {
-			return &ct.Verification, err
-		}
-		res := handleCode(ctx, deps, smsCode{
-			owner: shop, what: "notification contact " + c.Name, authorised: "receives the shop's notifications",
-			secretName:  shop.ContactSecretName(c.Phone),
-			resendToken: shop.Annotations[shopv1alpha1.ContactResendAnnotation(c.Phone)], resendHandled: handled,
-			resendHow: fmt.Sprintf("kubectl annotate shop %s %s=$(date +%%s) --overwrite", shop.Name, shopv1alpha1.ContactResendAnnotation(c.Phone)),
-			status:    verificationStatus(&ct.Verification),
-			verify: func(ctx context.Context, code string) (*platform.Verification, error) {
-				return contactVerification(pc.VerifyContact(ctx, id, code))
-			},
-			resend: func(ctx context.Context) (*platform.Verification, error) {
-				return contactVerification(pc.ResendContactCode(ctx, id))
-			},
-			current: func(ctx context.Context) (*platform.Verification, error) { return r.contactVerification(ctx, pc, id) },
-		})
-		statuses = append(statuses, shopv1alpha1.ContactStatus{Name: c.Name, ID: id, Verification: *res.status, LastHandledResend: res.resendHandled})
-		if res.failed != nil {
-			if err := issues.add(fmt.Errorf("%s: %w", c.Name, res.failed)); err != nil {
-				return nil, 0, err
-			}
-			continue
-		}
-		if res.verified {
-			continue
-		}
-		line := fmt.Sprintf("%s: %s", c.Name, res.message)
-		var o *outcome
-		if errors.As(res.err, &o) && o.stalled {
-			expired = append(expired, line)
-			continue
-		}
-		pending = append(pending, line)
-		if errors.As(res.err, &o) {
-			next = soonest(next, o.requeueAfter)
+		res := r.contactCode(ctx, s, c, *ct)
+		statuses = append(statuses, shopv1alpha1.ContactStatus{Name: c.spec.Name, ID: ct.ID, Verification: *res.status, LastHandledResend: res.resendHandled})
+		if err := report.code(c.spec.Name, res); err != nil {
+			return stepResult{}, err
 		}
 	}
 	shop.Status.NotificationContacts = statuses
 	if len(statuses) == 0 {
 		shop.Status.NotificationContacts = nil
 	}
-	next = soonest(next, issues.next)
-	switch {
-	case len(declared) == 0 && len(issues.lines) == 0:
-		removeCondition(shop, shopv1alpha1.ConditionContactsVerified)
-	case len(issues.lines) > 0:
-		setCondition(shop, shopv1alpha1.ConditionContactsVerified, metav1.ConditionFalse, issues.reason,
-			strings.Join(append(append(issues.lines, expired...), pending...), "; "))
-	case len(expired) > 0:
-		setCondition(shop, shopv1alpha1.ConditionContactsVerified, metav1.ConditionFalse, shopv1alpha1.ReasonVerificationExpired,
-			strings.Join(append(expired, pending...), "; "))
-	case len(pending) > 0:
-		setCondition(shop, shopv1alpha1.ConditionContactsVerified, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification,
-			strings.Join(pending, "; "))
-	default:
-		setCondition(shop, shopv1alpha1.ConditionContactsVerified, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded,
-			fmt.Sprintf("all %d notification contacts are verified and receive the shop's notifications", len(declared)))
+	s.contacts = report
+	return report.result(), nil
+}
+
+// removeContact removes a contact the operator added and the spec dropped.
+func (r *ShopReconciler) removeContact(ctx context.Context, s *shopScope, ct platform.Contact) error {
+	if err := s.pc.DeleteContact(ctx, ct.ID); err != nil && !errors.Is(err, platform.ErrNotFound) {
+		return platformOutcome("removing notification contact "+ct.Name, err)
 	}
-	return nil, next, nil
+	r.Recorder.Eventf(s.shop, nil, corev1.EventTypeNormal, "ContactRemoved", "DeleteContact",
+		"removed notification contact %s (%s)", ct.Name, ct.Verification.Phone)
+	return nil
+}
+
+// ensureContact adds or renames a declared contact as planned, and returns
+// it as it is on the platform: nil when it could not be added, the
+// contact under its old name when it could not be renamed (err says why).
+func (r *ShopReconciler) ensureContact(ctx context.Context, s *shopScope, c plannedContact) (*platform.Contact, error) {
+	switch {
+	case c.add:
+		ct, err := s.pc.AddContact(ctx, c.spec)
+		if err != nil {
+			return nil, platformOutcome("adding notification contact "+c.spec.Name, err)
+		}
+		r.Recorder.Eventf(s.shop, nil, corev1.EventTypeNormal, "ContactAdded", "AddContact",
+			"added notification contact %s; the platform sent an SMS code to %s", c.spec.Name, ct.Verification.Phone)
+		return &ct, nil
+	case c.rename:
+		ct, err := s.pc.UpdateContact(ctx, c.current.ID, c.spec)
+		if err != nil {
+			return &c.current, platformOutcome("renaming notification contact "+c.spec.Name, err)
+		}
+		return &ct, nil
+	}
+	return &c.current, nil
+}
+
+// contactCode hands contact ct's code over to the platform, or asks for a
+// new one, as for a SubAccount's phone (handleCode).
+func (r *ShopReconciler) contactCode(ctx context.Context, s *shopScope, c plannedContact, ct platform.Contact) codeResult {
+	shop, pc, id := s.shop, s.pc, ct.ID
+	annotation := shopv1alpha1.ContactResendAnnotation(c.spec.Phone)
+	contactVerification := func(ct platform.Contact, err error) (*platform.Verification, error) {
+		return &ct.Verification, err
+	}
+	deps := codeDeps{client: r.Client, connector: r.Connector, recorder: r.Recorder, now: r.now()}
+	return handleCode(ctx, deps, smsCode{
+		owner: shop, what: "notification contact " + c.spec.Name, authorised: "receives the shop's notifications",
+		secretName:  shop.ContactSecretName(c.spec.Phone),
+		resendToken: shop.Annotations[annotation], resendHandled: c.resendHandled,
+		resendHow: fmt.Sprintf("kubectl annotate shop %s %s=$(date +%%s) --overwrite", shop.Name, annotation),
+		status:    verificationStatus(&ct.Verification),
+		verify: func(ctx context.Context, code string) (*platform.Verification, error) {
+			return contactVerification(pc.VerifyContact(ctx, id, code))
+		},
+		resend: func(ctx context.Context) (*platform.Verification, error) {
+			return contactVerification(pc.ResendContactCode(ctx, id))
+		},
+		current: func(ctx context.Context) (*platform.Verification, error) { return r.contactVerification(ctx, pc, id) },
+	})
 }
 
 // sideIssues collects the errors of the departments and contacts steps that
@@ -191,8 +156,12 @@ type sideIssues struct {
 	next   time.Duration
 }
 
-// add reports err, or returns it when it must fail the reconcile.
+// add reports err, or returns it when it must fail the reconcile; nil is
+// nothing to report.
 func (s *sideIssues) add(err error) error {
+	if err == nil {
+		return nil
+	}
 	var o *outcome
 	if !errors.As(err, &o) || (!o.stalled && o.reason != shopv1alpha1.ReasonRateLimited) {
 		return err

@@ -25,8 +25,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
@@ -68,19 +66,39 @@ type ShopReconciler struct {
 	// leaves before recounting its seats, so a burst costs one reconcile.
 	BatchDelay time.Duration
 
-	// checks remembers, per Shop, the last ShopInfo call: the seats are
-	// then recounted from the cache without calling the platform.
-	checks sync.Map // client.ObjectKey → shopCheck
-	// createdDepartments remembers the departments this process created
-	// ("<shop UID>/<department ID>"), so a reconcile reading a stale status
-	// from the cache still knows them as the operator's.
-	createdDepartments sync.Map
+	// memos holds a shopMemo per Shop.
+	memos sync.Map // client.ObjectKey → *shopMemo
+}
 
-	// rejected remembers, per Shop, credentials the platform refused, so
-	// that they are not tried again before credentialsRetry unless they
-	// change (see checkCredentials).
-	rejectedMu sync.Mutex
-	rejected   map[types.NamespacedName]rejection
+// shopMemo is what the Shop controller remembers about one Shop between
+// reconciles, in memory only: it is forgotten when the Shop is gone, and
+// belongs to one Shop (UID), so a Shop made again under the same name
+// starts afresh. controller-runtime never reconciles one Shop twice at
+// once, so it needs no lock.
+type shopMemo struct {
+	uid types.UID
+	// check is what the last credentials check found; nil asks the
+	// platform again.
+	check *shopCheck
+	// rejected is credentials the platform refused, so that they are not
+	// tried again before credentialsRetry unless they change (see
+	// checkCredentials).
+	rejected *rejection
+	// createdDepartments holds the IDs of the departments this process
+	// created, so a reconcile reading a stale status from the cache still
+	// knows them as the operator's.
+	createdDepartments map[string]bool
+}
+
+// memo returns the Shop's memo, a new one for a Shop not seen before.
+func (r *ShopReconciler) memo(shop *shopv1alpha1.Shop) *shopMemo {
+	key := client.ObjectKeyFromObject(shop)
+	if m, ok := r.memos.Load(key); ok && m.(*shopMemo).uid == shop.UID {
+		return m.(*shopMemo)
+	}
+	m := &shopMemo{uid: shop.UID, createdDepartments: map[string]bool{}}
+	r.memos.Store(key, m)
+	return m
 }
 
 // shopCheck is what the last credentials check of a Shop found.
@@ -109,7 +127,7 @@ func (r *ShopReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resul
 	shop := &shopv1alpha1.Shop{}
 	if err := r.Get(ctx, req.NamespacedName, shop); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.checks.Delete(req.NamespacedName)
+			r.memos.Delete(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -130,170 +148,22 @@ func (r *ShopReconciler) Reconcile(ctx context.Context, req ctrl.Request) (resul
 	if err == nil {
 		shop.Status.ObservedGeneration = shop.Generation
 	}
-	msg := "connected"
-	if s := shop.Status.Seats; s != nil {
-		msg = fmt.Sprintf("connected; %d of %d seats used", s.Used, s.Total)
-		if s.Waiting > 0 {
-			msg += fmt.Sprintf("; %d SubAccounts wait for a free seat (the oldest is served first)", s.Waiting)
-		}
-	}
-	return summarize(shop, err, msg, soonest(r.untilDriftCheck(shop), next))
+	return summarize(shop, err, shopReadyMessage(shop), soonest(r.untilDriftCheck(shop), next))
 }
 
-// reconcile runs the steps; it returns when departments or contacts need
-// another look, if they do.
+// reconcile runs the Shop's steps (shopSteps) over one scope, then sets
+// the conditions from what they found; it returns when the steps want
+// another look.
 func (r *ShopReconciler) reconcile(ctx context.Context, shop *shopv1alpha1.Shop) (time.Duration, error) {
-	checked, err := r.reconcileCore(ctx, shop)
+	s, err := r.newShopScope(shop)
 	if err != nil {
 		return 0, err
 	}
-	return r.ensureDepartmentsAndContacts(ctx, shop, checked)
-}
-
-// reconcileCore checks the credentials and counts the seats; checked says
-// whether it asked the platform.
-func (r *ShopReconciler) reconcileCore(ctx context.Context, shop *shopv1alpha1.Shop) (checked bool, err error) {
-	key := client.ObjectKeyFromObject(shop)
-	if _, err := catalogFor(shop); err != nil {
-		return checked, err
-	}
-	secret, err := r.protectCredentials(ctx, shop)
-	if err != nil {
-		r.checks.Delete(key)
-		markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
-		return checked, err
-	}
-	managed := &shopv1alpha1.SubAccountList{}
-	if err := r.List(ctx, managed, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}, readOnlyList); err != nil {
-		return checked, fmt.Errorf("listing SubAccounts of the shop: %w", err)
-	}
-	holding, waiting := quotaHolders(managed.Items)
-
-	requested := shop.Annotations[shopv1alpha1.AnnotationRequestedAt]
-	driftDue := r.untilDriftCheck(shop) == 0 || requested != shop.Status.LastHandledRequestedAt
-	// The platform is asked only when something may have changed there or
-	// in what we ask with: a new generation, a changed credentials Secret,
-	// a failed last check, a restart, or a drift check being due. A
-	// SubAccount arriving or leaving is counted from the cache.
-	last, known := r.checks.Load(key)
-	check, _ := last.(shopCheck)
-	var pc platform.Client
-	if !known || driftDue || check.generation != shop.Generation || check.secretVersion != secret.ResourceVersion ||
-		!apimeta.IsStatusConditionTrue(shop.Status.Conditions, shopv1alpha1.ConditionCredentialsValid) {
-		r.checks.Delete(key)
-		var fingerprint string
-		pc, fingerprint, err = r.Connector.connect(ctx, shop)
-		if err != nil {
-			markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
-			return checked, err
-		}
-		info, err := r.checkCredentials(ctx, shop, pc, fingerprint)
-		if err != nil {
-			markStep(shop, shopv1alpha1.ConditionCredentialsValid, err, "")
-			return checked, err
-		}
-		markStep(shop, shopv1alpha1.ConditionCredentialsValid, nil, "the platform accepted the credentials")
-		check = shopCheck{generation: shop.Generation, secretVersion: secret.ResourceVersion,
-			quota: info.SeatsTotal, unmanaged: max(info.SeatsUsed-holding, 0)}
-		r.checks.Store(key, check)
-		checked = true
-	}
-
-	total := check.quota
-	if s := shop.Spec.Seats; s != nil {
-		total = s.Included + s.Purchased
-	}
-	shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: check.unmanaged + holding, Total: total, Managed: int32(len(managed.Items)),
-		Unmanaged: check.unmanaged, Waiting: int32(len(waiting))}
-
-	if !driftDue {
-		return checked, nil
-	}
-	if err := r.checkDrift(ctx, shop, pc); err != nil {
-		return checked, err
-	}
-	now := metav1.NewTime(r.now())
-	shop.Status.LastSyncTime = &now
-	shop.Status.LastHandledRequestedAt = requested
-	return checked, nil
-}
-
-// credentialsRetry is how long credentials the platform refused are not
-// tried again, unless they change.
-const credentialsRetry = stallRetry
-
-// rejection is credentials the platform refused: their fingerprint, when,
-// and the outcome.
-type rejection struct {
-	fingerprint string
-	at          time.Time
-	err         *outcome
-}
-
-// checkCredentials calls ShopInfo, unless the same credentials were refused
-// less than credentialsRetry ago: then it answers that refusal again
-// without a call, so that the Shop's dependants coming and going, or its
-// Secret's unrelated changes, cannot hammer the platform with credentials
-// it already refused. Changed credentials are checked at once.
-func (r *ShopReconciler) checkCredentials(ctx context.Context, shop *shopv1alpha1.Shop, pc platform.Client, fingerprint string) (platform.ShopInfo, error) {
-	key := client.ObjectKeyFromObject(shop)
-	r.rejectedMu.Lock()
-	prev, ok := r.rejected[key]
-	r.rejectedMu.Unlock()
-	if ok && prev.fingerprint == fingerprint {
-		if left := prev.at.Add(credentialsRetry).Sub(r.now()); left > 0 {
-			o := *prev.err
-			o.requeueAfter = left
-			return platform.ShopInfo{}, &o
-		}
-	}
-	info, err := pc.ShopInfo(ctx)
-	r.rejectedMu.Lock()
-	defer r.rejectedMu.Unlock()
-	if err == nil {
-		delete(r.rejected, key)
-		return info, nil
-	}
-	out := platformOutcome("checking the shop's credentials", err)
-	if o, isOutcome := out.(*outcome); isOutcome && o.reason == shopv1alpha1.ReasonCredentialsRejected {
-		if r.rejected == nil {
-			r.rejected = map[types.NamespacedName]rejection{}
-		}
-		r.rejected[key] = rejection{fingerprint: fingerprint, at: r.now(), err: o}
-	}
-	return platform.ShopInfo{}, out
-}
-
-// untilDriftCheck is how long until the shop's next drift check is due.
-// lastSyncTime records the last one, so a restart does not check early.
-func (r *ShopReconciler) untilDriftCheck(shop *shopv1alpha1.Shop) time.Duration {
-	interval := shop.DriftCheckIntervalOrDefault()
-	last := shop.Status.LastSyncTime
-	if last == nil {
-		return 0
-	}
-	// A requeue may fire a little early; within a second counts as due.
-	if left := last.Add(interval).Sub(r.now()); left > time.Second {
-		return left
-	}
-	return 0
-}
-
-// protectCredentials puts a finalizer on the Shop's credentials Secret so it
-// outlives the Shop's dependants, and returns the Secret.
-func (r *ShopReconciler) protectCredentials(ctx context.Context, shop *shopv1alpha1.Shop) (*corev1.Secret, error) {
-	secret, err := r.Connector.secret(ctx, shop.Namespace, shop.Spec.CredentialsSecretRef.Name)
-	if apierrors.IsNotFound(err) {
-		return nil, stalled(shopv1alpha1.ReasonSecretNotFound, "credentials Secret %q not found in namespace %q",
-			shop.Spec.CredentialsSecretRef.Name, shop.Namespace)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading credentials Secret: %w", err)
-	}
-	if !secret.DeletionTimestamp.IsZero() {
-		return secret, nil // being deleted: the finalizer we may hold is released with the Shop
-	}
-	return secret, ensureFinalizer(ctx, r.Client, secret, credentialsFinalizer)
+	// The platform's audit names the Shop as the source of its calls.
+	ctx = platform.WithSource(ctx, "Shop/"+shop.Namespace+"/"+shop.Name)
+	next, _, err := runSteps(ctx, s, r.shopSteps())
+	s.setConditions()
+	return next, err
 }
 
 func (r *ShopReconciler) reconcileDelete(ctx context.Context, shop *shopv1alpha1.Shop) (ctrl.Result, error) {
@@ -327,29 +197,6 @@ func (r *ShopReconciler) reconcileDelete(ctx context.Context, shop *shopv1alpha1
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{}, removeFinalizer(ctx, r.Client, shop, shopFinalizer)
-}
-
-// releaseCredentials removes the credentials finalizer unless another live
-// Shop uses the same Secret.
-func (r *ShopReconciler) releaseCredentials(ctx context.Context, shop *shopv1alpha1.Shop) error {
-	name := shop.Spec.CredentialsSecretRef.Name
-	users := &shopv1alpha1.ShopList{}
-	if err := r.List(ctx, users, client.InNamespace(shop.Namespace), client.MatchingFields{indexShopSecret: name}); err != nil {
-		return fmt.Errorf("listing Shops using Secret %q: %w", name, err)
-	}
-	for i := range users.Items {
-		if users.Items[i].UID != shop.UID && users.Items[i].DeletionTimestamp.IsZero() {
-			return nil
-		}
-	}
-	secret, err := r.Connector.secret(ctx, shop.Namespace, name)
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("reading credentials Secret: %w", err)
-	}
-	return removeFinalizer(ctx, r.Client, secret, credentialsFinalizer)
 }
 
 func (r *ShopReconciler) now() time.Time {
