@@ -24,20 +24,16 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
-	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
-	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 )
 
 const (
@@ -67,7 +63,8 @@ type ShopReconciler struct {
 	BatchDelay time.Duration
 
 	// memos holds a shopMemo per Shop.
-	memos sync.Map // client.ObjectKey → *shopMemo
+	memos    sync.Map // client.ObjectKey → *shopMemo
+	skeleton skeleton[*shopv1alpha1.Shop]
 }
 
 // shopMemo is what the Shop controller remembers about one Shop between
@@ -85,8 +82,8 @@ type shopMemo struct {
 	// checkCredentials).
 	rejected *rejection
 	// createdDepartments holds the IDs of the departments this process
-	// created, so a reconcile reading a stale status from the cache still
-	// knows them as the operator's.
+	// created, so they stay the operator's (and are deleted once dropped
+	// from the spec) even when the status write that recorded them failed.
 	createdDepartments map[string]bool
 }
 
@@ -122,54 +119,39 @@ type shopCheck struct {
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// Reconcile brings one Shop to its desired state.
-func (r *ShopReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	shop := &shopv1alpha1.Shop{}
-	if err := r.Get(ctx, req.NamespacedName, shop); err != nil {
-		if apierrors.IsNotFound(err) {
-			r.memos.Delete(req.NamespacedName)
-		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	before := shop.DeepCopy()
-	defer func() {
-		if err := patchStatus(ctx, r.Client, before, shop); err != nil {
-			retErr = kerrors.NewAggregate([]error{retErr, err})
-		}
-	}()
-
-	if !shop.DeletionTimestamp.IsZero() {
-		return r.reconcileDelete(ctx, shop)
-	}
-	if err := ensureFinalizer(ctx, r.Client, shop, shopFinalizer); err != nil {
-		return ctrl.Result{}, err
-	}
-	next, err := r.reconcile(ctx, shop)
-	if err == nil {
-		shop.Status.ObservedGeneration = shop.Generation
-	}
-	return summarize(shop, err, shopReadyMessage(shop), soonest(r.untilDriftCheck(shop), next))
+// shopKind describes Shops to the reconcile skeleton.
+var shopKind = kindInfo[*shopv1alpha1.Shop]{
+	name:               "Shop",
+	finalizer:          shopFinalizer,
+	newObject:          func() *shopv1alpha1.Shop { return &shopv1alpha1.Shop{} },
+	observedGeneration: func(s *shopv1alpha1.Shop) *int64 { return &s.Status.ObservedGeneration },
 }
 
+// Reconcile brings one Shop to its desired state.
+func (r *ShopReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	return r.skeleton.run(ctx, req, shopKind, r)
+}
+
+func (*ShopReconciler) readyMessage(shop *shopv1alpha1.Shop) string { return shopReadyMessage(shop) }
+
+func (r *ShopReconciler) forget(key client.ObjectKey) { r.memos.Delete(key) }
+
 // reconcile runs the Shop's steps (shopSteps) over one scope, then sets
-// the conditions from what they found; it returns when the steps want
-// another look.
+// the conditions from what they found. It returns when to look again: when
+// a step asks, and when the next drift check is due.
 func (r *ShopReconciler) reconcile(ctx context.Context, shop *shopv1alpha1.Shop) (time.Duration, error) {
 	s, err := r.newShopScope(shop)
 	if err != nil {
 		return 0, err
 	}
-	// The platform's audit names the Shop as the source of its calls.
-	ctx = platform.WithSource(ctx, "Shop/"+shop.Namespace+"/"+shop.Name)
 	next, _, err := runSteps(ctx, s, r.shopSteps())
 	s.setConditions()
-	return next, err
+	return soonest(r.untilDriftCheck(shop), next), err
 }
 
+// reconcileDelete waits until no Role or SubAccount refers to the Shop,
+// then releases the credentials Secret.
 func (r *ShopReconciler) reconcileDelete(ctx context.Context, shop *shopv1alpha1.Shop) (ctrl.Result, error) {
-	if !controllerutil.ContainsFinalizer(shop, shopFinalizer) {
-		return ctrl.Result{}, nil
-	}
 	roles := &shopv1alpha1.RoleList{}
 	subs := &shopv1alpha1.SubAccountList{}
 	if err := r.List(ctx, roles, client.InNamespace(shop.Namespace), client.MatchingFields{indexRoleShop: shop.Name}); err != nil {
