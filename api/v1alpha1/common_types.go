@@ -195,6 +195,14 @@ const (
 	// ReasonDepartmentNotFound: a SubAccount's department path is neither
 	// declared on the Shop nor on the platform (or not created yet).
 	ReasonDepartmentNotFound = "DepartmentNotFound"
+	// ReasonSecretNotLabelled: a Secret the spec names does not carry the
+	// shop.subaccount.io/secret label of its purpose, so the operator does
+	// not use it (nothing of its value is read).
+	ReasonSecretNotLabelled = "SecretNotLabelled"
+	// ReasonEndpointNotAllowed: the Shop's credentials Secret is bound to
+	// other endpoint hosts (its allowed-endpoint-hosts annotation) than
+	// the Shop's endpoint; no call is made.
+	ReasonEndpointNotAllowed = "EndpointNotAllowed"
 	// ReasonConflict: the platform refused because of another object's state
 	// (e.g. a phone number already bound).
 	ReasonConflict = "Conflict"
@@ -225,6 +233,12 @@ const (
 	// SecretRoleCredentials marks the credentials Secrets the operator
 	// generates.
 	SecretRoleCredentials = "credentials"
+	// AnnotationAllowedEndpointHosts on a Shop's credentials Secret binds
+	// it to endpoint hosts: a comma-separated list of patterns as the
+	// manager's --allowed-endpoint-hosts takes ("gateway.example.com",
+	// "*.example.com", "gateway.internal:8443"). A Shop whose endpoint
+	// matches none is not connected: its token goes nowhere else.
+	AnnotationAllowedEndpointHosts = "shop.subaccount.io/allowed-endpoint-hosts"
 	// LabelShop and LabelSubAccount on generated Secrets name their owners.
 	LabelShop       = "shop.subaccount.io/shop"
 	LabelSubAccount = "shop.subaccount.io/subaccount"

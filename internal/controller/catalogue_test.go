@@ -164,7 +164,7 @@ var controllerCatalogue = []catalogueCase{
 		reason: shopv1alpha1.ReasonSecretInvalid,
 		setup: func(t *testing.T, ns string) (conditioned, testShop) {
 			sa, ts := saWithRoles(t, ns, platform.Taobao, "agent", "customer-service")
-			create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vault-pw"},
+			create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vault-pw", Labels: passwordLabel},
 				StringData: map[string]string{"other": "long-enough-Passw0rd"}})
 			sa.Spec.Password.SecretRef = &shopv1alpha1.SecretKeyReference{Name: "vault-pw", Key: "pw"}
 			create(t, sa)
@@ -175,13 +175,13 @@ var controllerCatalogue = []catalogueCase{
 		reason: shopv1alpha1.ReasonPasswordTooShort,
 		setup: func(t *testing.T, ns string) (conditioned, testShop) {
 			sa, ts := saWithRoles(t, ns, platform.Taobao, "agent", "customer-service")
-			create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vault-pw"},
+			create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vault-pw", Labels: passwordLabel},
 				StringData: map[string]string{"pw": "密码1234567"[:len("密码12345")]}}) // 7 characters, 11 bytes
 			sa.Spec.Password.SecretRef = &shopv1alpha1.SecretKeyReference{Name: "vault-pw", Key: "pw"}
 			create(t, sa)
 			return sa, ts
 		},
-		want: exactly(`the password in Secret "vault-pw" key "pw" has 7 characters; taobao requires at least 8`)},
+		want: exactly(`the password in Secret "vault-pw" key "pw" is too short; taobao requires at least 8 characters`)},
 	{name: "generated password length below the platform minimum", condition: shopv1alpha1.ConditionStalled, status: metav1.ConditionTrue,
 		reason: shopv1alpha1.ReasonInvalidSpec,
 		setup: func(t *testing.T, ns string) (conditioned, testShop) {

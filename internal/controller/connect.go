@@ -76,6 +76,9 @@ func (c *Connector) shopConfig(ctx context.Context, shop *shopv1alpha1.Shop) (pl
 	if err != nil {
 		return platform.ShopConfig{}, fmt.Errorf("reading credentials Secret %q: %w", ref, err)
 	}
+	if err := requireOptIn(secret, "credentials Secret", shopv1alpha1.SecretRoleShopAPI); err != nil {
+		return platform.ShopConfig{}, err
+	}
 	var missing []string
 	for _, k := range []string{shopv1alpha1.SecretKeyAppKey, shopv1alpha1.SecretKeyAppSecret, shopv1alpha1.SecretKeyAccessToken} {
 		if len(secret.Data[k]) == 0 {
@@ -89,6 +92,9 @@ func (c *Connector) shopConfig(ctx context.Context, shop *shopv1alpha1.Shop) (pl
 	endpoint := shop.Spec.Endpoint
 	if endpoint == "" {
 		endpoint = platform.DefaultEndpoint(platform.Name(shop.Spec.Platform))
+	}
+	if err := boundEndpoint(secret, endpoint); err != nil {
+		return platform.ShopConfig{}, err
 	}
 	api := string(shop.Spec.API)
 	if api == "" {
@@ -108,6 +114,45 @@ func (c *Connector) shopConfig(ctx context.Context, shop *shopv1alpha1.Shop) (pl
 		RequestsPerSecond: float64(shop.Spec.RateLimit.RequestsPerSecond),
 		Burst:             int(shop.Spec.RateLimit.Burst),
 	}, nil
+}
+
+// requireOptIn refuses a Secret that does not carry LabelSecretRole with
+// the value of its purpose. Whoever may write a Shop or SubAccount may
+// name any Secret of the namespace in it; the label says the Secret's
+// owner meant it for this use. Only the label is looked at.
+func requireOptIn(secret *corev1.Secret, what, role string) error {
+	if secret.Labels[shopv1alpha1.LabelSecretRole] == role {
+		return nil
+	}
+	return stalled(shopv1alpha1.ReasonSecretNotLabelled,
+		"%s %q is not labelled %s=%s, so the operator does not use it: label it if it is meant for this (kubectl label secret %s %s=%s)",
+		what, secret.Name, shopv1alpha1.LabelSecretRole, role, secret.Name, shopv1alpha1.LabelSecretRole, role)
+}
+
+// boundEndpoint refuses an endpoint that the credentials Secret's
+// allowed-endpoint-hosts annotation, when it has one, does not list: a
+// Shop naming someone else's API Secret cannot send its token to an
+// endpoint of its own choosing. An empty list allows nothing.
+func boundEndpoint(secret *corev1.Secret, endpoint string) error {
+	list, ok := secret.Annotations[shopv1alpha1.AnnotationAllowedEndpointHosts]
+	if !ok {
+		return nil
+	}
+	hosts, err := platform.ParseEndpointHosts(list)
+	if err != nil {
+		return stalled(shopv1alpha1.ReasonSecretInvalid, "credentials Secret %q, annotation %s: %s",
+			secret.Name, shopv1alpha1.AnnotationAllowedEndpointHosts, err.Error())
+	}
+	u, err := platform.ParseEndpoint(endpoint, "the endpoint", "https://gateway.example.com")
+	if err != nil {
+		return stalled(shopv1alpha1.ReasonInvalidSpec, "%s", platformMessage(err))
+	}
+	if len(hosts) == 0 || !hosts.Allows(u.Hostname(), platform.EffectivePort(u)) {
+		return stalled(shopv1alpha1.ReasonEndpointNotAllowed,
+			"credentials Secret %q may be used only with the endpoint hosts %q (annotation %s); endpoint %s (host %s, port %d) is not one of them, so nothing is sent to it",
+			secret.Name, list, shopv1alpha1.AnnotationAllowedEndpointHosts, u.Redacted(), u.Hostname(), platform.EffectivePort(u))
+	}
+	return nil
 }
 
 // Connect returns a platform client for the Shop.

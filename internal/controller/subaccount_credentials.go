@@ -201,13 +201,17 @@ func (r *SubAccountReconciler) desiredPassword(ctx context.Context, sa *shopv1al
 		if err != nil {
 			return next, fmt.Errorf("reading password Secret %q: %w", ref.Name, err)
 		}
+		if err := requireOptIn(src, "password Secret", shopv1alpha1.SecretRolePassword); err != nil {
+			return next, err
+		}
 		pw, ok := src.Data[key]
 		if !ok || len(pw) == 0 {
 			return next, stalled(shopv1alpha1.ReasonSecretInvalid, "password Secret %q has no key %q", ref.Name, key)
 		}
-		if n := len([]rune(string(pw))); n < cat.PasswordMinLength {
+		if len([]rune(string(pw))) < cat.PasswordMinLength {
+			// Nothing about the value, not even its length, goes to status.
 			return next, stalled(shopv1alpha1.ReasonPasswordTooShort,
-				"the password in Secret %q key %q has %d characters; %s requires at least %d", ref.Name, key, n, cat.Platform, cat.PasswordMinLength)
+				"the password in Secret %q key %q is too short; %s requires at least %d characters", ref.Name, key, cat.Platform, cat.PasswordMinLength)
 		}
 		// Rotating a password someone else supplies is theirs to do.
 		next.password, next.rotation = string(pw), token

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -127,6 +128,18 @@ func (hs EndpointHosts) Allows(host string, port int) bool {
 	return false
 }
 
+// EffectivePort is the port a call to u goes to: its own, or 443 for
+// https and 80 for http.
+func EffectivePort(u *url.URL) int {
+	if n, err := strconv.Atoi(u.Port()); err == nil {
+		return n
+	}
+	if u.Scheme == "http" {
+		return 80
+	}
+	return 443
+}
+
 // RestrictEndpoints wraps a Factory so that ClientFor refuses a shop whose
 // endpoint is not allowed, before the inner factory (and so any
 // connection) sees it: an *Error of kind ErrEndpointNotAllowed (an
@@ -155,15 +168,7 @@ func (f *restrictedFactory) ClientFor(ctx context.Context, cfg ShopConfig) (Clie
 	if err != nil {
 		return nil, err
 	}
-	port := 443
-	if u.Scheme == "http" {
-		port = 80
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err == nil {
-			port = n
-		}
-	}
+	port := EffectivePort(u)
 	if !f.allowed.Allows(u.Hostname(), port) {
 		return nil, &Error{Kind: ErrEndpointNotAllowed, Field: "endpoint",
 			Message: fmt.Sprintf("the endpoint %q (host %s, port %d) is not one this operator may call: "+

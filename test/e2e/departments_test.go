@@ -130,6 +130,8 @@ func shopYAML(s shop, secret, name, spec string) string {
 kind: Secret
 metadata:
   name: %[1]s
+  labels:
+    shop.subaccount.io/secret: shop-api
 type: Opaque
 stringData:
   appKey: %[3]q

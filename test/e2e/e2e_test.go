@@ -169,6 +169,8 @@ func TestDeletionPolicies(t *testing.T) {
 kind: Secret
 metadata:
   name: pdd-api
+  labels:
+    shop.subaccount.io/secret: shop-api
 type: Opaque
 stringData:
   appKey: %q

@@ -1,0 +1,111 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+// Issue 15: someone who may create Shops, Roles and SubAccounts in a
+// namespace, but not read its Secrets, must not get the operator to use
+// a Secret for them (docs/reliability.md, threat model).
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+)
+
+// passwordLabel opts a Secret in as a password source.
+var passwordLabel = map[string]string{shopv1alpha1.LabelSecretRole: shopv1alpha1.SecretRolePassword}
+
+// shopInfoCallsOf is how many times the operator asked the platform about
+// the shop with that main account.
+func shopInfoCallsOf(main string) int64 {
+	if n, ok := shopInfoCalls.Load(main); ok {
+		return n.(*atomic.Int64).Load()
+	}
+	return 0
+}
+
+// Item 3: a Shop naming a Secret that is not labelled as a Shop's API
+// Secret (here the real shop's credentials, unlabelled) is Stalled with
+// SecretNotLabelled and no call is made with it.
+func TestShopCredentialsSecretMustOptIn(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	ts := newShop(t, ns, platform.Taobao, 10, func(s *shopv1alpha1.Shop) { s.Spec.CredentialsSecretRef.Name = "db-password" })
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "db-password"}, StringData: credentialsData(ts.creds)})
+	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}
+	cond := waitCondition(t, shop, shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonSecretNotLabelled)
+	g.Expect(cond.Message).To(Equal(`credentials Secret "db-password" is not labelled shop.subaccount.io/secret=shop-api, ` +
+		`so the operator does not use it: label it if it is meant for this (kubectl label secret db-password shop.subaccount.io/secret=shop-api)`))
+	g.Expect(shopInfoCallsOf(ts.main)).To(BeZero(), "no call with an unlabelled Secret's credentials")
+}
+
+// Item 3: a SubAccount whose password.secretRef names a Secret not
+// labelled as a password source (a TLS key) is Stalled; nothing of it is
+// copied or sent.
+func TestPasswordSecretMustOptIn(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	ts := newShop(t, ns, platform.Taobao, 10, nil)
+	create(t, newRole(ns, "cs", "客服", "customer-service"))
+	key := "-----BEGIN PRIVATE KEY-----MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tls-cert"},
+		StringData: map[string]string{"tls.key": key}})
+	sa := newSubAccount(ns, "mallory", "cs")
+	sa.Spec.Password.SecretRef = &shopv1alpha1.SecretKeyReference{Name: "tls-cert", Key: "tls.key"}
+	create(t, sa)
+	cond := waitCondition(t, sa, shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonSecretNotLabelled)
+	g.Expect(cond.Message).To(HavePrefix(`password Secret "tls-cert" is not labelled shop.subaccount.io/secret=password`))
+	g.Expect(engine.Accounts(ts.platform, ts.main)).To(BeEmpty(), "nothing reaches the platform")
+	secret := &corev1.Secret{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: sa.CredentialsSecretName()}, secret); err == nil {
+		g.Expect(string(secret.Data[shopv1alpha1.SecretKeyPassword])).NotTo(Equal(key), "the TLS key is not copied")
+	}
+}
+
+// Item 3: a Shop's credentials Secret bound to endpoint hosts by its
+// annotation is used only with those: a Shop naming it with another
+// endpoint is Stalled with EndpointNotAllowed before any call; the
+// listed endpoint works.
+func TestCredentialsSecretBoundToEndpointHosts(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	ts := newShop(t, ns, platform.Taobao, 10, func(s *shopv1alpha1.Shop) {
+		s.Spec.CredentialsSecretRef.Name = "bound-api"
+		s.Spec.Endpoint = "https://attacker.example.net:8443"
+	})
+	secret := shopAPISecret(ns, "bound-api", credentialsData(ts.creds))
+	secret.Annotations = map[string]string{shopv1alpha1.AnnotationAllowedEndpointHosts: "gateway.example.com, *.gw.example.com"}
+	create(t, secret)
+	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}
+	cond := waitCondition(t, shop, shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonEndpointNotAllowed)
+	g.Expect(cond.Message).To(Equal(`credentials Secret "bound-api" may be used only with the endpoint hosts "gateway.example.com, *.gw.example.com" ` +
+		`(annotation shop.subaccount.io/allowed-endpoint-hosts); endpoint https://attacker.example.net:8443 (host attacker.example.net, port 8443) ` +
+		`is not one of them, so nothing is sent to it`))
+	g.Expect(shopInfoCallsOf(ts.main)).To(BeZero(), "no call to an endpoint the Secret is not bound to")
+
+	update(t, shop, func(s *shopv1alpha1.Shop) { s.Spec.Endpoint = "https://eu.gw.example.com" })
+	waitCondition(t, shop, shopv1alpha1.ConditionReady, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
+	g.Expect(shopInfoCallsOf(ts.main)).To(BeNumerically(">", 0))
+}
