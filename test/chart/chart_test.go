@@ -276,6 +276,7 @@ func TestAllValues(t *testing.T) {
 		"--zap-log-level=debug",
 		"--watch-namespaces=shop-hongxing,shop-lanting",
 		"--shard-selector=shard in (east), tier!=test",
+		"--allowed-endpoint-hosts=*.example.com,gateway.internal:8443",
 		"--memory-seat-quota=50",
 		"--zap-encoder=console",
 	})
@@ -290,6 +291,17 @@ limits: {cpu: "1", memory: 512Mi}
 requests: {cpu: 200m, memory: 256Mi}
 `))
 	expectEqual(t, "container securityContext", c["securityContext"], set.(map[string]any)["securityContext"])
+	// metrics.certSecret: mounted where controller-runtime's metrics server
+	// looks for its certificate.
+	expectEqual(t, "volumeMounts", c["volumeMounts"], toMap(t, `
+- {name: metrics-cert, mountPath: /tmp/k8s-metrics-server/serving-certs, readOnly: true}
+`))
+	expectEqual(t, "volumes", field(t, deploy.Object, "spec", "template", "spec", "volumes"), toMap(t, `
+- name: metrics-cert
+  secret:
+    secretName: staff-metrics-cert
+    items: [{key: tls.crt, path: tls.crt}, {key: tls.key, path: tls.key}]
+`))
 
 	pod := field(t, deploy.Object, "spec", "template").(map[string]any)
 	spec := pod["spec"].(map[string]any)
@@ -324,6 +336,19 @@ requests: {cpu: 200m, memory: 256Mi}
 	}
 	slices.Sort(clusterRoles)
 	expectEqual(t, "ClusterRoles", clusterRoles, []string{"staff-operator-metrics-auth-role", "staff-operator-metrics-reader"})
+	// With watchNamespaces no cluster-wide rule grants Secrets: only the
+	// Roles in the watched namespaces do.
+	for _, kind := range []string{"ClusterRole", "Role"} {
+		for _, r := range objs.ofKind(kind) {
+			rules, _ := r.Object["rules"].([]any)
+			for _, rule := range rules {
+				resources, _ := rule.(map[string]any)["resources"].([]any)
+				if slices.Contains(resources, any("secrets")) && (kind == "ClusterRole" || !slices.Contains([]string{"shop-hongxing", "shop-lanting"}, r.GetNamespace())) {
+					t.Errorf("%s %s/%s grants Secrets", kind, r.GetNamespace(), r.GetName())
+				}
+			}
+		}
+	}
 	for _, crb := range objs.ofKind("ClusterRoleBinding") {
 		expectEqual(t, crb.GetName()+" subjects", crb.Object["subjects"], toMap(t, `[{kind: ServiceAccount, name: staff-operator, namespace: staff}]`))
 	}
@@ -361,7 +386,24 @@ requests: {cpu: 200m, memory: 256Mi}
   scrapeTimeout: 10s
   scheme: https
   bearerTokenFile: /var/run/secrets/kubernetes.io/serviceaccount/token
-  tlsConfig: {insecureSkipVerify: false, serverName: staff-operator.example}
+  tlsConfig:
+    insecureSkipVerify: false
+    serverName: staff-operator.example
+    ca: {secret: {name: staff-metrics-cert, key: ca.crt}}
+`))
+	np := objs.get(t, "NetworkPolicy", "staff-operator-manager")
+	expectEqual(t, "NetworkPolicy spec", np.Object["spec"], toMap(t, `
+podSelector: {matchLabels: {control-plane: controller-manager, app.kubernetes.io/name: staff, app.kubernetes.io/instance: gitops}}
+policyTypes: [Ingress, Egress]
+ingress:
+  - ports: [{port: 9443, protocol: TCP}]
+    from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
+egress:
+  - ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
+  - to: [{ipBlock: {cidr: 10.0.0.1/32}}]
+    ports: [{port: 6443, protocol: TCP}]
+  - to: [{ipBlock: {cidr: 203.0.113.0/24}}]
+    ports: [{port: 443, protocol: TCP}]
 `))
 	expectEqual(t, "ServiceMonitor selector", field(t, sm.Object, "spec", "selector", "matchLabels"),
 		field(t, deploy.Object, "spec", "selector", "matchLabels"))
@@ -410,6 +452,32 @@ func TestToggles(t *testing.T) {
 		expectEqual(t, "Service ports", field(t, objs.get(t, "Service", "subaccount-operator-metrics").Object, "spec", "ports"),
 			toMap(t, `[{name: http, port: 8080, protocol: TCP, targetPort: http}]`))
 	})
+	t.Run("ServiceMonitor verifying the CA of metrics.certSecret", func(t *testing.T) {
+		_, objs := render(t, defaultRelease, defaultNamespace, "--set", "metrics.serviceMonitor.enabled=true,metrics.certSecret=metrics-cert")
+		sm := objs.get(t, "ServiceMonitor", "subaccount-operator-metrics")
+		expectEqual(t, "tlsConfig", field(t, sm.Object, "spec", "endpoints").([]any)[0].(map[string]any)["tlsConfig"], toMap(t, `
+ca: {secret: {name: metrics-cert, key: ca.crt}}
+serverName: subaccount-operator-metrics.subaccount-operator-system.svc
+`))
+	})
+	t.Run("ServiceMonitor without verification only on purpose", func(t *testing.T) {
+		_, objs := render(t, defaultRelease, defaultNamespace, "--set", "metrics.serviceMonitor.enabled=true,metrics.serviceMonitor.tlsConfig.insecureSkipVerify=true")
+		sm := objs.get(t, "ServiceMonitor", "subaccount-operator-metrics")
+		expectEqual(t, "tlsConfig", field(t, sm.Object, "spec", "endpoints").([]any)[0].(map[string]any)["tlsConfig"], toMap(t, `{insecureSkipVerify: true}`))
+	})
+	t.Run("default NetworkPolicy", func(t *testing.T) {
+		_, objs := render(t, defaultRelease, defaultNamespace, "--set", "networkPolicy.enabled=true")
+		np := objs.get(t, "NetworkPolicy", "subaccount-operator-manager")
+		egress := field(t, np.Object, "spec", "egress").([]any)
+		expectEqual(t, "platform egress", egress[len(egress)-1], toMap(t, `
+to: [{ipBlock: {cidr: 0.0.0.0/0, except: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 169.254.0.0/16, 127.0.0.0/8]}}]
+ports: [{port: 443, protocol: TCP}]
+`))
+		kustomized := readObjects(t, "config/network-policy/network_policy.yaml").get(t, "NetworkPolicy", "controller-manager")
+		for _, k := range []string{"policyTypes", "ingress", "egress"} {
+			expectEqual(t, k+" (chart vs config/network-policy)", field(t, np.Object, "spec", k), field(t, kustomized.Object, "spec", k))
+		}
+	})
 	t.Run("CRDs without keep", func(t *testing.T) {
 		_, objs := render(t, defaultRelease, defaultNamespace, "--set", "crds.keep=false")
 		checkCRDs(t, objs, false)
@@ -426,6 +494,8 @@ func TestToggles(t *testing.T) {
 		"bad namespace":                        {"watchNamespaces={Shop_A}", "watchNamespaces"},
 		"PrometheusRule needs metrics":         {"metrics.enabled=false,metrics.prometheusRule.enabled=true", "metrics.prometheusRule.enabled needs metrics.enabled"},
 		"ServiceMonitor needs metrics":         {"metrics.enabled=false,metrics.serviceMonitor.enabled=true", "metrics.serviceMonitor.enabled needs metrics.enabled"},
+		"ServiceMonitor over https needs a CA": {"metrics.serviceMonitor.enabled=true", "metrics.certSecret"},
+		"bad allowed endpoint host":            {"allowedEndpointHosts={https://x}", "allowedEndpointHosts"},
 		"unknown platform driver":              {"platformDriver=taobao", "platformDriver"},
 		"unknown value":                        {"replica=2", "replica"},
 		"bad log level":                        {"logLevel=verbose", "logLevel"},
