@@ -17,12 +17,15 @@ limitations under the License.
 package controller
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -111,13 +114,27 @@ type conditioned interface {
 	SetConditions([]metav1.Condition)
 }
 
+// Bounds on what the controllers write for people to read. Every
+// condition goes through setCondition and every Event through the
+// boundedRecorder, so no message from a platform, a Secret's name or a
+// joined list of errors can make the API server refuse the write (and the
+// object show nothing at all).
+const (
+	// MaxConditionMessageBytes bounds a condition's message; the CRDs
+	// allow 32,768 bytes (metav1.Condition), far more than a person reads.
+	MaxConditionMessageBytes = 4096
+	// MaxEventNoteBytes bounds an Event's note: the API server refuses a
+	// note over 1 KiB.
+	MaxEventNoteBytes = 1024
+)
+
 func setCondition(obj conditioned, condType string, status metav1.ConditionStatus, reason, message string) {
 	conds := obj.GetConditions()
 	apimeta.SetStatusCondition(&conds, metav1.Condition{
 		Type:               condType,
 		Status:             status,
 		Reason:             reason,
-		Message:            message,
+		Message:            platform.Cut(message, MaxConditionMessageBytes),
 		ObservedGeneration: obj.GetGeneration(),
 	})
 	obj.SetConditions(conds)
@@ -185,4 +202,21 @@ func markDeleting(obj conditioned, err error) {
 	setCondition(obj, shopv1alpha1.ConditionReady, metav1.ConditionFalse, reason, message)
 	setCondition(obj, shopv1alpha1.ConditionReconciling, metav1.ConditionTrue, reason, message)
 	removeCondition(obj, shopv1alpha1.ConditionStalled)
+}
+
+// logDetail logs the log-only detail of a platform error (the address and
+// whether the connection was refused, timed out or met plain HTTP): status
+// and Events get only the public text, so a Shop's endpoint cannot be used
+// to probe which internal ports answer.
+func logDetail(ctx context.Context, err error) {
+	if d := platform.DetailOf(err); d != "" {
+		ctrl.LoggerFrom(ctx).Info("platform call failed", "error", err.Error(), "detail", d)
+	}
+}
+
+// boundedRecorder cuts every Event's note to MaxEventNoteBytes.
+type boundedRecorder struct{ inner events.EventRecorder }
+
+func (r boundedRecorder) Eventf(regarding, related runtime.Object, eventtype, reason, action, note string, args ...any) {
+	r.inner.Eventf(regarding, related, eventtype, reason, action, "%s", platform.Cut(fmt.Sprintf(note, args...), MaxEventNoteBytes))
 }

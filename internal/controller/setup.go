@@ -112,7 +112,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory, opts
 	if o.scope.sharded() {
 		conn.Shard = o.scope.Shard
 	}
-	rec := mgr.GetEventRecorder(eventSource)
+	rec := boundedRecorder{inner: mgr.GetEventRecorder(eventSource)}
 	drift := NewDriftTracker()
 	if err := (&ShopReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift, Now: o.now,
 		MaxConcurrentReconciles: o.concurrency.Shop, BatchDelay: o.batchDelay}).SetupWithManager(mgr); err != nil {

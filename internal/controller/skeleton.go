@@ -213,12 +213,15 @@ func (s *skeleton[T]) run(ctx context.Context, req ctrl.Request, k kindInfo[T], 
 		if !controllerutil.ContainsFinalizer(obj, k.finalizer) {
 			return ctrl.Result{}, nil
 		}
-		return steps.reconcileDelete(ctx, obj)
+		res, err := steps.reconcileDelete(ctx, obj)
+		logDetail(ctx, err)
+		return res, err
 	}
 	if err := ensureFinalizer(ctx, steps, obj, k.finalizer); err != nil {
 		return ctrl.Result{}, err
 	}
 	next, err := steps.reconcile(ctx, obj)
+	logDetail(ctx, err)
 	if errors.Is(err, errCacheBehind) {
 		learnt = false // nothing learnt: no status write
 		return ctrl.Result{RequeueAfter: staleRetry}, nil
