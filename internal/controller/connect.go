@@ -76,18 +76,8 @@ func (c *Connector) shopConfig(ctx context.Context, shop *shopv1alpha1.Shop) (pl
 	if err != nil {
 		return platform.ShopConfig{}, fmt.Errorf("reading credentials Secret %q: %w", ref, err)
 	}
-	if err := requireOptIn(secret, "credentials Secret", shopv1alpha1.SecretRoleShopAPI); err != nil {
+	if err := usableCredentials(secret); err != nil {
 		return platform.ShopConfig{}, err
-	}
-	var missing []string
-	for _, k := range []string{shopv1alpha1.SecretKeyAppKey, shopv1alpha1.SecretKeyAppSecret, shopv1alpha1.SecretKeyAccessToken} {
-		if len(secret.Data[k]) == 0 {
-			missing = append(missing, k)
-		}
-	}
-	if len(missing) > 0 {
-		return platform.ShopConfig{}, stalled(shopv1alpha1.ReasonSecretInvalid,
-			"credentials Secret %q lacks the keys %s", ref, strings.Join(missing, ", "))
 	}
 	endpoint := shop.Spec.Endpoint
 	if endpoint == "" {
@@ -114,6 +104,25 @@ func (c *Connector) shopConfig(ctx context.Context, shop *shopv1alpha1.Shop) (pl
 		RequestsPerSecond: float64(shop.Spec.RateLimit.RequestsPerSecond),
 		Burst:             int(shop.Spec.RateLimit.Burst),
 	}, nil
+}
+
+// usableCredentials refuses a Shop credentials Secret that does not opt
+// in or lacks a key; it says which keys, never anything of their values.
+func usableCredentials(secret *corev1.Secret) error {
+	if err := requireOptIn(secret, "credentials Secret", shopv1alpha1.SecretRoleShopAPI); err != nil {
+		return err
+	}
+	var missing []string
+	for _, k := range []string{shopv1alpha1.SecretKeyAppKey, shopv1alpha1.SecretKeyAppSecret, shopv1alpha1.SecretKeyAccessToken} {
+		if len(secret.Data[k]) == 0 {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return stalled(shopv1alpha1.ReasonSecretInvalid,
+			"credentials Secret %q lacks the keys %s", secret.Name, strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // requireOptIn refuses a Secret that does not carry LabelSecretRole with

@@ -59,6 +59,36 @@ func TestShopCredentialsSecretMustOptIn(t *testing.T) {
 	g.Expect(cond.Message).To(Equal(`credentials Secret "db-password" is not labelled shop.subaccount.io/secret=shop-api, ` +
 		`so the operator does not use it: label it if it is meant for this (kubectl label secret db-password shop.subaccount.io/secret=shop-api)`))
 	g.Expect(shopInfoCallsOf(ts.main)).To(BeZero(), "no call with an unlabelled Secret's credentials")
+	// Item 5: nor is it made undeletable.
+	secret := &corev1.Secret{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "db-password"}, secret)).To(Succeed())
+	g.Expect(secret.Finalizers).NotTo(ContainElement(credentialsFinalizer))
+}
+
+// Item 5: a Shop whose credentialsSecretRef moves to another Secret lets
+// go of the first one (its finalizer removed), and holds the new one.
+func TestCredentialsFinalizerFollowsTheRef(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	ts := newShop(t, ns, platform.Taobao, 10, nil)
+	shop := shopObject(t, ns)
+	waitCurrent(t, shop)
+	first := &corev1.Secret{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop-api"}, first)).To(Succeed())
+	g.Expect(first.Finalizers).To(ContainElement(credentialsFinalizer))
+
+	create(t, shopAPISecret(ns, "rotated-api", credentialsData(ts.creds)))
+	update(t, shop, func(s *shopv1alpha1.Shop) { s.Spec.CredentialsSecretRef.Name = "rotated-api" })
+	finalizersOf := func(name string) func() []string {
+		return func() []string {
+			s := &corev1.Secret{}
+			_ = k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, s)
+			return s.Finalizers
+		}
+	}
+	g.Eventually(finalizersOf("rotated-api"), timeout, interval).Should(ContainElement(credentialsFinalizer))
+	g.Eventually(finalizersOf("shop-api"), timeout, interval).ShouldNot(ContainElement(credentialsFinalizer), "the former Secret is let go")
 }
 
 // Item 3: a SubAccount whose password.secretRef names a Secret not

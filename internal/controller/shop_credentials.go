@@ -25,6 +25,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
@@ -110,16 +111,49 @@ func (r *ShopReconciler) protectCredentials(ctx context.Context, shop *shopv1alp
 	if err != nil {
 		return nil, fmt.Errorf("reading credentials Secret: %w", err)
 	}
+	// Only a Secret that is a Shop's API Secret gets the finalizer: a Shop
+	// naming any other Secret must not make it undeletable.
+	if err := usableCredentials(secret); err != nil {
+		return nil, err
+	}
+	if err := r.releaseFormerCredentials(ctx, shop); err != nil {
+		return nil, err
+	}
 	if !secret.DeletionTimestamp.IsZero() {
 		return secret, nil // being deleted: the finalizer we may hold is released with the Shop
 	}
 	return secret, ensureFinalizer(ctx, r.Client, secret, credentialsFinalizer)
 }
 
+// releaseFormerCredentials lets go of the Secrets of the Shop's namespace
+// that hold the credentials finalizer but that no live Shop names any
+// more: the Shop's credentialsSecretRef was changed to another Secret.
+// The finalizer goes only on labelled Secrets, which the cache holds.
+func (r *ShopReconciler) releaseFormerCredentials(ctx context.Context, shop *shopv1alpha1.Shop) error {
+	secrets := &corev1.SecretList{}
+	if err := r.List(ctx, secrets, client.InNamespace(shop.Namespace)); err != nil {
+		return fmt.Errorf("listing Secrets: %w", err)
+	}
+	for i := range secrets.Items {
+		s := &secrets.Items[i]
+		if s.Name != shop.Spec.CredentialsSecretRef.Name && controllerutil.ContainsFinalizer(s, credentialsFinalizer) {
+			if err := r.releaseUnused(ctx, shop, s.Name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // releaseCredentials removes the credentials finalizer unless another live
 // Shop uses the same Secret.
 func (r *ShopReconciler) releaseCredentials(ctx context.Context, shop *shopv1alpha1.Shop) error {
-	name := shop.Spec.CredentialsSecretRef.Name
+	return r.releaseUnused(ctx, shop, shop.Spec.CredentialsSecretRef.Name)
+}
+
+// releaseUnused removes the credentials finalizer from Secret name unless
+// a live Shop other than shop names it.
+func (r *ShopReconciler) releaseUnused(ctx context.Context, shop *shopv1alpha1.Shop, name string) error {
 	users := &shopv1alpha1.ShopList{}
 	if err := r.List(ctx, users, client.InNamespace(shop.Namespace), client.MatchingFields{indexShopSecret: name}); err != nil {
 		return fmt.Errorf("listing Shops using Secret %q: %w", name, err)
