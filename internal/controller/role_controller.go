@@ -38,6 +38,7 @@ import (
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
 )
 
 // roleFinalizer keeps a Role until its platform role is removed.
@@ -99,13 +100,47 @@ func (r *RoleReconciler) users(ctx context.Context, role *shopv1alpha1.Role) ([]
 	return names, nil
 }
 
-// reconcile counts the Role's members, then brings the platform role in
-// line with the spec.
+// roleScope is what one Role reconcile knows; its steps fill it in, in
+// order.
+type roleScope struct {
+	role *shopv1alpha1.Role
+	shop *shopv1alpha1.Shop
+	cat  *catalog.Catalog
+	// desired is the platform role the spec asks for, hash its hash.
+	desired platform.RoleSpec
+	hash    string
+	// drifted says a drift the shop's check found is to be corrected.
+	drifted bool
+}
+
+func (s *roleScope) object() conditioned { return s.role }
+
+// inSync says the platform role is as desired: nothing to write.
+func (s *roleScope) inSync() bool {
+	// Under driftPolicy Report an out-of-band change is left alone, but a
+	// change of the Role's spec (a new hash) is still applied.
+	return s.role.Status.RoleID != "" && s.role.Status.AppliedHash == s.hash && !s.drifted
+}
+
+// reconcile runs the Role's steps in order.
 func (r *RoleReconciler) reconcile(ctx context.Context, role *shopv1alpha1.Role) (time.Duration, error) {
-	if _, err := r.countUsers(ctx, role); err != nil {
-		return 0, err
-	}
-	return 0, r.apply(ctx, role)
+	next, _, err := runSteps(ctx, &roleScope{role: role}, []step[*roleScope]{
+		{name: "members", run: plain(r.countMembers)},
+		{name: "shop", run: plain(r.loadShop)},
+		{name: "permissions", run: plain(desireRole), condition: shopv1alpha1.ConditionPermissionsValid,
+			ok: fixed[*roleScope]("all permissions are known and allowed")},
+		{name: "drift", run: plain(r.takeDrift)},
+		{name: "suspended", run: plain(roleSuspended)},
+		{name: "platformRole", run: plain(r.ensurePlatformRole), condition: shopv1alpha1.ConditionSynced,
+			ok: fixed[*roleScope]("the platform role matches")},
+	})
+	return next, err
+}
+
+// countMembers records how many SubAccounts use the Role.
+func (r *RoleReconciler) countMembers(ctx context.Context, s *roleScope) error {
+	_, err := r.countUsers(ctx, s.role)
+	return err
 }
 
 // countUsers lists the SubAccounts using the Role and records how many.
@@ -118,61 +153,78 @@ func (r *RoleReconciler) countUsers(ctx context.Context, role *shopv1alpha1.Role
 	return users, nil
 }
 
-// apply brings the platform role in line with the Role's spec.
-func (r *RoleReconciler) apply(ctx context.Context, role *shopv1alpha1.Role) error {
-	shop, err := r.Connector.shopOf(ctx, role.Namespace, role.Spec.ShopRef.Name)
+// loadShop reads the Role's Shop and its platform's catalog.
+func (r *RoleReconciler) loadShop(ctx context.Context, s *roleScope) error {
+	shop, err := r.Connector.shopOf(ctx, s.role.Namespace, s.role.Spec.ShopRef.Name)
 	if err != nil {
 		return err
 	}
-	cat, err := catalogFor(shop)
+	s.shop = shop
+	s.cat, err = catalogFor(shop)
+	return err
+}
+
+// desireRole translates the spec into the platform role and checks its
+// permissions against the catalog.
+func desireRole(_ context.Context, s *roleScope) error {
+	desired, err := desiredRole(s.role, s.cat)
 	if err != nil {
 		return err
 	}
-	desired, err := desiredRole(role, cat)
-	markStep(role, shopv1alpha1.ConditionPermissionsValid, err, "all permissions are known and allowed")
-	if err != nil {
-		return err
-	}
-	role.Status.EffectivePermissions = desired.Permissions
-	hash := roleHash(desired)
-	finding, drifted := r.Drift.takeFinding(role)
-	if drifted {
-		drifted = finding.settle(role, driftPolicy("", shop), r.Recorder, func() (string, string) {
-			return "platform role " + role.Status.RoleID, roleDriftChanges(finding, desired)
-		})
-	}
-	// Under driftPolicy Report an out-of-band change is left alone, but a
-	// change of the Role's spec (a new hash) is still applied.
-	if role.Status.RoleID != "" && role.Status.AppliedHash == hash && !drifted {
-		markStep(role, shopv1alpha1.ConditionSynced, nil, "the platform role matches")
+	s.desired, s.hash = desired, roleHash(desired)
+	s.role.Status.EffectivePermissions = desired.Permissions
+	return nil
+}
+
+// takeDrift takes what the shop's last drift check found about the Role
+// and settles it under the Shop's drift policy (drift.go).
+func (r *RoleReconciler) takeDrift(_ context.Context, s *roleScope) error {
+	finding, found := r.Drift.takeFinding(s.role)
+	if !found {
 		return nil
 	}
-	if shop.Spec.Suspend {
-		return waiting(shopv1alpha1.ReasonSuspended, "Shop %q is suspended; the role is not written to the platform", shop.Name)
+	s.drifted = finding.settle(s.role, driftPolicy("", s.shop), r.Recorder, func() (string, string) {
+		return "platform role " + s.role.Status.RoleID, roleDriftChanges(finding, s.desired)
+	})
+	return nil
+}
+
+// roleSuspended stops a Role that has something to write while its Shop is
+// suspended.
+func roleSuspended(_ context.Context, s *roleScope) error {
+	if !s.inSync() && s.shop.Spec.Suspend {
+		return waiting(shopv1alpha1.ReasonSuspended, "Shop %q is suspended; the role is not written to the platform", s.shop.Name)
 	}
-	pc, err := r.Connector.Connect(ctx, shop)
+	return nil
+}
+
+// ensurePlatformRole writes the platform role unless it is in sync.
+func (r *RoleReconciler) ensurePlatformRole(ctx context.Context, s *roleScope) error {
+	if s.inSync() {
+		return nil
+	}
+	pc, err := r.Connector.Connect(ctx, s.shop)
 	if err != nil {
 		return err
 	}
-	err = r.write(ctx, pc, role, desired, drifted)
-	markStep(role, shopv1alpha1.ConditionSynced, err, "the platform role matches")
-	if err != nil {
+	if err := r.write(ctx, pc, s); err != nil {
 		return err
 	}
-	role.Status.AppliedHash = hash
+	s.role.Status.AppliedHash = s.hash
 	return nil
 }
 
 // write creates the platform role, or updates it; a role deleted on the
 // platform behind our back is created again.
-func (r *RoleReconciler) write(ctx context.Context, pc platform.Client, role *shopv1alpha1.Role, desired platform.RoleSpec, drifted bool) error {
+func (r *RoleReconciler) write(ctx context.Context, pc platform.Client, s *roleScope) error {
+	role, desired := s.role, s.desired
 	if role.Status.RoleID != "" {
 		if !platform.CapabilitiesOf(pc).UpdateRole {
 			return stalled(shopv1alpha1.ReasonNotSupported,
 				"the platform's API cannot update a role: change role %s in the back office, or create a new Role", role.Status.RoleID)
 		}
 		_, err := pc.UpdateRole(ctx, role.Status.RoleID, desired)
-		if err == nil && drifted {
+		if err == nil && s.drifted {
 			driftCorrected(r.Recorder, role, "UpdateRole",
 				fmt.Sprintf("platform role %s was changed outside the operator; restored %d permissions", role.Status.RoleID, len(desired.Permissions)))
 			return nil
