@@ -76,10 +76,13 @@ type ShopSpec struct {
 	// +required
 	CredentialsSecretRef LocalObjectReference `json:"credentialsSecretRef"`
 
-	// seats declares the shop's sub-account seats. When unset, the platform's
-	// own quota is used.
+	// seats declares the shop's sub-account quota: how many sub-accounts
+	// (staff logins) the shop may have, which the platforms sell as "seats".
+	// It is not a customer-service chat seat (a SubAccount's spec.seat).
+	// When unset, the platform's own quota is used. (The Go type is
+	// ShopAccountQuota; the JSON name seats stays for compatibility.)
 	// +optional
-	Seats *ShopSeats `json:"seats,omitempty"`
+	Seats *ShopAccountQuota `json:"seats,omitempty"`
 
 	// rateLimit bounds the calls the operator makes to this shop's platform API.
 	// +optional
@@ -239,8 +242,9 @@ func (s *Shop) DriftCheckIntervalOrDefault() time.Duration {
 	return s.Spec.DriftCheckInterval.Duration
 }
 
-// ShopSeats are the sub-account seats a shop has.
-type ShopSeats struct {
+// ShopAccountQuota is a shop's sub-account quota, the "seats" the
+// platforms sell (JSON name seats, kept for compatibility).
+type ShopAccountQuota struct {
 	// included is the number of seats that come with the shop for free.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
@@ -272,8 +276,9 @@ type RateLimit struct {
 	Burst int32 `json:"burst,omitempty"`
 }
 
-// SeatStatus reports the shop's sub-account seats.
-type SeatStatus struct {
+// AccountQuotaStatus reports the shop's sub-account quota (JSON name
+// seats, kept for compatibility): sub-accounts, not chat seats.
+type AccountQuotaStatus struct {
 	// used counts every sub-account on the platform, managed or not.
 	Used int32 `json:"used"`
 	// total is included plus purchased seats, or the platform's quota when
@@ -307,9 +312,10 @@ type ShopStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// seats used and total.
+	// seats is the shop's sub-account quota, used and total (not chat
+	// seats).
 	// +optional
-	Seats *SeatStatus `json:"seats,omitempty"`
+	Seats *AccountQuotaStatus `json:"seats,omitempty"`
 
 	// lastSyncTime is when the last drift check compared the platform's
 	// state with the desired state.

@@ -143,9 +143,11 @@ type SubAccountSpec struct {
 	CredentialsSecret CredentialsSecretSpec `json:"credentialsSecret,omitempty"`
 
 	// seat is the customer-service chat seat; omit it for staff who do not
-	// serve customers.
+	// serve customers. It is not one of the shop's sub-account "seats" (the
+	// Shop's spec.seats quota). (The Go field is ChatSeat; the JSON name
+	// seat stays for compatibility.)
 	// +optional
-	Seat *SeatSpec `json:"seat,omitempty"`
+	ChatSeat *ChatSeatSpec `json:"seat,omitempty"`
 
 	// security is the account's security protection.
 	// +optional
@@ -226,8 +228,8 @@ type CredentialsSecretSpec struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
-// SeatSpec is a customer-service chat seat.
-type SeatSpec struct {
+// ChatSeatSpec is a customer-service chat seat.
+type ChatSeatSpec struct {
 	// chat switches the account's chat (IM) permission on.
 	// +optional
 	// +kubebuilder:default=true
@@ -247,11 +249,11 @@ type SeatSpec struct {
 	// e.g. lunch 12:00-12:30 Mon-Fri in Asia/Shanghai; the operator changes
 	// presence at each boundary (status.presence shows the next change).
 	// +optional
-	Schedule *SeatSchedule `json:"schedule,omitempty"`
+	Schedule *ChatSeatSchedule `json:"schedule,omitempty"`
 }
 
-// SeatSchedule is a seat's weekly schedule of breaks and off-shift hours.
-type SeatSchedule struct {
+// ChatSeatSchedule is a chat seat's weekly schedule of breaks and off-shift hours.
+type ChatSeatSchedule struct {
 	// timeZone is the IANA time zone the windows' times are in, e.g.
 	// "Asia/Shanghai" or "America/New_York". Default "Asia/Shanghai".
 	// +optional
@@ -392,12 +394,12 @@ type SubAccountStatus struct {
 	// +optional
 	Security *SecuritySpec `json:"security,omitempty"`
 
-	// seatCapacity is the seat's reception capacity as last applied to (or
+	// seatCapacity is the chat seat's reception capacity as last applied to (or
 	// read from) the platform. On Douyin only the sub-account itself may
 	// change it, so the operator applies it signed in with the account's own
 	// login from its credentials Secret (condition SeatCapacityApplied).
 	// +optional
-	SeatCapacity int32 `json:"seatCapacity,omitempty"`
+	ChatSeatCapacity int32 `json:"seatCapacity,omitempty"`
 
 	// presence is the seat's presence in force and when it next changes.
 	// +optional

@@ -124,7 +124,7 @@ func newNamespace(t *testing.T) string {
 	return name
 }
 
-func newShop(t *testing.T, ns, name string, p shopv1alpha1.Platform, seats *shopv1alpha1.SeatStatus) *shopv1alpha1.Shop {
+func newShop(t *testing.T, ns, name string, p shopv1alpha1.Platform, seats *shopv1alpha1.AccountQuotaStatus) *shopv1alpha1.Shop {
 	t.Helper()
 	s := &shopv1alpha1.Shop{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
@@ -447,7 +447,7 @@ func TestPermissions(t *testing.T) {
 
 func TestStatus(t *testing.T) {
 	ns := newNamespace(t)
-	newShop(t, ns, "hongxing", shopv1alpha1.PlatformTaobao, &shopv1alpha1.SeatStatus{Used: 15, Total: 15, Managed: 4, Waiting: 2})
+	newShop(t, ns, "hongxing", shopv1alpha1.PlatformTaobao, &shopv1alpha1.AccountQuotaStatus{Used: 15, Total: 15, Managed: 4, Waiting: 2})
 	newShop(t, ns, "lanhua", shopv1alpha1.PlatformDouyin, nil)
 	newSubAccount(t, ns, "xiaohong", "hongxing", func(sa *shopv1alpha1.SubAccount) {
 		sa.Status.LoginName = "main-hongxing:xiaohong"

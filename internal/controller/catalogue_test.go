@@ -212,8 +212,8 @@ var controllerCatalogue = []catalogueCase{
 		reason: shopv1alpha1.ReasonInvalidSpec,
 		setup: func(t *testing.T, ns string) (conditioned, testShop) {
 			sa, ts := saWithRoles(t, ns, platform.Taobao, "agent", "customer-service")
-			sa.Spec.Seat = &shopv1alpha1.SeatSpec{Chat: true, Capacity: 5, Presence: shopv1alpha1.PresenceOnline,
-				Schedule: &shopv1alpha1.SeatSchedule{TimeZone: "Asia/Shanghai", Windows: []shopv1alpha1.ScheduleWindow{
+			sa.Spec.ChatSeat = &shopv1alpha1.ChatSeatSpec{Chat: true, Capacity: 5, Presence: shopv1alpha1.PresenceOnline,
+				Schedule: &shopv1alpha1.ChatSeatSchedule{TimeZone: "Asia/Shanghai", Windows: []shopv1alpha1.ScheduleWindow{
 					{Name: "lunch", Start: "12:00", End: "12:30", Presence: shopv1alpha1.PresenceBreak},
 					{Name: "meeting", Start: "12:15", End: "13:00", Presence: shopv1alpha1.PresenceBusy},
 				}}}
@@ -248,7 +248,7 @@ var controllerCatalogue = []catalogueCase{
 	{name: "every seat used", condition: shopv1alpha1.ConditionStalled, status: metav1.ConditionTrue,
 		reason: shopv1alpha1.ReasonSeatsExhausted,
 		setup: func(t *testing.T, ns string) (conditioned, testShop) {
-			newShop(t, ns, platform.Taobao, 1, func(s *shopv1alpha1.Shop) { s.Spec.Seats = &shopv1alpha1.ShopSeats{Included: 1} })
+			newShop(t, ns, platform.Taobao, 1, func(s *shopv1alpha1.Shop) { s.Spec.Seats = &shopv1alpha1.ShopAccountQuota{Included: 1} })
 			create(t, newRole(ns, "cs", "客服", "customer-service"))
 			first := newSubAccount(ns, "first", "cs")
 			create(t, first)

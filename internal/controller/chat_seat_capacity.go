@@ -82,12 +82,12 @@ func (r *SubAccountReconciler) ensureChatSeatCapacity(ctx context.Context, s *su
 		markStep(sa, shopv1alpha1.ConditionSeatCapacityApplied, err, "")
 		return err
 	}
-	from := sa.Status.SeatCapacity
-	sa.Status.SeatCapacity = chatSeatCapacity(acct.Seat)
+	from := sa.Status.ChatSeatCapacity
+	sa.Status.ChatSeatCapacity = chatSeatCapacity(acct.Seat)
 	setCapacityCondition(sa, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded,
-		fmt.Sprintf("reception capacity %d applied by the sub-account itself", sa.Status.SeatCapacity))
+		fmt.Sprintf("reception capacity %d applied by the sub-account itself", sa.Status.ChatSeatCapacity))
 	r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "SeatCapacitySet", "SetSeatCapacity",
-		"set the reception capacity of %s from %d to %d, signed in as the sub-account itself", sa.Status.LoginName, from, sa.Status.SeatCapacity)
+		"set the reception capacity of %s from %d to %d, signed in as the sub-account itself", sa.Status.LoginName, from, sa.Status.ChatSeatCapacity)
 	return nil
 }
 
@@ -102,13 +102,13 @@ func chatSeatCapacitySettled(s *subAccountScope) bool {
 	if !s.cat.SeatCapacityBySubAccount || seat == nil {
 		removeCondition(sa, shopv1alpha1.ConditionSeatCapacityApplied)
 		if s.caps.AccountSeat || seat == nil {
-			sa.Status.SeatCapacity = chatSeatCapacity(seat)
+			sa.Status.ChatSeatCapacity = chatSeatCapacity(seat)
 		}
 		return true
 	}
 	want := seat.Capacity
 	switch v := sa.Status.Verification; {
-	case sa.Status.SeatCapacity == want && !s.stateDrifted():
+	case sa.Status.ChatSeatCapacity == want && !s.stateDrifted():
 		setCapacityCondition(sa, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded,
 			fmt.Sprintf("reception capacity %d applied by the sub-account itself", want))
 	case v != nil && !v.Verified:

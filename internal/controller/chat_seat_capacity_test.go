@@ -42,7 +42,7 @@ func douyinSeatAgent(t *testing.T, capacity int32) (testShop, *shopv1alpha1.SubA
 	create(t, newRole(ns, "cs", "客服", "customer-service"))
 	sa := newSubAccount(ns, "agent", "cs")
 	sa.Spec.Phone = uniquePhone()
-	sa.Spec.Seat = &shopv1alpha1.SeatSpec{Chat: true, Capacity: capacity, Presence: shopv1alpha1.PresenceOnline}
+	sa.Spec.ChatSeat = &shopv1alpha1.ChatSeatSpec{Chat: true, Capacity: capacity, Presence: shopv1alpha1.PresenceOnline}
 	create(t, sa)
 	if capacity != memory.DefaultSeatCapacity {
 		cond := waitCondition(t, sa, shopv1alpha1.ConditionSeatCapacityApplied, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)
@@ -63,7 +63,7 @@ func douyinSeatAgent(t *testing.T, capacity int32) (testShop, *shopv1alpha1.SubA
 func TestDouyinCapacityAppliedAsTheSubAccount(t *testing.T) {
 	g := NewWithT(t)
 	ts, sa := douyinSeatAgent(t, 25)
-	g.Expect(sa.Status.SeatCapacity).To(BeEquivalentTo(25))
+	g.Expect(sa.Status.ChatSeatCapacity).To(BeEquivalentTo(25))
 	waitCondition(t, sa, shopv1alpha1.ConditionSeatCapacityApplied, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
 	acct := mustAccount(t, ts, sa.Spec.AccountName)
 	g.Expect(acct.Seat).To(Equal(&platform.Seat{Chat: true, Capacity: 25, Presence: platform.PresenceOnline}))
@@ -82,10 +82,10 @@ func TestDouyinCapacityAppliedAsTheSubAccount(t *testing.T) {
 	g.Expect(capacityChanges()).To(Equal([]string{"reception capacity 10 -> 25, by the sub-account itself"}))
 	g.Expect(eventsFor(t, sa)).To(ContainElement(HaveField("Reason", "SeatCapacitySet")))
 
-	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.Seat.Capacity = 40 })
+	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.ChatSeat.Capacity = 40 })
 	g.Eventually(func() int32 { return mustAccount(t, ts, sa.Spec.AccountName).Seat.Capacity }, timeout, interval).Should(BeEquivalentTo(40))
 	waitCurrent(t, sa)
-	g.Expect(sa.Status.SeatCapacity).To(BeEquivalentTo(40))
+	g.Expect(sa.Status.ChatSeatCapacity).To(BeEquivalentTo(40))
 	g.Expect(capacityChanges()).To(HaveLen(2))
 
 	// The password never reaches status, conditions or Events.
@@ -113,7 +113,7 @@ func TestDouyinCapacityLoginRejectedAndRepaired(t *testing.T) {
 		return nil
 	})
 	t.Cleanup(func() { engine.SetFault(nil) })
-	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.Seat.Capacity = 30 })
+	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.ChatSeat.Capacity = 30 })
 	cond := waitCondition(t, sa, shopv1alpha1.ConditionSeatCapacityApplied, metav1.ConditionFalse, shopv1alpha1.ReasonLoginRejected)
 	g.Expect(cond.Message).To(ContainSubstring("risk control: new device"))
 	g.Expect(cond.Message).To(ContainSubstring(sa.Status.SecretName))
@@ -123,7 +123,7 @@ func TestDouyinCapacityLoginRejectedAndRepaired(t *testing.T) {
 
 	// The platform loses the password; the next change repairs it.
 	g.Expect(ts.client(t).SetPassword(context.Background(), sa.Status.AccountID, "changed-in-back-office")).To(Succeed())
-	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.Seat.Capacity = 35 })
+	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.ChatSeat.Capacity = 35 })
 	g.Eventually(func() int32 { return mustAccount(t, ts, sa.Spec.AccountName).Seat.Capacity }, timeout, interval).Should(BeEquivalentTo(35))
 	waitCurrent(t, sa)
 	g.Expect(eventsFor(t, sa)).To(ContainElement(HaveField("Reason", "PasswordRepaired")))
@@ -137,7 +137,7 @@ func TestDouyinCapacityLoginRejectedAndRepaired(t *testing.T) {
 func TestDouyinCapacityWaitsWhileDisabled(t *testing.T) {
 	g := NewWithT(t)
 	ts, sa := douyinSeatAgent(t, 10) // the default: nothing to set
-	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.Disabled = true; s.Spec.Seat.Capacity = 12 })
+	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.Disabled = true; s.Spec.ChatSeat.Capacity = 12 })
 	cond := waitCondition(t, sa, shopv1alpha1.ConditionSeatCapacityApplied, metav1.ConditionFalse, shopv1alpha1.ReasonAccountDisabled)
 	g.Expect(cond.Message).To(ContainSubstring("when the account is enabled"))
 	waitCurrent(t, sa)

@@ -243,8 +243,8 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, shop *shopv1alpha1.Shop
 			// main account's state is compared without it, and the capacity
 			// with the one the sub-account applied.
 			full && accountHash(mainAccountState(acct.AccountState, cat)) != sa.Status.AppliedHash,
-			cat.SeatCapacityBySubAccount && acct.Seat != nil && sa.Status.SeatCapacity != 0 &&
-				acct.Seat.Capacity != sa.Status.SeatCapacity,
+			cat.SeatCapacityBySubAccount && acct.Seat != nil && sa.Status.ChatSeatCapacity != 0 &&
+				acct.Seat.Capacity != sa.Status.ChatSeatCapacity,
 			!full && caps.AccountDisabled && acct.Disabled != sa.Spec.Disabled:
 			f.state = true
 		}

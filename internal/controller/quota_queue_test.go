@@ -55,7 +55,7 @@ func TestFreedSeatGoesToTheOldestWaiting(t *testing.T) {
 		queued = append(queued, sa)
 	}
 	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}
-	waitSeats(t, shop, shopv1alpha1.SeatStatus{Used: 2, Total: 2, Managed: 5, Waiting: 3})
+	waitSeats(t, shop, shopv1alpha1.AccountQuotaStatus{Used: 2, Total: 2, Managed: 5, Waiting: 3})
 	ready := apimeta.FindStatusCondition(shop.Status.Conditions, shopv1alpha1.ConditionReady)
 	g.Expect(ready.Message).To(ContainSubstring("2 of 2 seats used; 3 SubAccounts wait for a free seat"))
 	cond := waitCondition(t, queued[2], shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonSeatsExhausted)
@@ -65,7 +65,7 @@ func TestFreedSeatGoesToTheOldestWaiting(t *testing.T) {
 	waitGone(t, holders[0])
 	waitCurrent(t, queued[0])
 	g.Expect(queued[0].Status.AccountID).NotTo(BeEmpty())
-	waitSeats(t, shop, shopv1alpha1.SeatStatus{Used: 2, Total: 2, Managed: 4, Waiting: 2})
+	waitSeats(t, shop, shopv1alpha1.AccountQuotaStatus{Used: 2, Total: 2, Managed: 4, Waiting: 2})
 	for _, sa := range queued[1:] {
 		g.Expect(k8s.Get(context.Background(), client.ObjectKeyFromObject(sa), sa)).To(Succeed())
 		g.Expect(sa.Status.AccountID).To(BeEmpty(), "%s is younger than q1 and keeps waiting", sa.Name)
@@ -116,7 +116,7 @@ func TestSeatQueueOrderAndWakeUps(t *testing.T) {
 	_, limited, err := shopAccountQuota(context.Background(), c, shop)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(limited).To(BeFalse(), "a Shop that has not counted its seats yet sets no limit")
-	shop.Status.Seats = &shopv1alpha1.SeatStatus{Total: 5}
+	shop.Status.Seats = &shopv1alpha1.AccountQuotaStatus{Total: 5}
 	seats, _, err := shopAccountQuota(context.Background(), c, shop)
 	g.Expect(err).NotTo(HaveOccurred())
 	queue := seats.queue
@@ -142,7 +142,7 @@ func TestSeatQueueOrderAndWakeUps(t *testing.T) {
 		{0, 4, 5, nil},           // all used
 		{1, 1, 5, []string{"b", "c", "a-late"}},
 	} {
-		shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: tt.used, Unmanaged: tt.unmanaged, Total: tt.total}
+		shop.Status.Seats = &shopv1alpha1.AccountQuotaStatus{Used: tt.used, Unmanaged: tt.unmanaged, Total: tt.total}
 		reqs, err := wakeForAccountQuota(context.Background(), c, shop)
 		g.Expect(err).NotTo(HaveOccurred())
 		var woken []string
@@ -153,7 +153,7 @@ func TestSeatQueueOrderAndWakeUps(t *testing.T) {
 	}
 
 	// checkAccountQuota: with one seat free only the oldest may go.
-	shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: 4, Total: 5}
+	shop.Status.Seats = &shopv1alpha1.AccountQuotaStatus{Used: 4, Total: 5}
 	r := &SubAccountReconciler{Client: c}
 	g.Expect(r.checkAccountQuota(context.Background(), queue[0], shop)).To(Succeed())
 	err = r.checkAccountQuota(context.Background(), queue[2], shop)

@@ -127,17 +127,17 @@ func TestSamplesBecomeReady(t *testing.T) {
 
 	shop := &shopv1alpha1.Shop{}
 	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "hongxing"}, shop)).To(Succeed())
-	g.Eventually(func() *shopv1alpha1.SeatStatus {
+	g.Eventually(func() *shopv1alpha1.AccountQuotaStatus {
 		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(shop), shop)
 		return shop.Status.Seats
-	}, timeout, interval).Should(Equal(&shopv1alpha1.SeatStatus{Used: 3, Total: 15, Managed: 3}))
+	}, timeout, interval).Should(Equal(&shopv1alpha1.AccountQuotaStatus{Used: 3, Total: 15, Managed: 3}))
 
 	// Douyin: one position, verified, chat on, the lunch-break schedule in
 	// status, the capacity set by the agent herself.
 	g.Expect(k8s.Get(context.Background(), client.ObjectKeyFromObject(xiaomei), xiaomei)).To(Succeed())
 	g.Expect(xiaomei.Status.Verification.Verified).To(BeTrue())
 	g.Expect(xiaomei.Status.Chat).To(BeTrue())
-	g.Expect(xiaomei.Status.SeatCapacity).To(BeEquivalentTo(20))
+	g.Expect(xiaomei.Status.ChatSeatCapacity).To(BeEquivalentTo(20))
 	g.Expect(xiaomei.Status.Presence).NotTo(BeNil())
 	g.Expect(xiaomei.Status.Presence.NextChange).NotTo(BeNil())
 	dy := testShop{platform: platform.Douyin, main: "抖店旗舰店"}

@@ -43,8 +43,8 @@ func TestScheduledBreak(t *testing.T) {
 	create(t, cs)
 	sa := newSubAccount(ns, "agent", "cs")
 	sa.Spec.Phone = uniquePhone()
-	sa.Spec.Seat = &shopv1alpha1.SeatSpec{Chat: true, Capacity: 20, Presence: shopv1alpha1.PresenceOnline,
-		Schedule: &shopv1alpha1.SeatSchedule{TimeZone: "Asia/Shanghai", Windows: []shopv1alpha1.ScheduleWindow{
+	sa.Spec.ChatSeat = &shopv1alpha1.ChatSeatSpec{Chat: true, Capacity: 20, Presence: shopv1alpha1.PresenceOnline,
+		Schedule: &shopv1alpha1.ChatSeatSchedule{TimeZone: "Asia/Shanghai", Windows: []shopv1alpha1.ScheduleWindow{
 			{Name: "lunch", Days: []string{"Mon", "Tue", "Wed", "Thu", "Fri"}, Start: "12:00", End: "12:30", Presence: shopv1alpha1.PresenceBreak},
 		}}}
 	create(t, sa)
@@ -78,8 +78,8 @@ func TestInvalidScheduleIsRefused(t *testing.T) {
 	newShop(t, ns, platform.Taobao, 10, nil)
 	create(t, newRole(ns, "cs", "客服", "customer-service"))
 	sa := newSubAccount(ns, "agent", "cs")
-	sa.Spec.Seat = &shopv1alpha1.SeatSpec{Chat: true, Capacity: 5, Presence: shopv1alpha1.PresenceOnline,
-		Schedule: &shopv1alpha1.SeatSchedule{TimeZone: "Asia/Shanghai", Windows: []shopv1alpha1.ScheduleWindow{
+	sa.Spec.ChatSeat = &shopv1alpha1.ChatSeatSpec{Chat: true, Capacity: 5, Presence: shopv1alpha1.PresenceOnline,
+		Schedule: &shopv1alpha1.ChatSeatSchedule{TimeZone: "Asia/Shanghai", Windows: []shopv1alpha1.ScheduleWindow{
 			{Name: "lunch", Start: "12:00", End: "12:30", Presence: shopv1alpha1.PresenceBreak},
 			{Name: "meeting", Start: "12:15", End: "13:00", Presence: shopv1alpha1.PresenceBusy},
 		}}}

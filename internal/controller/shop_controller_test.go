@@ -59,9 +59,9 @@ func credentialsData(c platform.Credentials) map[string]string {
 }
 
 // waitSeats waits until the Shop reports seats.
-func waitSeats(t *testing.T, shop *shopv1alpha1.Shop, want shopv1alpha1.SeatStatus) {
+func waitSeats(t *testing.T, shop *shopv1alpha1.Shop, want shopv1alpha1.AccountQuotaStatus) {
 	t.Helper()
-	NewWithT(t).Eventually(func() *shopv1alpha1.SeatStatus {
+	NewWithT(t).Eventually(func() *shopv1alpha1.AccountQuotaStatus {
 		if err := k8s.Get(context.Background(), client.ObjectKeyFromObject(shop), shop); err != nil {
 			return nil
 		}
@@ -78,7 +78,7 @@ func TestShopReadyReportsSeats(t *testing.T) {
 		shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}
 		waitCurrent(t, shop)
 		waitCondition(t, shop, shopv1alpha1.ConditionCredentialsValid, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
-		g.Expect(shop.Status.Seats).To(Equal(&shopv1alpha1.SeatStatus{Used: 0, Total: 7, Managed: 0}))
+		g.Expect(shop.Status.Seats).To(Equal(&shopv1alpha1.AccountQuotaStatus{Used: 0, Total: 7, Managed: 0}))
 		g.Expect(shop.Status.LastSyncTime).NotTo(BeNil())
 
 		// One account made by hand in the back office, then one by the
@@ -93,21 +93,21 @@ func TestShopReadyReportsSeats(t *testing.T) {
 		sa := newSubAccount(ns, "xiaohong")
 		create(t, sa)
 		waitCurrent(t, sa)
-		waitSeats(t, shop, shopv1alpha1.SeatStatus{Used: 1, Total: 7, Managed: 1})
+		waitSeats(t, shop, shopv1alpha1.AccountQuotaStatus{Used: 1, Total: 7, Managed: 1})
 		g.Expect(shopInfoCount(ts.main)).To(Equal(calls), "no ShopInfo call for a SubAccount arriving")
 		requestDriftCheck(t, ns)
-		waitSeats(t, shop, shopv1alpha1.SeatStatus{Used: 2, Total: 7, Managed: 1, Unmanaged: 1})
+		waitSeats(t, shop, shopv1alpha1.AccountQuotaStatus{Used: 2, Total: 7, Managed: 1, Unmanaged: 1})
 	})
 	t.Run("declared seats", func(t *testing.T) {
 		t.Parallel()
 		g := NewWithT(t)
 		ns := newNamespace(t)
 		newShop(t, ns, platform.Pinduoduo, 7, func(s *shopv1alpha1.Shop) {
-			s.Spec.Seats = &shopv1alpha1.ShopSeats{Included: 3, Purchased: 2}
+			s.Spec.Seats = &shopv1alpha1.ShopAccountQuota{Included: 3, Purchased: 2}
 		})
 		shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}
 		waitCurrent(t, shop)
-		g.Expect(shop.Status.Seats).To(Equal(&shopv1alpha1.SeatStatus{Used: 0, Total: 5, Managed: 0}))
+		g.Expect(shop.Status.Seats).To(Equal(&shopv1alpha1.AccountQuotaStatus{Used: 0, Total: 5, Managed: 0}))
 		g.Expect(conditionsOf(shop)).To(ContainSubstring("0 of 5 seats used"))
 
 		update(t, shop, func(s *shopv1alpha1.Shop) { s.Spec.Seats.Purchased = 4 })

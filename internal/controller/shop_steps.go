@@ -168,7 +168,7 @@ func (r *ShopReconciler) seats(ctx context.Context, s *shopScope) (stepResult, e
 	if seats := shop.Spec.Seats; seats != nil {
 		total = seats.Included + seats.Purchased
 	}
-	shop.Status.Seats = &shopv1alpha1.SeatStatus{Used: check.unmanaged + holding, Total: total, Managed: int32(len(managed.Items)),
+	shop.Status.Seats = &shopv1alpha1.AccountQuotaStatus{Used: check.unmanaged + holding, Total: total, Managed: int32(len(managed.Items)),
 		Unmanaged: check.unmanaged, Waiting: int32(len(waiting))}
 	return stepResult{}, nil
 }

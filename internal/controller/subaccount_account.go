@@ -144,7 +144,7 @@ func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, s *subAccountS
 	now := metav1.NewTime(r.now())
 	sa.Status.AccountID = acct.ID
 	sa.Status.Verification = verificationStatus(acct.Verification)
-	sa.Status.SeatCapacity = chatSeatCapacity(acct.Seat)
+	sa.Status.ChatSeatCapacity = chatSeatCapacity(acct.Seat)
 	sa.Status.AppliedHash = accountHash(state)
 	sa.Status.PasswordRevision = s.creds.revision
 	sa.Status.PasswordSetTime = &now
@@ -179,7 +179,7 @@ func (r *SubAccountReconciler) adopt(s *subAccountScope, adoption shopv1alpha1.A
 	case shopv1alpha1.AdoptionAdopt:
 		sa.Status.AccountID = existing.ID
 		sa.Status.Verification = verificationStatus(existing.Verification)
-		sa.Status.SeatCapacity = chatSeatCapacity(existing.Seat)
+		sa.Status.ChatSeatCapacity = chatSeatCapacity(existing.Seat)
 		sa.Status.AppliedHash = "" // apply the spec next
 		setCondition(sa, shopv1alpha1.ConditionAdopted, metav1.ConditionTrue, shopv1alpha1.ReasonAdopted,
 			fmt.Sprintf("adopted existing account %s (ID %s)", sa.Status.LoginName, existing.ID))

@@ -226,7 +226,7 @@ func desirePermissions(_ context.Context, s *subAccountScope) error {
 // schedule puts the chat seat's scheduled presence into the desired state
 // and looks again when it next changes.
 func (r *SubAccountReconciler) schedule(_ context.Context, s *subAccountScope) (stepResult, error) {
-	presence, change, err := scheduledPresence(s.sa.Spec.Seat, &s.desired, r.now())
+	presence, change, err := scheduledPresence(s.sa.Spec.ChatSeat, &s.desired, r.now())
 	if err != nil {
 		return stepResult{}, err
 	}

@@ -358,7 +358,7 @@ func TestSeatQuotaFull(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
 	ts := newShop(t, ns, platform.Taobao, 1, func(s *shopv1alpha1.Shop) {
-		s.Spec.Seats = &shopv1alpha1.ShopSeats{Included: 1}
+		s.Spec.Seats = &shopv1alpha1.ShopAccountQuota{Included: 1}
 	})
 	create(t, newRole(ns, "cs", "客服", "customer-service"))
 	first := newSubAccount(ns, "first", "cs")
@@ -371,7 +371,7 @@ func TestSeatQuotaFull(t *testing.T) {
 	g.Expect(engine.Accounts(ts.platform, ts.main)).To(HaveLen(1))
 	// Seat counts are batched (testBatchDelay) after SubAccounts arrive.
 	waitSeats(t, &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}},
-		shopv1alpha1.SeatStatus{Used: 1, Total: 1, Managed: 2, Waiting: 1})
+		shopv1alpha1.AccountQuotaStatus{Used: 1, Total: 1, Managed: 2, Waiting: 1})
 }
 
 // A crash between creating the platform account and writing status must not

@@ -137,7 +137,7 @@ func desiredAccount(sa *shopv1alpha1.SubAccount, roles []resolvedRole, cat *cata
 			DigitalCertificate: sa.Spec.Security.DigitalCertificate,
 		},
 	}
-	if seat := sa.Spec.Seat; seat != nil {
+	if seat := sa.Spec.ChatSeat; seat != nil {
 		state.Seat = &platform.Seat{Chat: seat.Chat, Capacity: seat.Capacity, Presence: platform.Presence(seat.Presence)}
 		if state.Seat.Capacity == 0 {
 			state.Seat.Capacity = 10
@@ -313,7 +313,7 @@ func limitToCapabilities(desired, current platform.AccountState, caps platform.C
 }
 
 // toSchedule converts the API's seat schedule to the schedule engine's.
-func toSchedule(s *shopv1alpha1.SeatSchedule) schedule.Schedule {
+func toSchedule(s *shopv1alpha1.ChatSeatSchedule) schedule.Schedule {
 	out := schedule.Schedule{TimeZone: s.TimeZone}
 	for _, w := range s.Windows {
 		out.Windows = append(out.Windows, schedule.Window{Name: w.Name, Days: w.Days, Start: w.Start, End: w.End, Presence: string(w.Presence)})
@@ -324,7 +324,7 @@ func toSchedule(s *shopv1alpha1.SeatSchedule) schedule.Schedule {
 // scheduledPresence puts the presence the seat's schedule sets at now into
 // state, and returns what status should show and how long until the next
 // change (zero when nothing will change).
-func scheduledPresence(seat *shopv1alpha1.SeatSpec, state *platform.AccountState, now time.Time) (*shopv1alpha1.PresenceStatus, time.Duration, error) {
+func scheduledPresence(seat *shopv1alpha1.ChatSeatSpec, state *platform.AccountState, now time.Time) (*shopv1alpha1.PresenceStatus, time.Duration, error) {
 	if seat == nil || state.Seat == nil {
 		return nil, 0, nil
 	}

@@ -451,13 +451,13 @@ func TestDesiredAccount(t *testing.T) {
 		{
 			name:      "seat defaults capacity 10 and presence Online",
 			platform:  platform.Taobao,
-			spec:      shopv1alpha1.SubAccountSpec{AccountName: "kf", Seat: &shopv1alpha1.SeatSpec{Chat: true}},
+			spec:      shopv1alpha1.SubAccountSpec{AccountName: "kf", ChatSeat: &shopv1alpha1.ChatSeatSpec{Chat: true}},
 			wantState: platform.AccountState{Seat: &platform.Seat{Chat: true, Capacity: 10, Presence: platform.PresenceOnline}},
 		},
 		{
 			name:     "seat settings are kept",
 			platform: platform.Taobao,
-			spec: shopv1alpha1.SubAccountSpec{AccountName: "kf", Seat: &shopv1alpha1.SeatSpec{
+			spec: shopv1alpha1.SubAccountSpec{AccountName: "kf", ChatSeat: &shopv1alpha1.ChatSeatSpec{
 				Chat: false, Capacity: 3, Presence: shopv1alpha1.PresenceBreak,
 			}},
 			wantState: platform.AccountState{Seat: &platform.Seat{Chat: false, Capacity: 3, Presence: platform.PresenceBreak}},

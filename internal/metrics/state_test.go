@@ -38,7 +38,7 @@ func cond(typ string, status metav1.ConditionStatus, reason string) metav1.Condi
 	return metav1.Condition{Type: typ, Status: status, Reason: reason, Message: "m", LastTransitionTime: metav1.Now()}
 }
 
-func shop(ns, name string, p shopv1alpha1.Platform, seats *shopv1alpha1.SeatStatus, conds ...metav1.Condition) *shopv1alpha1.Shop {
+func shop(ns, name string, p shopv1alpha1.Platform, seats *shopv1alpha1.AccountQuotaStatus, conds ...metav1.Condition) *shopv1alpha1.Shop {
 	return &shopv1alpha1.Shop{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: shopv1alpha1.ShopSpec{Platform: p, MainAccount: name,
@@ -91,9 +91,9 @@ func TestStateCollector(t *testing.T) {
 	credsOK := cond(shopv1alpha1.ConditionCredentialsValid, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
 	credsBad := cond(shopv1alpha1.ConditionCredentialsValid, metav1.ConditionFalse, shopv1alpha1.ReasonCredentialsRejected)
 	objs := []client.Object{
-		shop("shops", "hongxing", shopv1alpha1.PlatformTaobao, &shopv1alpha1.SeatStatus{Used: 9, Total: 10, Managed: 3}, ready, credsOK),
+		shop("shops", "hongxing", shopv1alpha1.PlatformTaobao, &shopv1alpha1.AccountQuotaStatus{Used: 9, Total: 10, Managed: 3}, ready, credsOK),
 		shop("shops", "lanse", shopv1alpha1.PlatformPinduoduo, nil, credsBad),
-		shop("other", "hongxing", shopv1alpha1.PlatformDouyin, &shopv1alpha1.SeatStatus{Used: 1, Total: 20}),
+		shop("other", "hongxing", shopv1alpha1.PlatformDouyin, &shopv1alpha1.AccountQuotaStatus{Used: 1, Total: 20}),
 		subAccount("shops", "xiaohong", "hongxing", ready, cond(shopv1alpha1.ConditionSynced, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)),
 		subAccount("shops", "daming", "hongxing", ready),
 		subAccount("shops", "xiaoli", "hongxing", cond(shopv1alpha1.ConditionReady, metav1.ConditionFalse, shopv1alpha1.ReasonSeatsExhausted)),
