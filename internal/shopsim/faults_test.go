@@ -204,3 +204,21 @@ func TestAdminDisabledWithoutToken(t *testing.T) {
 	}
 	f.g.Expect(f.srv.Faults()).To(Equal(Faults{}))
 }
+
+// A request whose connection was dropped never ran, so the same request
+// sent again (net/http repeats one whose connection closed before any
+// answer, with the same nonce) is served, not refused as a replay.
+func TestDroppedRequestCanBeSentAgain(t *testing.T) {
+	f := newFixture(t, Options{Faults: Faults{DropRate: 1}})
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	body := []byte(`{"name":"cs","permissions":["wangwang"]}`)
+	req := f.request(http.MethodPost, wire.PathRoles, body, sig{})
+	again := f.withBody(req, string(body))
+	if resp, err := client.Do(req); err == nil {
+		_ = resp.Body.Close()
+		t.Fatalf("the dropped request got an answer: %d", resp.StatusCode)
+	}
+	f.srv.SetFaults(Faults{})
+	r := f.send(again)
+	f.g.Expect(r.status).To(Equal(http.StatusCreated), "%s", r.body)
+}

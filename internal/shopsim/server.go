@@ -242,14 +242,18 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.stats.keepSignature(r.Header.Get(wire.HeaderSignature))
-	if err := s.useNonce(r, creds); err != nil {
-		writeError(w, err)
-		return
-	}
 	if s.injectFaults(w, r, func(w http.ResponseWriter) {
 		writeError(w, &platform.Error{Kind: platform.ErrTransient, RetryAfter: time.Second,
 			Message: "the platform is unavailable (injected fault)"})
 	}) {
+		return
+	}
+	// The nonce is recorded only for a request that is served: net/http
+	// sends a request again, with the same nonce, when its connection
+	// closed before any answer (a dropped connection), and that repeat
+	// must not be refused as a replay of a request that never ran.
+	if err := s.useNonce(r, creds); err != nil {
+		writeError(w, err)
 		return
 	}
 	if allowed, wait := s.allow(key); !allowed {
