@@ -270,6 +270,16 @@ const (
 	// AnnotationPasswordRevision on a credentials Secret counts the passwords
 	// written to it; status.passwordRevision says which one the platform has.
 	AnnotationPasswordRevision = "shop.subaccount.io/password-revision"
+	// AnnotationLogin on a credentials Secret says whether its login is
+	// live: LoginLive once the account is this SubAccount's on the
+	// platform (created or adopted, its password applied), LoginPending
+	// before that and whenever it is refused (NameTaken: the name is
+	// someone else's). Only a live Secret has the username key, so a
+	// Vault or External Secrets sync filtering on it never hands out a
+	// login that is not this SubAccount's.
+	AnnotationLogin = "shop.subaccount.io/login"
+	LoginLive       = "live"
+	LoginPending    = "pending"
 	// AnnotationPasswordCreated on a credentials Secret is when its password
 	// was generated (RFC 3339); rotation periods count from it.
 	AnnotationPasswordCreated = "shop.subaccount.io/password-created"

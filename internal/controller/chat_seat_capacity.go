@@ -142,6 +142,11 @@ func (r *SubAccountReconciler) ownLogin(ctx context.Context, sa *shopv1alpha1.Su
 	case err != nil:
 		return platform.SubAccountLogin{}, fmt.Errorf("reading the credentials Secret %q: %w", name, err)
 	}
+	if secret.Annotations[shopv1alpha1.AnnotationLogin] == shopv1alpha1.LoginPending {
+		// publishLogin's patch is not in the cache yet.
+		return platform.SubAccountLogin{}, &outcome{reason: shopv1alpha1.ReasonProgressing, requeueAfter: time.Second,
+			message: fmt.Sprintf("waiting to read the live login of Secret %q", name)}
+	}
 	for _, key := range []string{shopv1alpha1.SecretKeyUsername, shopv1alpha1.SecretKeyPassword} {
 		if len(secret.Data[key]) == 0 {
 			return platform.SubAccountLogin{}, stalled(shopv1alpha1.ReasonSecretInvalid,

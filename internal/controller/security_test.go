@@ -139,3 +139,35 @@ func TestCredentialsSecretBoundToEndpointHosts(t *testing.T) {
 	waitCondition(t, shop, shopv1alpha1.ConditionReady, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
 	g.Expect(shopInfoCallsOf(ts.main)).To(BeNumerically(">", 0))
 }
+
+// Item 10: a SubAccount refused with NameTaken has a credentials Secret
+// that says its login is not live and holds no username (before, it held
+// "main:xiaohong", someone else's login, beside a password that does not
+// work); one that got its account has a live Secret with the username.
+func TestRefusedSubAccountPublishesNoLogin(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	ts := newShop(t, ns, platform.Taobao, 10, nil)
+	create(t, newRole(ns, "cs", "客服", "customer-service"))
+	if _, err := ts.client(t).CreateAccount(ctx, platform.CreateAccount{Name: "xiaohong", Password: "their-Passw0rd"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	refused := newSubAccount(ns, "mallory", "cs")
+	refused.Spec.AccountName = "xiaohong"
+	create(t, refused)
+	waitCondition(t, refused, shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonNameTaken)
+	secret := &corev1.Secret{}
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: refused.CredentialsSecretName()}, secret)).To(Succeed())
+	g.Expect(secret.Annotations).To(HaveKeyWithValue(shopv1alpha1.AnnotationLogin, shopv1alpha1.LoginPending))
+	g.Expect(secret.Data).NotTo(HaveKey(shopv1alpha1.SecretKeyUsername))
+
+	ours := newSubAccount(ns, "agent", "cs")
+	create(t, ours)
+	waitCurrent(t, ours)
+	g.Eventually(func() map[string]string {
+		_ = k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: ours.CredentialsSecretName()}, secret)
+		return secret.Annotations
+	}, timeout, interval).Should(HaveKeyWithValue(shopv1alpha1.AnnotationLogin, shopv1alpha1.LoginLive))
+	g.Expect(string(secret.Data[shopv1alpha1.SecretKeyUsername])).To(Equal(ts.main + ":" + ours.Spec.AccountName))
+}

@@ -144,6 +144,7 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 		{name: "account", run: plain(r.ensureAccount), condition: shopv1alpha1.ConditionSynced, ok: syncedMessage},
 		{name: "verification", run: plain(r.ensureVerified), condition: shopv1alpha1.ConditionSynced, ok: syncedMessage},
 		{name: "password", run: plain(r.applyPassword), condition: shopv1alpha1.ConditionSynced, ok: syncedMessage},
+		{name: "publishLogin", run: plain(r.publishLogin)},
 		{name: "chatSeatCapacity", run: plain(r.ensureChatSeatCapacity), condition: shopv1alpha1.ConditionSynced, ok: syncedMessage},
 		{name: "applied", run: r.recordApplied},
 	})

@@ -21,6 +21,7 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -31,6 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
@@ -42,6 +44,8 @@ import (
 // credentials is the password the credentials Secret holds, its revision,
 // when it was generated, and the rotation request it answered.
 type credentials struct {
+	// live: the Secret already shows the login as live (AnnotationLogin).
+	live     bool
 	password string
 	revision int64
 	created  time.Time
@@ -121,10 +125,17 @@ func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1
 	}
 	desired.Type = corev1.SecretTypeOpaque
 	desired.Data = map[string][]byte{
-		shopv1alpha1.SecretKeyUsername:    []byte(sa.Status.LoginName),
 		shopv1alpha1.SecretKeyShop:        []byte(shop.Name),
 		shopv1alpha1.SecretKeyPlatform:    []byte(shop.Spec.Platform),
 		shopv1alpha1.SecretKeyAccountName: []byte(sa.Spec.AccountName),
+	}
+	// The username only once the account is ours: a SubAccount refused
+	// with NameTaken must not publish someone else's login.
+	next.live = sa.Status.AccountID != "" && secret.Annotations[shopv1alpha1.AnnotationLogin] == shopv1alpha1.LoginLive
+	desired.Annotations[shopv1alpha1.AnnotationLogin] = shopv1alpha1.LoginPending
+	if next.live {
+		desired.Annotations[shopv1alpha1.AnnotationLogin] = shopv1alpha1.LoginLive
+		desired.Data[shopv1alpha1.SecretKeyUsername] = []byte(sa.Status.LoginName)
 	}
 	if managePassword {
 		desired.Annotations[shopv1alpha1.AnnotationPasswordRevision] = strconv.FormatInt(next.revision, 10)
@@ -286,6 +297,30 @@ func (r *SubAccountReconciler) ensurePassword(ctx context.Context, s *subAccount
 	sa.Status.PasswordSetTime = &now
 	r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "PasswordChanged", "SetPassword",
 		"set password revision %d of %s from Secret %s", creds.revision, sa.Status.LoginName, sa.Status.SecretName)
+	return nil
+}
+
+// publishLogin marks the credentials Secret live and gives it the
+// username once the account is this SubAccount's and its password applied
+// (the steps before it succeeded). A merge patch, so a cache that has not
+// seen this reconcile's write of the Secret cannot make it conflict.
+func (r *SubAccountReconciler) publishLogin(ctx context.Context, s *subAccountScope) error {
+	sa := s.sa
+	if s.creds.live || sa.Status.AccountID == "" {
+		return nil
+	}
+	patch, err := json.Marshal(map[string]any{
+		"metadata": map[string]any{"annotations": map[string]string{shopv1alpha1.AnnotationLogin: shopv1alpha1.LoginLive}},
+		"data":     map[string][]byte{shopv1alpha1.SecretKeyUsername: []byte(sa.Status.LoginName)},
+	})
+	if err != nil {
+		return fmt.Errorf("marking Secret %q live: %w", sa.Status.SecretName, err)
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sa.Namespace, Name: sa.CredentialsSecretName()}}
+	if err := r.Patch(ctx, secret, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		return fmt.Errorf("marking Secret %q live: %w", secret.Name, err)
+	}
+	s.creds.live = true
 	return nil
 }
 
