@@ -202,17 +202,17 @@ func driftCorrected(rec events.EventRecorder, obj client.Object, action, msg str
 // checkDrift lists the shop's accounts and roles once and marks every
 // managed object whose platform state differs from what was applied, or
 // that is gone. Accounts and roles the operator does not manage are only
-// read, never touched.
-func (r *ShopReconciler) checkDrift(ctx context.Context, shop *shopv1alpha1.Shop, pc platform.Client) error {
-	// On a platform whose API can change only part of an account (Taobao's
-	// open API), the rest always differs from the spec; compare only what
-	// can be applied, or every check would flag every account.
-	caps := platform.CapabilitiesOf(pc)
-	full := caps == platform.FullCapabilities()
-	cat, err := catalogFor(shop)
+// read, never touched. It is the Shop's drift step's check.
+func (r *ShopReconciler) checkDrift(ctx context.Context, s *shopScope) error {
+	pc, err := s.client(ctx)
 	if err != nil {
 		return err
 	}
+	shop, caps, cat := s.shop, s.caps, s.catalog
+	// On a platform whose API can change only part of an account (Taobao's
+	// open API), the rest always differs from the spec; compare only what
+	// can be applied, or every check would flag every account.
+	full := caps == platform.FullCapabilities()
 	remote := map[string]platform.Account{}
 	for page := 1; ; page++ {
 		res, err := pc.ListAccounts(ctx, platform.ListOptions{Page: page, PageSize: listPageSize})

@@ -183,11 +183,7 @@ func (r *ShopReconciler) drift(ctx context.Context, s *shopScope) (stepResult, e
 	if !s.driftDue {
 		return stepResult{}, nil
 	}
-	pc, err := s.client(ctx)
-	if err != nil {
-		return stepResult{}, err
-	}
-	if err := r.checkDrift(ctx, s.shop, pc); err != nil {
+	if err := r.checkDrift(ctx, s); err != nil {
 		return stepResult{}, err
 	}
 	now := metav1.NewTime(r.now())
