@@ -62,8 +62,12 @@ Usage:
   kubectl subaccount permissions NAME     show the effective permissions as a tree, with where each comes from
   kubectl subaccount status [--shop SHOP] list the namespace's sub-accounts and the shops' seats, departments and contacts
 
+Flags go after the subcommand: kubectl refuses its own flags before a
+plugin's name, so 'kubectl --kubeconfig k subaccount status' fails; write
+'kubectl subaccount status --kubeconfig k', or export KUBECONFIG=k.
+
 Flags:
-  --kubeconfig PATH   kubeconfig file (default: $KUBECONFIG or ~/.kube/config)
+  --kubeconfig PATH   kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)
   --context NAME      kubeconfig context
   -n, --namespace NS  namespace (default: the context's)
   --timeout DURATION  how long verify/resend/rotate wait for the operator (default 60s)
@@ -188,6 +192,9 @@ func newCLI(o *options, out io.Writer) (*cli, error) {
 	overrides.Context.Namespace = o.namespace
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 	cfg, err := cc.ClientConfig()
+	if clientcmd.IsEmptyConfig(err) {
+		return nil, fmt.Errorf("no kubeconfig found: set KUBECONFIG, or put --kubeconfig PATH after the subcommand (kubectl refuses it before a plugin's name): %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("loading kubeconfig: %w", err)
 	}

@@ -521,6 +521,38 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestKubeconfigFromEnvironment: kubectl refuses --kubeconfig before a
+// plugin's name, so KUBECONFIG is how most users point the plugin at a
+// cluster (make dev prints an export line for it); without either, the
+// error says where the flag goes.
+func TestKubeconfigFromEnvironment(t *testing.T) {
+	ns := newNamespace(t)
+	newShop(t, ns, "hongxing", shopv1alpha1.PlatformTaobao, nil)
+	newSubAccount(t, ns, "xiaohong", "hongxing", nil)
+	// No ~/.kube/config to fall back on.
+	t.Setenv("HOME", t.TempDir())
+
+	t.Setenv("KUBECONFIG", kubeconfig)
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"status", "-n", ns}, &out, &errb); code != 0 || !strings.Contains(out.String(), "xiaohong") {
+		t.Errorf("status with KUBECONFIG: code %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+
+	t.Setenv("KUBECONFIG", "")
+	out.Reset()
+	errb.Reset()
+	if code := run(context.Background(), []string{"status", "-n", ns}, &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), "set KUBECONFIG, or put --kubeconfig PATH after the subcommand") {
+		t.Errorf("status without a kubeconfig: code %d, stderr %q", code, errb.String())
+	}
+
+	out.Reset()
+	if code := run(context.Background(), []string{"--help"}, &out, &out); code != 0 ||
+		!strings.Contains(out.String(), "'kubectl subaccount status --kubeconfig k', or export KUBECONFIG=k") {
+		t.Errorf("--help does not say where --kubeconfig goes: %q", out.String())
+	}
+}
+
 // ---- tree rendering (pure) ----
 
 func taobao(t *testing.T) *catalog.Catalog {
