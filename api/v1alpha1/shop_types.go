@@ -381,6 +381,7 @@ type ContactStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].status"
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].reason"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="a Shop's name must be at most 63 characters (it is a label value on its SubAccounts' credentials Secrets)"
 
 // Shop is one merchant store on one platform, and the API credentials the
 // operator uses to manage its sub-accounts.

@@ -218,6 +218,7 @@ type CredentialsSecretSpec struct {
 	// name of the Secret. Default "<SubAccount name>-credentials". Immutable.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="credentialsSecret.name must be a Secret name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="credentialsSecret.name is immutable"
 	Name string `json:"name,omitempty"`
 	// labels added to the Secret.
@@ -487,6 +488,7 @@ type PresenceStatus struct {
 // +kubebuilder:printcolumn:name="Account-ID",type=string,JSONPath=".status.accountID",priority=1
 // +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=".status.secretName",priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="a SubAccount's name must be at most 63 characters (it is a label value on its credentials Secret)"
 
 // SubAccount is one staff login under a shop's main account: its roles and
 // permissions, its chat seat, and a generated credentials Secret.

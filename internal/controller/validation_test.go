@@ -71,6 +71,15 @@ const (
 
 var admissionCases = []admissionCase{
 	// SubAccount
+	// Issue 15, item 6: names that end up in a label value (63 characters)
+	// and Secret names that are not DNS subdomains never work: refused.
+	{name: "SubAccount name of 64 characters", kind: "SubAccount", create: `{"metadata":{"name":"` + strings.Repeat("a", 64) + `"}}`,
+		want: "a SubAccount's name must be at most 63 characters"},
+	{name: "SubAccount name of 63 characters", kind: "SubAccount", create: `{"metadata":{"name":"` + strings.Repeat("a", 63) + `"}}`},
+	{name: "Shop name of 64 characters", kind: "Shop", create: `{"metadata":{"name":"` + strings.Repeat("s", 64) + `"}}`,
+		want: "a Shop's name must be at most 63 characters"},
+	{name: "credentialsSecret name not a DNS name", kind: "SubAccount", create: `{"spec":{"credentialsSecret":{"name":"Bad_Name"}}}`,
+		want: "credentialsSecret.name must be a Secret name"},
 	{name: "seat capacity 0", kind: "SubAccount", create: `{"spec":{"seat":{"capacity":0}}}`,
 		want: "spec.seat.capacity in body should be greater than or equal to 1"},
 	{name: "seat capacity 51", kind: "SubAccount", create: `{"spec":{"seat":{"capacity":51}}}`,
