@@ -471,6 +471,12 @@ type PresenceStatus struct {
 	// nextChange is when the schedule next changes the presence.
 	// +optional
 	NextChange *metav1.Time `json:"nextChange,omitempty"`
+	// nextChangeLocal is nextChange as a person reads it: the weekday and
+	// time in the schedule's time zone, e.g. "Mon 12:30 Asia/Shanghai". It
+	// is kubectl's Next-Change column, because a date column is printed as
+	// an age and a future time has none (kubectl shows <invalid>).
+	// +optional
+	NextChangeLocal string `json:"nextChangeLocal,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -482,7 +488,7 @@ type PresenceStatus struct {
 // +kubebuilder:printcolumn:name="Verified",type=boolean,JSONPath=".status.verification.verified",priority=1
 // +kubebuilder:printcolumn:name="Chat",type=boolean,JSONPath=".status.chat",priority=1
 // +kubebuilder:printcolumn:name="Presence",type=string,JSONPath=".status.presence.current",priority=1
-// +kubebuilder:printcolumn:name="Next-Change",type=date,JSONPath=".status.presence.nextChange",priority=1
+// +kubebuilder:printcolumn:name="Next-Change",type=string,JSONPath=".status.presence.nextChangeLocal",priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].status"
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].reason"
 // +kubebuilder:printcolumn:name="Account-ID",type=string,JSONPath=".status.accountID",priority=1

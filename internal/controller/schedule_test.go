@@ -54,6 +54,7 @@ func TestScheduledBreak(t *testing.T) {
 	g.Expect(sa.Status.Presence.Current).To(Equal(shopv1alpha1.PresenceBreak))
 	g.Expect(sa.Status.Presence.Window).To(Equal("lunch"))
 	g.Expect(sa.Status.Presence.NextChange.Time).To(BeTemporally("==", time.Date(2026, 11, 23, 12, 30, 0, 0, cst)))
+	g.Expect(sa.Status.Presence.NextChangeLocal).To(Equal("Mon 12:30 Asia/Shanghai"), "kubectl's Next-Change column")
 	g.Expect(mustAccount(t, ts, "agent").Seat.Presence).To(Equal(platform.PresenceBreak))
 
 	// 12:31: lunch is over. Any reconcile now (here a label change) sees it.
@@ -69,6 +70,7 @@ func TestScheduledBreak(t *testing.T) {
 	}, timeout, interval).Should(HaveField("Time", BeTemporally("==", time.Date(2026, 11, 24, 12, 0, 0, 0, cst))))
 	g.Expect(sa.Status.Presence.Current).To(Equal(shopv1alpha1.PresenceOnline))
 	g.Expect(sa.Status.Presence.Window).To(BeEmpty())
+	g.Expect(sa.Status.Presence.NextChangeLocal).To(Equal("Tue 12:00 Asia/Shanghai"))
 }
 
 // A schedule the engine rejects is a condition naming the problem.

@@ -347,5 +347,7 @@ func scheduledPresence(seat *shopv1alpha1.ChatSeatSpec, state *platform.AccountS
 		return current, 0, nil
 	}
 	current.NextChange = &metav1.Time{Time: next}
+	// next is in the schedule's zone; kubectl shows this string as is.
+	current.NextChangeLocal = next.Format("Mon 15:04 ") + next.Location().String()
 	return current, next.Sub(now), nil
 }

@@ -70,6 +70,10 @@ func TestDouyinSample(t *testing.T) {
 	local := next.In(mustLocation(t, "Asia/Shanghai"))
 	g.Expect(local.Format("15:04")).To(BeElementOf("12:00", "12:30"), "the lunch window's boundaries")
 	g.Expect(local.Weekday()).NotTo(BeElementOf(time.Saturday, time.Sunday))
+	// The printed table shows that instant as local time; a date column
+	// would print a future time as "<invalid>".
+	wide := kubectl(t, "get", "-n", ns, "subaccount", "xiaomei", "-o", "wide")
+	g.Expect(tableCell(t, wide, "xiaomei", "NEXT-CHANGE")).To(Equal(local.Format("Mon 15:04") + " Asia/Shanghai"))
 
 	a, status, err := douyin.AccountByName("xiaomei")
 	g.Expect(err).NotTo(HaveOccurred())
@@ -127,4 +131,41 @@ func mustLocation(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// tableCell is the cell of a kubectl table (as 'kubectl get' prints it)
+// in the row whose first column is row and the column headed column. Cells
+// may hold spaces, so the column is cut at the header's position, in runes
+// as kubectl's tabwriter aligns them.
+func tableCell(t *testing.T, table, row, column string) string {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(table, "\n"), "\n")
+	header := []rune(lines[0])
+	start := strings.Index(lines[0], column)
+	if start < 0 {
+		t.Fatalf("no column %s in:\n%s", column, table)
+	}
+	from := len([]rune(lines[0][:start]))
+	to := len(header)
+	// The next column starts at the next header after this one's spaces.
+	for i := from + len(column); i < len(header)-1; i++ {
+		if header[i] == ' ' && header[i+1] != ' ' {
+			to = i + 1
+			break
+		}
+	}
+	for _, line := range lines[1:] {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == row {
+			r := []rune(line)
+			if len(r) < to {
+				to = len(r)
+			}
+			if len(r) < from {
+				return ""
+			}
+			return strings.TrimSpace(string(r[from:to]))
+		}
+	}
+	t.Fatalf("no row %s in:\n%s", row, table)
+	return ""
 }
