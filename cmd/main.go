@@ -25,6 +25,11 @@ import (
 	"os"
 	"runtime/debug"
 
+	// Mozilla's root certificates, used only when the system has none: the
+	// image ('make image') has no CA bundle, and the manager speaks TLS to
+	// each Shop's gateway and to Taobao's TOP. SSL_CERT_FILE (a mounted
+	// bundle, e.g. for a private CA) takes precedence.
+	_ "golang.org/x/crypto/x509roots/fallback"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"

@@ -243,8 +243,9 @@ func TestInstallManifest(t *testing.T) {
 	}
 	cp.run(t, nil, append([]string{"wait", "--for=condition=Established", "--timeout=60s"}, crds...)...)
 	got := cp.run(t, nil, "get", "deployment", "-n", defaultNamespace, "subaccount-operator-controller-manager",
-		"-o", "jsonpath={.spec.template.spec.serviceAccountName} {.spec.template.spec.containers[0].command[0]}")
-	if got != "subaccount-operator-controller-manager /manager" {
-		t.Errorf("Deployment: service account and command %q", got)
+		"-o", "jsonpath={.spec.template.spec.serviceAccountName} {.spec.template.spec.containers[0].command[0]} {.spec.template.spec.containers[0].image}")
+	// The image is the one 'make image' writes (IMG's default).
+	if want := "subaccount-operator-controller-manager /manager ghcr.io/subaccount-operator/subaccount-operator:" + chartAppVersion(t); got != want {
+		t.Errorf("Deployment: service account, command and image %q, want %q", got, want)
 	}
 }

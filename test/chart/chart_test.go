@@ -69,7 +69,7 @@ func TestDefaults(t *testing.T) {
 		"--zap-log-level=info",
 	})
 	expectEqual(t, "command", stringList(t, c["command"]), []string{"/manager"})
-	expectEqual(t, "image", c["image"], "controller:"+chartAppVersion(t))
+	expectEqual(t, "image", c["image"], "ghcr.io/subaccount-operator/subaccount-operator:"+chartAppVersion(t))
 	expectEqual(t, "imagePullPolicy", c["imagePullPolicy"], "IfNotPresent")
 	expectEqual(t, "container securityContext", c["securityContext"], toMap(t, `
 runAsNonRoot: true
