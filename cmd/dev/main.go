@@ -305,6 +305,12 @@ func run(ctx context.Context, o options) (err error) {
 	if err != nil {
 		return fmt.Errorf("creating a client: %w", err)
 	}
+	// Every code shopsim texts, for the whole session: the samples' and the
+	// user's own Douyin agents and notification contacts.
+	printing, stopPrinting := context.WithCancel(context.Background())
+	printed := make(chan struct{})
+	go func() { defer close(printed); printCodes(printing, k8s, engine, o, out) }()
+	defer func() { stopPrinting(); <-printed }()
 	fmt.Fprintf(out, "Applying %d resources from %s in namespace %q:\n", len(objs), displayPath(o.SamplesDir), devNamespace)
 	for _, u := range objs {
 		namespaced, err := k8s.IsObjectNamespaced(u)
@@ -518,7 +524,7 @@ func describe(why map[string]string) string {
 // printInstructions prints the kubeconfig path and kubectl commands to look
 // around. It names a Secret but never prints a secret value.
 func printInstructions(out io.Writer, o options, objs []*unstructured.Unstructured) {
-	kubectl := shellQuote(displayPath(filepath.Join(o.AssetsDir, "kubectl"))) + " --kubeconfig " + shellQuote(displayPath(o.KubeconfigOut))
+	kubectl := devKubectl(o)
 	fmt.Fprintf(out, "\nKubeconfig (user %s): %s\n", devUser, displayPath(o.KubeconfigOut))
 	fmt.Fprintln(out, "Look around:")
 	fmt.Fprintf(out, "  %s get shopstaff\n", kubectl)
@@ -542,6 +548,12 @@ func printInstructions(out io.Writer, o options, objs []*unstructured.Unstructur
 		}
 	}
 	fmt.Fprintln(out)
+}
+
+// devKubectl is the command line of the control plane's kubectl with the
+// written kubeconfig.
+func devKubectl(o options) string {
+	return shellQuote(displayPath(filepath.Join(o.AssetsDir, "kubectl"))) + " --kubeconfig " + shellQuote(displayPath(o.KubeconfigOut))
 }
 
 func ref(u *unstructured.Unstructured) string {
@@ -638,7 +650,8 @@ func startShopsim(o options) (string, *memory.Engine, func(), error) {
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("shopsim: %w (is another 'make dev' running? see --shopsim-listen)", err)
 	}
-	srv := &http.Server{Handler: shopsim.New(engine, shopsim.Options{}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// shopsim is the employees' phones here: its page shows the codes it texts.
+	srv := &http.Server{Handler: shopsim.New(engine, shopsim.Options{ShowSMSCodes: true}).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	stop := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -648,12 +661,78 @@ func startShopsim(o options) (string, *memory.Engine, func(), error) {
 	return "http://" + ln.Addr().String(), engine, stop, nil
 }
 
+// printCodes prints every verification code shopsim's SMS stand-in sends,
+// when it is sent, with the command that hands it over: under make dev
+// shopsim plays the employees' phones, so a Douyin SubAccount or a Shop's
+// notification contact the user adds can be verified by hand. The lines
+// are marked as the simulator's; the operator never sees or logs a code.
+func printCodes(ctx context.Context, c client.Reader, engine *memory.Engine, o options, out io.Writer) {
+	shown := map[string]time.Time{} // phone → sentAt of the code printed
+	ticker := time.NewTicker(pollInterval)
+	defer ticker.Stop()
+	for {
+		outbox := engine.Outbox()
+		phones := make([]string, 0, len(outbox))
+		for phone, m := range outbox {
+			if !shown[phone].Equal(m.SentAt) {
+				phones = append(phones, phone)
+			}
+		}
+		sort.Strings(phones)
+		for _, phone := range phones {
+			m := outbox[phone]
+			shown[phone] = m.SentAt
+			fmt.Fprintf(out, "  [shopsim SMS, a simulated phone] code %s texted to %s at %s\n",
+				m.Code, memory.MaskPhone(phone), m.SentAt.UTC().Format("15:04:05Z"))
+			for _, hint := range verifyCommands(ctx, c, phone, m.Code, o) {
+				fmt.Fprintf(out, "      %s\n", hint)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+// verifyCommands are the commands that hand code over for each SubAccount
+// and Shop notification contact with that phone (the plugin's flags go
+// after its subcommand: kubectl refuses them before a plugin's name).
+func verifyCommands(ctx context.Context, c client.Reader, phone, code string, o options) []string {
+	plugin := func(target string, ns string) string {
+		return fmt.Sprintf("kubectl subaccount verify %s %s -n %s --kubeconfig %s", target, code, shellQuote(ns), shellQuote(displayPath(o.KubeconfigOut)))
+	}
+	var cmds []string
+	subaccounts := &shopv1alpha1.SubAccountList{}
+	if err := c.List(ctx, subaccounts); err == nil {
+		for _, sa := range subaccounts.Items {
+			if sa.Spec.Phone == phone {
+				cmds = append(cmds, fmt.Sprintf("%s create secret generic -n %s %s --from-literal=code=%s", devKubectl(o),
+					shellQuote(sa.Namespace), shellQuote(sa.Name+shopv1alpha1.VerificationSecretSuffix), code),
+					"or: "+plugin(shellQuote(sa.Name), sa.Namespace))
+			}
+		}
+	}
+	shops := &shopv1alpha1.ShopList{}
+	if err := c.List(ctx, shops); err == nil {
+		for _, s := range shops.Items {
+			for _, contact := range s.Spec.NotificationContacts {
+				if contact.Phone == phone {
+					cmds = append(cmds, plugin(shellQuote("shop/"+s.Name)+" --contact "+phone, s.Namespace))
+				}
+			}
+		}
+	}
+	return cmds
+}
+
 // handOverCodes plays the employees of the samples' SubAccounts that wait
 // for an SMS code (Douyin): it reads the code shopsim sent to the phone
 // from its outbox and puts it in Secret "<name>-verification", key "code",
 // as a person would (kubectl create secret generic ... or kubectl
 // subaccount verify); the operator enters it and deletes the Secret. Each
-// code is handed over once; the code itself is never printed.
+// code is handed over once (printCodes prints it, as shopsim's).
 func handOverCodes(ctx context.Context, c client.Client, engine *memory.Engine, objs []*unstructured.Unstructured, out io.Writer) {
 	handed := map[string]time.Time{} // SubAccount → sentAt of the code handed over
 	ticker := time.NewTicker(pollInterval)

@@ -20,8 +20,13 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -31,6 +36,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -153,6 +159,7 @@ func TestRunOnceMakesSamplesReady(t *testing.T) {
 				t.Errorf("Role %s is not Ready: %+v", r.Name, r.Status.Conditions)
 			}
 		}
+		verifyOwnDouyinAgent(ctx, t, c, out, logs)
 		return nil
 	}
 
@@ -215,6 +222,77 @@ func TestRunOnceMakesSamplesReady(t *testing.T) {
 	}
 	if err == nil {
 		t.Error("the API server still answers after run returned")
+	}
+}
+
+// verifyOwnDouyinAgent is a user adding a Douyin agent of their own under
+// make dev: the code shopsim texts her phone is printed (marked as the
+// simulator's) and shown on shopsim's page, the printed command hands it
+// over, and she is verified. The operator's logs never hold the code.
+func verifyOwnDouyinAgent(ctx context.Context, t *testing.T, c client.Client, out, logs *syncBuffer) {
+	t.Helper()
+	sa := &shopv1alpha1.SubAccount{
+		ObjectMeta: metav1.ObjectMeta{Namespace: devNamespace, Name: "xiaoli"},
+		Spec: shopv1alpha1.SubAccountSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: "doudian"}, AccountName: "xiaoli",
+			Phone: "13800138099", Roles: []shopv1alpha1.LocalObjectReference{{Name: "douyin-customer-service"}}},
+	}
+	if err := c.Create(ctx, sa); err != nil {
+		t.Errorf("creating the user's own SubAccount: %v", err)
+		return
+	}
+	codeLine := regexp.MustCompile(`\[shopsim SMS, a simulated phone\] code ([0-9]{6}) texted to 138\*\*\*\*8099 at `)
+	handOver := regexp.MustCompile(`(?m)^ +(.* create secret generic -n default xiaoli-verification --from-literal=code=([0-9]{6}))$`)
+	var code, command string
+	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
+		m, h := codeLine.FindStringSubmatch(out.String()), handOver.FindStringSubmatch(out.String())
+		if m == nil || h == nil {
+			return false, nil
+		}
+		code, command = m[1], h[1]
+		if h[2] != code {
+			return false, fmt.Errorf("the hand-over command has code %s, the SMS line %s", h[2], code)
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Errorf("make dev did not print the code texted to xiaoli's phone with its hand-over command: %v", err)
+		return
+	}
+	if !strings.Contains(out.String(), "or: kubectl subaccount verify xiaoli "+code+" -n default --kubeconfig ") {
+		t.Errorf("no kubectl subaccount verify line for xiaoli")
+	}
+
+	// shopsim's page shows it too, as its simulated phones'.
+	shopsimURL := regexp.MustCompile(`shopsim at (http://[0-9.:]+)`).FindStringSubmatch(out.String())
+	if shopsimURL == nil {
+		t.Errorf("no shopsim URL in the output")
+	} else if resp, err := http.Get(shopsimURL[1] + "/"); err != nil {
+		t.Errorf("shopsim's page: %v", err)
+	} else {
+		page, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if !regexp.MustCompile(`<td>138\*\*\*\*8099</td><td class="code">`+code+`</td>`).Match(page) ||
+			!strings.Contains(string(page), "Simulated phones") {
+			t.Errorf("shopsim's page does not show xiaoli's code as a simulated phone's")
+		}
+	}
+
+	// The printed command, run as printed, verifies her.
+	if b, err := exec.CommandContext(ctx, "sh", "-c", command).CombinedOutput(); err != nil {
+		t.Errorf("%s: %v: %s", command, err, b)
+		return
+	}
+	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(sa), sa); err != nil {
+			return false, nil
+		}
+		return sa.Status.Verification != nil && sa.Status.Verification.Verified, nil
+	})
+	if err != nil {
+		t.Errorf("xiaoli was not verified with the printed code: %+v", sa.Status.Conditions)
+	}
+	if regexp.MustCompile(`(^|[^0-9])` + code + `([^0-9]|$)`).MatchString(logs.String()) {
+		t.Errorf("the operator's logs hold the SMS code")
 	}
 }
 

@@ -80,6 +80,7 @@ type flags struct {
 	config     string
 	stateFile  string
 	adminToken string
+	showSMS    bool
 	faults     shopsim.Faults
 }
 
@@ -91,6 +92,7 @@ func parseFlags(args []string, stderr io.Writer, getenv func(string) string) (fl
 	fs.StringVar(&f.config, "config", "", "YAML file listing the shops (see hack/shopsim.example.yaml)")
 	fs.StringVar(&f.stateFile, "state-file", "", "JSON file holding the state across restarts (mode 0600; empty = in memory only)")
 	fs.StringVar(&f.adminToken, "admin-token", "", "bearer token of the /admin endpoints (default $"+adminTokenEnv+"); empty disables them")
+	fs.BoolVar(&f.showSMS, "show-sms-codes", false, "show the verification codes shopsim texts (its simulated phones) on the web page, for a local run; off, they are read only through /admin/sms")
 	fs.DurationVar(&f.faults.Latency, "latency", 0, "latency added to every API call, e.g. 200ms")
 	fs.Float64Var(&f.faults.ErrorRate, "error-rate", 0, "fraction (0-1) of API calls answered 503 unavailable")
 	fs.Float64Var(&f.faults.DropRate, "drop-rate", 0, "fraction (0-1) of API calls whose connection is closed without an answer")
@@ -137,7 +139,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return err
 		}
 	}
-	srv := shopsim.New(engine, shopsim.Options{Faults: f.faults, Logger: log, AdminToken: f.adminToken, StateFile: f.stateFile})
+	srv := shopsim.New(engine, shopsim.Options{Faults: f.faults, Logger: log, AdminToken: f.adminToken, StateFile: f.stateFile,
+		ShowSMSCodes: f.showSMS})
 	if err := srv.SaveState(); err != nil {
 		return err
 	}

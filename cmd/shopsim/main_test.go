@@ -92,8 +92,9 @@ func TestFlags(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(f.listen).To(Equal("127.0.0.1:8089"))
 	g.Expect(f.adminToken).To(BeEmpty())
+	g.Expect(f.showSMS).To(BeFalse(), "codes on the page only when asked")
 
-	f, err = parseFlags([]string{"--latency=250ms", "--error-rate=0.5", "--drop-rate=0.1", "--rate-limit=3"}, io.Discard,
+	f, err = parseFlags([]string{"--latency=250ms", "--error-rate=0.5", "--drop-rate=0.1", "--rate-limit=3", "--show-sms-codes"}, io.Discard,
 		func(k string) string { return map[string]string{adminTokenEnv: "from-env"}[k] })
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(f.faults.Latency).To(Equal(250 * time.Millisecond))
@@ -101,6 +102,7 @@ func TestFlags(t *testing.T) {
 	g.Expect(f.faults.DropRate).To(Equal(0.1))
 	g.Expect(f.faults.RateLimit).To(Equal(3.0))
 	g.Expect(f.adminToken).To(Equal("from-env"))
+	g.Expect(f.showSMS).To(BeTrue())
 
 	for _, bad := range [][]string{{"--error-rate=2"}, {"--drop-rate=-1"}, {"--rate-limit=-1"}, {"extra"}} {
 		_, err := parseFlags(bad, io.Discard, noEnv)

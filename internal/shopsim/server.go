@@ -91,6 +91,11 @@ type Options struct {
 	// successful write (see SaveState); "" keeps the state in memory only.
 	// New does not read it: call LoadState first.
 	StateFile string
+	// ShowSMSCodes shows the SMS outbox (each phone's latest verification
+	// code) on the web page, marked as the simulator's: shopsim stands in
+	// for the employees' phones (make dev turns it on). Off, the page shows
+	// no code, and codes are read only through /admin/sms.
+	ShowSMSCodes bool
 }
 
 // Server serves one memory.Engine over the gateway protocol.
@@ -100,6 +105,7 @@ type Server struct {
 	log        *slog.Logger
 	adminToken string
 	store      *stateFile // nil: memory only
+	showSMS    bool       // Options.ShowSMSCodes
 
 	// writeMu serializes API writes, so the read-modify-write of
 	// PUT .../status and .../seat cannot interleave with another write.
@@ -127,6 +133,7 @@ func New(engine *memory.Engine, opts Options) *Server {
 		now:        opts.Clock,
 		log:        opts.Logger,
 		adminToken: opts.AdminToken,
+		showSMS:    opts.ShowSMSCodes,
 		buckets:    map[string]*bucket{},
 		nonces:     newNonceStore(maxNoncesPerAppKey),
 		decoy:      platform.Credentials{AppKey: rand.Text(), AppSecret: rand.Text(), AccessToken: rand.Text()},

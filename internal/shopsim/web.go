@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,17 @@ const WebAuditEntries = 50
 type webPage struct {
 	Now   string
 	Shops []webShop
+	// ShowSMS and SMS: the simulated phones' latest codes, newest first
+	// (Options.ShowSMSCodes).
+	ShowSMS bool
+	SMS     []webSMS
+}
+
+// webSMS is one simulated phone's latest code.
+type webSMS struct {
+	Phone  string // masked, as in the SubAccount's status
+	Code   string
+	SentAt time.Time
 }
 
 type webShop struct {
@@ -66,7 +78,9 @@ type webAccount struct {
 }
 
 // webTemplate escapes everything it prints (html/template); it is given
-// no credential, password hash, phone number or verification code to print.
+// no credential, password hash or full phone number to print, and
+// verification codes only in the simulated phones' section that
+// Options.ShowSMSCodes turns on.
 var webTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") },
 }).Parse(`<!DOCTYPE html>
@@ -87,7 +101,15 @@ th { background: #f3f3f3; }
 <body>
 <h1>shopsim</h1>
 <p class="muted">Read-only view of the simulated back offices, rendered {{.Now}}. Reload to refresh.</p>
-{{range .Shops}}
+{{if .ShowSMS}}<section id="sms" class="sms">
+<h2>Simulated phones: SMS codes sent by shopsim</h2>
+<p class="muted">shopsim stands in for the employees' phones: a real platform texts these codes to the phone, and nobody else sees them. Hand a code over with <code>kubectl subaccount verify NAME CODE</code>.</p>
+{{if .SMS}}<table>
+<tr><th>Phone</th><th>Code (simulated SMS)</th><th>Sent</th></tr>
+{{range .SMS}}<tr><td>{{.Phone}}</td><td class="code">{{.Code}}</td><td>{{time .SentAt}}</td></tr>
+{{end}}</table>{{else}}<p class="muted">No code sent yet.</p>{{end}}
+</section>
+{{end}}{{range .Shops}}
 <section class="shop">
 <h2>{{.Platform}} / {{.MainAccount}}</h2>
 <p>Seats used: {{.SeatsUsed}} of {{.SeatsTotal}}</p>
@@ -136,6 +158,18 @@ func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
 	page := webPage{Now: s.now().UTC().Format("2006-01-02 15:04:05Z")}
 	for _, info := range s.engine.Shops() {
 		page.Shops = append(page.Shops, s.webShop(info))
+	}
+	if s.showSMS {
+		page.ShowSMS = true
+		for phone, m := range s.engine.Outbox() {
+			page.SMS = append(page.SMS, webSMS{Phone: memory.MaskPhone(phone), Code: m.Code, SentAt: m.SentAt})
+		}
+		slices.SortFunc(page.SMS, func(a, b webSMS) int {
+			if c := b.SentAt.Compare(a.SentAt); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Phone, b.Phone)
+		})
 	}
 	var buf bytes.Buffer
 	if err := webTemplate.Execute(&buf, page); err != nil {

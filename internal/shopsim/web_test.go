@@ -80,3 +80,28 @@ func TestWebPageEmpty(t *testing.T) {
 	g.Expect(r.status).To(Equal(http.StatusOK))
 	g.Expect(string(r.body)).To(ContainSubstring("No shops."))
 }
+
+// With ShowSMSCodes (make dev) the page shows every phone's latest code,
+// marked as the simulator's, by masked phone; without it, no code at all.
+func TestWebPageSMSCodes(t *testing.T) {
+	for _, show := range []bool{true, false} {
+		f := newFixture(t, Options{AdminToken: adminToken, ShowSMSCodes: show})
+		g := f.g
+		f.douyinAccount("xiaomei", "13800138021")
+		f.douyinAccount("xiaoli", "13900139022")
+		codes := []string{f.sms("13800138021").Code, f.sms("13900139022").Code}
+
+		page := string(f.get("/", "").body)
+		for _, code := range codes {
+			g.Expect(containsCode(page, code)).To(Equal(show), "code %s shown: %v", code, show)
+		}
+		g.Expect(page).NotTo(ContainSubstring("13800138021"), "the full phone number")
+		if show {
+			g.Expect(page).To(ContainSubstring("Simulated phones: SMS codes sent by shopsim"))
+			g.Expect(page).To(MatchRegexp(`<td>139\*\*\*\*9022</td><td class="code">` + codes[1] + `</td>`))
+			g.Expect(page).To(MatchRegexp(`<td>138\*\*\*\*8021</td><td class="code">` + codes[0] + `</td>`))
+		} else {
+			g.Expect(page).NotTo(ContainSubstring("Simulated phones"))
+		}
+	}
+}

@@ -46,6 +46,19 @@ func (e *Engine) SMS(phone string) (code string, sentAt time.Time, ok bool) {
 // phones is kept.
 const MaxSMSOutbox = 10_000
 
+// Outbox returns a copy of the SMS outbox: the latest code sent to each
+// phone, keyed by phone number. A simulator shows it as its simulated
+// phones (make dev, shopsim's page with ShowSMSCodes); never log it.
+func (e *Engine) Outbox() map[string]SMSMessage {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make(map[string]SMSMessage, len(e.state.SMS))
+	for phone, m := range e.state.SMS {
+		out[phone] = m
+	}
+	return out
+}
+
 // sendCode "sends" a new code to phone: the code goes to the outbox and a
 // fresh verification record, with its hash, expiry and attempts, is
 // returned. Callers hold e.mu.
