@@ -708,8 +708,10 @@ func verifyCommands(ctx context.Context, c client.Reader, phone, code string, o 
 	if err := c.List(ctx, subaccounts); err == nil {
 		for _, sa := range subaccounts.Items {
 			if sa.Spec.Phone == phone {
-				cmds = append(cmds, fmt.Sprintf("%s create secret generic -n %s %s --from-literal=code=%s", devKubectl(o),
-					shellQuote(sa.Namespace), shellQuote(sa.Name+shopv1alpha1.VerificationSecretSuffix), code),
+				// The operator reads only a Secret labelled as a code.
+				secret := shellQuote(sa.Name + shopv1alpha1.VerificationSecretSuffix)
+				cmds = append(cmds, fmt.Sprintf("%s create secret generic -n %s %s --from-literal=code=%s && %s label secret -n %s %s %s=verification",
+					devKubectl(o), shellQuote(sa.Namespace), secret, code, devKubectl(o), shellQuote(sa.Namespace), secret, shopv1alpha1.LabelSecretRole),
 					"or: "+plugin(shellQuote(sa.Name), sa.Namespace))
 			}
 		}

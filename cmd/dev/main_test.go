@@ -241,7 +241,7 @@ func verifyOwnDouyinAgent(ctx context.Context, t *testing.T, c client.Client, ou
 		return
 	}
 	codeLine := regexp.MustCompile(`\[shopsim SMS, a simulated phone\] code ([0-9]{6}) texted to 138\*\*\*\*8099 at `)
-	handOver := regexp.MustCompile(`(?m)^ +(.* create secret generic -n default xiaoli-verification --from-literal=code=([0-9]{6}))$`)
+	handOver := regexp.MustCompile(`(?m)^ +(.* create secret generic -n default xiaoli-verification --from-literal=code=([0-9]{6}) && .* label secret -n default xiaoli-verification shop.subaccount.io/secret=verification)$`)
 	var code, command string
 	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, time.Minute, true, func(context.Context) (bool, error) {
 		m, h := codeLine.FindStringSubmatch(out.String()), handOver.FindStringSubmatch(out.String())
