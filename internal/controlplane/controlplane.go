@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -36,6 +37,14 @@ const (
 // AssetsEnv names the directory of the binaries when Options.AssetsDir is
 // empty; the Makefile sets it.
 const AssetsEnv = "KUBEBUILDER_ASSETS"
+
+// startTimeoutEnv is envtest's own setting for how long etcd and
+// kube-apiserver may take to start; it wins over defaultStartTimeout.
+const startTimeoutEnv = "KUBEBUILDER_CONTROLPLANE_START_TIMEOUT"
+
+// defaultStartTimeout is how long each process may take to start when
+// startTimeoutEnv is unset.
+const defaultStartTimeout = 2 * time.Minute
 
 // Options configure Start.
 type Options struct {
@@ -82,6 +91,11 @@ func Start(opts Options) (*ControlPlane, error) {
 		kubectl = filepath.Join(assets, Kubectl)
 	}
 	env := &envtest.Environment{BinaryAssetsDirectory: assets, Scheme: opts.Scheme}
+	if os.Getenv(startTimeoutEnv) == "" {
+		// envtest gives etcd and kube-apiserver 20s each; on a loaded 2-core
+		// machine (CI beside other work) kube-apiserver alone has taken longer.
+		env.ControlPlaneStartTimeout = defaultStartTimeout
+	}
 	if opts.CRDDir != "" {
 		env.CRDDirectoryPaths = []string{opts.CRDDir}
 		env.ErrorIfCRDPathMissing = true
