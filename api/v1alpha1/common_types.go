@@ -182,6 +182,13 @@ const (
 	ReasonAdoptionPreview = "AdoptionPreview"
 	// ReasonAdopted: an existing platform account was adopted.
 	ReasonAdopted = "Adopted"
+	// ReasonAdoptionNotAllowed: the Shop's spec.adoption does not allow
+	// this SubAccount to adopt the existing account.
+	ReasonAdoptionNotAllowed = "AdoptionNotAllowed"
+	// ReasonAccountManagedElsewhere: the existing account is managed by
+	// another SubAccount (of this platform shop, in any namespace); it is
+	// never adopted.
+	ReasonAccountManagedElsewhere = "AccountManagedElsewhere"
 	// ReasonDriftDetected: the platform account or role was changed outside the
 	// operator and driftPolicy Report says to report it only.
 	ReasonDriftDetected = "DriftDetected"

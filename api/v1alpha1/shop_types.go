@@ -133,6 +133,47 @@ type ShopSpec struct {
 	// +listMapKey=phone
 	// +kubebuilder:validation:MaxItems=10
 	NotificationContacts []NotificationContact `json:"notificationContacts,omitempty"`
+
+	// adoption says whether this shop's SubAccounts may take over accounts
+	// that already exist on the platform (a SubAccount's spec.adoption:
+	// Preview or Adopt). Unset, or policy Never, refuses every adoption: a
+	// person who may create SubAccounts could otherwise take over any
+	// staff login by its name.
+	// +optional
+	Adoption *ShopAdoption `json:"adoption,omitempty"`
+}
+
+// ShopAdoptionPolicy says which existing accounts a shop's SubAccounts may adopt.
+// +kubebuilder:validation:Enum=Never;AllowList;Any
+type ShopAdoptionPolicy string
+
+const (
+	// ShopAdoptionNever refuses every adoption (the default).
+	ShopAdoptionNever ShopAdoptionPolicy = "Never"
+	// ShopAdoptionAllowList allows the account names in accountNames only.
+	ShopAdoptionAllowList ShopAdoptionPolicy = "AllowList"
+	// ShopAdoptionAny allows any account that no other SubAccount manages.
+	ShopAdoptionAny ShopAdoptionPolicy = "Any"
+)
+
+// ShopAdoption is a shop's adoption policy. Whatever it says, an account
+// another SubAccount manages is never adopted.
+// +kubebuilder:validation:XValidation:rule="self.policy == 'AllowList' ? has(self.accountNames) && self.accountNames.size() > 0 : !has(self.accountNames) || self.accountNames.size() == 0",message="accountNames is required with policy AllowList and allowed only with it"
+type ShopAdoption struct {
+	// policy: Never (default) refuses adoption, AllowList allows the
+	// account names listed in accountNames, Any allows any name.
+	// +optional
+	// +kubebuilder:default=Never
+	Policy ShopAdoptionPolicy `json:"policy,omitempty"`
+
+	// accountNames are the account names (without the main account
+	// prefix) that SubAccounts may adopt under policy AllowList.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=500
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=64
+	AccountNames []string `json:"accountNames,omitempty"`
 }
 
 // Department is a top-level department and its sub-departments.

@@ -22,7 +22,9 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
@@ -82,7 +84,7 @@ func (c limitedClient) UpdateAccount(ctx context.Context, id string, s platform.
 func TestAdoptionPreviewThenAdopt(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	ts := newShop(t, ns, platform.Taobao, 10, nil)
+	ts := newShop(t, ns, platform.Taobao, 10, allowAdoption(shopv1alpha1.ShopAdoptionAny))
 	existing, err := ts.client(t).CreateAccount(context.Background(),
 		platform.CreateAccount{Name: "xiaohong", Password: "old-Passw0rd", AccountState: platform.AccountState{Disabled: true}}, "")
 	g.Expect(err).NotTo(HaveOccurred())
@@ -119,7 +121,7 @@ func TestAdoptionPreviewThenAdopt(t *testing.T) {
 func TestLimitedPlatformAdoptsAndReportsLimits(t *testing.T) {
 	g := NewWithT(t)
 	ns := newNamespace(t)
-	ts := newShopNamed(t, ns, "shop2", limitedPrefix+randomSuffix())
+	ts := newShopWith(t, ns, "shop2", limitedPrefix+randomSuffix(), platform.Taobao, 10, allowAdoption(shopv1alpha1.ShopAdoptionAny))
 	cs := newRole(ns, "cs", "客服", "customer-service")
 	cs.Spec.ShopRef.Name = "shop2"
 	create(t, cs)
@@ -160,4 +162,106 @@ func TestLimitedPlatformAdoptsAndReportsLimits(t *testing.T) {
 	acct := mustAccount(t, ts, "xiaohong")
 	g.Expect(acct.Disabled).To(BeTrue())
 	g.Expect(eventsFor(t, sa)).To(ContainElement(HaveField("Reason", "NotSupported")))
+}
+
+// allowAdoption sets a Shop's adoption policy (with the account names an
+// AllowList allows).
+func allowAdoption(policy shopv1alpha1.ShopAdoptionPolicy, names ...string) func(*shopv1alpha1.Shop) {
+	return func(s *shopv1alpha1.Shop) {
+		s.Spec.Adoption = &shopv1alpha1.ShopAdoption{Policy: policy, AccountNames: names}
+	}
+}
+
+// Issue 15 item 2: mallory, who may create SubAccounts, must not take over
+// xiaohong's account by naming it, even where the Shop allows adoption.
+// The holder is named only within the adopter's namespace; from another
+// namespace (a second Shop naming the same platform shop) the account is
+// "managed elsewhere".
+func TestAdoptionRefusesAnAccountAnotherSubAccountManages(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	ts := newShop(t, ns, platform.Taobao, 10, allowAdoption(shopv1alpha1.ShopAdoptionAny))
+	xiaohong := newSubAccount(ns, "xiaohong")
+	create(t, xiaohong)
+	waitCurrent(t, xiaohong)
+	password := string(secretOf(t, xiaohong).Data["password"])
+
+	mallory := newSubAccount(ns, "mallory")
+	mallory.Spec.AccountName = "xiaohong"
+	mallory.Spec.Adoption = shopv1alpha1.AdoptionAdopt
+	create(t, mallory)
+	cond := waitCondition(t, mallory, shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonAccountManagedElsewhere)
+	g.Expect(cond.Message).To(ContainSubstring("managed by SubAccount " + ns + "/xiaohong"))
+
+	other := newNamespace(t)
+	ts.createIn(t, other, allowAdoption(shopv1alpha1.ShopAdoptionAny))
+	eve := newSubAccount(other, "eve")
+	eve.Spec.AccountName = "xiaohong"
+	eve.Spec.Adoption = shopv1alpha1.AdoptionPreview
+	create(t, eve)
+	cond = waitCondition(t, eve, shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonAccountManagedElsewhere)
+	g.Expect(cond.Message).To(ContainSubstring("is managed elsewhere"))
+	g.Expect(cond.Message).NotTo(ContainSubstring(ns), "another namespace's SubAccount is not named")
+
+	g.Expect(mallory.Status.AccountID).To(BeEmpty())
+	g.Expect(eve.Status.AccountID).To(BeEmpty())
+	g.Expect(xiaohong.Status.AccountID).To(Equal(mustAccount(t, ts, "xiaohong").ID))
+	g.Expect(checkLogin(t, ts, "xiaohong", password)).To(BeTrue(), "xiaohong's password still logs in")
+}
+
+// The Shop decides whether adoption is allowed: by default it is not;
+// AllowList allows the names it lists. An adoption is an Event, and the
+// first write after it is in the platform's audit log with the adopter as
+// its source.
+func TestShopAdoptionPolicy(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	ts := newShop(t, ns, platform.Taobao, 10, nil)
+	legacy, err := ts.client(t).CreateAccount(context.Background(), platform.CreateAccount{Name: "legacy", Password: "back-office-1"}, "")
+	g.Expect(err).NotTo(HaveOccurred())
+
+	sa := newSubAccount(ns, "legacy")
+	sa.Spec.Adoption = shopv1alpha1.AdoptionAdopt
+	create(t, sa)
+	cond := waitCondition(t, sa, shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonAdoptionNotAllowed)
+	g.Expect(cond.Message).To(ContainSubstring("set the Shop's spec.adoption.policy to AllowList"))
+	g.Expect(checkLogin(t, ts, "legacy", "back-office-1")).To(BeTrue(), "a refused adoption writes nothing")
+
+	shop := &shopv1alpha1.Shop{}
+	shop.Namespace, shop.Name = ns, ts.name
+	update(t, shop, allowAdoption(shopv1alpha1.ShopAdoptionAllowList, "someone-else"))
+	g.Eventually(func() string {
+		g.Expect(k8s.Get(context.Background(), client.ObjectKeyFromObject(sa), sa)).To(Succeed())
+		c := apimeta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionStalled)
+		if c == nil {
+			return ""
+		}
+		return c.Message
+	}, timeout, interval).Should(ContainSubstring(`does not list "legacy"`))
+	g.Expect(checkLogin(t, ts, "legacy", "back-office-1")).To(BeTrue())
+
+	update(t, shop, allowAdoption(shopv1alpha1.ShopAdoptionAllowList, "someone-else", "legacy"))
+	waitCurrent(t, sa)
+	waitCondition(t, sa, shopv1alpha1.ConditionAdopted, metav1.ConditionTrue, shopv1alpha1.ReasonAdopted)
+	g.Expect(sa.Status.AccountID).To(Equal(legacy.ID))
+	g.Expect(eventsFor(t, sa)).To(ContainElement(And(HaveField("Reason", "Adopted"), HaveField("Note", ContainSubstring(legacy.ID)))))
+	g.Expect(engine.Audit(ts.platform, ts.main)).To(ContainElement(And(
+		HaveField("TargetID", legacy.ID), HaveField("Action", "account.password"),
+		HaveField("Source", ContainSubstring(ns+"/legacy")))))
+}
+
+// The allow-list and the policy go together, refused at admission.
+var shopAdoptionAdmissionCases = []admissionCase{
+	{name: "adoption allow-list", kind: "Shop", create: `{"spec":{"adoption":{"policy":"AllowList","accountNames":["legacy"]}}}`},
+	{name: "adoption any", kind: "Shop", create: `{"spec":{"adoption":{"policy":"Any"}}}`},
+	{name: "adoption allow-list without names", kind: "Shop", create: `{"spec":{"adoption":{"policy":"AllowList"}}}`,
+		want: "accountNames is required with policy AllowList and allowed only with it"},
+	{name: "adoption names without allow-list", kind: "Shop", create: `{"spec":{"adoption":{"accountNames":["legacy"]}}}`,
+		want: "accountNames is required with policy AllowList and allowed only with it"},
+	{name: "adoption unknown policy", kind: "Shop", create: `{"spec":{"adoption":{"policy":"Sometimes"}}}`,
+		want: "Unsupported value"},
+}
+
+func TestShopAdoptionAdmission(t *testing.T) {
+	runAdmissionCases(t, shopAdoptionAdmissionCases)
 }

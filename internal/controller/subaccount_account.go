@@ -27,7 +27,9 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
@@ -120,6 +122,11 @@ func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, s *subAccountS
 		existing, err := pc.FindAccount(ctx, sa.Spec.AccountName)
 		switch {
 		case err == nil:
+			if adoption != shopv1alpha1.AdoptionNever {
+				if err := r.mayAdopt(ctx, s, existing); err != nil {
+					return err
+				}
+			}
 			return r.adopt(s, adoption, existing)
 		case !errors.Is(err, platform.ErrNotFound):
 			return platformOutcome("looking the account up by name", err)
@@ -152,6 +159,89 @@ func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, s *subAccountS
 		"created sub-account %s (ID %s) with %d roles and %d permissions",
 		sa.Status.LoginName, acct.ID, len(state.RoleIDs), len(sa.Status.EffectivePermissions))
 	return nil
+}
+
+// mayAdopt refuses to adopt (or preview) an account the Shop's
+// spec.adoption does not allow, or one another SubAccount manages: without
+// this, whoever may create a SubAccount could take over any staff login by
+// its name and replace its password. Both are Stalled: a person must act.
+func (r *SubAccountReconciler) mayAdopt(ctx context.Context, s *subAccountScope, existing platform.Account) error {
+	sa, shop := s.sa, s.shop
+	policy := shopv1alpha1.ShopAdoptionNever
+	var allowed []string
+	if shop.Spec.Adoption != nil && shop.Spec.Adoption.Policy != "" {
+		policy, allowed = shop.Spec.Adoption.Policy, shop.Spec.Adoption.AccountNames
+	}
+	switch {
+	case policy == shopv1alpha1.ShopAdoptionNever:
+		return stalled(shopv1alpha1.ReasonAdoptionNotAllowed,
+			"Shop %s does not allow adoption: to adopt account %s, set the Shop's spec.adoption.policy to AllowList (with %q in spec.adoption.accountNames) or Any",
+			shop.Name, sa.Status.LoginName, sa.Spec.AccountName)
+	case policy == shopv1alpha1.ShopAdoptionAllowList && !slices.Contains(allowed, sa.Spec.AccountName):
+		return stalled(shopv1alpha1.ReasonAdoptionNotAllowed,
+			"Shop %s allows adopting only the accounts in spec.adoption.accountNames, which does not list %q: add it there to adopt account %s",
+			shop.Name, sa.Spec.AccountName, sa.Status.LoginName)
+	}
+	holder, err := r.accountHolder(ctx, s, existing.ID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case holder == nil:
+		return nil
+	case holder.Namespace == sa.Namespace:
+		// The caller may read SubAccounts here anyway: naming the holder
+		// tells them whom to ask.
+		return stalled(shopv1alpha1.ReasonAccountManagedElsewhere,
+			"account %s (ID %s) is managed by SubAccount %s/%s and cannot be adopted; choose another accountName",
+			sa.Status.LoginName, existing.ID, holder.Namespace, holder.Name)
+	default:
+		// Another namespace's SubAccounts are not the caller's to see.
+		return stalled(shopv1alpha1.ReasonAccountManagedElsewhere,
+			"account %s (ID %s) is managed elsewhere and cannot be adopted; choose another accountName",
+			sa.Status.LoginName, existing.ID)
+	}
+}
+
+// accountHolder returns another SubAccount, in any namespace, that holds
+// account id of the same platform shop, or nil. A Shop in another
+// namespace naming the same platform, main account and endpoint is the same
+// platform shop.
+func (r *SubAccountReconciler) accountHolder(ctx context.Context, s *subAccountScope, id string) (*shopv1alpha1.SubAccount, error) {
+	var holders shopv1alpha1.SubAccountList
+	if err := r.List(ctx, &holders, client.MatchingFields{indexSubAccountAccountID: id}); err != nil {
+		return nil, fmt.Errorf("listing SubAccounts that hold account %s: %w", id, err)
+	}
+	for i := range holders.Items {
+		h := &holders.Items[i]
+		if h.UID == s.sa.UID {
+			continue
+		}
+		var hs shopv1alpha1.Shop
+		err := r.Get(ctx, client.ObjectKey{Namespace: h.Namespace, Name: h.Spec.ShopRef.Name}, &hs)
+		if apierrors.IsNotFound(err) {
+			continue // without its Shop it manages nothing
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading Shop %s/%s: %w", h.Namespace, h.Spec.ShopRef.Name, err)
+		}
+		if samePlatformShop(&hs, s.shop) {
+			return h, nil
+		}
+	}
+	return nil, nil
+}
+
+// samePlatformShop says whether two Shops name the same shop on the
+// platform: the same platform, main account and endpoint.
+func samePlatformShop(a, b *shopv1alpha1.Shop) bool {
+	endpoint := func(s *shopv1alpha1.Shop) string {
+		if s.Spec.Endpoint == "" {
+			return strings.TrimSuffix(platform.DefaultEndpoint(platform.Name(s.Spec.Platform)), "/")
+		}
+		return strings.TrimSuffix(s.Spec.Endpoint, "/")
+	}
+	return a.Spec.Platform == b.Spec.Platform && a.Spec.MainAccount == b.Spec.MainAccount && endpoint(a) == endpoint(b)
 }
 
 // adopt takes over an existing account, or with Preview only shows what

@@ -272,6 +272,15 @@ func newShopWith(t *testing.T, ns, name, main string, p platform.Name, quota int
 	if err := engine.AddShop(memory.ShopSetup{Platform: p, MainAccount: ts.main, Credentials: ts.creds, SeatQuota: quota}); err != nil {
 		t.Fatalf("adding shop to engine: %v", err)
 	}
+	ts.createIn(t, ns, mutate)
+	return ts
+}
+
+// createIn creates the Shop and its API Secret in ns. Called again with
+// another namespace, it makes a second Shop naming the same platform shop.
+func (ts testShop) createIn(t *testing.T, ns string, mutate func(*shopv1alpha1.Shop)) {
+	t.Helper()
+	name := ts.name
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-api", Labels: map[string]string{shopv1alpha1.LabelSecretRole: "shop-api"}},
 		StringData: map[string]string{
@@ -283,7 +292,7 @@ func newShopWith(t *testing.T, ns, name, main string, p platform.Name, quota int
 	shop := &shopv1alpha1.Shop{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: ts.name},
 		Spec: shopv1alpha1.ShopSpec{
-			Platform: shopv1alpha1.Platform(p), MainAccount: ts.main,
+			Platform: shopv1alpha1.Platform(ts.platform), MainAccount: ts.main,
 			CredentialsSecretRef: shopv1alpha1.LocalObjectReference{Name: name + "-api"},
 			RateLimit:            shopv1alpha1.RateLimit{RequestsPerSecond: 1000, Burst: 1000},
 		},
@@ -292,7 +301,6 @@ func newShopWith(t *testing.T, ns, name, main string, p platform.Name, quota int
 		mutate(shop)
 	}
 	create(t, shop)
-	return ts
 }
 
 // client is a platform client for the shop, standing in for someone working

@@ -53,6 +53,9 @@ spec:
     name: hongxing-top
   seats:
     included: 15
+  adoption:
+    policy: AllowList
+    accountNames: [top-agent]
 ---
 apiVersion: shop.subaccount.io/v1alpha1
 kind: Role

@@ -31,7 +31,7 @@ func TestOutOfBandDrift(t *testing.T) {
 	shop := shops["drift"]
 	n := max(scale.driftAccounts, 5)
 	var yaml strings.Builder
-	yaml.WriteString(shopYAML("drift", ""))
+	yaml.WriteString(shopYAML("drift", "  adoption: {policy: AllowList, accountNames: [legacy]}\n"))
 	yaml.WriteString(roleYAML("cs", "drift"))
 	for i := range n {
 		yaml.WriteString(subAccountYAML(fmt.Sprintf("x%03d", i), "drift", "cs", ""))
