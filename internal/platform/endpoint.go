@@ -37,6 +37,11 @@ func ParseEndpoint(raw, what, example string, secrets ...string) (*url.URL, erro
 		return nil, invalid("%s %q must be an absolute URL with a host, such as %s", what, shown, example)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return nil, invalid("%s %q must not have a query or fragment", what, shown)
+	case strings.Contains(u.Hostname(), "%"):
+		// An IPv6 zone (fe80::1%eth0) names an interface of the manager's
+		// own node, never a shop's API; a zone also takes bytes that do not
+		// survive printing the URL and parsing it again.
+		return nil, invalid("%s %q must not have an IPv6 zone", what, shown)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "https":
