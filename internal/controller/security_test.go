@@ -91,6 +91,32 @@ func TestCredentialsFinalizerFollowsTheRef(t *testing.T) {
 	g.Eventually(finalizersOf("shop-api"), timeout, interval).ShouldNot(ContainElement(credentialsFinalizer), "the former Secret is let go")
 }
 
+// Item 5, the sweep: a Secret that held the credentials finalizer and
+// then stops opting in (its label removed) is no longer the Shop's to
+// hold: the finalizer goes, so it can be deleted, and the Shop says why it
+// does not use it.
+func TestCredentialsFinalizerLeavesASecretThatStopsOptingIn(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	newShop(t, ns, platform.Taobao, 10, nil)
+	shop := shopObject(t, ns)
+	waitCurrent(t, shop)
+	secret := &corev1.Secret{}
+	key := client.ObjectKey{Namespace: ns, Name: "shop-api"}
+	g.Expect(k8s.Get(ctx, key, secret)).To(Succeed())
+	g.Expect(secret.Finalizers).To(ContainElement(credentialsFinalizer))
+
+	update(t, secret, func(s *corev1.Secret) { delete(s.Labels, shopv1alpha1.LabelSecretRole) })
+	waitCondition(t, shop, shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonSecretNotLabelled)
+	g.Eventually(func() []string {
+		_ = k8s.Get(ctx, key, secret)
+		return secret.Finalizers
+	}, timeout, interval).ShouldNot(ContainElement(credentialsFinalizer), "an unlabelled Secret is let go")
+	g.Expect(k8s.Delete(ctx, secret)).To(Succeed())
+	waitGone(t, secret)
+}
+
 // Item 3: a SubAccount whose password.secretRef names a Secret not
 // labelled as a password source (a TLS key) is Stalled; nothing of it is
 // copied or sent.

@@ -112,8 +112,13 @@ func (r *ShopReconciler) protectCredentials(ctx context.Context, shop *shopv1alp
 		return nil, fmt.Errorf("reading credentials Secret: %w", err)
 	}
 	// Only a Secret that is a Shop's API Secret gets the finalizer: a Shop
-	// naming any other Secret must not make it undeletable.
+	// naming any other Secret must not make it undeletable. One that held
+	// it and no longer opts in (its label removed, a key gone) is let go:
+	// no Shop may use it now, so nothing is protected by keeping it.
 	if err := usableCredentials(secret); err != nil {
+		if rerr := removeFinalizer(ctx, r.Client, secret, credentialsFinalizer); rerr != nil {
+			return nil, rerr
+		}
 		return nil, err
 	}
 	if err := r.releaseFormerCredentials(ctx, shop); err != nil {
