@@ -20,6 +20,7 @@ import (
 
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
+	"github.com/subaccount-operator/subaccount-operator/pkg/gateway"
 )
 
 const (
@@ -105,8 +106,8 @@ func TestOpenAPICoversWirePaths(t *testing.T) {
 	// The methods documented are exactly the methods served, and nothing
 	// else is documented.
 	served := map[string][]string{}
-	for _, rt := range routes {
-		served[shopPattern+rt.path] = append(served[shopPattern+rt.path], strings.ToLower(rt.method))
+	for _, rt := range gateway.Routes() {
+		served[shopPattern+rt.Path] = append(served[shopPattern+rt.Path], strings.ToLower(rt.Method))
 	}
 	for p, item := range paths {
 		g.Expect(served).To(HaveKey(p), "%s documents %s, which is not served", openAPIFile, p)
@@ -126,7 +127,7 @@ func TestOpenAPICoversWirePaths(t *testing.T) {
 
 func TestRoutesServeEveryWirePath(t *testing.T) {
 	for name, p := range wirePaths(t) {
-		if !slices.ContainsFunc(routes, func(rt route) bool { return rt.path == p }) {
+		if !slices.ContainsFunc(gateway.Routes(), func(rt gateway.Route) bool { return rt.Path == p }) {
 			t.Errorf("wire.%s (%s) has no route", name, p)
 		}
 	}

@@ -62,7 +62,7 @@ func FuzzAPIRequest(f *testing.F) {
 		s.stats.mu.Lock()
 		sigsBefore := len(s.stats.sigs)
 		s.stats.mu.Unlock()
-		nonces := s.nonces.size()
+		nonces := s.api.RememberedNonces()
 
 		rec := httptest.NewRecorder()
 		s.Handler().ServeHTTP(rec, req)
@@ -82,7 +82,7 @@ func FuzzAPIRequest(f *testing.F) {
 			if rec.Code != http.StatusUnauthorized && rec.Code != http.StatusNotFound && rec.Code != http.StatusRequestEntityTooLarge {
 				t.Fatalf("%s %s unsigned: %d", method, target, rec.Code)
 			}
-			if sigs != sigsBefore || s.nonces.size() != nonces {
+			if sigs != sigsBefore || s.api.RememberedNonces() != nonces {
 				t.Fatalf("%s %s unsigned: stores grew", method, target)
 			}
 		}

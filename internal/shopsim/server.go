@@ -10,7 +10,9 @@
 //
 // Handler serves
 //
-//   - /v1/... the API. Every request is authenticated: the shop's app key
+//   - /v1/... the API, served by the gateway kit (pkg/gateway, see
+//     newGateway); shopsim adds its faults, statistics and state file
+//     through the kit's Options. Every request is authenticated: the shop's app key
 //     (X-App-Key) and access token (Authorization: Bearer) must match, and
 //     wire.VerifyRequest with the shop's app secret must pass, and the
 //     X-Nonce must not repeat one the app key used in the last 10 minutes
@@ -46,19 +48,9 @@
 package shopsim
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"math"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -67,16 +59,17 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao/top"
+	"github.com/subaccount-operator/subaccount-operator/pkg/gateway"
 )
 
 // Limits on what a request may carry.
 const (
 	// MaxBodyBytes bounds a request body; larger ones are refused (413).
-	MaxBodyBytes = 1 << 20
+	MaxBodyBytes = gateway.MaxBodyBytes
 	// MaxIdempotencyKeyLength bounds the Idempotency-Key header (422).
-	MaxIdempotencyKeyLength = 256
+	MaxIdempotencyKeyLength = gateway.MaxIdempotencyKeyLength
 	// MaxSourceLength bounds the X-Source header (422).
-	MaxSourceLength = 512
+	MaxSourceLength = gateway.MaxSourceLength
 )
 
 // Options configure a Server.
@@ -117,11 +110,8 @@ type Server struct {
 
 	stats statsRecorder // API call counters (GET /admin/stats)
 
-	nonces *nonceStore // nonces accepted, refused when repeated
-
-	// decoy are credentials no shop has, checked for a request to an
-	// unknown shop so that it is refused like a bad signature.
-	decoy platform.Credentials
+	// api serves /v1 (authentication, nonces, idempotency, routes).
+	api *gateway.Server
 
 	handler http.Handler
 }
@@ -135,8 +125,6 @@ func New(engine *memory.Engine, opts Options) *Server {
 		adminToken: opts.AdminToken,
 		showSMS:    opts.ShowSMSCodes,
 		buckets:    map[string]*bucket{},
-		nonces:     newNonceStore(maxNoncesPerAppKey),
-		decoy:      platform.Credentials{AppKey: rand.Text(), AppSecret: rand.Text(), AccessToken: rand.Text()},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -148,6 +136,7 @@ func New(engine *memory.Engine, opts Options) *Server {
 		s.store = &stateFile{path: opts.StateFile, engine: engine}
 	}
 	s.faults = opts.Faults.normalized()
+	s.api = s.newGateway()
 	s.handler = http.HandlerFunc(s.serveHTTP)
 	return s
 }
@@ -160,7 +149,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	switch p := r.URL.Path; {
 	case strings.HasPrefix(p, "/"+wire.Version+"/"):
-		s.serveAPI(w, r)
+		s.api.ServeHTTP(w, r)
 	case p == top.RouterPath:
 		s.serveTOP(w, r)
 	case p == "/admin" || strings.HasPrefix(p, "/admin/"):
@@ -172,298 +161,98 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// apiCall is one authenticated API request, as the route handlers see it.
-type apiCall struct {
-	ctx      context.Context
-	client   platform.Client
-	platform platform.Name
-	main     string
-	params   map[string]string
-	query    url.Values
-	header   http.Header
-	body     []byte
+// provider serves the engine's shops to the gateway kit (pkg/gateway),
+// which does the protocol's authentication, nonces, idempotency, limits and
+// errors: shopsim adds only its faults, statistics and state file.
+type provider struct{ s *Server }
+
+func (p provider) Credentials(_ context.Context, shop gateway.Shop) (platform.Credentials, bool) {
+	return p.s.engine.ShopCredentials(shop.Platform, shop.MainAccount)
 }
 
-// serveAPI runs a /v1 request: path, body, the shop's counters (an
-// existing shop only), authentication, then (only for an authenticated
-// request) its signature and nonce, faults, rate limit, routing, the call,
-// persistence, the answer. Nothing an unauthenticated request sends is
-// kept: a made-up shop path adds no counters, no signature or nonce is
-// kept, and the shop's rate-limit token is not spent.
-func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
-	start := s.now()
-	rec := &statusRecorder{ResponseWriter: w}
-	counted := ""
-	p, main, rest, ok := splitAPIPath(r.URL.EscapedPath())
-	defer func() {
-		if counted != "" {
-			route := routeLabel(r.Method)
-			if rt, _, _ := match(r.Method, rest); rt != nil {
-				route = rt.method + " " + rt.path
-			}
-			retryAfter, _ := strconv.Atoi(rec.Header().Get(wire.HeaderRetryAfter))
-			s.stats.answered(counted, s.now(), rec.status, route, time.Duration(retryAfter)*time.Second)
-		}
-		if rec.status != 0 {
-			s.log.Info("api", "method", r.Method, "path", r.URL.EscapedPath(), "status", rec.status,
-				"duration", s.now().Sub(start).String(), "source", r.Header.Get(wire.HeaderSource))
-		}
-	}()
-	w = rec
-
-	if !ok {
-		writeError(w, platform.NewError(platform.ErrNotFound, "", "no such API path; shops are under /%s/shops/{platform}/{mainAccount}", wire.Version))
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeErrorStatus(w, http.StatusRequestEntityTooLarge, wire.CodeInvalid, fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes))
-			return
-		}
-		writeError(w, platform.NewError(platform.ErrInvalid, "", "reading the request body failed"))
-		return
-	}
-	creds, known := s.engine.ShopCredentials(p, main)
-	if !known {
-		// An unknown shop is checked against credentials nobody has, so
-		// it fails exactly as a bad signature for a known shop does: the
-		// answer does not tell which shops exist.
-		creds = s.decoy
-	}
-	key := memory.ShopKey(p, main)
-	if known {
-		// Counted for its shop whether or not it authenticates (the
-		// counters are per existing shop, so bounded); only a verified
-		// request's signature is kept.
-		counted = key
-		s.stats.arrived(key, start)
-	}
-	if err := s.authenticate(r, creds, body); err != nil || !known {
-		s.stats.refused()
-		if err == nil {
-			err = platform.NewError(platform.ErrUnauthorized, "", "%s", wire.ErrBadSignature.Error())
-		}
-		writeError(w, err)
-		return
-	}
-	s.stats.keepSignature(r.Header.Get(wire.HeaderSignature))
-	if s.injectFaults(w, r, func(w http.ResponseWriter) {
-		writeError(w, &platform.Error{Kind: platform.ErrTransient, RetryAfter: time.Second,
-			Message: "the platform is unavailable (injected fault)"})
-	}) {
-		return
-	}
-	// The nonce is recorded only for a request that is served: net/http
-	// sends a request again, with the same nonce, when its connection
-	// closed before any answer (a dropped connection), and that repeat
-	// must not be refused as a replay of a request that never ran.
-	if err := s.useNonce(r, creds); err != nil {
-		writeError(w, err)
-		return
-	}
-	if allowed, wait := s.allow(key); !allowed {
-		writeError(w, &platform.Error{Kind: platform.ErrRateLimited, RetryAfter: wait,
-			Message: "too many requests for this shop; retry after the Retry-After seconds"})
-		return
-	}
-	rt, params, allow := match(r.Method, rest)
-	if rt == nil {
-		if len(allow) > 0 {
-			w.Header().Set("Allow", strings.Join(allow, ", "))
-			writeErrorStatus(w, http.StatusMethodNotAllowed, wire.CodeNotSupported, fmt.Sprintf("method %s is not allowed here", r.Method))
-			return
-		}
-		writeError(w, platform.NewError(platform.ErrNotFound, "", "no such API path"))
-		return
-	}
-	client, err := s.engine.Factory().ClientFor(r.Context(), platform.ShopConfig{
-		Key:         memory.ShopKey(p, main),
-		Platform:    p,
-		MainAccount: main,
-		Credentials: platform.Credentials{AppKey: r.Header.Get(wire.HeaderAppKey), AppSecret: creds.AppSecret, AccessToken: wire.BearerToken(r)},
+func (p provider) Client(ctx context.Context, shop gateway.Shop, creds platform.Credentials) (gateway.Client, error) {
+	c, err := p.s.engine.Factory().ClientFor(ctx, platform.ShopConfig{
+		Key: memory.ShopKey(shop.Platform, shop.MainAccount), Platform: shop.Platform,
+		MainAccount: shop.MainAccount, Credentials: creds,
 	})
 	if err != nil {
-		writeError(w, err)
-		return
+		return nil, err
 	}
-	c := &apiCall{ctx: r.Context(), client: client, platform: p, main: main, params: params,
-		query: r.URL.Query(), header: r.Header, body: body}
+	return auditClient{Client: c, engine: p.s.engine, shop: shop}, nil
+}
 
-	var (
-		status int
-		out    any
-	)
-	if rt.write {
-		src := r.Header.Get(wire.HeaderSource)
-		if len(src) > MaxSourceLength {
-			writeError(w, platform.NewError(platform.ErrInvalid, wire.HeaderSource, "the %s header must be at most %d bytes", wire.HeaderSource, MaxSourceLength))
-			return
+// auditClient adds the engine's audit log of the shop (GET /audit).
+type auditClient struct {
+	platform.Client
+	engine *memory.Engine
+	shop   gateway.Shop
+}
+
+func (c auditClient) Audit(_ context.Context, since time.Time) ([]gateway.AuditEntry, error) {
+	entries := c.engine.Audit(c.shop.Platform, c.shop.MainAccount)
+	out := make([]gateway.AuditEntry, 0, len(entries))
+	for _, e := range entries {
+		if e.Time.Before(since) {
+			continue
 		}
-		c.ctx = platform.WithSource(c.ctx, src)
-		s.writeMu.Lock()
-		status, out, err = rt.handle(s, c)
-		s.writeMu.Unlock()
-		if err == nil {
-			if perr := s.store.save(); perr != nil {
-				s.log.Error("saving the state file failed", "err", perr)
-				err = platform.NewError(platform.ErrTransient, "", "the change was applied but the server could not save its state")
+		out = append(out, wire.AuditEntry{Time: e.Time, Action: e.Action, TargetID: e.TargetID,
+			TargetName: e.TargetName, Detail: e.Detail, Source: e.Source})
+	}
+	return out, nil
+}
+
+// newGateway builds the /v1 API on the kit. Faults and the rate limit
+// come after authentication and before the nonce is recorded (a dropped
+// connection's request is resent with its nonce); statistics count every
+// request for an existing shop; writes share writeMu with TOP's and are
+// saved to the state file before the answer.
+func (s *Server) newGateway() *gateway.Server {
+	return gateway.New(provider{s}, gateway.Options{
+		Clock:              s.now,
+		Logger:             s.log,
+		MaxNoncesPerAppKey: maxNoncesPerAppKey,
+		WriteLock:          &s.writeMu,
+		Committed:          func(context.Context, gateway.Shop) error { return s.store.save() },
+		Intercept: func(w http.ResponseWriter, r *http.Request, shop gateway.Shop) bool {
+			if s.injectFaults(w, r, func(w http.ResponseWriter) {
+				writeError(w, &platform.Error{Kind: platform.ErrTransient, RetryAfter: time.Second,
+					Message: "the platform is unavailable (injected fault)"})
+			}) {
+				return true
 			}
-		}
-	} else {
-		status, out, err = rt.handle(s, c)
-	}
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, status, out)
+			if allowed, wait := s.allow(shop.Key()); !allowed {
+				writeError(w, &platform.Error{Kind: platform.ErrRateLimited, RetryAfter: wait,
+					Message: "too many requests for this shop; retry after the Retry-After seconds"})
+				return true
+			}
+			return false
+		},
+		Arrived: func(shop gateway.Shop, at time.Time) { s.stats.arrived(shop.Key(), at) },
+		Observe: func(o gateway.Observation) {
+			if o.Route == "" {
+				return // not a shop's path
+			}
+			if !o.Authenticated {
+				s.stats.refused()
+			} else {
+				s.stats.keepSignature(o.Signature)
+			}
+			if o.Known {
+				s.stats.answered(o.Shop.Key(), s.now(), o.Status, o.Route, o.RetryAfter)
+			}
+		},
+	})
 }
 
-// splitAPIPath splits "/v1/shops/{platform}/{main}/rest..." (escaped) into
-// the platform, the unescaped main account and the unescaped segments of
-// the rest.
-func splitAPIPath(escaped string) (platform.Name, string, []string, bool) {
-	rest, ok := strings.CutPrefix(escaped, "/"+wire.Version+"/shops/")
-	if !ok {
-		return "", "", nil, false
-	}
-	segs := strings.Split(rest, "/")
-	if len(segs) < 3 {
-		return "", "", nil, false
-	}
-	out := make([]string, len(segs))
-	for i, seg := range segs {
-		u, err := url.PathUnescape(seg)
-		if err != nil || u == "" {
-			return "", "", nil, false
-		}
-		out[i] = u
-	}
-	return platform.Name(out[0]), out[1], out[2:], true
-}
+// maxNoncesPerAppKey is shopsim's bound on the nonces of one app key.
+const maxNoncesPerAppKey = gateway.DefaultMaxNoncesPerAppKey
 
-// authenticate checks the timestamp, the signature, the app key and the
-// access token. Messages never echo what was sent.
-func (s *Server) authenticate(r *http.Request, creds platform.Credentials, body []byte) error {
-	if err := wire.VerifyRequest(r, creds.AppSecret, body, s.now()); err != nil {
-		return platform.NewError(platform.ErrUnauthorized, "", "%s", err.Error())
-	}
-	keyOK := subtle.ConstantTimeCompare([]byte(r.Header.Get(wire.HeaderAppKey)), []byte(creds.AppKey)) == 1
-	tokenOK := subtle.ConstantTimeCompare([]byte(wire.BearerToken(r)), []byte(creds.AccessToken)) == 1
-	if !keyOK || !tokenOK {
-		return platform.NewError(platform.ErrUnauthorized, "", "invalid app key or access token")
-	}
-	return nil
-}
+// writeJSON, writeError and writeErrorStatus answer the admin
+// endpoints and the web page in the protocol's shapes.
+func writeJSON(w http.ResponseWriter, status int, v any) { gateway.WriteJSON(w, status, v) }
 
-// useNonce refuses an authenticated request whose nonce the app key used
-// within nonceTTL, and records it otherwise.
-func (s *Server) useNonce(r *http.Request, creds platform.Credentials) error {
-	switch s.nonces.use(creds.AppKey, r.Header.Get(wire.HeaderNonce), s.now()) {
-	case nonceReplayed:
-		return platform.NewError(platform.ErrUnauthorized, "", "%s", wire.ErrReplayed.Error())
-	case nonceFull:
-		return &platform.Error{Kind: platform.ErrRateLimited, RetryAfter: time.Second,
-			Message: "too many requests within the replay window"}
-	}
-	return nil
-}
-
-// routeLabel is the statistics' route of a request no route matched:
-// "METHOD ?" for the methods HTTP defines, "OTHER ?" for any other, so an
-// authenticated client cannot add a counter per made-up method.
-func routeLabel(method string) string {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
-		return method + " ?"
-	}
-	return "OTHER ?"
-}
-
-// writeJSON writes v as the JSON answer (no body for 204).
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	if status == http.StatusNoContent || v == nil {
-		w.WriteHeader(status)
-		return
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		writeErrorStatus(w, http.StatusInternalServerError, wire.CodeInternal, "encoding the answer failed")
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(data, '\n'))
-}
-
-// writeError answers with wire.ErrorFor(err), adding Retry-After on 429
-// (always, at least 1 second) and on 503 (when the error asks for a wait).
-func writeError(w http.ResponseWriter, err error) {
-	status, body := wire.ErrorFor(err)
-	wait, _ := platform.RetryAfter(err)
-	switch {
-	case status == http.StatusTooManyRequests:
-		w.Header().Set(wire.HeaderRetryAfter, retryAfterSeconds(wait))
-	case status == http.StatusServiceUnavailable && wait > 0:
-		w.Header().Set(wire.HeaderRetryAfter, retryAfterSeconds(wait))
-	}
-	writeBody(w, status, body)
-}
+func writeError(w http.ResponseWriter, err error) { gateway.WriteError(w, err) }
 
 func writeErrorStatus(w http.ResponseWriter, status int, code, message string) {
-	writeBody(w, status, wire.ErrorBody{Error: wire.ErrorDetail{Code: code, Message: message}})
+	gateway.WriteErrorStatus(w, status, code, message)
 }
-
-func writeBody(w http.ResponseWriter, status int, body wire.ErrorBody) {
-	data, _ := json.Marshal(body) // a struct of strings always marshals
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(data, '\n'))
-}
-
-// retryAfterSeconds renders a wait as whole seconds, rounded up, at least 1.
-func retryAfterSeconds(d time.Duration) string {
-	return strconv.FormatInt(max(1, int64(math.Ceil(d.Seconds()))), 10)
-}
-
-// decode reads a JSON body strictly: one object, no unknown fields.
-func decode(body []byte, v any) error {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return platform.NewError(platform.ErrInvalid, "", "the request body must be a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return platform.NewError(platform.ErrInvalid, "", "the request body is not valid: %v", err)
-	}
-	if dec.More() {
-		return platform.NewError(platform.ErrInvalid, "", "the request body must be a single JSON object")
-	}
-	return nil
-}
-
-// statusRecorder remembers the status written, for the request log.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(status int) {
-	if r.status == 0 {
-		r.status = status
-	}
-	r.ResponseWriter.WriteHeader(status)
-}
-
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection (Hijack).
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }

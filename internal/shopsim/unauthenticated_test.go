@@ -25,7 +25,7 @@ func (f *fixture) storeSizes() storeSizes {
 	f.srv.mu.Lock()
 	buckets := len(f.srv.buckets)
 	f.srv.mu.Unlock()
-	return storeSizes{shops: shops, signatures: sigs, nonces: f.srv.nonces.size(), buckets: buckets}
+	return storeSizes{shops: shops, signatures: sigs, nonces: f.srv.api.RememberedNonces(), buckets: buckets}
 }
 
 // Unauthenticated requests with made-up shop paths and large made-up

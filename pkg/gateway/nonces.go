@@ -1,4 +1,4 @@
-package shopsim
+package gateway
 
 import (
 	"sync"
@@ -13,12 +13,12 @@ import (
 // twice that covers its whole window.
 const nonceTTL = 2 * wire.MaxClockSkew
 
-// maxNoncesPerAppKey caps the nonces remembered for one app key; when
+// DefaultMaxNoncesPerAppKey caps the nonces remembered for one app key; when
 // full, that app key's requests are refused as rate limited rather than a
 // nonce forgotten early. The cap is per app key so that one client filling
 // its window cannot refuse every other shop's requests. Only authenticated
 // requests record a nonce, so the app keys are those of the shops.
-const maxNoncesPerAppKey = 100_000
+const DefaultMaxNoncesPerAppKey = 100_000
 
 type seenNonce struct {
 	nonce string
