@@ -36,8 +36,8 @@ import (
 )
 
 // listPageSize is the page size of the bulk listing a drift check makes:
-// the most the platforms accept (Taobao's subusers.page allows 200).
-const listPageSize = 200
+// the most every platform accepts (Taobao's subusers.page takes 2-199).
+const listPageSize = 199
 
 // DriftTracker carries what a Shop's drift check found to the Role and
 // SubAccount controllers: it remembers which objects drifted and re-queues

@@ -129,7 +129,39 @@ type ShopInfo struct {
 	SeatsUsed int32
 	// SeatsTotal is the platform's own quota (included plus purchased).
 	SeatsTotal int32
+	// Service says whether the shop's sub-account service is switched on
+	// (Taobao: 开启子账号服务, a one-time step of the owner's in the back
+	// office); "" where the platform does not report it.
+	Service ServiceState
+	// SeatLedger is how the quota is made up, where the platform reports it
+	// (Taobao); nil elsewhere.
+	SeatLedger *SeatLedger
 }
+
+// ServiceState is whether a shop's sub-account service is switched on.
+type ServiceState string
+
+const (
+	ServiceOn  ServiceState = "On"
+	ServiceOff ServiceState = "Off"
+)
+
+// SeatLedger is a Taobao shop's sub-account seats: the free seats the
+// platform gives the shop, which count only once claimed (领取) in the
+// back office, and the seats bought (2 CNY per seat per month). The quota
+// is FreeClaimed + Bought.
+type SeatLedger struct {
+	FreeGiven   int32
+	FreeClaimed int32
+	Bought      int32
+}
+
+// Quota is the seats the shop may use: the free ones claimed plus the
+// bought ones.
+func (l SeatLedger) Quota() int32 { return l.FreeClaimed + l.Bought }
+
+// Unclaimed is the free seats given but not claimed yet.
+func (l SeatLedger) Unclaimed() int32 { return max(l.FreeGiven-l.FreeClaimed, 0) }
 
 // Permission is one entry of a platform's permission catalog.
 type Permission struct {
@@ -229,6 +261,13 @@ type Account struct {
 	// Verification is the account's phone verification, on platforms that
 	// verify new accounts by SMS (Douyin); nil elsewhere.
 	Verification *Verification
+	// PlatformFrozen is true when the platform froze the account as a
+	// penalty (Taobao's sub_status 3). It is not Disabled, which is the
+	// seller's: only the platform lifts it, and no write undoes it.
+	PlatformFrozen bool
+	// SeatFeeOwed is true when the account's seat fee is unpaid (Taobao's
+	// sub_owed_status).
+	SeatFeeOwed bool
 }
 
 // Verification is the state of a sub-account's phone verification: the

@@ -419,14 +419,27 @@ func (c *topCall) intParam(name string, required bool, lo, hi int) (int, bool, e
 	return n, true, nil
 }
 
-// Sub-account statuses of the listing (1 normal, 2 frozen) and of the
-// full info (1 normal, 2 disabled by the seller); dispatch (is_online) is
-// 1 off, 2 on.
+// Sub-account statuses of the listing (1 normal, 2 frozen: by the seller
+// or by the platform, the listing does not say which) and of the full info
+// (1 normal, 2 disabled by the seller, 3 frozen by the platform as a
+// penalty); dispatch (is_online) is 1 off, 2 on.
 func listStatus(a platform.Account) int {
-	if a.Disabled {
+	if a.Disabled || a.PlatformFrozen {
 		return top.ListStatusFrozen
 	}
 	return top.ListStatusNormal
+}
+
+// subStatus is the account's sub_status, which is also what the
+// account_status filter of subusers.page selects by.
+func subStatus(a platform.Account) int {
+	switch {
+	case a.PlatformFrozen:
+		return top.SubStatusPenalised
+	case a.Disabled:
+		return top.SubStatusDisabled
+	}
+	return top.SubStatusNormal
 }
 
 func dispatching(a platform.Account) bool { return a.Seat != nil && a.Seat.Chat }
@@ -444,8 +457,10 @@ func subUserInfo(main string, a platform.Account) map[string]any {
 }
 
 // topSubusersPage is taobao.sellercenter.subusers.page: nick (the main
-// account), page_num ≥ 1, page_size 1–200, optional account_status (1
-// normal, 2 frozen, 3 penalised: none here).
+// account), page_num ≥ 1, page_size 2–199 (TOP's "greater than 1, less
+// than 200"; anything else is code 41 as TOP answers), optional
+// account_status (1 normal, 2 disabled by the seller, 3 frozen by the
+// platform as a penalty).
 func topSubusersPage(_ *Server, c *topCall) (map[string]any, error) {
 	if err := c.requireMain(top.ParamNick); err != nil {
 		return nil, err
@@ -467,7 +482,7 @@ func topSubusersPage(_ *Server, c *topCall) (map[string]any, error) {
 		return nil, err
 	}
 	if filter {
-		all = slices.DeleteFunc(all, func(a platform.Account) bool { return listStatus(a) != status })
+		all = slices.DeleteFunc(all, func(a platform.Account) bool { return subStatus(a) != status })
 	}
 	out := map[string]any{"total_count": len(all), "page_num": page, "page_size": size}
 	if first := (page - 1) * size; first < len(all) {
@@ -531,13 +546,9 @@ func topFullInfo(_ *Server, c *topCall) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	status := top.SubStatusNormal
-	if a.Disabled {
-		status = top.SubStatusDisabled
-	}
 	info := map[string]any{
 		"sub_id": number(a.ID), "sub_nick": a.Login, "user_id": stableID("seller", c.main), "user_nick": c.main,
-		"sub_status": status, "sub_owed_status": false, "sub_dispatch_status": dispatching(a),
+		"sub_status": subStatus(a), "sub_owed_status": a.SeatFeeOwed, "sub_dispatch_status": dispatching(a),
 		"employee_name": a.Profile.EmployeeName, "employee_nickname": a.Profile.DisplayName, "employee_num": a.Profile.EmployeeNumber,
 	}
 	if err := c.departmentInfo(info, a.Profile); err != nil {
@@ -576,6 +587,12 @@ func topInfoUpdate(_ *Server, c *topCall) (map[string]any, error) {
 	a, err := c.account("", top.ParamSubID)
 	if err != nil {
 		return nil, err
+	}
+	if a.PlatformFrozen && setDisable && !disable {
+		// Only the platform lifts its penalty; the seller cannot enable
+		// the account.
+		return nil, topErr(top.CodeRemoteServiceError, top.SubCodeISV+"subuser-penalised",
+			"the sub-account is frozen by the platform as a penalty and cannot be enabled by the seller")
 	}
 	st := a.AccountState
 	if setDisable {

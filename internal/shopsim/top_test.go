@@ -276,16 +276,18 @@ func TestTOPMethods(t *testing.T) {
 	f.ok(http.StatusOK, http.MethodPut, at(wire.PathAccount, a.ID), wire.AccountState{RoleIDs: a.RoleIDs, ExtraPermissions: []string{"phone"},
 		Profile: wire.Profile{DisplayName: "小红", EmployeeName: "王小红", EmployeeNumber: "E7", Department: "客服部", DepartmentID: dep.ID}}, &st, sig{})
 
-	page = f.topOK(top.MethodSubusersPage, map[string]string{"nick": tbMain, "page_num": "1", "page_size": "1"}, topReq{})
+	page = f.topOK(top.MethodSubusersPage, map[string]string{"nick": tbMain, "page_num": "1", "page_size": "2"}, topReq{})
 	g.Expect(page["total_count"]).To(BeEquivalentTo(2))
 	users := page["subusers"].(map[string]any)["sub_user_info"].([]any)
-	g.Expect(users).To(HaveLen(1))
+	g.Expect(users).To(HaveLen(2))
 	g.Expect(users[0]).To(HaveKeyWithValue("nick", tbMain+":xiaohong"))
 	g.Expect(users[0]).To(HaveKeyWithValue("status", BeEquivalentTo(1)))
 	g.Expect(users[0]).To(HaveKeyWithValue("is_online", BeEquivalentTo(1)))
 	for _, bad := range []map[string]string{
 		{"nick": tbMain, "page_num": "0", "page_size": "10"},
-		{"nick": tbMain, "page_num": "1", "page_size": "201"},
+		// page_size is "greater than 1, less than 200", as TOP documents.
+		{"nick": tbMain, "page_num": "1", "page_size": "1"},
+		{"nick": tbMain, "page_num": "1", "page_size": "200"},
 		{"nick": tbMain, "page_num": "1", "page_size": "x"},
 		{"nick": tbMain, "page_num": "1", "page_size": "10", "account_status": "9"},
 	} {

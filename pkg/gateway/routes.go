@@ -135,7 +135,7 @@ func matchPath(pattern string, segs []string) (map[string]string, int, bool) {
 
 func getShop(c *call) (int, any, error) {
 	info, err := c.client.ShopInfo(c.ctx)
-	return http.StatusOK, wire.ShopInfo(info), err
+	return http.StatusOK, wire.FromShopInfo(info), err
 }
 
 func getPermissions(c *call) (int, any, error) {

@@ -28,7 +28,7 @@ func (c *client) ShopInfo(ctx context.Context) (platform.ShopInfo, error) {
 	if err := c.do(ctx, request{method: http.MethodGet, path: wire.PathShop, out: &out}); err != nil {
 		return platform.ShopInfo{}, err
 	}
-	return platform.ShopInfo{Platform: out.Platform, MainAccount: out.MainAccount, SeatsUsed: out.SeatsUsed, SeatsTotal: out.SeatsTotal}, nil
+	return out.ToShopInfo(), nil
 }
 
 // Permissions is GET /permissions.

@@ -79,7 +79,7 @@ func TestShopsimEveryOperation(t *testing.T) {
 
 	info, err := c.ShopInfo(ctx)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(info).To(Equal(platform.ShopInfo{Platform: platform.Taobao, MainAccount: simMain, SeatsUsed: 0, SeatsTotal: 3}))
+	g.Expect(info).To(Equal(platform.ShopInfo{Platform: platform.Taobao, MainAccount: simMain, SeatsUsed: 0, SeatsTotal: 3, Service: platform.ServiceOn}))
 
 	perms, err := c.Permissions(ctx)
 	g.Expect(err).NotTo(HaveOccurred())

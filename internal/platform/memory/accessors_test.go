@@ -34,7 +34,7 @@ func TestShops(t *testing.T) {
 	want := []platform.ShopInfo{
 		{Platform: platform.Douyin, MainAccount: douyinMain, SeatsTotal: 10},
 		{Platform: platform.Pinduoduo, MainAccount: pddMain, SeatsTotal: 10},
-		{Platform: platform.Taobao, MainAccount: taobaoMain, SeatsUsed: 1, SeatsTotal: 10},
+		{Platform: platform.Taobao, MainAccount: taobaoMain, SeatsUsed: 1, SeatsTotal: 10, Service: platform.ServiceOn},
 	}
 	if got := f.e.Shops(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Shops =\n%+v\nwant\n%+v", got, want)

@@ -78,12 +78,7 @@ func (c *client) call(ctx context.Context, method string, fn func(sh *ShopState,
 func (c *client) ShopInfo(ctx context.Context) (platform.ShopInfo, error) {
 	var out platform.ShopInfo
 	err := c.call(ctx, "ShopInfo", func(sh *ShopState, _ *catalog.Catalog) error {
-		out = platform.ShopInfo{
-			Platform:    sh.Platform,
-			MainAccount: sh.MainAccount,
-			SeatsUsed:   int32(len(sh.Accounts)),
-			SeatsTotal:  sh.SeatQuota,
-		}
+		out = sh.info()
 		return nil
 	})
 	return out, err

@@ -60,6 +60,14 @@ type ShopState struct {
 	Departments        map[string]*DepartmentRecord `json:"departments,omitempty"`
 	DepartmentRequests map[string]string            `json:"departmentRequests,omitempty"`
 	Contacts           map[string]*ContactRecord    `json:"contacts,omitempty"`
+	// ServiceOff is a Taobao shop whose owner has not switched the
+	// sub-account service on (开启子账号服务); false (on) for every other
+	// shop and for state files that predate it.
+	ServiceOff bool `json:"serviceOff,omitempty"`
+	// SeatLedger, when set, is how a Taobao shop's SeatQuota is made up
+	// (free seats given and claimed, seats bought); SetSeatLedger keeps
+	// the two in step.
+	SeatLedger *platform.SeatLedger `json:"seatLedger,omitempty"`
 }
 
 // AccountRecord is a stored sub-account. The password is kept only as a
@@ -75,6 +83,11 @@ type AccountRecord struct {
 	// Verification is the phone verification of a Douyin account; nil on
 	// platforms (and for accounts) that need none.
 	Verification *VerificationRecord `json:"verification,omitempty"`
+	// PlatformFrozen and SeatFeeOwed are the platform's own marks on the
+	// account (a penalty freeze, an unpaid seat fee): set only through
+	// Engine.SetAccountStanding, never by a client's write.
+	PlatformFrozen bool `json:"platformFrozen,omitempty"`
+	SeatFeeOwed    bool `json:"seatFeeOwed,omitempty"`
 }
 
 // VerificationRecord is the stored state of an account's phone
@@ -116,6 +129,10 @@ type ShopSetup struct {
 	Credentials platform.Credentials
 	// SeatQuota is how many sub-accounts the shop may have.
 	SeatQuota int32
+	// ServiceOff and SeatLedger: see ShopState (Taobao shops only). A
+	// ledger sets SeatQuota to its claimed plus bought seats.
+	ServiceOff bool
+	SeatLedger *platform.SeatLedger
 }
 
 // Option configures an Engine.
@@ -185,6 +202,9 @@ func (e *Engine) AddShop(s ShopSetup) error {
 		RoleRequests:    map[string]string{},
 	}
 	sh.init()
+	if err := sh.setStanding(s.ServiceOff, s.SeatLedger); err != nil {
+		return err
+	}
 	if s.Platform == platform.Douyin && s.MainPhone != "" && e.phoneInOtherDouyinShop(sh, s.MainPhone) {
 		return platform.NewError(platform.ErrConflict, "phone", "the phone number is bound to another shop")
 	}
@@ -257,12 +277,7 @@ func (e *Engine) Shops() []platform.ShopInfo {
 	defer e.mu.Unlock()
 	out := make([]platform.ShopInfo, 0, len(e.state.Shops))
 	for _, sh := range e.state.Shops {
-		out = append(out, platform.ShopInfo{
-			Platform:    sh.Platform,
-			MainAccount: sh.MainAccount,
-			SeatsUsed:   int32(len(sh.Accounts)),
-			SeatsTotal:  sh.SeatQuota,
-		})
+		out = append(out, sh.info())
 	}
 	slices.SortFunc(out, func(a, b platform.ShopInfo) int {
 		return strings.Compare(ShopKey(a.Platform, a.MainAccount), ShopKey(b.Platform, b.MainAccount))
@@ -552,6 +567,8 @@ func (sh *ShopState) view(a *AccountRecord) platform.Account {
 		EffectivePermissions: eff,
 		PasswordChangedAt:    a.PasswordChangedAt,
 		Verification:         a.Verification.view(),
+		PlatformFrozen:       a.PlatformFrozen,
+		SeatFeeOwed:          a.SeatFeeOwed,
 	}
 }
 

@@ -31,9 +31,13 @@ func newRecorded(t *testing.T, answers map[string]string) (*recorded, *Client) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		_ = req.ParseForm()
 		m := req.PostForm.Get(top.ParamMethod)
+		key := m
+		if st := req.PostForm.Get(top.ParamAccountStatus); st != "" {
+			key += "?account_status=" + st // a filtered listing has its own answer
+		}
 		r.mu.Lock()
-		r.forms[m] = req.PostForm
-		body, ok := r.answers[m]
+		r.forms[key] = req.PostForm
+		body, ok := r.answers[key]
 		r.mu.Unlock()
 		if !ok {
 			body = `{"error_response":{"code":22,"msg":"Invalid method"}}`
@@ -61,6 +65,17 @@ func recordedAnswer(t *testing.T, name string) string {
 	return string(data)
 }
 
+// penalisedListing is the recorded answers' key of subusers.page filtered
+// by account_status 3 (frozen by the platform as a penalty).
+const penalisedListing = top.MethodSubusersPage + "?account_status=3"
+
+// forget drops the form last sent to method.
+func (r *recorded) forget(method string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.forms, method)
+}
+
 func (r *recorded) form(method string) url.Values {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -72,6 +87,7 @@ func TestMappingFromRecordedAnswers(t *testing.T) {
 	ctx := context.Background()
 	r, c := newRecorded(t, map[string]string{
 		top.MethodSubusersPage:    recordedAnswer(t, "page-wrapped"),
+		penalisedListing:          recordedAnswer(t, "page-penalised-wrapped"),
 		top.MethodSubuserFullInfo: recordedAnswer(t, "fullinfo"),
 		top.MethodSubuserUpdate:   recordedAnswer(t, "update"),
 		top.MethodRoles:           recordedAnswer(t, "roles-wrapped"),
@@ -84,18 +100,23 @@ func TestMappingFromRecordedAnswers(t *testing.T) {
 	info, err := c.ShopInfo(ctx)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(info).To(Equal(platform.ShopInfo{Platform: platform.Taobao, MainAccount: "店主", SeatsUsed: 3}))
-	g.Expect(r.form(top.MethodSubusersPage).Get("page_size")).To(Equal("1"))
+	g.Expect(r.form(top.MethodSubusersPage).Get("page_size")).To(Equal("2"), "TOP's smallest page: greater than 1")
 
-	page, err := c.ListAccounts(ctx, platform.ListOptions{Page: 2, PageSize: 200})
+	page, err := c.ListAccounts(ctx, platform.ListOptions{Page: 2, PageSize: 199})
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(r.form(top.MethodSubusersPage).Get("page_num")).To(Equal("2"))
-	g.Expect(r.form(top.MethodSubusersPage).Get("page_size")).To(Equal("200"))
+	g.Expect(r.form(top.MethodSubusersPage).Get("page_size")).To(Equal("199"), "TOP's largest page: less than 200")
 	g.Expect(r.form(top.MethodSubusersPage).Get("nick")).To(Equal("店主"))
 	g.Expect(page.Total).To(Equal(3))
 	g.Expect(page.Accounts).To(Equal([]platform.Account{
 		{ID: "2200000000001", Name: "小红", Login: "店主:小红", AccountState: platform.AccountState{Seat: &platform.Seat{Chat: true}}},
-		{ID: "2200000000002", Name: "小蓝", Login: "店主:小蓝", AccountState: platform.AccountState{Disabled: true, Seat: &platform.Seat{}}},
-	}), "the deleted entry is left out")
+		{ID: "2200000000002", Name: "小蓝", Login: "店主:小蓝", AccountState: platform.AccountState{Seat: &platform.Seat{}}, PlatformFrozen: true},
+	}), "the deleted entry is left out; the frozen one is the platform's penalty, not the seller's disabling")
+	g.Expect(r.form(penalisedListing).Get("page_size")).To(Equal("199"))
+	for _, size := range []int{1, 200} {
+		_, err = c.ListAccounts(ctx, platform.ListOptions{Page: 1, PageSize: size})
+		g.Expect(err).To(MatchError(platform.ErrInvalid), "page size %d is outside TOP's 2-199", size)
+	}
 
 	want := platform.Account{ID: "2200000000001", Name: "小红", Login: "店主:小红", AccountState: platform.AccountState{
 		Profile:  platform.Profile{DisplayName: "小红", EmployeeName: "王小红", EmployeeNumber: "E007", Department: "客服部", DepartmentID: "31"},
@@ -112,18 +133,25 @@ func TestMappingFromRecordedAnswers(t *testing.T) {
 	g.Expect(r.form(top.MethodSubuserFullInfo).Get("sub_nick")).To(Equal("店主:小红"))
 	g.Expect(r.form(top.MethodSubuserFullInfo).Has("sub_id")).To(BeFalse())
 
-	_, err = c.UpdateAccount(ctx, "2200000000001", platform.AccountState{Disabled: true, Seat: &platform.Seat{Chat: true, Capacity: 9},
+	// The account is disabled and dispatching (fullinfo): an update sends
+	// only the flag that changes, so the other one, perhaps changed in the
+	// back office meanwhile, is left alone.
+	_, err = c.UpdateAccount(ctx, "2200000000001", platform.AccountState{Seat: &platform.Seat{Chat: true, Capacity: 9},
 		RoleIDs: []string{"1"}, Profile: platform.Profile{Department: "ignored"}})
 	g.Expect(err).NotTo(HaveOccurred())
 	f := r.form(top.MethodSubuserUpdate)
 	g.Expect(f.Get("sub_id")).To(Equal("2200000000001"))
-	g.Expect(f.Get("is_disable_subaccount")).To(Equal("true"))
-	g.Expect(f.Get("is_dispatch")).To(Equal("true"))
-	g.Expect(f).To(HaveLen(11), "only sub_id, is_disable_subaccount and is_dispatch besides the 8 common parameters")
-	_, err = c.UpdateAccount(ctx, "2200000000001", platform.AccountState{})
+	g.Expect(f.Get("is_disable_subaccount")).To(Equal("false"))
+	g.Expect(f.Has("is_dispatch")).To(BeFalse(), "dispatch does not change: not sent")
+	g.Expect(f).To(HaveLen(10), "only sub_id and is_disable_subaccount besides the 8 common parameters")
+	_, err = c.UpdateAccount(ctx, "2200000000001", platform.AccountState{Disabled: true})
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(r.form(top.MethodSubuserUpdate).Get("is_disable_subaccount")).To(Equal("false"))
 	g.Expect(r.form(top.MethodSubuserUpdate).Get("is_dispatch")).To(Equal("false"), "no seat: no dispatch")
+	g.Expect(r.form(top.MethodSubuserUpdate).Has("is_disable_subaccount")).To(BeFalse(), "disabled does not change: not sent")
+	r.forget(top.MethodSubuserUpdate)
+	_, err = c.UpdateAccount(ctx, "2200000000001", platform.AccountState{Disabled: true, Seat: &platform.Seat{Chat: true}})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(r.form(top.MethodSubuserUpdate)).To(BeNil(), "nothing changes: no update is sent")
 
 	roles, err := c.ListRoles(ctx)
 	g.Expect(err).NotTo(HaveOccurred())
@@ -221,4 +249,34 @@ func TestCreateLogIsBounded(t *testing.T) {
 	g.Expect(l.order).To(HaveLen(maxCreateLog))
 	_, ok := l.lookup("a0s")
 	g.Expect(ok).To(BeFalse(), "the oldest is dropped")
+}
+
+// A penalty freeze (sub_status 3) is the platform's: it reads as
+// PlatformFrozen, not Disabled, and no update tries to lift it; an unpaid
+// seat fee (sub_owed_status) reads as SeatFeeOwed. Both recorded shapes:
+// the default (simplify=false, lists wrapped) and simplify=true (plain
+// lists, numbers as strings).
+func TestPenaltyFreezeAndUnpaidSeat(t *testing.T) {
+	for _, shape := range []string{"wrapped", "plain"} {
+		t.Run(shape, func(t *testing.T) {
+			g := NewWithT(t)
+			ctx := context.Background()
+			r, c := newRecorded(t, map[string]string{
+				top.MethodSubuserFullInfo: recordedAnswer(t, "fullinfo-penalised-"+shape),
+				top.MethodSubuserUpdate:   recordedAnswer(t, "update"),
+			})
+			a, err := c.GetAccount(ctx, "2200000000002")
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(a.PlatformFrozen).To(BeTrue())
+			g.Expect(a.Disabled).To(BeFalse(), "frozen by the platform, not disabled by the seller")
+			g.Expect(a.SeatFeeOwed).To(BeTrue())
+
+			_, err = c.UpdateAccount(ctx, "2200000000002", platform.AccountState{})
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(r.form(top.MethodSubuserUpdate)).To(BeNil(), "enabled as desired: nothing is sent, the freeze is not undone")
+			_, err = c.UpdateAccount(ctx, "2200000000002", platform.AccountState{Disabled: true})
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(r.form(top.MethodSubuserUpdate).Get("is_disable_subaccount")).To(Equal("true"), "the seller may still disable it")
+		})
+	}
 }

@@ -26,13 +26,16 @@ func notSupported(what, instead string) error {
 	return platform.NewError(platform.ErrNotSupported, "", "Taobao's open API (TOP) cannot %s; %s", what, instead)
 }
 
-// ShopInfo reads taobao.sellercenter.subusers.page (one entry): its
-// total_count is SeatsUsed. TOP does not tell the seat quota, so
-// SeatsTotal is 0 (unknown). A successful answer also proves the app key,
+// ShopInfo reads taobao.sellercenter.subusers.page (the first page at the
+// smallest page size TOP accepts, 2): its total_count is SeatsUsed. TOP
+// does not tell the seat quota, the seat ledger or whether the
+// sub-account service is on, so SeatsTotal is 0 and Service and
+// SeatLedger are unknown. A successful answer also proves the app key,
 // secret and session.
 func (c *Client) ShopInfo(ctx context.Context) (platform.ShopInfo, error) {
 	var out top.SubusersPage
-	err := c.call(ctx, top.MethodSubusersPage, map[string]string{top.ParamNick: c.main, top.ParamPageNum: "1", top.ParamPageSize: "1"}, &out)
+	err := c.call(ctx, top.MethodSubusersPage, map[string]string{top.ParamNick: c.main, top.ParamPageNum: "1",
+		top.ParamPageSize: strconv.Itoa(top.MinPageSize)}, &out)
 	if err != nil {
 		return platform.ShopInfo{}, err
 	}
@@ -179,10 +182,16 @@ func (c *Client) DeleteRole(context.Context, string) error {
 }
 
 // ListAccounts is taobao.sellercenter.subusers.page (page_num, page_size
-// 1–200). Each account has ID, Name, Login, Disabled (status 2, frozen)
-// and Seat.Chat (is_online 2, dispatch); deleted entries (status -1) are
-// left out. Total is TOP's total_count. Profiles, roles and permissions
-// are not in the listing: GetAccount reads the profile.
+// 2–199, TOP's "greater than 1, less than 200"). Each account has ID,
+// Name, Login, Disabled or PlatformFrozen (status 2) and Seat.Chat
+// (is_online 2, dispatch); deleted entries (status -1) are left out.
+// Total is TOP's total_count. Profiles, roles and permissions are not in
+// the listing: GetAccount reads them.
+//
+// The listing's status 2 does not say who froze the account: the seller
+// (Disabled) or the platform as a penalty (PlatformFrozen, which the
+// operator must never try to undo). When a page holds any, one more
+// listing filtered by account_status 3 (penalised) tells them apart.
 func (c *Client) ListAccounts(ctx context.Context, opts platform.ListOptions) (platform.AccountPage, error) {
 	if opts.Page < 1 {
 		return platform.AccountPage{}, platform.NewError(platform.ErrInvalid, "page", "page must be at least 1, got %d", opts.Page)
@@ -199,21 +208,51 @@ func (c *Client) ListAccounts(ctx context.Context, opts platform.ListOptions) (p
 		return platform.AccountPage{}, err
 	}
 	page := platform.AccountPage{Total: int(max(0, min(int64(out.TotalCount), int64(1)<<31-1)))}
+	var penalised map[string]bool
 	for _, u := range out.Subusers {
 		if u.Status == top.ListStatusDeleted || u.SubID == "" {
 			continue
+		}
+		frozen := u.Status == top.ListStatusFrozen
+		if frozen && penalised == nil {
+			if penalised, err = c.penalised(ctx); err != nil {
+				return platform.AccountPage{}, err
+			}
 		}
 		page.Accounts = append(page.Accounts, platform.Account{
 			ID:    string(u.SubID),
 			Name:  top.SubName(u.Nick),
 			Login: u.Nick,
 			AccountState: platform.AccountState{
-				Disabled: u.Status == top.ListStatusFrozen,
+				Disabled: frozen && !penalised[string(u.SubID)],
 				Seat:     &platform.Seat{Chat: u.IsOnline == top.DispatchOn},
 			},
+			PlatformFrozen: frozen && penalised[string(u.SubID)],
 		})
 	}
 	return page, nil
+}
+
+// penalised lists the IDs of the accounts the platform froze as a penalty
+// (subusers.page with account_status 3, every page).
+func (c *Client) penalised(ctx context.Context) (map[string]bool, error) {
+	ids := map[string]bool{}
+	for pageNum := 1; ; pageNum++ {
+		var out top.SubusersPage
+		err := c.call(ctx, top.MethodSubusersPage, map[string]string{
+			top.ParamNick: c.main, top.ParamPageNum: strconv.Itoa(pageNum), top.ParamPageSize: strconv.Itoa(top.MaxPageSize),
+			top.ParamAccountStatus: strconv.Itoa(top.SubStatusPenalised),
+		}, &out)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range out.Subusers {
+			ids[string(u.SubID)] = true
+		}
+		if len(out.Subusers) < top.MaxPageSize || pageNum*top.MaxPageSize >= int(out.TotalCount) {
+			return ids, nil
+		}
+	}
 }
 
 // GetAccount is taobao.subuser.fullinfo.get by sub_id; see account for
@@ -236,11 +275,12 @@ func (c *Client) FindAccount(ctx context.Context, name string) (platform.Account
 // fullInfo reads one account. It maps employee_name to
 // Profile.EmployeeName, employee_nickname to DisplayName, employee_num to
 // EmployeeNumber, department_name and department_id to Department and
-// DepartmentID, sub_status 2 (disabled
-// by the seller) to Disabled and sub_dispatch_status to Seat.Chat (the
-// seat's capacity and presence are unknown to TOP and left zero). Roles,
-// extra permissions, phone and security are not reported. An answer
-// without an account is ErrNotFound.
+// DepartmentID, sub_status 2 (disabled by the seller) to Disabled,
+// sub_status 3 (frozen by the platform as a penalty) to PlatformFrozen
+// (not Disabled: the seller cannot lift it), sub_owed_status to
+// SeatFeeOwed and sub_dispatch_status to Seat.Chat (the seat's capacity
+// and presence are unknown to TOP and left zero). Phone and security are
+// not reported. An answer without an account is ErrNotFound.
 func (c *Client) fullInfo(ctx context.Context, params map[string]string, field, value string) (platform.Account, error) {
 	var out top.FullInfoAnswer
 	if err := c.call(ctx, top.MethodSubuserFullInfo, params, &out); err != nil {
@@ -265,6 +305,8 @@ func (c *Client) fullInfo(ctx context.Context, params map[string]string, field, 
 			Disabled: f.SubStatus == top.SubStatusDisabled,
 			Seat:     &platform.Seat{Chat: bool(f.SubDispatchStatus)},
 		},
+		PlatformFrozen: f.SubStatus == top.SubStatusPenalised,
+		SeatFeeOwed:    bool(f.SubOwedStatus),
 	}, nil
 }
 
@@ -274,23 +316,28 @@ func (c *Client) CreateAccount(context.Context, platform.CreateAccount, string) 
 		"create it in the seller back office (子账号 › 员工管理), then let the operator adopt it by name")
 }
 
-// UpdateAccount is taobao.subuser.info.update with the account's
-// is_disable_subaccount (state.Disabled) and is_dispatch (state.Seat set
-// with Chat; a nil Seat stops dispatch), then GetAccount. Every other
-// field of state (profile, roles, extra permissions, seat capacity and
-// presence, security) is ignored: TOP cannot change it, and Capabilities
-// says so, so the controllers do not ask.
+// UpdateAccount reads the account (GetAccount), then calls
+// taobao.subuser.info.update with only what changes: is_disable_subaccount
+// when state.Disabled differs, is_dispatch when dispatch (state.Seat set
+// with Chat; a nil Seat stops dispatch) differs. Both are optional in
+// TOP, and sending one unchanged could undo a change made meanwhile in
+// the back office. Nothing to change sends no update. An account the
+// platform froze as a penalty is neither Disabled nor enabled by this:
+// PlatformFrozen is the platform's, and no write tries to lift it. Every
+// other field of state (profile, roles, extra permissions, seat capacity
+// and presence, security) is ignored: TOP cannot change it, and
+// Capabilities says so, so the controllers do not ask.
 func (c *Client) UpdateAccount(ctx context.Context, id string, state platform.AccountState) (platform.Account, error) {
-	if !isID(id) {
-		return platform.Account{}, platform.NewError(platform.ErrNotFound, "id", "no sub-account with ID %q", id)
+	current, err := c.GetAccount(ctx, id)
+	if err != nil {
+		return platform.Account{}, err
 	}
-	dispatch := state.Seat != nil && state.Seat.Chat
+	params := infoUpdate(id, current, state)
+	if params == nil {
+		return current, nil
+	}
 	var out top.InfoUpdateAnswer
-	err := c.call(ctx, top.MethodSubuserUpdate, map[string]string{
-		top.ParamSubID:               id,
-		top.ParamIsDisableSubaccount: strconv.FormatBool(state.Disabled),
-		top.ParamIsDispatch:          strconv.FormatBool(dispatch),
-	}, &out)
+	err = c.call(ctx, top.MethodSubuserUpdate, params, &out)
 	if err != nil {
 		return platform.Account{}, err
 	}
@@ -298,6 +345,24 @@ func (c *Client) UpdateAccount(ctx context.Context, id string, state platform.Ac
 		return platform.Account{}, platform.NewError(platform.ErrTransient, "", "%s: TOP did not confirm the change (is_success false)", top.MethodSubuserUpdate)
 	}
 	return c.GetAccount(ctx, id)
+}
+
+// infoUpdate is subuser.info.update's parameters for changing current
+// into state: sub_id and only the flags that change; nil when none does.
+func infoUpdate(id string, current platform.Account, state platform.AccountState) map[string]string {
+	params := map[string]string{}
+	if state.Disabled != current.Disabled {
+		params[top.ParamIsDisableSubaccount] = strconv.FormatBool(state.Disabled)
+	}
+	dispatch := state.Seat != nil && state.Seat.Chat
+	if dispatch != (current.Seat != nil && current.Seat.Chat) {
+		params[top.ParamIsDispatch] = strconv.FormatBool(dispatch)
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	params[top.ParamSubID] = id
+	return params
 }
 
 // SetPassword is not supported: TOP cannot set a sub-account's password.

@@ -203,18 +203,17 @@ func TestShopsimEverySupportedMethod(t *testing.T) {
 			g.Expect(platform.FieldOf(err)).To(Equal("permissions"))
 
 			// Accounts: list (paged), get, find.
-			page, err := c.ListAccounts(ctx, platform.ListOptions{Page: 1, PageSize: 200})
+			page, err := c.ListAccounts(ctx, platform.ListOptions{Page: 1, PageSize: 199})
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(page.Total).To(Equal(2))
 			g.Expect(page.Accounts).To(Equal([]platform.Account{
 				{ID: a.ID, Name: "xiaohong", Login: simMain + ":xiaohong", AccountState: platform.AccountState{Seat: &platform.Seat{Chat: true}}},
 				{ID: b.ID, Name: "daming", Login: simMain + ":daming", AccountState: platform.AccountState{Seat: &platform.Seat{}}},
 			}))
-			page, err = c.ListAccounts(ctx, platform.ListOptions{Page: 2, PageSize: 1})
+			page, err = c.ListAccounts(ctx, platform.ListOptions{Page: 1, PageSize: 2})
 			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(page.Accounts).To(HaveLen(1))
-			g.Expect(page.Accounts[0].ID).To(Equal(b.ID))
-			page, err = c.ListAccounts(ctx, platform.ListOptions{Page: 3, PageSize: 1})
+			g.Expect(page.Accounts).To(HaveLen(2), "2, TOP's smallest page size")
+			page, err = c.ListAccounts(ctx, platform.ListOptions{Page: 2, PageSize: 2})
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(page.Accounts).To(BeEmpty())
 			g.Expect(page.Total).To(Equal(2))
@@ -417,4 +416,53 @@ func TestShopsimCreateRoleAfterLostAnswer(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(role.ID).To(Equal(s.engine.Roles(platform.Taobao, simMain)[0].ID))
 	g.Expect(s.engine.Roles(platform.Taobao, simMain)).To(HaveLen(1))
+}
+
+// The three sub_status values through shopsim: a penalty freeze is read
+// as PlatformFrozen (also in the listing, which says only "frozen"), is
+// never "re-enabled" (shopsim refuses that as TOP would), and survives
+// the seller's own updates; an unpaid seat fee reads as SeatFeeOwed; and
+// an update sends only the flag that changes, leaving the other as it is.
+func TestShopsimPenaltyFreezeAndOnlyWhatChanges(t *testing.T) {
+	g := NewWithT(t)
+	s := newSim(t)
+	a, b, _ := s.seed(t)
+	c := s.client(t, taobao.Options{}, simCreds)
+	ctx := context.Background()
+	g.Expect(s.engine.SetAccountStanding(platform.Taobao, simMain, b.ID, true, true)).To(Succeed())
+
+	got, err := c.GetAccount(ctx, b.ID)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got.PlatformFrozen).To(BeTrue())
+	g.Expect(got.Disabled).To(BeFalse())
+	g.Expect(got.SeatFeeOwed).To(BeTrue())
+	page, err := c.ListAccounts(ctx, platform.ListOptions{Page: 1, PageSize: 199})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(page.Accounts).To(ContainElement(And(HaveField("ID", b.ID), HaveField("PlatformFrozen", true), HaveField("Disabled", false))))
+	g.Expect(page.Accounts).To(ContainElement(And(HaveField("ID", a.ID), HaveField("PlatformFrozen", false))))
+
+	_, err = c.UpdateAccount(ctx, b.ID, platform.AccountState{Seat: &platform.Seat{Chat: true}})
+	g.Expect(err).NotTo(HaveOccurred(), "turning dispatch on does not try to lift the freeze")
+	after, err := s.direct.GetAccount(ctx, b.ID)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(after.PlatformFrozen).To(BeTrue())
+	g.Expect(after.Seat).NotTo(BeNil())
+	g.Expect(after.Seat.Chat).To(BeTrue())
+	last := s.wire.forms[len(s.wire.forms)-2] // the update, then the read after it
+	g.Expect(last.Get("method")).To(Equal(top.MethodSubuserUpdate))
+	g.Expect(last.Has(top.ParamIsDisableSubaccount)).To(BeFalse(), "the frozen account is never sent is_disable_subaccount=false")
+
+	// Disabling a dispatching account sends is_disable_subaccount only:
+	// dispatch, the other flag, is left as it is.
+	_, err = c.UpdateAccount(ctx, a.ID, platform.AccountState{Disabled: true, Seat: &platform.Seat{Chat: true}})
+	g.Expect(err).NotTo(HaveOccurred())
+	last = s.wire.forms[len(s.wire.forms)-2]
+	g.Expect(last.Get("method")).To(Equal(top.MethodSubuserUpdate))
+	g.Expect(last.Get(top.ParamIsDisableSubaccount)).To(Equal("true"))
+	g.Expect(last.Has(top.ParamIsDispatch)).To(BeFalse())
+	after, err = s.direct.GetAccount(ctx, a.ID)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(after.Disabled).To(BeTrue())
+	g.Expect(after.Seat.Chat).To(BeTrue(), "dispatch untouched")
+	g.Expect(after.Seat.Capacity).To(Equal(int32(8)), "and the seat's capacity with it")
 }

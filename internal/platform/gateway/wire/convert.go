@@ -54,10 +54,31 @@ func (s AccountState) ToAccountState() platform.AccountState {
 	return out
 }
 
+// FromShopInfo converts the domain shop info.
+func FromShopInfo(i platform.ShopInfo) ShopInfo {
+	out := ShopInfo{Platform: i.Platform, MainAccount: i.MainAccount, SeatsUsed: i.SeatsUsed, SeatsTotal: i.SeatsTotal, Service: i.Service}
+	if l := i.SeatLedger; l != nil {
+		w := SeatLedger(*l)
+		out.SeatLedger = &w
+	}
+	return out
+}
+
+// ToShopInfo converts to the domain shop info.
+func (i ShopInfo) ToShopInfo() platform.ShopInfo {
+	out := platform.ShopInfo{Platform: i.Platform, MainAccount: i.MainAccount, SeatsUsed: i.SeatsUsed, SeatsTotal: i.SeatsTotal, Service: i.Service}
+	if l := i.SeatLedger; l != nil {
+		d := platform.SeatLedger(*l)
+		out.SeatLedger = &d
+	}
+	return out
+}
+
 // FromAccount converts a domain account.
 func FromAccount(a platform.Account) Account {
 	out := Account{ID: a.ID, Name: a.Name, Login: a.Login, AccountState: FromAccountState(a.AccountState),
-		EffectivePermissions: nonNil(a.EffectivePermissions), PasswordChangedAt: a.PasswordChangedAt}
+		EffectivePermissions: nonNil(a.EffectivePermissions), PasswordChangedAt: a.PasswordChangedAt,
+		PlatformFrozen: a.PlatformFrozen, SeatFeeOwed: a.SeatFeeOwed}
 	if v := a.Verification; v != nil {
 		w := Verification(*v)
 		out.Verification = &w
@@ -68,7 +89,8 @@ func FromAccount(a platform.Account) Account {
 // ToAccount converts to a domain account.
 func (a Account) ToAccount() platform.Account {
 	out := platform.Account{ID: a.ID, Name: a.Name, Login: a.Login, AccountState: a.AccountState.ToAccountState(),
-		EffectivePermissions: emptyToNil(a.EffectivePermissions), PasswordChangedAt: a.PasswordChangedAt}
+		EffectivePermissions: emptyToNil(a.EffectivePermissions), PasswordChangedAt: a.PasswordChangedAt,
+		PlatformFrozen: a.PlatformFrozen, SeatFeeOwed: a.SeatFeeOwed}
 	if v := a.Verification; v != nil {
 		d := platform.Verification(*v)
 		out.Verification = &d

@@ -84,6 +84,20 @@ type ShopInfo struct {
 	MainAccount string        `json:"mainAccount"`
 	SeatsUsed   int32         `json:"seatsUsed"`
 	SeatsTotal  int32         `json:"seatsTotal"`
+	// Service is whether the shop's sub-account service is switched on:
+	// "On", "Off", or absent where the platform does not say. Optional and
+	// additive: a gateway that predates it leaves it out.
+	Service platform.ServiceState `json:"service,omitempty"`
+	// SeatLedger is how the quota is made up (Taobao), when known.
+	SeatLedger *SeatLedger `json:"seatLedger,omitempty"`
+}
+
+// SeatLedger is a Taobao shop's seats: free ones given and claimed (领取),
+// and bought ones.
+type SeatLedger struct {
+	FreeGiven   int32 `json:"freeGiven"`
+	FreeClaimed int32 `json:"freeClaimed"`
+	Bought      int32 `json:"bought"`
 }
 
 // Permission is one catalog entry.
@@ -194,6 +208,11 @@ type Account struct {
 	// Verification is present on platforms that verify new accounts'
 	// phones by SMS (Douyin).
 	Verification *Verification `json:"verification,omitempty"`
+	// PlatformFrozen: the platform froze the account as a penalty (not the
+	// seller's disabled); SeatFeeOwed: its seat fee is unpaid. Optional and
+	// additive: a gateway that predates them leaves them out (false).
+	PlatformFrozen bool `json:"platformFrozen,omitempty"`
+	SeatFeeOwed    bool `json:"seatFeeOwed,omitempty"`
 }
 
 // Verification is where an account's phone verification stands. It never

@@ -66,9 +66,11 @@ const (
 
 // Limits of TOP's parameters.
 const (
-	// MinPageSize and MaxPageSize bound page_size of subusers.page.
-	MinPageSize = 1
-	MaxPageSize = 200
+	// MinPageSize and MaxPageSize bound page_size of subusers.page, which
+	// TOP documents as "greater than 1, less than 200": 2-199. TOP refuses
+	// anything else (code 41, isv.invalid-parameter:page_size).
+	MinPageSize = 2
+	MaxPageSize = 199
 	// MaxRoleName and MaxRoleDescription bound role.add's name and
 	// description, in characters.
 	MaxRoleName        = 20
@@ -80,6 +82,8 @@ const (
 )
 
 // A sub-account's status in subusers.page and subusers.get (status).
+// ListStatusFrozen does not say who froze the account: fullinfo.get's
+// sub_status tells the seller's disabling from the platform's penalty.
 const (
 	ListStatusNormal  = 1
 	ListStatusDeleted = -1
@@ -93,12 +97,15 @@ const (
 	DispatchOn  = 2
 )
 
-// A sub-account's status in subuser.fullinfo.get (sub_status).
+// A sub-account's status in subuser.fullinfo.get (sub_status), and the
+// account_status filter of subusers.page.
 const (
 	SubStatusNormal = 1
-	// SubStatusDisabled is an account the seller disabled.
+	// SubStatusDisabled is an account the seller disabled
+	// (subuser.info.update's is_disable_subaccount).
 	SubStatusDisabled = 2
-	// SubStatusPenalised is an account frozen as a penalty.
+	// SubStatusPenalised is an account the platform froze as a penalty:
+	// only Taobao lifts it; no method of the seller's undoes it.
 	SubStatusPenalised = 3
 )
 

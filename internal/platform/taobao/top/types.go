@@ -37,19 +37,22 @@ type SubUserFullInfo struct {
 	UserID   ID     `json:"user_id"`
 	UserNick string `json:"user_nick"`
 	// SubStatus is 1 normal, 2 disabled by the seller, 3 frozen as a penalty.
-	SubStatus         Num    `json:"sub_status"`
-	SubDispatchStatus Flag   `json:"sub_dispatch_status"`
-	DepartmentID      ID     `json:"department_id"`
-	DepartmentName    string `json:"department_name"`
-	ParentDepartment  ID     `json:"parent_department"`
-	DutyID            ID     `json:"duty_id"`
-	DutyName          string `json:"duty_name"`
-	DutyLevel         Num    `json:"duty_level"`
-	EmployeeID        ID     `json:"employee_id"`
-	EmployeeName      string `json:"employee_name"`
-	EmployeeNickname  string `json:"employee_nickname"`
-	EmployeeNum       string `json:"employee_num"`
-	EntryDate         string `json:"entry_date"`
+	SubStatus         Num  `json:"sub_status"`
+	SubDispatchStatus Flag `json:"sub_dispatch_status"`
+	// SubOwedStatus is true when the account's seat fee (2 CNY a month for
+	// a bought seat) is unpaid.
+	SubOwedStatus    Flag   `json:"sub_owed_status"`
+	DepartmentID     ID     `json:"department_id"`
+	DepartmentName   string `json:"department_name"`
+	ParentDepartment ID     `json:"parent_department"`
+	DutyID           ID     `json:"duty_id"`
+	DutyName         string `json:"duty_name"`
+	DutyLevel        Num    `json:"duty_level"`
+	EmployeeID       ID     `json:"employee_id"`
+	EmployeeName     string `json:"employee_name"`
+	EmployeeNickname string `json:"employee_nickname"`
+	EmployeeNum      string `json:"employee_num"`
+	EntryDate        string `json:"entry_date"`
 }
 
 // FullInfoAnswer is the answer of taobao.subuser.fullinfo.get.
