@@ -33,9 +33,12 @@ limitations under the License.
 //     behind its backlog: how long each took, and shop 0's achieved call
 //     rate against its limit; every shop's calls replayed through its token
 //     bucket to show the limit was never exceeded;
-//  4. the floor: the same number of Secrets, SubAccounts and status patches
-//     written by a plain client at the SubAccount controller's concurrency
-//     and the same client rate limit, with no operator.
+//  4. the floors: the physical floor (for as many SubAccounts, the
+//     SubAccount, its Secret, finalizer, status and Event written by a
+//     plain client at the SubAccount controller's concurrency, with no
+//     client rate limit and no operator), the platform floor (the busiest
+//     shop's creates at its rate limit), and with --qps the same writes at
+//     the manager's client rate limit.
 //
 // It prints one markdown table per latency (and, with --out, writes them to
 // a file).
@@ -57,6 +60,8 @@ import (
 
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -85,11 +90,14 @@ func init() {
 }
 
 const (
-	benchNamespace     = "bench"
-	floorNamespace     = "bench-floor"
-	unrelatedNamespace = "bench-unrelated"
-	pollInterval       = 200 * time.Millisecond
-	probePoll          = 20 * time.Millisecond
+	benchNamespace = "bench"
+	floorNamespace = "bench-floor"
+	// throttledFloorNamespace holds the floor written at the manager's
+	// client rate limit.
+	throttledFloorNamespace = "bench-floor-throttled"
+	unrelatedNamespace      = "bench-unrelated"
+	pollInterval            = 200 * time.Millisecond
+	probePoll               = 20 * time.Millisecond
 	// The workload's own client (creating Shops, SubAccounts, unrelated
 	// Secrets) must not be what the operator waits for.
 	workloadQPS = 1000
@@ -144,6 +152,7 @@ func main() {
 	flag.StringVar(&o.Manager.MemoryLimit, "manager-memory-limit", "", "GOMEMLIMIT of the manager process (e.g. 110MiB): the soft memory limit --memory-limit-ratio derives from a container's limit in a cluster. Empty: none.")
 	flag.StringVar(&o.AssetsDir, "assets-dir", os.Getenv("KUBEBUILDER_ASSETS"), "Directory holding etcd and kube-apiserver (default $KUBEBUILDER_ASSETS).")
 	flag.StringVar(&o.Out, "out", "", "Also write the markdown tables to this file.")
+	flag.StringVar(&o.Manager.ProfileDir, "profile", "", "Write the manager's CPU, block, mutex and goroutine profiles and its execution trace during the wave (and the fairness phase) to this directory, one subdirectory per latency (go tool pprof, go tool trace).")
 	flag.Parse()
 	o.Command = fmt.Sprintf("make bench BENCH_ARGS=%q", strings.Join(os.Args[1:], " "))
 	switch workload {
@@ -206,6 +215,7 @@ func managerMain(args []string) {
 	fs.IntVar(&m.Concurrency.Shop, "shop-concurrency", 0, "")
 	fs.DurationVar(&m.BatchDelay, "status-batch-delay", controller.DefaultStatusBatchDelay, "")
 	fs.DurationVar(&m.SyncPeriod, "sync-period", 0, "")
+	fs.StringVar(&m.ProfileDir, "profile-dir", "", "")
 	_ = fs.Parse(args)
 	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
 	if err := runManager(m); err != nil {
@@ -234,30 +244,42 @@ type phase struct {
 	Reconciles    map[string]float64
 	PlatformCalls map[string]int
 	Writes        map[string]int
+	WriteSeconds  float64 // the writes' latency, summed
 	CPU, GCCPU    float64 // the manager's CPU seconds, and those of its garbage collector
 }
 
 type result struct {
-	N, Unrelated    int
-	SetupTime       time.Duration
-	SetupCalls      map[string]int // platform calls while the Shops and Roles became Ready
-	Wave            phase
-	WaveRSS         uint64
-	WaveHeap        uint64
-	WaveAnon        uint64
-	WaveFile        uint64
-	WaveShopRates   []float64 // per shop, calls per second during the wave
-	Steady          *phase
-	SteadyRSS       uint64
-	SteadyHeap      uint64
-	SteadyAnon      uint64
-	SteadyFile      uint64
-	SteadyNotReady  int
-	Fair            *fairness
-	LowestTokens    float64
-	LowestTokenShop int
-	FloorTime       time.Duration
-	FloorWrites     int
+	N, Unrelated  int
+	SetupTime     time.Duration
+	SetupCalls    map[string]int // platform calls while the Shops and Roles became Ready
+	Wave          phase
+	WaveRSS       uint64
+	WaveHeap      uint64
+	WaveAnon      uint64
+	WaveFile      uint64
+	WaveShopRates []float64 // per shop, calls per second during the wave
+	// WaveControlPlaneCPU is the CPU seconds kube-apiserver and etcd used
+	// during the wave, by process name.
+	WaveControlPlaneCPU map[string]float64
+	Steady              *phase
+	SteadyRSS           uint64
+	SteadyHeap          uint64
+	SteadyAnon          uint64
+	SteadyFile          uint64
+	SteadyNotReady      int
+	Fair                *fairness
+	LowestTokens        float64
+	LowestTokenShop     int
+	// Floor is the physical floor (no client rate limit), ThrottledFloor
+	// the same writes at the manager's client rate limit (nil without
+	// one), PlatformFloor the busiest shop's creates at its rate limit.
+	Floor, ThrottledFloor *floorResult
+	PlatformFloor         time.Duration
+	// WaveAPI is what the API server served during the wave.
+	WaveAPI apiView
+	// CreatesDone is when the workload's last SubAccount create of the
+	// wave returned, from the first: the wave cannot end before.
+	CreatesDone time.Duration
 }
 
 type fairness struct {
@@ -286,15 +308,20 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 		return res, err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	// The manager is a user of its own, as in a cluster: the API server's
-	// priority and fairness queues its requests apart from the workload's.
-	admin, err := cp.AddAdmin("subaccount-operator")
+	// The manager is its service account, as in a cluster: the API
+	// server's priority and fairness queues its requests apart from the
+	// workload's (which is system:masters, exempt), and RBAC gives it the
+	// chart's ClusterRole only.
+	manager, err := cp.AddUser(managerUser, managerGroups)
 	if err != nil {
 		return res, err
 	}
 	m := o.Manager
 	m.Kubeconfig = filepath.Join(dir, "kubeconfig")
-	if err := controlplane.WriteKubeconfig(admin, m.Kubeconfig); err != nil {
+	if m.ProfileDir != "" {
+		m.ProfileDir = filepath.Join(m.ProfileDir, latency.String())
+	}
+	if err := controlplane.WriteKubeconfig(manager, m.Kubeconfig); err != nil {
 		return res, err
 	}
 
@@ -324,10 +351,13 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 	if err != nil {
 		return res, err
 	}
-	for _, ns := range []string{benchNamespace, floorNamespace, unrelatedNamespace} {
+	for _, ns := range []string{benchNamespace, floorNamespace, throttledFloorNamespace, unrelatedNamespace} {
 		if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			return res, err
 		}
+	}
+	if err := grantManagerRole(ctx, k8s, moduleRoot()); err != nil {
+		return res, err
 	}
 	if o.UnrelatedSecrets > 0 {
 		logf("creating %d unrelated Secrets...", o.UnrelatedSecrets)
@@ -409,16 +439,33 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 		return res, err
 	}
 	callsBefore := engine.Calls()
+	if err := mgr.startPhase("wave"); err != nil {
+		return res, err
+	}
+	cpBefore := controlPlaneCPU()
+	apiBefore, err := scrapeAPIServer(ctx, cfg)
+	if err != nil {
+		return res, err
+	}
+	apiProfile := profileAPIServer(ctx, cfg, m.ProfileDir, "wave")
 	t0 := time.Now()
 	createErr := make(chan error, 1)
 	go func() {
-		createErr <- forEach(ctx, res.N, 8, func(ctx context.Context, k int) error {
+		err := forEach(ctx, res.N, 8, func(ctx context.Context, k int) error {
 			return k8s.Create(ctx, subAccount(benchNamespace, k/o.PerShop, k%o.PerShop))
 		})
+		res.CreatesDone = time.Since(t0)
+		createErr <- err
 	}()
 	waitErr := waitReady(ctx, watched, &shopv1alpha1.SubAccountList{}, res.N, o.Timeout)
 	res.Wave.Duration = time.Since(t0)
-	if err := errors.Join(<-createErr, waitErr); err != nil {
+	res.WaveControlPlaneCPU = delta(cpBefore, controlPlaneCPU())
+	apiAfter, err := scrapeAPIServer(ctx, cfg)
+	if err != nil {
+		return res, err
+	}
+	res.WaveAPI = apiViewBetween(apiBefore, apiAfter)
+	if err := errors.Join(<-createErr, waitErr, mgr.stopPhase(), <-apiProfile); err != nil {
 		return res, fmt.Errorf("the wave: %w", err)
 	}
 	// The batched aggregates (Shop seats, Role member counts) are written
@@ -431,6 +478,7 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 	}
 	res.Wave.Reconciles = delta(before.Reconciles, after.Reconciles)
 	res.Wave.Writes = delta(before.Writes, after.Writes)
+	res.Wave.WriteSeconds = after.WriteSeconds - before.WriteSeconds
 	res.Wave.PlatformCalls = delta(callsBefore, engine.Calls())
 	res.Wave.CPU, res.Wave.GCCPU = after.CPU-before.CPU, after.GCCPU-before.GCCPU
 	res.WaveRSS, res.WaveHeap, res.WaveAnon, res.WaveFile = after.PeakRSS, after.PeakHeap, after.PeakAnon, after.PeakFile
@@ -495,11 +543,31 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 	}
 	mgr = nil
 
-	// 4. The floor: same control plane, no operator.
+	// 4. The floors: same control plane, no operator.
+	res.PlatformFloor = platformFloor(o, latency)
 	if o.Floor {
-		logf("the floor: %d SubAccounts, Secrets and status patches at concurrency %d...", res.N, m.Concurrency.SubAccount)
-		if res.FloorTime, res.FloorWrites, err = floor(ctx, cfg, o, res.N); err != nil {
+		floorCfg, err := cp.AddUser(floorUser, managerGroups)
+		if err != nil {
+			return res, err
+		}
+		if err := k8s.Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "bench-floor"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: floorUser}}}); err != nil {
+			return res, err
+		}
+		logf("the physical floor: %d SubAccounts at concurrency %d, no client rate limit...", res.N, m.Concurrency.SubAccount)
+		f, err := floor(ctx, floorCfg, o, res.N, floorNamespace, -1, 0)
+		if err != nil {
 			return res, fmt.Errorf("floor: %w", err)
+		}
+		res.Floor = &f
+		if m.QPS > 0 {
+			logf("the client-throttled floor: the same at QPS %g, burst %d...", m.QPS, m.Burst)
+			f, err := floor(ctx, floorCfg, o, res.N, throttledFloorNamespace, float32(m.QPS), m.Burst)
+			if err != nil {
+				return res, fmt.Errorf("throttled floor: %w", err)
+			}
+			res.ThrottledFloor = &f
 		}
 	}
 	logf("latency %s done in %s", latency, time.Since(started).Round(time.Second))
@@ -528,6 +596,9 @@ func setDriftInterval(ctx context.Context, k8s client.Client, shops int, d time.
 func measureFairness(ctx context.Context, o options, k8s client.Client, watched client.Reader, mgr *managerProc, calls *callRecorder) (*fairness, error) {
 	f := &fairness{}
 	logf("fairness: %d creates in shop 0...", o.Backlog)
+	if err := mgr.startPhase("fairness"); err != nil {
+		return nil, err
+	}
 	t0 := time.Now()
 	if err := forEach(ctx, o.Backlog, 8, func(ctx context.Context, k int) error {
 		return k8s.Create(ctx, subAccount(benchNamespace, 0, o.PerShop+k))
@@ -616,6 +687,9 @@ func measureFairness(ctx context.Context, o options, k8s client.Client, watched 
 		return nil, err
 	}
 	f.BacklogTime = time.Since(t0)
+	if err := mgr.stopPhase(); err != nil {
+		return nil, err
+	}
 	shop0 := calls.between(0, t0, time.Now())
 	f.BacklogCalls = len(shop0)
 	f.Achieved = achievedRate(shop0, o.ShopBurst)
@@ -627,38 +701,87 @@ func measureFairness(ctx context.Context, o options, k8s client.Client, watched 
 	return f, nil
 }
 
-// floor writes n SubAccounts, their Secrets and one status patch each with a
-// plain client, at the SubAccount controller's concurrency and the
-// manager's client rate limit.
-func floor(ctx context.Context, cfg *rest.Config, o options, n int) (time.Duration, int, error) {
+// floorResult is one floor's figures.
+type floorResult struct {
+	Time    time.Duration
+	Writes  int
+	Latency float64 // the writes' latency, summed (seconds)
+}
+
+// floorUser is the floor's client: a service account in the manager's
+// groups (the same priority level as the manager's), allowed everything.
+var floorUser = "system:serviceaccount:" + managerNamespace + ":bench-floor"
+
+// floor writes, for each of n SubAccounts, what the operator must write at
+// least for a new one (its target): the SubAccount itself (the workload's
+// create), its credentials Secret, its finalizer, its status, and its
+// Event, sent aside as the event recorder does. A plain client writes them
+// at the SubAccount controller's concurrency, as the floor's user, with the
+// client rate limit qps and burst (qps < 0: none).
+func floor(ctx context.Context, cfg *rest.Config, o options, n int, namespace string, qps float32, burst int) (floorResult, error) {
 	writes := newWriteCounter()
 	fcfg := rest.CopyConfig(cfg)
-	fcfg.QPS, fcfg.Burst = float32(o.Manager.QPS), o.Manager.Burst
+	fcfg.QPS, fcfg.Burst = qps, burst
 	fcfg.Wrap(writes.wrap)
 	c, err := client.New(fcfg, client.Options{Scheme: scheme})
 	if err != nil {
-		return 0, 0, err
+		return floorResult{}, err
 	}
+	var events sync.WaitGroup
+	var eventErr error
+	var eventMu sync.Mutex
+	runCtx := ctx
 	t := time.Now()
 	err = forEach(ctx, n, o.Manager.Concurrency.SubAccount, func(ctx context.Context, k int) error {
 		i, j := k/o.PerShop, k%o.PerShop
-		sa := subAccount(floorNamespace, i, j)
+		sa := subAccount(namespace, i, j)
 		if err := c.Create(ctx, sa); err != nil {
 			return err
 		}
-		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: floorNamespace, Name: sa.Name + "-credentials",
+		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: sa.Name + "-credentials",
 			Labels: map[string]string{shopv1alpha1.LabelSecretRole: "credentials"}},
 			StringData: map[string]string{"username": mainAccount(i) + ":" + sa.Spec.AccountName, "password": "floor-password-0123456789"}}
 		if err := c.Create(ctx, sec); err != nil {
 			return err
 		}
 		patch := client.MergeFrom(sa.DeepCopy())
+		sa.Finalizers = []string{"shop.subaccount.io/subaccount"}
+		if err := c.Patch(ctx, sa, patch); err != nil {
+			return err
+		}
+		events.Go(func() {
+			// The run's context: forEach's ends when the last worker does.
+			if err := c.Create(runCtx, floorEvent(sa)); err != nil {
+				eventMu.Lock()
+				eventErr = errors.Join(eventErr, err)
+				eventMu.Unlock()
+			}
+		})
+		patch = client.MergeFrom(sa.DeepCopy())
 		sa.Status.ObservedGeneration = sa.Generation
 		apimeta.SetStatusCondition(&sa.Status.Conditions, metav1.Condition{Type: shopv1alpha1.ConditionReady,
 			Status: metav1.ConditionTrue, Reason: "Synced", Message: "floor", ObservedGeneration: sa.Generation})
 		return c.Status().Patch(ctx, sa, patch)
 	})
-	return time.Since(t), sum(writes.snapshot()), err
+	events.Wait()
+	return floorResult{Time: time.Since(t), Writes: sum(writes.snapshot()), Latency: writes.latency()}, errors.Join(err, eventErr)
+}
+
+// floorEvent is the Event the operator writes when it creates an account.
+func floorEvent(sa *shopv1alpha1.SubAccount) *eventsv1.Event {
+	return &eventsv1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: sa.Namespace, Name: fmt.Sprintf("%s.%x", sa.Name, time.Now().UnixNano())},
+		EventTime: metav1.NowMicro(), ReportingController: "subaccount-operator", ReportingInstance: "subaccount-operator-bench-floor",
+		Action: "CreateAccount", Reason: "Created", Type: corev1.EventTypeNormal,
+		Regarding: corev1.ObjectReference{APIVersion: shopv1alpha1.GroupVersion.String(), Kind: "SubAccount",
+			Namespace: sa.Namespace, Name: sa.Name, UID: sa.UID, ResourceVersion: sa.ResourceVersion},
+		Note: "created sub-account " + mainAccount(0) + ":" + sa.Spec.AccountName + " with 2 roles and 18 permissions"}
+}
+
+// platformFloor is how long the busiest shop's creates take at its rate
+// limit: the burst at once, the rest at the rate, plus one call's latency.
+func platformFloor(o options, latency time.Duration) time.Duration {
+	rest := max(0, o.PerShop-o.ShopBurst)
+	return time.Duration(float64(rest)/float64(o.ShopRate)*float64(time.Second)) + latency
 }
 
 func logf(format string, args ...any) {

@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -58,6 +59,9 @@ type managerOptions struct {
 	// soft memory limit, as --memory-limit-ratio sets it from a
 	// container's limit in a cluster); empty leaves it unset.
 	MemoryLimit string
+	// ProfileDir, when set, is where the manager writes the profiles and
+	// execution trace of the phases the bench asks for (profile.go).
+	ProfileDir string
 }
 
 func (m managerOptions) args() []string {
@@ -65,17 +69,20 @@ func (m managerOptions) args() []string {
 		"--qps", strconv.FormatFloat(m.QPS, 'f', -1, 64), "--burst", strconv.Itoa(m.Burst),
 		"--subaccount-concurrency", strconv.Itoa(m.Concurrency.SubAccount),
 		"--role-concurrency", strconv.Itoa(m.Concurrency.Role), "--shop-concurrency", strconv.Itoa(m.Concurrency.Shop),
-		"--status-batch-delay", m.BatchDelay.String(), "--sync-period", m.SyncPeriod.String()}
+		"--status-batch-delay", m.BatchDelay.String(), "--sync-period", m.SyncPeriod.String(),
+		"--profile-dir", m.ProfileDir}
 }
 
 // managerStats is what the manager process reports about itself.
 type managerStats struct {
-	Writes     map[string]int     `json:"writes"`
-	Reconciles map[string]float64 `json:"reconciles"`
-	PeakHeap   uint64             `json:"peakHeap"`
-	Heap       uint64             `json:"heap"`
-	PeakRSS    uint64             `json:"peakRSS"`
-	RSS        uint64             `json:"rss"`
+	Writes map[string]int `json:"writes"`
+	// WriteSeconds is the time the writes took, summed.
+	WriteSeconds float64            `json:"writeSeconds"`
+	Reconciles   map[string]float64 `json:"reconciles"`
+	PeakHeap     uint64             `json:"peakHeap"`
+	Heap         uint64             `json:"heap"`
+	PeakRSS      uint64             `json:"peakRSS"`
+	RSS          uint64             `json:"rss"`
 	// CPU is the process's user and system CPU time so far, GCCPU the Go
 	// runtime's estimate of the part spent collecting garbage (seconds).
 	CPU   float64 `json:"cpu"`
@@ -166,12 +173,16 @@ func runManager(m managerOptions) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	prof := &profiler{dir: m.ProfileDir}
+	mux.HandleFunc("POST /phase/start", prof.start)
+	mux.HandleFunc("POST /phase/stop", prof.stop)
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		rec, _ := reconcileTotals()
 		cpu, gc := cpuSeconds()
-		_ = json.NewEncoder(w).Encode(managerStats{Writes: writes.snapshot(), Reconciles: rec,
+		_ = json.NewEncoder(w).Encode(managerStats{Writes: writes.snapshot(), WriteSeconds: writes.latency(), Reconciles: rec,
 			PeakHeap: max(peakHeap.Load(), ms.HeapAlloc), Heap: ms.HeapAlloc,
 			PeakRSS: procStatus("self", "VmHWM"), RSS: procStatus("self", "VmRSS"), CPU: cpu, GCCPU: gc,
 			PeakAnon: max(peakAnon.Load(), procStatus("self", "RssAnon")), PeakFile: max(peakFile.Load(), procStatus("self", "RssFile"))})
@@ -252,6 +263,26 @@ func (p *managerProc) stats() (managerStats, error) {
 	}
 	defer func() { _ = resp.Body.Close() }()
 	return s, json.NewDecoder(resp.Body).Decode(&s)
+}
+
+// startPhase asks the manager to profile from now on under name (no-op
+// without --profile).
+func (p *managerProc) startPhase(name string) error { return p.post("/phase/start?name=" + name) }
+
+// stopPhase ends the profiled phase and has the manager write its files.
+func (p *managerProc) stopPhase() error { return p.post("/phase/stop") }
+
+func (p *managerProc) post(path string) error {
+	resp, err := http.Post("http://"+p.addr+path, "", nil)
+	if err != nil {
+		return fmt.Errorf("asking the manager for %s: %w", path, err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("the manager answered %s to %s: %s", resp.Status, path, msg)
+	}
+	return nil
 }
 
 func (p *managerProc) stop() error {

@@ -34,6 +34,9 @@ import (
 type writeCounter struct {
 	mu     sync.Mutex
 	counts map[string]int
+	// seconds is the time all counted writes took, request to response
+	// headers: with the count, the mean latency the writer saw.
+	seconds float64
 }
 
 func newWriteCounter() *writeCounter { return &writeCounter{counts: map[string]int{}} }
@@ -42,12 +45,25 @@ func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripperFunc(func(r *http.Request) (*http.Response, error) {
 		switch r.Method {
 		case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
-			w.mu.Lock()
-			w.counts[r.Method+" "+resourceOf(r.URL.Path)]++
-			w.mu.Unlock()
+		default:
+			return rt.RoundTrip(r)
 		}
-		return rt.RoundTrip(r)
+		start := time.Now()
+		resp, err := rt.RoundTrip(r)
+		took := time.Since(start).Seconds()
+		w.mu.Lock()
+		w.counts[r.Method+" "+resourceOf(r.URL.Path)]++
+		w.seconds += took
+		w.mu.Unlock()
+		return resp, err
 	})
+}
+
+// latency is the total time of the writes counted so far, in seconds.
+func (w *writeCounter) latency() float64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seconds
 }
 
 func (w *writeCounter) snapshot() map[string]int {

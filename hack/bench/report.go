@@ -66,7 +66,7 @@ func render(o options, latency time.Duration, r result) string {
 	row("setup: platform calls per Role (2 per Shop)", fmt.Sprintf("%.2f: %s", float64(sum(r.SetupCalls))/float64(2*o.Shops), perItem(r.SetupCalls, 2*o.Shops)))
 
 	w := r.Wave
-	row("**wave**: first create → all Ready", d(w.Duration))
+	row("**wave**: first create → all Ready", fmt.Sprintf("%s (the workload's last create returned after %s)", d(w.Duration), d(r.CreatesDone)))
 	row("SubAccounts Ready per second", fmt.Sprintf("%.1f", float64(n)/w.Duration.Seconds()))
 	rec := w.Reconciles["subaccount"]
 	row("reconciles: subaccount (per second, per SubAccount); role; shop", fmt.Sprintf("%.0f (%.1f/s, %.2f); %.0f; %.0f",
@@ -75,6 +75,7 @@ func render(o options, latency time.Duration, r result) string {
 	events, rest := eventWrites(w.Writes)
 	row("API writes per SubAccount, without Events", fmt.Sprintf("%.2f: %s", float64(sum(rest))/float64(n), perItem(rest, n)))
 	row("Events per SubAccount (one per platform change, issue 4)", fmt.Sprintf("%.2f", float64(events)/float64(n)))
+	row("mean API write latency the manager saw, wave", fmt.Sprintf("%.1f ms", 1000*w.WriteSeconds/max(float64(sum(w.Writes)), 1)))
 	mean, peak := 0.0, 0.0
 	for _, x := range r.WaveShopRates {
 		mean += x / float64(len(r.WaveShopRates))
@@ -83,6 +84,15 @@ func render(o options, latency time.Duration, r result) string {
 	row("platform calls per second per shop during the wave (mean, busiest)", fmt.Sprintf("%.1f, %.1f (limit %d)", mean, peak, o.ShopRate))
 	row("manager peak Go heap / peak RSS (VmHWM), wave", memRow(r.WaveHeap, r.WaveRSS, r.WaveAnon, r.WaveFile))
 	row("manager CPU, wave", cpu(w))
+	if a := r.WaveAPI; a.Writes.Count > 0 {
+		row("API server, wave: writes served (every client's), mean latency server side; etcd requests, mean latency",
+			fmt.Sprintf("%.0f, %.1f ms; %.0f, %.1f ms", a.Writes.Count, 1000*a.Writes.Sum/a.Writes.Count, a.Etcd.Count, 1000*a.Etcd.Sum/max(a.Etcd.Count, 1)))
+		row("API Priority and Fairness, wave (the manager is the service-accounts FlowSchema's, workload-low, unless the chart's FlowSchema is installed)", a.levels())
+	}
+	if len(r.WaveControlPlaneCPU) > 0 {
+		row("control plane CPU, wave (kube-apiserver, etcd)", fmt.Sprintf("%.1fs, %.1fs",
+			r.WaveControlPlaneCPU["kube-apiserver"], r.WaveControlPlaneCPU["etcd"]))
+	}
 
 	if s := r.Steady; s != nil {
 		intervals := float64(o.SteadyIntervals)
@@ -118,12 +128,26 @@ func render(o options, latency time.Duration, r result) string {
 	row("per-shop rate limits, every call of the run replayed through its shop's token bucket at shopsim",
 		fmt.Sprintf("%s: lowest balance %.2f tokens (shop %d; below 0 = calls over the limit, -1 allowed for network jitter)", verdict, r.LowestTokens, r.LowestTokenShop))
 
-	if r.FloorTime > 0 {
-		row(fmt.Sprintf("**floor**: %d Secrets + SubAccounts + status patches, plain client, concurrency %d", n, o.Manager.Concurrency.SubAccount),
-			fmt.Sprintf("%s (%d writes, %.2f per SubAccount)", d(r.FloorTime), r.FloorWrites, float64(r.FloorWrites)/float64(n)))
-		row("wave time / floor time", fmt.Sprintf("%.2f", w.Duration.Seconds()/r.FloorTime.Seconds()))
+	row("**platform floor**: the busiest shop's creates at its rate limit", fmt.Sprintf("%s (%d creates at %d/s after a burst of %d, plus one call's latency)",
+		d(r.PlatformFloor), o.PerShop, o.ShopRate, o.ShopBurst))
+	floorRow := func(f *floorResult) string {
+		return fmt.Sprintf("%s (%d writes, %.2f per SubAccount; mean latency %.1f ms)", d(f.Time), f.Writes, float64(f.Writes)/float64(n), 1000*f.Latency/max(float64(f.Writes), 1))
+	}
+	if f := r.Floor; f != nil {
+		row(fmt.Sprintf("**physical floor**: %d SubAccounts, each with its Secret, finalizer, status and Event, plain client, concurrency %d, no client rate limit", n, o.Manager.Concurrency.SubAccount),
+			floorRow(f))
+		larger, which := max(f.Time, r.PlatformFloor), "physical"
+		if r.PlatformFloor > f.Time {
+			which = "platform"
+		}
+		row("**wave time / the larger floor**", fmt.Sprintf("**%.2f** (%s)", w.Duration.Seconds()/larger.Seconds(), which))
 	} else {
-		row("floor", "not measured (--floor=false)")
+		row("physical floor", "not measured (--floor=false)")
+		row("wave time / platform floor", fmt.Sprintf("%.2f", w.Duration.Seconds()/r.PlatformFloor.Seconds()))
+	}
+	if f := r.ThrottledFloor; f != nil {
+		row(fmt.Sprintf("client-throttled floor: the same writes at the manager's client rate limit (QPS %g, burst %d)", o.Manager.QPS, o.Manager.Burst), floorRow(f))
+		row("wave time / client-throttled floor (says only what the operator adds to its own client limit)", fmt.Sprintf("%.2f", w.Duration.Seconds()/f.Time.Seconds()))
 	}
 	fmt.Fprintf(&b, "\nCommand: `%s`\n", o.Command)
 	return b.String()

@@ -159,6 +159,19 @@ func (cp *ControlPlane) AddAdmin(name string) (*rest.Config, error) {
 	return user.Config(), nil
 }
 
+// AddUser adds a user called name in groups, outside system:masters: what
+// it may do is what RBAC grants it, and the API server's priority and
+// fairness classifies its requests by name and groups as it would a
+// cluster's (a service account's name and groups put it in the
+// service-accounts FlowSchema, say).
+func (cp *ControlPlane) AddUser(name string, groups []string) (*rest.Config, error) {
+	user, err := cp.env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("adding the user %s: %w", name, err)
+	}
+	return user.Config(), nil
+}
+
 // kubeconfigName names the one cluster, user and context of a kubeconfig
 // written here.
 const kubeconfigName = "local"

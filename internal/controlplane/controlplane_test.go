@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -130,6 +131,19 @@ func TestStartServesTheCRDsAndAdmins(t *testing.T) {
 	g.Expect(review.Status.UserInfo.Username).To(Equal("someone"))
 	g.Expect(review.Status.UserInfo.Groups).To(ContainElement("system:masters"))
 	g.Expect(ac.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "made-by-someone"}})).To(Succeed())
+
+	// A user outside system:masters has its name and groups, and only
+	// what RBAC grants it (nothing here).
+	sa, err := cp.AddUser("system:serviceaccount:ops:robot", []string{"system:serviceaccounts", "system:authenticated"})
+	g.Expect(err).NotTo(HaveOccurred())
+	sc, err := client.New(sa, client.Options{Scheme: scheme})
+	g.Expect(err).NotTo(HaveOccurred())
+	review = &authenticationv1.SelfSubjectReview{}
+	g.Expect(sc.Create(ctx, review)).To(Succeed())
+	g.Expect(review.Status.UserInfo.Username).To(Equal("system:serviceaccount:ops:robot"))
+	g.Expect(review.Status.UserInfo.Groups).To(ContainElement("system:serviceaccounts"))
+	g.Expect(review.Status.UserInfo.Groups).NotTo(ContainElement("system:masters"))
+	g.Expect(apierrors.IsForbidden(sc.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "made-by-robot"}}))).To(BeTrue())
 
 	g.Expect(cp.Stop()).To(Succeed())
 	stopped = true

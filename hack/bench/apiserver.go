@@ -1,0 +1,217 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+// The API server's view of a phase: what its own metrics say about the
+// requests it served (latency, etcd) and about API Priority and Fairness
+// (requests dispatched, queued, rejected per priority level).
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+)
+
+// The manager's identity in the bench: its service account's user name and
+// groups, as a cluster's API server sees the chart's manager. Priority and
+// fairness classify it as in a cluster (the service-accounts FlowSchema,
+// or the chart's own), and RBAC grants it the chart's ClusterRole only.
+const (
+	managerNamespace = "subaccount-system"
+	managerAccount   = "subaccount-operator"
+)
+
+var managerUser = "system:serviceaccount:" + managerNamespace + ":" + managerAccount
+
+var managerGroups = []string{"system:serviceaccounts", "system:serviceaccounts:" + managerNamespace, "system:authenticated"}
+
+// grantManagerRole installs the operator's ClusterRole (config/rbac/role.yaml,
+// generated from the controllers' RBAC markers) and binds it to the
+// manager's user.
+func grantManagerRole(ctx context.Context, c client.Client, root string) error {
+	data, err := os.ReadFile(filepath.Join(root, "config", "rbac", "role.yaml"))
+	if err != nil {
+		return fmt.Errorf("the manager's ClusterRole: %w", err)
+	}
+	role := &rbacv1.ClusterRole{}
+	if err := yaml.Unmarshal(bytes.TrimPrefix(data, []byte("---\n")), role); err != nil {
+		return fmt.Errorf("the manager's ClusterRole: %w", err)
+	}
+	if err := c.Create(ctx, role); err != nil {
+		return fmt.Errorf("creating ClusterRole %s: %w", role.Name, err)
+	}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "bench-manager"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: managerUser}}}
+	if err := c.Create(ctx, binding); err != nil {
+		return fmt.Errorf("binding ClusterRole %s: %w", role.Name, err)
+	}
+	return nil
+}
+
+// apiMetrics is one reading of kube-apiserver's /metrics.
+type apiMetrics map[string]*dto.MetricFamily
+
+func scrapeAPIServer(ctx context.Context, cfg *rest.Config) (apiMetrics, error) {
+	rc, err := rest.RESTClientFor(restConfigForRaw(cfg))
+	if err != nil {
+		return nil, err
+	}
+	data, err := rc.Get().AbsPath("/metrics").DoRaw(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading kube-apiserver's metrics: %w", err)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("parsing kube-apiserver's metrics: %w", err)
+	}
+	return families, nil
+}
+
+// sums adds up family name's series by key(labels) ("" drops a series): a
+// counter's value, or a histogram's count and sum; le > 0 also counts a
+// histogram's samples above le.
+type seriesSum struct{ Count, Sum, Above float64 }
+
+func (m apiMetrics) sums(name string, le float64, key func(labels map[string]string) string) map[string]seriesSum {
+	out := map[string]seriesSum{}
+	f, ok := m[name]
+	if !ok {
+		return out
+	}
+	for _, s := range f.GetMetric() {
+		labels := map[string]string{}
+		for _, l := range s.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		k := key(labels)
+		if k == "" {
+			continue
+		}
+		acc := out[k]
+		switch {
+		case s.GetHistogram() != nil:
+			h := s.GetHistogram()
+			acc.Count += float64(h.GetSampleCount())
+			acc.Sum += h.GetSampleSum()
+			if le > 0 {
+				below := 0.0
+				for _, b := range h.GetBucket() {
+					if b.GetUpperBound() <= le {
+						below = float64(b.GetCumulativeCount())
+					}
+				}
+				acc.Above += float64(h.GetSampleCount()) - below
+			}
+		case s.GetCounter() != nil:
+			acc.Count += s.GetCounter().GetValue()
+		}
+		out[k] = acc
+	}
+	return out
+}
+
+// apiView is what the API server saw during a phase.
+type apiView struct {
+	// Writes are the write requests it served (every client's) and their
+	// summed latency, server side.
+	Writes seriesSum
+	// Etcd are its requests to etcd and their summed latency.
+	Etcd seriesSum
+	// Levels are, per APF priority level that dispatched requests: how
+	// many it dispatched, how many waited in a queue longer than
+	// queuedOver and their summed wait, and how many it rejected.
+	Levels map[string]apfLevel
+}
+
+type apfLevel struct {
+	Dispatched, Queued, Rejected float64
+	Wait                         float64 // seconds, summed over every request
+}
+
+// queuedOver is the wait above which a request counts as queued: APF's
+// histogram's smallest bucket above zero (5 ms), below which a request
+// only went through the dispatcher.
+const queuedOver = 0.005
+
+var writeVerbs = map[string]bool{"POST": true, "PUT": true, "PATCH": true, "DELETE": true, "APPLY": true}
+
+// apiViewBetween is what the API server served from before to after.
+func apiViewBetween(before, after apiMetrics) apiView {
+	diff := func(name string, le float64, key func(map[string]string) string) map[string]seriesSum {
+		a, b := after.sums(name, le, key), before.sums(name, le, key)
+		out := map[string]seriesSum{}
+		for k, v := range a {
+			w := b[k]
+			out[k] = seriesSum{Count: v.Count - w.Count, Sum: v.Sum - w.Sum, Above: v.Above - w.Above}
+		}
+		return out
+	}
+	all := func(map[string]string) string { return "all" }
+	v := apiView{Levels: map[string]apfLevel{}}
+	v.Writes = diff("apiserver_request_duration_seconds", 0, func(l map[string]string) string {
+		if writeVerbs[l["verb"]] {
+			return "all"
+		}
+		return ""
+	})["all"]
+	v.Etcd = diff("etcd_request_duration_seconds", 0, all)["all"]
+	level := func(l map[string]string) string { return l["priority_level"] }
+	dispatched := diff("apiserver_flowcontrol_dispatched_requests_total", 0, level)
+	waits := diff("apiserver_flowcontrol_request_wait_duration_seconds", queuedOver, level)
+	rejected := diff("apiserver_flowcontrol_rejected_requests_total", 0, level)
+	for name, d := range dispatched {
+		if d.Count == 0 && rejected[name].Count == 0 {
+			continue
+		}
+		v.Levels[name] = apfLevel{Dispatched: d.Count, Queued: waits[name].Above, Wait: waits[name].Sum, Rejected: rejected[name].Count}
+	}
+	return v
+}
+
+// String renders the priority levels, busiest first.
+func (v apiView) levels() string {
+	names := make([]string, 0, len(v.Levels))
+	for k := range v.Levels {
+		names = append(names, k)
+	}
+	sort.Slice(names, func(i, j int) bool { return v.Levels[names[i]].Dispatched > v.Levels[names[j]].Dispatched })
+	parts := make([]string, 0, len(names))
+	for _, k := range names {
+		l := v.Levels[k]
+		parts = append(parts, fmt.Sprintf("%s: %.0f dispatched, %.0f queued over 5 ms (mean wait %.1f ms), %.0f rejected",
+			k, l.Dispatched, l.Queued, 1000*l.Wait/max(l.Dispatched, 1), l.Rejected))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, "; ")
+}
