@@ -49,6 +49,8 @@ var suite struct {
 	manager   *harness.Proc
 	watches   []*harness.Watch
 	stateFile string
+	// shopsimConfig is the example shops plus the conformance suite's.
+	shopsimConfig string
 	// metricsAddr is the manager's /metrics, plain http on loopback.
 	metricsAddr string
 }
@@ -59,6 +61,10 @@ var env = harness.E
 func TestMain(m *testing.M) {
 	os.Exit(harness.Main(m, "e2e", func(e *harness.Env) error {
 		suite.stateFile = filepath.Join(e.WorkDir, "shopsim-state.json")
+		var err error
+		if suite.shopsimConfig, err = writeShopsimConfig(e.WorkDir); err != nil {
+			return err
+		}
 		// Every Event and every version of the operator's objects, for
 		// TestSecretHygiene.
 		for _, what := range harness.Watched {
@@ -71,7 +77,6 @@ func TestMain(m *testing.M) {
 		if err := startShopsim(); err != nil {
 			return err
 		}
-		var err error
 		// Metrics over plain http on loopback, scraped by TestMetrics.
 		suite.manager, err = e.StartManager(harness.ManagerOptions{Name: "manager", Metrics: true})
 		if err == nil {
@@ -82,10 +87,11 @@ func TestMain(m *testing.M) {
 }
 
 // startShopsim starts shopsim (again: same address and state file) with
-// the example shops and waits until it answers.
+// the example shops and the conformance suite's, and waits until it
+// answers.
 func startShopsim() error {
 	_, err := env.StartShopsim(harness.ShopsimOptions{
-		Config:    filepath.Join(env.Root, "hack", "shopsim.example.yaml"),
+		Config:    suite.shopsimConfig,
 		StateFile: suite.stateFile,
 	})
 	return err

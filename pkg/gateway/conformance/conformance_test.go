@@ -1,0 +1,255 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+	"github.com/subaccount-operator/subaccount-operator/internal/shopsim"
+	"github.com/subaccount-operator/subaccount-operator/pkg/gateway"
+)
+
+var (
+	tbShop  = gateway.Shop{Platform: gateway.Taobao, MainAccount: "hongxing"}
+	dyShop  = gateway.Shop{Platform: gateway.Douyin, MainAccount: "dyshop"}
+	tbCreds = gateway.Credentials{AppKey: "12345678", AppSecret: "demo-app-secret", AccessToken: "demo-session-token"}
+	dyCreds = gateway.Credentials{AppKey: "dy-key", AppSecret: "dy-secret-value", AccessToken: "dy-token-value"}
+)
+
+// newEngine has a Taobao and a Douyin shop with room for the paging check.
+func newEngine(t *testing.T) *memory.Engine {
+	t.Helper()
+	engine := memory.NewEngine()
+	for _, sh := range []memory.ShopSetup{
+		{Platform: tbShop.Platform, MainAccount: tbShop.MainAccount, Credentials: tbCreds, SeatQuota: DefaultAccounts + 20},
+		{Platform: dyShop.Platform, MainAccount: dyShop.MainAccount, MainPhone: "13800000000", Credentials: dyCreds, SeatQuota: DefaultAccounts + 20},
+	} {
+		if err := engine.AddShop(sh); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return engine
+}
+
+// codes reads the engine's SMS outbox: the employee's phone.
+func codes(engine *memory.Engine) func(context.Context, string) (string, error) {
+	return func(_ context.Context, phone string) (string, error) {
+		code, _, ok := engine.SMS(phone)
+		if !ok {
+			return "", platform.NewError(platform.ErrNotFound, "phone", "no code was sent")
+		}
+		return code, nil
+	}
+}
+
+// serve runs h and returns its URL.
+func serve(t *testing.T, h http.Handler) string {
+	t.Helper()
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+func run(t *testing.T, url string, shop gateway.Shop, creds gateway.Credentials, engine *memory.Engine, accounts int) Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	report := Run(ctx, Target{Endpoint: url, Shop: shop, Credentials: creds, Codes: codes(engine), Accounts: accounts})
+	var out bytes.Buffer
+	_ = report.WriteText(&out)
+	t.Log(out.String())
+	return report
+}
+
+func outcomes(r Report) map[string]Outcome {
+	out := map[string]Outcome{}
+	for _, res := range r.Results {
+		out[res.Check] = res.Outcome
+	}
+	return out
+}
+
+// shopsim passes every check on both shops, paging over 500 accounts; the
+// verification flow runs on Douyin (Taobao does not verify phones) and
+// everything the suite created is gone afterwards.
+func TestShopsimPasses(t *testing.T) {
+	g := NewWithT(t)
+	engine := newEngine(t)
+	url := serve(t, shopsim.New(engine, shopsim.Options{}).Handler())
+	for _, tc := range []struct {
+		shop  gateway.Shop
+		creds gateway.Credentials
+	}{{tbShop, tbCreds}, {dyShop, dyCreds}} {
+		report := run(t, url, tc.shop, tc.creds, engine, DefaultAccounts)
+		g.Expect(report.Failed()).To(BeEmpty(), "%s", tc.shop.Key())
+		got := outcomes(report)
+		g.Expect(got).To(HaveLen(len(Checks())))
+		for _, check := range Checks() {
+			want := Passed
+			if check == CheckVerification && tc.shop.Platform == gateway.Taobao {
+				want = Skipped
+			}
+			g.Expect(got[check]).To(Equal(want), "%s on %s", check, tc.shop.Key())
+		}
+		client, err := engine.Factory().ClientFor(context.Background(), platform.ShopConfig{Key: tc.shop.Key(),
+			Platform: tc.shop.Platform, MainAccount: tc.shop.MainAccount, Credentials: tc.creds})
+		g.Expect(err).NotTo(HaveOccurred())
+		page, err := client.ListAccounts(context.Background(), platform.ListOptions{Page: 1, PageSize: 10})
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(page.Total).To(BeZero(), "accounts left behind on %s", tc.shop.Key())
+	}
+}
+
+// The report of a failure names the request and never a secret.
+func TestReportHoldsNoSecrets(t *testing.T) {
+	g := NewWithT(t)
+	engine := newEngine(t)
+	url := serve(t, withoutRetryAfter(shopsim.New(engine, shopsim.Options{}).Handler()))
+	report := run(t, url, dyShop, dyCreds, engine, 10)
+	g.Expect(report.Failed()).To(Equal([]string{CheckRetryAfter}))
+	var text, js bytes.Buffer
+	g.Expect(report.WriteText(&text)).To(Succeed())
+	g.Expect(report.WriteJSON(&js)).To(Succeed())
+	g.Expect(text.String()).To(ContainSubstring("FAILED   " + CheckRetryAfter))
+	g.Expect(text.String()).To(ContainSubstring("request: POST /v1/shops/douyin/dyshop/contacts/"))
+	for _, out := range []string{text.String(), js.String()} {
+		for _, secret := range []string{dyCreds.AppSecret, dyCreds.AccessToken, "Cf-"} {
+			g.Expect(out).NotTo(ContainSubstring(secret))
+		}
+	}
+	g.Expect(redact([]byte(`{"name":"x","password":"p","actAs":{"password":"q"},"code":"123456"}`))).
+		To(Equal(`{"actAs":{"password":"(redacted)"},"code":"(redacted)","name":"x","password":"(redacted)"}`))
+}
+
+// Deliberately broken gateways fail the checks of what they break, and no
+// other.
+func TestBrokenGatewaysFailTheRightChecks(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		wrap  func(http.Handler) http.Handler
+		fails []string
+	}{
+		{"creates twice on retry", withoutIdempotencyKey, []string{CheckIdempotentCreate}},
+		{"accepts a replayed nonce", acceptingReplays, []string{CheckReplayedNonce}},
+		{"accepts a stale timestamp", acceptingStaleTimestamps, []string{CheckStaleTimestamp}},
+		{"answers 429 without Retry-After", withoutRetryAfter, []string{CheckRetryAfter}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			engine := newEngine(t)
+			url := serve(t, tc.wrap(shopsim.New(engine, shopsim.Options{}).Handler()))
+			report := run(t, url, dyShop, dyCreds, engine, 20)
+			g.Expect(report.Failed()).To(Equal(tc.fails))
+			for _, res := range report.Results {
+				if res.Outcome == Failed {
+					g.Expect(res.Request).NotTo(BeNil(), "the failed request of %s", res.Check)
+				}
+			}
+		})
+	}
+}
+
+// A gateway on the kit whose back office pages wrongly (every page is the
+// first) fails the paging check only.
+func TestBrokenPagingFailsThePagingCheck(t *testing.T) {
+	g := NewWithT(t)
+	engine := newEngine(t)
+	url := serve(t, gateway.New(firstPageProvider{engine}, gateway.Options{}))
+	report := run(t, url, tbShop, tbCreds, engine, 60)
+	g.Expect(report.Failed()).To(Equal([]string{CheckPaging}))
+}
+
+type firstPageProvider struct{ engine *memory.Engine }
+
+func (p firstPageProvider) Credentials(_ context.Context, shop gateway.Shop) (gateway.Credentials, bool) {
+	return p.engine.ShopCredentials(shop.Platform, shop.MainAccount)
+}
+
+func (p firstPageProvider) Client(ctx context.Context, shop gateway.Shop, creds gateway.Credentials) (gateway.Client, error) {
+	c, err := p.engine.Factory().ClientFor(ctx, platform.ShopConfig{Key: shop.Key(), Platform: shop.Platform,
+		MainAccount: shop.MainAccount, Credentials: creds})
+	return firstPage{c}, err
+}
+
+type firstPage struct{ gateway.Client }
+
+func (c firstPage) ListAccounts(ctx context.Context, opts gateway.ListOptions) (gateway.AccountPage, error) {
+	opts.Page = 1
+	return c.Client.ListAccounts(ctx, opts)
+}
+
+// withoutIdempotencyKey drops the Idempotency-Key (it is not signed), so
+// every retried create creates again.
+func withoutIdempotencyKey(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Del(wire.HeaderIdempotencyKey)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// resign checks a request's signature as a gateway should, then signs it
+// again with change applied to its timestamp and nonce, so the server
+// behind sees a fresh request.
+func resign(h http.Handler, check func(r *http.Request, body []byte) error, change func(r *http.Request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err := check(r, body); err == nil {
+			change(r)
+			r.Header.Set(wire.HeaderSignature, wire.Sign(dyCreds.AppSecret, r.Method, r.URL.EscapedPath(), r.URL.Query(),
+				r.Header.Get(wire.HeaderTimestamp), r.Header.Get(wire.HeaderNonce), body))
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// acceptingReplays gives every well-signed request a new nonce.
+func acceptingReplays(h http.Handler) http.Handler {
+	return resign(h, func(r *http.Request, body []byte) error {
+		return wire.VerifyRequest(r, dyCreds.AppSecret, body, time.Now())
+	}, func(r *http.Request) { r.Header.Set(wire.HeaderNonce, wire.NewNonce()) })
+}
+
+// acceptingStaleTimestamps checks the signature at the request's own time
+// and gives it the current one.
+func acceptingStaleTimestamps(h http.Handler) http.Handler {
+	return resign(h, func(r *http.Request, body []byte) error {
+		secs, _ := strconv.ParseInt(r.Header.Get(wire.HeaderTimestamp), 10, 64)
+		return wire.VerifyRequest(r, dyCreds.AppSecret, body, time.Unix(secs, 0))
+	}, func(r *http.Request) { r.Header.Set(wire.HeaderTimestamp, strconv.FormatInt(time.Now().Unix(), 10)) })
+}
+
+// withoutRetryAfter removes Retry-After from every answer.
+func withoutRetryAfter(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(dropHeader{ResponseWriter: w, name: wire.HeaderRetryAfter}, r)
+	})
+}
+
+type dropHeader struct {
+	http.ResponseWriter
+	name string
+}
+
+func (d dropHeader) WriteHeader(status int) {
+	d.Header().Del(d.name)
+	d.ResponseWriter.WriteHeader(status)
+}
+
+func (d dropHeader) Write(b []byte) (int, error) {
+	d.Header().Del(d.name)
+	return d.ResponseWriter.Write(b)
+}
+
+var _ = strings.Contains

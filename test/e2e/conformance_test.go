@@ -1,0 +1,96 @@
+//go:build e2e
+
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/pkg/gateway"
+	"github.com/subaccount-operator/subaccount-operator/pkg/gateway/conformance"
+	"github.com/subaccount-operator/subaccount-operator/test/internal/harness"
+)
+
+// conformanceShops are shopsim's shops for the gateway conformance suite
+// alone (the paging check fills one with 500 accounts, which would disturb
+// the other tests' shops): one per platform kind of the suite, Taobao
+// (no phone verification) and Douyin (the SMS code flow). Their
+// credentials are random per run.
+var conformanceShops = []shop{
+	{Platform: platform.Taobao, MainAccount: "conformance-tb", AppKey: "conformance-tb", AppSecret: rand.Text(), AccessToken: rand.Text()},
+	{Platform: platform.Douyin, MainAccount: "conformance-dy", AppKey: "conformance-dy", AppSecret: rand.Text(), AccessToken: rand.Text()},
+}
+
+// writeShopsimConfig writes the example shops plus the conformance shops
+// to the work dir and returns the file.
+func writeShopsimConfig(dir string) (string, error) {
+	example, err := os.ReadFile(filepath.Join(env.Root, "hack", "shopsim.example.yaml"))
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	b.Write(example)
+	for i, s := range conformanceShops {
+		s.RememberSecrets()
+		fmt.Fprintf(&b, "  - platform: %s\n    mainAccount: %s\n    mainPhone: \"1380000009%d\"\n    seatQuota: %d\n    appKey: %q\n    appSecret: %q\n    accessToken: %q\n",
+			s.Platform, s.MainAccount, i, conformance.DefaultAccounts+20, s.AppKey, s.AppSecret, s.AccessToken)
+	}
+	path := filepath.Join(dir, "shopsim.yaml")
+	return path, os.WriteFile(path, b.Bytes(), 0o600)
+}
+
+// TestGatewayConformance runs the conformance suite (the one a provider
+// runs with go run ./cmd/gateway-conformance) against shopsim's binary:
+// every check passes, paging over 500 accounts, and the SMS code flow runs
+// on Douyin with the codes read from /admin/sms.
+func TestGatewayConformance(t *testing.T) {
+	for _, s := range conformanceShops {
+		t.Run(string(s.Platform), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			report := conformance.Run(ctx, conformance.Target{
+				Endpoint:    env.ShopsimURL,
+				Shop:        gateway.Shop{Platform: s.Platform, MainAccount: s.MainAccount},
+				Credentials: gateway.Credentials{AppKey: s.AppKey, AppSecret: s.AppSecret, AccessToken: s.AccessToken},
+				Codes: func(_ context.Context, phone string) (string, error) {
+					msg, err := harness.SMS(phone)
+					return msg.Code, err
+				},
+			})
+			var out bytes.Buffer
+			_ = report.WriteText(&out)
+			t.Log(out.String())
+			if !report.Passed() {
+				t.Fatalf("shopsim fails the gateway conformance checks %v", report.Failed())
+			}
+			for _, res := range report.Results {
+				if res.Outcome != conformance.Passed && (s.Platform != platform.Taobao || res.Check != conformance.CheckVerification) {
+					t.Errorf("%s was %s: %s", res.Check, res.Outcome, res.Reason)
+				}
+			}
+		})
+	}
+}
