@@ -59,3 +59,7 @@ func (c *instrumentedClient) VerifyContact(ctx context.Context, id, code string)
 func (c *instrumentedClient) ResendContactCode(ctx context.Context, id string) (platform.Contact, error) {
 	return timed(c, "ResendContactCode", func() (platform.Contact, error) { return c.inner.ResendContactCode(ctx, id) })
 }
+
+func (c *instrumentedClient) ListActivity(ctx context.Context, q platform.ActivityQuery) (platform.ActivityPage, error) {
+	return timed(c, "ListActivity", func() (platform.ActivityPage, error) { return c.inner.ListActivity(ctx, q) })
+}

@@ -45,3 +45,7 @@ func (s *stubClient) VerifyContact(context.Context, string, string) (platform.Co
 func (s *stubClient) ResendContactCode(context.Context, string) (platform.Contact, error) {
 	return platform.Contact{}, s.do()
 }
+
+func (s *stubClient) ListActivity(context.Context, platform.ActivityQuery) (platform.ActivityPage, error) {
+	return platform.ActivityPage{}, s.do()
+}

@@ -25,6 +25,12 @@ type Capabilities struct {
 	// NotificationContacts: add, rename, delete and verify the shop's
 	// notification contacts.
 	NotificationContacts bool
+	// ActivityFeed: ListActivity reads the sub-accounts' activity.
+	// ActivityNeedsAccountIDs: the platform reads it only for the accounts
+	// named in the query (TOP's online-status log, 5 a call), not for the
+	// whole shop at once.
+	ActivityFeed            bool
+	ActivityNeedsAccountIDs bool
 }
 
 // FullCapabilities is what a driver that can do everything reports.
@@ -35,6 +41,7 @@ func FullCapabilities() Capabilities {
 		AccountRoles: true, AccountExtraPermissions: true, AccountProfile: true,
 		AccountDisabled: true, AccountSeat: true, AccountSecurity: true,
 		Departments: true, NotificationContacts: true,
+		ActivityFeed: true,
 	}
 }
 

@@ -42,3 +42,7 @@ func (c *limitedClient) VerifyContact(ctx context.Context, id, code string) (Con
 func (c *limitedClient) ResendContactCode(ctx context.Context, id string) (Contact, error) {
 	return callOwnLimit(ctx, c, func() (Contact, error) { return c.inner.ResendContactCode(ctx, id) })
 }
+
+func (c *limitedClient) ListActivity(ctx context.Context, q ActivityQuery) (ActivityPage, error) {
+	return call(ctx, c, func() (ActivityPage, error) { return c.inner.ListActivity(ctx, q) })
+}

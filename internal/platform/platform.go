@@ -399,6 +399,12 @@ type Client interface {
 	// ResendVerification do, for a contact's phone.
 	VerifyContact(ctx context.Context, id, code string) (Contact, error)
 	ResendContactCode(ctx context.Context, id string) (Contact, error)
+
+	// ListActivity reads one page of what the shop's sub-accounts did
+	// (logins, presence changes, operations), oldest first, within the
+	// query's time bounds. A platform or gateway without an activity feed
+	// answers ErrNotSupported; a bad bound, limit or cursor is ErrInvalid.
+	ListActivity(ctx context.Context, q ActivityQuery) (ActivityPage, error)
 }
 
 // Factory builds a Client for a shop.

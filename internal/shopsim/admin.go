@@ -48,6 +48,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		s.serveAdminFaults(w, r)
 	case AdminPathSMS:
 		s.serveAdminSMS(w, r)
+	case AdminPathActivity, AdminPathSignIn:
+		s.serveAdminActivity(w, r)
 	case AdminPathStats, AdminPathSignatures:
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", "GET")

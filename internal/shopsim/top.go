@@ -828,12 +828,13 @@ func topSubuserPermRoles(_ *Server, c *topCall) (map[string]any, error) {
 }
 
 // topPresenceLog is taobao.qianniu.cloudkefu.onlinestatuslog.get:
-// account_ids (1–5), start_date and end_date (whole days, GMT+8). The
-// engine keeps no presence history, so the log is synthetic: when the
-// server's clock falls within the days asked for, one record per known
-// account, now, from its current seat (no seat or not chatting: -1
-// offline; Online: 1 online; Busy or Break: 2 suspended).
-func topPresenceLog(s *Server, c *topCall) (map[string]any, error) {
+// account_ids (1–5), start_date and end_date (whole days, GMT+8). It
+// answers the presence changes of the shop's activity feed (what the
+// sub-accounts did, or what /admin/activity injected) in those days, as
+// TOP's records: Online 1, Offline -1, Busy, Break and Suspended 2
+// (suspended), Resumed 3; the type is 5 (suspension) for 2 and 3, else 8
+// (PC).
+func topPresenceLog(_ *Server, c *topCall) (map[string]any, error) {
 	raw := c.get(top.ParamAccountIDs)
 	if raw == "" {
 		return nil, missingArg(top.ParamAccountIDs)
@@ -841,6 +842,12 @@ func topPresenceLog(s *Server, c *topCall) (map[string]any, error) {
 	ids := strings.Split(raw, ",")
 	if len(ids) > top.MaxPresenceAccounts {
 		return nil, invalidArg(top.ParamAccountIDs, "at most %d accounts", top.MaxPresenceAccounts)
+	}
+	for i, id := range ids {
+		ids[i] = strings.TrimSpace(id)
+		if n, err := strconv.ParseInt(ids[i], 10, 64); err != nil || n <= 0 {
+			return nil, invalidArg(top.ParamAccountIDs, "%q is not an account ID", ids[i])
+		}
 	}
 	from, err := c.dateParam(top.ParamStartDate)
 	if err != nil {
@@ -853,40 +860,45 @@ func topPresenceLog(s *Server, c *topCall) (map[string]any, error) {
 	if to.Before(from) {
 		return nil, invalidArg(top.ParamEndDate, "must not be before start_date")
 	}
-	now := s.now()
-	out := map[string]any{}
-	if now.Before(from) || !now.Before(to.AddDate(0, 0, 1)) {
-		return out, nil
-	}
+	q := platform.ActivityQuery{Since: from, Until: to.AddDate(0, 0, 1), AccountIDs: ids}
 	var records []map[string]any
-	for _, id := range ids {
-		id = strings.TrimSpace(id)
-		if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
-			return nil, invalidArg(top.ParamAccountIDs, "%q is not an account ID", id)
-		}
-		a, err := c.client.GetAccount(c.ctx, id)
-		if errors.Is(err, platform.ErrNotFound) {
-			continue
-		}
+	for {
+		page, err := c.client.ListActivity(c.ctx, q)
 		if err != nil {
 			return nil, err
 		}
-		status, typ := top.PresenceOffline, top.PresenceTypePC
-		if dispatching(a) {
-			status = top.PresenceOnline
-			if a.Seat.Presence != platform.PresenceOnline {
-				status, typ = top.PresenceSuspended, top.PresenceTypeSuspension
+		for _, e := range page.Entries {
+			if e.Kind != platform.ActivityPresence {
+				continue
 			}
+			status, typ := topPresence(e.Presence)
+			records = append(records, map[string]any{
+				"status": int64(status), "type": typ, "domain": "cntaobao", "main_account_id": stableID("seller", c.main),
+				"account_id": number(e.AccountID), "change_time_ts": e.Time.UnixMilli(), "change_time": top.FormatTimestamp(e.Time),
+			})
 		}
-		records = append(records, map[string]any{
-			"status": int64(status), "type": typ, "domain": "cntaobao", "main_account_id": stableID("seller", c.main),
-			"account_id": number(a.ID), "change_time_ts": now.UnixMilli(), "change_time": top.FormatTimestamp(now),
-		})
+		if q.Cursor = page.Next; q.Cursor == "" {
+			break
+		}
 	}
+	out := map[string]any{}
 	if len(records) > 0 {
 		out["record_list"] = wrapped("record_list", records)
 	}
 	return out, nil
+}
+
+// topPresence is an activity presence as TOP's status and record type.
+func topPresence(p string) (top.PresenceStatus, int64) {
+	switch p {
+	case string(platform.PresenceOnline):
+		return top.PresenceOnline, top.PresenceTypePC
+	case platform.ActivityPresenceOffline:
+		return top.PresenceOffline, top.PresenceTypePC
+	case platform.ActivityPresenceResumed:
+		return top.PresenceResumed, top.PresenceTypeSuspension
+	}
+	return top.PresenceSuspended, top.PresenceTypeSuspension
 }
 
 // dateParam reads a required date ("yyyy-MM-dd" or a TOP timestamp; only

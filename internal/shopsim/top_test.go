@@ -361,14 +361,29 @@ func TestTOPMethods(t *testing.T) {
 	g.Expect(sp["roles"].(map[string]any)["role"]).To(ConsistOf(HaveKeyWithValue("role_name", "运营")))
 	f.topFail(f.top(top.MethodSubuserPermRoles, map[string]string{"nick": tbMain + ":nobody"}, topReq{}), top.CodeRemoteServiceError, "isv.subuser-not-exist")
 
-	// Presence: synthetic, from the current seat, for days including now.
-	f.ok(http.StatusOK, http.MethodPut, at(wire.PathSeat, a.ID), wire.Seat{Chat: true, Capacity: 5, Presence: platform.PresenceBusy}, nil, sig{})
-	today := top.FormatTimestamp(f.clock.Now())[:10]
+	// Presence: the presence changes of the activity feed, in the days
+	// asked for, oldest first; logins and operations are not presence.
+	// (Before the feed, the log was one synthetic record per account from
+	// its current seat, whatever the days.)
+	now := f.clock.Now()
+	for _, e := range []platform.Activity{
+		{AccountID: a.ID, Kind: platform.ActivityPresence, Presence: "Online", Time: now.Add(-time.Hour)},
+		{AccountID: a.ID, Kind: platform.ActivityLogin, Time: now.Add(-2 * time.Hour)},
+		{AccountID: b.ID, Kind: platform.ActivityPresence, Presence: "Break", Time: now.Add(-time.Minute)},
+		{AccountID: b.ID, Kind: platform.ActivityPresence, Presence: "Offline", Time: now.AddDate(0, 0, -3)},
+	} {
+		_, err := f.engine.RecordActivity(platform.Taobao, tbMain, e)
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+	today := top.FormatTimestamp(now)[:10]
 	log := f.topOK(top.MethodPresenceLog, map[string]string{"account_ids": a.ID + "," + b.ID + ",99", "start_date": today, "end_date": today + " 00:00:00"}, topReq{})
 	recs := log["record_list"].(map[string]any)["record_list"].([]any)
-	g.Expect(recs).To(HaveLen(2), "the unknown account has no record")
-	g.Expect(recs[0]).To(HaveKeyWithValue("status", BeEquivalentTo(top.PresenceSuspended)))
-	g.Expect(recs[1]).To(HaveKeyWithValue("status", BeEquivalentTo(top.PresenceOffline)))
+	g.Expect(recs).To(HaveLen(2), "today's presence changes only")
+	g.Expect(recs[0]).To(And(HaveKeyWithValue("status", BeEquivalentTo(top.PresenceOnline)), HaveKeyWithValue("account_id", BeEquivalentTo(mustFloat(a.ID))),
+		HaveKeyWithValue("change_time_ts", BeEquivalentTo(now.Add(-time.Hour).UnixMilli())), HaveKeyWithValue("type", BeEquivalentTo(top.PresenceTypePC))))
+	g.Expect(recs[1]).To(And(HaveKeyWithValue("status", BeEquivalentTo(top.PresenceSuspended)), HaveKeyWithValue("type", BeEquivalentTo(top.PresenceTypeSuspension))))
+	g.Expect(f.topOK(top.MethodPresenceLog, map[string]string{"account_ids": b.ID, "start_date": top.FormatTimestamp(now.AddDate(0, 0, -3))[:10], "end_date": today}, topReq{})["record_list"].(map[string]any)["record_list"]).
+		To(HaveLen(2), "three days back")
 	g.Expect(f.topOK(top.MethodPresenceLog, map[string]string{"account_ids": a.ID, "start_date": "2020-01-01", "end_date": "2020-01-02"}, topReq{})).
 		NotTo(HaveKey("record_list"))
 	f.topFail(f.top(top.MethodPresenceLog, map[string]string{"account_ids": "1,2,3,4,5,6", "start_date": today, "end_date": today}, topReq{}),

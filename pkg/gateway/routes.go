@@ -79,6 +79,7 @@ var routes = []route{
 	{method: http.MethodPost, path: wire.PathContactVerify, write: true, handle: verifyContact, invalidChanges: true},
 	{method: http.MethodPost, path: wire.PathContactCode, write: true, handle: resendContactCode},
 	{method: http.MethodGet, path: wire.PathAudit, write: false, handle: listAudit},
+	{method: http.MethodGet, path: wire.PathActivity, write: false, handle: listActivity},
 	{method: http.MethodPost, path: wire.PathLogin, write: false, handle: checkLogin},
 	{method: http.MethodPost, path: wire.PathVerify, write: true, handle: verifyAccount, invalidChanges: true},
 	{method: http.MethodPost, path: wire.PathVerificationCode, write: true, handle: resendVerification},
@@ -340,6 +341,36 @@ func listAudit(c *call) (int, any, error) {
 	}
 	entries, err := log.Audit(c.ctx, since)
 	return http.StatusOK, wire.AuditList{Items: append(make([]wire.AuditEntry, 0, len(entries)), entries...)}, err
+}
+
+// listActivity is GET /activity: one page of the feed.
+func listActivity(c *call) (int, any, error) {
+	q := platform.ActivityQuery{AccountIDs: c.query["accountId"], Cursor: c.query.Get("cursor")}
+	for name, t := range map[string]*time.Time{"since": &q.Since, "until": &q.Until} {
+		if v := c.query.Get(name); v != "" {
+			parsed, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return 0, nil, platform.NewError(platform.ErrInvalid, name, "%s must be an RFC 3339 time", name)
+			}
+			*t = parsed
+		}
+	}
+	if v := c.query.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, nil, platform.NewError(platform.ErrInvalid, "limit", "limit must be a number")
+		}
+		q.Limit = n
+	}
+	page, err := c.client.ListActivity(c.ctx, q)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := wire.ActivityList{Items: make([]wire.ActivityEntry, 0, len(page.Entries)), Next: page.Next}
+	for _, e := range page.Entries {
+		out.Items = append(out.Items, wire.ActivityEntry(e))
+	}
+	return http.StatusOK, out, nil
 }
 
 func checkLogin(c *call) (int, any, error) {

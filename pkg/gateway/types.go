@@ -42,6 +42,12 @@ type (
 	DepartmentSpec  = platform.DepartmentSpec
 	Contact         = platform.Contact
 	ContactSpec     = platform.ContactSpec
+	// Activity is one thing a sub-account did (GET /activity); a page of
+	// them answers an ActivityQuery.
+	Activity      = platform.Activity
+	ActivityKind  = platform.ActivityKind
+	ActivityQuery = platform.ActivityQuery
+	ActivityPage  = platform.ActivityPage
 	// AuditEntry is one write of a shop's audit log (GET /audit).
 	AuditEntry = wire.AuditEntry
 	// Error is what a Client returns to choose the answer: its Kind (one

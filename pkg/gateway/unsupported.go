@@ -95,3 +95,6 @@ func (Unsupported) VerifyContact(context.Context, string, string) (Contact, erro
 func (Unsupported) ResendContactCode(context.Context, string) (Contact, error) {
 	return Contact{}, notSupported("notification contacts")
 }
+func (Unsupported) ListActivity(context.Context, ActivityQuery) (ActivityPage, error) {
+	return ActivityPage{}, notSupported("the activity feed")
+}

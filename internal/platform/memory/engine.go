@@ -68,6 +68,10 @@ type ShopState struct {
 	// (free seats given and claimed, seats bought); SetSeatLedger keeps
 	// the two in step.
 	SeatLedger *platform.SeatLedger `json:"seatLedger,omitempty"`
+	// Activity is what the sub-accounts did (ListActivity's feed), ordered
+	// by time then ActivitySeq; at most MaxActivityEntries, oldest dropped.
+	Activity    []ActivityRecord `json:"activity,omitempty"`
+	ActivitySeq int64            `json:"activitySeq,omitempty"`
 }
 
 // AccountRecord is a stored sub-account. The password is kept only as a

@@ -43,6 +43,10 @@ func (c *client) SetSeatCapacity(ctx context.Context, id string, capacity int32,
 		a.State.Seat = &seat
 		sh.audit(c.e.clock(), platform.SourceFrom(ctx), "account.seat.capacity", a.ID, a.Name,
 			fmt.Sprintf("reception capacity %d -> %d, by the sub-account itself", old, capacity))
+		// The platform saw the sub-account sign in and act.
+		now := c.e.clock()
+		sh.recordActivity(now, a, platform.ActivityLogin, "", "", "")
+		sh.recordActivity(now, a, platform.ActivityOperation, "", "seat.capacity", fmt.Sprintf("reception capacity %d", capacity))
 		out = sh.view(a)
 		return nil
 	})

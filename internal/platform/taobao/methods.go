@@ -17,9 +17,10 @@ import (
 // Capabilities reports what TOP can do: read accounts and roles, create
 // roles, disable or enable an account and switch its dispatch (taking part
 // in customer routing, Seat.Chat). AccountSeat covers dispatch only:
-// reception capacity and presence cannot be set through TOP.
+// reception capacity and presence cannot be set through TOP. The activity
+// feed is the online-status log, read 5 named accounts a call.
 func (c *Client) Capabilities() platform.Capabilities {
-	return platform.Capabilities{AccountDisabled: true, AccountSeat: true}
+	return platform.Capabilities{AccountDisabled: true, AccountSeat: true, ActivityFeed: true, ActivityNeedsAccountIDs: true}
 }
 
 func notSupported(what, instead string) error {

@@ -289,12 +289,40 @@ func TestShopsimEverySupportedMethod(t *testing.T) {
 			duties, err := c.Duties(ctx)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(duties).To(BeEmpty())
+			// The online-status log is the activity feed's presence
+			// changes (shopsim used to make one record per account from
+			// its seat). ListActivity reads it 5 accounts a call.
+			for _, e := range []platform.Activity{
+				{AccountID: b.ID, Kind: platform.ActivityPresence, Presence: "Online", Time: simNow.Add(-30 * time.Minute)},
+				{AccountID: a.ID, Kind: platform.ActivityPresence, Presence: "Break", Time: simNow.Add(-10 * time.Minute)},
+				{AccountID: a.ID, Kind: platform.ActivityLogin, Time: simNow.Add(-20 * time.Minute)},
+				{AccountID: a.ID, Kind: platform.ActivityPresence, Presence: "Offline", Time: simNow.Add(-3 * time.Hour)},
+			} {
+				_, err := s.engine.RecordActivity(platform.Taobao, simMain, e)
+				g.Expect(err).NotTo(HaveOccurred())
+			}
 			recs, err := c.PresenceLog(ctx, []string{a.ID, b.ID}, simNow.Add(-time.Hour), simNow)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(recs).To(Equal([]taobao.PresenceRecord{
-				{AccountID: a.ID, Status: top.PresenceOffline, Type: 8, Time: simNow},
-				{AccountID: b.ID, Status: top.PresenceOnline, Type: 8, Time: simNow},
-			}))
+				{AccountID: a.ID, Status: top.PresenceOffline, Type: 8, Time: simNow.Add(-3 * time.Hour)},
+				{AccountID: b.ID, Status: top.PresenceOnline, Type: 8, Time: simNow.Add(-30 * time.Minute)},
+				{AccountID: a.ID, Status: top.PresenceSuspended, Type: 5, Time: simNow.Add(-10 * time.Minute)},
+			}), "TOP reads whole days")
+			six := []string{"900001", "900002", "900003", "900004", a.ID, b.ID}
+			q := platform.ActivityQuery{Since: simNow.Add(-time.Hour), Until: simNow, AccountIDs: six}
+			first, err := c.ListActivity(ctx, q)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(first.Entries).To(HaveExactElements(And(HaveField("AccountID", a.ID), HaveField("Presence", "Suspended"))),
+				"the first five accounts, within the hour")
+			g.Expect(first.Next).NotTo(BeEmpty())
+			q.Cursor = first.Next
+			second, err := c.ListActivity(ctx, q)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(second.Entries).To(HaveExactElements(And(HaveField("AccountID", b.ID), HaveField("Kind", platform.ActivityPresence),
+				HaveField("Presence", "Online"), HaveField("Time", simNow.Add(-30*time.Minute)))))
+			g.Expect(second.Next).To(BeEmpty())
+			_, err = c.ListActivity(ctx, platform.ActivityQuery{Since: simNow.Add(-time.Hour)})
+			g.Expect(err).To(MatchError(platform.ErrInvalid), "TOP must be told the accounts")
 		})
 	}
 }

@@ -43,6 +43,10 @@ const (
 	PathContactCode   = "/contacts/{id}/verification-code" // POST (no body): Contact
 	PathAudit         = "/audit"                           // GET ?since=RFC3339: AuditList
 	PathLogin         = "/login"                           // POST LoginCheck: LoginResult
+	// PathActivity is the sub-accounts' activity feed, added to v1 without
+	// a version change: a gateway without it answers 404, which the driver
+	// takes for "no activity feed" (ErrNotSupported).
+	PathActivity = "/activity" // GET ?since=&until=&accountId=&cursor=&limit=: ActivityList
 	// PathVerify enters the SMS code sent to the account's phone (Douyin).
 	PathVerify = "/accounts/{id}/verify" // POST VerifyCode: Account
 	// PathVerificationCode sends a new SMS code, at most one a minute.
@@ -301,6 +305,26 @@ type AuditEntry struct {
 // AuditList is the body of GET /audit.
 type AuditList struct {
 	Items []AuditEntry `json:"items"`
+}
+
+// ActivityEntry is one thing a sub-account did (GET /activity). Never a
+// password, code or token.
+type ActivityEntry struct {
+	ID          string                `json:"id"`
+	Time        time.Time             `json:"time"`
+	AccountID   string                `json:"accountId"`
+	AccountName string                `json:"accountName,omitempty"`
+	Kind        platform.ActivityKind `json:"kind"`
+	Presence    string                `json:"presence,omitempty"`
+	Operation   string                `json:"operation,omitempty"`
+	Target      string                `json:"target,omitempty"`
+}
+
+// ActivityList is the body of GET /activity: one page, oldest first; next
+// is the cursor of the next page, absent on the last.
+type ActivityList struct {
+	Items []ActivityEntry `json:"items"`
+	Next  string          `json:"next,omitempty"`
 }
 
 // LoginCheck is the body of POST /login: does this account name and
