@@ -22,10 +22,12 @@ package controller
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -38,6 +40,7 @@ import (
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/password"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
 )
 
@@ -156,7 +159,7 @@ func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1
 				// with. Never write over it: ours holds the password.
 				return credentials{}, r.alreadyExists(ctx, sa, name)
 			}
-			return credentials{}, fmt.Errorf("creating Secret %q: %w", name, err)
+			return credentials{}, secretWriteFailed("creating", name, err)
 		}
 		return next, nil
 	}
@@ -166,10 +169,37 @@ func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1
 		!maps.Equal(secret.Labels, desired.Labels) || !maps.Equal(secret.Annotations, desired.Annotations) ||
 		!equality.Semantic.DeepEqual(secret.OwnerReferences, desired.OwnerReferences) {
 		if err := r.Update(ctx, desired); err != nil {
-			return credentials{}, fmt.Errorf("updating Secret %q: %w", name, err)
+			return credentials{}, secretWriteFailed("updating", name, err)
 		}
 	}
 	return next, nil
+}
+
+// secretWriteFailed is a failed write of the credentials Secret. One the
+// API server refuses as invalid (labels or annotations from
+// spec.credentialsSecret that admission let through, such as annotations
+// over the API server's 256 KiB) is refused again on every retry: a person
+// must change the spec, so it is Stalled with the API server's reason.
+func secretWriteFailed(doing, name string, err error) error {
+	if apierrors.IsInvalid(err) {
+		return &outcome{reason: shopv1alpha1.ReasonInvalidSpec, stalled: true, requeueAfter: stallRetry, cause: err,
+			message: fmt.Sprintf("the API server refuses the credentials Secret %q: %s; change spec.credentialsSecret", name, invalidCauses(err))}
+	}
+	return fmt.Errorf("%s Secret %q: %w", doing, name, err)
+}
+
+// invalidCauses is what the API server found invalid, field by field, or
+// its message when it gives no details.
+func invalidCauses(err error) string {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) || status.Status().Details == nil || len(status.Status().Details.Causes) == 0 {
+		return err.Error()
+	}
+	var causes []string
+	for _, c := range status.Status().Details.Causes {
+		causes = append(causes, platform.Cut(c.Field+": "+c.Message, 256))
+	}
+	return strings.Join(causes, "; ")
 }
 
 // alreadyExists tells a Secret of ours the cache does not show yet
