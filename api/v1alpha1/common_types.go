@@ -110,6 +110,9 @@ const (
 	// reason why not (PendingVerification, AccountDisabled, SecretNotFound,
 	// SecretInvalid, LoginRejected). Absent where the main account sets it.
 	ConditionSeatCapacityApplied = "SeatCapacityApplied"
+	// ConditionNameClash (Staff) is True when a SubAccount the Staff would
+	// own exists and is not the Staff's: it is never taken over.
+	ConditionNameClash = "NameClash"
 )
 
 // Condition reasons. Every reason the operator sets is one of these.
@@ -213,6 +216,15 @@ const (
 	// ReasonConflict: the platform refused because of another object's state
 	// (e.g. a phone number already bound).
 	ReasonConflict = "Conflict"
+	// ReasonNameClash: (Staff) a SubAccount of the name "<staff>-<shop>"
+	// exists and was not made by this Staff; delete or rename it.
+	ReasonNameClash = "NameClash"
+	// ReasonDuplicateShop: (Staff) two assignments pick the same shop (by
+	// selectors); the shop's account is left as it is until one does.
+	ReasonDuplicateShop = "DuplicateShop"
+	// ReasonOffboarded: (Staff) the person is not active and the account
+	// is disabled (or was never made).
+	ReasonOffboarded = "Offboarded"
 )
 
 // Well-known labels and annotations.

@@ -64,6 +64,7 @@ var rbacFiles = []rbacFile{
 		"shop_admin_role.yaml", "shop_editor_role.yaml", "shop_viewer_role.yaml",
 		"role_admin_role.yaml", "role_editor_role.yaml", "role_viewer_role.yaml",
 		"subaccount_admin_role.yaml", "subaccount_editor_role.yaml", "subaccount_viewer_role.yaml",
+		"staff_admin_role.yaml", "staff_editor_role.yaml", "staff_viewer_role.yaml",
 	}, condition: ".Values.rbac.aggregatedRoles"},
 }
 

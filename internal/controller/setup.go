@@ -43,14 +43,14 @@ type options struct {
 // Concurrency is how many objects of each kind are reconciled at once
 // (controller-runtime's MaxConcurrentReconciles per controller).
 type Concurrency struct {
-	Shop, Role, SubAccount int
+	Shop, Role, SubAccount, Staff int
 }
 
 // DefaultConcurrency suits hundreds of shops: SubAccount reconciles mostly
 // wait on the platform (latency, per-shop rate limits) and on the API
 // server's client rate limit, so several run at once; the shop queue
 // interleaves shops (see fairQueue) so one busy shop cannot hold them all.
-var DefaultConcurrency = Concurrency{Shop: 2, Role: 4, SubAccount: 16}
+var DefaultConcurrency = Concurrency{Shop: 2, Role: 4, SubAccount: 16, Staff: 4}
 
 // DefaultStatusBatchDelay is how long a Shop's seat counts and a Role's
 // member count wait after a SubAccount arrives or leaves before they are
@@ -70,6 +70,9 @@ func WithConcurrency(c Concurrency) Option {
 		}
 		if c.SubAccount > 0 {
 			o.concurrency.SubAccount = c.SubAccount
+		}
+		if c.Staff > 0 {
+			o.concurrency.Staff = c.Staff
 		}
 	}
 }
@@ -95,7 +98,7 @@ func WithClock(now func() time.Time) Option {
 	return func(o *options) { o.now = now }
 }
 
-// Setup registers the field indexes and the three controllers with mgr,
+// Setup registers the field indexes and the four controllers with mgr,
 // all reaching platforms through factory.
 func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory, opts ...Option) error {
 	o := options{now: time.Now, concurrency: DefaultConcurrency, batchDelay: DefaultStatusBatchDelay}
@@ -125,6 +128,10 @@ func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory, opts
 	if err := (&SubAccountReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift, Now: o.now,
 		MaxConcurrentReconciles: o.concurrency.SubAccount}).SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the SubAccount controller: %w", err)
+	}
+	if err := (&StaffReconciler{Client: mgr.GetClient(), Recorder: rec,
+		MaxConcurrentReconciles: o.concurrency.Staff}).SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the Staff controller: %w", err)
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ import (
 // CRDs' OpenAPI schemas and CEL rules alone, before any controller runs.
 type admissionCase struct {
 	name string
-	kind string // Shop, Role or SubAccount
+	kind string // Shop, Role, SubAccount or Staff
 	// create is a JSON merge patch (RFC 7386) applied to a valid object of
 	// kind before it is created; null removes a field.
 	create string
@@ -143,7 +143,48 @@ var admissionCases = []admissionCase{
 	{name: "Shop endpoint https", kind: "Shop", create: `{"spec":{"endpoint":"https://gw.api.taobao.com/router/rest"}}`},
 	{name: "Shop requestsPerSecond 0", kind: "Shop", create: `{"spec":{"rateLimit":{"requestsPerSecond":0}}}`,
 		want: "spec.rateLimit.requestsPerSecond in body should be greater than or equal to 1"},
+
+	// Staff
+	{name: "Staff with empty assignments", kind: "Staff", create: `{"spec":{"assignments":[]}}`,
+		want: "spec.assignments: Invalid value: 0: spec.assignments in body should have at least 1 items"},
+	{name: "Staff without assignments", kind: "Staff", create: `{"spec":{"assignments":null}}`,
+		want: "spec.assignments: Required value"},
+	{name: "Staff assignment with shops and shopSelector", kind: "Staff",
+		create: `{"spec":{"assignments":[{"shops":["a"],"shopSelector":{"matchLabels":{"brand":"lefa"}},"roleSelector":{"matchLabels":{"job":"cs"}}}]}}`,
+		want:   msgStaffShopsOrSelector},
+	{name: "Staff assignment picking no shops", kind: "Staff",
+		create: `{"spec":{"assignments":[{"roleSelector":{"matchLabels":{"job":"cs"}}}]}}`, want: msgStaffShopsOrSelector},
+	{name: "Staff empty shopSelector", kind: "Staff",
+		create: `{"spec":{"assignments":[{"shopSelector":{},"roleSelector":{"matchLabels":{"job":"cs"}}}]}}`, want: msgStaffEmptySelector},
+	{name: "Staff empty roleSelector", kind: "Staff",
+		create: `{"spec":{"assignments":[{"shops":["a"],"roleSelector":{"matchLabels":{}}}]}}`, want: msgStaffEmptySelector},
+	{name: "Staff selector In without values", kind: "Staff",
+		create: `{"spec":{"assignments":[{"shopSelector":{"matchExpressions":[{"key":"brand","operator":"In"}]},"roleSelector":{"matchLabels":{"job":"cs"}}}]}}`,
+		want:   msgStaffSelectorValues},
+	{name: "Staff selector Exists with values", kind: "Staff",
+		create: `{"spec":{"assignments":[{"shopSelector":{"matchExpressions":[{"key":"brand","operator":"Exists","values":["x"]}]},"roleSelector":{"matchLabels":{"job":"cs"}}}]}}`,
+		want:   msgStaffSelectorValues},
+	{name: "Staff selector by platform", kind: "Staff",
+		create: `{"spec":{"assignments":[{"shopSelector":{"matchExpressions":[{"key":"shop.subaccount.io/platform","operator":"In","values":["pinduoduo","douyin"]}]},"roleSelector":{"matchLabels":{"job":"cs"}}}]}}`},
+	{name: "Staff shop twice in one assignment", kind: "Staff",
+		create: `{"spec":{"assignments":[{"shops":["a","a"],"roleSelector":{"matchLabels":{"job":"cs"}}}]}}`,
+		want:   `spec.assignments[0].shops[1]: Duplicate value: "a"`},
+	{name: "Staff shop in two assignments", kind: "Staff",
+		create: `{"spec":{"assignments":[{"shops":["a","b"],"roleSelector":{"matchLabels":{"job":"cs"}}},{"shops":["b"],"roleSelector":{"matchLabels":{"job":"ops"}}}]}}`,
+		want:   "a shop may be named in one assignment only"},
+	{name: "Staff without any accountName", kind: "Staff", create: `{"spec":{"accountName":null}}`,
+		want: "give accountName, or an accountName in every assignment"},
+	{name: "Staff with accountName per assignment", kind: "Staff",
+		create: `{"spec":{"accountName":null,"assignments":[{"shops":["a"],"accountName":"li","roleSelector":{"matchLabels":{"job":"cs"}}}]}}`},
+	{name: "Staff name of 31 characters", kind: "Staff", create: `{"metadata":{"name":"` + strings.Repeat("p", 31) + `"}}`,
+		want: "a Staff's name must be at most 30 characters"},
 }
+
+const (
+	msgStaffShopsOrSelector = "an assignment picks its shops with either shops (names) or shopSelector, not both and not neither"
+	msgStaffEmptySelector   = "a selector needs matchLabels or matchExpressions: an empty one would pick everything"
+	msgStaffSelectorValues  = "In and NotIn need values; Exists and DoesNotExist take none"
+)
 
 // validObject is an object of kind that admission accepts.
 func validObject(kind, ns, name string) map[string]any {
@@ -156,6 +197,9 @@ func validObject(kind, ns, name string) map[string]any {
 		spec = map[string]any{"shopRef": map[string]any{"name": "shop"}, "displayName": "客服", "template": "customer-service"}
 	case "SubAccount":
 		spec = map[string]any{"shopRef": map[string]any{"name": "shop"}, "accountName": "xiaohong"}
+	case "Staff":
+		spec = map[string]any{"accountName": "xiaoli", "assignments": []any{map[string]any{
+			"shops": []any{"shop"}, "roleSelector": map[string]any{"matchLabels": map[string]any{"job": "customer-service"}}}}}
 	default:
 		panic("unknown kind " + kind)
 	}
@@ -268,9 +312,9 @@ func TestCRDNamesForKubectl(t *testing.T) {
 		g.Expect(yaml.Unmarshal(data, &crd)).To(Succeed(), f)
 		byKind[crd.Spec.Names.Kind] = crd
 	}
-	g.Expect(byKind).To(HaveLen(3))
+	g.Expect(byKind).To(HaveLen(4))
 
-	want := map[string][]string{"Shop": {"shp"}, "Role": {"shoprole", "srole"}, "SubAccount": {"subacct", "suba"}}
+	want := map[string][]string{"Shop": {"shp"}, "Role": {"shoprole", "srole"}, "SubAccount": {"subacct", "suba"}, "Staff": {"stf", "shstaff"}}
 	var all []string
 	for kind, short := range want {
 		crd, ok := byKind[kind]
@@ -285,5 +329,5 @@ func TestCRDNamesForKubectl(t *testing.T) {
 		}
 	}
 	slices.Sort(all)
-	g.Expect(all).To(Equal([]string{"shoprole", "shp", "srole", "suba", "subacct"}))
+	g.Expect(all).To(Equal([]string{"shoprole", "shp", "shstaff", "srole", "stf", "suba", "subacct"}))
 }

@@ -1,0 +1,245 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controller
+
+import (
+	"context"
+	"testing"
+
+	. "github.com/onsi/gomega"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+)
+
+// staffShopFixture makes a shop on the engine and in ns, labelled, with one
+// Role labelled job=customer-service.
+func staffShopFixture(t *testing.T, ns, name string, p platform.Name, shopLabels map[string]string) testShop {
+	t.Helper()
+	ts := newShopWith(t, ns, name, "main-"+randomSuffix(), p, 10, func(s *shopv1alpha1.Shop) { s.Labels = shopLabels })
+	role := newRole(ns, name+"-cs", "客服", "customer-service")
+	role.Spec.ShopRef.Name = name
+	role.Labels = map[string]string{"job": "customer-service"}
+	create(t, role)
+	return ts
+}
+
+func newStaff(ns, name string, a ...shopv1alpha1.StaffAssignment) *shopv1alpha1.Staff {
+	return &shopv1alpha1.Staff{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: shopv1alpha1.StaffSpec{
+			Employee:    shopv1alpha1.Employee{Name: "李小丽", Number: "E-0042"},
+			Phone:       uniquePhone(),
+			DisplayName: "小丽",
+			AccountName: "xiaoli",
+			Assignments: a,
+		},
+	}
+}
+
+var customerService = shopv1alpha1.StaffSelector{MatchLabels: map[string]string{"job": "customer-service"}}
+
+// staffSubAccount reads the Staff's SubAccount of a shop.
+func staffSubAccount(t *testing.T, staff *shopv1alpha1.Staff, shop string) *shopv1alpha1.SubAccount {
+	t.Helper()
+	sa := &shopv1alpha1.SubAccount{}
+	NewWithT(t).Eventually(func() error {
+		return k8s.Get(context.Background(), client.ObjectKey{Namespace: staff.Namespace, Name: staff.Name + "-" + shop}, sa)
+	}, timeout, interval).Should(Succeed(), "the Staff's SubAccount of shop %s was never made", shop)
+	return sa
+}
+
+// staffSummary waits for the Staff's summary.
+func staffSummary(t *testing.T, staff *shopv1alpha1.Staff, want string) {
+	t.Helper()
+	NewWithT(t).Eventually(func() string {
+		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(staff), staff)
+		return staff.Status.Summary
+	}, timeout, interval).Should(Equal(want), func() string { return conditionsOf(staff) })
+}
+
+// One person across a Taobao, a Pinduoduo and a Douyin shop picked by a
+// label: Ready once the Douyin code is handed over; a fourth shop labelled
+// to match gains an account; hand edits are put back; active: false
+// disables all four on the platforms; a shop unlabelled loses its account
+// by its deletion policy.
+func TestStaffAcrossShops(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	lefa := map[string]string{"brand": "lefa"}
+	shops := map[string]testShop{
+		"tb":  staffShopFixture(t, ns, "tb", platform.Taobao, lefa),
+		"pdd": staffShopFixture(t, ns, "pdd", platform.Pinduoduo, lefa),
+		"dy":  staffShopFixture(t, ns, "dy", platform.Douyin, lefa),
+		// Not labelled yet: not picked.
+		"pdd2": staffShopFixture(t, ns, "pdd2", platform.Pinduoduo, map[string]string{"brand": "other"}),
+	}
+	staff := newStaff(ns, "li", shopv1alpha1.StaffAssignment{
+		ShopSelector: &shopv1alpha1.StaffSelector{MatchLabels: lefa},
+		RoleSelector: customerService,
+		ChatSeat:     &shopv1alpha1.ChatSeatSpec{Chat: true, Capacity: 15, Presence: shopv1alpha1.PresenceOnline},
+		ExtraPermissions: []shopv1alpha1.PlatformPermissions{
+			{Platform: shopv1alpha1.PlatformPinduoduo, Permissions: []string{"logistics.query"}}},
+	})
+	create(t, staff)
+
+	// The Douyin shop texts a code to the person's phone: the row says so.
+	dy := staffSubAccount(t, staff, "dy")
+	g.Eventually(func() string {
+		_ = k8s.Get(ctx, client.ObjectKeyFromObject(staff), staff)
+		for _, r := range staff.Status.Shops {
+			if r.Shop == "dy" {
+				return r.Verification
+			}
+		}
+		return ""
+	}, timeout, interval).Should(Equal(shopv1alpha1.StaffVerificationPending))
+	staffSummary(t, staff, "2/3 ready")
+	verifyPhone(t, dy)
+	waitCurrent(t, staff)
+	g.Expect(staff.Status.Summary).To(Equal("3/3 ready"))
+	g.Expect(staff.Status.Shops).To(HaveLen(3))
+	for _, row := range staff.Status.Shops {
+		ts := shops[row.Shop]
+		g.Expect(row.Platform).To(BeEquivalentTo(ts.platform))
+		g.Expect(row.Login).To(Equal(ts.main + ":xiaoli"))
+		g.Expect(row.SubAccount).To(Equal("li-" + row.Shop))
+		g.Expect(row.Ready).To(Equal(metav1.ConditionTrue))
+		g.Expect(row.Seat).To(Equal("Online 15"))
+		acct := mustAccount(t, ts, "xiaoli")
+		g.Expect(acct.Profile.Phone).To(Equal(staff.Spec.Phone))
+		g.Expect(acct.Disabled).To(BeFalse())
+	}
+	g.Expect(staff.Status.Shops[0].Shop).To(Equal("dy"))
+	g.Expect(staff.Status.Shops[0].Verification).To(Equal(shopv1alpha1.StaffVerificationVerified))
+	pdd := staffSubAccount(t, staff, "pdd")
+	g.Expect(pdd.Spec.ExtraPermissions).To(Equal([]string{"logistics.query"}))
+	g.Expect(pdd.Labels).To(HaveKeyWithValue(shopv1alpha1.LabelStaff, "li"))
+	g.Expect(metav1.IsControlledBy(pdd, staff)).To(BeTrue())
+	g.Expect(staffSubAccount(t, staff, "tb").Spec.ExtraPermissions).To(BeEmpty())
+
+	// A fourth shop labelled to match gains an account.
+	update(t, &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pdd2"}}, func(s *shopv1alpha1.Shop) { s.Labels = lefa })
+	staffSubAccount(t, staff, "pdd2")
+	staffSummary(t, staff, "4/4 ready")
+	waitCurrent(t, staff)
+
+	// Hand edits to what the Staff sets are put back.
+	tb := staffSubAccount(t, staff, "tb")
+	update(t, tb, func(sa *shopv1alpha1.SubAccount) {
+		sa.Spec.DisplayName = "someone else"
+		sa.Spec.Roles = nil
+		sa.Spec.ExtraPermissions = []string{"item.edit"}
+	})
+	g.Eventually(func() bool {
+		_ = k8s.Get(ctx, client.ObjectKeyFromObject(tb), tb)
+		return tb.Spec.DisplayName == "小丽" && len(tb.Spec.Roles) == 1 && len(tb.Spec.ExtraPermissions) == 0
+	}, timeout, interval).Should(BeTrue(), "the hand edit was not put back: %+v", tb.Spec)
+
+	// Offboarding: every account disabled on its platform.
+	update(t, staff, func(s *shopv1alpha1.Staff) { s.Spec.Active = ptrTo(false) })
+	for name, ts := range shops {
+		g.Eventually(func() bool { return mustAccount(t, ts, "xiaoli").Disabled }, timeout, interval).Should(BeTrue(), "shop %s", name)
+	}
+	waitCurrent(t, staff)
+	g.Expect(staff.Status.Summary).To(Equal("4/4 disabled"))
+	for _, row := range staff.Status.Shops {
+		g.Expect(row.Disabled).To(BeTrue(), row.Shop)
+		g.Expect(row.Reason).To(Equal(shopv1alpha1.ReasonOffboarded), row.Shop)
+	}
+
+	// A shop that stops matching loses its account by its policy (Delete).
+	update(t, &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pdd2"}}, func(s *shopv1alpha1.Shop) { s.Labels = nil })
+	waitGone(t, &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "li-pdd2"}})
+	_, found := shops["pdd2"].account(t, "xiaoli")
+	g.Expect(found).To(BeFalse(), "the account of the unassigned shop is still on the platform")
+	waitCurrent(t, staff)
+	g.Expect(staff.Status.Summary).To(Equal("3/3 disabled"))
+
+	// Deleting the Staff applies each SubAccount's policy: Delete here.
+	g.Expect(k8s.Delete(ctx, staff)).To(Succeed())
+	waitGone(t, staff)
+	for _, name := range []string{"tb", "pdd", "dy"} {
+		_, found := shops[name].account(t, "xiaoli")
+		g.Expect(found).To(BeFalse(), "shop %s still has the account", name)
+	}
+}
+
+// A SubAccount of the name the Staff would use, made by someone else, is
+// reported and never taken over; another shop goes on. A shop without a
+// matching Role holds only its own account.
+func TestStaffClashAndMissingRole(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	staffShopFixture(t, ns, "one", platform.Taobao, nil)
+	staffShopFixture(t, ns, "two", platform.Pinduoduo, nil)
+	three := newShopWith(t, ns, "three", "main-"+randomSuffix(), platform.Pinduoduo, 10, nil) // no Role yet
+
+	theirs := newSubAccount(ns, "wang-one")
+	theirs.Spec.ShopRef.Name = "one"
+	theirs.Spec.AccountName = "someone"
+	theirs.Spec.DisplayName = "theirs"
+	// Its Secret outlives it in envtest (no garbage collector): not in the
+	// way of the Staff's own.
+	theirs.Spec.CredentialsSecret.Name = "theirs-credentials"
+	create(t, theirs)
+
+	staff := newStaff(ns, "wang", shopv1alpha1.StaffAssignment{Shops: []string{"one", "two", "three"}, RoleSelector: customerService})
+	create(t, staff)
+	cond := waitCondition(t, staff, shopv1alpha1.ConditionNameClash, metav1.ConditionTrue, shopv1alpha1.ReasonNameClash)
+	g.Expect(cond.Message).To(ContainSubstring("wang-one"))
+	waitCondition(t, staff, shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonNameClash)
+	waitCurrent(t, staffSubAccount(t, staff, "two"))
+	staffSummary(t, staff, "1/3 ready")
+	rows := map[string]shopv1alpha1.StaffShopStatus{}
+	for _, r := range staff.Status.Shops {
+		rows[r.Shop] = r
+	}
+	g.Expect(rows["one"].Reason).To(Equal(shopv1alpha1.ReasonNameClash))
+	g.Expect(rows["three"].Reason).To(Equal(shopv1alpha1.ReasonRoleNotFound))
+	g.Expect(rows["three"].Message).To(ContainSubstring("job=customer-service"))
+	g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "wang-three"}, &shopv1alpha1.SubAccount{})).NotTo(Succeed(),
+		"no account is made while no Role matches")
+
+	g.Expect(k8s.Get(ctx, client.ObjectKeyFromObject(theirs), theirs)).To(Succeed())
+	g.Expect(theirs.OwnerReferences).To(BeEmpty())
+	g.Expect(theirs.Labels).NotTo(HaveKey(shopv1alpha1.LabelStaff))
+	g.Expect(theirs.Spec.DisplayName).To(Equal("theirs"))
+
+	// The Role arrives: the held shop goes on.
+	role := newRole(ns, "three-cs", "客服", "customer-service")
+	role.Spec.ShopRef.Name = "three"
+	role.Labels = map[string]string{"job": "customer-service"}
+	create(t, role)
+	waitCurrent(t, staffSubAccount(t, staff, "three"))
+	_, ok := three.account(t, "xiaoli")
+	g.Expect(ok).To(BeTrue())
+
+	// The clash resolved by its owner: the Staff makes its own.
+	g.Expect(k8s.Delete(ctx, theirs)).To(Succeed())
+	g.Eventually(func() bool {
+		ours := staffSubAccount(t, staff, "one")
+		return ours.UID != theirs.UID && metav1.IsControlledBy(ours, staff)
+	}, timeout, interval).Should(BeTrue(), "the Staff never made its own SubAccount of shop one")
+	waitCurrent(t, staff)
+	g.Expect(staff.Status.Summary).To(Equal("3/3 ready"))
+	g.Expect(staff.Status.Conditions).NotTo(ContainElement(HaveField("Type", shopv1alpha1.ConditionNameClash)))
+}
