@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -144,6 +143,7 @@ func TestBrokenGatewaysFailTheRightChecks(t *testing.T) {
 		{"accepts a replayed nonce", acceptingReplays, []string{CheckReplayedNonce}},
 		{"accepts a stale timestamp", acceptingStaleTimestamps, []string{CheckStaleTimestamp}},
 		{"answers 429 without Retry-After", withoutRetryAfter, []string{CheckRetryAfter}},
+		{"accepts any signature", acceptingAnySignature, []string{CheckBadSignature, CheckStaleTimestamp, CheckReplayedNonce}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -160,26 +160,42 @@ func TestBrokenGatewaysFailTheRightChecks(t *testing.T) {
 	}
 }
 
-// A gateway on the kit whose back office pages wrongly (every page is the
-// first) fails the paging check only.
-func TestBrokenPagingFailsThePagingCheck(t *testing.T) {
-	g := NewWithT(t)
-	engine := newEngine(t)
-	url := serve(t, gateway.New(firstPageProvider{engine}, gateway.Options{}))
-	report := run(t, url, tbShop, tbCreds, engine, 60)
-	g.Expect(report.Failed()).To(Equal([]string{CheckPaging}))
+// Gateways on the kit whose back office is wrong fail the check of what
+// it gets wrong: every page is the first; a short password is padded to
+// the minimum instead of refused.
+func TestBrokenBackOfficesFailTheRightChecks(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		wrap  func(gateway.Client) gateway.Client
+		fails []string
+	}{
+		{"pages always the first", func(c gateway.Client) gateway.Client { return firstPage{c} }, []string{CheckPaging}},
+		{"pads short passwords", func(c gateway.Client) gateway.Client { return paddedPassword{c} }, []string{CheckPasswordMinimum}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			engine := newEngine(t)
+			url := serve(t, gateway.New(kitProvider{engine, tc.wrap}, gateway.Options{}))
+			report := run(t, url, tbShop, tbCreds, engine, 60)
+			g.Expect(report.Failed()).To(Equal(tc.fails))
+		})
+	}
 }
 
-type firstPageProvider struct{ engine *memory.Engine }
+// kitProvider serves the engine's shops on the kit, each Client wrapped.
+type kitProvider struct {
+	engine *memory.Engine
+	wrap   func(gateway.Client) gateway.Client
+}
 
-func (p firstPageProvider) Credentials(_ context.Context, shop gateway.Shop) (gateway.Credentials, bool) {
+func (p kitProvider) Credentials(_ context.Context, shop gateway.Shop) (gateway.Credentials, bool) {
 	return p.engine.ShopCredentials(shop.Platform, shop.MainAccount)
 }
 
-func (p firstPageProvider) Client(ctx context.Context, shop gateway.Shop, creds gateway.Credentials) (gateway.Client, error) {
+func (p kitProvider) Client(ctx context.Context, shop gateway.Shop, creds gateway.Credentials) (gateway.Client, error) {
 	c, err := p.engine.Factory().ClientFor(ctx, platform.ShopConfig{Key: shop.Key(), Platform: shop.Platform,
 		MainAccount: shop.MainAccount, Credentials: creds})
-	return firstPage{c}, err
+	return p.wrap(c), err
 }
 
 type firstPage struct{ gateway.Client }
@@ -187,6 +203,15 @@ type firstPage struct{ gateway.Client }
 func (c firstPage) ListAccounts(ctx context.Context, opts gateway.ListOptions) (gateway.AccountPage, error) {
 	opts.Page = 1
 	return c.Client.ListAccounts(ctx, opts)
+}
+
+type paddedPassword struct{ gateway.Client }
+
+func (c paddedPassword) CreateAccount(ctx context.Context, req gateway.CreateAccount, requestID string) (gateway.Account, error) {
+	for len(req.Password) < 8 {
+		req.Password += "x"
+	}
+	return c.Client.CreateAccount(ctx, req, requestID)
 }
 
 // withoutIdempotencyKey drops the Idempotency-Key (it is not signed), so
@@ -230,6 +255,15 @@ func acceptingStaleTimestamps(h http.Handler) http.Handler {
 	}, func(r *http.Request) { r.Header.Set(wire.HeaderTimestamp, strconv.FormatInt(time.Now().Unix(), 10)) })
 }
 
+// acceptingAnySignature signs every request again, now, with a new nonce,
+// whatever it carried.
+func acceptingAnySignature(h http.Handler) http.Handler {
+	return resign(h, func(*http.Request, []byte) error { return nil }, func(r *http.Request) {
+		r.Header.Set(wire.HeaderTimestamp, strconv.FormatInt(time.Now().Unix(), 10))
+		r.Header.Set(wire.HeaderNonce, wire.NewNonce())
+	})
+}
+
 // withoutRetryAfter removes Retry-After from every answer.
 func withoutRetryAfter(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -251,5 +285,3 @@ func (d dropHeader) Write(b []byte) (int, error) {
 	d.Header().Del(d.name)
 	return d.ResponseWriter.Write(b)
 }
-
-var _ = strings.Contains
