@@ -192,6 +192,10 @@ const (
 	// another SubAccount (of this platform shop, in any namespace); it is
 	// never adopted.
 	ReasonAccountManagedElsewhere = "AccountManagedElsewhere"
+	// ReasonAdoptionClaimed: the existing account is claimed for adoption
+	// (status.adoptionClaim); the next reconcile checks on the API server
+	// that no other SubAccount holds or claims it before adopting.
+	ReasonAdoptionClaimed = "AdoptionClaimed"
 	// ReasonDriftDetected: the platform account or role was changed outside the
 	// operator and driftPolicy Report says to report it only.
 	ReasonDriftDetected = "DriftDetected"

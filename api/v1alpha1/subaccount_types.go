@@ -338,6 +338,13 @@ type SubAccountStatus struct {
 	// +optional
 	AccountID string `json:"accountID,omitempty"`
 
+	// adoptionClaim is the platform ID of an existing account this
+	// SubAccount is about to adopt: written before anything is written to
+	// the platform, so that two SubAccounts adopting the same account at
+	// once cannot both take it. Empty once adopted (accountID) or refused.
+	// +optional
+	AdoptionClaim string `json:"adoptionClaim,omitempty"`
+
 	// loginName is the full login, "<mainAccount>:<accountName>".
 	// +optional
 	LoginName string `json:"loginName,omitempty"`
@@ -482,6 +489,8 @@ type PresenceStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:categories=shopstaff,shortName=subacct;suba
+// +kubebuilder:selectablefield:JSONPath=".status.accountID"
+// +kubebuilder:selectablefield:JSONPath=".status.adoptionClaim"
 // +kubebuilder:printcolumn:name="Shop",type=string,JSONPath=".spec.shopRef.name"
 // +kubebuilder:printcolumn:name="Login",type=string,JSONPath=".status.loginName"
 // +kubebuilder:printcolumn:name="Disabled",type=boolean,JSONPath=".spec.disabled"

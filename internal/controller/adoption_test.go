@@ -18,12 +18,17 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
@@ -264,4 +269,102 @@ var shopAdoptionAdmissionCases = []admissionCase{
 
 func TestShopAdoptionAdmission(t *testing.T) {
 	runAdmissionCases(t, shopAdoptionAdmissionCases)
+}
+
+// The known gap of item 2: the holder check read the cache, so two
+// SubAccounts adopting the same account at the same moment both passed it
+// and both took the account (the second password replaced the first).
+// The platform holds the first lookup until the second arrives, so both
+// look before either has written anything; exactly one may adopt.
+func TestConcurrentAdoptionsTakeTheAccountOnce(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns, other := newNamespace(t), newNamespace(t)
+	ts := newShop(t, ns, platform.Taobao, 10, allowAdoption(shopv1alpha1.ShopAdoptionAny))
+	ts.createIn(t, other, allowAdoption(shopv1alpha1.ShopAdoptionAny))
+	legacy, err := ts.client(t).CreateAccount(ctx, platform.CreateAccount{Name: "legacy", Password: "back-office-1"}, "")
+	g.Expect(err).NotTo(HaveOccurred())
+	waitCurrent(t, shopObject(t, ns))
+	waitCurrent(t, shopObject(t, other))
+
+	var finds atomic.Int32
+	second := make(chan struct{})
+	engine.SetFault(func(method string) error {
+		if method != "FindAccount" {
+			return nil
+		}
+		switch finds.Add(1) {
+		case 1:
+			select {
+			case <-second:
+			case <-time.After(timeout):
+			}
+		case 2:
+			close(second)
+		}
+		return nil
+	})
+	t.Cleanup(func() { engine.SetFault(nil) })
+
+	var adopters []*shopv1alpha1.SubAccount
+	for _, n := range []string{ns, other} {
+		sa := newSubAccount(n, "adopter")
+		sa.Spec.AccountName, sa.Spec.Adoption = "legacy", shopv1alpha1.AdoptionAdopt
+		create(t, sa)
+		adopters = append(adopters, sa)
+	}
+	outcome := func(sa *shopv1alpha1.SubAccount) string {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(sa), sa); err != nil {
+			return err.Error()
+		}
+		switch {
+		case sa.Status.AccountID == legacy.ID && apimeta.IsStatusConditionTrue(sa.Status.Conditions, shopv1alpha1.ConditionReady):
+			return "adopted"
+		case sa.Status.AccountID == "" && sa.Status.AdoptionClaim == "" && apimeta.IsStatusConditionTrue(sa.Status.Conditions, shopv1alpha1.ConditionStalled) &&
+			apimeta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionStalled).Reason == shopv1alpha1.ReasonAccountManagedElsewhere:
+			return "refused"
+		}
+		return conditionsOf(sa) + " accountID " + sa.Status.AccountID
+	}
+	g.Eventually(func() []string {
+		return []string{outcome(adopters[0]), outcome(adopters[1])}
+	}, 2*timeout, interval).Should(ConsistOf("adopted", "refused"), "exactly one adopts")
+	g.Expect(finds.Load()).To(BeNumerically(">=", 2), "both looked the account up")
+	winner := adopters[0]
+	if winner.Status.AccountID == "" {
+		winner = adopters[1]
+	}
+	g.Expect(checkLogin(t, ts, "legacy", string(secretOf(t, winner).Data["password"]))).To(BeTrue(), "the adopter's password logs in")
+}
+
+// forbiddenReader is the API reader of a manager that may not read
+// SubAccounts and Shops outside its watched namespaces.
+type forbiddenReader struct{}
+
+func (forbiddenReader) Get(context.Context, client.ObjectKey, client.Object, ...client.GetOption) error {
+	return apierrors.NewForbidden(schema.GroupResource{Group: shopv1alpha1.GroupVersion.Group, Resource: "shops"}, "", errors.New("not allowed"))
+}
+
+func (forbiddenReader) List(context.Context, client.ObjectList, ...client.ListOption) error {
+	return apierrors.NewForbidden(schema.GroupResource{Group: shopv1alpha1.GroupVersion.Group, Resource: "subaccounts"}, "",
+		errors.New(`cannot list resource "subaccounts" at the cluster scope`))
+}
+
+// The known gap of --watch-namespaces: a manager that may read SubAccounts
+// only in its watched namespaces (the chart's Roles per namespace) cannot
+// see a holder elsewhere, so it refuses to adopt instead of guessing, and
+// says what the cluster admin can grant.
+func TestAdoptionNeedsClusterWideRead(t *testing.T) {
+	g := NewWithT(t)
+	r := &SubAccountReconciler{Connector: &Connector{APIReader: forbiddenReader{}}}
+	sa := &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "shop-a", Name: "legacy"}}
+	sa.Status.LoginName = "main:legacy"
+	s := &subAccountScope{sa: sa, shop: &shopv1alpha1.Shop{}}
+	err := r.claim(context.Background(), s, "42", platform.Account{ID: "42"})
+	var o *outcome
+	g.Expect(errors.As(err, &o)).To(BeTrue(), "an outcome, not %v", err)
+	g.Expect(o.stalled).To(BeTrue())
+	g.Expect(o.reason).To(Equal(shopv1alpha1.ReasonAdoptionNotAllowed))
+	g.Expect(o.message).To(Equal("the operator may not read SubAccounts and Shops in every namespace, so it cannot tell whether another SubAccount manages account main:legacy; " +
+		"adopting needs that (a cluster admin grants get and list on subaccounts and shops cluster-wide)"))
 }

@@ -23,8 +23,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -115,6 +117,11 @@ func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, s *subAccountS
 	if adoption == "" {
 		adoption = shopv1alpha1.AdoptionNever
 	}
+	claim := sa.Status.AdoptionClaim
+	// A claim is only ever kept while adopting: whatever happens below
+	// other than claiming (or adopting, which makes it the accountID)
+	// lets it go.
+	sa.Status.AdoptionClaim = ""
 	// Only look before creating when something may be adopted: a plain
 	// create costs one platform call, and its idempotency key already makes
 	// a retry safe.
@@ -124,6 +131,11 @@ func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, s *subAccountS
 		case err == nil:
 			if adoption != shopv1alpha1.AdoptionNever {
 				if err := r.mayAdopt(ctx, s, existing); err != nil {
+					return err
+				}
+			}
+			if adoption == shopv1alpha1.AdoptionAdopt {
+				if err := r.claim(ctx, s, claim, existing); err != nil {
 					return err
 				}
 			}
@@ -182,10 +194,15 @@ func (r *SubAccountReconciler) mayAdopt(ctx context.Context, s *subAccountScope,
 			"Shop %s allows adopting only the accounts in spec.adoption.accountNames, which does not list %q: add it there to adopt account %s",
 			shop.Name, sa.Spec.AccountName, sa.Status.LoginName)
 	}
-	holder, err := r.accountHolder(ctx, s, existing.ID)
+	holder, err := r.accountHolder(ctx, r.Client, s, existing.ID, indexSubAccountAccountID)
 	if err != nil {
 		return err
 	}
+	return managedElsewhere(sa, holder, existing)
+}
+
+// managedElsewhere refuses an account holder manages (nil: nobody).
+func managedElsewhere(sa *shopv1alpha1.SubAccount, holder *shopv1alpha1.SubAccount, existing platform.Account) error {
 	switch {
 	case holder == nil:
 		return nil
@@ -203,30 +220,84 @@ func (r *SubAccountReconciler) mayAdopt(ctx context.Context, s *subAccountScope,
 	}
 }
 
-// accountHolder returns another SubAccount, in any namespace, that holds
-// account id of the same platform shop, or nil. A Shop in another
-// namespace naming the same platform, main account and endpoint is the same
-// platform shop.
-func (r *SubAccountReconciler) accountHolder(ctx context.Context, s *subAccountScope, id string) (*shopv1alpha1.SubAccount, error) {
-	var holders shopv1alpha1.SubAccountList
-	if err := r.List(ctx, &holders, client.MatchingFields{indexSubAccountAccountID: id}); err != nil {
-		return nil, fmt.Errorf("listing SubAccounts that hold account %s: %w", id, err)
+// Field selectors on SubAccounts (the CRD's selectableFields): the API
+// server answers who holds or claims an account without listing them all.
+const (
+	fieldAccountID     = "status.accountID"
+	fieldAdoptionClaim = "status.adoptionClaim"
+)
+
+// adoptionClaimCheck is how soon a claimed adoption is checked: the claim
+// is written when the reconcile that made it ends.
+const adoptionClaimCheck = 100 * time.Millisecond
+
+// claim makes the adoption of existing safe from another SubAccount
+// adopting it at the same moment, which the cached check (mayAdopt) cannot
+// see: each writes its claim (status.adoptionClaim) before anything goes to
+// the platform, and only then reads, from the API server, every SubAccount
+// that holds or claims the account. Of two claims, the second to be
+// written sees the first, so at most one goes ahead; both back off and try
+// again when each saw the other. An earlier reconcile's claim (claimed)
+// is this check's turn.
+func (r *SubAccountReconciler) claim(ctx context.Context, s *subAccountScope, claimed string, existing platform.Account) error {
+	sa := s.sa
+	if claimed != existing.ID {
+		sa.Status.AdoptionClaim = existing.ID
+		return &outcome{reason: shopv1alpha1.ReasonAdoptionClaimed, requeueAfter: adoptionClaimCheck,
+			message: fmt.Sprintf("account %s (ID %s) is claimed for adoption; checking that no other SubAccount holds or claims it",
+				sa.Status.LoginName, existing.ID)}
 	}
-	for i := range holders.Items {
-		h := &holders.Items[i]
-		if h.UID == s.sa.UID {
-			continue
+	if r.Connector == nil || r.Connector.APIReader == nil {
+		return fmt.Errorf("checking the claim on account %s: no API reader", existing.ID)
+	}
+	other, err := r.accountHolder(ctx, r.Connector.APIReader, s, existing.ID, fieldAccountID, fieldAdoptionClaim)
+	if apierrors.IsForbidden(err) {
+		// With --watch-namespaces and Roles per namespace, SubAccounts
+		// elsewhere cannot be seen: refuse rather than guess.
+		return stalled(shopv1alpha1.ReasonAdoptionNotAllowed,
+			"the operator may not read SubAccounts and Shops in every namespace, so it cannot tell whether another SubAccount manages account %s; "+
+				"adopting needs that (a cluster admin grants get and list on subaccounts and shops cluster-wide)", sa.Status.LoginName)
+	}
+	if err != nil {
+		return err
+	}
+	if other == nil || other.Status.AccountID == existing.ID {
+		return managedElsewhere(sa, other, existing)
+	}
+	// Another claim: it may have seen ours too, and backed off as well.
+	// Try again after a pause of its own, so the next round is not a tie.
+	return &outcome{reason: shopv1alpha1.ReasonAdoptionClaimed, requeueAfter: time.Second + rand.N(4*time.Second),
+		message: fmt.Sprintf("another SubAccount is adopting account %s (ID %s) at the same time; trying again", sa.Status.LoginName, existing.ID)}
+}
+
+// accountHolder returns another SubAccount, in any namespace, that holds
+// (or claims) account id of the same platform shop, or nil: one listed by
+// any of fields, read with reader (the cache and its index, or the API
+// server and the CRD's selectable fields). A Shop in another namespace
+// naming the same platform, main account and endpoint is the same platform
+// shop.
+func (r *SubAccountReconciler) accountHolder(ctx context.Context, reader client.Reader, s *subAccountScope, id string, fields ...string) (*shopv1alpha1.SubAccount, error) {
+	for _, field := range fields {
+		var holders shopv1alpha1.SubAccountList
+		if err := reader.List(ctx, &holders, client.MatchingFields{field: id}); err != nil {
+			return nil, fmt.Errorf("listing SubAccounts that hold account %s: %w", id, err)
 		}
-		var hs shopv1alpha1.Shop
-		err := r.Get(ctx, client.ObjectKey{Namespace: h.Namespace, Name: h.Spec.ShopRef.Name}, &hs)
-		if apierrors.IsNotFound(err) {
-			continue // without its Shop it manages nothing
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading Shop %s/%s: %w", h.Namespace, h.Spec.ShopRef.Name, err)
-		}
-		if samePlatformShop(&hs, s.shop) {
-			return h, nil
+		for i := range holders.Items {
+			h := &holders.Items[i]
+			if h.UID == s.sa.UID {
+				continue
+			}
+			var hs shopv1alpha1.Shop
+			err := reader.Get(ctx, client.ObjectKey{Namespace: h.Namespace, Name: h.Spec.ShopRef.Name}, &hs)
+			if apierrors.IsNotFound(err) {
+				continue // without its Shop it manages nothing
+			}
+			if err != nil {
+				return nil, fmt.Errorf("reading Shop %s/%s: %w", h.Namespace, h.Spec.ShopRef.Name, err)
+			}
+			if samePlatformShop(&hs, s.shop) {
+				return h, nil
+			}
 		}
 	}
 	return nil, nil
