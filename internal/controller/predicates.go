@@ -19,8 +19,11 @@ package controller
 // Every watch predicate of the three controllers: what wakes a reconcile.
 
 import (
+	"bytes"
+	"maps"
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -77,12 +80,44 @@ var roleChangeMatters = predicate.Funcs{
 }
 
 // ownedSecretChanged passes changes of a SubAccount's own credentials
-// Secret, not its creation: that is the reconcile's own doing (and at start
-// the SubAccount is listed anyway); re-queueing on it would run a second
-// reconcile against a cache that may not yet hold the status the first one
-// wrote.
-var ownedSecretChanged = predicate.And(predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }},
-	predicate.ResourceVersionChangedPredicate{})
+// Secret, not its creation nor its login's publication (pending → live with
+// the username, publishLogin): both are the reconcile's own doing, done as
+// its last steps (and at start the SubAccount is listed anyway);
+// re-queueing on them would run a second reconcile, with nothing to do,
+// for every new SubAccount, against a cache that may not yet hold the
+// status the first one wrote.
+var ownedSecretChanged = predicate.And(predicate.Funcs{
+	CreateFunc: func(event.CreateEvent) bool { return false },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		o, ok1 := e.ObjectOld.(*corev1.Secret)
+		n, ok2 := e.ObjectNew.(*corev1.Secret)
+		return !ok1 || !ok2 || !loginPublished(o, n)
+	},
+}, predicate.ResourceVersionChangedPredicate{})
+
+// loginPublished reports whether the only change from o to n is the
+// login's publication: the login annotation from pending (or none) to
+// live, and the username key added.
+func loginPublished(o, n *corev1.Secret) bool {
+	if o.Annotations[shopv1alpha1.AnnotationLogin] == shopv1alpha1.LoginLive ||
+		n.Annotations[shopv1alpha1.AnnotationLogin] != shopv1alpha1.LoginLive {
+		return false
+	}
+	if _, had := o.Data[shopv1alpha1.SecretKeyUsername]; had {
+		return false
+	}
+	without := func(m map[string]string, key string) map[string]string {
+		out := maps.Clone(m)
+		delete(out, key)
+		return out
+	}
+	data := maps.Clone(n.Data)
+	delete(data, shopv1alpha1.SecretKeyUsername)
+	return maps.EqualFunc(o.Data, data, bytes.Equal) &&
+		maps.Equal(without(o.Annotations, shopv1alpha1.AnnotationLogin), without(n.Annotations, shopv1alpha1.AnnotationLogin)) &&
+		maps.Equal(o.Labels, n.Labels) && equality.Semantic.DeepEqual(o.OwnerReferences, n.OwnerReferences) &&
+		o.DeletionTimestamp.Equal(n.DeletionTimestamp) && slices.Equal(o.Finalizers, n.Finalizers)
+}
 
 // dependantArrivedOrLeft passes what matters to a Shop about its
 // dependants: one comes, goes, takes a seat, or starts or stops waiting for
