@@ -25,13 +25,20 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/controller"
 )
 
-// Defaults of the API client's rate limit. client-go's own (QPS 5, burst
-// 10; controller-runtime raises them to 20 and 30) make a wave of 10,000
-// SubAccounts wait minutes on the client; the API server protects itself
-// with priority and fairness, and 50/100 keeps one manager a polite client.
+// Defaults of the API client's rate limit, per resource. The API server
+// protects itself with API Priority and Fairness (the manager's service
+// account is in its service-accounts FlowSchema, priority level
+// workload-low, which queues and, past its queues, rejects with 429 and
+// Retry-After, which client-go honours); a client limit below what the
+// server takes only makes a wave wait on the client. The earlier 50/100
+// held a wave of 10,000 SubAccounts to 25 a second (two SubAccount writes
+// each) while the API server had room for several times that
+// (docs/benchmarks.md, issue 19); 500 per resource is above what one API
+// server and its etcd take for these writes, so it never binds before the
+// server does, and still caps a runaway loop.
 const (
-	defaultKubeAPIQPS   = 50
-	defaultKubeAPIBurst = 100
+	defaultKubeAPIQPS   = 500
+	defaultKubeAPIBurst = 1000
 )
 
 // tuning holds the manager's performance knobs (docs/benchmarks.md).
@@ -47,7 +54,7 @@ type tuning struct {
 
 func (t *tuning) bindFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&t.qps, "kube-api-qps", defaultKubeAPIQPS,
-		"Requests per second the manager's API client may send to the API server (each resource has its own budget).")
+		"Requests per second the manager's API client may send to the API server (each resource has its own budget); 0 or less turns the client-side limit off and leaves the pacing to the API server's priority and fairness.")
 	fs.IntVar(&t.burst, "kube-api-burst", defaultKubeAPIBurst, "Burst of the manager's API client rate limit.")
 	fs.IntVar(&t.concurrency.SubAccount, "subaccount-concurrency", controller.DefaultConcurrency.SubAccount,
 		"SubAccounts reconciled at once. The queue serves shops in turn and offboardings first, so a busy shop cannot hold every worker.")
@@ -62,8 +69,17 @@ func (t *tuning) bindFlags(fs *flag.FlagSet) {
 // restConfig applies the client rate limit to cfg.
 func (t tuning) restConfig(cfg *rest.Config) *rest.Config {
 	cfg = rest.CopyConfig(cfg)
-	cfg.QPS, cfg.Burst = float32(t.qps), t.burst
+	cfg.QPS, cfg.Burst = clientQPS(t.qps), t.burst
 	return cfg
+}
+
+// clientQPS is rest.Config's QPS for qps: client-go takes 0 for its own
+// default (5) and only a negative value for no limit.
+func clientQPS(qps float64) float32 {
+	if qps <= 0 {
+		return -1
+	}
+	return float32(qps)
 }
 
 // options are the controller options of the tuning.

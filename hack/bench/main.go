@@ -116,6 +116,7 @@ type options struct {
 	UnrelatedSecrets int
 	Backlog          int
 	Floor            bool
+	ThrottledFloor   bool
 	AssetsDir        string
 	CRDDir           string
 	Out              string
@@ -135,8 +136,9 @@ func main() {
 	flag.IntVar(&o.PerShop, "per-shop", 50, "SubAccounts per Shop.")
 	flag.StringVar(&latencies, "latency", "0", "Comma-separated latencies shopsim adds to every platform call; one run each (e.g. 0,20ms).")
 	flag.DurationVar(&o.Timeout, "timeout", 60*time.Minute, "How long the SubAccounts may take to become Ready.")
-	flag.Float64Var(&o.Manager.QPS, "qps", 50, "API client QPS of the manager and of the floor (the manager's --kube-api-qps default).")
-	flag.IntVar(&o.Manager.Burst, "burst", 100, "API client burst of the manager and of the floor (the manager's --kube-api-burst default).")
+	flag.Float64Var(&o.Manager.QPS, "qps", 500, "API client QPS of the manager and of the client-throttled floor (the manager's --kube-api-qps default); 0 or less: no client rate limit.")
+	flag.IntVar(&o.Manager.Burst, "burst", 1000, "API client burst of the manager and of the client-throttled floor (the manager's --kube-api-burst default).")
+	flag.BoolVar(&o.ThrottledFloor, "throttled-floor", true, "Also measure the client-throttled floor (with --qps > 0).")
 	flag.IntVar(&o.Manager.Concurrency.SubAccount, "subaccount-concurrency", controller.DefaultConcurrency.SubAccount, "The manager's --subaccount-concurrency, and the floor's concurrency.")
 	flag.IntVar(&o.Manager.Concurrency.Role, "role-concurrency", controller.DefaultConcurrency.Role, "The manager's --role-concurrency.")
 	flag.IntVar(&o.Manager.Concurrency.Shop, "shop-concurrency", controller.DefaultConcurrency.Shop, "The manager's --shop-concurrency.")
@@ -561,7 +563,7 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 			return res, fmt.Errorf("floor: %w", err)
 		}
 		res.Floor = &f
-		if m.QPS > 0 {
+		if m.QPS > 0 && o.ThrottledFloor {
 			logf("the client-throttled floor: the same at QPS %g, burst %d...", m.QPS, m.Burst)
 			f, err := floor(ctx, floorCfg, o, res.N, throttledFloorNamespace, float32(m.QPS), m.Burst)
 			if err != nil {
@@ -749,9 +751,11 @@ func floor(ctx context.Context, cfg *rest.Config, o options, n int, namespace st
 		if err := c.Patch(ctx, sa, patch); err != nil {
 			return err
 		}
+		// Built now: the status patch below decodes into sa meanwhile.
+		ev := floorEvent(sa)
 		events.Go(func() {
 			// The run's context: forEach's ends when the last worker does.
-			if err := c.Create(runCtx, floorEvent(sa)); err != nil {
+			if err := c.Create(runCtx, ev); err != nil {
 				eventMu.Lock()
 				eventErr = errors.Join(eventErr, err)
 				eventMu.Unlock()

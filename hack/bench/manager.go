@@ -119,6 +119,9 @@ func runManager(m managerOptions) error {
 		return err
 	}
 	cfg.QPS, cfg.Burst = float32(m.QPS), m.Burst
+	if m.QPS <= 0 {
+		cfg.QPS = -1 // client-go: 0 is its default (5), negative is none
+	}
 	writes := newWriteCounter()
 	cfg.Wrap(writes.wrap)
 	cacheOpts, err := controller.CacheOptions()
