@@ -147,6 +147,14 @@ func (c *instrumentedClient) ResendVerification(ctx context.Context, id string) 
 	return timed(c, "ResendVerification", func() (platform.Account, error) { return c.inner.ResendVerification(ctx, id) })
 }
 
+func (c *instrumentedClient) RequestCode(ctx context.Context, req platform.CodeRequest, requestID string) (platform.Verification, error) {
+	return timed(c, "RequestCode", func() (platform.Verification, error) { return c.inner.RequestCode(ctx, req, requestID) })
+}
+
+func (c *instrumentedClient) ChangePhone(ctx context.Context, id string, code platform.VerificationCode) (platform.Account, error) {
+	return timed(c, "ChangePhone", func() (platform.Account, error) { return c.inner.ChangePhone(ctx, id, code) })
+}
+
 func (c *instrumentedClient) SetSeatCapacity(ctx context.Context, id string, capacity int32, as platform.SubAccountLogin) (platform.Account, error) {
 	return timed(c, "SetSeatCapacity", func() (platform.Account, error) { return c.inner.SetSeatCapacity(ctx, id, capacity, as) })
 }

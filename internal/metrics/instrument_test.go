@@ -97,6 +97,12 @@ func (s *stubClient) VerifyAccount(context.Context, string, string) (platform.Ac
 func (s *stubClient) ResendVerification(context.Context, string) (platform.Account, error) {
 	return platform.Account{}, s.do()
 }
+func (s *stubClient) RequestCode(context.Context, platform.CodeRequest, string) (platform.Verification, error) {
+	return platform.Verification{}, s.do()
+}
+func (s *stubClient) ChangePhone(context.Context, string, platform.VerificationCode) (platform.Account, error) {
+	return platform.Account{}, s.do()
+}
 func (s *stubClient) SetSeatCapacity(context.Context, string, int32, platform.SubAccountLogin) (platform.Account, error) {
 	return platform.Account{}, s.do()
 }

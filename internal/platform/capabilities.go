@@ -31,6 +31,11 @@ type Capabilities struct {
 	// whole shop at once.
 	ActivityFeed            bool
 	ActivityNeedsAccountIDs bool
+	// RequestCode: RequestCode and ChangePhone, for a platform that
+	// verifies a phone before it creates the account (whether a shop's
+	// platform does is ShopInfo.PhoneVerification). Taobao's TOP has no
+	// such step (Taobao texts no code), so it reports false.
+	RequestCode bool
 }
 
 // FullCapabilities is what a driver that can do everything reports.
@@ -40,7 +45,7 @@ func FullCapabilities() Capabilities {
 		UpdateRole: true, DeleteRole: true,
 		AccountRoles: true, AccountExtraPermissions: true, AccountProfile: true,
 		AccountDisabled: true, AccountSeat: true, AccountSecurity: true,
-		Departments: true, NotificationContacts: true,
+		Departments: true, NotificationContacts: true, RequestCode: true,
 		ActivityFeed: true,
 	}
 }

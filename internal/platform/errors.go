@@ -90,6 +90,12 @@ func RetryAfter(err error) (time.Duration, bool) {
 // list. No connection is attempted.
 var ErrEndpointNotAllowed = fmt.Errorf("endpoint not allowed by the operator: %w", ErrInvalid)
 
+// ErrCodeExpired is the Kind of the error a platform returns for an SMS
+// verification code entered after its expiry: its own error, because the
+// remedy is a new code, not another try. It is an ErrInvalid on Field
+// "code" (errors.Is(err, ErrInvalid) holds), so it is not retried.
+var ErrCodeExpired = fmt.Errorf("verification code expired: %w", ErrInvalid)
+
 // IsEndpointNotAllowed reports whether err refuses a Shop's endpoint as
 // not allowed (ErrEndpointNotAllowed).
 func IsEndpointNotAllowed(err error) bool { return errors.Is(err, ErrEndpointNotAllowed) }

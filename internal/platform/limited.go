@@ -344,6 +344,14 @@ func (c *limitedClient) ResendVerification(ctx context.Context, id string) (Acco
 	return callOwnLimit(ctx, c, func() (Account, error) { return c.inner.ResendVerification(ctx, id) })
 }
 
+func (c *limitedClient) RequestCode(ctx context.Context, req CodeRequest, requestID string) (Verification, error) {
+	return callOwnLimit(ctx, c, func() (Verification, error) { return c.inner.RequestCode(ctx, req, requestID) })
+}
+
+func (c *limitedClient) ChangePhone(ctx context.Context, id string, code VerificationCode) (Account, error) {
+	return callOwnLimit(ctx, c, func() (Account, error) { return c.inner.ChangePhone(ctx, id, code) })
+}
+
 func (c *limitedClient) SetSeatCapacity(ctx context.Context, id string, capacity int32, as SubAccountLogin) (Account, error) {
 	return call(ctx, c, func() (Account, error) { return c.inner.SetSeatCapacity(ctx, id, capacity, as) })
 }

@@ -136,6 +136,9 @@ type ShopInfo struct {
 	// SeatLedger is how the quota is made up, where the platform reports it
 	// (Taobao); nil elsewhere.
 	SeatLedger *SeatLedger
+	// PhoneVerification is when the platform checks a new sub-account's
+	// phone with an SMS code.
+	PhoneVerification PhoneVerification
 }
 
 // ServiceState is whether a shop's sub-account service is switched on.
@@ -162,6 +165,27 @@ func (l SeatLedger) Quota() int32 { return l.FreeClaimed + l.Bought }
 
 // Unclaimed is the free seats given but not claimed yet.
 func (l SeatLedger) Unclaimed() int32 { return max(l.FreeGiven-l.FreeClaimed, 0) }
+
+// PhoneVerification is when a platform checks a new sub-account's phone
+// with an SMS code.
+type PhoneVerification string
+
+const (
+	// PhoneVerificationNone: no code is texted (Taobao, Pinduoduo).
+	PhoneVerificationNone PhoneVerification = "None"
+	// PhoneVerificationBeforeCreate: the code comes first (Douyin, as its
+	// back office does it): RequestCode texts one to the phone, and
+	// CreateAccount creates the account with its ID and the code; until
+	// then there is no account and no seat. A phone change needs a code
+	// for the new phone the same way (RequestCode with the account's ID,
+	// then ChangePhone).
+	PhoneVerificationBeforeCreate PhoneVerification = "BeforeCreate"
+	// PhoneVerificationAfterCreate: the account is created first and its
+	// phone verified afterwards (VerifyAccount, ResendVerification). This
+	// is what gateways of protocol v1 that do not declare BeforeCreate do
+	// on Douyin; kept so that they keep working.
+	PhoneVerificationAfterCreate PhoneVerification = "AfterCreate"
+)
 
 // Permission is one entry of a platform's permission catalog.
 type Permission struct {
@@ -244,6 +268,26 @@ type CreateAccount struct {
 	Name     string
 	Password string
 	AccountState
+	// Code is the SMS code sent to the account's phone, on a platform
+	// that verifies it before creating the account
+	// (PhoneVerificationBeforeCreate); nil elsewhere.
+	Code *VerificationCode
+}
+
+// CodeRequest asks the platform to text a verification code to Phone: for
+// a new account (AccountID empty), or to change account AccountID's phone
+// to Phone.
+type CodeRequest struct {
+	Phone     string
+	AccountID string
+}
+
+// VerificationCode is the code a phone received, with the ID of the
+// verification RequestCode answered. The code is a secret while it is
+// valid: never logged, shown or put in an error.
+type VerificationCode struct {
+	ID   string
+	Code string
 }
 
 // Account is a sub-account as the platform reports it.
@@ -274,6 +318,10 @@ type Account struct {
 // platform sent an SMS code, valid for a few minutes, to the employee's
 // phone, and the account is not authorised (已授权) until it is entered.
 type Verification struct {
+	// ID identifies a pending verification RequestCode started (the code
+	// goes with it to CreateAccount or ChangePhone); empty on an account's
+	// own verification.
+	ID string
 	// Verified is true once the right code was entered: the account is
 	// authorised.
 	Verified bool
@@ -376,6 +424,31 @@ type Client interface {
 	// limited (at most one a minute): too soon is ErrRateLimited with
 	// RetryAfter.
 	ResendVerification(ctx context.Context, id string) (Account, error)
+	// VerifyAccount and ResendVerification serve PhoneVerificationAfterCreate;
+	// RequestCode, CreateAccount's Code and ChangePhone serve
+	// PhoneVerificationBeforeCreate.
+
+	// RequestCode texts a verification code to req.Phone and answers the
+	// verification's ID, the masked phone, its expiry and the attempts;
+	// nothing else changes on the platform. It is idempotent per requestID
+	// while that verification is pending and unexpired. A platform that
+	// does not verify phones first is ErrNotSupported; a phone the
+	// platform would refuse for the account is ErrConflict "phone" (for a
+	// new account, a shop without a free seat is ErrQuotaExhausted); a new
+	// code for the same phone within a minute of the last is
+	// ErrRateLimited with RetryAfter, and a new code replaces the phone's
+	// earlier one.
+	//
+	// Entering the code (CreateAccount's Code, ChangePhone): a wrong code
+	// is ErrInvalid "code" with the attempts left in the message; an
+	// expired one ErrCodeExpired "code" (no attempt used); an unknown or
+	// used ID ErrNotFound "verification"; a code sent to another phone, or
+	// requested for another purpose, ErrInvalid.
+	RequestCode(ctx context.Context, req CodeRequest, requestID string) (Verification, error)
+	// ChangePhone changes account id's phone to the one the code was sent
+	// to (RequestCode with the account's ID). On such a platform,
+	// UpdateAccount refuses a new phone with ErrForbidden "phone".
+	ChangePhone(ctx context.Context, id string, code VerificationCode) (Account, error)
 
 	// ListDepartments returns the shop's departments with their member
 	// counts (Taobao; other platforms have none and answer an empty list).

@@ -21,7 +21,8 @@ func TestEveryEndpoint(t *testing.T) {
 
 	var shop wire.ShopInfo
 	f.ok(http.StatusOK, http.MethodGet, wire.PathShop, nil, &shop, sig{})
-	g.Expect(shop).To(Equal(wire.ShopInfo{Platform: platform.Taobao, MainAccount: tbMain, SeatsUsed: 0, SeatsTotal: 3, Service: platform.ServiceOn}))
+	g.Expect(shop).To(Equal(wire.ShopInfo{Platform: platform.Taobao, MainAccount: tbMain, SeatsUsed: 0, SeatsTotal: 3, Service: platform.ServiceOn,
+		PhoneVerification: platform.PhoneVerificationNone}))
 
 	var perms wire.PermissionList
 	f.ok(http.StatusOK, http.MethodGet, wire.PathPermissions, nil, &perms, sig{})

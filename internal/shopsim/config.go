@@ -19,16 +19,20 @@ type config struct {
 // shopConfig is one shop of the config. Each credential is given either
 // literally or as the name of an environment variable (…Env).
 type shopConfig struct {
-	Platform       platform.Name `json:"platform"`
-	MainAccount    string        `json:"mainAccount"`
-	MainPhone      string        `json:"mainPhone,omitempty"`
-	SeatQuota      int32         `json:"seatQuota"`
-	AppKey         string        `json:"appKey,omitempty"`
-	AppKeyEnv      string        `json:"appKeyEnv,omitempty"`
-	AppSecret      string        `json:"appSecret,omitempty"`
-	AppSecretEnv   string        `json:"appSecretEnv,omitempty"`
-	AccessToken    string        `json:"accessToken,omitempty"`
-	AccessTokenEnv string        `json:"accessTokenEnv,omitempty"`
+	Platform    platform.Name `json:"platform"`
+	MainAccount string        `json:"mainAccount"`
+	MainPhone   string        `json:"mainPhone,omitempty"`
+	SeatQuota   int32         `json:"seatQuota"`
+	// PhoneVerification, on Douyin, is BeforeCreate (the code first) or
+	// AfterCreate (the default: the account first, as gateways of the
+	// protocol's first revision do).
+	PhoneVerification platform.PhoneVerification `json:"phoneVerification,omitempty"`
+	AppKey            string                     `json:"appKey,omitempty"`
+	AppKeyEnv         string                     `json:"appKeyEnv,omitempty"`
+	AppSecret         string                     `json:"appSecret,omitempty"`
+	AppSecretEnv      string                     `json:"appSecretEnv,omitempty"`
+	AccessToken       string                     `json:"accessToken,omitempty"`
+	AccessTokenEnv    string                     `json:"accessTokenEnv,omitempty"`
 }
 
 // LoadConfig reads the config and resolves the credentials. Errors name
@@ -70,7 +74,7 @@ func LoadConfig(path string, getenv func(string) string) ([]memory.ShopSetup, er
 			}
 		}
 		out = append(out, memory.ShopSetup{Platform: s.Platform, MainAccount: s.MainAccount, MainPhone: s.MainPhone,
-			Credentials: creds, SeatQuota: s.SeatQuota})
+			Credentials: creds, SeatQuota: s.SeatQuota, PhoneVerification: s.PhoneVerification})
 	}
 	return out, nil
 }

@@ -69,12 +69,25 @@ type fixture struct {
 // 10) through httptest. opts may set anything but the clock.
 func newFixture(t *testing.T, opts Options) *fixture {
 	t.Helper()
+	return newFixtureWith(t, opts, platform.PhoneVerificationBeforeCreate)
+}
+
+// newAfterCreateFixture is newFixture with a Douyin shop that creates the
+// account first and verifies its phone afterwards, as gateways of the
+// protocol's first revision do.
+func newAfterCreateFixture(t *testing.T, opts Options) *fixture {
+	t.Helper()
+	return newFixtureWith(t, opts, platform.PhoneVerificationAfterCreate)
+}
+
+func newFixtureWith(t *testing.T, opts Options, douyin platform.PhoneVerification) *fixture {
+	t.Helper()
 	clock := &fakeClock{t: t0}
 	e := memory.NewEngine(memory.WithClock(clock.Now))
 	for _, s := range []memory.ShopSetup{
 		{Platform: platform.Taobao, MainAccount: tbMain, Credentials: tbCreds, SeatQuota: 3},
 		{Platform: platform.Pinduoduo, MainAccount: pddMain, Credentials: pddCreds, SeatQuota: 10},
-		{Platform: platform.Douyin, MainAccount: dyMain, MainPhone: dyMainPhone, Credentials: dyCreds, SeatQuota: 10},
+		{Platform: platform.Douyin, MainAccount: dyMain, MainPhone: dyMainPhone, Credentials: dyCreds, SeatQuota: 10, PhoneVerification: douyin},
 	} {
 		if err := e.AddShop(s); err != nil {
 			t.Fatal(err)

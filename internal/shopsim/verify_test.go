@@ -37,6 +37,15 @@ func (f *fixture) douyinAccount(name, phone string) wire.Account {
 	return a
 }
 
+// requestCode asks the Douyin shop for a code for phone (for account id,
+// or a new account).
+func (f *fixture) requestCode(phone, id string) wire.Verification {
+	f.t.Helper()
+	var v wire.Verification
+	f.ok(http.StatusCreated, http.MethodPost, wire.PathVerifications, wire.CodeRequest{Phone: phone, AccountID: id}, &v, sig{shop: platform.Douyin})
+	return v
+}
+
 // sms reads the code sent to phone through the admin endpoint.
 func (f *fixture) sms(phone string) SMSMessage {
 	f.t.Helper()
@@ -65,7 +74,7 @@ func otherCode(code string) string {
 }
 
 func TestVerificationEndpoints(t *testing.T) {
-	f := newFixture(t, Options{AdminToken: adminToken})
+	f := newAfterCreateFixture(t, Options{AdminToken: adminToken})
 	g := f.g
 	dy := sig{shop: platform.Douyin}
 	a := f.douyinAccount("xh", "13912345678")
@@ -95,7 +104,7 @@ func TestVerificationEndpoints(t *testing.T) {
 	// Expired: 422 with the time.
 	f.clock.Advance(5 * time.Minute)
 	d = expectError(t, f.call(http.MethodPost, at(wire.PathVerify, a.ID), wire.VerifyCode{Code: m.Code}, dy),
-		http.StatusUnprocessableEntity, wire.CodeInvalid, "code")
+		http.StatusUnprocessableEntity, wire.CodeCodeExpired, "code")
 	g.Expect(d.Message).To(Equal("the code expired at 03:09:05; request a new code"))
 
 	// A new code ({} as body is fine), then the right one.
@@ -144,7 +153,7 @@ func TestVerificationEndpoints(t *testing.T) {
 
 func TestAdminSMS(t *testing.T) {
 	f := newFixture(t, Options{AdminToken: adminToken})
-	f.douyinAccount("xh", "13912345678")
+	f.requestCode("13912345678", "")
 	q := AdminPathSMS + "?phone=13912345678"
 	expectError(t, f.get(q, ""), http.StatusUnauthorized, wire.CodeUnauthorized, "")
 	expectError(t, f.get(q, "wrong"), http.StatusUnauthorized, wire.CodeUnauthorized, "")
@@ -162,7 +171,7 @@ func TestAdminSMS(t *testing.T) {
 
 	// Disabled without an admin token.
 	f2 := newFixture(t, Options{})
-	f2.douyinAccount("xh", "13912345678")
+	f2.requestCode("13912345678", "")
 	expectError(t, f2.get(q, "anything"), http.StatusForbidden, wire.CodeForbidden, "")
 }
 
@@ -170,7 +179,7 @@ func TestAdminSMS(t *testing.T) {
 // state file keeps that, so a restart does not give attempts back.
 func TestWrongCodePersisted(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
-	f := newFixture(t, Options{StateFile: path})
+	f := newAfterCreateFixture(t, Options{StateFile: path})
 	g := f.g
 	dy := sig{shop: platform.Douyin}
 	a := f.douyinAccount("xh", "13912345678")
@@ -203,7 +212,7 @@ func TestWrongCodePersisted(t *testing.T) {
 }
 
 func TestWebPageVerification(t *testing.T) {
-	f := newFixture(t, Options{})
+	f := newAfterCreateFixture(t, Options{})
 	g := f.g
 	dy := sig{shop: platform.Douyin}
 	pending := f.douyinAccount("pending", "13911110001")

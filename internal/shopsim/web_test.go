@@ -87,8 +87,8 @@ func TestWebPageSMSCodes(t *testing.T) {
 	for _, show := range []bool{true, false} {
 		f := newFixture(t, Options{AdminToken: adminToken, ShowSMSCodes: show})
 		g := f.g
-		f.douyinAccount("xiaomei", "13800138021")
-		f.douyinAccount("xiaoli", "13900139022")
+		f.requestCode("13800138021", "")
+		f.requestCode("13900139022", "")
 		codes := []string{f.sms("13800138021").Code, f.sms("13900139022").Code}
 
 		page := string(f.get("/", "").body)

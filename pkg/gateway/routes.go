@@ -60,7 +60,8 @@ var routes = []route{
 	{method: http.MethodPut, path: wire.PathRole, write: true, handle: updateRole},
 	{method: http.MethodDelete, path: wire.PathRole, write: true, handle: deleteRole, deletes: "roles"},
 	{method: http.MethodGet, path: wire.PathAccounts, write: false, handle: listAccounts},
-	{method: http.MethodPost, path: wire.PathAccounts, write: true, handle: createAccount, creates: "accounts"},
+	// A refused code in a create uses an attempt: invalidChanges.
+	{method: http.MethodPost, path: wire.PathAccounts, write: true, handle: createAccount, creates: "accounts", invalidChanges: true},
 	{method: http.MethodGet, path: wire.PathAccount, write: false, handle: getAccount},
 	{method: http.MethodPut, path: wire.PathAccount, write: true, handle: updateAccount},
 	{method: http.MethodDelete, path: wire.PathAccount, write: true, handle: deleteAccount, deletes: "accounts"},
@@ -83,6 +84,10 @@ var routes = []route{
 	{method: http.MethodPost, path: wire.PathLogin, write: false, handle: checkLogin},
 	{method: http.MethodPost, path: wire.PathVerify, write: true, handle: verifyAccount, invalidChanges: true},
 	{method: http.MethodPost, path: wire.PathVerificationCode, write: true, handle: resendVerification},
+	// Not "creates": a verification's answer must not be replayed after
+	// it expired (5 minutes), so the Client keeps its requestIDs itself.
+	{method: http.MethodPost, path: wire.PathVerifications, write: true, handle: requestCode},
+	{method: http.MethodPut, path: wire.PathPhone, write: true, handle: changePhone, invalidChanges: true},
 }
 
 // match finds the route for method and the (unescaped) path segments after
@@ -243,8 +248,39 @@ func createAccount(c *call) (int, any, error) {
 		return 0, nil, err
 	}
 	req := platform.CreateAccount{Name: in.Name, Password: in.Password, AccountState: in.AccountState.ToAccountState()}
+	if in.Code != nil {
+		req.Code = &platform.VerificationCode{ID: in.Code.ID, Code: in.Code.Code}
+	}
 	a, err := c.client.CreateAccount(c.ctx, req, key)
 	return http.StatusCreated, wire.FromAccount(a), err
+}
+
+// requestCode texts a code to a phone before the account exists or its
+// phone changes, and answers 201 with the verification (its ID, the
+// masked phone, the expiry and the attempts). The Idempotency-Key goes to
+// the Client as the requestID.
+func requestCode(c *call) (int, any, error) {
+	var in wire.CodeRequest
+	if err := decode(c.body, &in); err != nil {
+		return 0, nil, err
+	}
+	key, err := idempotencyKey(c)
+	if err != nil {
+		return 0, nil, err
+	}
+	v, err := c.client.RequestCode(c.ctx, platform.CodeRequest(in), key)
+	return http.StatusCreated, wire.Verification(v), err
+}
+
+// changePhone changes an account's phone with the code sent to the new
+// one; a refused code uses an attempt, like verifyAccount's.
+func changePhone(c *call) (int, any, error) {
+	var in wire.VerificationCode
+	if err := decode(c.body, &in); err != nil {
+		return 0, nil, err
+	}
+	a, err := c.client.ChangePhone(c.ctx, c.params["id"], platform.VerificationCode(in))
+	return http.StatusOK, wire.FromAccount(a), err
 }
 
 func idempotencyKey(c *call) (string, error) {

@@ -23,25 +23,30 @@ type (
 	// key, the app secret (the HMAC key) and the access token.
 	Credentials = platform.Credentials
 
-	ShopInfo        = platform.ShopInfo
-	Permission      = platform.Permission
-	RoleSpec        = platform.RoleSpec
-	Role            = platform.Role
-	Profile         = platform.Profile
-	Seat            = platform.Seat
-	Presence        = platform.Presence
-	Security        = platform.Security
-	AccountState    = platform.AccountState
-	CreateAccount   = platform.CreateAccount
-	Account         = platform.Account
-	Verification    = platform.Verification
-	SubAccountLogin = platform.SubAccountLogin
-	ListOptions     = platform.ListOptions
-	AccountPage     = platform.AccountPage
-	Department      = platform.Department
-	DepartmentSpec  = platform.DepartmentSpec
-	Contact         = platform.Contact
-	ContactSpec     = platform.ContactSpec
+	ShopInfo      = platform.ShopInfo
+	Permission    = platform.Permission
+	RoleSpec      = platform.RoleSpec
+	Role          = platform.Role
+	Profile       = platform.Profile
+	Seat          = platform.Seat
+	Presence      = platform.Presence
+	Security      = platform.Security
+	AccountState  = platform.AccountState
+	CreateAccount = platform.CreateAccount
+	Account       = platform.Account
+	Verification  = platform.Verification
+	// CodeRequest and VerificationCode: a phone verified before the
+	// account exists (PhoneVerificationBeforeCreate).
+	CodeRequest       = platform.CodeRequest
+	VerificationCode  = platform.VerificationCode
+	PhoneVerification = platform.PhoneVerification
+	SubAccountLogin   = platform.SubAccountLogin
+	ListOptions       = platform.ListOptions
+	AccountPage       = platform.AccountPage
+	Department        = platform.Department
+	DepartmentSpec    = platform.DepartmentSpec
+	Contact           = platform.Contact
+	ContactSpec       = platform.ContactSpec
 	// Activity is one thing a sub-account did (GET /activity); a page of
 	// them answers an ActivityQuery.
 	Activity      = platform.Activity
@@ -63,6 +68,10 @@ const (
 	Pinduoduo = platform.Pinduoduo
 	Douyin    = platform.Douyin
 
+	PhoneVerificationNone         = platform.PhoneVerificationNone
+	PhoneVerificationBeforeCreate = platform.PhoneVerificationBeforeCreate
+	PhoneVerificationAfterCreate  = platform.PhoneVerificationAfterCreate
+
 	PresenceOnline = platform.PresenceOnline
 	PresenceBusy   = platform.PresenceBusy
 	PresenceBreak  = platform.PresenceBreak
@@ -82,6 +91,7 @@ var (
 	ErrRateLimited    = platform.ErrRateLimited    // 429 rate_limited, Retry-After
 	ErrNotSupported   = platform.ErrNotSupported   // 501 not_supported
 	ErrTransient      = platform.ErrTransient      // 503 unavailable, Retry-After when set
+	ErrCodeExpired    = platform.ErrCodeExpired    // 422 code_expired
 )
 
 // NewError returns an *Error of kind about field, its message formatted.

@@ -68,6 +68,12 @@ func (Unsupported) VerifyAccount(context.Context, string, string) (Account, erro
 func (Unsupported) ResendVerification(context.Context, string) (Account, error) {
 	return Account{}, notSupported("phone verification")
 }
+func (Unsupported) RequestCode(context.Context, CodeRequest, string) (Verification, error) {
+	return Verification{}, notSupported("phone verification before creation")
+}
+func (Unsupported) ChangePhone(context.Context, string, VerificationCode) (Account, error) {
+	return Account{}, notSupported("phone verification before creation")
+}
 func (Unsupported) ListDepartments(context.Context) ([]Department, error) {
 	return []Department{}, nil // the protocol: [] on platforms without departments
 }

@@ -194,11 +194,13 @@ func TestEveryMethodsRequestAndAnswer(t *testing.T) {
 		want     any
 		wantHead map[string]string
 	}{{
-		name:   "ShopInfo",
-		call:   func(ctx context.Context, c platform.Client) (any, error) { return c.ShopInfo(ctx) },
-		reply:  answer(200, wire.ShopInfo{Platform: platform.Taobao, MainAccount: testMain, SeatsUsed: 3, SeatsTotal: 10}),
+		name: "ShopInfo",
+		call: func(ctx context.Context, c platform.Client) (any, error) { return c.ShopInfo(ctx) },
+		reply: answer(200, wire.ShopInfo{Platform: platform.Taobao, MainAccount: testMain, SeatsUsed: 3, SeatsTotal: 10,
+			PhoneVerification: platform.PhoneVerificationNone}),
 		method: "GET", path: "/shop",
-		want: platform.ShopInfo{Platform: platform.Taobao, MainAccount: testMain, SeatsUsed: 3, SeatsTotal: 10},
+		want: platform.ShopInfo{Platform: platform.Taobao, MainAccount: testMain, SeatsUsed: 3, SeatsTotal: 10,
+			PhoneVerification: platform.PhoneVerificationNone},
 	}, {
 		name:   "Permissions",
 		call:   func(ctx context.Context, c platform.Client) (any, error) { return c.Permissions(ctx) },
@@ -290,6 +292,32 @@ func TestEveryMethodsRequestAndAnswer(t *testing.T) {
 		reply:  answer(200, wire.LoginResult{OK: true}),
 		method: "POST", path: "/login", body: `{"name":"小红店:xiaohong","password":"pa55word!"}`,
 		want: true,
+	}, {
+		name: "RequestCode",
+		call: func(ctx context.Context, c platform.Client) (any, error) {
+			return c.RequestCode(ctx, platform.CodeRequest{Phone: "13800000000", AccountID: "1001"}, "uid-1")
+		},
+		reply:  answer(201, wire.Verification{ID: "v1", Phone: "138****0000", SentAt: testNow, ExpiresAt: testNow.Add(5 * time.Minute), AttemptsLeft: 5}),
+		method: "POST", path: "/verifications", body: `{"phone":"13800000000","accountId":"1001"}`, idemKey: "uid-1",
+		want: platform.Verification{ID: "v1", Phone: "138****0000", SentAt: testNow, ExpiresAt: testNow.Add(5 * time.Minute), AttemptsLeft: 5},
+	}, {
+		name: "CreateAccountWithCode",
+		call: func(ctx context.Context, c platform.Client) (any, error) {
+			return c.CreateAccount(ctx, platform.CreateAccount{Name: "xiaohong", Password: "pa55word!", AccountState: domainState,
+				Code: &platform.VerificationCode{ID: "v1", Code: "012345"}}, "uid-1")
+		},
+		reply:  answer(201, wireVerified),
+		method: "POST", path: "/accounts", idemKey: "uid-1",
+		body: `{"name":"xiaohong","password":"pa55word!",` + stateJSON[1:len(stateJSON)-1] + `,"code":{"id":"v1","code":"012345"}}`,
+		want: wireVerified.ToAccount(),
+	}, {
+		name: "ChangePhone",
+		call: func(ctx context.Context, c platform.Client) (any, error) {
+			return c.ChangePhone(ctx, "1001", platform.VerificationCode{ID: "v1", Code: "012345"})
+		},
+		reply:  answer(200, wireVerified),
+		method: "PUT", path: "/accounts/1001/phone", body: `{"id":"v1","code":"012345"}`,
+		want: wireVerified.ToAccount(),
 	}, {
 		name: "VerifyAccount",
 		call: func(ctx context.Context, c platform.Client) (any, error) {
@@ -908,4 +936,19 @@ func TestLongErrorMessageIsBounded(t *testing.T) {
 	g.Expect(pe.Message).To(HaveSuffix(platform.CutMarker))
 	g.Expect(len(pe.Field)).To(BeNumerically("<=", platform.MaxFieldBytes))
 	g.Expect(len(err.Error())).To(BeNumerically("<", 2*platform.MaxMessageBytes))
+}
+
+// A gateway of the protocol's first revision leaves phoneVerification out
+// of GET /shop: on Douyin that means the account first, elsewhere none.
+func TestShopInfoFromAFirstRevisionGateway(t *testing.T) {
+	g := NewWithT(t)
+	for p, want := range map[platform.Name]platform.PhoneVerification{
+		platform.Douyin: platform.PhoneVerificationAfterCreate, platform.Pinduoduo: platform.PhoneVerificationNone,
+	} {
+		c, f := setup(t, Options{})
+		f.reply = answer(200, map[string]any{"platform": p, "mainAccount": testMain, "seatsUsed": 1, "seatsTotal": 5})
+		info, err := c.ShopInfo(context.Background())
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(info.PhoneVerification).To(Equal(want), "%s", p)
+	}
 }

@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
@@ -86,7 +85,7 @@ func (c *client) VerifyContact(ctx context.Context, id, code string) (platform.C
 		return platform.Contact{}, err
 	}
 	return c.contact(ctx, request{method: http.MethodPost, path: p, in: wire.VerifyCode{Code: code},
-		secrets: []string{code, strings.TrimSpace(code)}})
+		secrets: codeSecrets(code)})
 }
 
 // ResendContactCode is POST /contacts/{id}/verification-code without a

@@ -79,7 +79,8 @@ func TestShopsimEveryOperation(t *testing.T) {
 
 	info, err := c.ShopInfo(ctx)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(info).To(Equal(platform.ShopInfo{Platform: platform.Taobao, MainAccount: simMain, SeatsUsed: 0, SeatsTotal: 3, Service: platform.ServiceOn}))
+	g.Expect(info).To(Equal(platform.ShopInfo{Platform: platform.Taobao, MainAccount: simMain, SeatsUsed: 0, SeatsTotal: 3, Service: platform.ServiceOn,
+		PhoneVerification: platform.PhoneVerificationNone}))
 
 	perms, err := c.Permissions(ctx)
 	g.Expect(err).NotTo(HaveOccurred())
@@ -322,11 +323,11 @@ const dyMain = "抖店旗舰店"
 // newDouyinSim serves a Douyin shop (main phone 13700000000, 5 seats) from
 // a fresh engine through shopsim, with the clock and admin token given, and
 // returns the engine, the server and a gateway client of the shop.
-func newDouyinSim(t *testing.T, clock func() time.Time, admin string) (*memory.Engine, *httptest.Server, platform.Client) {
+func newDouyinSim(t *testing.T, clock func() time.Time, admin string, pv platform.PhoneVerification) (*memory.Engine, *httptest.Server, platform.Client) {
 	t.Helper()
 	e := memory.NewEngine(memory.WithClock(clock))
 	if err := e.AddShop(memory.ShopSetup{Platform: platform.Douyin, MainAccount: dyMain, MainPhone: "13700000000",
-		Credentials: simCreds, SeatQuota: 5}); err != nil {
+		Credentials: simCreds, SeatQuota: 5, PhoneVerification: pv}); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(shopsim.New(e, shopsim.Options{Clock: clock, AdminToken: admin}).Handler())
@@ -339,7 +340,8 @@ func newDouyinSim(t *testing.T, clock func() time.Time, admin string) (*memory.E
 	return e, ts, c
 }
 
-// Phone verification on a Douyin shop, through the driver and shopsim: the
+// Phone verification after creation, through the driver and a shopsim
+// shop that verifies as gateways of the protocol's first revision do: the
 // pending state, the contract's errors (with Retry-After), the code fetched
 // from shopsim's admin SMS endpoint standing in for the employee's phone.
 func TestShopsimPhoneVerification(t *testing.T) {
@@ -362,7 +364,7 @@ func TestShopsimPhoneVerification(t *testing.T) {
 		phone = "13800138000"
 		admin = "admin-token"
 	)
-	e, ts, c := newDouyinSim(t, clock, admin)
+	e, ts, c := newDouyinSim(t, clock, admin, platform.PhoneVerificationAfterCreate)
 	ctx := platform.WithSource(context.Background(), "SubAccount/shops/xiaohong")
 	smsCode := func() string {
 		req, err := http.NewRequest(http.MethodGet, ts.URL+shopsim.AdminPathSMS+"?phone="+phone, nil)
@@ -476,27 +478,22 @@ func TestShopsimSeatCapacityAsSubAccount(t *testing.T) {
 		phone    = "13800138000"
 		password = "agent-pa55word"
 	)
-	e, _, c := newDouyinSim(t, simClock, "")
+	e, _, c := newDouyinSim(t, simClock, "", platform.PhoneVerificationBeforeCreate)
 	ctx := platform.WithSource(context.Background(), "SubAccount/shops/xiaohong")
 
 	pos, err := c.CreateRole(ctx, platform.RoleSpec{Name: "客服", Permissions: []string{"im-chat"}}, "")
 	g.Expect(err).NotTo(HaveOccurred())
+	v, err := c.RequestCode(ctx, platform.CodeRequest{Phone: phone}, "")
+	g.Expect(err).NotTo(HaveOccurred())
+	code, _, ok := e.SMS(phone)
+	g.Expect(ok).To(BeTrue())
 	acct, err := c.CreateAccount(ctx, platform.CreateAccount{Name: "xiaohong", Password: password, AccountState: platform.AccountState{
 		RoleIDs: []string{pos.ID}, Profile: platform.Profile{Phone: phone},
-		Seat: &platform.Seat{Chat: true, Presence: platform.PresenceOnline}}}, "req-1")
+		Seat: &platform.Seat{Chat: true, Presence: platform.PresenceOnline}},
+		Code: &platform.VerificationCode{ID: v.ID, Code: code}}, "req-1")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(acct.Seat.Capacity).To(BeEquivalentTo(memory.DefaultSeatCapacity))
 	login := platform.SubAccountLogin{Name: dyMain + ":xiaohong", Password: password}
-
-	// Before verification the sub-account cannot sign in.
-	_, err = c.SetSeatCapacity(ctx, acct.ID, 20, login)
-	g.Expect(err).To(MatchError(platform.ErrUnauthorized))
-	g.Expect(platform.FieldOf(err)).To(Equal("actAs"))
-	g.Expect(err.Error()).To(ContainSubstring("until its phone is verified"))
-	code, _, ok := e.SMS(phone)
-	g.Expect(ok).To(BeTrue())
-	_, err = c.VerifyAccount(ctx, acct.ID, code)
-	g.Expect(err).NotTo(HaveOccurred())
 
 	// The main account: forbidden.
 	st := acct.AccountState
@@ -524,4 +521,81 @@ func TestShopsimSeatCapacityAsSubAccount(t *testing.T) {
 	for _, a := range audit {
 		g.Expect(fmt.Sprint(a)).NotTo(ContainSubstring(password))
 	}
+}
+
+// The code first, through the driver and shopsim: GET /shop declares it;
+// a code is asked for and creates nothing; a wrong code leaves attempts;
+// an expired one is ErrCodeExpired; the right one creates the account,
+// authorised; a phone change takes a code for the new phone. No code is
+// ever in an error message.
+func TestShopsimCodeFirst(t *testing.T) {
+	g := NewWithT(t)
+	var mu sync.Mutex
+	now := simNow
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	advance := func(d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		now = now.Add(d)
+	}
+	const phone = "13800138000"
+	e, _, c := newDouyinSim(t, clock, "", platform.PhoneVerificationBeforeCreate)
+	ctx := platform.WithSource(context.Background(), "SubAccount/shops/xiaohong")
+	info, err := c.ShopInfo(ctx)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(info.PhoneVerification).To(Equal(platform.PhoneVerificationBeforeCreate))
+	g.Expect(platform.CapabilitiesOf(c).RequestCode).To(BeTrue())
+
+	pos, err := c.CreateRole(ctx, platform.RoleSpec{Name: "客服", Permissions: []string{"im-chat"}}, "")
+	g.Expect(err).NotTo(HaveOccurred())
+	v, err := c.RequestCode(ctx, platform.CodeRequest{Phone: phone}, "uid-1")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(v.ID).NotTo(BeEmpty())
+	g.Expect(v.ExpiresAt).To(Equal(simNow.Add(5 * time.Minute)))
+	g.Expect(e.Accounts(platform.Douyin, dyMain)).To(BeEmpty())
+	code, _, _ := e.SMS(phone)
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	req := platform.CreateAccount{Name: "xiaohong", Password: "first-pa55", AccountState: platform.AccountState{
+		RoleIDs: []string{pos.ID}, Profile: platform.Profile{Phone: phone}}, Code: &platform.VerificationCode{ID: v.ID, Code: wrong}}
+	_, err = c.CreateAccount(ctx, req, "uid-1")
+	g.Expect(err).To(MatchError(platform.ErrInvalid))
+	g.Expect(err).NotTo(MatchError(platform.ErrCodeExpired))
+	g.Expect(err.(*platform.Error).Message).To(Equal("wrong code; 4 attempts left"))
+	g.Expect(e.Accounts(platform.Douyin, dyMain)).To(BeEmpty())
+
+	advance(5 * time.Minute)
+	req.Code.Code = code
+	_, err = c.CreateAccount(ctx, req, "uid-1")
+	g.Expect(err).To(MatchError(platform.ErrCodeExpired))
+	g.Expect(platform.FieldOf(err)).To(Equal("code"))
+	g.Expect(err.Error()).NotTo(ContainSubstring(code))
+	g.Expect(e.Accounts(platform.Douyin, dyMain)).To(BeEmpty())
+
+	v, err = c.RequestCode(ctx, platform.CodeRequest{Phone: phone}, "uid-2")
+	g.Expect(err).NotTo(HaveOccurred())
+	code, _, _ = e.SMS(phone)
+	req.Code = &platform.VerificationCode{ID: v.ID, Code: code + "\n"}
+	acct, err := c.CreateAccount(ctx, req, "uid-1")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(acct.Verification.Verified).To(BeTrue())
+
+	advance(time.Minute)
+	st := acct.AccountState
+	st.Profile.Phone = "13800138001"
+	_, err = c.UpdateAccount(ctx, acct.ID, st)
+	g.Expect(err).To(MatchError(platform.ErrForbidden))
+	g.Expect(platform.FieldOf(err)).To(Equal("phone"))
+	v, err = c.RequestCode(ctx, platform.CodeRequest{Phone: "13800138001", AccountID: acct.ID}, "")
+	g.Expect(err).NotTo(HaveOccurred())
+	code, _, _ = e.SMS("13800138001")
+	got, err := c.ChangePhone(ctx, acct.ID, platform.VerificationCode{ID: v.ID, Code: code})
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got.Profile.Phone).To(Equal("13800138001"))
 }

@@ -32,9 +32,10 @@ func TestShops(t *testing.T) {
 	f := newFixture(t)
 	f.account(t, platform.Taobao, validRequest("xh", f.role(t, platform.Taobao, "cs", "wangwang").ID))
 	want := []platform.ShopInfo{
-		{Platform: platform.Douyin, MainAccount: douyinMain, SeatsTotal: 10},
-		{Platform: platform.Pinduoduo, MainAccount: pddMain, SeatsTotal: 10},
-		{Platform: platform.Taobao, MainAccount: taobaoMain, SeatsUsed: 1, SeatsTotal: 10, Service: platform.ServiceOn},
+		{Platform: platform.Douyin, MainAccount: douyinMain, SeatsTotal: 10, PhoneVerification: platform.PhoneVerificationBeforeCreate},
+		{Platform: platform.Pinduoduo, MainAccount: pddMain, SeatsTotal: 10, PhoneVerification: platform.PhoneVerificationNone},
+		{Platform: platform.Taobao, MainAccount: taobaoMain, SeatsUsed: 1, SeatsTotal: 10, Service: platform.ServiceOn,
+			PhoneVerification: platform.PhoneVerificationNone},
 	}
 	if got := f.e.Shops(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Shops =\n%+v\nwant\n%+v", got, want)

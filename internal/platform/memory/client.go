@@ -253,12 +253,24 @@ func (c *client) CreateAccount(ctx context.Context, req platform.CreateAccount, 
 			return platform.NewError(platform.ErrQuotaExhausted, "", "all %d seats of the shop are in use", sh.SeatQuota)
 		}
 		now := c.e.clock()
+		var verified *VerificationRecord
+		if sh.codeFirst() {
+			// Last: a refused input or a full shop costs no attempt.
+			if verified, err = sh.acceptCode(req.Code, state.Profile.Phone, now); err != nil {
+				return err
+			}
+			sh.forgetVerification(verified.ID)
+		}
 		a := &AccountRecord{ID: c.e.nextID(), Name: req.Name, State: state, CreatedAt: now, PasswordChangedAt: now}
 		a.PasswordSalt, a.PasswordHash = hashPassword(req.Password)
 		sh.Accounts[a.ID] = a
 		remember(sh.AccountRequests, requestID, a.ID, func(id string) bool { return sh.Accounts[id] != nil }, len(sh.Accounts))
 		sh.audit(now, platform.SourceFrom(ctx), "account.create", a.ID, a.Name, accountDetail(a.State))
-		if needsVerification(sh.Platform) {
+		switch {
+		case verified != nil:
+			a.Verification = verified.accepted()
+			sh.audit(now, platform.SourceFrom(ctx), "account.verification", a.ID, a.Name, "phone verified; authorised")
+		case sh.verifiesAfterCreate():
 			a.Verification = c.e.sendCode(a.State.Profile.Phone, now)
 			sh.audit(now, platform.SourceFrom(ctx), "account.verification", a.ID, a.Name, "verification code sent")
 		}
@@ -278,6 +290,10 @@ func (c *client) UpdateAccount(ctx context.Context, id string, state platform.Ac
 		st, err := c.e.validateState(sh, cat, state, id)
 		if err != nil {
 			return err
+		}
+		if sh.codeFirst() && st.Profile.Phone != a.State.Profile.Phone {
+			return platform.NewError(platform.ErrForbidden, "phone",
+				"a new phone for sub-account %q needs the code sent to it: request a code for the account and the new phone, then change the phone with it", a.Name)
 		}
 		a.State = st
 		sh.audit(c.e.clock(), platform.SourceFrom(ctx), "account.update", a.ID, a.Name, accountDetail(a.State))

@@ -40,6 +40,12 @@ func (sh *ShopState) init() {
 	if sh.Contacts == nil {
 		sh.Contacts = map[string]*ContactRecord{}
 	}
+	if sh.Verifications == nil {
+		sh.Verifications = map[string]*VerificationRecord{}
+	}
+	if sh.VerificationRequests == nil {
+		sh.VerificationRequests = map[string]string{}
+	}
 }
 
 // normalizeDepartmentsAndContacts checks the departments' and contacts' IDs

@@ -49,7 +49,27 @@
 //     messages for "already a sub-account of this shop", "bound to another
 //     shop" and "is this shop's main account" (ErrConflict "phone").
 //   - Douyin: a sub-account needs exactly one role (position) and a phone.
-//   - Douyin phone verification: CreateAccount sends a random 6-digit code
+//   - Douyin, the code first (ShopSetup.PhoneVerification BeforeCreate;
+//     ShopInfo says which): RequestCode texts a random 6-digit
+//     code to a phone and answers a random verification ID, the masked
+//     phone, ExpiresAt = now + 5 minutes and 5 attempts; it creates
+//     nothing. It refuses what creating would refuse (a full shop
+//     ErrQuotaExhausted, a bound phone ErrConflict "phone") before any
+//     SMS, answers the same verification to a repeated requestID, and
+//     sends at most one code a minute per phone (ErrRateLimited with
+//     RetryAfter); a new code replaces the phone's last. CreateAccount
+//     needs CreateAccount.Code and checks it last, after every other rule:
+//     none ErrInvalid "code"; unknown or used ID ErrNotFound
+//     "verification"; for another phone ErrInvalid "phone"; then the
+//     attempts and expiry rules below (an expired code is
+//     platform.ErrCodeExpired). The account it creates is verified
+//     (已授权) and the code used up. UpdateAccount refuses a new phone
+//     (ErrForbidden "phone"); RequestCode with the account's ID and the
+//     new phone, then ChangePhone with that code, changes it. Expired
+//     verifications are forgotten an hour after their expiry; at most
+//     MaxPendingVerifications are pending per shop.
+//   - Douyin, the account first (ShopSetup.PhoneVerification AfterCreate,
+//     the default, and what gateways of the protocol's first revision do): CreateAccount sends a random 6-digit code
 //     (crypto/rand) to the new account's phone, recorded in the engine's SMS
 //     outbox (Engine.SMS), and leaves the account pending:
 //     Account.Verification has the phone masked (138****8000), SentAt,
@@ -58,7 +78,7 @@
 //     and Pinduoduo Verification is nil. VerifyAccount: unknown ID
 //     ErrNotFound; no verification needed or already verified ErrConflict;
 //     then ErrInvalid "code" with "no attempts left; request a new code",
-//     "the code expired at HH:MM:SS; request a new code" (UTC, no attempt
+//     "the code expired at HH:MM:SS; request a new code" (ErrCodeExpired, UTC, no attempt
 //     used) or "wrong code; N attempts left" (one attempt used; "1 attempt
 //     left", and at 0 "wrong code; no attempts left; request a new code");
 //     the right code verifies the account. ResendVerification: the same ErrNotFound

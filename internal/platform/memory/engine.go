@@ -72,6 +72,14 @@ type ShopState struct {
 	// by time then ActivitySeq; at most MaxActivityEntries, oldest dropped.
 	Activity    []ActivityRecord `json:"activity,omitempty"`
 	ActivitySeq int64            `json:"activitySeq,omitempty"`
+	// PhoneVerification is when the shop checks a new sub-account's phone
+	// ("" is the platform's default, see phoneVerification).
+	PhoneVerification platform.PhoneVerification `json:"phoneVerification,omitempty"`
+	// Verifications are the codes RequestCode sent that were not used yet,
+	// keyed by verification ID; VerificationRequests maps a requestID to
+	// the verification it started.
+	Verifications        map[string]*VerificationRecord `json:"verifications,omitempty"`
+	VerificationRequests map[string]string              `json:"verificationRequests,omitempty"`
 }
 
 // AccountRecord is a stored sub-account. The password is kept only as a
@@ -99,6 +107,11 @@ type AccountRecord struct {
 // code is in the SMS outbox, standing in for the employee's phone).
 type VerificationRecord struct {
 	Verified bool `json:"verified"`
+	// ID identifies a verification RequestCode started; AccountID is the
+	// account whose phone it changes ("" for a new account). Both are
+	// empty on an account's own record.
+	ID        string `json:"id,omitempty"`
+	AccountID string `json:"accountID,omitempty"`
 	// Phone is the full number the last code went to.
 	Phone        string    `json:"phone"`
 	CodeSalt     string    `json:"codeSalt,omitempty"`
@@ -137,6 +150,12 @@ type ShopSetup struct {
 	// ledger sets SeatQuota to its claimed plus bought seats.
 	ServiceOff bool
 	SeatLedger *platform.SeatLedger
+	// PhoneVerification, on Douyin, is BeforeCreate (the code comes first,
+	// as Douyin's back office does it) or AfterCreate (the default: the
+	// account first, its phone verified afterwards, which is also what a
+	// gateway of protocol v1's first revision does). Elsewhere it must be
+	// empty or None.
+	PhoneVerification platform.PhoneVerification
 }
 
 // Option configures an Engine.
@@ -188,6 +207,9 @@ func (e *Engine) AddShop(s ShopSetup) error {
 	if s.SeatQuota < 0 {
 		return platform.NewError(platform.ErrInvalid, "seatQuota", "seat quota must not be negative")
 	}
+	if err := checkPhoneVerification(s.Platform, s.PhoneVerification); err != nil {
+		return err
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	key := ShopKey(s.Platform, s.MainAccount)
@@ -195,15 +217,16 @@ func (e *Engine) AddShop(s ShopSetup) error {
 		return platform.NewError(platform.ErrConflict, "mainAccount", "shop %s already exists", key)
 	}
 	sh := &ShopState{
-		Platform:        s.Platform,
-		MainAccount:     s.MainAccount,
-		MainPhone:       s.MainPhone,
-		Credentials:     s.Credentials,
-		SeatQuota:       s.SeatQuota,
-		Accounts:        map[string]*AccountRecord{},
-		Roles:           map[string]*platform.Role{},
-		AccountRequests: map[string]string{},
-		RoleRequests:    map[string]string{},
+		Platform:          s.Platform,
+		MainAccount:       s.MainAccount,
+		MainPhone:         s.MainPhone,
+		Credentials:       s.Credentials,
+		SeatQuota:         s.SeatQuota,
+		PhoneVerification: s.PhoneVerification,
+		Accounts:          map[string]*AccountRecord{},
+		Roles:             map[string]*platform.Role{},
+		AccountRequests:   map[string]string{},
+		RoleRequests:      map[string]string{},
 	}
 	sh.init()
 	if err := sh.setStanding(s.ServiceOff, s.SeatLedger); err != nil {

@@ -13,10 +13,11 @@ import (
 // info is what ShopInfo reports about sh.
 func (sh *ShopState) info() platform.ShopInfo {
 	out := platform.ShopInfo{
-		Platform:    sh.Platform,
-		MainAccount: sh.MainAccount,
-		SeatsUsed:   int32(len(sh.Accounts)),
-		SeatsTotal:  sh.SeatQuota,
+		Platform:          sh.Platform,
+		MainAccount:       sh.MainAccount,
+		SeatsUsed:         int32(len(sh.Accounts)),
+		SeatsTotal:        sh.SeatQuota,
+		PhoneVerification: sh.phoneVerification(),
 	}
 	if sh.Platform != platform.Taobao {
 		return out

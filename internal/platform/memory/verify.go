@@ -28,9 +28,12 @@ const (
 	VerificationCodeDigits = 6
 )
 
-// needsVerification reports whether new accounts of the platform verify
-// their phone by SMS.
-func needsVerification(p platform.Name) bool { return p == platform.Douyin }
+// verifiesAfterCreate reports whether the shop creates an account first
+// and texts its phone a code afterwards (ShopSetup.PhoneVerification
+// AfterCreate).
+func (sh *ShopState) verifiesAfterCreate() bool {
+	return sh.phoneVerification() == platform.PhoneVerificationAfterCreate
+}
 
 // SMS returns the latest verification code the engine sent to phone, and
 // when. It stands in for the employee's phone, for tests and demos; the
@@ -108,6 +111,7 @@ func (v *VerificationRecord) view() *platform.Verification {
 		return nil
 	}
 	return &platform.Verification{
+		ID:           v.ID,
 		Verified:     v.Verified,
 		Phone:        MaskPhone(v.Phone),
 		SentAt:       v.SentAt,
@@ -172,7 +176,7 @@ func (v *VerificationRecord) check(code string, now time.Time) error {
 	case v.AttemptsLeft <= 0:
 		return platform.NewError(platform.ErrInvalid, "code", "no attempts left; request a new code")
 	case !now.Before(v.ExpiresAt):
-		return platform.NewError(platform.ErrInvalid, "code", "the code expired at %s; request a new code", v.ExpiresAt.UTC().Format(time.TimeOnly))
+		return platform.NewError(platform.ErrCodeExpired, "code", "the code expired at %s; request a new code", v.ExpiresAt.UTC().Format(time.TimeOnly))
 	case !checkCode(v, strings.TrimSpace(code)):
 		v.AttemptsLeft--
 		return platform.NewError(platform.ErrInvalid, "code", "%s", wrongCodeMessage(v.AttemptsLeft))

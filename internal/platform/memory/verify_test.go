@@ -76,7 +76,7 @@ func TestMaskPhone(t *testing.T) {
 }
 
 func TestVerificationOnlyOnDouyin(t *testing.T) {
-	f := newFixture(t)
+	f := newAfterCreateFixture(t)
 	for _, p := range []platform.Name{platform.Taobao, platform.Pinduoduo} {
 		r := f.role(t, p, "cs")
 		a := f.account(t, p, validRequest("xh", r.ID))
@@ -103,7 +103,7 @@ func TestVerificationOnlyOnDouyin(t *testing.T) {
 }
 
 func TestDouyinCreateSendsCode(t *testing.T) {
-	f := newFixture(t)
+	f := newAfterCreateFixture(t)
 	c := f.clients[platform.Douyin]
 	r := f.role(t, platform.Douyin, "客服", "im-chat")
 	req := validRequest("xh", r.ID)
@@ -154,7 +154,7 @@ func TestDouyinCreateSendsCode(t *testing.T) {
 }
 
 func TestVerifyAccount(t *testing.T) {
-	f := newFixture(t)
+	f := newAfterCreateFixture(t)
 	c := f.clients[platform.Douyin]
 	a, code := f.douyinAccount(t, "xh")
 	bad := wrongCode(code)
@@ -240,7 +240,7 @@ func TestVerifyAccount(t *testing.T) {
 }
 
 func TestVerificationCodeExpires(t *testing.T) {
-	f := newFixture(t)
+	f := newAfterCreateFixture(t)
 	c := f.clients[platform.Douyin]
 	early, earlyCode := f.douyinAccount(t, "early")
 	late, lateCode := f.douyinAccount(t, "late")
@@ -284,7 +284,7 @@ func TestVerificationCodeExpires(t *testing.T) {
 }
 
 func TestResendVerification(t *testing.T) {
-	f := newFixture(t)
+	f := newAfterCreateFixture(t)
 	c := f.clients[platform.Douyin]
 	a, code := f.douyinAccount(t, "xh")
 
@@ -373,7 +373,7 @@ func TestResendVerification(t *testing.T) {
 
 // The code is never in an error message, an audit entry or an account.
 func TestVerificationCodeNeverShown(t *testing.T) {
-	f := newFixture(t)
+	f := newAfterCreateFixture(t)
 	c := f.clients[platform.Douyin]
 	a, code := f.douyinAccount(t, "xh")
 	var errs []error
@@ -418,7 +418,7 @@ func TestVerificationCodeNeverShown(t *testing.T) {
 }
 
 func TestVerificationSurvivesSnapshot(t *testing.T) {
-	f := newFixture(t)
+	f := newAfterCreateFixture(t)
 	c := f.clients[platform.Douyin]
 	a, code := f.douyinAccount(t, "xh")
 	b, bCode := f.douyinAccount(t, "done")

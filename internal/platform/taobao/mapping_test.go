@@ -99,7 +99,7 @@ func TestMappingFromRecordedAnswers(t *testing.T) {
 
 	info, err := c.ShopInfo(ctx)
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(info).To(Equal(platform.ShopInfo{Platform: platform.Taobao, MainAccount: "店主", SeatsUsed: 3}))
+	g.Expect(info).To(Equal(platform.ShopInfo{Platform: platform.Taobao, MainAccount: "店主", SeatsUsed: 3, PhoneVerification: platform.PhoneVerificationNone}))
 	g.Expect(r.form(top.MethodSubusersPage).Get("page_size")).To(Equal("2"), "TOP's smallest page: greater than 1")
 
 	page, err := c.ListAccounts(ctx, platform.ListOptions{Page: 2, PageSize: 199})

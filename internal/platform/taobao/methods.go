@@ -19,6 +19,7 @@ import (
 // in customer routing, Seat.Chat). AccountSeat covers dispatch only:
 // reception capacity and presence cannot be set through TOP. The activity
 // feed is the online-status log, read 5 named accounts a call.
+// RequestCode is false: Taobao texts no code for a sub-account's phone.
 func (c *Client) Capabilities() platform.Capabilities {
 	return platform.Capabilities{AccountDisabled: true, AccountSeat: true, ActivityFeed: true, ActivityNeedsAccountIDs: true}
 }
@@ -40,7 +41,8 @@ func (c *Client) ShopInfo(ctx context.Context) (platform.ShopInfo, error) {
 	if err != nil {
 		return platform.ShopInfo{}, err
 	}
-	return platform.ShopInfo{Platform: platform.Taobao, MainAccount: c.main, SeatsUsed: clamp32(int64(out.TotalCount))}, nil
+	return platform.ShopInfo{Platform: platform.Taobao, MainAccount: c.main, SeatsUsed: clamp32(int64(out.TotalCount)),
+		PhoneVerification: platform.PhoneVerificationNone}, nil
 }
 
 // Permissions is the embedded Taobao catalog (package catalog); TOP's
@@ -385,6 +387,17 @@ func (c *Client) VerifyAccount(context.Context, string, string) (platform.Accoun
 // ResendVerification is not supported, as VerifyAccount.
 func (c *Client) ResendVerification(context.Context, string) (platform.Account, error) {
 	return platform.Account{}, notSupported("send a verification code", "Taobao sub-accounts need no SMS verification through TOP")
+}
+
+// RequestCode is not supported: Taobao texts no code before it creates a
+// sub-account (and TOP creates none); Capabilities says so.
+func (c *Client) RequestCode(context.Context, platform.CodeRequest, string) (platform.Verification, error) {
+	return platform.Verification{}, notSupported("send a verification code", "Taobao sub-accounts need no SMS verification through TOP")
+}
+
+// ChangePhone is not supported, as RequestCode.
+func (c *Client) ChangePhone(context.Context, string, platform.VerificationCode) (platform.Account, error) {
+	return platform.Account{}, notSupported("change a phone with a verification code", "Taobao sub-accounts need no SMS verification through TOP")
 }
 
 // SetSeatCapacity is not supported: TOP acts only as the main account's

@@ -172,7 +172,7 @@ func TestShopsimEverySupportedMethod(t *testing.T) {
 
 			info, err := c.ShopInfo(ctx)
 			g.Expect(err).NotTo(HaveOccurred())
-			g.Expect(info).To(Equal(platform.ShopInfo{Platform: platform.Taobao, MainAccount: simMain, SeatsUsed: 2, SeatsTotal: 0}))
+			g.Expect(info).To(Equal(platform.ShopInfo{Platform: platform.Taobao, MainAccount: simMain, SeatsUsed: 2, SeatsTotal: 0, PhoneVerification: platform.PhoneVerificationNone}))
 
 			perms, err := c.Permissions(ctx)
 			g.Expect(err).NotTo(HaveOccurred())

@@ -56,7 +56,8 @@ func (s AccountState) ToAccountState() platform.AccountState {
 
 // FromShopInfo converts the domain shop info.
 func FromShopInfo(i platform.ShopInfo) ShopInfo {
-	out := ShopInfo{Platform: i.Platform, MainAccount: i.MainAccount, SeatsUsed: i.SeatsUsed, SeatsTotal: i.SeatsTotal, Service: i.Service}
+	out := ShopInfo{Platform: i.Platform, MainAccount: i.MainAccount, SeatsUsed: i.SeatsUsed, SeatsTotal: i.SeatsTotal, Service: i.Service,
+		PhoneVerification: i.PhoneVerification}
 	if l := i.SeatLedger; l != nil {
 		w := SeatLedger(*l)
 		out.SeatLedger = &w
@@ -66,7 +67,8 @@ func FromShopInfo(i platform.ShopInfo) ShopInfo {
 
 // ToShopInfo converts to the domain shop info.
 func (i ShopInfo) ToShopInfo() platform.ShopInfo {
-	out := platform.ShopInfo{Platform: i.Platform, MainAccount: i.MainAccount, SeatsUsed: i.SeatsUsed, SeatsTotal: i.SeatsTotal, Service: i.Service}
+	out := platform.ShopInfo{Platform: i.Platform, MainAccount: i.MainAccount, SeatsUsed: i.SeatsUsed, SeatsTotal: i.SeatsTotal, Service: i.Service,
+		PhoneVerification: i.PhoneVerificationOf()}
 	if l := i.SeatLedger; l != nil {
 		d := platform.SeatLedger(*l)
 		out.SeatLedger = &d

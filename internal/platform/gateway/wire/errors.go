@@ -27,6 +27,7 @@ const (
 	CodeNameTaken     = "name_taken"           // 409
 	CodeConflict      = "conflict"             // 409
 	CodeInvalid       = "invalid"              // 422
+	CodeCodeExpired   = "code_expired"         // 422: an SMS code past its expiry
 	CodeUnauthorized  = "unauthorized"         // 401
 	CodeForbidden     = "forbidden"            // 403
 	CodeQuotaExceeded = "seat_quota_exhausted" // 402
@@ -44,6 +45,8 @@ var codes = []struct {
 	{CodeNotFound, http.StatusNotFound, platform.ErrNotFound},
 	{CodeNameTaken, http.StatusConflict, platform.ErrNameTaken},
 	{CodeConflict, http.StatusConflict, platform.ErrConflict},
+	// Before CodeInvalid: an expired code is also invalid input.
+	{CodeCodeExpired, http.StatusUnprocessableEntity, platform.ErrCodeExpired},
 	{CodeInvalid, http.StatusUnprocessableEntity, platform.ErrInvalid},
 	{CodeUnauthorized, http.StatusUnauthorized, platform.ErrUnauthorized},
 	{CodeForbidden, http.StatusForbidden, platform.ErrForbidden},
@@ -85,7 +88,8 @@ func ErrorFrom(status int, body *ErrorBody, retryAfter time.Duration) error {
 		}
 	}
 	for _, c := range codes {
-		if c.status == status && c.code != CodeNameTaken {
+		// A status shared by several codes means the general one.
+		if c.status == status && c.code != CodeNameTaken && c.code != CodeCodeExpired {
 			pe.Kind = c.kind
 			return pe
 		}

@@ -51,6 +51,13 @@ const (
 	PathVerify = "/accounts/{id}/verify" // POST VerifyCode: Account
 	// PathVerificationCode sends a new SMS code, at most one a minute.
 	PathVerificationCode = "/accounts/{id}/verification-code" // POST (no body): Account
+	// PathVerifications texts a code to a phone before the account exists
+	// or before its phone changes (ShopInfo.PhoneVerification
+	// "BeforeCreate"); the answer's id goes with the code to POST
+	// /accounts (CreateAccount.Code) or PUT /accounts/{id}/phone.
+	PathVerifications = "/verifications" // POST CodeRequest: Verification (Idempotency-Key)
+	// PathPhone changes an account's phone with the code sent to the new one.
+	PathPhone = "/accounts/{id}/phone" // PUT VerificationCode: Account
 )
 
 // ShopPrefix is the path prefix of one shop.
@@ -94,6 +101,14 @@ type ShopInfo struct {
 	Service platform.ServiceState `json:"service,omitempty"`
 	// SeatLedger is how the quota is made up (Taobao), when known.
 	SeatLedger *SeatLedger `json:"seatLedger,omitempty"`
+	// PhoneVerification is when the shop's platform checks a new
+	// sub-account's phone by SMS: "None", "BeforeCreate" (POST
+	// /verifications first, then POST /accounts with the code) or
+	// "AfterCreate" (POST /accounts texts the code, POST
+	// /accounts/{id}/verify enters it). A gateway that leaves it out
+	// speaks the first revision of v1, which is "AfterCreate" on Douyin
+	// and "None" elsewhere (see PhoneVerificationOf).
+	PhoneVerification platform.PhoneVerification `json:"phoneVerification,omitempty"`
 }
 
 // SeatLedger is a Taobao shop's seats: free ones given and claimed (领取),
@@ -102,6 +117,19 @@ type SeatLedger struct {
 	FreeGiven   int32 `json:"freeGiven"`
 	FreeClaimed int32 `json:"freeClaimed"`
 	Bought      int32 `json:"bought"`
+}
+
+// PhoneVerificationOf is what a GET /shop answer means: its
+// phoneVerification, or, from a gateway that does not send one, the
+// behaviour of the protocol's first revision.
+func (s ShopInfo) PhoneVerificationOf() platform.PhoneVerification {
+	switch {
+	case s.PhoneVerification != "":
+		return s.PhoneVerification
+	case s.Platform == platform.Douyin:
+		return platform.PhoneVerificationAfterCreate
+	}
+	return platform.PhoneVerificationNone
 }
 
 // Permission is one catalog entry.
@@ -198,6 +226,26 @@ type CreateAccount struct {
 	Name     string `json:"name"`
 	Password string `json:"password"`
 	AccountState
+	// Code is the SMS code sent to the profile's phone, with the ID POST
+	// /verifications answered: required where the shop verifies phones
+	// before creation, absent elsewhere.
+	Code *VerificationCode `json:"code,omitempty"`
+}
+
+// CodeRequest is the body of POST /verifications: the phone to text a
+// code to, and for a phone change the account whose phone it becomes.
+type CodeRequest struct {
+	Phone     string `json:"phone"`
+	AccountID string `json:"accountId,omitempty"`
+}
+
+// VerificationCode is a code a phone received and the ID of its
+// verification: CreateAccount.Code and the body of PUT
+// /accounts/{id}/phone. The code is a secret: servers never log, echo or
+// audit it.
+type VerificationCode struct {
+	ID   string `json:"id"`
+	Code string `json:"code"`
 }
 
 // Account is a sub-account as the gateway reports it. It never carries a
@@ -222,6 +270,9 @@ type Account struct {
 // Verification is where an account's phone verification stands. It never
 // carries the code.
 type Verification struct {
+	// ID is the verification's ID in the answer to POST /verifications;
+	// absent on an account's or contact's own verification.
+	ID string `json:"id,omitempty"`
 	// Verified is true once the right code was entered (authorised, 已授权).
 	Verified bool `json:"verified"`
 	// Phone is the number the code went to, masked (138****8000).

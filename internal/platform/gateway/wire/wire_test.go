@@ -236,7 +236,7 @@ func TestShopPrefixEscapesTheMainAccount(t *testing.T) {
 var sentinels = []error{
 	platform.ErrNotFound, platform.ErrNameTaken, platform.ErrInvalid, platform.ErrUnauthorized,
 	platform.ErrForbidden, platform.ErrRateLimited, platform.ErrQuotaExhausted, platform.ErrConflict,
-	platform.ErrNotSupported, platform.ErrTransient,
+	platform.ErrNotSupported, platform.ErrTransient, platform.ErrCodeExpired,
 }
 
 func TestErrorForAndFromRoundTripEverySentinel(t *testing.T) {
@@ -248,6 +248,7 @@ func TestErrorForAndFromRoundTripEverySentinel(t *testing.T) {
 		platform.ErrNameTaken:      {409, wire.CodeNameTaken},
 		platform.ErrConflict:       {409, wire.CodeConflict},
 		platform.ErrInvalid:        {422, wire.CodeInvalid},
+		platform.ErrCodeExpired:    {422, wire.CodeCodeExpired},
 		platform.ErrUnauthorized:   {401, wire.CodeUnauthorized},
 		platform.ErrForbidden:      {403, wire.CodeForbidden},
 		platform.ErrQuotaExhausted: {402, wire.CodeQuotaExceeded},
@@ -318,6 +319,9 @@ func TestErrorFromByStatus(t *testing.T) {
 		g.Expect(platform.FieldOf(unknown)).To(Equal("f"))
 		g.Expect(unknown.Error()).To(ContainSubstring("what"))
 	}
+	// 422 without a code is invalid input, not an expired code: a client
+	// reads an older gateway's expired code as invalid.
+	NewWithT(t).Expect(wire.ErrorFrom(422, nil, 0)).NotTo(MatchError(platform.ErrCodeExpired))
 	// The code wins over the status.
 	NewWithT(t).Expect(wire.ErrorFrom(500, &wire.ErrorBody{Error: wire.ErrorDetail{Code: wire.CodeNameTaken}}, 0)).
 		To(MatchError(platform.ErrNameTaken))
