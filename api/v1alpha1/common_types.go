@@ -104,11 +104,15 @@ const (
 	// when the platform's API cannot apply some fields of the spec; the
 	// message names them. Absent when everything can be applied.
 	ConditionPlatformLimits = "PlatformLimits"
-	// ConditionSeatCapacityApplied (SubAccount, Douyin) is True when the
-	// seat's reception capacity, which only the sub-account itself may
-	// change, was applied with the account's own login; False with the
-	// reason why not (PendingVerification, AccountDisabled, SecretNotFound,
-	// SecretInvalid, LoginRejected). Absent where the main account sets it.
+	// ConditionSeatCapacityApplied (SubAccount, Douyin) says where the
+	// seat's reception capacity stands against the spec's starting value,
+	// on a platform where only the agent may set it. True (Succeeded) when
+	// the agent's capacity is the spec's, or the Shop's signInAsAgent opt-in
+	// set it on the agent's behalf; False with AgentOwned when the spec's
+	// value is intent only and the agent's differs (nothing is retried), or,
+	// under the opt-in, with the reason it is not set yet
+	// (PendingVerification, AccountDisabled, SecretNotFound, SecretInvalid,
+	// LoginRejected). Absent where the main account sets it.
 	ConditionSeatCapacityApplied = "SeatCapacityApplied"
 	// ConditionNameClash (Staff) is True when a SubAccount the Staff would
 	// own exists and is not the Staff's: it is never taken over.
@@ -203,6 +207,10 @@ const (
 	// (from its credentials Secret) for a change only the sub-account may
 	// make.
 	ReasonLoginRejected = "LoginRejected"
+	// ReasonAgentOwned: the setting (Douyin's reception capacity) is the
+	// agent's own and the platform does not let the main account change
+	// it: the spec's value is intent only, and the message shows the gap.
+	ReasonAgentOwned = "AgentOwned"
 	// ReasonAccountDisabled: the account is disabled, so it cannot sign in
 	// to make a change only the sub-account may make; applied once enabled.
 	ReasonAccountDisabled = "AccountDisabled"
@@ -327,6 +335,21 @@ const (
 	SecretKeyShop        = "shop"
 	SecretKeyPlatform    = "platform"
 	SecretKeyAccountName = "accountName"
+)
+
+// SignInAsAgentPolicy says whether the operator may sign in as an agent,
+// with the password it holds, for what only the agent may change.
+// +kubebuilder:validation:Enum=Never;StartingCapacity
+type SignInAsAgentPolicy string
+
+const (
+	// SignInAsAgentNever (the default): the operator acts only as the main
+	// account. What only the agent may set stays the agent's.
+	SignInAsAgentNever SignInAsAgentPolicy = "Never"
+	// SignInAsAgentStartingCapacity: the operator signs in as the agent to
+	// set the spec's starting reception capacity where only the agent may
+	// (Douyin), once per spec value, never to undo the agent's change.
+	SignInAsAgentStartingCapacity SignInAsAgentPolicy = "StartingCapacity"
 )
 
 // DriftPolicy says what a drift check does about a platform object changed

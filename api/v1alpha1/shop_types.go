@@ -104,6 +104,21 @@ type ShopSpec struct {
 	// +optional
 	DriftPolicy DriftPolicy `json:"driftPolicy,omitempty"`
 
+	// signInAsAgent lets the operator sign in as a customer-service agent,
+	// with the password it holds in the agent's credentials Secret, for
+	// what the platform lets only the agent change: Never (default) or
+	// StartingCapacity (on Douyin, set the seat's starting reception
+	// capacity once per spec value; never to undo the agent's own change).
+	// The trade-off: sub-accounts exist so that every action is traceable
+	// to the person who did it. A change made signed in as the agent looks,
+	// in the platform's own records, like the agent's; the operator's Event
+	// and the platform audit entry (set on the sub-account's behalf) are
+	// the only trace that it was not. Leave it Never unless the agents
+	// cannot be asked to set their capacity themselves.
+	// +optional
+	// +kubebuilder:default=Never
+	SignInAsAgent SignInAsAgentPolicy `json:"signInAsAgent,omitempty"`
+
 	// suspend pauses all writes to the platform for this shop's Roles and
 	// SubAccounts; reads and status updates continue.
 	// +optional

@@ -25,11 +25,12 @@ import (
 type Presence string
 
 const (
-	// PresenceOnline receives new customers (在线).
+	// PresenceOnline receives messages (在线).
 	PresenceOnline Presence = "Online"
-	// PresenceBusy keeps current customers but receives no new ones (忙碌).
+	// PresenceBusy cannot receive messages (忙碌).
 	PresenceBusy Presence = "Busy"
-	// PresenceBreak is a short break (小休).
+	// PresenceBreak is a short break (小休): it cannot receive messages
+	// either (an assumption: the platforms' pages do not say).
 	PresenceBreak Presence = "Break"
 )
 
@@ -235,20 +236,31 @@ type ChatSeatSpec struct {
 	// +optional
 	// +kubebuilder:default=true
 	Chat bool `json:"chat"`
-	// capacity is how many customers the agent receives at once, 1 to 50.
+	// capacity is how many customers the agent receives at once, 1 to 50:
+	// the starting value. The capacity is the agent's own setting: the
+	// operator writes this value when the account (or its seat) is created
+	// and when this value changes, where the platform lets the main account
+	// set it; it never puts it back after the agent changed it. On Douyin
+	// only the agent may set it: the value is intent only, and the
+	// SeatCapacityApplied condition shows the gap (unless the Shop's
+	// signInAsAgent is StartingCapacity).
 	// +optional
 	// +kubebuilder:default=10
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=50
 	Capacity int32 `json:"capacity,omitempty"`
-	// presence is Online, Busy (no new customers) or Break (short break).
-	// Outside the schedule's windows this is the seat's presence.
+	// presence is Online, Busy (忙碌: cannot receive messages) or Break
+	// (小休, short break): the starting presence, written when the account
+	// (or its seat) is created and when this value changes. The agent
+	// chooses their presence; the operator never puts it back.
 	// +optional
 	// +kubebuilder:default=Online
 	Presence Presence `json:"presence,omitempty"`
 	// schedule switches presence to Break (or Busy) during weekly windows,
-	// e.g. lunch 12:00-12:30 Mon-Fri in Asia/Shanghai; the operator changes
-	// presence at each boundary (status.presence shows the next change).
+	// e.g. lunch 12:00-12:30 Mon-Fri in Asia/Shanghai. The operator acts at
+	// the boundaries only (Break at 12:00, back to presence at 12:30);
+	// between them, the agent's own choice stands (status.presence shows
+	// the next boundary).
 	// +optional
 	Schedule *ChatSeatSchedule `json:"schedule,omitempty"`
 }
@@ -304,7 +316,7 @@ type ScheduleWindow struct {
 	End string `json:"end"`
 
 	// presence is the seat's presence inside the window: Break (小休, short
-	// break) or Busy (忙碌, receives no new customers). Default Break.
+	// break) or Busy (忙碌, cannot receive messages). Default Break.
 	// +optional
 	// +kubebuilder:default=Break
 	// +kubebuilder:validation:XValidation:rule="self != 'Online'",message="a window's presence is Break or Busy"
@@ -402,16 +414,24 @@ type SubAccountStatus struct {
 	// +optional
 	Security *SecuritySpec `json:"security,omitempty"`
 
-	// seatCapacity is the chat seat's reception capacity as last applied to (or
-	// read from) the platform. On Douyin only the sub-account itself may
-	// change it, so the operator applies it signed in with the account's own
-	// login from its credentials Secret (condition SeatCapacityApplied).
+	// seatCapacity is the chat seat's reception capacity as last read from
+	// the platform: the agent's own setting (the main account can see it).
 	// +optional
 	ChatSeatCapacity int32 `json:"seatCapacity,omitempty"`
 
-	// presence is the seat's presence in force and when it next changes.
+	// presence is the seat's presence as last read from the platform (the
+	// agent's choice, or what the schedule set at its last boundary), the
+	// schedule window in force and the next boundary.
 	// +optional
 	Presence *PresenceStatus `json:"presence,omitempty"`
+
+	// seatStart is the spec's starting capacity and presence the operator
+	// last acted on: written (where the platform lets the main account, or
+	// the Shop's signInAsAgent opt-in) or reported as intent. A spec value
+	// that differs from it is written once; the agent's changes are never
+	// undone.
+	// +optional
+	SeatStart *SeatStartStatus `json:"seatStart,omitempty"`
 
 	// verification is the account's phone verification, on platforms that
 	// verify new accounts by SMS (Douyin).
@@ -468,14 +488,38 @@ type VerificationStatus struct {
 	AttemptsLeft int32 `json:"attemptsLeft,omitempty"`
 }
 
-// PresenceStatus is a seat's presence as the schedule makes it.
+// SeatStartStatus is the starting seat settings the operator acted on.
+type SeatStartStatus struct {
+	// capacity is the starting reception capacity written to the platform;
+	// 0 where only the agent may set it and nothing was written.
+	// +optional
+	Capacity int32 `json:"capacity,omitempty"`
+	// presence is the spec's starting presence written to the platform.
+	// +optional
+	Presence Presence `json:"presence,omitempty"`
+}
+
+// PresenceStatus is a seat's presence as read from the platform, and the
+// schedule's boundaries.
 type PresenceStatus struct {
-	// current is the presence in force.
-	Current Presence `json:"current"`
+	// current is the presence as last read from the platform: the agent's
+	// own choice, or what the operator set at the last boundary. Empty
+	// until the account exists.
+	// +optional
+	Current Presence `json:"current,omitempty"`
+	// receivesMessages is false while the presence is Busy (忙碌: cannot
+	// receive messages) or Break (小休).
+	ReceivesMessages bool `json:"receivesMessages"`
 	// window is the schedule window in force, if any.
 	// +optional
 	Window string `json:"window,omitempty"`
-	// nextChange is when the schedule next changes the presence.
+	// lastBoundary is the schedule boundary (a window's start or end) the
+	// operator last acted at, setting the presence once; between
+	// boundaries the agent's choice stands.
+	// +optional
+	LastBoundary *metav1.Time `json:"lastBoundary,omitempty"`
+	// nextChange is the schedule's next boundary, when the operator next
+	// sets the presence.
 	// +optional
 	NextChange *metav1.Time `json:"nextChange,omitempty"`
 	// nextChangeLocal is nextChange as a person reads it: the weekday and

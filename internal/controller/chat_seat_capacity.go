@@ -35,23 +35,19 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 )
 
-// chatSeatCapacity is a chat seat's reception capacity, 0 without a seat.
-func chatSeatCapacity(s *platform.Seat) int32 {
-	if s == nil {
-		return 0
-	}
-	return s.Capacity
-}
-
-// ensureChatSeatCapacity applies the seat's reception capacity. Where the main
-// account sets it (Taobao, Pinduoduo) it went with the account state and is
-// only recorded. Where only the sub-account itself may change it (Douyin),
-// it is set signed in with the account's own login from its credentials
-// Secret, once the account can sign in (phone verified, enabled). When the
-// platform refuses that login, a credential check tells a password the
-// platform lost (a crash, a change in the back office) from a refusal: the
-// former is repaired by setting the Secret's password again. The password
-// is never logged or shown.
+// ensureChatSeatCapacity reports, on a platform where only the agent may
+// set the reception capacity (Douyin), where it stands against the spec's
+// starting value (the SeatCapacityApplied condition). By default the
+// operator never acts as an employee: the spec's value is intent only and
+// the condition shows the gap, without a retry. Only when the Shop opts in
+// (spec.signInAsAgent: StartingCapacity) does it sign in as the agent, with
+// the login from the credentials Secret, to set the starting value once per
+// spec value, and never to undo the agent's own change; the platform's
+// audit records it as made on the agent's behalf. When the platform
+// refuses that login, a credential check tells a password the platform
+// lost (a crash, a change in the back office) from a refusal: the former
+// is repaired by setting the Secret's password again. The password is
+// never logged or shown.
 func (r *SubAccountReconciler) ensureChatSeatCapacity(ctx context.Context, s *subAccountScope) error {
 	if chatSeatCapacitySettled(s) {
 		return nil
@@ -73,51 +69,68 @@ func (r *SubAccountReconciler) ensureChatSeatCapacity(ctx context.Context, s *su
 	switch {
 	case errors.Is(err, platform.ErrUnauthorized):
 		err = stalled(shopv1alpha1.ReasonLoginRejected,
-			"%s refused the sub-account's own login (%s, password from Secret %s) when setting its reception capacity to %d: %s",
+			"%s refused the sub-account's own login (%s, password from Secret %s) when setting its starting reception capacity to %d on its behalf: %s",
 			cat.Platform, login.Name, sa.Status.SecretName, want, platformMessage(err))
 	case err != nil:
-		err = platformOutcome("setting the reception capacity as the sub-account", err)
+		err = platformOutcome("setting the starting reception capacity on the agent's behalf", err)
 	}
 	if err != nil {
 		markStep(sa, shopv1alpha1.ConditionSeatCapacityApplied, err, "")
 		return err
 	}
 	from := sa.Status.ChatSeatCapacity
-	sa.Status.ChatSeatCapacity = chatSeatCapacity(acct.Seat)
+	observeSeat(sa, acct.Seat)
+	start := &shopv1alpha1.SeatStartStatus{Capacity: want, Presence: shopv1alpha1.Presence(s.desired.Seat.Presence)}
+	if old := sa.Status.SeatStart; old != nil {
+		start.Presence = old.Presence
+	}
+	sa.Status.SeatStart = start
 	setCapacityCondition(sa, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded,
-		fmt.Sprintf("reception capacity %d applied by the sub-account itself", sa.Status.ChatSeatCapacity))
+		fmt.Sprintf("starting reception capacity %d set on the agent's behalf, signed in with its login (the Shop's signInAsAgent: StartingCapacity)", want))
 	r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "SeatCapacitySet", "SetSeatCapacity",
-		"set the reception capacity of %s from %d to %d, signed in as the sub-account itself", sa.Status.LoginName, from, sa.Status.ChatSeatCapacity)
+		"set the starting reception capacity of %s from %d to %d on the agent's behalf, signed in with its login (the Shop's signInAsAgent: StartingCapacity)",
+		sa.Status.LoginName, from, sa.Status.ChatSeatCapacity)
 	return nil
 }
 
-// chatSeatCapacitySettled sets what needs no platform call: the capacity
-// goes with the account state (or there is no chat seat), was applied
-// already, waits for the phone verification, or waits for the account to
-// be enabled. It reports whether that settled it. It is also what the
-// SeatCapacityApplied condition says when an earlier step failed while the
-// phone is being verified.
+// chatSeatCapacitySettled sets the SeatCapacityApplied condition where no
+// platform call is to be made: the main account sets the capacity (or
+// there is no chat seat), the agent's capacity is the spec's, the spec's
+// value is intent only (no opt-in), it was set once already (the agent's
+// later change stands), or, under the opt-in, it waits for the phone
+// verification or for the account to be enabled. It reports whether that
+// settled it. It is also what the condition says when an earlier step
+// failed while the phone is being verified.
 func chatSeatCapacitySettled(s *subAccountScope) bool {
 	sa, seat := s.sa, s.desired.Seat
 	if !s.cat.SeatCapacityBySubAccount || seat == nil {
 		removeCondition(sa, shopv1alpha1.ConditionSeatCapacityApplied)
-		if s.caps.AccountSeat || seat == nil {
-			sa.Status.ChatSeatCapacity = chatSeatCapacity(seat)
-		}
 		return true
 	}
-	want := seat.Capacity
+	want, have := seat.Capacity, sa.Status.ChatSeatCapacity
+	started := sa.Status.SeatStart != nil && sa.Status.SeatStart.Capacity == want
 	switch v := sa.Status.Verification; {
-	case sa.Status.ChatSeatCapacity == want && !s.stateDrifted():
+	case started && have == want:
 		setCapacityCondition(sa, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded,
-			fmt.Sprintf("reception capacity %d applied by the sub-account itself", want))
+			fmt.Sprintf("starting reception capacity %d set on the agent's behalf, signed in with its login (the Shop's signInAsAgent: StartingCapacity)", want))
+	case have == want:
+		setCapacityCondition(sa, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded,
+			fmt.Sprintf("reception capacity %d, as the spec asks", want))
+	case s.shop.Spec.SignInAsAgent != shopv1alpha1.SignInAsAgentStartingCapacity:
+		setCapacityCondition(sa, metav1.ConditionFalse, shopv1alpha1.ReasonAgentOwned,
+			fmt.Sprintf("%s lets only the agent set the reception capacity (接待人数), in the chat client; the main account can only see it. "+
+				"The spec's %d is intent only; the agent's is %d. Nothing is retried: the operator does not sign in as the agent (the Shop's spec.signInAsAgent is Never)",
+				s.cat.Platform, want, have))
+	case started:
+		setCapacityCondition(sa, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded,
+			fmt.Sprintf("starting reception capacity %d was set on the agent's behalf; the agent has since set %d, which stands", want, have))
 	case v != nil && !v.Verified:
 		setCapacityCondition(sa, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification,
-			fmt.Sprintf("reception capacity %d is applied with the sub-account's own login once its phone is verified", want))
+			fmt.Sprintf("starting reception capacity %d is set on the agent's behalf once its phone is verified", want))
 	case sa.Spec.Disabled:
 		// Not an error: a disabled account is what the spec asks for.
 		setCapacityCondition(sa, metav1.ConditionFalse, shopv1alpha1.ReasonAccountDisabled,
-			fmt.Sprintf("reception capacity %d is applied when the account is enabled: only the sub-account itself may change it, and a disabled account cannot sign in", want))
+			fmt.Sprintf("starting reception capacity %d is set on the agent's behalf when the account is enabled: a disabled account cannot sign in", want))
 	default:
 		return false
 	}

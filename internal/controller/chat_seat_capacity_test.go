@@ -34,17 +34,22 @@ import (
 )
 
 // douyinSeatAgent creates a Douyin agent with a seat of the given capacity
-// and verifies its phone; it returns once the agent is Ready.
-func douyinSeatAgent(t *testing.T, capacity int32) (testShop, *shopv1alpha1.SubAccount) {
+// and verifies its phone; it returns once the agent is Ready. optIn sets
+// the Shop's signInAsAgent: StartingCapacity.
+func douyinSeatAgent(t *testing.T, capacity int32, optIn bool) (testShop, *shopv1alpha1.SubAccount) {
 	t.Helper()
 	ns := newNamespace(t)
-	ts := newShop(t, ns, platform.Douyin, 10, nil)
+	ts := newShop(t, ns, platform.Douyin, 10, func(s *shopv1alpha1.Shop) {
+		if optIn {
+			s.Spec.SignInAsAgent = shopv1alpha1.SignInAsAgentStartingCapacity
+		}
+	})
 	create(t, newRole(ns, "cs", "客服", "customer-service"))
 	sa := newSubAccount(ns, "agent", "cs")
 	sa.Spec.Phone = uniquePhone()
 	sa.Spec.ChatSeat = &shopv1alpha1.ChatSeatSpec{Chat: true, Capacity: capacity, Presence: shopv1alpha1.PresenceOnline}
 	create(t, sa)
-	if capacity != memory.DefaultSeatCapacity {
+	if optIn && capacity != memory.DefaultSeatCapacity {
 		cond := waitCondition(t, sa, shopv1alpha1.ConditionSeatCapacityApplied, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)
 		NewWithT(t).Expect(cond.Message).To(ContainSubstring("once its phone is verified"))
 	}
@@ -55,38 +60,82 @@ func douyinSeatAgent(t *testing.T, capacity int32) (testShop, *shopv1alpha1.SubA
 	return ts, sa
 }
 
-// On Douyin only the sub-account itself may change its reception capacity:
-// the account is created with the platform's default, and once its phone is
-// verified the operator signs in as the sub-account (login and password
-// from its Secret) to set the declared capacity. A change of the spec goes
-// the same way; the main account's writes never touch it.
-func TestDouyinCapacityAppliedAsTheSubAccount(t *testing.T) {
+// capacityAudit lists the shop's account.seat.capacity audit entries (the
+// operator signed in as the agent), checking their source.
+func capacityAudit(t *testing.T, ts testShop, sa *shopv1alpha1.SubAccount) []string {
+	var out []string
+	for _, e := range engine.Audit(ts.platform, ts.main) {
+		if e.Action == memory.ActionSeatCapacity {
+			NewWithT(t).Expect(e.Source).To(Equal("SubAccount/" + sa.Namespace + "/" + sa.Name))
+			out = append(out, e.Detail)
+		}
+	}
+	return out
+}
+
+// By default the operator never acts as an employee: on Douyin only the
+// agent sets the reception capacity, so the spec's value is intent only,
+// the condition shows the gap, and nothing signs in as the agent. Once the
+// agent sets it, status shows it and the gap closes.
+func TestDouyinCapacityIsTheAgents(t *testing.T) {
 	g := NewWithT(t)
-	ts, sa := douyinSeatAgent(t, 25)
+	ts, sa := douyinSeatAgent(t, 25, false)
+	cond := waitCondition(t, sa, shopv1alpha1.ConditionSeatCapacityApplied, metav1.ConditionFalse, shopv1alpha1.ReasonAgentOwned)
+	g.Expect(cond.Message).To(And(ContainSubstring("only the agent"), ContainSubstring("intent only"),
+		ContainSubstring("the agent's is 10"), ContainSubstring("Nothing is retried")))
+	g.Expect(sa.Status.ChatSeatCapacity).To(BeEquivalentTo(memory.DefaultSeatCapacity))
+	g.Expect(mustAccount(t, ts, sa.Spec.AccountName).Seat.Capacity).To(BeEquivalentTo(memory.DefaultSeatCapacity))
+	g.Expect(capacityAudit(t, ts, sa)).To(BeEmpty(), "the operator never signed in as the agent")
+	for _, e := range eventsFor(t, sa) {
+		g.Expect(e.Reason).NotTo(Equal("SeatCapacitySet"))
+	}
+
+	// The agent sets 25 in Feige: the next drift check shows it.
+	_, err := engine.SetSeatAsAgent(ts.platform, ts.main, sa.Status.AccountID, "", 25)
+	g.Expect(err).NotTo(HaveOccurred())
+	requestDriftCheck(t, sa.Namespace)
+	cond = waitCondition(t, sa, shopv1alpha1.ConditionSeatCapacityApplied, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
+	g.Expect(cond.Message).To(ContainSubstring("reception capacity 25, as the spec asks"))
 	g.Expect(sa.Status.ChatSeatCapacity).To(BeEquivalentTo(25))
-	waitCondition(t, sa, shopv1alpha1.ConditionSeatCapacityApplied, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
+	g.Expect(capacityAudit(t, ts, sa)).To(BeEmpty())
+}
+
+// With the Shop's opt-in (signInAsAgent: StartingCapacity) the operator
+// signs in as the agent to set the starting capacity, once per spec value:
+// the audit says it was done on the agent's behalf, and the agent's later
+// change stands.
+func TestDouyinStartingCapacityOptIn(t *testing.T) {
+	g := NewWithT(t)
+	ts, sa := douyinSeatAgent(t, 25, true)
+	g.Expect(sa.Status.ChatSeatCapacity).To(BeEquivalentTo(25))
+	cond := waitCondition(t, sa, shopv1alpha1.ConditionSeatCapacityApplied, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
+	g.Expect(cond.Message).To(ContainSubstring("on the agent's behalf"))
 	acct := mustAccount(t, ts, sa.Spec.AccountName)
 	g.Expect(acct.Seat).To(Equal(&platform.Seat{Chat: true, Capacity: 25, Presence: platform.PresenceOnline}))
+	g.Expect(capacityAudit(t, ts, sa)).To(Equal([]string{
+		"reception capacity 10 -> 25, set by the API caller on the sub-account's behalf, signed in with its login"}))
+	g.Expect(eventsFor(t, sa)).To(ContainElement(And(HaveField("Reason", "SeatCapacitySet"),
+		HaveField("Note", ContainSubstring("on the agent's behalf")))))
 
-	source := "SubAccount/" + sa.Namespace + "/" + sa.Name
-	capacityChanges := func() []string {
-		var out []string
-		for _, e := range engine.Audit(ts.platform, ts.main) {
-			if e.Action == "account.seat.capacity" {
-				g.Expect(e.Source).To(Equal(source))
-				out = append(out, e.Detail)
-			}
-		}
-		return out
-	}
-	g.Expect(capacityChanges()).To(Equal([]string{"reception capacity 10 -> 25, by the sub-account itself"}))
-	g.Expect(eventsFor(t, sa)).To(ContainElement(HaveField("Reason", "SeatCapacitySet")))
+	// The agent lowers it to 15: shown, never put back.
+	_, err := engine.SetSeatAsAgent(ts.platform, ts.main, sa.Status.AccountID, "", 15)
+	g.Expect(err).NotTo(HaveOccurred())
+	requestDriftCheck(t, sa.Namespace)
+	g.Eventually(func() int32 {
+		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(sa), sa)
+		return sa.Status.ChatSeatCapacity
+	}, timeout, interval).Should(BeEquivalentTo(15))
+	cond = waitCondition(t, sa, shopv1alpha1.ConditionSeatCapacityApplied, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
+	g.Expect(cond.Message).To(ContainSubstring("the agent has since set 15, which stands"))
+	g.Expect(mustAccount(t, ts, sa.Spec.AccountName).Seat.Capacity).To(BeEquivalentTo(15))
+	g.Expect(capacityAudit(t, ts, sa)).To(HaveLen(1))
 
+	// A new spec value is a new starting value: set once.
 	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.ChatSeat.Capacity = 40 })
 	g.Eventually(func() int32 { return mustAccount(t, ts, sa.Spec.AccountName).Seat.Capacity }, timeout, interval).Should(BeEquivalentTo(40))
 	waitCurrent(t, sa)
 	g.Expect(sa.Status.ChatSeatCapacity).To(BeEquivalentTo(40))
-	g.Expect(capacityChanges()).To(HaveLen(2))
+	g.Expect(capacityAudit(t, ts, sa)).To(HaveLen(2))
 
 	// The password never reaches status, conditions or Events.
 	pw := string(secretOf(t, sa).Data[shopv1alpha1.SecretKeyPassword])
@@ -97,13 +146,13 @@ func TestDouyinCapacityAppliedAsTheSubAccount(t *testing.T) {
 	}
 }
 
-// When the platform refuses the sub-account's own login although its
+// Under the opt-in, when the platform refuses the sub-account's own login although its
 // password logs in, the SubAccount stalls with LoginRejected; when the
 // password does not log in (the platform lost it: a crash, a change in the
 // back office), the credential check repairs it and the capacity is set.
 func TestDouyinCapacityLoginRejectedAndRepaired(t *testing.T) {
 	g := NewWithT(t)
-	ts, sa := douyinSeatAgent(t, 20)
+	ts, sa := douyinSeatAgent(t, 20, true)
 	pw := string(secretOf(t, sa).Data[shopv1alpha1.SecretKeyPassword])
 
 	engine.SetFault(func(method string) error {
@@ -132,11 +181,11 @@ func TestDouyinCapacityLoginRejectedAndRepaired(t *testing.T) {
 	g.Expect(ok).To(BeTrue(), "the Secret's password logs in again")
 }
 
-// A disabled Douyin account cannot sign in: its capacity waits, without
+// Under the opt-in, a disabled Douyin account cannot sign in: its starting capacity waits, without
 // blocking Ready (disabled is what the spec asks for).
 func TestDouyinCapacityWaitsWhileDisabled(t *testing.T) {
 	g := NewWithT(t)
-	ts, sa := douyinSeatAgent(t, 10) // the default: nothing to set
+	ts, sa := douyinSeatAgent(t, 10, true) // the default: nothing to set
 	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.Disabled = true; s.Spec.ChatSeat.Capacity = 12 })
 	cond := waitCondition(t, sa, shopv1alpha1.ConditionSeatCapacityApplied, metav1.ConditionFalse, shopv1alpha1.ReasonAccountDisabled)
 	g.Expect(cond.Message).To(ContainSubstring("when the account is enabled"))

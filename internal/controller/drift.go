@@ -68,6 +68,8 @@ type driftFinding struct {
 	password bool
 	// clean: in sync again, so a reported drift is over.
 	clean bool
+	// With none of state, password and clean, the finding only carries
+	// observed: the agent's presence or capacity changed (not drift).
 }
 
 // passwordDriftSlack absorbs the difference between the operator's and the
@@ -239,15 +241,15 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, s *shopScope) error {
 		f := driftFinding{}
 		switch {
 		case !ok,
-			// Where only the sub-account sets its capacity (Douyin), the
-			// main account's state is compared without it, and the capacity
-			// with the one the sub-account applied.
+			// The agent's presence and capacity are left out: they are
+			// the agent's to change, not drift (mainAccountState).
 			full && accountHash(mainAccountState(acct.AccountState, cat)) != sa.Status.AppliedHash,
-			cat.SeatCapacityBySubAccount && acct.Seat != nil && sa.Status.ChatSeatCapacity != 0 &&
-				acct.Seat.Capacity != sa.Status.ChatSeatCapacity,
 			!full && caps.AccountDisabled && acct.Disabled != sa.Spec.Disabled:
 			f.state = true
 		}
+		// The agent changed their presence or capacity: shown in status.
+		seen := ok && acct.Seat != nil && (acct.Seat.Capacity != sa.Status.ChatSeatCapacity ||
+			sa.Status.Presence == nil || string(acct.Seat.Presence) != string(sa.Status.Presence.Current))
 		// A password set on the platform after the operator set its own.
 		if ok && caps.SetPassword && sa.Status.PasswordSetTime != nil &&
 			acct.PasswordChangedAt.After(sa.Status.PasswordSetTime.Add(passwordDriftSlack)) {
@@ -257,7 +259,7 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, s *shopScope) error {
 			f.observed = &acct
 		}
 		switch {
-		case f.state || f.password:
+		case f.state || f.password || seen:
 			r.Drift.markWith(ctx, sa, f)
 		case apimeta.IsStatusConditionTrue(sa.Status.Conditions, shopv1alpha1.ConditionDrifted):
 			r.Drift.markWith(ctx, sa, driftFinding{clean: true})

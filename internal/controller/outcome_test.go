@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -410,33 +411,73 @@ func TestDiffSets(t *testing.T) {
 	}
 }
 
+// Every kind of change gets its own words in the Updated Event: a schedule
+// boundary says presence, never "login enabled".
 func TestDescribeChange(t *testing.T) {
+	base := platform.AccountState{
+		Profile:  platform.Profile{DisplayName: "小红", EmployeeName: "Li Hong", Department: "客服部", Phone: "13800138000"},
+		RoleIDs:  []string{"1"},
+		Seat:     &platform.Seat{Chat: true},
+		Security: platform.Security{PhoneProtection: true},
+	}
+	roles := []resolvedRole{{name: "cs", id: "1"}, {name: "lead", id: "2"}}
 	tests := []struct {
 		name      string
 		applied   []string
 		effective []string
-		disabled  bool
+		change    func(*platform.AccountState)
+		seat      []string
 		want      string
 	}{
 		{
-			name:    "nothing but the login state",
-			applied: []string{"phone"}, effective: []string{"phone"},
-			want: "login enabled",
+			name: "nothing differs",
+			want: "the declared state written again (nothing differed)",
 		},
 		{
 			name:    "granted and revoked",
 			applied: []string{"phone", "trade"}, effective: []string{"phone", "sell", "sm"},
-			want: "granted sell, sm; revoked trade; login enabled",
+			want: "granted sell, sm; revoked trade",
 		},
 		{
 			name:    "offboarding revokes and disables",
-			applied: []string{"phone", "trade"}, disabled: true,
-			want: "revoked phone, trade; login disabled",
+			applied: []string{"phone", "trade"},
+			change:  func(s *platform.AccountState) { s.Disabled = true },
+			want:    "revoked phone, trade; login disabled",
 		},
 		{
-			name:      "first permissions",
-			effective: []string{"wangwang-chat"},
-			want:      "granted wangwang-chat; login enabled",
+			name:   "roles by name",
+			change: func(s *platform.AccountState) { s.RoleIDs = []string{"2"} },
+			want:   "roles: added lead, removed cs",
+		},
+		{
+			name:   "profile",
+			change: func(s *platform.AccountState) { s.Profile.DisplayName, s.Profile.EmployeeNumber = "红", "E7" },
+			want:   "profile: display name, employee number",
+		},
+		{
+			name:   "department",
+			change: func(s *platform.AccountState) { s.Profile.Department = "运营部" },
+			want:   "department 客服部 → 运营部",
+		},
+		{
+			name:   "phone, masked",
+			change: func(s *platform.AccountState) { s.Profile.Phone = "13900139000" },
+			want:   "phone changed to 139****9000",
+		},
+		{
+			name:   "seat",
+			change: func(s *platform.AccountState) { s.Seat = &platform.Seat{Chat: false} },
+			want:   "chat (IM) off",
+		},
+		{
+			name:   "security",
+			change: func(s *platform.AccountState) { s.Security = platform.Security{DigitalCertificate: true} },
+			want:   "security: phone protection off, digital certificate on",
+		},
+		{
+			name: "presence at a schedule boundary",
+			seat: []string{"presence set to Break (小休, cannot receive messages) at the Mon 12:00 Asia/Shanghai schedule boundary (window lunch began)"},
+			want: "presence set to Break (小休, cannot receive messages) at the Mon 12:00 Asia/Shanghai schedule boundary (window lunch began)",
 		},
 	}
 	for _, tt := range tests {
@@ -445,7 +486,12 @@ func TestDescribeChange(t *testing.T) {
 			sa := &shopv1alpha1.SubAccount{Status: shopv1alpha1.SubAccountStatus{
 				AppliedPermissions: tt.applied, EffectivePermissions: tt.effective,
 			}}
-			g.Expect(describeChange(sa, platform.AccountState{Disabled: tt.disabled})).To(Equal(tt.want))
+			send := base
+			send.Profile, send.RoleIDs = base.Profile, slices.Clone(base.RoleIDs)
+			if tt.change != nil {
+				tt.change(&send)
+			}
+			g.Expect(describeChange(sa, roles, base, send, tt.seat)).To(Equal(tt.want))
 		})
 	}
 }

@@ -22,12 +22,14 @@ import (
 	"testing"
 
 	. "github.com/onsi/gomega"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
 	"github.com/subaccount-operator/subaccount-operator/internal/samples"
 	"github.com/subaccount-operator/subaccount-operator/internal/shopsim"
 )
@@ -133,18 +135,21 @@ func TestSamplesBecomeReady(t *testing.T) {
 	}, timeout, interval).Should(Equal(&shopv1alpha1.AccountQuotaStatus{Used: 3, Total: 15, Managed: 3}))
 
 	// Douyin: one position, verified, chat on, the lunch-break schedule in
-	// status, the capacity set by the agent herself.
+	// status; the capacity is the agent's (the platform's default until she
+	// sets it), the spec's 20 intent only.
 	g.Expect(k8s.Get(context.Background(), client.ObjectKeyFromObject(xiaomei), xiaomei)).To(Succeed())
 	g.Expect(xiaomei.Status.Verification.Verified).To(BeTrue())
 	g.Expect(xiaomei.Status.Chat).To(BeTrue())
-	g.Expect(xiaomei.Status.ChatSeatCapacity).To(BeEquivalentTo(20))
+	g.Expect(xiaomei.Status.ChatSeatCapacity).To(BeEquivalentTo(memory.DefaultSeatCapacity))
+	g.Expect(apimeta.FindStatusCondition(xiaomei.Status.Conditions, shopv1alpha1.ConditionSeatCapacityApplied)).To(
+		HaveField("Reason", shopv1alpha1.ReasonAgentOwned))
 	g.Expect(xiaomei.Status.Presence).NotTo(BeNil())
 	g.Expect(xiaomei.Status.Presence.NextChange).NotTo(BeNil())
 	dy := testShop{platform: platform.Douyin, main: "抖店旗舰店"}
 	mei, found := dy.account(t, "xiaomei")
 	g.Expect(found).To(BeTrue())
 	g.Expect(mei.RoleIDs).To(HaveLen(1))
-	g.Expect(mei.Seat.Capacity).To(BeEquivalentTo(20))
+	g.Expect(mei.Seat.Capacity).To(BeEquivalentTo(memory.DefaultSeatCapacity))
 	g.Expect(mei.EffectivePermissions).To(ContainElements("im-chat", "aftersale-refund"))
 
 	// Pinduoduo: templates plus explicit codes.

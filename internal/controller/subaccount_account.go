@@ -47,40 +47,55 @@ func (r *SubAccountReconciler) ensureAccount(ctx context.Context, s *subAccountS
 		if err := r.createOrAdopt(ctx, s); err != nil {
 			return err
 		}
-		if sa.Status.AppliedHash == hash {
+		if sa.Status.AppliedHash == hash && !s.seatWrites().any() {
 			return nil // created as desired
 		}
-	} else if sa.Status.AppliedHash == hash && !s.stateDrifted() {
+	} else if sa.Status.AppliedHash == hash && !s.stateDrifted() && !s.seatWrites().any() {
 		return nil
 	}
 
-	send := state
-	if caps != platform.FullCapabilities() {
-		current, err := pc.GetAccount(ctx, sa.Status.AccountID)
+	w := s.seatWrites()
+	send := withSeatWrites(state, w)
+	// What the account has now, to say what the update changes: the drift
+	// check's listing when it found the drift, else one read.
+	var current platform.AccountState
+	if s.stateDrifted() && s.drift.observed != nil {
+		current = s.drift.observed.AccountState
+	} else {
+		acct, err := pc.GetAccount(ctx, sa.Status.AccountID)
 		if errors.Is(err, platform.ErrNotFound) {
 			return r.recreate(ctx, s)
 		}
 		if err != nil {
 			return platformOutcome("reading the platform account", err)
 		}
+		current = acct.AccountState
+	}
+	if caps != platform.FullCapabilities() {
 		var unsupported []string
-		send, unsupported = limitToCapabilities(state, current.AccountState, caps)
+		send, unsupported = limitToCapabilities(send, current, caps)
 		markLimits(sa, s.shop, unsupported)
 	}
-	_, err := pc.UpdateAccount(ctx, sa.Status.AccountID, send)
+	acct, err := pc.UpdateAccount(ctx, sa.Status.AccountID, send)
 	if errors.Is(err, platform.ErrNotFound) {
 		return r.recreate(ctx, s)
 	}
 	if err != nil {
 		return platformOutcome("updating the platform account", err)
 	}
+	observeSeat(sa, acct.Seat)
+	changes := describeChange(sa, s.roles, current, send, s.seatWriteWords(w))
+	s.recordSeatWrites(w)
 	switch {
 	case s.stateDrifted():
 		driftCorrected(r.Recorder, sa, "UpdateAccount",
-			fmt.Sprintf("sub-account %s was changed outside the operator; restored the declared state", sa.Status.LoginName))
+			fmt.Sprintf("sub-account %s was changed outside the operator; restored the declared state: %s", sa.Status.LoginName, changes))
+	case w.boundary:
+		r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "PresenceScheduled", "UpdateAccount",
+			"updated sub-account %s: %s", sa.Status.LoginName, changes)
 	default:
 		r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Updated", "UpdateAccount",
-			"updated sub-account %s: %s", sa.Status.LoginName, describeChange(sa, send))
+			"updated sub-account %s: %s", sa.Status.LoginName, changes)
 	}
 	// The hash of the desired state, even where the platform could apply only
 	// part of it: a field it cannot change is reported, not retried.
@@ -151,7 +166,11 @@ func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, s *subAccountS
 	if err := r.checkAccountQuota(ctx, sa, shop); err != nil {
 		return err
 	}
-	acct, err := pc.CreateAccount(ctx, platform.CreateAccount{Name: sa.Spec.AccountName, Password: s.creds.password, AccountState: state}, string(sa.UID))
+	// The agent's settings start as the spec (and the schedule) say, where
+	// the main account may set them.
+	w := s.seatWrites()
+	acct, err := pc.CreateAccount(ctx, platform.CreateAccount{Name: sa.Spec.AccountName, Password: s.creds.password,
+		AccountState: withSeatWrites(state, w)}, string(sa.UID))
 	if err != nil {
 		if errors.Is(err, platform.ErrNameTaken) {
 			return stalled(shopv1alpha1.ReasonNameTaken,
@@ -163,7 +182,8 @@ func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, s *subAccountS
 	now := metav1.NewTime(r.now())
 	sa.Status.AccountID = acct.ID
 	sa.Status.Verification = verificationStatus(acct.Verification)
-	sa.Status.ChatSeatCapacity = chatSeatCapacity(acct.Seat)
+	observeSeat(sa, acct.Seat)
+	s.recordSeatWrites(w)
 	sa.Status.AppliedHash = accountHash(state)
 	sa.Status.PasswordRevision = s.creds.revision
 	sa.Status.PasswordSetTime = &now
@@ -340,7 +360,8 @@ func (r *SubAccountReconciler) adopt(s *subAccountScope, adoption shopv1alpha1.A
 	case shopv1alpha1.AdoptionAdopt:
 		sa.Status.AccountID = existing.ID
 		sa.Status.Verification = verificationStatus(existing.Verification)
-		sa.Status.ChatSeatCapacity = chatSeatCapacity(existing.Seat)
+		// Its agent's presence and capacity stay theirs (seatWrites).
+		observeSeat(sa, existing.Seat)
 		sa.Status.AppliedHash = "" // apply the spec next
 		setCondition(sa, shopv1alpha1.ConditionAdopted, metav1.ConditionTrue, shopv1alpha1.ReasonAdopted,
 			fmt.Sprintf("adopted existing account %s (ID %s)", sa.Status.LoginName, existing.ID))
@@ -353,8 +374,12 @@ func (r *SubAccountReconciler) adopt(s *subAccountScope, adoption shopv1alpha1.A
 		sa.Status.LoginName)
 }
 
-// describeChange says in a few words what an update changes, for Events.
-func describeChange(sa *shopv1alpha1.SubAccount, state platform.AccountState) string {
+// describeChange says what an update changes, for Events: each kind of
+// change (permissions, roles, login, profile, department, phone, seat,
+// security, presence) in its own words. current is the account before the
+// update, send what was written, seat the words of the agent's settings
+// written (seatWriteWords).
+func describeChange(sa *shopv1alpha1.SubAccount, roles []resolvedRole, current, send platform.AccountState, seat []string) string {
 	var parts []string
 	granted, revoked := diffSets(sa.Status.AppliedPermissions, sa.Status.EffectivePermissions)
 	if len(granted) > 0 {
@@ -363,12 +388,104 @@ func describeChange(sa *shopv1alpha1.SubAccount, state platform.AccountState) st
 	if len(revoked) > 0 {
 		parts = append(parts, "revoked "+strings.Join(revoked, ", "))
 	}
-	if state.Disabled {
-		parts = append(parts, "login disabled")
-	} else {
-		parts = append(parts, "login enabled")
+	if added, removed := diffSets(sortedCopy(current.RoleIDs), sortedCopy(send.RoleIDs)); len(added)+len(removed) > 0 {
+		name := func(ids []string) string {
+			out := make([]string, len(ids))
+			for i, id := range ids {
+				out[i] = id
+				for _, r := range roles {
+					if r.id == id {
+						out[i] = r.name
+					}
+				}
+			}
+			return strings.Join(out, ", ")
+		}
+		switch {
+		case len(added) > 0 && len(removed) > 0:
+			parts = append(parts, "roles: added "+name(added)+", removed "+name(removed))
+		case len(added) > 0:
+			parts = append(parts, "roles: added "+name(added))
+		default:
+			parts = append(parts, "roles: removed "+name(removed))
+		}
+	}
+	if current.Disabled != send.Disabled {
+		if send.Disabled {
+			parts = append(parts, "login disabled")
+		} else {
+			parts = append(parts, "login enabled")
+		}
+	}
+	parts = append(parts, profileChanges(current.Profile, send.Profile)...)
+	if c, w := current.Seat, send.Seat; (c == nil) != (w == nil) || c != nil && c.Chat != w.Chat {
+		switch {
+		case w == nil:
+			parts = append(parts, "chat seat removed")
+		case c == nil:
+			parts = append(parts, fmt.Sprintf("chat seat added (chat %s)", onOff(w.Chat)))
+		default:
+			parts = append(parts, "chat (IM) "+onOff(w.Chat))
+		}
+	}
+	parts = append(parts, seat...)
+	if c, w := current.Security, send.Security; c != w {
+		var sec []string
+		if c.PhoneProtection != w.PhoneProtection {
+			sec = append(sec, "phone protection "+onOff(w.PhoneProtection))
+		}
+		if c.DigitalCertificate != w.DigitalCertificate {
+			sec = append(sec, "digital certificate "+onOff(w.DigitalCertificate))
+		}
+		parts = append(parts, "security: "+strings.Join(sec, ", "))
+	}
+	if len(parts) == 0 {
+		return "the declared state written again (nothing differed)"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// profileChanges names the profile fields that change: the department and
+// the phone in their own words (the phone masked), the rest as profile.
+func profileChanges(c, w platform.Profile) []string {
+	var out, fields []string
+	if c.DisplayName != w.DisplayName {
+		fields = append(fields, "display name")
+	}
+	if c.EmployeeName != w.EmployeeName {
+		fields = append(fields, "employee name")
+	}
+	if c.EmployeeNumber != w.EmployeeNumber {
+		fields = append(fields, "employee number")
+	}
+	if len(fields) > 0 {
+		out = append(out, "profile: "+strings.Join(fields, ", "))
+	}
+	if c.Department != w.Department || c.DepartmentID != w.DepartmentID {
+		out = append(out, fmt.Sprintf("department %s → %s", orNone(c.Department), orNone(w.Department)))
+	}
+	switch {
+	case c.Phone == w.Phone:
+	case w.Phone == "":
+		out = append(out, "phone removed")
+	default:
+		out = append(out, "phone changed to "+platform.MaskPhone(w.Phone))
+	}
+	return out
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
 
 // diffSets returns what is in b but not a, and in a but not b.

@@ -98,6 +98,10 @@ type subAccountScope struct {
 	// permissions.
 	desired   platform.AccountState
 	effective []string
+	// scheduled is the presence the seat's schedule sets now (the spec's
+	// outside every window); boundary the schedule's last boundary.
+	scheduled platform.Presence
+	boundary  time.Time
 	// pc is the shop's platform client, connErr why there is none; caps
 	// is what the platform's API can do (everything without a client).
 	pc      platform.Client
@@ -224,17 +228,6 @@ func desirePermissions(_ context.Context, s *subAccountScope) error {
 	return nil
 }
 
-// schedule puts the chat seat's scheduled presence into the desired state
-// and looks again when it next changes.
-func (r *SubAccountReconciler) schedule(_ context.Context, s *subAccountScope) (stepResult, error) {
-	presence, change, err := scheduledPresence(s.sa.Spec.ChatSeat, &s.desired, r.now())
-	if err != nil {
-		return stepResult{}, err
-	}
-	s.sa.Status.Presence = presence
-	return stepResult{requeueAfter: change}, nil
-}
-
 // department resolves the department the account joins.
 func department(_ context.Context, s *subAccountScope) error {
 	return resolveDepartment(s.shop, s.sa, &s.desired.Profile)
@@ -273,6 +266,13 @@ func (r *SubAccountReconciler) takeDrift(_ context.Context, s *subAccountScope) 
 		return nil
 	}
 	s.drift = finding
+	if finding.observed != nil {
+		// The agent's presence and capacity as listed: shown, never drift.
+		observeSeat(s.sa, finding.observed.Seat)
+	}
+	if !finding.state && !finding.password && !finding.clean {
+		return nil
+	}
 	s.drifted = finding.settle(s.sa, driftPolicy(s.sa.Spec.DriftPolicy, s.shop), r.Recorder, func() (string, string) {
 		return "sub-account " + s.sa.Status.LoginName, accountDriftChanges(finding, s.sa, s.mainAccount())
 	})

@@ -106,16 +106,18 @@ func permissionSources(roles []resolvedRole, extra []string) *shopv1alpha1.Permi
 	return out
 }
 
-// mainAccountState is the state the main account writes: on a platform
-// where only the sub-account itself may change its reception capacity
-// (Douyin), the capacity is left as it is (0); ensureSeatCapacity applies
-// it signed in as the sub-account.
-func mainAccountState(state platform.AccountState, cat *catalog.Catalog) platform.AccountState {
-	if !cat.SeatCapacityBySubAccount || state.Seat == nil {
+// mainAccountState is the state the main account keeps in step with the
+// spec: the seat's presence and reception capacity are left as they are
+// (empty, 0), because they are the agent's own settings. The operator
+// writes them only at a change of the spec's starting values and at a
+// schedule boundary (seatWrites); the hash and the drift check never
+// cover them.
+func mainAccountState(state platform.AccountState, _ *catalog.Catalog) platform.AccountState {
+	if state.Seat == nil {
 		return state
 	}
 	seat := *state.Seat
-	seat.Capacity = 0
+	seat.Capacity, seat.Presence = 0, ""
 	state.Seat = &seat
 	return state
 }
@@ -265,17 +267,19 @@ func roleDiff(current, desired platform.RoleSpec) []string {
 }
 
 // equalSeat compares a current seat a with a desired one b; b's capacity 0
-// (left to the sub-account, see mainAccountState) matches any.
+// and presence "" (left to the agent, see mainAccountState) match any.
 func equalSeat(a, b *platform.Seat) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
+	x := *a
 	if b.Capacity == 0 {
-		x := *a
 		x.Capacity = 0
-		return x == *b
 	}
-	return *a == *b
+	if b.Presence == "" {
+		x.Presence = ""
+	}
+	return x == *b
 }
 
 func seatString(s *platform.Seat) string {
@@ -321,16 +325,16 @@ func toSchedule(s *shopv1alpha1.ChatSeatSchedule) schedule.Schedule {
 	return out
 }
 
-// scheduledPresence puts the presence the seat's schedule sets at now into
-// state, and returns what status should show and how long until the next
-// change (zero when nothing will change).
-func scheduledPresence(seat *shopv1alpha1.ChatSeatSpec, state *platform.AccountState, now time.Time) (*shopv1alpha1.PresenceStatus, time.Duration, error) {
-	if seat == nil || state.Seat == nil {
-		return nil, 0, nil
-	}
-	current := &shopv1alpha1.PresenceStatus{Current: shopv1alpha1.Presence(state.Seat.Presence)}
+// scheduledPresence says what the seat's schedule sets at now, given the
+// spec's presence: the presence, and for status the window in force and
+// the next boundary; boundary is the last one (zero without a schedule or
+// when it never changes), and change how long until the next (zero when
+// nothing will change).
+func scheduledPresence(seat *shopv1alpha1.ChatSeatSpec, base platform.Presence, now time.Time) (
+	presence platform.Presence, st *shopv1alpha1.PresenceStatus, boundary time.Time, change time.Duration, err error) {
+	st = &shopv1alpha1.PresenceStatus{}
 	if seat.Schedule == nil || len(seat.Schedule.Windows) == 0 {
-		return current, 0, nil
+		return base, st, time.Time{}, 0, nil
 	}
 	sched := toSchedule(seat.Schedule)
 	if errs := sched.Validate(); len(errs) > 0 {
@@ -338,16 +342,16 @@ func scheduledPresence(seat *shopv1alpha1.ChatSeatSpec, state *platform.AccountS
 		for i, e := range errs {
 			msgs[i] = e.Error()
 		}
-		return nil, 0, stalled(shopv1alpha1.ReasonInvalidSpec, "seat.schedule: %s", strings.Join(msgs, "; "))
+		return "", nil, time.Time{}, 0, stalled(shopv1alpha1.ReasonInvalidSpec, "seat.schedule: %s", strings.Join(msgs, "; "))
 	}
-	presence, window, next := sched.At(string(state.Seat.Presence), now)
-	state.Seat.Presence = platform.Presence(presence)
-	current.Current, current.Window = shopv1alpha1.Presence(presence), window
+	p, window, next := sched.At(string(base), now)
+	st.Window = window
+	boundary = sched.LastBoundary(string(base), now)
 	if next.IsZero() {
-		return current, 0, nil
+		return platform.Presence(p), st, boundary, 0, nil
 	}
-	current.NextChange = &metav1.Time{Time: next}
+	st.NextChange = &metav1.Time{Time: next}
 	// next is in the schedule's zone; kubectl shows this string as is.
-	current.NextChangeLocal = next.Format("Mon 15:04 ") + next.Location().String()
-	return current, next.Sub(now), nil
+	st.NextChangeLocal = next.Format("Mon 15:04 ") + next.Location().String()
+	return platform.Presence(p), st, boundary, next.Sub(now), nil
 }

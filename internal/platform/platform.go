@@ -42,9 +42,13 @@ func DefaultEndpoint(p Name) string {
 type Presence string
 
 const (
+	// PresenceOnline (在线) receives messages.
 	PresenceOnline Presence = "Online"
-	PresenceBusy   Presence = "Busy"
-	PresenceBreak  Presence = "Break"
+	// PresenceBusy (忙碌) cannot receive messages.
+	PresenceBusy Presence = "Busy"
+	// PresenceBreak (小休) is a short break: it cannot receive messages
+	// either (an assumption; the help pages do not say).
+	PresenceBreak Presence = "Break"
 )
 
 // Credentials authenticate the operator to one shop's platform API.
@@ -225,12 +229,14 @@ type Profile struct {
 // Seat holds customer-service chat settings.
 type Seat struct {
 	Chat bool
-	// Capacity is the reception capacity (接待人数), 1-50. In a write, 0
-	// keeps the account's capacity (a new seat gets the platform's
-	// default): on Douyin only the sub-account itself may change it, with
-	// SetSeatCapacity, and a main-account write that changes it is
-	// ErrForbidden.
+	// Capacity is the reception capacity (接待人数), 1-50, the agent's own
+	// setting. In a write, 0 keeps the account's capacity (a new seat gets
+	// the platform's default): on Douyin only the sub-account itself may
+	// change it, with SetSeatCapacity, and a main-account write that
+	// changes it is ErrForbidden.
 	Capacity int32
+	// Presence is the agent's own choice; in a write "" keeps it (a new
+	// seat: Online). Busy (忙碌) and Break (小休) cannot receive messages.
 	Presence Presence
 }
 

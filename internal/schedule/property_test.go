@@ -184,6 +184,16 @@ func TestAtProperty(t *testing.T) {
 					g.Expect([]string{p, w}).To(Equal([]string{presence, window}), desc)
 					g.Expect(n).To(BeTemporally("==", next), desc)
 
+					// The last boundary: the answer changed there and holds
+					// from there to now.
+					if last := s.LastBoundary(base, now); !last.IsZero() {
+						g.Expect(last.After(now)).To(BeFalse(), "last boundary %s: %s", last, desc)
+						g.Expect(same(s, base, last, presence, window)).To(BeTrue(), "differs at the last boundary %s: %s", last, desc)
+						g.Expect(same(s, base, last.Add(-time.Nanosecond), presence, window)).To(BeFalse(), "no change at the last boundary %s: %s", last, desc)
+						_, _, after := s.At(base, last)
+						g.Expect(after.IsZero() || after.After(now)).To(BeTrue(), "changes again at %s before now: %s", after, desc)
+					}
+
 					if next.IsZero() {
 						for range 4 {
 							later := now.Add(time.Duration(rng.Int64N(int64(30 * 24 * time.Hour))))

@@ -19,7 +19,7 @@ limitations under the License.
 //
 // A seat has a base presence (Online, Busy or Break, the seat's spec). A
 // Schedule lists weekly Windows, each making the agent Break (小休, short
-// break) or Busy (忙碌, keeps current customers, receives no new ones) for a
+// break) or Busy (忙碌, cannot receive messages) for a
 // stretch of local time on some days of the week. Schedule.At says which
 // presence is in force at an instant, which window put it there, and when the
 // answer next changes, so a controller can requeue exactly then.
@@ -79,7 +79,7 @@ const (
 
 	// PresenceBreak is a short break (小休). The default presence of a window.
 	PresenceBreak = "Break"
-	// PresenceBusy keeps current customers but receives no new ones (忙碌).
+	// PresenceBusy cannot receive messages (忙碌).
 	PresenceBusy = "Busy"
 
 	// MaxWindows is the most windows a Schedule may have.
@@ -304,7 +304,7 @@ func (s Schedule) Validate() []error {
 					hint = fmt.Sprintf(" (did you mean %q?)", p)
 				}
 			}
-			add(path+".presence", w.Name, "unknown presence %q%s; use Break (小休, short break) or Busy (忙碌, no new customers)", w.Presence, hint)
+			add(path+".presence", w.Name, "unknown presence %q%s; use Break (小休, short break) or Busy (忙碌, cannot receive messages)", w.Presence, hint)
 		}
 
 		if good {
@@ -398,6 +398,73 @@ func (s Schedule) At(base string, now time.Time) (presence string, window string
 	// Nothing changes within the next week and more: the weekly pattern is
 	// constant.
 	return presence, window, time.Time{}
+}
+
+// LastBoundary returns the latest instant at or before now at which the
+// presence or window in force changed to what At answers for now: the
+// boundary a controller acts at once, leaving the presence to the agent
+// until the next one. It is the zero Time when the answer has not changed
+// in the week and more before now (no windows, or a constant pattern).
+func (s Schedule) LastBoundary(base string, now time.Time) time.Time {
+	loc, err := s.location()
+	if err != nil {
+		return time.Time{}
+	}
+	var ws []compiled
+	for i, w := range s.Windows {
+		if c, ok := w.compile(i); ok {
+			ws = append(ws, c)
+		}
+	}
+	if len(ws) == 0 {
+		return time.Time{}
+	}
+	// Occurrences from horizonDays before now's day: a boundary more than
+	// a week back means the weekly pattern is constant.
+	// Occurrences starting on the day before an instant's day or on it
+	// decide its answer, so answers are known after cutoff.
+	y, m, d := now.In(loc).Date()
+	cutoff := resolve(loc, time.Date(y, m, d-horizonDays, 0, 0, 0, 0, time.UTC), 0)
+	occs := occurrences(ws, loc, cutoff)
+	occs = append(occs, occurrences(ws, loc, now)...)
+	at := func(t time.Time) (string, string) {
+		return s.answerAt(occs, base, t)
+	}
+	presence, window := at(now)
+	var bounds []time.Time
+	for _, o := range occs {
+		for _, b := range [2]time.Time{o.start, o.end} {
+			if !b.After(now) && b.After(cutoff) {
+				bounds = append(bounds, b)
+			}
+		}
+	}
+	sort.Slice(bounds, func(i, j int) bool { return bounds[i].After(bounds[j]) })
+	for _, b := range bounds {
+		if p, w := at(b.Add(-time.Nanosecond)); p != presence || w != window {
+			return b.In(loc)
+		}
+	}
+	return time.Time{}
+}
+
+// answerAt is the presence and window in force at t among occs: the
+// occurrence that started first wins (ties: the earlier in the list).
+func (Schedule) answerAt(occs []occurrence, base string, t time.Time) (string, string) {
+	best := -1
+	for i, o := range occs {
+		if t.Before(o.start) || !t.Before(o.end) {
+			continue
+		}
+		if best < 0 || o.start.Before(occs[best].start) ||
+			o.start.Equal(occs[best].start) && o.w.index < occs[best].w.index {
+			best = i
+		}
+	}
+	if best < 0 {
+		return base, ""
+	}
+	return occs[best].w.presence, occs[best].w.name
 }
 
 // compiled is a valid window in minutes.

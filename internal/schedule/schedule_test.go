@@ -295,7 +295,7 @@ func TestValidate(t *testing.T) {
 			`windows[0].presence (window "lunch"): "Online" cannot be scheduled`,
 		}},
 		{"unknown presence", with(func(w *Window) { w.Presence = "Lunch" }), []string{
-			`windows[0].presence (window "lunch"): unknown presence "Lunch"; use Break (小休, short break) or Busy (忙碌, no new customers)`,
+			`windows[0].presence (window "lunch"): unknown presence "Lunch"; use Break (小休, short break) or Busy (忙碌, cannot receive messages)`,
 		}},
 		{"presence in lower case", with(func(w *Window) { w.Presence = "busy" }), []string{`unknown presence "busy" (did you mean "Busy"?)`}},
 		{"no name", with(func(w *Window) { w.Name = "" }), []string{`windows[0].name: required`}},
@@ -432,4 +432,26 @@ func manyWindows(n int) Schedule {
 		s.Windows = append(s.Windows, Window{Name: fmt.Sprintf("w%d", i), Start: "12:00", End: "12:30"})
 	}
 	return s
+}
+
+// The boundary a controller acts at: lunch's start while it is on, its end
+// afterwards, Friday's end over the weekend.
+func TestLastBoundary(t *testing.T) {
+	g := NewWithT(t)
+	cst := time.FixedZone("CST", 8*3600)
+	s := Schedule{TimeZone: "Asia/Shanghai", Windows: []Window{
+		{Name: "lunch", Days: []string{"Mon", "Tue", "Wed", "Thu", "Fri"}, Start: "12:00", End: "12:30", Presence: PresenceBreak},
+	}}
+	for _, tt := range []struct{ now, want time.Time }{
+		{time.Date(2026, 11, 23, 12, 10, 0, 0, cst), time.Date(2026, 11, 23, 12, 0, 0, 0, cst)},
+		{time.Date(2026, 11, 23, 12, 0, 0, 0, cst), time.Date(2026, 11, 23, 12, 0, 0, 0, cst)},
+		{time.Date(2026, 11, 23, 12, 31, 0, 0, cst), time.Date(2026, 11, 23, 12, 30, 0, 0, cst)},
+		{time.Date(2026, 11, 23, 11, 59, 0, 0, cst), time.Date(2026, 11, 20, 12, 30, 0, 0, cst)},
+		{time.Date(2026, 11, 22, 20, 0, 0, 0, cst), time.Date(2026, 11, 20, 12, 30, 0, 0, cst)},
+	} {
+		g.Expect(s.LastBoundary("Online", tt.now)).To(BeTemporally("==", tt.want), "at %s", tt.now)
+	}
+	g.Expect(Schedule{}.LastBoundary("Online", time.Now())).To(BeZero())
+	always := Schedule{Windows: []Window{{Name: "off", Start: "00:00", End: "24:00", Presence: PresenceBusy}}}
+	g.Expect(always.LastBoundary("Online", time.Date(2026, 11, 23, 12, 0, 0, 0, cst))).To(BeZero())
 }

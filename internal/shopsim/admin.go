@@ -25,6 +25,24 @@ const AdminPathFaults = "/admin/faults"
 // Needs "Authorization: Bearer <admin token>".
 const AdminPathSMS = "/admin/sms"
 
+// AdminPathAgentSeat stands in for a customer-service agent in their chat
+// client (Feige, Qianniu): PUT an AgentSeatChange to change the agent's own
+// presence and reception capacity, as the agent does it, not through the
+// shop's API. The audit entry says the agent made the change. A real
+// gateway has no such endpoint: the agent's settings are the agent's.
+// Needs "Authorization: Bearer <admin token>".
+const AdminPathAgentSeat = "/admin/agent-seat"
+
+// AgentSeatChange is the body of PUT /admin/agent-seat. An empty presence
+// or a zero capacity keeps that setting.
+type AgentSeatChange struct {
+	Platform    platform.Name     `json:"platform"`
+	MainAccount string            `json:"mainAccount"`
+	AccountID   string            `json:"accountID"`
+	Presence    platform.Presence `json:"presence,omitempty"`
+	Capacity    int32             `json:"capacity,omitempty"`
+}
+
 // SMSMessage is the answer of GET /admin/sms.
 type SMSMessage struct {
 	Code   string    `json:"code"`
@@ -50,6 +68,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		s.serveAdminSMS(w, r)
 	case AdminPathActivity, AdminPathSignIn:
 		s.serveAdminActivity(w, r)
+	case AdminPathAgentSeat:
+		s.serveAdminAgentSeat(w, r)
 	case AdminPathStats, AdminPathSignatures:
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", "GET")
@@ -87,6 +107,42 @@ func (s *Server) serveAdminSMS(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, SMSMessage{Code: code, SentAt: sentAt})
+}
+
+// serveAdminAgentSeat serves PUT /admin/agent-seat: the agent's own change,
+// saved like any write.
+func (s *Server) serveAdminAgentSeat(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPut {
+		w.Header().Set("Allow", "PUT")
+		writeErrorStatus(w, http.StatusMethodNotAllowed, wire.CodeNotSupported, "method "+r.Method+" is not allowed here")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		writeError(w, platform.NewError(platform.ErrInvalid, "", "reading the request body failed"))
+		return
+	}
+	var in AgentSeatChange
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		writeError(w, platform.NewError(platform.ErrInvalid, "", "the body must be a JSON AgentSeatChange object: %v", err))
+		return
+	}
+	s.writeMu.Lock()
+	a, err := s.engine.SetSeatAsAgent(in.Platform, in.MainAccount, in.AccountID, in.Presence, in.Capacity)
+	if err == nil {
+		if perr := s.store.save(); perr != nil {
+			s.log.Error("saving the state file failed", "err", perr)
+			err = platform.NewError(platform.ErrTransient, "", "the change was applied but the server could not save its state")
+		}
+	}
+	s.writeMu.Unlock()
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, wire.FromAccount(a))
 }
 
 // serveAdminFaults serves GET and PUT /admin/faults.

@@ -516,7 +516,7 @@ func TestShopsimSeatCapacityAsSubAccount(t *testing.T) {
 	audit := e.Audit(platform.Douyin, dyMain)
 	last := audit[len(audit)-1]
 	g.Expect(last.Action).To(Equal("account.seat.capacity"))
-	g.Expect(last.Detail).To(Equal("reception capacity 10 -> 20, by the sub-account itself"))
+	g.Expect(last.Detail).To(Equal("reception capacity 10 -> 20, set by the API caller on the sub-account's behalf, signed in with its login"))
 	g.Expect(last.Source).To(Equal("SubAccount/shops/xiaohong"))
 	for _, a := range audit {
 		g.Expect(fmt.Sprint(a)).NotTo(ContainSubstring(password))

@@ -441,13 +441,18 @@ func (e *Engine) validateState(sh *ShopState, cat *catalog.Catalog, st platform.
 	}
 	st.ExtraPermissions = perms
 	if s := st.Seat; s != nil {
-		// 0 keeps the capacity the account has (a new seat: the default).
-		current := int32(DefaultSeatCapacity)
+		// 0 keeps the capacity the account has and "" its presence (a new
+		// seat: the defaults): both are the agent's own settings, which a
+		// main-account write leaves alone unless it means to change them.
+		current, presence := int32(DefaultSeatCapacity), platform.PresenceOnline
 		if a, ok := sh.Accounts[selfID]; ok && selfID != "" && a.State.Seat != nil {
-			current = a.State.Seat.Capacity
+			current, presence = a.State.Seat.Capacity, a.State.Seat.Presence
 		}
 		if s.Capacity == 0 {
 			s.Capacity = current
+		}
+		if s.Presence == "" {
+			s.Presence = presence
 		}
 		if s.Capacity < MinSeatCapacity || s.Capacity > MaxSeatCapacity {
 			return st, platform.NewError(platform.ErrInvalid, "seat.capacity", "reception capacity must be %d-%d, got %d", MinSeatCapacity, MaxSeatCapacity, s.Capacity)

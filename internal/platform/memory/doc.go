@@ -33,8 +33,12 @@
 //     "permissions") and are stored expanded (Taobao's tree rule). Role IDs
 //     are stored de-duplicated and sorted.
 //   - Seat: capacity 1–50 (ErrInvalid "seat.capacity"), presence Online,
-//     Busy or Break (ErrInvalid "seat.presence"). Capacity 0 in a write
-//     keeps the account's capacity (a new seat gets DefaultSeatCapacity).
+//     Busy or Break (ErrInvalid "seat.presence"). Presence and capacity are
+//     the agent's own settings: capacity 0 and presence "" in a write keep
+//     the account's (a new seat gets DefaultSeatCapacity and Online). Busy
+//     (忙碌) and Break (小休) cannot receive messages (PresenceMeaning).
+//     SetSeatAsAgent stands in for the agent changing them in the chat
+//     client: its audit entry (account.seat.agent) has source "agent".
 //   - Reception capacity on Douyin (the catalog's SeatCapacityBySubAccount):
 //     only the sub-account itself changes it. A main-account write
 //     (CreateAccount, UpdateAccount) that changes it is ErrForbidden
@@ -42,8 +46,10 @@
 //     name or password, a disabled account or an unverified phone is
 //     ErrUnauthorized "actAs", another account's login ErrForbidden "actAs",
 //     an account without a seat ErrConflict "seat"; the audit entry
-//     (account.seat.capacity) says "reception capacity N -> M, by the
-//     sub-account itself".
+//     (account.seat.capacity) says "reception capacity N -> M, set by the
+//     API caller on the sub-account's behalf, signed in with its login":
+//     the caller holds the shop's API credentials, so it is never the
+//     agent.
 //   - Phones: on Taobao and Pinduoduo one phone per sub-account of a shop;
 //     on Douyin one shop per phone across the whole engine, with distinct
 //     messages for "already a sub-account of this shop", "bound to another

@@ -597,7 +597,9 @@ func TestSeatRules(t *testing.T) {
 			&platform.Seat{Capacity: DefaultSeatCapacity, Presence: platform.PresenceOnline}},
 		{"capacity 51", &platform.Seat{Capacity: 51, Presence: platform.PresenceOnline}, "seat.capacity", nil},
 		{"capacity negative", &platform.Seat{Capacity: -1, Presence: platform.PresenceOnline}, "seat.capacity", nil},
-		{"no presence", &platform.Seat{Capacity: 5}, "seat.presence", nil},
+		// "" keeps the presence (the agent's): a new seat is Online, and
+		// the existing account keeps the Online of the case before.
+		{"no presence", &platform.Seat{Capacity: 5}, "", &platform.Seat{Capacity: 5, Presence: platform.PresenceOnline}},
 		{"offline", &platform.Seat{Capacity: 5, Presence: "Offline"}, "seat.presence", nil},
 		{"lowercase", &platform.Seat{Capacity: 5, Presence: "online"}, "seat.presence", nil},
 	}
@@ -695,7 +697,7 @@ func TestDouyinCapacity(t *testing.T) {
 	}
 	var found bool
 	for _, e := range audit {
-		if e.Action == "account.seat.capacity" && e.TargetID == a.ID && e.Detail == "reception capacity 10 -> 20, by the sub-account itself" {
+		if e.Action == "account.seat.capacity" && e.TargetID == a.ID && e.Detail == "reception capacity 10 -> 20, set by the API caller on the sub-account's behalf, signed in with its login" {
 			found = true
 		}
 	}
@@ -1407,5 +1409,53 @@ func TestConcurrentCreatesRespectQuota(t *testing.T) {
 	}
 	if _, err := c.CreateAccount(ctx, platform.CreateAccount{Name: "one-more", Password: "123456"}, ""); !errors.Is(err, platform.ErrQuotaExhausted) {
 		t.Errorf("51st account: %v", err)
+	}
+}
+
+// TestAgentSeatIsKept: presence and reception capacity are the agent's own
+// settings (Douyin's help page for Feige). The agent changes them in the
+// chat client (SetSeatAsAgent); a main-account write that leaves them empty
+// (presence "", capacity 0) keeps what the agent chose, on every platform.
+func TestAgentSeatIsKept(t *testing.T) {
+	for _, p := range []platform.Name{platform.Taobao, platform.Pinduoduo, platform.Douyin} {
+		t.Run(string(p), func(t *testing.T) {
+			f := newFixture(t)
+			c := f.clients[p]
+			r := f.role(t, p, "cs", csPermission(p))
+			req := validRequest("agent", r.ID)
+			req.Seat = &platform.Seat{Chat: true}
+			a := f.account(t, p, req)
+			if *a.Seat != (platform.Seat{Chat: true, Capacity: DefaultSeatCapacity, Presence: platform.PresenceOnline}) {
+				t.Fatalf("a new seat = %+v, want the defaults (capacity %d, Online)", *a.Seat, DefaultSeatCapacity)
+			}
+			if _, err := f.e.SetSeatAsAgent(p, mains[p], a.ID, platform.PresenceBusy, 30); err != nil {
+				t.Fatal(err)
+			}
+			st := a.AccountState
+			st.Seat = &platform.Seat{Chat: true}
+			st.Profile.DisplayName = "renamed"
+			u, err := c.UpdateAccount(ctx, a.ID, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *u.Seat != (platform.Seat{Chat: true, Capacity: 30, Presence: platform.PresenceBusy}) {
+				t.Errorf("after a main-account write: seat = %+v, want the agent's Busy and 30 kept", *u.Seat)
+			}
+			audit := f.e.Audit(p, mains[p])
+			var agent []AuditEntry
+			for _, e := range audit {
+				if e.Action == ActionSeatByAgent {
+					agent = append(agent, e)
+				}
+			}
+			want := "presence Online -> Busy (忙碌): cannot receive messages; reception capacity 10 -> 30, by the agent"
+			if len(agent) != 1 || agent[0].Source != SourceAgent || agent[0].Detail != want {
+				t.Errorf("agent audit entries = %+v, want one from %q: %q", agent, SourceAgent, want)
+			}
+			_, err = f.e.SetSeatAsAgent(p, mains[p], a.ID, "Away", 0)
+			expectErr(t, err, platform.ErrInvalid, "seat.presence", "Online, Busy or Break")
+			_, err = f.e.SetSeatAsAgent(p, mains[p], a.ID, "", 51)
+			expectErr(t, err, platform.ErrInvalid, "seat.capacity", "1-50")
+		})
 	}
 }

@@ -120,16 +120,8 @@ func (v *VerificationRecord) view() *platform.Verification {
 	}
 }
 
-// MaskPhone shows the first 3 and the last 4 characters of a phone number
-// with **** between them (13800138000 becomes 138****8000); a number of
-// fewer than 8 characters is all hidden.
-func MaskPhone(phone string) string {
-	r := []rune(phone)
-	if len(r) < 8 {
-		return "****"
-	}
-	return string(r[:3]) + "****" + string(r[len(r)-4:])
-}
+// MaskPhone is platform.MaskPhone.
+func MaskPhone(phone string) string { return platform.MaskPhone(phone) }
 
 // pendingVerification finds the account id and checks that it awaits a
 // code: ErrNotFound for an unknown ID, ErrConflict when it needs none or

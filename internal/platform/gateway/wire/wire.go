@@ -176,9 +176,10 @@ type Profile struct {
 }
 
 // Seat is a customer-service chat seat; also the body of PUT .../seat.
-// In a write, capacity 0 keeps the account's capacity (a new seat gets the
-// platform's default); on Douyin a main-account write that changes it is
-// refused (403 forbidden, field seat.capacity).
+// Presence and capacity are the agent's own settings: in a write, capacity
+// 0 keeps the account's capacity and presence "" its presence (a new seat
+// gets the platform's defaults); on Douyin a main-account write that
+// changes the capacity is refused (403 forbidden, field seat.capacity).
 type Seat struct {
 	Chat     bool              `json:"chat"`
 	Capacity int32             `json:"capacity"`
