@@ -287,12 +287,14 @@ type result struct {
 type fairness struct {
 	Pending                    int // shop 0's creates not yet Ready when the probes started
 	OtherCreate, OtherOffboard time.Duration
-	SameOffboard, SameDisable  time.Duration
-	BacklogTime                time.Duration
-	BacklogCalls               int
-	Achieved                   float64
-	ProbeRSS, ProbeHeap        uint64
-	ProbeAnon, ProbeFile       uint64
+	// BaseCreate and BaseOffboard are the same probes with no backlog.
+	BaseCreate, BaseOffboard  time.Duration
+	SameOffboard, SameDisable time.Duration
+	BacklogTime               time.Duration
+	BacklogCalls              int
+	Achieved                  float64
+	ProbeRSS, ProbeHeap       uint64
+	ProbeAnon, ProbeFile      uint64
 }
 
 func run(ctx context.Context, o options, latency time.Duration) (res result, err error) {
@@ -601,19 +603,6 @@ func measureFairness(ctx context.Context, o options, k8s client.Client, watched 
 	if err := mgr.startPhase("fairness"); err != nil {
 		return nil, err
 	}
-	t0 := time.Now()
-	if err := forEach(ctx, o.Backlog, 8, func(ctx context.Context, k int) error {
-		return k8s.Create(ctx, subAccount(benchNamespace, 0, o.PerShop+k))
-	}); err != nil {
-		return nil, err
-	}
-	list := &shopv1alpha1.SubAccountList{}
-	if err := k8s.List(ctx, list, client.InNamespace(benchNamespace)); err != nil {
-		return nil, err
-	}
-	ready, total, _ := countReady(list)
-	f.Pending = total - ready
-
 	probe := func(what string, do func() error, done func() (bool, error), out *time.Duration) func() error {
 		return func() error {
 			start := time.Now()
@@ -655,6 +644,39 @@ func measureFairness(ctx context.Context, o options, k8s client.Client, watched 
 			return false, err
 		}
 	}
+	runProbes := func(probes ...func() error) error {
+		var wg sync.WaitGroup
+		errs := make([]error, len(probes))
+		for i, p := range probes {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = p() }()
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+	// The same probes in other shops with no backlog anywhere: what a
+	// backlog adds is the difference.
+	baseSA := subAccount(benchNamespace, 1, o.PerShop+1)
+	baseGone := subAccount(benchNamespace, 2, 1)
+	if err := runProbes(
+		probe("create in shop 1 without a backlog", func() error { return k8s.Create(ctx, baseSA) }, readyAt(client.ObjectKeyFromObject(baseSA)), &f.BaseCreate),
+		probe("offboard in shop 2 without a backlog", func() error { return k8s.Delete(ctx, baseGone) }, goneAt(client.ObjectKeyFromObject(baseGone)), &f.BaseOffboard),
+	); err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	if err := forEach(ctx, o.Backlog, 8, func(ctx context.Context, k int) error {
+		return k8s.Create(ctx, subAccount(benchNamespace, 0, o.PerShop+k))
+	}); err != nil {
+		return nil, err
+	}
+	list := &shopv1alpha1.SubAccountList{}
+	if err := k8s.List(ctx, list, client.InNamespace(benchNamespace)); err != nil {
+		return nil, err
+	}
+	ready, total, _ := countReady(list)
+	f.Pending = total - ready
+
 	newSA := subAccount(benchNamespace, 1, o.PerShop)
 	otherGone := subAccount(benchNamespace, 2, 0)
 	sameGone := subAccount(benchNamespace, 0, 0)
@@ -674,14 +696,7 @@ func measureFairness(ctx context.Context, o options, k8s client.Client, watched 
 		}, readyAt(sameDisabled), &f.SameDisable),
 	}
 	logf("fairness: %d of shop 0's creates pending; probing...", f.Pending)
-	var wg sync.WaitGroup
-	errs := make([]error, len(probes))
-	for i, p := range probes {
-		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = p() }()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := runProbes(probes...); err != nil {
 		return nil, err
 	}
 	// The backlog drains.

@@ -111,8 +111,10 @@ func render(o options, latency time.Duration, r result) string {
 
 	if f := r.Fair; f != nil {
 		row("**fairness**: shop 0's creates pending when probed", fmt.Sprintf("%d of %d", f.Pending, o.Backlog))
-		row("a create in shop 1: applied → Ready", d(f.OtherCreate))
-		row("an offboarding in shop 2: deleted → gone", d(f.OtherOffboard))
+		row("a create in shop 1: applied → Ready (the same without a backlog; the delay shop 0's backlog adds)",
+			fmt.Sprintf("%s (%s; %s)", d(f.OtherCreate), d(f.BaseCreate), d(f.OtherCreate-f.BaseCreate)))
+		row("an offboarding in shop 2: deleted → gone (the same without a backlog; the delay shop 0's backlog adds)",
+			fmt.Sprintf("%s (%s; %s)", d(f.OtherOffboard), d(f.BaseOffboard), d(f.OtherOffboard-f.BaseOffboard)))
 		row("an offboarding in shop 0, behind its backlog", d(f.SameOffboard))
 		row("a disable in shop 0, behind its backlog", d(f.SameDisable))
 		row("shop 0's backlog: all Ready after", fmt.Sprintf("%s (%d platform calls)", d(f.BacklogTime), f.BacklogCalls))
