@@ -134,8 +134,10 @@ func TestRunOnceMakesSamplesReady(t *testing.T) {
 			}
 			secretValues = append(secretValues, string(secret.Data["password"]))
 		}
-		if got := strings.Join(names, ","); got != "aqiang,daming,xiaohong,xiaolan,xiaomei" {
-			t.Errorf("SubAccounts = %s, want aqiang,daming,xiaohong,xiaolan,xiaomei", got)
+		// xiaoli-*: the Staff sample's accounts, one per shop.
+		const want = "aqiang,daming,xiaohong,xiaolan,xiaoli-hongxing,xiaoli-pdd-xiaodian,xiaomei"
+		if got := strings.Join(names, ","); got != want {
+			t.Errorf("SubAccounts = %s, want %s", got, want)
 		}
 
 		shops := &shopv1alpha1.ShopList{}

@@ -56,11 +56,19 @@ Usage:
   kubectl subaccount verify NAME CODE     hand a phone verification code to the operator and wait for the result
   kubectl subaccount verify shop/SHOP --contact PHONE|NAME CODE
                                           the same for one of a shop's notification contacts
+  kubectl subaccount verify staff/STAFF --shop SHOP CODE
+                                          the same for a Staff's account in one shop (Douyin texts a code per shop)
   kubectl subaccount resend NAME          ask the platform for a new verification code
   kubectl subaccount resend shop/SHOP --contact PHONE|NAME
+  kubectl subaccount resend staff/STAFF --shop SHOP
   kubectl subaccount rotate NAME          rotate the password now and print the new revision
   kubectl subaccount permissions NAME     show the effective permissions as a tree, with where each comes from
   kubectl subaccount status [--shop SHOP] list the namespace's sub-accounts and the shops' seats, departments and contacts
+  kubectl subaccount review [-o table|json|csv]
+                                          access review: per person (Staff) and per SubAccount without one, the
+                                          logins, high-risk permissions and their Roles, last activity, disabled,
+                                          unverified or waiting accounts, and the accounts no SubAccount manages;
+                                          reads only the cluster (no platform call)
 
 Flags go after the subcommand: kubectl refuses its own flags before a
 plugin's name, so 'kubectl --kubeconfig k subaccount status' fails; write
@@ -71,7 +79,8 @@ Flags:
   --context NAME      kubeconfig context
   -n, --namespace NS  namespace (default: the context's)
   --timeout DURATION  how long verify/resend/rotate wait for the operator (default 60s)
-  --shop SHOP         status: only this shop
+  --shop SHOP         status: only this shop; verify/resend of staff/STAFF: the shop
+  -o, --output FORMAT review: table (default), json or csv
   --contact CONTACT   verify/resend of shop/SHOP: the notification contact, by phone or name
 `
 
@@ -87,9 +96,9 @@ func main() {
 
 // options are the parsed flags and positional arguments.
 type options struct {
-	kubeconfig, context, namespace, shop, contact string
-	timeout                                       time.Duration
-	args                                          []string
+	kubeconfig, context, namespace, shop, contact, output string
+	timeout                                               time.Duration
+	args                                                  []string
 }
 
 // parseArgs parses flags anywhere on the command line (kubectl style).
@@ -103,6 +112,8 @@ func parseArgs(args []string) (*options, error) {
 	fs.StringVar(&o.namespace, "n", "", "")
 	fs.StringVar(&o.shop, "shop", "", "")
 	fs.StringVar(&o.contact, "contact", "", "")
+	fs.StringVar(&o.output, "output", "", "")
+	fs.StringVar(&o.output, "o", "", "")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "")
 	rest := args
 	for {
@@ -148,6 +159,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"rotate":      {1, (*cli).rotate},
 		"permissions": {1, (*cli).permissions},
 		"status":      {0, (*cli).status},
+		"review":      {0, (*cli).review},
 	}
 	if cmd == "help" {
 		fmt.Fprint(stdout, usage)
@@ -180,6 +192,7 @@ type cli struct {
 	ns      string
 	shop    string
 	contact string
+	output  string
 	timeout time.Duration
 	out     io.Writer
 	now     func() time.Time
@@ -213,7 +226,7 @@ func newCLI(o *options, out io.Writer) (*cli, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the client: %w", err)
 	}
-	return &cli{c: c, ns: ns, shop: o.shop, contact: o.contact, timeout: o.timeout, out: out, now: time.Now}, nil
+	return &cli{c: c, ns: ns, shop: o.shop, contact: o.contact, output: o.output, timeout: o.timeout, out: out, now: time.Now}, nil
 }
 
 // getSubAccount reads a SubAccount with a clear message when it is missing.
@@ -290,6 +303,32 @@ func (k *cli) target(arg string) (shop string, name string, err error) {
 	return "", strings.TrimPrefix(arg, "subaccount/"), nil
 }
 
+// staffAccount turns "staff/STAFF" (with --shop) into the name of the
+// Staff's SubAccount in that shop, from the Staff's status; any other name
+// is returned as it is.
+func (k *cli) staffAccount(ctx context.Context, name string) (string, error) {
+	staffName, ok := strings.CutPrefix(name, "staff/")
+	if !ok {
+		return name, nil
+	}
+	if k.shop == "" {
+		return "", fmt.Errorf("staff/%s: name the shop with --shop SHOP (each Douyin shop texts its own code)", staffName)
+	}
+	staff := &shopv1alpha1.Staff{}
+	if err := k.c.Get(ctx, client.ObjectKey{Namespace: k.ns, Name: staffName}, staff); err != nil {
+		if apierrors.IsNotFound(err) {
+			return "", fmt.Errorf("staff %q not found in namespace %q", staffName, k.ns)
+		}
+		return "", fmt.Errorf("reading staff %q: %w", staffName, err)
+	}
+	for _, row := range staff.Status.Shops {
+		if row.Shop == k.shop && row.SubAccount != "" {
+			return row.SubAccount, nil
+		}
+	}
+	return "", fmt.Errorf("staff %s has no account in shop %q yet (see kubectl get staff %s -o yaml)", staffName, k.shop, staffName)
+}
+
 // ---- verify ----
 
 func (k *cli) verify(ctx context.Context, args []string) error {
@@ -303,6 +342,9 @@ func (k *cli) verify(ctx context.Context, args []string) error {
 	}
 	if shop != "" {
 		return k.verifyContact(ctx, shop, code)
+	}
+	if name, err = k.staffAccount(ctx, name); err != nil {
+		return err
 	}
 	sa, err := k.getSubAccount(ctx, name)
 	if err != nil {
@@ -390,6 +432,9 @@ func (k *cli) resend(ctx context.Context, args []string) error {
 	}
 	if shop != "" {
 		return k.resendContact(ctx, shop)
+	}
+	if name, err = k.staffAccount(ctx, name); err != nil {
+		return err
 	}
 	sa, err := k.getSubAccount(ctx, name)
 	if err != nil {

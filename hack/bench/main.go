@@ -117,6 +117,7 @@ type options struct {
 	Backlog          int
 	Floor            bool
 	ThrottledFloor   bool
+	Offboarding      bool
 	AssetsDir        string
 	CRDDir           string
 	Out              string
@@ -151,6 +152,7 @@ func main() {
 	flag.IntVar(&o.UnrelatedSecrets, "unrelated-secrets", -1, "Unlabelled Secrets created in another namespace before the wave (-1: as many as SubAccounts).")
 	flag.IntVar(&o.Backlog, "backlog", 1000, "Pending creates in shop 0 for the fairness measure (0 skips it).")
 	flag.BoolVar(&o.Floor, "floor", true, "Measure the floor.")
+	flag.BoolVar(&o.Offboarding, "offboarding", false, "Measure only offboarding (issue 18; at least 20 --shops): one Staff across 4 shops, then 100 Staff across 4 shops each offboarded while 1,000 creates are queued; time from active: false to every platform account disabled.")
 	flag.StringVar(&o.Manager.MemoryLimit, "manager-memory-limit", "", "GOMEMLIMIT of the manager process (e.g. 110MiB): the soft memory limit --memory-limit-ratio derives from a container's limit in a cluster. Empty: none.")
 	flag.StringVar(&o.AssetsDir, "assets-dir", os.Getenv("KUBEBUILDER_ASSETS"), "Directory holding etcd and kube-apiserver (default $KUBEBUILDER_ASSETS).")
 	flag.StringVar(&o.Out, "out", "", "Also write the markdown tables to this file.")
@@ -180,6 +182,9 @@ func main() {
 	if o.UnrelatedSecrets < 0 {
 		o.UnrelatedSecrets = o.Shops * o.PerShop
 	}
+	if o.Offboarding && o.Shops < 20 {
+		fail(errors.New("--offboarding needs at least 20 --shops"))
+	}
 	if o.Shops < 3 || o.PerShop < 2 || o.AssetsDir == "" || min(o.DriftInterval, o.WaveDrift) < 30*time.Second {
 		fail(errors.New("--shops must be at least 3, --per-shop at least 2, --drift-interval and --wave-drift-interval at least 30s, and KUBEBUILDER_ASSETS (or --assets-dir) set"))
 	}
@@ -191,6 +196,9 @@ func main() {
 			fail(err)
 		}
 		table := render(o, latency, res)
+		if o.Offboarding {
+			table = renderOffboarding(o, latency, res.Offboarding)
+		}
 		fmt.Print(table)
 		tables = append(tables, table)
 	}
@@ -279,6 +287,8 @@ type result struct {
 	PlatformFloor         time.Duration
 	// WaveAPI is what the API server served during the wave.
 	WaveAPI apiView
+	// Offboarding is the --offboarding measure.
+	Offboarding *offboardingResult
 	// CreatesDone is when the workload's last SubAccount create of the
 	// wave returned, from the first: the wave cannot end before.
 	CreatesDone time.Duration
@@ -419,7 +429,8 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 				RateLimit:            shopv1alpha1.RateLimit{RequestsPerSecond: int32(o.ShopRate), Burst: int32(o.ShopBurst)},
 				DriftCheckInterval:   &metav1.Duration{Duration: o.WaveDrift}}}
 		roles := []client.Object{
-			&shopv1alpha1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: benchNamespace, Name: shopName(i) + "-cs"},
+			&shopv1alpha1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: benchNamespace, Name: shopName(i) + "-cs",
+				Labels: map[string]string{"job": "customer-service"}}, // picked by the offboarding measure's Staff
 				Spec: shopv1alpha1.RoleSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: shop.Name}, DisplayName: "客服", Template: "customer-service"}},
 			&shopv1alpha1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: benchNamespace, Name: shopName(i) + "-ops"},
 				Spec: shopv1alpha1.RoleSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: shop.Name}, DisplayName: "运营", Template: "operations"}},
@@ -435,6 +446,12 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 	}
 	res.SetupTime = time.Since(setupStart)
 	res.SetupCalls = delta(setupCalls, engine.Calls())
+	if o.Offboarding {
+		if res.Offboarding, err = measureOffboarding(ctx, o, k8s, watched, engine); err != nil {
+			return res, fmt.Errorf("offboarding: %w", err)
+		}
+		return res, nil
+	}
 	logf("%d Roles Ready in %s; creating %d SubAccounts...", 2*o.Shops, res.SetupTime.Round(time.Millisecond), res.N)
 
 	// 1. The onboarding wave.

@@ -77,7 +77,7 @@ func TestSamplesBecomeReady(t *testing.T) {
 		}
 	}
 	objs := applySamples(t, ns)
-	g.Expect(objs).To(HaveLen(16))
+	g.Expect(objs).To(HaveLen(17))
 	// The Douyin agent waits for the code texted to her phone.
 	xiaomei := &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "xiaomei"}}
 	verifyPhone(t, xiaomei)
@@ -132,7 +132,17 @@ func TestSamplesBecomeReady(t *testing.T) {
 	g.Eventually(func() *shopv1alpha1.AccountQuotaStatus {
 		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(shop), shop)
 		return shop.Status.Seats
-	}, timeout, interval).Should(Equal(&shopv1alpha1.AccountQuotaStatus{Used: 3, Total: 15, Managed: 3}))
+	}, timeout, interval).Should(Equal(&shopv1alpha1.AccountQuotaStatus{Used: 4, Total: 15, Managed: 4}), "the three SubAccounts and the Staff's")
+
+	// The Staff: one account in each of its two shops, Ready.
+	staff := &shopv1alpha1.Staff{}
+	g.Expect(k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "xiaoli"}, staff)).To(Succeed())
+	g.Expect(staff.Status.Summary).To(Equal("2/2 ready"))
+	li, found := ts.account(t, "xiaoli")
+	g.Expect(found).To(BeTrue())
+	g.Expect(li.Profile.Phone).To(Equal("13800138041"))
+	_, found = testShop{platform: platform.Pinduoduo, main: "拼多多小店"}.account(t, "xiaoli")
+	g.Expect(found).To(BeTrue())
 
 	// Douyin: one position, verified, chat on, the lunch-break schedule in
 	// status; the capacity is the agent's (the platform's default until she

@@ -51,7 +51,8 @@ const (
 var sampleObjects = []string{"shop/hongxing", "shoprole/customer-service", "shoprole/operations", "subaccount/xiaohong", "subaccount/daming",
 	"subaccount/xiaolan",
 	"shop/doudian", "shoprole/douyin-customer-service", "subaccount/xiaomei",
-	"shop/pdd-xiaodian", "shoprole/pinduoduo-customer-service-lead", "shoprole/pinduoduo-operations", "subaccount/aqiang"}
+	"shop/pdd-xiaodian", "shoprole/pinduoduo-customer-service-lead", "shoprole/pinduoduo-operations", "subaccount/aqiang",
+	"staff/xiaoli"}
 
 // sampleAccounts are config/samples' SubAccounts of the Taobao shop
 // hongxing (name = accountName).

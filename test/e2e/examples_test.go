@@ -40,8 +40,8 @@ func TestExamples(t *testing.T) {
 		login    []string
 		pending  []string
 	}{
-		{"taobao", hongxing, []string{"shop/hongxing", "shoprole/tb-customer-service", "shoprole/tb-operations", "subaccount/tb-xiaomei", "subaccount/tb-dawei"},
-			[]string{"tb-xiaomei", "tb-dawei"}, nil},
+		{"taobao", hongxing, []string{"shop/hongxing", "shoprole/tb-customer-service", "shoprole/tb-operations", "subaccount/tb-xiaomei", "subaccount/tb-dawei",
+			"staff/tb-ajie"}, []string{"tb-xiaomei", "tb-dawei", "tb-ajie-hongxing"}, nil},
 		{"pinduoduo", pdd, []string{"shop/pdd", "shoprole/pdd-customer-service", "subaccount/pdd-xiaoli", "subaccount/pdd-night"},
 			[]string{"pdd-xiaoli", "pdd-night"}, nil},
 		{"douyin", douyin, []string{"shop/douyin", "shoprole/dy-customer-service"}, nil, []string{"dy-xiaoyu"}},
