@@ -597,14 +597,22 @@ func (g *objectGen) subAccount(i int) client.Object {
 		sa.Spec.Phone = g.phone()
 	}
 	sa.Spec.AccountName = edge(g, []string{sa.Spec.AccountName}, "", "a:b", "a b", "-a", strings.Repeat("客", 33), "😀")
-	// Roles: the shop's, another shop's, missing ones, twice the same.
-	for range edge(g, []int{0, 1, 1, 2, 20}, 21) {
-		pool := g.rolesOf[shop]
-		switch {
-		case g.chance(10) || len(pool) == 0:
-			pool = append(slices.Clone(g.roles), "no-such-role")
-		}
+	// Roles: mostly the base Shop's working one (or none), so that most
+	// SubAccounts get as far as the platform; else the shop's generated
+	// ones, or another shop's, missing ones, 20 or 21, twice the same.
+	pool := g.rolesOf[shop]
+	switch {
+	case g.chance(70):
 		if len(pool) > 0 {
+			sa.Spec.Roles = []shopv1alpha1.LocalObjectReference{{Name: pool[0]}}
+		}
+	case g.chance(60):
+		for range min(len(pool), pickOf(g, 1, 2, 3)) {
+			sa.Spec.Roles = append(sa.Spec.Roles, shopv1alpha1.LocalObjectReference{Name: pickOf(g, pool...)})
+		}
+	default:
+		pool = append(slices.Clone(g.roles), "no-such-role")
+		for range edge(g, []int{1, 2, 20}, 21) {
 			sa.Spec.Roles = append(sa.Spec.Roles, shopv1alpha1.LocalObjectReference{Name: pickOf(g, pool...)})
 		}
 	}
