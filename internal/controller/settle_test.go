@@ -132,6 +132,9 @@ func TestGeneratedObjectsSettle(t *testing.T) {
 	for _, obj := range created {
 		ready := apimeta.FindStatusCondition(obj.(conditioned).GetConditions(), shopv1alpha1.ConditionReady)
 		outcomes[kindOf(obj)+" "+ready.Reason]++
+		if testing.Verbose() && ready.Status != metav1.ConditionTrue {
+			t.Logf("%s %.12s…: %s: %.300s", kindOf(obj), obj.GetName(), ready.Reason, ready.Message)
+		}
 	}
 	t.Logf("outcomes: %v", outcomes)
 
