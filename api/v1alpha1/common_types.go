@@ -117,6 +117,17 @@ const (
 	// ConditionNameClash (Staff) is True when a SubAccount the Staff would
 	// own exists and is not the Staff's: it is never taken over.
 	ConditionNameClash = "NameClash"
+	// ConditionActivityMonitored (Shop) is True when the platform's
+	// activity feed was read at the last check; False with reason
+	// NotSupported when the platform (or an older gateway) has none, so
+	// the SubAccounts show no last login or activity and
+	// inactivityThreshold is not applied.
+	ConditionActivityMonitored = "ActivityMonitored"
+	// ConditionInactive (SubAccount) is True, with reason Inactive, when
+	// the account has not been used (no login or other activity) for
+	// longer than the Shop's inactivityThreshold; False with reason Active
+	// when it has. Absent without a threshold or an activity feed.
+	ConditionInactive = "Inactive"
 )
 
 // Condition reasons. Every reason the operator sets is one of these.
@@ -203,6 +214,11 @@ const (
 	// ReasonDriftDetected: the platform account or role was changed outside the
 	// operator and driftPolicy Report says to report it only.
 	ReasonDriftDetected = "DriftDetected"
+	// ReasonInactive: (SubAccount, Inactive) no login or activity for longer
+	// than the Shop's inactivityThreshold: a dormant account to offboard or
+	// disable. ReasonActive: used within it.
+	ReasonInactive = "Inactive"
+	ReasonActive   = "Active"
 	// ReasonLoginRejected: the platform refused the sub-account's own login
 	// (from its credentials Secret) for a change only the sub-account may
 	// make.

@@ -119,6 +119,16 @@ type ShopSpec struct {
 	// +kubebuilder:default=Never
 	SignInAsAgent SignInAsAgentPolicy `json:"signInAsAgent,omitempty"`
 
+	// inactivityThreshold marks a SubAccount whose account was not used (no
+	// login, presence change or operation in the platform's activity feed)
+	// for longer with the Inactive condition and an Event: dormant staff
+	// accounts are an offboarding risk. The feed is read once per
+	// driftCheckInterval for the whole shop. Unset: nothing is marked. At
+	// least 1h.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h')",message="inactivityThreshold must be at least 1h"
+	InactivityThreshold *metav1.Duration `json:"inactivityThreshold,omitempty"`
+
 	// suspend pauses all writes to the platform for this shop's Roles and
 	// SubAccounts; reads and status updates continue.
 	// +optional

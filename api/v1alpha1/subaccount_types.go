@@ -442,6 +442,46 @@ type SubAccountStatus struct {
 	// annotation value acted on.
 	// +optional
 	LastHandledResend string `json:"lastHandledResend,omitempty"`
+
+	// lastLogin is the account's latest sign-in the platform's activity
+	// feed showed (not on Taobao through TOP, whose log has presence only).
+	// +optional
+	LastLogin *metav1.Time `json:"lastLogin,omitempty"`
+
+	// lastActivity is the account's latest login, presence change or
+	// operation the platform's activity feed showed.
+	// +optional
+	LastActivity *metav1.Time `json:"lastActivity,omitempty"`
+
+	// recentActivity is the account's latest activity the operator read,
+	// newest first, at most 10 entries (kubectl subaccount activity NAME).
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	RecentActivity []ActivityEntry `json:"recentActivity,omitempty"`
+}
+
+// ActivityEntry is one thing the sub-account did, as the platform logged
+// it.
+type ActivityEntry struct {
+	// time is when it happened.
+	Time metav1.Time `json:"time"`
+	// kind is Login, Presence or Operation.
+	// +kubebuilder:validation:MaxLength=32
+	Kind string `json:"kind"`
+	// presence is the new presence of a Presence entry (Online, Busy,
+	// Break, Offline, Suspended, Resumed).
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	Presence string `json:"presence,omitempty"`
+	// operation is what an Operation entry did, e.g. item.update.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	Operation string `json:"operation,omitempty"`
+	// target is what it was done on, e.g. item 6123.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	Target string `json:"target,omitempty"`
 }
 
 // PermissionSources says which effective permissions come from which Role
@@ -544,6 +584,7 @@ type PresenceStatus struct {
 // +kubebuilder:printcolumn:name="Next-Change",type=string,JSONPath=".status.presence.nextChangeLocal",priority=1
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].status"
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=".status.conditions[?(@.type==\"Ready\")].reason"
+// +kubebuilder:printcolumn:name="Last-Activity",type=date,JSONPath=".status.lastActivity",priority=1
 // +kubebuilder:printcolumn:name="Account-ID",type=string,JSONPath=".status.accountID",priority=1
 // +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=".status.secretName",priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=".metadata.creationTimestamp"

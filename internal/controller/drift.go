@@ -44,8 +44,11 @@ const listPageSize = 199
 // them through channel sources, so one bulk listing per shop replaces a
 // platform call per account.
 type DriftTracker struct {
-	mu          sync.Mutex
-	drifted     map[driftKey]driftFinding
+	mu      sync.Mutex
+	drifted map[driftKey]driftFinding
+	// activity is what the Shop's activity check read for each SubAccount
+	// (activity.go), until it takes it.
+	activity    map[client.ObjectKey]activityFinding
 	subAccounts chan event.GenericEvent
 	roles       chan event.GenericEvent
 }

@@ -85,6 +85,8 @@ type shopMemo struct {
 	// created, so they stay the operator's (and are deleted once dropped
 	// from the spec) even when the status write that recorded them failed.
 	createdDepartments map[string]bool
+	// activity is where the reading of the shop's activity feed stands.
+	activity activityMemo
 }
 
 // memo returns the Shop's memo, a new one for a Shop not seen before.

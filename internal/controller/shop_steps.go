@@ -42,6 +42,7 @@ func (r *ShopReconciler) shopSteps() []step[*shopScope] {
 			condition: shopv1alpha1.ConditionCredentialsValid, ok: fixed[*shopScope]("the platform accepted the credentials")},
 		{name: "seats", run: r.seats},
 		{name: "drift", run: r.drift},
+		{name: "activity", run: r.activity},
 		// A suspended Shop stops here: the steps after write to the
 		// platform, or report on what those could not write.
 		{name: "suspended", run: stopWhenSuspended},
@@ -82,6 +83,7 @@ type shopScope struct {
 	departments *departmentsReport
 	contacts    *contactsReport
 	limits      *limitsReport
+	activity    *activityReport
 }
 
 func (s *shopScope) object() conditioned { return s.shop }
@@ -142,6 +144,9 @@ func (s *shopScope) setConditions() {
 	}
 	if s.limits != nil {
 		s.limits.condition().apply(s.shop, shopv1alpha1.ConditionPlatformLimits)
+	}
+	if s.activity != nil {
+		s.activity.condition().apply(s.shop, shopv1alpha1.ConditionActivityMonitored)
 	}
 }
 

@@ -136,6 +136,7 @@ func (r *SubAccountReconciler) reconcile(ctx context.Context, sa *shopv1alpha1.S
 	s := &subAccountScope{sa: sa}
 	next, failed, err := runSteps(ctx, s, []step[*subAccountScope]{
 		{name: "shop", run: plain(r.loadShop)},
+		{name: "activity", run: r.takeActivity},
 		{name: "roles", run: plain(r.resolveRoles), condition: shopv1alpha1.ConditionRolesResolved, ok: rolesMessage},
 		{name: "permissions", run: plain(desirePermissions), condition: shopv1alpha1.ConditionPermissionsValid,
 			ok: fixed[*subAccountScope]("all permissions are known and allowed")},

@@ -50,6 +50,7 @@ const (
 	ShopSeatsCapacityName    = "subaccount_shop_seats_capacity"
 	ShopCredentialsValidName = "subaccount_shop_credentials_valid"
 	VerificationsPendingName = "subaccount_verification_codes_pending"
+	LastActivityAgeName      = "subaccount_accounts_by_last_activity_age"
 )
 
 // Names lists every metric this package registers.
@@ -57,7 +58,7 @@ func Names() []string {
 	return []string{
 		PlatformCallsName, PlatformCallDurationName, RateLimitWaitName, DriftCorrectionsName,
 		SubAccountsName, ShopSeatsUsedName, ShopSeatsCapacityName, ShopCredentialsValidName,
-		VerificationsPendingName,
+		VerificationsPendingName, LastActivityAgeName,
 	}
 }
 

@@ -52,7 +52,31 @@ var (
 	verificationsPendingDesc = prometheus.NewDesc(VerificationsPendingName,
 		"SubAccounts waiting for an SMS verification code (condition Verified False with reason PendingVerification), by shop; 0 for every Shop with none.",
 		[]string{"namespace", "shop"}, nil)
+	lastActivityAgeDesc = prometheus.NewDesc(LastActivityAgeName,
+		"SubAccounts holding a platform account, by how long ago the activity feed last showed it used (status.lastActivity): age is 1d, 7d, 30d or 90d (at most that long ago), older, or never; every age is reported for each shop with an account.",
+		[]string{"namespace", "shop", "age"}, nil)
 )
+
+// activityAges are the bounded age buckets of LastActivityAgeName, in
+// order: each counts the accounts last used at most that long ago (and
+// longer ago than the bucket before); then come older and never.
+var activityAges = []struct {
+	Label string
+	Max   time.Duration
+}{{"1d", 24 * time.Hour}, {"7d", 7 * 24 * time.Hour}, {"30d", 30 * 24 * time.Hour}, {"90d", 90 * 24 * time.Hour}}
+
+// activityAge is the age bucket of an account last used at last.
+func activityAge(last *metav1.Time, now time.Time) string {
+	if last == nil {
+		return "never"
+	}
+	for _, a := range activityAges {
+		if now.Sub(last.Time) <= a.Max {
+			return a.Label
+		}
+	}
+	return "older"
+}
 
 // StateCollector reports the state gauges from a cache at scrape time: it
 // lists Shops and SubAccounts from Reader (the manager's cache, so a scrape
@@ -63,6 +87,8 @@ type StateCollector struct {
 	// Timeout bounds the cache reads of one scrape; zero means
 	// DefaultStateTimeout.
 	Timeout time.Duration
+	// Now is the clock of the last-activity ages; time.Now when nil.
+	Now func() time.Time
 }
 
 var _ prometheus.Collector = (*StateCollector)(nil)
@@ -79,6 +105,7 @@ func (c *StateCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- seatsTotalDesc
 	ch <- credentialsValidDesc
 	ch <- verificationsPendingDesc
+	ch <- lastActivityAgeDesc
 }
 
 // Collect lists Shops and SubAccounts from the cache and sends the gauges.
@@ -114,8 +141,20 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	type key struct{ namespace, shop, status, reason string }
 	counts := map[key]int{}
+	now := time.Now()
+	if c.Now != nil {
+		now = c.Now()
+	}
+	ages := map[shopKey]map[string]int{}
 	for i := range subs.Items {
 		sa := &subs.Items[i]
+		if sa.Status.AccountID != "" {
+			k := shopKey{sa.Namespace, sa.Spec.ShopRef.Name}
+			if ages[k] == nil {
+				ages[k] = map[string]int{}
+			}
+			ages[k][activityAge(sa.Status.LastActivity, now)]++
+		}
 		k := key{namespace: sa.Namespace, shop: sa.Spec.ShopRef.Name, status: string(metav1.ConditionUnknown)}
 		if cond := meta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionReady); cond != nil {
 			k.status, k.reason = string(cond.Status), cond.Reason
@@ -128,6 +167,14 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for k, n := range pending {
 		ch <- prometheus.MustNewConstMetric(verificationsPendingDesc, prometheus.GaugeValue, float64(n), k.namespace, k.shop)
+	}
+	for k, byAge := range ages {
+		for _, a := range activityAges {
+			ch <- prometheus.MustNewConstMetric(lastActivityAgeDesc, prometheus.GaugeValue, float64(byAge[a.Label]), k.namespace, k.shop, a.Label)
+		}
+		for _, age := range []string{"older", "never"} {
+			ch <- prometheus.MustNewConstMetric(lastActivityAgeDesc, prometheus.GaugeValue, float64(byAge[age]), k.namespace, k.shop, age)
+		}
 	}
 	for k, n := range counts {
 		ch <- prometheus.MustNewConstMetric(subAccountsDesc, prometheus.GaugeValue, float64(n),

@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -179,5 +180,43 @@ func TestRegisterStateTwice(t *testing.T) {
 		if err := RegisterState(failingReader{}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// Accounts by how long ago they were last used: every age for each shop
+// with an account, a SubAccount without one left out.
+func TestLastActivityAge(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := shopv1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	used := func(name string, ago time.Duration) client.Object {
+		sa := subAccount("shops", name, "hongxing")
+		sa.Status.AccountID = "id-" + name
+		if ago >= 0 {
+			sa.Status.LastActivity = &metav1.Time{Time: now.Add(-ago)}
+		}
+		return sa
+	}
+	r := fake.NewClientBuilder().WithScheme(scheme).WithObjects(
+		used("today", time.Hour), used("yesterday", 24*time.Hour), used("lastweek", 5*24*time.Hour),
+		used("spring", 100*24*time.Hour), used("never", -1), subAccount("shops", "noaccount", "hongxing"),
+	).WithStatusSubresource(&shopv1alpha1.SubAccount{}).Build()
+	c := NewStateCollector(r)
+	c.Now = func() time.Time { return now }
+	got := series(t, c)
+	for age, n := range map[string]float64{"1d": 2, "7d": 1, "30d": 0, "90d": 0, "older": 1, "never": 1} {
+		k := fmt.Sprintf(`subaccount_accounts_by_last_activity_age{age=%q,namespace="shops",shop="hongxing"}`, age)
+		if got[k] != n {
+			t.Errorf("%s = %v, want %v", k, got[k], n)
+		}
+	}
+	problems, err := testutil.CollectAndLint(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
 	}
 }
