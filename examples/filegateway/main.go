@@ -62,10 +62,10 @@ func (b *backOffice) load() error {
 // save writes the file; an error is a 503, so the operator retries.
 func (b *backOffice) save() error {
 	data, _ := json.MarshalIndent(b.st, "", "  ")
-	if err := os.WriteFile(b.path+".tmp", data, 0o600); err != nil {
+	if os.WriteFile(b.path+".tmp", data, 0o600) != nil || os.Rename(b.path+".tmp", b.path) != nil {
 		return gateway.NewError(gateway.ErrTransient, "", "saving the shop failed")
 	}
-	return os.Rename(b.path+".tmp", b.path)
+	return nil
 }
 
 func (b *backOffice) nextID() string { b.st.NextID++; return strconv.Itoa(100000 + b.st.NextID) }
