@@ -37,12 +37,17 @@ import (
 // conformanceShops are shopsim's shops for the gateway conformance suite
 // alone (the paging check fills one with 500 accounts, which would disturb
 // the other tests' shops): one per platform kind of the suite, Taobao
-// (no phone verification) and Douyin (the SMS code flow). Their
-// credentials are random per run.
+// (no phone verification) and Douyin (the SMS code flow, after creation
+// and, on conformance-cf, the code first). Their credentials are random
+// per run.
 var conformanceShops = []shop{
 	{Platform: platform.Taobao, MainAccount: "conformance-tb", AppKey: "conformance-tb", AppSecret: rand.Text(), AccessToken: rand.Text()},
 	{Platform: platform.Douyin, MainAccount: "conformance-dy", AppKey: "conformance-dy", AppSecret: rand.Text(), AccessToken: rand.Text()},
+	{Platform: platform.Douyin, MainAccount: "conformance-cf", AppKey: "conformance-cf", AppSecret: rand.Text(), AccessToken: rand.Text()},
 }
+
+// codeFirstShop is the conformance shop whose code comes first.
+const codeFirstShop = "conformance-cf"
 
 // writeShopsimConfig writes the example shops plus the conformance shops
 // to the work dir and returns the file.
@@ -57,6 +62,9 @@ func writeShopsimConfig(dir string) (string, error) {
 		s.RememberSecrets()
 		fmt.Fprintf(&b, "  - platform: %s\n    mainAccount: %s\n    mainPhone: \"1380000009%d\"\n    seatQuota: %d\n    appKey: %q\n    appSecret: %q\n    accessToken: %q\n",
 			s.Platform, s.MainAccount, i, conformance.DefaultAccounts+20, s.AppKey, s.AppSecret, s.AccessToken)
+		if s.MainAccount == codeFirstShop {
+			b.WriteString("    phoneVerification: BeforeCreate\n")
+		}
 	}
 	path := filepath.Join(dir, "shopsim.yaml")
 	return path, os.WriteFile(path, b.Bytes(), 0o600)
@@ -64,17 +72,27 @@ func writeShopsimConfig(dir string) (string, error) {
 
 // TestGatewayConformance runs the conformance suite (the one a provider
 // runs with go run ./cmd/gateway-conformance) against shopsim's binary:
-// every check passes, paging over 500 accounts, and the SMS code flow runs
-// on Douyin with the codes read from /admin/sms.
+// every check passes, paging over 500 accounts (60 on the code-first
+// shop, where each create waits for a code), and the SMS code flow runs
+// on Douyin, after creation and before it, with the codes read from
+// /admin/sms.
 func TestGatewayConformance(t *testing.T) {
 	for _, s := range conformanceShops {
-		t.Run(string(s.Platform), func(t *testing.T) {
+		t.Run(s.MainAccount, func(t *testing.T) {
+			t.Parallel() // each on its own shop
+			accounts := conformance.DefaultAccounts
+			if s.MainAccount == codeFirstShop {
+				// Every create there waits for an SMS code; the two
+				// other shops page over 500 already.
+				accounts = 60
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			report := conformance.Run(ctx, conformance.Target{
 				Endpoint:    env.ShopsimURL,
 				Shop:        gateway.Shop{Platform: s.Platform, MainAccount: s.MainAccount},
 				Credentials: gateway.Credentials{AppKey: s.AppKey, AppSecret: s.AppSecret, AccessToken: s.AccessToken},
+				Accounts:    accounts,
 				Codes: func(_ context.Context, phone string) (string, error) {
 					msg, err := harness.SMS(phone)
 					return msg.Code, err

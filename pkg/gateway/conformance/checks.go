@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
 )
 
@@ -23,12 +24,29 @@ func (s *suite) newAccount(name string) wire.CreateAccount {
 		RoleIDs: []string{s.base.ID}}}
 }
 
-// setUp reads the permission catalog and creates the role every account
-// of the suite gets, with the catalog's first permission.
+// setUp reads when the shop verifies phones and its permission catalog,
+// and creates the role every account of the suite gets, with the
+// catalog's first permission.
 func (s *suite) setUp(ctx context.Context) {
 	const check = "setup"
+	var info wire.ShopInfo
+	x := s.c.do(ctx, http.MethodGet, wire.PathShop, nil, nil, signing{})
+	if r, ok := expectOK(check, x, http.StatusOK, &info); !ok {
+		s.setup = &r
+		return
+	}
+	if info.Platform == "" {
+		info.Platform = s.t.Shop.Platform
+	}
+	s.phones = info.PhoneVerificationOf()
+	if s.phones == platform.PhoneVerificationBeforeCreate && s.t.Codes == nil {
+		r := x.fail(check, "the shop verifies phones before creating an account (phoneVerification BeforeCreate): "+
+			"the suite needs the codes sent to its test phones (Target.Codes, --credentials smsCodeCommand)")
+		s.setup = &r
+		return
+	}
 	var perms wire.PermissionList
-	x := s.c.do(ctx, http.MethodGet, wire.PathPermissions, nil, nil, signing{})
+	x = s.c.do(ctx, http.MethodGet, wire.PathPermissions, nil, nil, signing{})
 	if r, ok := expectOK(check, x, http.StatusOK, &perms); !ok {
 		s.setup = &r
 		return
@@ -44,6 +62,38 @@ func (s *suite) setUp(ctx context.Context) {
 	if r, ok := expectOK(check, x, http.StatusCreated, &s.base); !ok {
 		s.setup = &r
 	}
+}
+
+// requestCode asks for a code for phone (POST /verifications) and reads
+// it from the phone.
+func (s *suite) requestCode(ctx context.Context, check, phone, key string) (wire.Verification, string, Result, bool) {
+	var v wire.Verification
+	x := s.c.do(ctx, http.MethodPost, wire.PathVerifications, nil, wire.CodeRequest{Phone: phone}, signing{idemKey: key})
+	if r, ok := expectOK(check, x, http.StatusCreated, &v); !ok {
+		r.Reason = "requesting a code for a new account's phone: " + r.Reason
+		return v, "", r, false
+	}
+	if v.ID == "" {
+		return v, "", x.fail(check, "the verification has no id"), false
+	}
+	code, err := s.t.Codes(ctx, phone)
+	if err != nil {
+		return v, "", Result{Check: check, Outcome: Failed, Reason: fmt.Sprintf("reading the code sent to a new account's phone: %v", err)}, false
+	}
+	return v, code, Result{}, true
+}
+
+// withCode gives a create the code for its phone where the shop verifies
+// phones before creation (nothing elsewhere).
+func (s *suite) withCode(ctx context.Context, check string, in *wire.CreateAccount, key string) (Result, bool) {
+	if s.phones != platform.PhoneVerificationBeforeCreate {
+		return Result{}, true
+	}
+	v, code, r, ok := s.requestCode(ctx, check, in.Profile.Phone, key+"-code")
+	if ok {
+		in.Code = &wire.VerificationCode{ID: v.ID, Code: code}
+	}
+	return r, ok
 }
 
 // needsSetup fails a check that creates accounts when the setup failed.
@@ -110,6 +160,9 @@ func (s *suite) idempotentCreate(ctx context.Context) Result {
 	}
 	in := s.newAccount(s.t.NamePrefix + "a")
 	key := s.t.NamePrefix + "-create-a"
+	if r, ok := s.withCode(ctx, check, &in, key); !ok {
+		return r
+	}
 	if err := s.c.sendAndDrop(ctx, http.MethodPost, wire.PathAccounts, in, signing{idemKey: key}); err != nil {
 		return Result{Check: check, Outcome: Failed, Reason: fmt.Sprintf("sending the create to drop failed: %v", err),
 			Request: &Request{Method: http.MethodPost, Path: s.c.prefix + wire.PathAccounts, IdempotencyKey: key, Error: err.Error()}}
@@ -174,6 +227,9 @@ func (s *suite) nameTaken(ctx context.Context) Result {
 		return r
 	}
 	in := s.newAccount(s.account.Name)
+	if r, ok := s.withCode(ctx, CheckNameTaken, &in, s.t.NamePrefix+"-create-taken"); !ok {
+		return r
+	}
 	x := s.c.do(ctx, http.MethodPost, wire.PathAccounts, nil, in, signing{idemKey: s.t.NamePrefix + "-create-taken"})
 	if x.status == http.StatusCreated {
 		var a wire.Account
@@ -194,6 +250,9 @@ func (s *suite) passwordMinimum(ctx context.Context) Result {
 	}
 	in := s.newAccount(s.t.NamePrefix + "p")
 	in.Password = "Ab-1234"
+	if r, ok := s.withCode(ctx, CheckPasswordMinimum, &in, s.t.NamePrefix+"-create-p"); !ok {
+		return r
+	}
 	x := s.c.do(ctx, http.MethodPost, wire.PathAccounts, nil, in, signing{idemKey: s.t.NamePrefix + "-create-p"})
 	if x.status == http.StatusCreated {
 		var a wire.Account
@@ -456,8 +515,11 @@ func (s *suite) fill(ctx context.Context, n int) ([]string, Result, bool) {
 			for i := range next {
 				in := s.newAccount(fmt.Sprintf("%sn%03d", s.t.NamePrefix, i))
 				var a wire.Account
-				x := s.c.do(ctx, http.MethodPost, wire.PathAccounts, nil, in, signing{idemKey: in.Name})
-				r, ok := expectOK(CheckPaging, x, http.StatusCreated, &a)
+				r, ok := s.withCode(ctx, CheckPaging, &in, in.Name)
+				if ok {
+					x := s.c.do(ctx, http.MethodPost, wire.PathAccounts, nil, in, signing{idemKey: in.Name})
+					r, ok = expectOK(CheckPaging, x, http.StatusCreated, &a)
+				}
 				mu.Lock()
 				if ok {
 					created = append(created, a.ID)
@@ -537,6 +599,12 @@ func (s *suite) verification(ctx context.Context) Result {
 	if r, ok := s.needsSetup(check); !ok {
 		return r
 	}
+	switch s.phones {
+	case platform.PhoneVerificationNone:
+		return skip(check, "the shop does not verify new accounts' phones (phoneVerification None)")
+	case platform.PhoneVerificationBeforeCreate:
+		return s.codeFirst(ctx)
+	}
 	in := s.newAccount(s.t.NamePrefix + "v")
 	var a wire.Account
 	x := s.c.do(ctx, http.MethodPost, wire.PathAccounts, nil, in, signing{idemKey: s.t.NamePrefix + "-create-v"})
@@ -609,4 +677,60 @@ func (s *suite) cleanup(ctx context.Context) {
 	if s.base.ID != "" {
 		s.c.do(ctx, http.MethodDelete, "/roles/"+url.PathEscape(s.base.ID), nil, nil, signing{})
 	}
+}
+
+// codeFirst is the verification check of a shop that verifies phones
+// before creation: POST /verifications answers a pending verification
+// with its id and the phone masked; another code for the phone within a
+// minute is 429 with Retry-After; a create with a wrong code is 422 on
+// "code" and creates nothing; with the code the phone received, the
+// account is created verified.
+func (s *suite) codeFirst(ctx context.Context) Result {
+	const check = CheckVerification
+	in := s.newAccount(s.t.NamePrefix + "v")
+	key := s.t.NamePrefix + "-create-v"
+	v, code, r, ok := s.requestCode(ctx, check, in.Profile.Phone, key+"-code")
+	if !ok {
+		return r
+	}
+	if v.Verified || v.Phone == in.Profile.Phone || v.AttemptsLeft < 2 {
+		return Result{Check: check, Outcome: Failed, Reason: fmt.Sprintf(
+			"a new verification must be pending, its phone masked, with attempts left; got verified=%t attemptsLeft=%d", v.Verified, v.AttemptsLeft)}
+	}
+	x := s.c.do(ctx, http.MethodPost, wire.PathVerifications, nil, wire.CodeRequest{Phone: in.Profile.Phone}, signing{idemKey: key + "-code-again"})
+	if r, ok := expectError(check, x, http.StatusTooManyRequests, wire.CodeRateLimited, ""); !ok {
+		return r
+	}
+	if secs, err := strconv.Atoi(x.header.Get(wire.HeaderRetryAfter)); err != nil || secs < 1 {
+		return x.fail(check, "a 429 must carry Retry-After in whole seconds, at least 1; got %q", x.header.Get(wire.HeaderRetryAfter))
+	}
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	in.Code = &wire.VerificationCode{ID: v.ID, Code: wrong}
+	x = s.c.do(ctx, http.MethodPost, wire.PathAccounts, nil, in, signing{idemKey: key + "-wrong"})
+	if x.status == http.StatusCreated {
+		var a wire.Account
+		if x.decode(&a) == nil {
+			s.cleanupAccount(ctx, a.ID)
+		}
+	}
+	if r, ok := expectError(check, x, http.StatusUnprocessableEntity, wire.CodeInvalid, "code"); !ok {
+		return r
+	}
+	if x := s.c.do(ctx, http.MethodGet, "/accounts/by-name/"+url.PathEscape(in.Name), nil, nil, signing{}); x.status != http.StatusNotFound {
+		return x.fail(check, "a create refused for a wrong code must create nothing")
+	}
+	in.Code = &wire.VerificationCode{ID: v.ID, Code: code}
+	var a wire.Account
+	x = s.c.do(ctx, http.MethodPost, wire.PathAccounts, nil, in, signing{idemKey: key})
+	if r, ok := expectOK(check, x, http.StatusCreated, &a); !ok {
+		return r
+	}
+	defer s.cleanupAccount(ctx, a.ID)
+	if a.Verification == nil || !a.Verification.Verified {
+		return x.fail(check, "an account created with the right code must be verified")
+	}
+	return pass(check)
 }

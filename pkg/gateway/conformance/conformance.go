@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
 	"github.com/subaccount-operator/subaccount-operator/pkg/gateway"
 )
@@ -87,9 +88,13 @@ type suite struct {
 	password string
 	// base is the role every account the suite creates has (a Douyin
 	// account needs exactly one position); perms the permission catalog.
-	base    wire.Role
-	perms   []wire.Permission
-	setup   *Result // why the setup failed, if it did
+	base  wire.Role
+	perms []wire.Permission
+	setup *Result // why the setup failed, if it did
+	// phones is when the shop checks a new account's phone
+	// (GET /shop's phoneVerification): with BeforeCreate every create
+	// carries a code requested for its phone first.
+	phones  platform.PhoneVerification
 	results []Result
 }
 

@@ -20,8 +20,11 @@ import (
 )
 
 var (
-	tbShop  = gateway.Shop{Platform: gateway.Taobao, MainAccount: "hongxing"}
-	dyShop  = gateway.Shop{Platform: gateway.Douyin, MainAccount: "dyshop"}
+	tbShop = gateway.Shop{Platform: gateway.Taobao, MainAccount: "hongxing"}
+	dyShop = gateway.Shop{Platform: gateway.Douyin, MainAccount: "dyshop"}
+	// cfShop is a Douyin shop where the code comes first (BeforeCreate).
+	cfShop  = gateway.Shop{Platform: gateway.Douyin, MainAccount: "codefirst"}
+	cfCreds = gateway.Credentials{AppKey: "cf-key", AppSecret: "cf-secret-value", AccessToken: "cf-token-value"}
 	tbCreds = gateway.Credentials{AppKey: "12345678", AppSecret: "demo-app-secret", AccessToken: "demo-session-token"}
 	dyCreds = gateway.Credentials{AppKey: "dy-key", AppSecret: "dy-secret-value", AccessToken: "dy-token-value"}
 )
@@ -33,6 +36,8 @@ func newEngine(t *testing.T) *memory.Engine {
 	for _, sh := range []memory.ShopSetup{
 		{Platform: tbShop.Platform, MainAccount: tbShop.MainAccount, Credentials: tbCreds, SeatQuota: DefaultAccounts + 20},
 		{Platform: dyShop.Platform, MainAccount: dyShop.MainAccount, MainPhone: "13800000000", Credentials: dyCreds, SeatQuota: DefaultAccounts + 20},
+		{Platform: cfShop.Platform, MainAccount: cfShop.MainAccount, MainPhone: "13800000001", Credentials: cfCreds, SeatQuota: DefaultAccounts + 20,
+			PhoneVerification: platform.PhoneVerificationBeforeCreate},
 	} {
 		if err := engine.AddShop(sh); err != nil {
 			t.Fatal(err)
@@ -79,9 +84,10 @@ func outcomes(r Report) map[string]Outcome {
 	return out
 }
 
-// shopsim passes every check on both shops, paging over 500 accounts; the
-// verification flow runs on Douyin (Taobao does not verify phones) and
-// everything the suite created is gone afterwards.
+// shopsim passes every check on its shops, paging over 500 accounts; the
+// verification flow runs on Douyin, after creation and (the code first)
+// before it; Taobao verifies no phone. Everything the suite created is
+// gone afterwards.
 func TestShopsimPasses(t *testing.T) {
 	g := NewWithT(t)
 	engine := newEngine(t)
@@ -89,7 +95,7 @@ func TestShopsimPasses(t *testing.T) {
 	for _, tc := range []struct {
 		shop  gateway.Shop
 		creds gateway.Credentials
-	}{{tbShop, tbCreds}, {dyShop, dyCreds}} {
+	}{{tbShop, tbCreds}, {dyShop, dyCreds}, {cfShop, cfCreds}} {
 		report := run(t, url, tc.shop, tc.creds, engine, DefaultAccounts)
 		g.Expect(report.Failed()).To(BeEmpty(), "%s", tc.shop.Key())
 		got := outcomes(report)
@@ -166,20 +172,42 @@ func TestBrokenGatewaysFailTheRightChecks(t *testing.T) {
 func TestBrokenBackOfficesFailTheRightChecks(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		wrap  func(gateway.Client) gateway.Client
+		shop  gateway.Shop
+		creds gateway.Credentials
+		wrap  func(gateway.Client, *memory.Engine) gateway.Client
 		fails []string
 	}{
-		{"pages always the first", func(c gateway.Client) gateway.Client { return firstPage{c} }, []string{CheckPaging}},
-		{"pads short passwords", func(c gateway.Client) gateway.Client { return paddedPassword{c} }, []string{CheckPasswordMinimum}},
+		{"pages always the first", tbShop, tbCreds,
+			func(c gateway.Client, _ *memory.Engine) gateway.Client { return firstPage{c} }, []string{CheckPaging}},
+		{"pads short passwords", tbShop, tbCreds,
+			func(c gateway.Client, _ *memory.Engine) gateway.Client { return paddedPassword{c} }, []string{CheckPasswordMinimum}},
+		// On a shop where the code comes first.
+		{"takes any code", cfShop, cfCreds,
+			func(c gateway.Client, e *memory.Engine) gateway.Client { return anyCode{c, e} }, []string{CheckVerification}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
 			engine := newEngine(t)
-			url := serve(t, gateway.New(kitProvider{engine, tc.wrap}, gateway.Options{}))
-			report := run(t, url, tbShop, tbCreds, engine, 60)
+			wrap := func(c gateway.Client) gateway.Client { return tc.wrap(c, engine) }
+			url := serve(t, gateway.New(kitProvider{engine, wrap}, gateway.Options{}))
+			report := run(t, url, tc.shop, tc.creds, engine, 60)
 			g.Expect(report.Failed()).To(Equal(tc.fails))
 		})
 	}
+}
+
+// anyCode creates the account whatever code it is given: it puts in the
+// code the phone received.
+type anyCode struct {
+	gateway.Client
+	engine *memory.Engine
+}
+
+func (c anyCode) CreateAccount(ctx context.Context, req gateway.CreateAccount, requestID string) (gateway.Account, error) {
+	if code, _, ok := c.engine.SMS(req.Profile.Phone); ok && req.Code != nil {
+		req.Code.Code = code
+	}
+	return c.Client.CreateAccount(ctx, req, requestID)
 }
 
 // kitProvider serves the engine's shops on the kit, each Client wrapped.
