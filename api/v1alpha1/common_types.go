@@ -189,6 +189,9 @@ const (
 	// ReasonPasswordTooShort: a user-provided password is below the
 	// platform's minimum length.
 	ReasonPasswordTooShort = "PasswordTooShort"
+	// ReasonPasswordTooWeak: a user-provided password mixes fewer than
+	// three kinds of character, or is one character repeated.
+	ReasonPasswordTooWeak = "PasswordTooWeak"
 	// ReasonPendingVerification: the platform sent an SMS code to the
 	// employee's phone; the message says where to put it and until when.
 	ReasonPendingVerification = "PendingVerification"

@@ -697,7 +697,7 @@ func (k *cli) status(ctx context.Context, _ []string) error {
 func renderStatus(sas []shopv1alpha1.SubAccount, shops []shopv1alpha1.Shop, only string) string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tSHOP\tLOGIN\tREADY\tREASON\tPRESENCE\tVERIFIED\tDISABLED")
+	fmt.Fprintln(w, "NAME\tSHOP\tLOGIN\tROLES\tREADY\tREASON\tPRESENCE\tVERIFIED\tDISABLED")
 	sort.Slice(sas, func(i, j int) bool {
 		if sas[i].Spec.ShopRef.Name != sas[j].Spec.ShopRef.Name {
 			return sas[i].Spec.ShopRef.Name < sas[j].Spec.ShopRef.Name
@@ -722,8 +722,14 @@ func renderStatus(sas []shopv1alpha1.SubAccount, shops []shopv1alpha1.Shop, only
 		if v := sa.Status.Verification; v != nil {
 			verified = strconv.FormatBool(v.Verified)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%t\n", sa.Name, sa.Spec.ShopRef.Name, orDash(sa.Status.LoginName),
-			ready, reason, presence, verified, sa.Spec.Disabled)
+		// The back office's list shows each account's roles (Pinduoduo's
+		// page): so does this one.
+		roles := make([]string, len(sa.Spec.Roles))
+		for i, r := range sa.Spec.Roles {
+			roles[i] = r.Name
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%t\n", sa.Name, sa.Spec.ShopRef.Name, orDash(sa.Status.LoginName),
+			orDash(strings.Join(roles, ",")), ready, reason, presence, verified, sa.Spec.Disabled)
 	}
 	_ = w.Flush()
 	if n == 0 {

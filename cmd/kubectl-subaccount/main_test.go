@@ -454,6 +454,7 @@ func TestStatus(t *testing.T) {
 		sa.Status.Conditions = []metav1.Condition{{Type: shopv1alpha1.ConditionReady, Status: metav1.ConditionTrue,
 			Reason: shopv1alpha1.ReasonSucceeded, Message: "ok", LastTransitionTime: metav1.Now()}}
 		sa.Status.Presence = &shopv1alpha1.PresenceStatus{Current: shopv1alpha1.PresenceBreak}
+		sa.Spec.Roles = []shopv1alpha1.LocalObjectReference{{Name: "customer-service"}, {Name: "finance"}}
 	})
 	newSubAccount(t, ns, "daming", "lanhua", func(sa *shopv1alpha1.SubAccount) {
 		sa.Spec.Disabled = true
@@ -466,10 +467,10 @@ func TestStatus(t *testing.T) {
 	if !strings.HasPrefix(lines[0], "NAME") || !strings.HasPrefix(lines[1], "xiaohong") || !strings.HasPrefix(lines[2], "daming") {
 		t.Fatalf("unexpected table:\n%s", r.stdout)
 	}
-	if f := strings.Fields(lines[1]); strings.Join(f, " ") != "xiaohong hongxing main-hongxing:xiaohong True Succeeded Break - false" {
+	if f := strings.Fields(lines[1]); strings.Join(f, " ") != "xiaohong hongxing main-hongxing:xiaohong customer-service,finance True Succeeded Break - false" {
 		t.Errorf("row %q", lines[1])
 	}
-	if f := strings.Fields(lines[2]); strings.Join(f, " ") != "daming lanhua - Unknown - - false true" {
+	if f := strings.Fields(lines[2]); strings.Join(f, " ") != "daming lanhua - - Unknown - - false true" {
 		t.Errorf("row %q", lines[2])
 	}
 	contains(t, r.stdout, "SEATS USED/TOTAL")

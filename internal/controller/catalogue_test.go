@@ -182,6 +182,17 @@ var controllerCatalogue = []catalogueCase{
 			return sa, ts
 		},
 		want: exactly(`the password in Secret "vault-pw" key "pw" is too short; taobao requires at least 8 characters`)},
+	{name: "supplied password that is weak", condition: shopv1alpha1.ConditionStalled, status: metav1.ConditionTrue,
+		reason: shopv1alpha1.ReasonPasswordTooWeak,
+		setup: func(t *testing.T, ns string) (conditioned, testShop) {
+			sa, ts := saWithRoles(t, ns, platform.Taobao, "agent", "customer-service")
+			create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vault-pw", Labels: passwordLabel},
+				StringData: map[string]string{"pw": "password123"}})
+			sa.Spec.Password.SecretRef = &shopv1alpha1.SecretKeyReference{Name: "vault-pw", Key: "pw"}
+			create(t, sa)
+			return sa, ts
+		},
+		want: exactly(`the password in Secret "vault-pw" key "pw" is weak: it mixes 2 kinds of character; use at least 3 of lower-case letters, upper-case letters, digits and symbols`)},
 	{name: "generated password length below the platform minimum", condition: shopv1alpha1.ConditionStalled, status: metav1.ConditionTrue,
 		reason: shopv1alpha1.ReasonInvalidSpec,
 		setup: func(t *testing.T, ns string) (conditioned, testShop) {

@@ -254,6 +254,12 @@ func (r *SubAccountReconciler) desiredPassword(ctx context.Context, sa *shopv1al
 			return next, stalled(shopv1alpha1.ReasonPasswordTooShort,
 				"the password in Secret %q key %q is too short; %s requires at least %d characters", ref.Name, key, cat.Platform, cat.PasswordMinLength)
 		}
+		if why := password.Weakness(string(pw)); why != "" {
+			// Pinduoduo's page asks for strong passwords; the platforms
+			// check only length. The message says why, never the value.
+			return next, stalled(shopv1alpha1.ReasonPasswordTooWeak,
+				"the password in Secret %q key %q is weak: %s", ref.Name, key, why)
+		}
 		// Rotating a password someone else supplies is theirs to do.
 		next.password, next.rotation = string(pw), token
 		return next, nil

@@ -21,6 +21,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"math/big"
+	"unicode"
 )
 
 // DefaultLength is the length of a generated password when none is set.
@@ -73,4 +74,43 @@ func pick(set string) (byte, error) {
 		return 0, fmt.Errorf("reading randomness: %w", err)
 	}
 	return set[n.Int64()], nil
+}
+
+// Weakness says why a password someone supplies is weak, or "" when it is
+// not: besides the platform's minimum length, it must mix at least three
+// kinds of character (lower-case letters, upper-case letters, digits,
+// anything else) and not be one character repeated. The answer never
+// quotes the password.
+func Weakness(pw string) string {
+	var kinds [4]bool
+	first, same := rune(-1), true
+	for _, r := range pw {
+		switch {
+		case unicode.IsLower(r):
+			kinds[0] = true
+		case unicode.IsUpper(r):
+			kinds[1] = true
+		case unicode.IsDigit(r):
+			kinds[2] = true
+		default:
+			kinds[3] = true
+		}
+		if first < 0 {
+			first = r
+		}
+		same = same && r == first
+	}
+	n := 0
+	for _, k := range kinds {
+		if k {
+			n++
+		}
+	}
+	switch {
+	case same:
+		return "it is one character repeated"
+	case n < 3:
+		return fmt.Sprintf("it mixes %d kinds of character; use at least 3 of lower-case letters, upper-case letters, digits and symbols", n)
+	}
+	return ""
 }

@@ -57,3 +57,28 @@ func TestGenerateIsRandom(t *testing.T) {
 		seen[p] = true
 	}
 }
+
+func TestWeakness(t *testing.T) {
+	for pw, weak := range map[string]bool{
+		"Sup3r-secret-pw": false, "abcDEF123": false, "abc-123-def": false, "小红Pass2024": false,
+		"password123": true, "PASSWORD": true, "12345678": true, "aaaaaaaaaaaa": true, "Aa": true,
+	} {
+		got := Weakness(pw)
+		if (got != "") != weak {
+			t.Errorf("Weakness(%q) = %q, want weak %t", pw, got, weak)
+		}
+		if strings.Contains(got, pw) {
+			t.Errorf("Weakness(%q) quotes the password: %q", pw, got)
+		}
+	}
+	// A generated password is never weak.
+	for range 100 {
+		pw, err := Generate(DefaultLength)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := Weakness(pw); w != "" {
+			t.Fatalf("generated %q is weak: %s", pw, w)
+		}
+	}
+}
