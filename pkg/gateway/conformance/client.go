@@ -33,10 +33,9 @@ type client struct {
 type signing struct {
 	at        time.Time // zero: now
 	badSig    bool      // a signature that does not match
-	headers   http.Header
 	idemKey   string
-	replayOf  *http.Request // send this request's exact headers again
-	keepFirst func(*http.Request)
+	replayOf  *http.Request       // send this request's exact headers again
+	keepFirst func(*http.Request) // is handed the request as signed, to replay it
 }
 
 // exchange is one request and its answer.
