@@ -63,6 +63,8 @@ Usage:
   kubectl subaccount resend staff/STAFF --shop SHOP
   kubectl subaccount rotate NAME          rotate the password now and print the new revision
   kubectl subaccount permissions NAME     show the effective permissions as a tree, with where each comes from
+  kubectl subaccount activity NAME        show the account's last login, last activity, whether it is inactive,
+                                          and its recent activity (logins, presence changes, operations)
   kubectl subaccount status [--shop SHOP] list the namespace's sub-accounts and the shops' seats, departments and contacts
   kubectl subaccount review [-o table|json|csv]
                                           access review: per person (Staff) and per SubAccount without one, the
@@ -158,6 +160,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"resend":      {1, (*cli).resend},
 		"rotate":      {1, (*cli).rotate},
 		"permissions": {1, (*cli).permissions},
+		"activity":    {1, (*cli).activity},
 		"status":      {0, (*cli).status},
 		"review":      {0, (*cli).review},
 	}
