@@ -66,6 +66,7 @@ func writeShopsimConfig(dir string) (string, error) {
 			b.WriteString("    phoneVerification: BeforeCreate\n")
 		}
 	}
+	b.WriteString(staffShopsimConfig())
 	path := filepath.Join(dir, "shopsim.yaml")
 	return path, os.WriteFile(path, b.Bytes(), 0o600)
 }
