@@ -175,7 +175,8 @@ func buildReview(ns string, staff []shopv1alpha1.Staff, sas []shopv1alpha1.SubAc
 
 // reviewAccount is one SubAccount's line.
 func reviewAccount(sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop) ReviewAccount {
-	a := ReviewAccount{Shop: sa.Spec.ShopRef.Name, Login: sa.Status.LoginName, SubAccount: sa.Name, State: stateActive}
+	a := ReviewAccount{Shop: sa.Spec.ShopRef.Name, Login: sa.Status.LoginName, SubAccount: sa.Name, State: stateActive,
+		LastActivity: sa.Status.LastActivity}
 	ready := meta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionReady)
 	switch {
 	case sa.Spec.Disabled:

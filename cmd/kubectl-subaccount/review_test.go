@@ -24,6 +24,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -96,6 +97,10 @@ func settle(t *testing.T, ns, name string, ready, unverified bool) {
 		sa.Status.AccountID, sa.Status.AppliedPermissions = "id-"+name, all
 		status, reason = metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded
 	}
+	if name == "xiaohong" {
+		// The platform's activity feed, as the operator records it.
+		sa.Status.LastActivity = &metav1.Time{Time: time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC)}
+	}
 	if unverified {
 		sa.Status.Verification = &shopv1alpha1.VerificationStatus{Phone: "138****8021"}
 		status, reason = metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification
@@ -159,6 +164,7 @@ func TestReviewOfTheSamples(t *testing.T) {
 	hasLine(t, r.stdout, "staff/xiaoli 王小丽 (CS-0107)  hongxing      taobao     hongxing:xiaoli")
 	hasLine(t, r.stdout, "pdd-xiaodian  pinduoduo  拼多多小店:xiaoli")
 	hasLine(t, r.stdout, "李大明 (OP-0012)")
+	hasLine(t, r.stdout, "hongxing:xiaohong", "2026-12-01T09:30:00Z")
 	hasLine(t, r.stdout, "hongxing:xiaolan", "Waiting (SeatsExhausted)")
 	hasLine(t, r.stdout, "抖店旗舰店:xiaomei", "Unverified (PendingVerification)")
 	hasLine(t, r.stdout, "拼多多小店:boss", "funds.view (supplementary)")
