@@ -402,6 +402,15 @@ type ShopStatus struct {
 	// +listMapKey=path
 	Departments []DepartmentStatus `json:"departments,omitempty"`
 
+	// phoneVerification is when the shop's platform checks a new
+	// sub-account's phone with an SMS code, as the platform reports it:
+	// BeforeCreate (Douyin: the code first, then the account), AfterCreate
+	// (a gateway that creates the account first and verifies it after) or
+	// None.
+	// +optional
+	// +kubebuilder:validation:Enum=None;BeforeCreate;AfterCreate
+	PhoneVerification string `json:"phoneVerification,omitempty"`
+
 	// notificationContacts is where each contact's phone verification
 	// stands.
 	// +optional

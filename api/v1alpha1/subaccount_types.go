@@ -434,7 +434,9 @@ type SubAccountStatus struct {
 	SeatStart *SeatStartStatus `json:"seatStart,omitempty"`
 
 	// verification is the account's phone verification, on platforms that
-	// verify new accounts by SMS (Douyin).
+	// verify new accounts by SMS (Douyin). Where the code comes first, it
+	// is the code asked for while the account does not exist yet: the
+	// masked phone and when the code expires.
 	// +optional
 	Verification *VerificationStatus `json:"verification,omitempty"`
 
@@ -512,6 +514,10 @@ type RolePermissions struct {
 
 // VerificationStatus is where a sub-account's phone verification stands.
 type VerificationStatus struct {
+	// id is the platform's ID of a code asked for before the account
+	// exists (or before its phone changes); the code goes with it.
+	// +optional
+	ID string `json:"id,omitempty"`
 	// verified is true once the right code was entered (authorised, 已授权).
 	Verified bool `json:"verified"`
 	// phone is the number the code went to, masked.

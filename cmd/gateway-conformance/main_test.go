@@ -26,7 +26,9 @@ func TestRunAgainstShopsim(t *testing.T) {
 	g := NewWithT(t)
 	engine := memory.NewEngine()
 	creds := platform.Credentials{AppKey: "dy-key", AppSecret: "dy-secret-value", AccessToken: "dy-token-value"}
-	g.Expect(engine.AddShop(memory.ShopSetup{Platform: platform.Douyin, MainAccount: "dyshop", Credentials: creds, SeatQuota: 60})).To(Succeed())
+	// The suite checks the first revision's order: the account first.
+	g.Expect(engine.AddShop(memory.ShopSetup{Platform: platform.Douyin, MainAccount: "dyshop", Credentials: creds, SeatQuota: 60,
+		PhoneVerification: platform.PhoneVerificationAfterCreate})).To(Succeed())
 	ts := httptest.NewServer(shopsim.New(engine, shopsim.Options{AdminToken: adminToken}).Handler())
 	t.Cleanup(ts.Close)
 

@@ -26,6 +26,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
@@ -170,3 +171,10 @@ var shopDepartmentIDsChanged = predicate.Funcs{
 		return !slices.Equal(ids(e.ObjectOld.(*shopv1alpha1.Shop)), ids(e.ObjectNew.(*shopv1alpha1.Shop)))
 	},
 }
+
+// isCodeSecret passes the Secrets that hand over an SMS code (labelled
+// shop.subaccount.io/secret=verification; the cache holds only labelled
+// Secrets). Their watch is what picks a code up at once: there is no poll.
+var isCodeSecret = predicate.NewPredicateFuncs(func(o client.Object) bool {
+	return o.GetLabels()[shopv1alpha1.LabelSecretRole] == shopv1alpha1.SecretRoleVerification
+})

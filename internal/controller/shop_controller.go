@@ -211,7 +211,7 @@ func (r *ShopReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&shopv1alpha1.SubAccount{}, delayedRequests(r.BatchDelay, dependantToShop), builder.WithPredicates(dependantArrivedOrLeft)).
 		Watches(&shopv1alpha1.Role{}, delayedRequests(r.BatchDelay, dependantToShop), builder.WithPredicates(dependantArrivedOrLeft)).
 		Watches(&shopv1alpha1.SubAccount{}, delayedRequests(r.BatchDelay, dependantToShop), builder.WithPredicates(departmentMembershipChanged)).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(contactSecretOwner)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(contactSecretOwner), builder.WithPredicates(isCodeSecret)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles}).
 		WithLogConstructor(shopLogger(mgr.GetLogger(), mgr.GetCache(), "shop", "Shop", shopNameItself)).
 		Named("shop").

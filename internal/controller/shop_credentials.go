@@ -59,6 +59,7 @@ func (r *ShopReconciler) credentials(ctx context.Context, s *shopScope) (stepRes
 		return stepResult{}, err
 	}
 	s.info = &info
+	shop.Status.PhoneVerification = string(info.PhoneVerification)
 	return stepResult{}, nil
 }
 

@@ -33,10 +33,6 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 )
 
-// verificationPoll is how often a pending verification looks for a code
-// Secret that is not labelled (and so not watched).
-const verificationPoll = 10 * time.Second
-
 // smsCode is one phone awaiting the platform's SMS code: a Douyin
 // SubAccount's, or a Shop notification contact's. Both follow the same
 // rules: the code is handed over in a Secret that is read once and
@@ -164,10 +160,13 @@ func pendingCode(v *shopv1alpha1.VerificationStatus, now time.Time, secretName, 
 			prefix, v.Phone, resendHow)
 		return shopv1alpha1.ReasonVerificationExpired, msg, stalled(shopv1alpha1.ReasonVerificationExpired, "%s", msg)
 	}
-	until, poll := "a few minutes", verificationPoll
+	// No poll: the code Secret is watched (labelled, so in the cache) and
+	// wakes the owner at once; the only timer is the code's expiry, to say
+	// it expired.
+	until, poll := "a few minutes", time.Duration(0)
 	if v.ExpiresAt != nil {
 		until = v.ExpiresAt.UTC().Format(time.RFC3339)
-		poll = soonest(verificationPoll, v.ExpiresAt.Sub(now)+time.Second)
+		poll = expiresIn(v.ExpiresAt.Time, now)
 	}
 	msg := fmt.Sprintf("%san SMS code was sent to %s, valid until %s (%d attempts left): put it in Secret %s, key %s, labelled %s=%s "+
 		"(kubectl subaccount verify does it); a new code: %s",
@@ -182,7 +181,7 @@ func verificationStatus(v *platform.Verification) *shopv1alpha1.VerificationStat
 	if v == nil {
 		return nil
 	}
-	out := &shopv1alpha1.VerificationStatus{Verified: v.Verified, Phone: v.Phone, AttemptsLeft: int32(v.AttemptsLeft)}
+	out := &shopv1alpha1.VerificationStatus{ID: v.ID, Verified: v.Verified, Phone: v.Phone, AttemptsLeft: int32(v.AttemptsLeft)}
 	if !v.SentAt.IsZero() {
 		out.SentAt = &metav1.Time{Time: v.SentAt}
 	}

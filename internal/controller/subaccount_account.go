@@ -163,6 +163,12 @@ func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, s *subAccountS
 				shop.Spec.Platform, sa.Status.LoginName)
 		}
 	}
+	if first, err := codeFirst(s); err != nil || first {
+		if err != nil {
+			return err
+		}
+		return r.createWithCode(ctx, s)
+	}
 	if err := r.checkAccountQuota(ctx, sa, shop); err != nil {
 		return err
 	}
@@ -179,17 +185,7 @@ func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, s *subAccountS
 		}
 		return platformOutcome("creating the platform account", err)
 	}
-	now := metav1.NewTime(r.now())
-	sa.Status.AccountID = acct.ID
-	sa.Status.Verification = verificationStatus(acct.Verification)
-	observeSeat(sa, acct.Seat)
-	s.recordSeatWrites(w)
-	sa.Status.AppliedHash = accountHash(state)
-	sa.Status.PasswordRevision = s.creds.revision
-	sa.Status.PasswordSetTime = &now
-	r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Created", "CreateAccount",
-		"created sub-account %s (ID %s) with %d roles and %d permissions",
-		sa.Status.LoginName, acct.ID, len(state.RoleIDs), len(sa.Status.EffectivePermissions))
+	r.recordCreated(sa, s, acct, state, w)
 	return nil
 }
 

@@ -55,6 +55,14 @@ func TestDouyinPhoneVerification(t *testing.T) {
 
 	cond := waitCondition(t, sa, shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)
 	g.Expect(cond.Message).To(ContainSubstring("5 attempts left"))
+	// The code comes first: the SubAccount shows the masked phone and the
+	// expiry, and the platform has no account (no seat) yet.
+	waitCondition(t, sa, shopv1alpha1.ConditionReady, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)
+	g.Expect(sa.Status.Verification.ExpiresAt).NotTo(BeNil())
+	g.Expect(sa.Status.Verification.Phone).To(Equal(phone[:3] + "****" + phone[len(phone)-4:]))
+	g.Expect(sa.Status.AccountID).To(BeEmpty())
+	_, exists := ts.account(t, sa.Spec.AccountName)
+	g.Expect(exists).To(BeFalse(), "an account exists before its code was entered")
 	g.Expect(cond.Message).To(ContainSubstring(sa.Name + "-verification"))
 	g.Expect(cond.Message).To(ContainSubstring(phone[:3] + "****" + phone[len(phone)-4:]))
 	g.Expect(sa.Status.Verification).NotTo(BeNil())
@@ -74,6 +82,8 @@ func TestDouyinPhoneVerification(t *testing.T) {
 		return sa.Status.Verification.AttemptsLeft
 	}, timeout, interval).Should(BeEquivalentTo(4))
 	g.Expect(eventsFor(t, sa)).To(ContainElement(HaveField("Reason", "VerificationFailed")))
+	_, exists = ts.account(t, sa.Spec.AccountName)
+	g.Expect(exists).To(BeFalse(), "a wrong code created the account")
 
 	// A new code on request (the platform allows one a minute: move the clock).
 	setClock(t, time.Now().Add(2*time.Minute))
@@ -99,14 +109,49 @@ func TestDouyinPhoneVerification(t *testing.T) {
 }
 
 // An expired code stalls with how to get a new one.
+// Nothing is left on the platform; resend asks for a new code, whose
+// entry creates the account.
 func TestDouyinVerificationExpires(t *testing.T) {
 	g := NewWithT(t)
-	_, sa := pendingDouyinAgent(t)
+	ts, sa := pendingDouyinAgent(t)
 	waitCondition(t, sa, shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)
+	first, _, _ := engine.SMS(sa.Spec.Phone)
 	setClock(t, time.Now().Add(6*time.Minute))
 	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Labels = map[string]string{"touched": "1"} })
 	cond := waitCondition(t, sa, shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonVerificationExpired)
 	g.Expect(cond.Message).To(ContainSubstring(shopv1alpha1.AnnotationResendCode))
+	g.Expect(cond.Message).To(ContainSubstring("kubectl subaccount resend " + sa.Name))
+	_, exists := ts.account(t, sa.Spec.AccountName)
+	g.Expect(exists).To(BeFalse(), "an expired code left an account on the platform")
+	g.Expect(engine.Shops()).To(ContainElement(SatisfyAll(HaveField("MainAccount", ts.main), HaveField("SeatsUsed", BeZero()))))
+
+	update(t, sa, func(s *shopv1alpha1.SubAccount) {
+		s.Annotations = map[string]string{shopv1alpha1.AnnotationResendCode: "again"}
+	})
+	var second string
+	g.Eventually(func() string { second, _, _ = engine.SMS(sa.Spec.Phone); return second }, timeout, interval).ShouldNot(Equal(first))
+	waitCondition(t, sa, shopv1alpha1.ConditionReady, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)
+	handOver(t, sa, second)
+	waitCondition(t, sa, shopv1alpha1.ConditionVerified, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
+	g.Expect(mustAccount(t, ts, sa.Spec.AccountName).Verification.Verified).To(BeTrue())
+}
+
+// touchObject changes a label of obj, which wakes its reconcile.
+func touchObject(t *testing.T, obj client.Object) {
+	t.Helper()
+	ctx := context.Background()
+	NewWithT(t).Eventually(func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
+			return err
+		}
+		labels := obj.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels["touched"] = time.Now().Format("150405.000000")
+		obj.SetLabels(labels)
+		return k8s.Update(ctx, obj)
+	}, timeout, interval).Should(Succeed())
 }
 
 // verifyPhone enters the SMS code the platform sent to a Douyin
@@ -170,6 +215,9 @@ func TestUnlabelledVerificationSecretIsLeftAlone(t *testing.T) {
 			Labels: map[string]string{"app": "webhook"}},
 			StringData: map[string]string{shopv1alpha1.SecretKeyCode: code}}
 		create(t, other)
+		// Not a code Secret, so not watched: the next reconcile (here a
+		// touched label) leaves it alone and says why.
+		touchObject(t, c.owner)
 		g.Eventually(func() string {
 			_ = k8s.Get(ctx, client.ObjectKeyFromObject(c.owner), c.owner)
 			return conditionMessage(c.owner, c.condition)

@@ -40,7 +40,8 @@ func TestDouyinPhoneAlreadyBound(t *testing.T) {
 	first := newSubAccount(ns, "first", "cs")
 	first.Spec.Phone = uniquePhone()
 	create(t, first)
-	waitCondition(t, first, shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)
+	verifyPhone(t, first) // the code first: the phone is bound once the account exists
+	waitCondition(t, first, shopv1alpha1.ConditionVerified, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
 
 	same := newSubAccount(ns, "same-shop", "cs")
 	same.Spec.Phone = first.Spec.Phone

@@ -23,8 +23,8 @@ type shopConfig struct {
 	MainAccount string        `json:"mainAccount"`
 	MainPhone   string        `json:"mainPhone,omitempty"`
 	SeatQuota   int32         `json:"seatQuota"`
-	// PhoneVerification, on Douyin, is BeforeCreate (the code first) or
-	// AfterCreate (the default: the account first, as gateways of the
+	// PhoneVerification, on Douyin, is BeforeCreate (the default: the code
+	// first) or AfterCreate (the account first, as gateways of the
 	// protocol's first revision do).
 	PhoneVerification platform.PhoneVerification `json:"phoneVerification,omitempty"`
 	AppKey            string                     `json:"appKey,omitempty"`

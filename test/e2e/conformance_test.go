@@ -64,6 +64,10 @@ func writeShopsimConfig(dir string) (string, error) {
 			s.Platform, s.MainAccount, i, conformance.DefaultAccounts+20, s.AppKey, s.AppSecret, s.AccessToken)
 		if s.MainAccount == codeFirstShop {
 			b.WriteString("    phoneVerification: BeforeCreate\n")
+		} else if s.Platform == platform.Douyin {
+			// The first revision's order (the account first), as shopsim's
+			// Douyin default is now the code first.
+			fmt.Fprintf(&b, "    phoneVerification: %s\n", platform.PhoneVerificationAfterCreate)
 		}
 	}
 	b.WriteString(staffShopsimConfig())

@@ -65,7 +65,9 @@ func TestExamples(t *testing.T) {
 			for _, name := range tc.pending {
 				kubectl(t, "wait", "-n", ns, "subaccount/"+name, "--timeout=60s",
 					`--for=jsonpath={.status.conditions[?(@.type=="Verified")].reason}=PendingVerification`)
-				g.Expect(jsonpath(t, ns, "subaccount/"+name, "{.status.accountID}")).NotTo(BeEmpty())
+				// The code comes first: no account until it is entered.
+				g.Expect(jsonpath(t, ns, "subaccount/"+name, "{.status.accountID}")).To(BeEmpty())
+				g.Expect(jsonpath(t, ns, "subaccount/"+name, "{.status.verification.expiresAt}")).NotTo(BeEmpty())
 			}
 		})
 	}

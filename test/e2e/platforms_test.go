@@ -23,6 +23,8 @@ func handOverSMSCode(t *testing.T, ns, name, phone string) {
 	g := NewWithT(t)
 	kubectl(t, "wait", "-n", ns, "subaccount/"+name, "--timeout=60s", "--for=condition=Verified=False")
 	g.Expect(jsonpath(t, ns, "subaccount/"+name, `{.status.conditions[?(@.type=="Verified")].reason}`)).To(Equal("PendingVerification"))
+	// The code comes first: no account on the platform until it is entered.
+	g.Expect(jsonpath(t, ns, "subaccount/"+name, `{.status.accountID}`)).To(BeEmpty())
 	m, err := sms(phone)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(m.Code).NotTo(BeEmpty())
@@ -41,6 +43,8 @@ stringData:
 		_, stderr, _ := runKubectl("", "get", "-n", ns, "secret", name+"-verification")
 		return stderr
 	}, 60*time.Second, 200*time.Millisecond).Should(ContainSubstring("NotFound"), "the operator never consumed the code Secret")
+	g.Eventually(func() string { return jsonpath(t, ns, "subaccount/"+name, `{.status.accountID}`) },
+		60*time.Second, 200*time.Millisecond).ShouldNot(BeEmpty(), "the accepted code did not create the account")
 }
 
 // TestDouyinSample: the Douyin sample agent, verified with the code read
@@ -95,7 +99,9 @@ func TestDouyinSample(t *testing.T) {
 	entries, err := douyin.Audit()
 	g.Expect(err).NotTo(HaveOccurred())
 	source := "SubAccount/" + ns + "/xiaomei"
-	g.Expect(entries).To(ContainElement(And(HaveField("Action", "account.verify"), HaveField("Source", source))))
+	g.Expect(entries).To(ContainElement(And(HaveField("Action", "verification.request"), HaveField("Source", source))))
+	g.Expect(entries).To(ContainElement(And(HaveField("Action", "account.verification"), HaveField("Detail", "phone verified; authorised"),
+		HaveField("Source", source))))
 	g.Expect(entries).NotTo(ContainElement(HaveField("Action", "account.seat.capacity")), "the operator never signs in as her")
 	events := kubectl(t, "get", "events", "-n", ns, "--field-selector", "involvedObject.name=xiaomei", "-o", "jsonpath={.items[*].reason}")
 	g.Expect(strings.Fields(events)).To(ContainElements("Created", "Verified"))

@@ -39,14 +39,13 @@ func checkPhoneVerification(p platform.Name, pv platform.PhoneVerification) erro
 }
 
 // phoneVerification is when the shop checks a new sub-account's phone:
-// the setup's choice, or the platform's default (Douyin: the account
-// first, until the controller asks for the code first).
+// the setup's choice, or the platform's default (Douyin: the code first).
 func (sh *ShopState) phoneVerification() platform.PhoneVerification {
 	switch {
 	case sh.PhoneVerification != "":
 		return sh.PhoneVerification
 	case sh.Platform == platform.Douyin:
-		return platform.PhoneVerificationAfterCreate
+		return platform.PhoneVerificationBeforeCreate
 	}
 	return platform.PhoneVerificationNone
 }

@@ -55,8 +55,8 @@
 //     messages for "already a sub-account of this shop", "bound to another
 //     shop" and "is this shop's main account" (ErrConflict "phone").
 //   - Douyin: a sub-account needs exactly one role (position) and a phone.
-//   - Douyin, the code first (ShopSetup.PhoneVerification BeforeCreate;
-//     ShopInfo says which): RequestCode texts a random 6-digit
+//   - Douyin, the code first (ShopSetup.PhoneVerification BeforeCreate,
+//     the default; ShopInfo says which): RequestCode texts a random 6-digit
 //     code to a phone and answers a random verification ID, the masked
 //     phone, ExpiresAt = now + 5 minutes and 5 attempts; it creates
 //     nothing. It refuses what creating would refuse (a full shop
@@ -75,7 +75,7 @@
 //     verifications are forgotten an hour after their expiry; at most
 //     MaxPendingVerifications are pending per shop.
 //   - Douyin, the account first (ShopSetup.PhoneVerification AfterCreate,
-//     the default, and what gateways of the protocol's first revision do): CreateAccount sends a random 6-digit code
+//     what gateways of the protocol's first revision do): CreateAccount sends a random 6-digit code
 //     (crypto/rand) to the new account's phone, recorded in the engine's SMS
 //     outbox (Engine.SMS), and leaves the account pending:
 //     Account.Verification has the phone masked (138****8000), SentAt,

@@ -150,11 +150,11 @@ type ShopSetup struct {
 	// ledger sets SeatQuota to its claimed plus bought seats.
 	ServiceOff bool
 	SeatLedger *platform.SeatLedger
-	// PhoneVerification, on Douyin, is BeforeCreate (the code comes first,
-	// as Douyin's back office does it) or AfterCreate (the default: the
-	// account first, its phone verified afterwards, which is also what a
-	// gateway of protocol v1's first revision does). Elsewhere it must be
-	// empty or None.
+	// PhoneVerification, on Douyin, is BeforeCreate (the default: the code
+	// comes first, as Douyin's back office does it) or AfterCreate (the
+	// account first, its phone verified afterwards: what a gateway of
+	// protocol v1's first revision does, kept to test that the operator
+	// still works with one). Elsewhere it must be empty or None.
 	PhoneVerification platform.PhoneVerification
 }
 

@@ -35,7 +35,10 @@ func newEngine(t *testing.T) *memory.Engine {
 	engine := memory.NewEngine()
 	for _, sh := range []memory.ShopSetup{
 		{Platform: tbShop.Platform, MainAccount: tbShop.MainAccount, Credentials: tbCreds, SeatQuota: DefaultAccounts + 20},
-		{Platform: dyShop.Platform, MainAccount: dyShop.MainAccount, MainPhone: "13800000000", Credentials: dyCreds, SeatQuota: DefaultAccounts + 20},
+		// dyShop creates first (the protocol's first revision), cfShop
+		// asks for the code first.
+		{Platform: dyShop.Platform, MainAccount: dyShop.MainAccount, MainPhone: "13800000000", Credentials: dyCreds, SeatQuota: DefaultAccounts + 20,
+			PhoneVerification: platform.PhoneVerificationAfterCreate},
 		{Platform: cfShop.Platform, MainAccount: cfShop.MainAccount, MainPhone: "13800000001", Credentials: cfCreds, SeatQuota: DefaultAccounts + 20,
 			PhoneVerification: platform.PhoneVerificationBeforeCreate},
 	} {
