@@ -340,26 +340,32 @@ func newDouyinSim(t *testing.T, clock func() time.Time, admin string, pv platfor
 	return e, ts, c
 }
 
+// lockedClock starts at simNow and is set with setNow. The server reads
+// the clock on its own goroutines (also after answering), so it is read
+// and set under a lock.
+func lockedClock() (clock func() time.Time, setNow func(time.Time)) {
+	var mu sync.Mutex
+	now := simNow
+	clock = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	setNow = func(t time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		now = t
+	}
+	return clock, setNow
+}
+
 // Phone verification after creation, through the driver and a shopsim
 // shop that verifies as gateways of the protocol's first revision do: the
 // pending state, the contract's errors (with Retry-After), the code fetched
 // from shopsim's admin SMS endpoint standing in for the employee's phone.
 func TestShopsimPhoneVerification(t *testing.T) {
 	g := NewWithT(t)
-	// The server reads the clock on its own goroutines (also after
-	// answering), so it is set under a lock.
-	var mu sync.Mutex
-	now := simNow
-	clock := func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return now
-	}
-	setNow := func(t time.Time) {
-		mu.Lock()
-		defer mu.Unlock()
-		now = t
-	}
+	clock, setNow := lockedClock()
 	const (
 		phone = "13800138000"
 		admin = "admin-token"
@@ -530,18 +536,8 @@ func TestShopsimSeatCapacityAsSubAccount(t *testing.T) {
 // ever in an error message.
 func TestShopsimCodeFirst(t *testing.T) {
 	g := NewWithT(t)
-	var mu sync.Mutex
-	now := simNow
-	clock := func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return now
-	}
-	advance := func(d time.Duration) {
-		mu.Lock()
-		defer mu.Unlock()
-		now = now.Add(d)
-	}
+	clock, setNow := lockedClock()
+	advance := func(d time.Duration) { setNow(clock().Add(d)) }
 	const phone = "13800138000"
 	e, _, c := newDouyinSim(t, clock, "", platform.PhoneVerificationBeforeCreate)
 	ctx := platform.WithSource(context.Background(), "SubAccount/shops/xiaohong")
