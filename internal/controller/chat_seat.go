@@ -33,20 +33,6 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 )
 
-// presenceWords says what a presence means for customers: Busy (忙碌)
-// cannot receive messages.
-func presenceWords(p platform.Presence) string {
-	switch p {
-	case platform.PresenceOnline:
-		return "Online (在线, receives messages)"
-	case platform.PresenceBusy:
-		return "Busy (忙碌, cannot receive messages)"
-	case platform.PresenceBreak:
-		return "Break (小休, cannot receive messages)"
-	}
-	return string(p)
-}
-
 // schedule works out what the seat's schedule sets now and its
 // boundaries, and looks again at the next one. The presence in status
 // stays what was last read from the platform.
@@ -183,7 +169,7 @@ func (s *subAccountScope) seatWriteWords(w seatWrite) []string {
 	switch {
 	case w.boundary:
 		at := s.boundary.Format("Mon 15:04 ") + s.boundary.Location().String()
-		msg := fmt.Sprintf("presence set to %s at the %s schedule boundary", presenceWords(w.presence), at)
+		msg := fmt.Sprintf("presence set to %s at the %s schedule boundary", platform.PresenceMeaning(w.presence), at)
 		if p := s.sa.Status.Presence; p != nil && p.Window != "" {
 			msg += " (window " + p.Window + " began)"
 		} else {
@@ -191,7 +177,7 @@ func (s *subAccountScope) seatWriteWords(w seatWrite) []string {
 		}
 		out = append(out, msg)
 	case w.start && w.presence != "":
-		out = append(out, "starting presence "+presenceWords(w.presence))
+		out = append(out, "starting presence "+platform.PresenceMeaning(w.presence))
 	}
 	if w.capacity != 0 {
 		out = append(out, fmt.Sprintf("starting reception capacity %d", w.capacity))

@@ -51,6 +51,21 @@ const (
 	PresenceBreak Presence = "Break"
 )
 
+// PresenceMeaning says what a presence means for customers, in the words
+// of Douyin's help page for Feige: Busy (忙碌) cannot receive messages.
+// Break (小休) is taken to be the same (an assumption).
+func PresenceMeaning(p Presence) string {
+	switch p {
+	case PresenceOnline:
+		return "Online (在线, receives messages)"
+	case PresenceBusy:
+		return "Busy (忙碌, cannot receive messages)"
+	case PresenceBreak:
+		return "Break (小休, cannot receive messages)"
+	}
+	return string(p)
+}
+
 // Credentials authenticate the operator to one shop's platform API.
 //
 // As a second line of defence, printing them never shows the app secret

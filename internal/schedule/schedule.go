@@ -358,22 +358,7 @@ func (s Schedule) At(base string, now time.Time) (presence string, window string
 	}
 
 	occs := occurrences(ws, loc, now)
-	answer := func(t time.Time) (string, string) {
-		best := -1
-		for i, o := range occs {
-			if t.Before(o.start) || !t.Before(o.end) {
-				continue
-			}
-			if best < 0 || o.start.Before(occs[best].start) ||
-				o.start.Equal(occs[best].start) && o.w.index < occs[best].w.index {
-				best = i
-			}
-		}
-		if best < 0 {
-			return base, ""
-		}
-		return occs[best].w.presence, occs[best].w.name
-	}
+	answer := func(t time.Time) (string, string) { return s.answerAt(occs, base, t) }
 
 	presence, window = answer(now)
 	// Occurrences starting on the day before an instant's day or on it

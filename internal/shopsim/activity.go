@@ -3,7 +3,6 @@ package shopsim
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"time"
 
@@ -47,14 +46,8 @@ type SignIn struct {
 
 // serveAdminActivity serves POST /admin/activity and POST /admin/sign-in.
 func (s *Server) serveAdminActivity(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		writeErrorStatus(w, http.StatusMethodNotAllowed, wire.CodeNotSupported, "method "+r.Method+" is not allowed here")
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err != nil {
-		writeError(w, platform.NewError(platform.ErrInvalid, "", "reading the request body failed"))
+	body, ok := adminBody(w, r, http.MethodPost)
+	if !ok {
 		return
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -73,7 +66,10 @@ func (s *Server) serveAdminActivity(w http.ResponseWriter, r *http.Request) {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	var out any
+	var (
+		out any
+		err error
+	)
 	if r.URL.Path == AdminPathSignIn {
 		err = s.engine.SignIn(signIn.Platform, signIn.MainAccount, signIn.Login, signIn.Password)
 	} else {

@@ -109,17 +109,27 @@ func (s *Server) serveAdminSMS(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, SMSMessage{Code: code, SentAt: sentAt})
 }
 
-// serveAdminAgentSeat serves PUT /admin/agent-seat: the agent's own change,
-// saved like any write.
-func (s *Server) serveAdminAgentSeat(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPut {
-		w.Header().Set("Allow", "PUT")
+// adminBody reads the body of an admin request that must use method; it
+// answers the error itself and reports false when there is none to use.
+func adminBody(w http.ResponseWriter, r *http.Request, method string) ([]byte, bool) {
+	if r.Method != method {
+		w.Header().Set("Allow", method)
 		writeErrorStatus(w, http.StatusMethodNotAllowed, wire.CodeNotSupported, "method "+r.Method+" is not allowed here")
-		return
+		return nil, false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		writeError(w, platform.NewError(platform.ErrInvalid, "", "reading the request body failed"))
+		return nil, false
+	}
+	return body, true
+}
+
+// serveAdminAgentSeat serves PUT /admin/agent-seat: the agent's own change,
+// saved like any write.
+func (s *Server) serveAdminAgentSeat(w http.ResponseWriter, r *http.Request) {
+	body, ok := adminBody(w, r, http.MethodPut)
+	if !ok {
 		return
 	}
 	var in AgentSeatChange

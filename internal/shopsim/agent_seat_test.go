@@ -34,7 +34,7 @@ func TestAgentOwnsPresenceAndCapacity(t *testing.T) {
 	last := f.engine.Audit(platform.Taobao, tbMain)
 	g.Expect(last[len(last)-1]).To(And(
 		HaveField("Action", memory.ActionSeatByAgent), HaveField("Source", memory.SourceAgent),
-		HaveField("Detail", "presence Online -> Busy (忙碌): cannot receive messages; reception capacity 12 -> 30, by the agent")))
+		HaveField("Detail", "presence Online -> Busy (忙碌, cannot receive messages); reception capacity 12 -> 30, by the agent")))
 
 	// The main account's write with presence empty and capacity 0 keeps both.
 	var updated wire.Account
@@ -42,7 +42,7 @@ func TestAgentOwnsPresenceAndCapacity(t *testing.T) {
 	g.Expect(updated.Seat).To(Equal(&wire.Seat{Chat: true, Capacity: 30, Presence: platform.PresenceBusy}))
 
 	page := string(f.get("/", "").body)
-	g.Expect(page).To(ContainSubstring("Busy (忙碌): cannot receive messages"))
+	g.Expect(page).To(ContainSubstring("Busy (忙碌, cannot receive messages)"))
 
 	bad := `{"platform":"taobao","mainAccount":"` + tbMain + `","accountID":"` + a.ID + `","presence":"Away"}`
 	g.Expect(f.admin(http.MethodPut, AdminPathAgentSeat, adminToken, bad).status).To(Equal(http.StatusUnprocessableEntity))

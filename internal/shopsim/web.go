@@ -196,7 +196,7 @@ func (s *Server) webShop(info platform.ShopInfo) webShop {
 			Verification: verificationText(a.Verification, s.now())}
 		wa.Verified = a.Verification != nil && a.Verification.Verified
 		if a.Seat != nil {
-			wa.Presence = memory.PresenceMeaning(a.Seat.Presence)
+			wa.Presence = platform.PresenceMeaning(a.Seat.Presence)
 			wa.Capacity = strconv.Itoa(int(a.Seat.Capacity))
 			if !a.Seat.Chat {
 				wa.Presence += " (chat off)"

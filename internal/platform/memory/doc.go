@@ -36,7 +36,7 @@
 //     Busy or Break (ErrInvalid "seat.presence"). Presence and capacity are
 //     the agent's own settings: capacity 0 and presence "" in a write keep
 //     the account's (a new seat gets DefaultSeatCapacity and Online). Busy
-//     (忙碌) and Break (小休) cannot receive messages (PresenceMeaning).
+//     (忙碌) and Break (小休) cannot receive messages (platform.PresenceMeaning).
 //     SetSeatAsAgent stands in for the agent changing them in the chat
 //     client: its audit entry (account.seat.agent) has source "agent".
 //   - Reception capacity on Douyin (the catalog's SeatCapacityBySubAccount):

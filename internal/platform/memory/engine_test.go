@@ -1448,7 +1448,7 @@ func TestAgentSeatIsKept(t *testing.T) {
 					agent = append(agent, e)
 				}
 			}
-			want := "presence Online -> Busy (忙碌): cannot receive messages; reception capacity 10 -> 30, by the agent"
+			want := "presence Online -> Busy (忙碌, cannot receive messages); reception capacity 10 -> 30, by the agent"
 			if len(agent) != 1 || agent[0].Source != SourceAgent || agent[0].Detail != want {
 				t.Errorf("agent audit entries = %+v, want one from %q: %q", agent, SourceAgent, want)
 			}

@@ -67,21 +67,6 @@ const (
 	SourceAgent = "agent"
 )
 
-// PresenceMeaning says what a presence means for the customers, in the
-// words of Douyin's help page for Feige: Busy (忙碌) cannot receive
-// messages. Break (小休) is treated the same; Online (在线) receives them.
-func PresenceMeaning(p platform.Presence) string {
-	switch p {
-	case platform.PresenceOnline:
-		return "Online (在线): receives messages"
-	case platform.PresenceBusy:
-		return "Busy (忙碌): cannot receive messages"
-	case platform.PresenceBreak:
-		return "Break (小休): cannot receive messages"
-	}
-	return string(p)
-}
-
 // SetSeatAsAgent is the agent's own change of their presence and
 // reception capacity in the chat client (Feige, Qianniu), as a person does
 // it, not through the shop's API: it stands in for the agent in tests and
@@ -111,7 +96,7 @@ func (e *Engine) SetSeatAsAgent(p platform.Name, mainAccount, id string, presenc
 		switch presence {
 		case "", seat.Presence:
 		case platform.PresenceOnline, platform.PresenceBusy, platform.PresenceBreak:
-			changes = append(changes, fmt.Sprintf("presence %s -> %s", seat.Presence, PresenceMeaning(presence)))
+			changes = append(changes, fmt.Sprintf("presence %s -> %s", seat.Presence, platform.PresenceMeaning(presence)))
 			seat.Presence, moved = presence, true
 		default:
 			return platform.NewError(platform.ErrInvalid, "seat.presence", "presence must be %s, %s or %s, got %q",
