@@ -20,13 +20,9 @@ import (
 // SubAccount and its Shop only: the feed is read by the operator, once
 // per shop per check, never by the plugin.
 func (k *cli) activity(ctx context.Context, args []string) error {
-	sa, err := k.getSubAccount(ctx, args[0])
+	sa, shop, err := k.subAccountAndShop(ctx, args[0])
 	if err != nil {
 		return err
-	}
-	shop := &shopv1alpha1.Shop{}
-	if err := k.c.Get(ctx, client.ObjectKey{Namespace: k.ns, Name: sa.Spec.ShopRef.Name}, shop); err != nil {
-		return fmt.Errorf("reading shop %q: %w", sa.Spec.ShopRef.Name, err)
 	}
 	st := sa.Status
 	login := st.LoginName
@@ -71,4 +67,17 @@ func (k *cli) when(t *metav1.Time) string {
 		return "never seen"
 	}
 	return fmt.Sprintf("%s (%s ago)", t.UTC().Format(time.RFC3339), k.now().Sub(t.Time).Round(time.Minute))
+}
+
+// subAccountAndShop reads the SubAccount and the Shop it names.
+func (k *cli) subAccountAndShop(ctx context.Context, name string) (*shopv1alpha1.SubAccount, *shopv1alpha1.Shop, error) {
+	sa, err := k.getSubAccount(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	shop := &shopv1alpha1.Shop{}
+	if err := k.c.Get(ctx, client.ObjectKey{Namespace: k.ns, Name: sa.Spec.ShopRef.Name}, shop); err != nil {
+		return nil, nil, fmt.Errorf("reading shop %q: %w", sa.Spec.ShopRef.Name, err)
+	}
+	return sa, shop, nil
 }

@@ -506,13 +506,9 @@ func (k *cli) rotate(ctx context.Context, args []string) error {
 const supplementary = "supplementary"
 
 func (k *cli) permissions(ctx context.Context, args []string) error {
-	sa, err := k.getSubAccount(ctx, args[0])
+	sa, shop, err := k.subAccountAndShop(ctx, args[0])
 	if err != nil {
 		return err
-	}
-	shop := &shopv1alpha1.Shop{}
-	if err := k.c.Get(ctx, client.ObjectKey{Namespace: k.ns, Name: sa.Spec.ShopRef.Name}, shop); err != nil {
-		return fmt.Errorf("reading shop %q: %w", sa.Spec.ShopRef.Name, err)
 	}
 	cat, err := catalog.For(platform.Name(shop.Spec.Platform))
 	if err != nil {
