@@ -128,6 +128,16 @@ const (
 	// longer than the Shop's inactivityThreshold; False with reason Active
 	// when it has. Absent without a threshold or an activity feed.
 	ConditionInactive = "Inactive"
+	// ConditionPlatformFrozen (SubAccount) is True, with reason
+	// FrozenByPlatform, while the platform has frozen the account as a
+	// penalty (Taobao's sub_status 3). It is read only: the operator never
+	// tries to undo it, and it is not spec.disabled (the seller's own
+	// switch). Absent otherwise. It does not make the SubAccount not Ready.
+	ConditionPlatformFrozen = "PlatformFrozen"
+	// ConditionSeatFeeOwed (SubAccount) is True, with reason SeatFeeUnpaid,
+	// while the account's seat fee is unpaid (Taobao's sub_owed_status).
+	// Absent otherwise. It does not make the SubAccount not Ready.
+	ConditionSeatFeeOwed = "SeatFeeOwed"
 )
 
 // Condition reasons. Every reason the operator sets is one of these.
@@ -256,6 +266,14 @@ const (
 	// ReasonOffboarded: (Staff) the person is not active and the account
 	// is disabled (or was never made).
 	ReasonOffboarded = "Offboarded"
+	// ReasonServiceOff: the shop's sub-account service is switched off
+	// (Taobao); the owner switches it on in the back office (开启子账号服务).
+	ReasonServiceOff = "ServiceOff"
+	// ReasonFrozenByPlatform: the platform froze the account as a penalty;
+	// only the platform lifts it.
+	ReasonFrozenByPlatform = "FrozenByPlatform"
+	// ReasonSeatFeeUnpaid: the account's seat fee is unpaid.
+	ReasonSeatFeeUnpaid = "SeatFeeUnpaid"
 )
 
 // Well-known labels and annotations.

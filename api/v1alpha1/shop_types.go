@@ -79,8 +79,12 @@ type ShopSpec struct {
 	// seats declares the shop's sub-account quota: how many sub-accounts
 	// (staff logins) the shop may have, which the platforms sell as "seats".
 	// It is not a customer-service chat seat (a SubAccount's spec.seat).
-	// When unset, the platform's own quota is used. (The Go type is
-	// ShopAccountQuota; the JSON name seats stays for compatibility.)
+	// When unset, the platform's own quota is used. Deprecated where the
+	// platform reports its seats (a Taobao shop whose gateway reports free
+	// seats given and claimed, and seats bought): that report wins and
+	// seats is ignored, so a hand-declared count cannot hide unclaimed
+	// free seats. (The Go type is ShopAccountQuota; the JSON name seats
+	// stays for compatibility.)
 	// +optional
 	Seats *ShopAccountQuota `json:"seats,omitempty"`
 
@@ -312,6 +316,9 @@ func (s *Shop) DriftCheckIntervalOrDefault() time.Duration {
 // platforms sell (JSON name seats, kept for compatibility).
 type ShopAccountQuota struct {
 	// included is the number of seats that come with the shop for free.
+	// Deprecated on Taobao shops whose platform reports its seats: there a
+	// free seat counts only once claimed (领取), and the Shop's
+	// status.seats.ledger shows the seats given, claimed and bought.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10000
@@ -347,7 +354,9 @@ type RateLimit struct {
 type AccountQuotaStatus struct {
 	// used counts every sub-account on the platform, managed or not.
 	Used int32 `json:"used"`
-	// total is included plus purchased seats, or the platform's quota when
+	// total is the platform's claimed free plus bought seats where it
+	// reports them (ledger), else included plus purchased seats, or the
+	// platform's quota when
 	// the Shop declares none.
 	Total int32 `json:"total"`
 	// managed counts the SubAccounts of this Shop.
@@ -361,6 +370,34 @@ type AccountQuotaStatus struct {
 	// creationTimestamp, then name); the others keep waiting.
 	// +optional
 	Waiting int32 `json:"waiting,omitempty"`
+	// ledger is how the platform's quota is made up, where the platform
+	// reports it (Taobao): total is then its claimed free seats plus its
+	// bought ones, whatever spec.seats says.
+	// +optional
+	Ledger *SeatLedgerStatus `json:"ledger,omitempty"`
+}
+
+// SeatLedgerStatus is a Taobao shop's seats as the platform reports them.
+type SeatLedgerStatus struct {
+	// freeGiven is the free seats the platform gives the shop.
+	FreeGiven int32 `json:"freeGiven"`
+	// freeClaimed is the free seats claimed (领取) in the back office; only
+	// claimed seats can be used.
+	FreeClaimed int32 `json:"freeClaimed"`
+	// freeUnclaimed is freeGiven minus freeClaimed: seats the shop could
+	// use at no cost once claimed.
+	// +optional
+	FreeUnclaimed int32 `json:"freeUnclaimed,omitempty"`
+	// bought is the seats bought, at 2 CNY per seat per month.
+	Bought int32 `json:"bought"`
+	// boughtInUse is the bought seats the shop's accounts occupy: the
+	// accounts beyond the claimed free seats.
+	// +optional
+	BoughtInUse int32 `json:"boughtInUse,omitempty"`
+	// monthlyCostCNY is what the seats in use cost a month: boughtInUse
+	// times 2 CNY.
+	// +optional
+	MonthlyCostCNY int32 `json:"monthlyCostCNY,omitempty"`
 }
 
 // ShopStatus defines the observed state of a Shop.

@@ -18,6 +18,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -72,7 +73,8 @@ type driftFinding struct {
 	// clean: in sync again, so a reported drift is over.
 	clean bool
 	// With none of state, password and clean, the finding only carries
-	// observed: the agent's presence or capacity changed (not drift).
+	// observed: the agent's presence or capacity, or the account's
+	// standing (PlatformFrozen, SeatFeeOwed), changed (not drift).
 }
 
 // passwordDriftSlack absorbs the difference between the operator's and the
@@ -241,6 +243,15 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, s *shopScope) error {
 			continue
 		}
 		acct, ok := remote[sa.Status.AccountID]
+		if ok && !full {
+			// A platform that cannot apply everything (TOP) lists less
+			// than it can tell about one account (its standing, roles
+			// and direct permissions): read it.
+			if acct, err = pc.GetAccount(ctx, acct.ID); err != nil && !errors.Is(err, platform.ErrNotFound) {
+				return platformOutcome("reading a managed account", err)
+			}
+			ok = err == nil
+		}
 		f := driftFinding{}
 		switch {
 		case !ok,
@@ -265,7 +276,9 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, s *shopScope) error {
 		case f.state || f.password || seen:
 			r.Drift.markWith(ctx, sa, f)
 		case apimeta.IsStatusConditionTrue(sa.Status.Conditions, shopv1alpha1.ConditionDrifted):
-			r.Drift.markWith(ctx, sa, driftFinding{clean: true})
+			r.Drift.markWith(ctx, sa, driftFinding{clean: true, observed: f.observed})
+		case ok && standingChanged(sa, acct):
+			r.Drift.markWith(ctx, sa, f)
 		}
 	}
 

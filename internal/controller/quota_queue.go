@@ -125,12 +125,12 @@ func (r *SubAccountReconciler) checkAccountQuota(ctx context.Context, sa *shopv1
 			queued = fmt.Sprintf("; %d SubAccounts created earlier wait before this one (the oldest is served first)", ahead)
 		}
 		return stalled(shopv1alpha1.ReasonSeatsExhausted,
-			"Shop %q uses all %d of its sub-account seats%s; free a seat or raise spec.seats.purchased on the Shop",
-			shop.Name, s.total, queued)
+			"Shop %q uses all %d of its sub-account seats%s; %s",
+			shop.Name, s.total, queued, moreSeats(shop, ahead+1-free))
 	}
 	return stalled(shopv1alpha1.ReasonSeatsExhausted,
-		"Shop %q has %d free seats, promised to the %d SubAccounts created earlier that wait for one (oldest first); free a seat or raise spec.seats.purchased on the Shop",
-		shop.Name, free, ahead)
+		"Shop %q has %d free seats, promised to the %d SubAccounts created earlier that wait for one (oldest first); %s",
+		shop.Name, free, ahead, moreSeats(shop, ahead+1-free))
 }
 
 // wakeForAccountQuota maps a Shop whose seat counts changed to the SubAccounts

@@ -132,7 +132,12 @@ func TestSamplesBecomeReady(t *testing.T) {
 	g.Eventually(func() *shopv1alpha1.AccountQuotaStatus {
 		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(shop), shop)
 		return shop.Status.Seats
-	}, timeout, interval).Should(Equal(&shopv1alpha1.AccountQuotaStatus{Used: 4, Total: 15, Managed: 4}), "the three SubAccounts and the Staff's")
+	}, timeout, interval).Should(Equal(&shopv1alpha1.AccountQuotaStatus{Used: 4, Total: 15, Managed: 4,
+		// The demo shop reports its seats (12 free given, 10 claimed, 5
+		// bought): 4 accounts fit in the free ones.
+		Ledger: &shopv1alpha1.SeatLedgerStatus{FreeGiven: 12, FreeClaimed: 10, FreeUnclaimed: 2, Bought: 5}}),
+		"the three SubAccounts and the Staff's")
+	g.Expect(conditionsOf(shop)).To(ContainSubstring("2 free seats not claimed"))
 
 	// The Staff: one account in each of its two shops, Ready.
 	staff := &shopv1alpha1.Staff{}

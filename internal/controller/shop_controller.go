@@ -34,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 )
 
 const (
@@ -112,6 +113,10 @@ type shopCheck struct {
 	// unmanaged is how many accounts on the platform no SubAccount of the
 	// Shop held: seats used = unmanaged + SubAccounts with an account.
 	unmanaged int32
+	// service is whether the shop's sub-account service is on ("" when the
+	// platform does not say); ledger how its quota is made up, when known.
+	service platform.ServiceState
+	ledger  *platform.SeatLedger
 }
 
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=shops,verbs=get;list;watch;update;patch

@@ -45,7 +45,11 @@ func (r *ShopReconciler) credentials(ctx context.Context, s *shopScope) (stepRes
 	}
 	s.secret = secret
 	last := s.memo.check
+	// A switched-off service is asked about again at each look (the Shop
+	// is Stalled: every few minutes, or at once on requested-at), so the
+	// owner's switching it on is seen without a change to the Shop.
 	if last != nil && !s.driftDue && last.generation == shop.Generation && last.secretVersion == secret.ResourceVersion &&
+		last.service != platform.ServiceOff &&
 		apimeta.IsStatusConditionTrue(shop.Status.Conditions, shopv1alpha1.ConditionCredentialsValid) {
 		return stepResult{}, nil
 	}

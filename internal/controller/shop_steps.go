@@ -41,6 +41,7 @@ func (r *ShopReconciler) shopSteps() []step[*shopScope] {
 		{name: "credentials", run: r.credentials,
 			condition: shopv1alpha1.ConditionCredentialsValid, ok: fixed[*shopScope]("the platform accepted the credentials")},
 		{name: "seats", run: r.seats},
+		{name: "service", run: serviceOn},
 		{name: "drift", run: r.drift},
 		{name: "activity", run: r.activity},
 		// A suspended Shop stops here: the steps after write to the
@@ -163,18 +164,20 @@ func (r *ShopReconciler) seats(ctx context.Context, s *shopScope) (stepResult, e
 	holding, waiting := quotaHolders(managed.Items)
 	if s.info != nil {
 		s.memo.check = &shopCheck{generation: shop.Generation, secretVersion: s.secret.ResourceVersion,
-			quota: s.info.SeatsTotal, unmanaged: max(s.info.SeatsUsed-holding, 0)}
+			quota: s.info.SeatsTotal, unmanaged: max(s.info.SeatsUsed-holding, 0),
+			service: s.info.Service, ledger: s.info.SeatLedger}
 	}
 	var check shopCheck
 	if s.memo.check != nil {
 		check = *s.memo.check
 	}
 	total := check.quota
-	if seats := shop.Spec.Seats; seats != nil {
+	if seats := shop.Spec.Seats; seats != nil && check.ledger == nil {
 		total = seats.Included + seats.Purchased
 	}
-	shop.Status.Seats = &shopv1alpha1.AccountQuotaStatus{Used: check.unmanaged + holding, Total: total, Managed: int32(len(managed.Items)),
-		Unmanaged: check.unmanaged, Waiting: int32(len(waiting))}
+	used := check.unmanaged + holding
+	shop.Status.Seats = &shopv1alpha1.AccountQuotaStatus{Used: used, Total: total, Managed: int32(len(managed.Items)),
+		Unmanaged: check.unmanaged, Waiting: int32(len(waiting)), Ledger: ledgerStatus(check.ledger, used)}
 	return stepResult{}, nil
 }
 
@@ -249,6 +252,7 @@ func shopReadyMessage(shop *shopv1alpha1.Shop) string {
 		return "connected"
 	}
 	msg := fmt.Sprintf("connected; %d of %d seats used", s.Used, s.Total)
+	msg += ledgerMessage(s.Ledger)
 	if s.Waiting > 0 {
 		msg += fmt.Sprintf("; %d SubAccounts wait for a free seat (the oldest is served first)", s.Waiting)
 	}

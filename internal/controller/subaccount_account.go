@@ -84,6 +84,7 @@ func (r *SubAccountReconciler) ensureAccount(ctx context.Context, s *subAccountS
 		return platformOutcome("updating the platform account", err)
 	}
 	observeSeat(sa, acct.Seat)
+	showStanding(sa, acct)
 	changes := describeChange(sa, s.roles, current, send, s.seatWriteWords(w))
 	s.recordSeatWrites(w)
 	switch {
@@ -185,6 +186,7 @@ func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, s *subAccountS
 		}
 		return platformOutcome("creating the platform account", err)
 	}
+	showStanding(sa, acct)
 	r.recordCreated(sa, s, acct, state, w)
 	return nil
 }
@@ -354,6 +356,7 @@ func (r *SubAccountReconciler) adopt(s *subAccountScope, adoption shopv1alpha1.A
 		setCondition(sa, shopv1alpha1.ConditionAdopted, metav1.ConditionFalse, shopv1alpha1.ReasonAdoptionPreview, msg)
 		return stalled(shopv1alpha1.ReasonAdoptionPreview, "%s", msg)
 	case shopv1alpha1.AdoptionAdopt:
+		showStanding(sa, existing)
 		sa.Status.AccountID = existing.ID
 		sa.Status.Verification = verificationStatus(existing.Verification)
 		// Its agent's presence and capacity stay theirs (seatWrites).

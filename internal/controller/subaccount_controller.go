@@ -268,8 +268,10 @@ func (r *SubAccountReconciler) takeDrift(_ context.Context, s *subAccountScope) 
 	}
 	s.drift = finding
 	if finding.observed != nil {
-		// The agent's presence and capacity as listed: shown, never drift.
+		// The agent's presence and capacity as listed: shown, never drift;
+		// so is the account's standing (PlatformFrozen, SeatFeeOwed).
 		observeSeat(s.sa, finding.observed.Seat)
+		showStanding(s.sa, *finding.observed)
 	}
 	if !finding.state && !finding.password && !finding.clean {
 		return nil

@@ -178,6 +178,10 @@ type SeatLedger struct {
 	Bought      int32
 }
 
+// SeatPriceCNY is what Taobao charges for a bought seat, per month
+// (2元/个/月, the price the merchant help page gives).
+const SeatPriceCNY = 2
+
 // Quota is the seats the shop may use: the free ones claimed plus the
 // bought ones.
 func (l SeatLedger) Quota() int32 { return l.FreeClaimed + l.Bought }

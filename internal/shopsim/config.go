@@ -33,6 +33,18 @@ type shopConfig struct {
 	AppSecretEnv      string                     `json:"appSecretEnv,omitempty"`
 	AccessToken       string                     `json:"accessToken,omitempty"`
 	AccessTokenEnv    string                     `json:"accessTokenEnv,omitempty"`
+	// ServiceOff and SeatLedger (Taobao shops only): the sub-account
+	// service not switched on yet, and the seats given, claimed and bought
+	// (seatQuota is then claimed plus bought).
+	ServiceOff bool        `json:"serviceOff,omitempty"`
+	SeatLedger *seatLedger `json:"seatLedger,omitempty"`
+}
+
+// seatLedger is a Taobao shop's seats in the config.
+type seatLedger struct {
+	FreeGiven   int32 `json:"freeGiven"`
+	FreeClaimed int32 `json:"freeClaimed"`
+	Bought      int32 `json:"bought"`
 }
 
 // LoadConfig reads the config and resolves the credentials. Errors name
@@ -73,8 +85,13 @@ func LoadConfig(path string, getenv func(string) string) ([]memory.ShopSetup, er
 				return nil, fmt.Errorf("%s: %s (or %sEnv) is required", where, c.name, c.name)
 			}
 		}
-		out = append(out, memory.ShopSetup{Platform: s.Platform, MainAccount: s.MainAccount, MainPhone: s.MainPhone,
-			Credentials: creds, SeatQuota: s.SeatQuota, PhoneVerification: s.PhoneVerification})
+		setup := memory.ShopSetup{Platform: s.Platform, MainAccount: s.MainAccount, MainPhone: s.MainPhone,
+			Credentials: creds, SeatQuota: s.SeatQuota, PhoneVerification: s.PhoneVerification,
+			ServiceOff: s.ServiceOff}
+		if l := s.SeatLedger; l != nil {
+			setup.SeatLedger = &platform.SeatLedger{FreeGiven: l.FreeGiven, FreeClaimed: l.FreeClaimed, Bought: l.Bought}
+		}
+		out = append(out, setup)
 	}
 	return out, nil
 }
