@@ -139,13 +139,15 @@ func TestLoadErrors(t *testing.T) {
 }
 
 // The project's own samples load: the Taobao, Douyin and Pinduoduo Shops
-// with their API Secrets, Roles and SubAccounts, none with a namespace.
+// with their API Secrets, Roles and SubAccounts, and a Staff across shops,
+// none with a namespace.
 func TestLoadProjectSamples(t *testing.T) {
 	dir := filepath.Join("..", "..", "config", "samples")
 	got := strings.Join(ids(t, dir), ",")
 	want := "Shop/hongxing,Secret/hongxing-api,Role/customer-service,Role/operations,SubAccount/xiaohong,SubAccount/daming,SubAccount/xiaolan," +
 		"Secret/doudian-api,Shop/doudian,Role/douyin-customer-service,SubAccount/xiaomei," +
-		"Secret/pdd-xiaodian-api,Shop/pdd-xiaodian,Role/pinduoduo-customer-service-lead,Role/pinduoduo-operations,SubAccount/aqiang"
+		"Secret/pdd-xiaodian-api,Shop/pdd-xiaodian,Role/pinduoduo-customer-service-lead,Role/pinduoduo-operations,SubAccount/aqiang," +
+		"Staff/xiaoli"
 	if got != want {
 		t.Fatalf("objects = %s, want %s", got, want)
 	}
