@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,7 +53,7 @@ var sampleObjects = []string{"shop/hongxing", "shoprole/customer-service", "shop
 	"subaccount/xiaolan",
 	"shop/doudian", "shoprole/douyin-customer-service", "subaccount/xiaomei",
 	"shop/pdd-xiaodian", "shoprole/pinduoduo-customer-service-lead", "shoprole/pinduoduo-operations", "subaccount/aqiang",
-	"staff/xiaoli"}
+	"staff/xiaoli", "subaccount/xiaoli-hongxing", "subaccount/xiaoli-pdd-xiaodian"}
 
 // sampleAccounts are config/samples' SubAccounts of the Taobao shop
 // hongxing (name = accountName).
@@ -113,11 +114,22 @@ func TestSamples(t *testing.T) {
 
 	out := kubectl(t, "get", "shopstaff", "-n", ns)
 	t.Logf("kubectl get shopstaff -n %s:\n%s", ns, out)
-	kinds := map[string]string{"shop": "shop.shop.subaccount.io", "shoprole": "role.shop.subaccount.io", "subaccount": "subaccount.shop.subaccount.io"}
+	kinds := map[string]string{"shop": "shop.shop.subaccount.io", "shoprole": "role.shop.subaccount.io",
+		"subaccount": "subaccount.shop.subaccount.io", "staff": "staff.shop.subaccount.io"}
 	for _, short := range sampleObjects {
 		kind, name, _ := strings.Cut(short, "/")
 		obj := kinds[kind] + "/" + name
-		g.Expect(out).To(MatchRegexp(`(?m)^%s\s.*\bTrue\b`, obj), "%s missing or not Ready", obj)
+		g.Expect(kinds).To(HaveKey(kind), "sampleObjects names %s, a kind this test does not know", short)
+		ready := `(?m)^%s\s.*\bTrue\b`
+		if kind == "staff" {
+			// A Staff's READY column is its summary: every shop's account ready.
+			ready = `(?m)^%s\s+\d+\s+(\d+)/\d+ ready\s+true\s`
+			m := regexp.MustCompile(fmt.Sprintf(`(?m)^%s\s+(\d+)\s+(\d+)/(\d+) ready\s`, regexp.QuoteMeta(obj))).FindStringSubmatch(out)
+			g.Expect(m).To(HaveLen(4), "%s missing from the table", obj)
+			g.Expect(m[2]).To(Equal(m[1]), "%s: not every shop's account is ready", obj)
+			g.Expect(m[3]).To(Equal(m[1]), "%s: the summary counts another number of shops", obj)
+		}
+		g.Expect(out).To(MatchRegexp(ready, obj), "%s missing or not Ready", obj)
 	}
 	names := strings.Fields(kubectl(t, "get", "shopstaff", "-n", ns, "-o", "name"))
 	g.Expect(names).To(HaveLen(len(sampleObjects)), "kubectl get shopstaff -o name: %v", names)
