@@ -57,11 +57,17 @@ func (r *SubAccountReconciler) ensureAccount(ctx context.Context, s *subAccountS
 	w := s.seatWrites()
 	send := withSeatWrites(state, w)
 	// What the account has now, to say what the update changes: the drift
-	// check's listing when it found the drift, else one read.
+	// check's listing when it found the drift, else one read. When that
+	// listing did not have the account at all (on a platform that applies
+	// everything), no read either: the update below finds it gone and
+	// recreates it, so the drift check stays one listing per shop and no
+	// call per account.
 	var current platform.AccountState
-	if s.stateDrifted() && s.drift.observed != nil {
+	switch {
+	case s.stateDrifted() && s.drift.observed != nil:
 		current = s.drift.observed.AccountState
-	} else {
+	case s.stateDrifted() && caps == platform.FullCapabilities():
+	default:
 		acct, err := pc.GetAccount(ctx, sa.Status.AccountID)
 		if errors.Is(err, platform.ErrNotFound) {
 			return r.recreate(ctx, s)
