@@ -127,7 +127,7 @@ func Hygiene(t testing.TB) HygieneReport {
 		hits := map[string]int{}
 		for n, set := range byLen {
 			for i := 0; i+n <= len(data); i++ {
-				if what, ok := set[string(data[i:i+n])]; ok {
+				if what, ok := set[string(data[i:i+n])]; ok && standsAlone(data, i, n) {
 					hits[what]++
 				}
 			}
@@ -144,3 +144,24 @@ func Hygiene(t testing.TB) HygieneReport {
 	}
 	return rep
 }
+
+// standsAlone reports whether data[i:i+n] can be the secret itself rather
+// than a chance match: a value of digits only (an SMS code) is one only
+// where it is not part of a longer number or a decimal fraction, as in a
+// log's "duration=73.310388ms" or an account ID; any other value always is.
+func standsAlone(data []byte, i, n int) bool {
+	for _, c := range data[i : i+n] {
+		if !isDigit(c) {
+			return true
+		}
+	}
+	if i+n < len(data) && isDigit(data[i+n]) {
+		return false
+	}
+	if i > 0 && isDigit(data[i-1]) {
+		return false
+	}
+	return !(i > 1 && data[i-1] == '.' && isDigit(data[i-2]))
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }

@@ -32,8 +32,12 @@ func TestHygieneFindsSecretsAndNeverPrintsThem(t *testing.T) {
 	RememberSecret("the test password", password)
 	RememberSecret("the test token", token)
 	RememberSecret("too short to search", "abc")
+	RememberSecret("the test SMS code", "310388")
 	files := map[string]string{
-		"clean.log":   "nothing to see here abc\n",
+		// Digits only match standing alone: not inside a longer number
+		// or a decimal fraction.
+		"clean.log":   "nothing to see here abc duration=73.310388ms id=93103889 next=3103881\n",
+		"shopsim.log": "texted code=310388 to 138****8099\n",
 		"manager.log": `{"msg":"set password ` + password + `"}` + "\n" + password,
 		"watch.log":   `{"note":"` + base64.StdEncoding.EncodeToString([]byte(token)) + `"}`,
 	}
@@ -44,11 +48,12 @@ func TestHygieneFindsSecretsAndNeverPrintsThem(t *testing.T) {
 	}
 	rec := &recordingTB{TB: t}
 	rep := Hygiene(rec)
-	if rep.Files != 3 {
-		t.Errorf("searched %d files, want 3", rep.Files)
+	if rep.Files != 4 {
+		t.Errorf("searched %d files, want 4", rep.Files)
 	}
 	want := []string{
 		"manager.log contains the test password (2 times)",
+		"shopsim.log contains the test SMS code (1 times)",
 		"watch.log contains base64 of the test token (1 times)",
 	}
 	if strings.Join(rec.errors, "\n") != strings.Join(want, "\n") {
