@@ -51,6 +51,7 @@ func (r *SubAccountReconciler) ensureAccount(ctx context.Context, s *subAccountS
 			return nil // created as desired
 		}
 	} else if sa.Status.AppliedHash == hash && !s.stateDrifted() && !s.seatWrites().any() {
+		phoneChangeDropped(sa, state.Profile.Phone)
 		return nil
 	}
 
@@ -63,10 +64,12 @@ func (r *SubAccountReconciler) ensureAccount(ctx context.Context, s *subAccountS
 	// recreates it, so the drift check stays one listing per shop and no
 	// call per account.
 	var current platform.AccountState
+	known := true
 	switch {
 	case s.stateDrifted() && s.drift.observed != nil:
 		current = s.drift.observed.AccountState
 	case s.stateDrifted() && caps == platform.FullCapabilities():
+		known = false
 	default:
 		acct, err := pc.GetAccount(ctx, sa.Status.AccountID)
 		if errors.Is(err, platform.ErrNotFound) {
@@ -76,6 +79,24 @@ func (r *SubAccountReconciler) ensureAccount(ctx context.Context, s *subAccountS
 			return platformOutcome("reading the platform account", err)
 		}
 		current = acct.AccountState
+	}
+	// A new phone on a platform that verifies phones first (Douyin) needs
+	// the code texted to it: the rest is applied now, with the old phone,
+	// which stays until the code is accepted (changePhoneWithCode).
+	phoneChange := false
+	if known {
+		var err error
+		if phoneChange, err = phoneChangeNeedsCode(s, current); err != nil {
+			return err
+		}
+	}
+	changed := hash
+	if phoneChange {
+		state.Profile.Phone, send.Profile.Phone = current.Profile.Phone, current.Profile.Phone
+		hash = accountHash(state)
+		if sa.Status.AppliedHash == hash && !s.stateDrifted() && !w.any() {
+			return r.changePhoneWithCode(ctx, s, current.Profile.Phone, changed)
+		}
 	}
 	if caps != platform.FullCapabilities() {
 		var unsupported []string
@@ -107,6 +128,10 @@ func (r *SubAccountReconciler) ensureAccount(ctx context.Context, s *subAccountS
 	// The hash of the desired state, even where the platform could apply only
 	// part of it: a field it cannot change is reported, not retried.
 	sa.Status.AppliedHash = hash
+	if phoneChange {
+		return r.changePhoneWithCode(ctx, s, current.Profile.Phone, changed)
+	}
+	phoneChangeDropped(sa, state.Profile.Phone)
 	return nil
 }
 

@@ -247,3 +247,114 @@ func conditionMessage(obj conditioned, condType string) string {
 	}
 	return ""
 }
+
+// masked is a phone as the platform and status show it (138****8000).
+func masked(phone string) string { return platform.MaskPhone(phone) }
+
+// verifiedDouyinAgent is a Douyin agent whose account was created with its
+// code, Ready.
+func verifiedDouyinAgent(t *testing.T) (testShop, *shopv1alpha1.SubAccount) {
+	t.Helper()
+	ts, sa := pendingDouyinAgent(t)
+	verifyPhone(t, sa)
+	waitCondition(t, sa, shopv1alpha1.ConditionVerified, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
+	waitCurrent(t, sa)
+	return ts, sa
+}
+
+// A phone change on a Douyin account needs a code for the new phone, the
+// way creation does: PendingVerification with the new phone masked and
+// the expiry, the old phone kept on the platform meanwhile (other changes
+// of the same edit applied at once); an expired code is VerificationExpired
+// and changes nothing; resend asks for a new code; the code handed over
+// changes the phone. Before, the update was refused as forbidden and the
+// SubAccount stalled.
+func TestDouyinPhoneChange(t *testing.T) {
+	g := NewWithT(t)
+	ts, sa := verifiedDouyinAgent(t)
+	oldPhone, newPhone := sa.Spec.Phone, uniquePhone()
+
+	update(t, sa, func(s *shopv1alpha1.SubAccount) {
+		s.Spec.Phone = newPhone
+		s.Spec.DisplayName = "客服小美 (new phone)"
+	})
+	cond := waitCondition(t, sa, shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)
+	g.Expect(cond.Message).To(ContainSubstring(masked(newPhone)))
+	g.Expect(cond.Message).To(ContainSubstring(sa.Name + "-verification"))
+	waitCondition(t, sa, shopv1alpha1.ConditionReady, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)
+	g.Expect(sa.Status.Verification).NotTo(BeNil())
+	g.Expect(sa.Status.Verification.Phone).To(Equal(masked(newPhone)))
+	g.Expect(sa.Status.Verification.Verified).To(BeFalse())
+	g.Expect(sa.Status.Verification.ExpiresAt).NotTo(BeNil())
+	first, _, ok := engine.SMS(newPhone)
+	g.Expect(ok).To(BeTrue(), "no code was texted to the new phone")
+	// The old phone stays until the code is accepted; the rest is applied.
+	acct := mustAccount(t, ts, sa.Spec.AccountName)
+	g.Expect(acct.Profile.Phone).To(Equal(oldPhone))
+	g.Expect(acct.Profile.DisplayName).To(Equal("客服小美 (new phone)"))
+
+	// Expired: said so, with how to get a new code; nothing changed.
+	setClock(t, time.Now().Add(6*time.Minute))
+	touchObject(t, sa)
+	cond = waitCondition(t, sa, shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonVerificationExpired)
+	g.Expect(cond.Message).To(ContainSubstring("kubectl subaccount resend " + sa.Name))
+	g.Expect(cond.Message).To(ContainSubstring(masked(newPhone)))
+	g.Expect(mustAccount(t, ts, sa.Spec.AccountName).Profile.Phone).To(Equal(oldPhone))
+
+	update(t, sa, func(s *shopv1alpha1.SubAccount) {
+		s.Annotations = map[string]string{shopv1alpha1.AnnotationResendCode: "phone-change"}
+	})
+	var second string
+	g.Eventually(func() string { second, _, _ = engine.SMS(newPhone); return second }, timeout, interval).ShouldNot(Equal(first))
+	waitCondition(t, sa, shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)
+	handOver(t, sa, second)
+	waitCondition(t, sa, shopv1alpha1.ConditionVerified, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
+	waitCurrent(t, sa)
+	g.Expect(mustAccount(t, ts, sa.Spec.AccountName).Profile.Phone).To(Equal(newPhone))
+	g.Expect(sa.Status.Verification.Verified).To(BeTrue())
+	g.Expect(sa.Status.Verification.Phone).To(Equal(masked(newPhone)))
+	evs := eventsFor(t, sa)
+	g.Expect(evs).To(ContainElement(HaveField("Reason", "PhoneChanged")))
+	for _, e := range evs {
+		g.Expect(e.Note).NotTo(ContainSubstring(first))
+		g.Expect(e.Note).NotTo(ContainSubstring(second))
+		g.Expect(e.Note).NotTo(ContainSubstring(newPhone))
+	}
+}
+
+// A phone change the spec takes back before the code is entered: the
+// pending verification is dropped and the account, with its old phone,
+// is verified and in sync again.
+func TestDouyinPhoneChangeTakenBack(t *testing.T) {
+	g := NewWithT(t)
+	ts, sa := verifiedDouyinAgent(t)
+	oldPhone := sa.Spec.Phone
+	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.Phone = uniquePhone() })
+	waitCondition(t, sa, shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)
+	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.Phone = oldPhone })
+	waitCondition(t, sa, shopv1alpha1.ConditionVerified, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
+	waitCurrent(t, sa)
+	g.Expect(sa.Status.Verification.Phone).To(Equal(masked(oldPhone)))
+	g.Expect(mustAccount(t, ts, sa.Spec.AccountName).Profile.Phone).To(Equal(oldPhone))
+}
+
+// A gateway without the phone change (it answers NotSupported): the
+// SubAccount is Stalled with the back-office step, and the account keeps
+// its phone.
+func TestDouyinPhoneChangeNotSupported(t *testing.T) {
+	g := NewWithT(t)
+	ts, sa := verifiedDouyinAgent(t)
+	oldPhone, newPhone := sa.Spec.Phone, uniquePhone()
+	engine.SetFault(func(method string) error {
+		if method == "RequestCode" || method == "ChangePhone" {
+			return platform.NewError(platform.ErrNotSupported, "", "this gateway cannot change a phone with a code")
+		}
+		return nil
+	})
+	t.Cleanup(func() { engine.SetFault(nil) })
+	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.Phone = newPhone })
+	cond := waitCondition(t, sa, shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonNotSupported)
+	g.Expect(cond.Message).To(ContainSubstring("back office"))
+	g.Expect(cond.Message).To(ContainSubstring(masked(newPhone)))
+	g.Expect(mustAccount(t, ts, sa.Spec.AccountName).Profile.Phone).To(Equal(oldPhone))
+}
