@@ -61,7 +61,8 @@ type credentialsFile struct {
 	AccessTokenEnv string       `json:"accessTokenEnv"`
 	// SMSCodeCommand prints the latest code sent to $PHONE (a program with
 	// its arguments); ShopsimAdminToken reads it from shopsim's
-	// /admin/sms instead.
+	// /admin/sms instead, and has the activity check's account sign in to
+	// shopsim (/admin/sign-in) to page over its entries.
 	SMSCodeCommand       []string `json:"smsCodeCommand"`
 	ShopsimAdminToken    string   `json:"shopsimAdminToken"`
 	ShopsimAdminTokenEnv string   `json:"shopsimAdminTokenEnv"`
@@ -136,6 +137,9 @@ func loadTarget(path, endpoint string) (conformance.Target, error) {
 	case admin != "":
 		t.Codes = shopsimCodes(strings.TrimRight(endpoint, "/"), admin)
 	}
+	if admin := fromEnv(f.ShopsimAdminToken, f.ShopsimAdminTokenEnv); admin != "" {
+		t.Activity = shopsimSignIns(strings.TrimRight(endpoint, "/"), admin, t.Shop)
+	}
 	return t, nil
 }
 
@@ -183,5 +187,34 @@ func shopsimCodes(endpoint, token string) func(context.Context, string) (string,
 			return "", errors.New("reading shopsim's SMS outbox: no code in the answer")
 		}
 		return msg.Code, nil
+	}
+}
+
+// shopsimSignIns has the account sign in to shopsim's back office n
+// times (POST /admin/sign-in), each recorded in the activity feed.
+func shopsimSignIns(endpoint, token string, shop gateway.Shop) func(context.Context, string, string, int) error {
+	return func(ctx context.Context, name, password string, n int) error {
+		body, err := json.Marshal(map[string]string{"platform": string(shop.Platform), "mainAccount": shop.MainAccount,
+			"login": name, "password": password})
+		if err != nil {
+			return err
+		}
+		for range n {
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/admin/sign-in", bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return fmt.Errorf("signing in to shopsim: %w", err)
+			}
+			_ = resp.Body.Close()
+			if resp.StatusCode != http.StatusNoContent {
+				return fmt.Errorf("signing in to shopsim: status %d", resp.StatusCode)
+			}
+		}
+		return nil
 	}
 }

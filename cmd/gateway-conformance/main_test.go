@@ -46,7 +46,14 @@ shopsimAdminToken: `+adminToken+"\n"), 0o600)).To(Succeed())
 	t.Log(stdout.String())
 	g.Expect(code).To(Equal(0), stderr.String())
 	for _, check := range conformance.Checks() {
-		g.Expect(stdout.String()).To(ContainSubstring("PASSED   "+check+"\n"), "the verification flow too: codes are read from /admin/sms")
+		if check == conformance.CheckPhoneChange {
+			// The account first: no phone change with a code to check.
+			g.Expect(stdout.String()).To(ContainSubstring("SKIPPED  " + check + ": "))
+			continue
+		}
+		// The verification flow too (codes read from /admin/sms), and the
+		// activity feed (its account signs in with /admin/sign-in).
+		g.Expect(stdout.String()).To(ContainSubstring("PASSED   "+check+"\n"), check)
 	}
 	for _, secret := range []string{creds.AppSecret, creds.AccessToken, adminToken} {
 		g.Expect(stdout.String()).NotTo(ContainSubstring(secret))

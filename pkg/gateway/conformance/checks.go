@@ -64,21 +64,26 @@ func (s *suite) setUp(ctx context.Context) {
 	}
 }
 
-// requestCode asks for a code for phone (POST /verifications) and reads
-// it from the phone.
-func (s *suite) requestCode(ctx context.Context, check, phone, key string) (wire.Verification, string, Result, bool) {
+// requestCode asks for a code (POST /verifications): for a new account's
+// phone, or with req.AccountID for that account's new phone; and reads it
+// from the phone.
+func (s *suite) requestCode(ctx context.Context, check string, req wire.CodeRequest, key string) (wire.Verification, string, Result, bool) {
+	what := "a new account's phone"
+	if req.AccountID != "" {
+		what = "an account's new phone"
+	}
 	var v wire.Verification
-	x := s.c.do(ctx, http.MethodPost, wire.PathVerifications, nil, wire.CodeRequest{Phone: phone}, signing{idemKey: key})
+	x := s.c.do(ctx, http.MethodPost, wire.PathVerifications, nil, req, signing{idemKey: key})
 	if r, ok := expectOK(check, x, http.StatusCreated, &v); !ok {
-		r.Reason = "requesting a code for a new account's phone: " + r.Reason
+		r.Reason = "requesting a code for " + what + ": " + r.Reason
 		return v, "", r, false
 	}
 	if v.ID == "" {
 		return v, "", x.fail(check, "the verification has no id"), false
 	}
-	code, err := s.t.Codes(ctx, phone)
+	code, err := s.t.Codes(ctx, req.Phone)
 	if err != nil {
-		return v, "", Result{Check: check, Outcome: Failed, Reason: fmt.Sprintf("reading the code sent to a new account's phone: %v", err)}, false
+		return v, "", Result{Check: check, Outcome: Failed, Reason: fmt.Sprintf("reading the code sent to %s: %v", what, err)}, false
 	}
 	return v, code, Result{}, true
 }
@@ -89,7 +94,7 @@ func (s *suite) withCode(ctx context.Context, check string, in *wire.CreateAccou
 	if s.phones != platform.PhoneVerificationBeforeCreate {
 		return Result{}, true
 	}
-	v, code, r, ok := s.requestCode(ctx, check, in.Profile.Phone, key+"-code")
+	v, code, r, ok := s.requestCode(ctx, check, wire.CodeRequest{Phone: in.Profile.Phone}, key+"-code")
 	if ok {
 		in.Code = &wire.VerificationCode{ID: v.ID, Code: code}
 	}
@@ -667,7 +672,7 @@ func (s *suite) verification(ctx context.Context) Result {
 
 // cleanup deletes what a failed check may have left behind, by name.
 func (s *suite) cleanup(ctx context.Context) {
-	for _, name := range []string{"a", "p", "v"} {
+	for _, name := range []string{"a", "p", "v", "pc", "act"} {
 		var a wire.Account
 		x := s.c.do(ctx, http.MethodGet, "/accounts/by-name/"+url.PathEscape(s.t.NamePrefix+name), nil, nil, signing{})
 		if x.status == http.StatusOK && x.decode(&a) == nil {
@@ -689,7 +694,7 @@ func (s *suite) codeFirst(ctx context.Context) Result {
 	const check = CheckVerification
 	in := s.newAccount(s.t.NamePrefix + "v")
 	key := s.t.NamePrefix + "-create-v"
-	v, code, r, ok := s.requestCode(ctx, check, in.Profile.Phone, key+"-code")
+	v, code, r, ok := s.requestCode(ctx, check, wire.CodeRequest{Phone: in.Profile.Phone}, key+"-code")
 	if !ok {
 		return r
 	}
@@ -733,4 +738,91 @@ func (s *suite) codeFirst(ctx context.Context) Result {
 		return x.fail(check, "an account created with the right code must be verified")
 	}
 	return pass(check)
+}
+
+// phoneChange: where the code comes first, a new phone needs its code as
+// well. PUT /accounts/{id} with another phone is 403 forbidden "phone";
+// POST /verifications with the accountId texts the new phone; PUT
+// /accounts/{id}/phone with a wrong code is 422 on "code" and keeps the
+// old phone; with the code the new phone received, the account has the
+// new phone, verified. A gateway without the phone change answers 501
+// not_supported (skipped: the operator then names the back-office step).
+func (s *suite) phoneChange(ctx context.Context) Result {
+	const check = CheckPhoneChange
+	if r, ok := s.needsSetup(check); !ok {
+		return r
+	}
+	if s.phones != platform.PhoneVerificationBeforeCreate {
+		return skip(check, "the shop does not verify phones before creating an account (phoneVerification %s)", s.phones)
+	}
+	in, a, r, ok := s.createAccount(ctx, check, "pc")
+	if !ok {
+		return r
+	}
+	defer s.cleanupAccount(ctx, a.ID)
+	oldPhone, newPhone := in.Profile.Phone, phone()
+	st := in.AccountState
+	st.Profile.Phone = newPhone
+	x := s.c.do(ctx, http.MethodPut, accountPath(a.ID), nil, st, signing{})
+	if r, ok := expectError(check, x, http.StatusForbidden, wire.CodeForbidden, "phone"); !ok {
+		r.Reason = "a new phone without its code must be refused: " + r.Reason
+		return r
+	}
+	var v wire.Verification
+	x = s.c.do(ctx, http.MethodPost, wire.PathVerifications, nil, wire.CodeRequest{Phone: newPhone, AccountID: a.ID},
+		signing{idemKey: s.t.NamePrefix + "-phone-pc"})
+	if x.err == nil && x.status == http.StatusNotImplemented && x.errorBody().Code == wire.CodeNotSupported {
+		return skip(check, "the gateway does not change a phone with a code (501 not_supported)")
+	}
+	if r, ok := expectOK(check, x, http.StatusCreated, &v); !ok {
+		r.Reason = "requesting a code for the account's new phone: " + r.Reason
+		return r
+	}
+	code, err := s.t.Codes(ctx, newPhone)
+	if err != nil {
+		return Result{Check: check, Outcome: Failed, Reason: fmt.Sprintf("reading the code sent to the account's new phone: %v", err)}
+	}
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	path := accountPath(a.ID) + "/phone"
+	x = s.c.do(ctx, http.MethodPut, path, nil, wire.VerificationCode{ID: v.ID, Code: wrong}, signing{})
+	if x.err == nil && x.status == http.StatusNotImplemented && x.errorBody().Code == wire.CodeNotSupported {
+		return skip(check, "the gateway texts a code for a new phone but does not change it (PUT %s: 501 not_supported)", wire.PathPhone)
+	}
+	if r, ok := expectError(check, x, http.StatusUnprocessableEntity, wire.CodeInvalid, "code"); !ok {
+		return r
+	}
+	var got wire.Account
+	x = s.c.do(ctx, http.MethodGet, accountPath(a.ID), nil, nil, signing{})
+	if r, ok := expectOK(check, x, http.StatusOK, &got); !ok {
+		return r
+	}
+	if got.Profile.Phone != oldPhone {
+		return x.fail(check, "a wrong code must keep the old phone")
+	}
+	x = s.c.do(ctx, http.MethodPut, path, nil, wire.VerificationCode{ID: v.ID, Code: code}, signing{})
+	if r, ok := expectOK(check, x, http.StatusOK, &got); !ok {
+		return r
+	}
+	if got.Profile.Phone != newPhone || got.Verification == nil || !got.Verification.Verified {
+		return x.fail(check, "with the new phone's code the account must have the new phone, verified")
+	}
+	return pass(check)
+}
+
+// createAccount creates an account of the suite's own for check, named
+// with the suite's prefix and suffix, with the code for its phone where
+// the shop verifies phones first. The caller deletes it.
+func (s *suite) createAccount(ctx context.Context, check, suffix string) (wire.CreateAccount, wire.Account, Result, bool) {
+	in := s.newAccount(s.t.NamePrefix + suffix)
+	key := s.t.NamePrefix + "-create-" + suffix
+	var a wire.Account
+	if r, ok := s.withCode(ctx, check, &in, key); !ok {
+		return in, a, r, false
+	}
+	x := s.c.do(ctx, http.MethodPost, wire.PathAccounts, nil, in, signing{idemKey: key})
+	r, ok := expectOK(check, x, http.StatusCreated, &a)
+	return in, a, r, ok
 }

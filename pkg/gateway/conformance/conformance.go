@@ -3,7 +3,9 @@
 // it: authentication (bad signature, stale timestamp, replayed nonce),
 // idempotent create after a dropped connection, a taken name, the password
 // minimum, roles granted and revoked, disable and enable, delete, paging
-// over hundreds of accounts, Retry-After, and the SMS verification flow.
+// over hundreds of accounts, Retry-After, the SMS verification flow, a
+// phone change with the new phone's code, and the activity feed (paging,
+// time bounds, or a correct 501 from a gateway without one).
 //
 // Run it from a Go test of the gateway:
 //
@@ -42,6 +44,12 @@ type Target struct {
 	// employee's phone in the verification check, which is skipped when
 	// Codes is nil.
 	Codes func(ctx context.Context, phone string) (string, error)
+	// Activity makes the suite's account act n times, so that the activity
+	// check has entries of its own to page over: the employee signing in
+	// with the account's login and password (shopsim: POST
+	// /admin/sign-in). nil: the check pages over what the shop's feed
+	// already holds, and is skipped when that is too little.
+	Activity func(ctx context.Context, accountName, password string, n int) error
 	// Accounts is how many accounts the shop must have for the paging
 	// check (0 = 500); the suite creates the missing ones and deletes them
 	// at the end, so the shop's seat quota must allow them.
@@ -70,12 +78,15 @@ const (
 	CheckPaging           = "accounts/paging"
 	CheckRetryAfter       = "errors/retry-after"
 	CheckVerification     = "verification/code-flow"
+	CheckPhoneChange      = "verification/phone-change"
+	CheckActivity         = "activity/paging-and-bounds"
 )
 
 // Checks lists every check, in the order they run.
 func Checks() []string {
 	return []string{CheckBadSignature, CheckStaleTimestamp, CheckReplayedNonce, CheckIdempotentCreate, CheckNameTaken,
-		CheckPasswordMinimum, CheckRoles, CheckDisableEnable, CheckDelete, CheckPaging, CheckRetryAfter, CheckVerification}
+		CheckPasswordMinimum, CheckRoles, CheckDisableEnable, CheckDelete, CheckPaging, CheckRetryAfter, CheckVerification,
+		CheckPhoneChange, CheckActivity}
 }
 
 // suite is one run.
@@ -115,7 +126,7 @@ func Run(ctx context.Context, target Target) Report {
 	s.setUp(ctx)
 	for _, check := range []func(context.Context) Result{
 		s.badSignature, s.staleTimestamp, s.replayedNonce, s.idempotentCreate, s.nameTaken, s.passwordMinimum,
-		s.roles, s.disableEnable, s.delete, s.paging, s.retryAfter, s.verification,
+		s.roles, s.disableEnable, s.delete, s.paging, s.retryAfter, s.verification, s.phoneChange, s.activity,
 	} {
 		s.results = append(s.results, check(ctx))
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,6 +62,19 @@ func codes(engine *memory.Engine) func(context.Context, string) (string, error) 
 	}
 }
 
+// signIns makes an account act as its employee signing in to the back
+// office (the engine records a Login), n times.
+func signIns(engine *memory.Engine, shop gateway.Shop) func(context.Context, string, string, int) error {
+	return func(_ context.Context, name, password string, n int) error {
+		for range n {
+			if err := engine.SignIn(shop.Platform, shop.MainAccount, name, password); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 // serve runs h and returns its URL.
 func serve(t *testing.T, h http.Handler) string {
 	t.Helper()
@@ -72,7 +87,8 @@ func run(t *testing.T, url string, shop gateway.Shop, creds gateway.Credentials,
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	report := Run(ctx, Target{Endpoint: url, Shop: shop, Credentials: creds, Codes: codes(engine), Accounts: accounts})
+	report := Run(ctx, Target{Endpoint: url, Shop: shop, Credentials: creds, Codes: codes(engine), Accounts: accounts,
+		Activity: signIns(engine, shop)})
 	var out bytes.Buffer
 	_ = report.WriteText(&out)
 	t.Log(out.String())
@@ -89,8 +105,9 @@ func outcomes(r Report) map[string]Outcome {
 
 // shopsim passes every check on its shops, paging over 500 accounts; the
 // verification flow runs on Douyin, after creation and (the code first)
-// before it; Taobao verifies no phone. Everything the suite created is
-// gone afterwards.
+// before it, and so does the phone change with a code; Taobao verifies no
+// phone. The activity feed is paged on every shop. Everything the suite
+// created is gone afterwards.
 func TestShopsimPasses(t *testing.T) {
 	g := NewWithT(t)
 	engine := newEngine(t)
@@ -105,7 +122,9 @@ func TestShopsimPasses(t *testing.T) {
 		g.Expect(got).To(HaveLen(len(Checks())))
 		for _, check := range Checks() {
 			want := Passed
-			if check == CheckVerification && tc.shop.Platform == gateway.Taobao {
+			switch {
+			case check == CheckVerification && tc.shop.Platform == gateway.Taobao,
+				check == CheckPhoneChange && tc.shop != cfShop:
 				want = Skipped
 			}
 			g.Expect(got[check]).To(Equal(want), "%s on %s", check, tc.shop.Key())
@@ -187,6 +206,13 @@ func TestBrokenBackOfficesFailTheRightChecks(t *testing.T) {
 		// On a shop where the code comes first.
 		{"takes any code", cfShop, cfCreds,
 			func(c gateway.Client, e *memory.Engine) gateway.Client { return anyCode{c, e} }, []string{CheckVerification}},
+		{"changes a phone with any code", cfShop, cfCreds,
+			func(c gateway.Client, e *memory.Engine) gateway.Client { return anyPhoneCode{c, e} }, []string{CheckPhoneChange}},
+		// The activity feed.
+		{"pages the feed always from the start", tbShop, tbCreds,
+			func(c gateway.Client, _ *memory.Engine) gateway.Client { return firstActivityPage{c} }, []string{CheckActivity}},
+		{"ignores the feed's time bounds", tbShop, tbCreds,
+			func(c gateway.Client, _ *memory.Engine) gateway.Client { return unboundedActivity{c} }, []string{CheckActivity}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewWithT(t)
@@ -211,6 +237,100 @@ func (c anyCode) CreateAccount(ctx context.Context, req gateway.CreateAccount, r
 		req.Code.Code = code
 	}
 	return c.Client.CreateAccount(ctx, req, requestID)
+}
+
+// anyPhoneCode changes a phone whatever code it is given: it puts in the
+// code the verification's phone received.
+type anyPhoneCode struct {
+	gateway.Client
+	engine *memory.Engine
+}
+
+// verificationPhones is the phone of each verification anyPhoneCode saw
+// asked for (its clients are made per request).
+var verificationPhones sync.Map
+
+func (c anyPhoneCode) RequestCode(ctx context.Context, req gateway.CodeRequest, requestID string) (gateway.Verification, error) {
+	v, err := c.Client.RequestCode(ctx, req, requestID)
+	if err == nil {
+		verificationPhones.Store(v.ID, req.Phone)
+	}
+	return v, err
+}
+
+func (c anyPhoneCode) ChangePhone(ctx context.Context, id string, code gateway.VerificationCode) (gateway.Account, error) {
+	if phone, ok := verificationPhones.Load(code.ID); ok {
+		if sent, _, ok := c.engine.SMS(phone.(string)); ok {
+			code.Code = sent
+		}
+	}
+	return c.Client.ChangePhone(ctx, id, code)
+}
+
+// firstActivityPage ignores the cursor: every page is the first.
+type firstActivityPage struct{ gateway.Client }
+
+func (c firstActivityPage) ListActivity(ctx context.Context, q gateway.ActivityQuery) (gateway.ActivityPage, error) {
+	q.Cursor = ""
+	return c.Client.ListActivity(ctx, q)
+}
+
+// unboundedActivity ignores since and until.
+type unboundedActivity struct{ gateway.Client }
+
+func (c unboundedActivity) ListActivity(ctx context.Context, q gateway.ActivityQuery) (gateway.ActivityPage, error) {
+	if !q.Until.IsZero() && q.Until.Before(q.Since) {
+		return c.Client.ListActivity(ctx, q) // the refusal still works
+	}
+	q.Since, q.Until = time.Time{}, time.Time{}
+	return c.Client.ListActivity(ctx, q)
+}
+
+// withoutPhoneChangeOrFeed is a gateway on the kit of the protocol's
+// earlier revision: no phone change with a code and no activity feed,
+// answered as the kit's Unsupported answers (501 not_supported).
+type withoutPhoneChangeOrFeed struct{ gateway.Client }
+
+func (withoutPhoneChangeOrFeed) ChangePhone(context.Context, string, gateway.VerificationCode) (gateway.Account, error) {
+	return gateway.Unsupported{}.ChangePhone(context.Background(), "", gateway.VerificationCode{})
+}
+
+func (withoutPhoneChangeOrFeed) ListActivity(context.Context, gateway.ActivityQuery) (gateway.ActivityPage, error) {
+	return gateway.Unsupported{}.ListActivity(context.Background(), gateway.ActivityQuery{})
+}
+
+// A gateway without the phone change and the activity feed, answering
+// 501 not_supported for them as the protocol asks, passes: both checks
+// are skipped with the reason, nothing fails. One that answers 501 with
+// another error code fails the activity check.
+func TestOlderGatewayPasses(t *testing.T) {
+	g := NewWithT(t)
+	engine := newEngine(t)
+	url := serve(t, gateway.New(kitProvider{engine, func(c gateway.Client) gateway.Client { return withoutPhoneChangeOrFeed{c} }},
+		gateway.Options{}))
+	report := run(t, url, cfShop, cfCreds, engine, 20)
+	g.Expect(report.Failed()).To(BeEmpty())
+	got := outcomes(report)
+	g.Expect(got[CheckPhoneChange]).To(Equal(Skipped))
+	g.Expect(got[CheckActivity]).To(Equal(Skipped))
+	for _, res := range report.Results {
+		if res.Check == CheckActivity {
+			g.Expect(res.Reason).To(ContainSubstring("501 not_supported"))
+		}
+	}
+
+	sim := shopsim.New(engine, shopsim.Options{}).Handler()
+	wrongCode := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, wire.PathActivity) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotImplemented)
+			_, _ = w.Write([]byte(`{"error":{"code":"internal","message":"no"}}`))
+			return
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	report = run(t, wrongCode, tbShop, tbCreds, engine, 20)
+	g.Expect(report.Failed()).To(Equal([]string{CheckActivity}))
 }
 
 // kitProvider serves the engine's shops on the kit, each Client wrapped.
