@@ -11,16 +11,6 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
 )
 
-// Department limits (Taobao's back office, 部门结构).
-const (
-	// MaxDepartmentNameLength is the longest department name, in characters.
-	MaxDepartmentNameLength = 32
-	// MaxDepartmentDepth is how deep the tree may go (1 = top level only).
-	MaxDepartmentDepth = 5
-	// MaxDepartments is how many departments a shop may have.
-	MaxDepartments = 500
-)
-
 // DepartmentRecord is a stored department.
 type DepartmentRecord struct {
 	ID        string    `json:"id"`
@@ -108,7 +98,7 @@ func (sh *ShopState) departments() []platform.Department {
 // depth is how many levels the department is below the top (1 at the top).
 func (sh *ShopState) depth(id string) int {
 	n := 0
-	for id != "" && n <= MaxDepartmentDepth {
+	for id != "" && n <= platform.MaxDepartmentDepth {
 		n++
 		id = sh.Departments[id].ParentID
 	}
@@ -145,22 +135,22 @@ func (c *client) CreateDepartment(ctx context.Context, spec platform.DepartmentS
 			return platform.NewError(platform.ErrInvalid, "name", "department name must be non-empty UTF-8")
 		case strings.Contains(name, "/"):
 			return platform.NewError(platform.ErrInvalid, "name", "department name must not contain '/'")
-		case utf8.RuneCountInString(name) > MaxDepartmentNameLength:
-			return platform.NewError(platform.ErrInvalid, "name", "department name must be at most %d characters", MaxDepartmentNameLength)
+		case utf8.RuneCountInString(name) > platform.MaxDepartmentNameLength:
+			return platform.NewError(platform.ErrInvalid, "name", "department name must be at most %d characters", platform.MaxDepartmentNameLength)
 		}
 		if _, ok := sh.Departments[spec.ParentID]; spec.ParentID != "" && !ok {
 			return platform.NewError(platform.ErrInvalid, "parentId", "no department with ID %q", spec.ParentID)
 		}
-		if sh.depth(spec.ParentID) >= MaxDepartmentDepth {
-			return platform.NewError(platform.ErrInvalid, "parentId", "departments may be at most %d levels deep", MaxDepartmentDepth)
+		if sh.depth(spec.ParentID) >= platform.MaxDepartmentDepth {
+			return platform.NewError(platform.ErrInvalid, "parentId", "departments may be at most %d levels deep", platform.MaxDepartmentDepth)
 		}
 		for _, d := range sh.Departments {
 			if d.ParentID == spec.ParentID && d.Name == name {
 				return platform.NewError(platform.ErrNameTaken, "name", "department %q already exists there (ID %s)", name, d.ID)
 			}
 		}
-		if len(sh.Departments) >= MaxDepartments {
-			return platform.NewError(platform.ErrInvalid, "", "a shop may have at most %d departments", MaxDepartments)
+		if len(sh.Departments) >= platform.MaxDepartments {
+			return platform.NewError(platform.ErrInvalid, "", "a shop may have at most %d departments", platform.MaxDepartments)
 		}
 		now := c.e.clock()
 		d := &DepartmentRecord{ID: c.e.nextID(), Name: name, ParentID: spec.ParentID, CreatedAt: now}

@@ -22,19 +22,19 @@ func TestDepartmentRules(t *testing.T) {
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(deps).To(BeEmpty())
 
-	for _, bad := range []string{"", "  ", "a/b", strings.Repeat("部", MaxDepartmentNameLength+1)} {
+	for _, bad := range []string{"", "  ", "a/b", strings.Repeat("部", platform.MaxDepartmentNameLength+1)} {
 		_, err := tb.CreateDepartment(ctx, platform.DepartmentSpec{Name: bad}, "")
 		g.Expect(err).To(MatchError(platform.ErrInvalid), "name %q", bad)
 	}
-	// Depth: MaxDepartmentDepth levels, not one more.
+	// Depth: platform.MaxDepartmentDepth levels, not one more.
 	parent := ""
-	for i := range MaxDepartmentDepth {
+	for i := range platform.MaxDepartmentDepth {
 		d, err := tb.CreateDepartment(ctx, platform.DepartmentSpec{Name: "L" + string(rune('1'+i)), ParentID: parent}, "")
 		g.Expect(err).NotTo(HaveOccurred())
 		parent = d.ID
 	}
 	_, err = tb.CreateDepartment(ctx, platform.DepartmentSpec{Name: "too deep", ParentID: parent}, "")
-	g.Expect(err).To(MatchError(ContainSubstring("at most 5 levels")))
+	g.Expect(err).To(MatchError(ContainSubstring(fmt.Sprintf("at most %d levels", platform.MaxDepartmentDepth))))
 	// The same name is fine under another parent.
 	top, err := tb.ListDepartments(ctx)
 	g.Expect(err).NotTo(HaveOccurred())
