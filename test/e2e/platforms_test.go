@@ -15,16 +15,33 @@ import (
 // handOverSMSCode plays the employee of a Douyin SubAccount: once the
 // operator reports PendingVerification, it reads the code shopsim texted
 // to phone from shopsim's admin SMS endpoint and hands it over the
-// conventional way, in Secret "<name>-verification" key "code" (applied
-// from stdin, so the code is in no command line), then waits until the
-// operator has consumed the Secret.
+// conventional way (handOverCode). The code comes first: there is no
+// account on the platform until it is accepted, and then there is one.
 func handOverSMSCode(t *testing.T, ns, name, phone string) {
 	t.Helper()
 	g := NewWithT(t)
-	kubectl(t, "wait", "-n", ns, "subaccount/"+name, "--timeout=60s", "--for=condition=Verified=False")
-	g.Expect(jsonpath(t, ns, "subaccount/"+name, `{.status.conditions[?(@.type=="Verified")].reason}`)).To(Equal("PendingVerification"))
-	// The code comes first: no account on the platform until it is entered.
+	awaitCode(t, ns, name)
 	g.Expect(jsonpath(t, ns, "subaccount/"+name, `{.status.accountID}`)).To(BeEmpty())
+	handOverCode(t, ns, name, phone)
+	g.Eventually(func() string { return jsonpath(t, ns, "subaccount/"+name, `{.status.accountID}`) },
+		60*time.Second, 200*time.Millisecond).ShouldNot(BeEmpty(), "the accepted code did not create the account")
+}
+
+// awaitCode waits until SubAccount name is PendingVerification.
+func awaitCode(t *testing.T, ns, name string) {
+	t.Helper()
+	kubectl(t, "wait", "-n", ns, "subaccount/"+name, "--timeout=60s", "--for=condition=Verified=False")
+	NewWithT(t).Expect(jsonpath(t, ns, "subaccount/"+name, `{.status.conditions[?(@.type=="Verified")].reason}`)).
+		To(Equal("PendingVerification"))
+}
+
+// handOverCode reads the code shopsim texted to phone from its admin SMS
+// endpoint and hands it over in Secret "<name>-verification" key "code"
+// (applied from stdin, so the code is in no command line), then waits
+// until the operator has consumed the Secret.
+func handOverCode(t *testing.T, ns, name, phone string) {
+	t.Helper()
+	g := NewWithT(t)
 	m, err := sms(phone)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(m.Code).NotTo(BeEmpty())
@@ -43,8 +60,6 @@ stringData:
 		_, stderr, _ := runKubectl("", "get", "-n", ns, "secret", name+"-verification")
 		return stderr
 	}, 60*time.Second, 200*time.Millisecond).Should(ContainSubstring("NotFound"), "the operator never consumed the code Secret")
-	g.Eventually(func() string { return jsonpath(t, ns, "subaccount/"+name, `{.status.accountID}`) },
-		60*time.Second, 200*time.Millisecond).ShouldNot(BeEmpty(), "the accepted code did not create the account")
 }
 
 // TestDouyinSample: the Douyin sample agent, verified with the code read

@@ -42,12 +42,16 @@ var staffShops = []shop{
 }
 
 // staffShopsimConfig is shopsim's config entries of staffShops.
-func staffShopsimConfig() string {
+func staffShopsimConfig() string { return shopsimEntries(staffShops, "1380000008") }
+
+// shopsimEntries is shopsim's config entries of shops of a test's own,
+// 10 seats each, their main phones phonePrefix and a digit.
+func shopsimEntries(shops []shop, phonePrefix string) string {
 	var b strings.Builder
-	for i, s := range staffShops {
+	for i, s := range shops {
 		s.RememberSecrets()
-		fmt.Fprintf(&b, "  - platform: %s\n    mainAccount: %s\n    mainPhone: \"1380000008%d\"\n    seatQuota: 10\n    appKey: %q\n    appSecret: %q\n    accessToken: %q\n",
-			s.Platform, s.MainAccount, i, s.AppKey, s.AppSecret, s.AccessToken)
+		fmt.Fprintf(&b, "  - platform: %s\n    mainAccount: %s\n    mainPhone: \"%s%d\"\n    seatQuota: 10\n    appKey: %q\n    appSecret: %q\n    accessToken: %q\n",
+			s.Platform, s.MainAccount, phonePrefix, i, s.AppKey, s.AppSecret, s.AccessToken)
 	}
 	return b.String()
 }

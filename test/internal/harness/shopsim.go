@@ -165,7 +165,7 @@ func admin(method, path string, in, out any) error {
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNoContent {
 		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, data)
 	}
 	if out != nil {
@@ -207,4 +207,18 @@ func SMS(phone string) (shopsim.SMSMessage, error) {
 	err := admin(http.MethodGet, shopsim.AdminPathSMS+"?phone="+url.QueryEscape(phone), nil, &m)
 	RememberSecret("the SMS code sent to "+phone, m.Code)
 	return m, err
+}
+
+// SignIn stands in for an employee signing in to the shop's back office
+// with their sub-account's login and password: shopsim records a Login in
+// the shop's activity feed. A wrong password is an error.
+func SignIn(p platform.Name, mainAccount, login, password string) error {
+	return admin(http.MethodPost, shopsim.AdminPathSignIn, shopsim.SignIn{Platform: p, MainAccount: mainAccount, Login: login,
+		Password: password}, nil)
+}
+
+// InjectActivity adds an entry to a shop's activity feed through shopsim's
+// admin API, as if the sub-account had done it (a zero time is now).
+func InjectActivity(in shopsim.ActivityInjection) error {
+	return admin(http.MethodPost, shopsim.AdminPathActivity, in, nil)
 }
