@@ -292,6 +292,10 @@ func TestDouyinPhoneChange(t *testing.T) {
 	acct := mustAccount(t, ts, sa.Spec.AccountName)
 	g.Expect(acct.Profile.Phone).To(Equal(oldPhone))
 	g.Expect(acct.Profile.DisplayName).To(Equal("客服小美 (new phone)"))
+	// What was applied is the old phone: the drift check's comparison
+	// (checkDrift) finds no drift.
+	g.Expect(accountHash(mainAccountState(acct.AccountState, nil))).To(Equal(sa.Status.AppliedHash),
+		"the drift check would take the pending phone change for drift")
 
 	// Expired: said so, with how to get a new code; nothing changed.
 	setClock(t, time.Now().Add(6*time.Minute))
