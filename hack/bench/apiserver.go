@@ -32,6 +32,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
@@ -72,6 +74,72 @@ func grantManagerRole(ctx context.Context, c client.Client, root string) error {
 		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: managerUser}}}
 	if err := c.Create(ctx, binding); err != nil {
 		return fmt.Errorf("binding ClusterRole %s: %w", role.Name, err)
+	}
+	return nil
+}
+
+// installFlowControl installs config/flowcontrol's PriorityLevelConfiguration
+// and FlowSchema (what the chart's apiPriority.enabled renders) for the
+// manager's service account, so APF classifies the manager into a level of
+// its own; it returns the level's name.
+func installFlowControl(ctx context.Context, c client.Client, root string) (string, error) {
+	level, schema := &flowcontrolv1.PriorityLevelConfiguration{}, &flowcontrolv1.FlowSchema{}
+	if err := readObjects(filepath.Join(root, "config", "flowcontrol", "flowcontrol.yaml"), level, schema); err != nil {
+		return "", err
+	}
+	// The names config/default's prefix would give them, and the bench's
+	// service account.
+	level.Name = "subaccount-operator-" + level.Name
+	schema.Name = "subaccount-operator-" + schema.Name
+	schema.Spec.PriorityLevelConfiguration.Name = level.Name
+	for i := range schema.Spec.Rules {
+		for j := range schema.Spec.Rules[i].Subjects {
+			if sa := schema.Spec.Rules[i].Subjects[j].ServiceAccount; sa != nil {
+				sa.Namespace, sa.Name = managerNamespace, managerAccount
+			}
+		}
+	}
+	if err := c.Create(ctx, level); err != nil {
+		return "", fmt.Errorf("creating PriorityLevelConfiguration %s: %w", level.Name, err)
+	}
+	if err := c.Create(ctx, schema); err != nil {
+		return "", fmt.Errorf("creating FlowSchema %s: %w", schema.Name, err)
+	}
+	return level.Name, nil
+}
+
+// installFinalizerPolicy installs config/finalizer-policy's
+// MutatingAdmissionPolicy and its binding (the chart's
+// finalizerPolicy.enabled): every new SubAccount gets the operator's
+// finalizer at creation.
+func installFinalizerPolicy(ctx context.Context, c client.Client, root string) error {
+	policy, binding := &admissionregistrationv1.MutatingAdmissionPolicy{}, &admissionregistrationv1.MutatingAdmissionPolicyBinding{}
+	if err := readObjects(filepath.Join(root, "config", "finalizer-policy", "finalizer_policy.yaml"), policy, binding); err != nil {
+		return err
+	}
+	for _, obj := range []client.Object{policy, binding} {
+		if err := c.Create(ctx, obj); err != nil {
+			return fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// readObjects decodes the YAML documents of path into objs, in order,
+// refusing unknown fields.
+func readObjects(path string, objs ...any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	docs := bytes.Split(data, []byte("\n---\n"))
+	if len(docs) != len(objs) {
+		return fmt.Errorf("%s: want %d documents, have %d", path, len(objs), len(docs))
+	}
+	for i, doc := range docs {
+		if err := yaml.UnmarshalStrict(doc, objs[i]); err != nil {
+			return fmt.Errorf("%s, document %d: %w", path, i+1, err)
+		}
 	}
 	return nil
 }

@@ -118,6 +118,8 @@ type options struct {
 	Floor            bool
 	ThrottledFloor   bool
 	Offboarding      bool
+	APF              bool
+	FinalizerPolicy  bool
 	AssetsDir        string
 	CRDDir           string
 	Out              string
@@ -152,6 +154,8 @@ func main() {
 	flag.IntVar(&o.UnrelatedSecrets, "unrelated-secrets", -1, "Unlabelled Secrets created in another namespace before the wave (-1: as many as SubAccounts).")
 	flag.IntVar(&o.Backlog, "backlog", 1000, "Pending creates in shop 0 for the fairness measure (0 skips it).")
 	flag.BoolVar(&o.Floor, "floor", true, "Measure the floor.")
+	flag.BoolVar(&o.FinalizerPolicy, "finalizer-policy", false, "Install config/finalizer-policy's MutatingAdmissionPolicy (the chart's finalizerPolicy.enabled): new SubAccounts get the operator's finalizer at creation, one API write fewer each.")
+	flag.BoolVar(&o.APF, "apf", false, "Install config/flowcontrol's PriorityLevelConfiguration and FlowSchema for the manager's service account (the chart's apiPriority.enabled); with --qps 0 the manager runs as the chart then runs it, without a client-side limit.")
 	flag.BoolVar(&o.Offboarding, "offboarding", false, "Measure only offboarding (issue 18; at least 20 --shops): one Staff across 4 shops, then 100 Staff across 4 shops each offboarded while 1,000 creates are queued; time from active: false to every platform account disabled.")
 	flag.StringVar(&o.Manager.MemoryLimit, "manager-memory-limit", "", "GOMEMLIMIT of the manager process (e.g. 110MiB): the soft memory limit --memory-limit-ratio derives from a container's limit in a cluster. Empty: none.")
 	flag.StringVar(&o.AssetsDir, "assets-dir", os.Getenv("KUBEBUILDER_ASSETS"), "Directory holding etcd and kube-apiserver (default $KUBEBUILDER_ASSETS).")
@@ -373,6 +377,18 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 	if err := grantManagerRole(ctx, k8s, moduleRoot()); err != nil {
 		return res, err
 	}
+	if o.APF {
+		level, err := installFlowControl(ctx, k8s, moduleRoot())
+		if err != nil {
+			return res, err
+		}
+		logf("the manager's requests go to priority level %s", level)
+	}
+	if o.FinalizerPolicy {
+		if err := installFinalizerPolicy(ctx, k8s, moduleRoot()); err != nil {
+			return res, err
+		}
+	}
 	if o.UnrelatedSecrets > 0 {
 		logf("creating %d unrelated Secrets...", o.UnrelatedSecrets)
 		filler := strings.Repeat("x", 1024)
@@ -476,6 +492,9 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 			return k8s.Create(ctx, subAccount(benchNamespace, k/o.PerShop, k%o.PerShop))
 		})
 		res.CreatesDone = time.Since(t0)
+		if err != nil {
+			logf("creating the SubAccounts failed: %v", err)
+		}
 		createErr <- err
 	}()
 	waitErr := waitReady(ctx, watched, &shopv1alpha1.SubAccountList{}, res.N, o.Timeout)

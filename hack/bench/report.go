@@ -87,7 +87,7 @@ func render(o options, latency time.Duration, r result) string {
 	if a := r.WaveAPI; a.Writes.Count > 0 {
 		row("API server, wave: writes served (every client's), mean latency server side; etcd requests, mean latency",
 			fmt.Sprintf("%.0f, %.1f ms; %.0f, %.1f ms", a.Writes.Count, 1000*a.Writes.Sum/a.Writes.Count, a.Etcd.Count, 1000*a.Etcd.Sum/max(a.Etcd.Count, 1)))
-		row("API Priority and Fairness, wave (the manager is the service-accounts FlowSchema's, workload-low, unless the chart's FlowSchema is installed)", a.levels())
+		row("API Priority and Fairness, wave (the manager is the service-accounts FlowSchema's, workload-low, or with --apf its own level, subaccount-operator-controller-manager)", a.levels())
 	}
 	if len(r.WaveControlPlaneCPU) > 0 {
 		row("control plane CPU, wave (kube-apiserver, etcd)", fmt.Sprintf("%.1fs, %.1fs",

@@ -154,6 +154,25 @@ func TestApplyToControlPlane(t *testing.T) {
 	staff := gitopsStaff(t)
 	out = cp.run(t, staff, "apply", "--server-side", "--dry-run=server", "--field-manager=gitops-example", "-n", "shop-hongxing", "-f", "-")
 	t.Logf("GitOps example staff (dry run):\n%s", out)
+
+	// The all-values release's finalizer policy gives a new SubAccount the
+	// operator's finalizer as it is created, keeping the author's own.
+	parsed, err := parseObjects(staff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := parsed.ofKind("SubAccount")[0]
+	sub.SetFinalizers([]string{"example.com/keep"})
+	data, err := sub.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cp.run(t, data, "create", "--dry-run=server", "-n", "shop-hongxing", "-o", "jsonpath={.metadata.finalizers}", "-f", "-")
+	for _, want := range []string{"shop.subaccount.io/subaccount", "example.com/keep"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("a SubAccount created with the finalizer policy has finalizers %s, lacking %s", got, want)
+		}
+	}
 }
 
 // groupOf returns the API group of an apiVersion, "" for the core group,
@@ -248,4 +267,47 @@ func TestInstallManifest(t *testing.T) {
 	if want := "subaccount-operator-controller-manager /manager ghcr.io/subaccount-operator/subaccount-operator:" + chartAppVersion(t); got != want {
 		t.Errorf("Deployment: service account, command and image %q, want %q", got, want)
 	}
+}
+
+// TestInstallManifestComponents enables config/default's optional
+// components as its comments say (uncommenting them) and applies the
+// result: the priority level the FlowSchema names exists (the API server
+// says the schema is not dangling), the FlowSchema's subject is the
+// manager's ServiceAccount, and the finalizer policy's binding names the
+// policy.
+func TestInstallManifestComponents(t *testing.T) {
+	cp := startControlPlane(t)
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(repoRoot, "config"))); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "default", "kustomization.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enabled := string(data)
+	for _, line := range []string{"components:", "- ../flowcontrol", "- ../finalizer-policy"} {
+		if !strings.Contains(enabled, "\n#"+line+"\n") {
+			t.Fatalf("config/default/kustomization.yaml has no commented-out %q to enable", line)
+		}
+		enabled = strings.Replace(enabled, "\n#"+line+"\n", "\n"+line+"\n", 1)
+	}
+	if err := os.WriteFile(path, []byte(enabled), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	manifest := cp.run(t, nil, "kustomize", filepath.Join(dir, "default"))
+	out := cp.run(t, []byte(manifest), "apply", "--server-side", "--field-manager=install-test", "-f", "-")
+	t.Logf("config/default with its components applied:\n%s", out)
+
+	const name = "subaccount-operator-controller-manager"
+	cp.run(t, nil, "wait", "--for=condition=Dangling=False", "--timeout=60s", "flowschema/"+name)
+	got := cp.run(t, nil, "get", "flowschema", name, "-o",
+		"jsonpath={.spec.priorityLevelConfiguration.name} {.spec.rules[0].subjects[0].serviceAccount.namespace}/{.spec.rules[0].subjects[0].serviceAccount.name}")
+	if want := name + " " + defaultNamespace + "/" + name; got != want {
+		t.Errorf("FlowSchema: level and subject %q, want %q", got, want)
+	}
+	cp.run(t, nil, "get", "serviceaccount", "-n", defaultNamespace, name)
+	policy := cp.run(t, nil, "get", "mutatingadmissionpolicybinding", "subaccount-operator-subaccount-finalizer", "-o", "jsonpath={.spec.policyName}")
+	cp.run(t, nil, "get", "mutatingadmissionpolicy", policy)
 }

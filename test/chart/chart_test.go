@@ -277,6 +277,7 @@ func TestAllValues(t *testing.T) {
 		"--watch-namespaces=shop-hongxing,shop-lanting",
 		"--shard-selector=shard in (east), tier!=test",
 		"--allowed-endpoint-hosts=*.example.com,gateway.internal:8443",
+		"--kube-api-qps=0",
 		"--memory-seat-quota=50",
 		"--zap-encoder=console",
 	})
@@ -407,6 +408,28 @@ egress:
 `))
 	expectEqual(t, "ServiceMonitor selector", field(t, sm.Object, "spec", "selector", "matchLabels"),
 		field(t, deploy.Object, "spec", "selector", "matchLabels"))
+	policy := objs.get(t, "MutatingAdmissionPolicy", "staff-operator-subaccount-finalizer")
+	binding := objs.get(t, "MutatingAdmissionPolicyBinding", "staff-operator-subaccount-finalizer")
+	expectEqual(t, "the binding's policy", field(t, binding.Object, "spec", "policyName"), policy.GetName())
+	expectEqual(t, "MutatingAdmissionPolicy spec (chart vs config/finalizer-policy)", policy.Object["spec"],
+		readObjects(t, "config/finalizer-policy/finalizer_policy.yaml").get(t, "MutatingAdmissionPolicy", "subaccount-finalizer").Object["spec"])
+	plc := objs.get(t, "PriorityLevelConfiguration", "staff-operator-controller-manager")
+	expectEqual(t, "PriorityLevelConfiguration spec", plc.Object["spec"], toMap(t, `
+type: Limited
+limited:
+  nominalConcurrencyShares: 45
+  lendablePercent: 25
+  limitResponse: {type: Queue, queuing: {queues: 32, handSize: 4, queueLengthLimit: 100}}
+`))
+	fs := objs.get(t, "FlowSchema", "staff-operator-controller-manager")
+	expectEqual(t, "FlowSchema spec", fs.Object["spec"], toMap(t, `
+priorityLevelConfiguration: {name: staff-operator-controller-manager}
+matchingPrecedence: 1200
+distinguisherMethod: {type: ByUser}
+rules:
+  - subjects: [{kind: ServiceAccount, serviceAccount: {name: staff-operator, namespace: staff}}]
+    resourceRules: [{verbs: ["*"], apiGroups: ["*"], resources: ["*"], clusterScope: true, namespaces: ["*"]}]
+`))
 }
 
 // hasPrefixPath reports whether a path below p is set (p is an empty map
@@ -476,6 +499,31 @@ ports: [{port: 443, protocol: TCP}]
 		kustomized := readObjects(t, "config/network-policy/network_policy.yaml").get(t, "NetworkPolicy", "controller-manager")
 		for _, k := range []string{"policyTypes", "ingress", "egress"} {
 			expectEqual(t, k+" (chart vs config/network-policy)", field(t, np.Object, "spec", k), field(t, kustomized.Object, "spec", k))
+		}
+	})
+	t.Run("API Priority and Fairness", func(t *testing.T) {
+		_, objs := render(t, defaultRelease, defaultNamespace)
+		if got := append(append(objs.ofKind("FlowSchema"), objs.ofKind("PriorityLevelConfiguration")...), objs.ofKind("MutatingAdmissionPolicy")...); len(got) != 0 {
+			t.Errorf("rendered by default: %v", got.names())
+		}
+		_, objs = render(t, defaultRelease, defaultNamespace, "--set", "apiPriority.enabled=true")
+		if !slices.Contains(stringList(t, managerContainer(t, objs.get(t, "Deployment", "subaccount-operator-controller-manager"))["args"]), "--kube-api-qps=0") {
+			t.Error("apiPriority.enabled did not turn the client-side limit off")
+		}
+		// The chart's defaults are config/flowcontrol's objects, with the
+		// names config/default's prefix gives them.
+		kustomized := readObjects(t, "config/flowcontrol/flowcontrol.yaml")
+		fs := kustomized.get(t, "FlowSchema", "controller-manager").Object
+		fs["spec"].(map[string]any)["priorityLevelConfiguration"] = map[string]any{"name": "subaccount-operator-controller-manager"}
+		subject := field(t, fs, "spec", "rules").([]any)[0].(map[string]any)["subjects"].([]any)[0].(map[string]any)
+		subject["serviceAccount"].(map[string]any)["name"] = "subaccount-operator-controller-manager"
+		for _, kind := range []string{"PriorityLevelConfiguration", "FlowSchema"} {
+			expectEqual(t, kind+" (chart vs config/flowcontrol)", objs.get(t, kind, "subaccount-operator-controller-manager").Object["spec"],
+				kustomized.get(t, kind, "controller-manager").Object["spec"])
+		}
+		_, objs = render(t, defaultRelease, defaultNamespace, "--set", "apiPriority.enabled=true,apiPriority.disableClientLimit=false")
+		if args := stringList(t, managerContainer(t, objs.get(t, "Deployment", "subaccount-operator-controller-manager"))["args"]); slices.Contains(args, "--kube-api-qps=0") {
+			t.Errorf("disableClientLimit=false still turned the client-side limit off: %v", args)
 		}
 	})
 	t.Run("CRDs without keep", func(t *testing.T) {
