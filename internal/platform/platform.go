@@ -337,6 +337,13 @@ type Account struct {
 	// SeatFeeOwed is true when the account's seat fee is unpaid (Taobao's
 	// sub_owed_status).
 	SeatFeeOwed bool
+	// Roles are the account's roles with the name and permissions the
+	// platform reports for each, where it reports them with the account
+	// (Capabilities.Observe.RolePermissionsByAccount: Taobao's
+	// taobao.sellercenter.subuser.permissions.roles.get, as its role
+	// listing leaves the permissions out); nil elsewhere, where RoleIDs and
+	// ListRoles say the same.
+	Roles []Role
 }
 
 // Verification is the state of a sub-account's phone verification: the

@@ -803,7 +803,10 @@ func topUserPermissions(_ *Server, c *topCall) (map[string]any, error) {
 }
 
 // topSubuserPermRoles is taobao.sellercenter.subuser.permissions.roles.get:
-// a sub-account's directly granted permissions and its roles with theirs.
+// nick is the sub-account ("main:name"); the answer is its directly
+// granted permissions and its roles, each with only role_id, role_name and
+// its permissions, as TOP documents them, under subuser_permission (an
+// empty object for an account with neither).
 func topSubuserPermRoles(_ *Server, c *topCall) (map[string]any, error) {
 	a, err := c.account(top.ParamNick, "")
 	if err != nil {
@@ -819,7 +822,11 @@ func topSubuserPermRoles(_ *Server, c *topCall) (map[string]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		roles = append(roles, topRole(c.main, r, true))
+		role := map[string]any{"role_id": number(r.ID), "role_name": r.Name}
+		if len(r.Permissions) > 0 {
+			role["permissions"] = topPermissions(r.Permissions, false)
+		}
+		roles = append(roles, role)
 	}
 	if len(roles) > 0 {
 		perm["roles"] = wrapped("role", roles)

@@ -358,7 +358,17 @@ func TestTOPMethods(t *testing.T) {
 	g.Expect(points[0]).To(HaveKeyWithValue("is_authorize", BeEquivalentTo(1)))
 	sp := f.topOK(top.MethodSubuserPermRoles, map[string]string{"nick": tbMain + ":xiaohong"}, topReq{})["subuser_permission"].(map[string]any)
 	g.Expect(sp["permissions"].(map[string]any)["permission"]).To(ConsistOf(HaveKeyWithValue("permission_code", "phone")))
-	g.Expect(sp["roles"].(map[string]any)["role"]).To(ConsistOf(HaveKeyWithValue("role_name", "运营")))
+	spRoles := sp["roles"].(map[string]any)["role"].([]any)
+	g.Expect(spRoles).To(HaveLen(1))
+	// Only role_id, role_name and the role's permissions, as TOP documents
+	// the roles of this answer (roles.get has the seller and description).
+	g.Expect(spRoles[0]).To(HaveKeyWithValue("role_name", "运营"))
+	g.Expect(spRoles[0]).To(HaveKeyWithValue("role_id", BeEquivalentTo(mustFloat(a.RoleIDs[0]))))
+	g.Expect(spRoles[0]).NotTo(HaveKey("seller_id"))
+	g.Expect(spRoles[0]).NotTo(HaveKey("description"))
+	g.Expect(spRoles[0].(map[string]any)["permissions"].(map[string]any)["permission"]).To(
+		ContainElement(HaveKeyWithValue("permission_code", "item-edit")), "the role's permissions, which roles.get leaves out")
+	f.topFail(f.top(top.MethodSubuserPermRoles, nil, topReq{}), top.CodeMissingArguments, "isv.missing-parameter:nick")
 	f.topFail(f.top(top.MethodSubuserPermRoles, map[string]string{"nick": tbMain + ":nobody"}, topReq{}), top.CodeRemoteServiceError, "isv.subuser-not-exist")
 
 	// Presence: the presence changes of the activity feed, in the days

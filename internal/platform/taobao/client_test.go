@@ -170,11 +170,12 @@ func TestCapabilitiesAndNotSupported(t *testing.T) {
 	g := NewWithT(t)
 	f := newFakeTOP(t, reply(`{}`))
 	c := fakeClient(t, f, taobao.Options{})
-	g.Expect(platform.CapabilitiesOf(c)).To(Equal(platform.Capabilities{AccountDisabled: true, AccountSeat: true, ActivityFeed: true, ActivityNeedsAccountIDs: true}))
+	want := platform.Capabilities{AccountDisabled: true, AccountSeat: true, ActivityFeed: true, ActivityNeedsAccountIDs: true,
+		Observe: platform.Observation{AccountRoles: true, AccountExtraPermissions: true, RolePermissions: true, RolePermissionsByAccount: true}}
+	g.Expect(platform.CapabilitiesOf(c)).To(Equal(want))
 	limited, err := platform.NewLimitedFactory(taobao.NewFactory(taobao.Options{})).ClientFor(context.Background(), fakeConfig(""))
 	g.Expect(err).NotTo(HaveOccurred())
-	g.Expect(platform.CapabilitiesOf(limited)).To(Equal(platform.Capabilities{AccountDisabled: true, AccountSeat: true, ActivityFeed: true, ActivityNeedsAccountIDs: true}),
-		"passed on through the rate limiter")
+	g.Expect(platform.CapabilitiesOf(limited)).To(Equal(want), "passed on through the rate limiter")
 	ctx := context.Background()
 	_, err = c.CreateAccount(ctx, platform.CreateAccount{Name: "x", Password: "pa55word"}, "r")
 	g.Expect(err).To(MatchError(platform.ErrNotSupported))

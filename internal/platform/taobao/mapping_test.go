@@ -86,15 +86,16 @@ func TestMappingFromRecordedAnswers(t *testing.T) {
 	g := NewWithT(t)
 	ctx := context.Background()
 	r, c := newRecorded(t, map[string]string{
-		top.MethodSubusersPage:    recordedAnswer(t, "page-wrapped"),
-		penalisedListing:          recordedAnswer(t, "page-penalised-wrapped"),
-		top.MethodSubuserFullInfo: recordedAnswer(t, "fullinfo"),
-		top.MethodSubuserUpdate:   recordedAnswer(t, "update"),
-		top.MethodRoles:           recordedAnswer(t, "roles-wrapped"),
-		top.MethodRoleAdd:         recordedAnswer(t, "role-add"),
-		top.MethodDepartments:     recordedAnswer(t, "departments"),
-		top.MethodDuties:          recordedAnswer(t, "dutys"),
-		top.MethodPresenceLog:     recordedAnswer(t, "presence"),
+		top.MethodSubusersPage:     recordedAnswer(t, "page-wrapped"),
+		penalisedListing:           recordedAnswer(t, "page-penalised-wrapped"),
+		top.MethodSubuserFullInfo:  recordedAnswer(t, "fullinfo"),
+		top.MethodSubuserUpdate:    recordedAnswer(t, "update"),
+		top.MethodRoles:            recordedAnswer(t, "roles-wrapped"),
+		top.MethodRoleAdd:          recordedAnswer(t, "role-add"),
+		top.MethodDepartments:      recordedAnswer(t, "departments"),
+		top.MethodDuties:           recordedAnswer(t, "dutys"),
+		top.MethodPresenceLog:      recordedAnswer(t, "presence"),
+		top.MethodSubuserPermRoles: recordedAnswer(t, "permissions-roles-wrapped"),
 	})
 
 	info, err := c.ShopInfo(ctx)
@@ -119,9 +120,14 @@ func TestMappingFromRecordedAnswers(t *testing.T) {
 	}
 
 	want := platform.Account{ID: "2200000000001", Name: "小红", Login: "店主:小红", AccountState: platform.AccountState{
-		Profile:  platform.Profile{DisplayName: "小红", EmployeeName: "王小红", EmployeeNumber: "E007", Department: "客服部", DepartmentID: "31"},
-		Disabled: true,
-		Seat:     &platform.Seat{Chat: true},
+		Profile:          platform.Profile{DisplayName: "小红", EmployeeName: "王小红", EmployeeNumber: "E007", Department: "客服部", DepartmentID: "31"},
+		Disabled:         true,
+		Seat:             &platform.Seat{Chat: true},
+		RoleIDs:          []string{"501", "502"},
+		ExtraPermissions: []string{"phone"},
+	}, Roles: []platform.Role{
+		{ID: "501", RoleSpec: platform.RoleSpec{Name: "客服", Permissions: []string{"wangwang-chat"}}},
+		{ID: "502", RoleSpec: platform.RoleSpec{Name: "运营", Permissions: []string{"sell", "sm", "sm-design"}}},
 	}}
 	a, err := c.GetAccount(ctx, "2200000000001")
 	g.Expect(err).NotTo(HaveOccurred())
@@ -132,6 +138,7 @@ func TestMappingFromRecordedAnswers(t *testing.T) {
 	g.Expect(a).To(Equal(want))
 	g.Expect(r.form(top.MethodSubuserFullInfo).Get("sub_nick")).To(Equal("店主:小红"))
 	g.Expect(r.form(top.MethodSubuserFullInfo).Has("sub_id")).To(BeFalse())
+	g.Expect(r.form(top.MethodSubuserPermRoles).Get("nick")).To(Equal("店主:小红"), "the sub-account's nick")
 
 	// The account is disabled and dispatching (fullinfo): an update sends
 	// only the flag that changes, so the other one, perhaps changed in the
@@ -262,8 +269,9 @@ func TestPenaltyFreezeAndUnpaidSeat(t *testing.T) {
 			g := NewWithT(t)
 			ctx := context.Background()
 			r, c := newRecorded(t, map[string]string{
-				top.MethodSubuserFullInfo: recordedAnswer(t, "fullinfo-penalised-"+shape),
-				top.MethodSubuserUpdate:   recordedAnswer(t, "update"),
+				top.MethodSubuserFullInfo:  recordedAnswer(t, "fullinfo-penalised-"+shape),
+				top.MethodSubuserUpdate:    recordedAnswer(t, "update"),
+				top.MethodSubuserPermRoles: recordedAnswer(t, "permissions-roles-"+shape),
 			})
 			a, err := c.GetAccount(ctx, "2200000000002")
 			g.Expect(err).NotTo(HaveOccurred())
@@ -279,4 +287,48 @@ func TestPenaltyFreezeAndUnpaidSeat(t *testing.T) {
 			g.Expect(r.form(top.MethodSubuserUpdate).Get("is_disable_subaccount")).To(Equal("true"), "the seller may still disable it")
 		})
 	}
+}
+
+// An account's roles (each with its permissions) and direct permissions
+// from taobao.sellercenter.subuser.permissions.roles.get, in both recorded
+// shapes: the default (simplify=false: lists wrapped, a one-element list
+// as a wrapped object) and simplify=true (plain lists, numbers as
+// strings); an account with neither answers an empty subuser_permission.
+func TestObservedAccessFromRecordedAnswers(t *testing.T) {
+	want := platform.AccountState{RoleIDs: []string{"501", "502"}, ExtraPermissions: []string{"phone"}}
+	wantRoles := []platform.Role{
+		{ID: "501", RoleSpec: platform.RoleSpec{Name: "客服", Permissions: []string{"wangwang-chat"}}},
+		{ID: "502", RoleSpec: platform.RoleSpec{Name: "运营", Permissions: []string{"sell", "sm", "sm-design"}}},
+	}
+	for _, shape := range []string{"wrapped", "plain", "empty"} {
+		t.Run(shape, func(t *testing.T) {
+			g := NewWithT(t)
+			ctx := context.Background()
+			_, c := newRecorded(t, map[string]string{
+				top.MethodSubuserFullInfo:  recordedAnswer(t, "fullinfo-penalised-plain"),
+				top.MethodSubuserPermRoles: recordedAnswer(t, "permissions-roles-"+shape),
+			})
+			a, err := c.GetAccount(ctx, "2200000000002")
+			g.Expect(err).NotTo(HaveOccurred())
+			if shape == "empty" {
+				g.Expect(a.RoleIDs).To(BeNil())
+				g.Expect(a.ExtraPermissions).To(BeNil())
+				g.Expect(a.Roles).To(BeNil())
+				return
+			}
+			g.Expect(a.RoleIDs).To(Equal(want.RoleIDs))
+			g.Expect(a.ExtraPermissions).To(Equal(want.ExtraPermissions))
+			g.Expect(a.Roles).To(Equal(wantRoles))
+			g.Expect(a.PlatformFrozen).To(BeTrue(), "the rest of the account still from fullinfo")
+		})
+	}
+	// A refusal of the permissions read fails the read: an account shown
+	// without roles would read as roles removed.
+	g := NewWithT(t)
+	_, c := newRecorded(t, map[string]string{
+		top.MethodSubuserFullInfo:  recordedAnswer(t, "fullinfo"),
+		top.MethodSubuserPermRoles: `{"error_response":{"code":11,"msg":"Insufficient isv permissions","sub_code":"isv.permission-api-package-limit"}}`,
+	})
+	_, err := c.GetAccount(context.Background(), "2200000000001")
+	g.Expect(err).To(MatchError(platform.ErrForbidden))
 }

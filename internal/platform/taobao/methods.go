@@ -20,8 +20,16 @@ import (
 // reception capacity and presence cannot be set through TOP. The activity
 // feed is the online-status log, read 5 named accounts a call.
 // RequestCode is false: Taobao texts no code for a sub-account's phone.
+//
+// TOP reports, though it cannot set, an account's roles and its directly
+// granted permissions, and with each role its permissions
+// (taobao.sellercenter.subuser.permissions.roles.get, read by GetAccount
+// and FindAccount); taobao.sellercenter.roles.get leaves a role's
+// permissions out, so they are known only for roles a read account holds.
 func (c *Client) Capabilities() platform.Capabilities {
-	return platform.Capabilities{AccountDisabled: true, AccountSeat: true, ActivityFeed: true, ActivityNeedsAccountIDs: true}
+	return platform.Capabilities{AccountDisabled: true, AccountSeat: true, ActivityFeed: true, ActivityNeedsAccountIDs: true,
+		Observe: platform.Observation{AccountRoles: true, AccountExtraPermissions: true,
+			RolePermissions: true, RolePermissionsByAccount: true}}
 }
 
 func notSupported(what, instead string) error {
@@ -72,15 +80,20 @@ func (c *Client) ListRoles(ctx context.Context) ([]platform.Role, error) {
 
 // roleFrom is the platform's role for TOP's.
 func roleFrom(r top.RoleInfo) platform.Role {
-	role := platform.Role{ID: string(r.RoleID), RoleSpec: platform.RoleSpec{Name: r.RoleName, Description: r.Description}}
-	for _, p := range r.Permissions {
+	return platform.Role{ID: string(r.RoleID), RoleSpec: platform.RoleSpec{Name: r.RoleName, Description: r.Description,
+		Permissions: codesOf(r.Permissions)}}
+}
+
+// codesOf is the sorted, de-duplicated codes of TOP permission points.
+func codesOf(points []top.PermissionInfo) []string {
+	var codes []string
+	for _, p := range points {
 		if p.PermissionCode != "" {
-			role.Permissions = append(role.Permissions, p.PermissionCode)
+			codes = append(codes, p.PermissionCode)
 		}
 	}
-	slices.Sort(role.Permissions)
-	role.Permissions = slices.Compact(role.Permissions)
-	return role
+	slices.Sort(codes)
+	return slices.Compact(codes)
 }
 
 // GetRole lists the roles (TOP has no single-role read) and picks id.
@@ -258,21 +271,61 @@ func (c *Client) penalised(ctx context.Context) (map[string]bool, error) {
 	}
 }
 
-// GetAccount is taobao.subuser.fullinfo.get by sub_id; see account for
-// what it reports. An ID that is not a number names no account.
+// GetAccount is taobao.subuser.fullinfo.get by sub_id (see fullInfo),
+// then taobao.sellercenter.subuser.permissions.roles.get (see access):
+// two calls. An ID that is not a number names no account.
 func (c *Client) GetAccount(ctx context.Context, id string) (platform.Account, error) {
 	if !isID(id) {
 		return platform.Account{}, platform.NewError(platform.ErrNotFound, "id", "no sub-account with ID %q", id)
 	}
-	return c.fullInfo(ctx, map[string]string{top.ParamSubID: id}, "id", id)
+	a, err := c.fullInfo(ctx, map[string]string{top.ParamSubID: id}, "id", id)
+	if err != nil {
+		return platform.Account{}, err
+	}
+	return c.access(ctx, a)
 }
 
-// FindAccount is taobao.subuser.fullinfo.get by sub_nick "main:name".
+// FindAccount is taobao.subuser.fullinfo.get by sub_nick "main:name",
+// then taobao.sellercenter.subuser.permissions.roles.get, as GetAccount.
 func (c *Client) FindAccount(ctx context.Context, name string) (platform.Account, error) {
 	if strings.TrimSpace(name) == "" || strings.Contains(name, ":") {
 		return platform.Account{}, platform.NewError(platform.ErrNotFound, "name", "no sub-account named %q", name)
 	}
-	return c.fullInfo(ctx, map[string]string{top.ParamSubNick: c.main + ":" + name}, "name", name)
+	a, err := c.fullInfo(ctx, map[string]string{top.ParamSubNick: c.main + ":" + name}, "name", name)
+	if err != nil {
+		return platform.Account{}, err
+	}
+	return c.access(ctx, a)
+}
+
+// access reads the account's roles and direct permissions with
+// taobao.sellercenter.subuser.permissions.roles.get (nick: the account's
+// "main:name"): the permission codes granted to it directly become
+// ExtraPermissions, its roles RoleIDs (sorted) and Roles, each with the
+// name and the permission codes TOP reports for it (sorted). TOP cannot
+// change either (Capabilities: observed, not settable). An app not
+// allowed to call the method fails the read (ErrForbidden), rather than
+// report an account without roles.
+func (c *Client) access(ctx context.Context, a platform.Account) (platform.Account, error) {
+	var out top.SubuserPermissionAnswer
+	if err := c.call(ctx, top.MethodSubuserPermRoles, map[string]string{top.ParamNick: a.Login}, &out); err != nil {
+		return platform.Account{}, err
+	}
+	a.RoleIDs, a.ExtraPermissions, a.Roles = nil, nil, nil
+	if p := out.SubuserPermission; p != nil {
+		a.ExtraPermissions = codesOf(p.Permissions)
+		for _, r := range p.Roles {
+			if r.RoleID == "" {
+				continue
+			}
+			a.Roles = append(a.Roles, roleFrom(r))
+			a.RoleIDs = append(a.RoleIDs, string(r.RoleID))
+		}
+	}
+	slices.SortFunc(a.Roles, func(x, y platform.Role) int { return strings.Compare(x.ID, y.ID) })
+	slices.Sort(a.RoleIDs)
+	a.RoleIDs = slices.Compact(a.RoleIDs)
+	return a, nil
 }
 
 // fullInfo reads one account. It maps employee_name to
@@ -319,7 +372,7 @@ func (c *Client) CreateAccount(context.Context, platform.CreateAccount, string) 
 		"create it in the seller back office (子账号 › 员工管理), then let the operator adopt it by name")
 }
 
-// UpdateAccount reads the account (GetAccount), then calls
+// UpdateAccount reads the account, then calls
 // taobao.subuser.info.update with only what changes: is_disable_subaccount
 // when state.Disabled differs, is_dispatch when dispatch (state.Seat set
 // with Chat; a nil Seat stops dispatch) differs. Both are optional in
@@ -330,8 +383,15 @@ func (c *Client) CreateAccount(context.Context, platform.CreateAccount, string) 
 // other field of state (profile, roles, extra permissions, seat capacity
 // and presence, security) is ignored: TOP cannot change it, and
 // Capabilities says so, so the controllers do not ask.
+//
+// It reads the account with taobao.subuser.fullinfo.get only, before and
+// after: nothing it sends changes the roles or permissions, so the
+// account it returns has none (GetAccount reads them).
 func (c *Client) UpdateAccount(ctx context.Context, id string, state platform.AccountState) (platform.Account, error) {
-	current, err := c.GetAccount(ctx, id)
+	if !isID(id) {
+		return platform.Account{}, platform.NewError(platform.ErrNotFound, "id", "no sub-account with ID %q", id)
+	}
+	current, err := c.fullInfo(ctx, map[string]string{top.ParamSubID: id}, "id", id)
 	if err != nil {
 		return platform.Account{}, err
 	}
@@ -347,7 +407,7 @@ func (c *Client) UpdateAccount(ctx context.Context, id string, state platform.Ac
 	if !out.IsSuccess {
 		return platform.Account{}, platform.NewError(platform.ErrTransient, "", "%s: TOP did not confirm the change (is_success false)", top.MethodSubuserUpdate)
 	}
-	return c.GetAccount(ctx, id)
+	return c.fullInfo(ctx, map[string]string{top.ParamSubID: id}, "id", id)
 }
 
 // infoUpdate is subuser.info.update's parameters for changing current

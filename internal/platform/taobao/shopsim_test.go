@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -218,11 +219,18 @@ func TestShopsimEverySupportedMethod(t *testing.T) {
 			g.Expect(page.Accounts).To(BeEmpty())
 			g.Expect(page.Total).To(Equal(2))
 
+			// The account's roles, with their permissions, and its direct
+			// permissions: observed (permissions.roles.get), not settable.
+			seeded, err := s.direct.GetRole(ctx, seededRole.ID)
+			g.Expect(err).NotTo(HaveOccurred())
 			wantA := platform.Account{ID: a.ID, Name: "xiaohong", Login: simMain + ":xiaohong", AccountState: platform.AccountState{
 				Profile: platform.Profile{DisplayName: "小红", EmployeeName: "王小红", EmployeeNumber: "E7", Department: "客服部",
 					DepartmentID: a.Profile.DepartmentID},
-				Seat: &platform.Seat{Chat: true},
-			}}
+				Seat:             &platform.Seat{Chat: true},
+				RoleIDs:          []string{seededRole.ID},
+				ExtraPermissions: []string{"phone"},
+			}, Roles: []platform.Role{{ID: seededRole.ID, RoleSpec: platform.RoleSpec{Name: "运营", Permissions: seeded.Permissions}}}}
+			g.Expect(seeded.Permissions).To(ContainElement("item-edit"))
 			got2, err := c.GetAccount(ctx, a.ID)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(got2).To(Equal(wantA))
@@ -493,4 +501,69 @@ func TestShopsimPenaltyFreezeAndOnlyWhatChanges(t *testing.T) {
 	g.Expect(after.Disabled).To(BeTrue())
 	g.Expect(after.Seat.Chat).To(BeTrue(), "dispatch untouched")
 	g.Expect(after.Seat.Capacity).To(Equal(int32(8)), "and the seat's capacity with it")
+}
+
+// An account's roles and direct permissions are observed, not set: TOP
+// reads them (taobao.sellercenter.subuser.permissions.roles.get, with each
+// role's permissions, which taobao.sellercenter.roles.get leaves out), a
+// change made in the back office shows at the next read, and no update
+// sends them. Capabilities says so.
+func TestShopsimObservedRolesAndPermissions(t *testing.T) {
+	g := NewWithT(t)
+	s := newSim(t)
+	a, b, seededRole := s.seed(t)
+	c := s.client(t, taobao.Options{}, simCreds)
+	ctx := context.Background()
+
+	caps := c.Capabilities()
+	g.Expect(caps.AccountRoles).To(BeFalse(), "not settable")
+	g.Expect(caps.AccountExtraPermissions).To(BeFalse())
+	g.Expect(caps.UpdateRole).To(BeFalse())
+	g.Expect(caps.ObservedOnly()).To(Equal(platform.Observation{AccountRoles: true, AccountExtraPermissions: true,
+		RolePermissions: true, RolePermissionsByAccount: true}))
+	g.Expect(platform.FullCapabilities().ObservedOnly()).To(Equal(platform.Observation{}), "a driver that sets them observes nothing it cannot set")
+
+	bare, err := c.GetAccount(ctx, b.ID)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(bare.RoleIDs).To(BeNil())
+	g.Expect(bare.ExtraPermissions).To(BeNil())
+	g.Expect(bare.Roles).To(BeNil())
+	n := len(s.wire.forms)
+	g.Expect(s.wire.forms[n-1].Get("method")).To(Equal(top.MethodSubuserPermRoles))
+	g.Expect(s.wire.forms[n-1].Get("nick")).To(Equal(simMain+":daming"), "the sub-account's own nick")
+	g.Expect(s.wire.forms[n-2].Get("method")).To(Equal(top.MethodSubuserFullInfo))
+
+	// Someone in the back office gives daming a second role and a direct
+	// permission.
+	cs, err := s.direct.CreateRole(ctx, platform.RoleSpec{Name: "客服", Permissions: []string{"wangwang-chat"}}, "")
+	g.Expect(err).NotTo(HaveOccurred())
+	_, err = s.direct.UpdateAccount(ctx, b.ID, platform.AccountState{RoleIDs: []string{cs.ID, seededRole.ID}, ExtraPermissions: []string{"phone"}})
+	g.Expect(err).NotTo(HaveOccurred())
+	found, err := c.FindAccount(ctx, "daming")
+	g.Expect(err).NotTo(HaveOccurred())
+	want := []string{cs.ID, seededRole.ID}
+	slices.Sort(want)
+	g.Expect(found.RoleIDs).To(Equal(want))
+	g.Expect(found.ExtraPermissions).To(Equal([]string{"phone"}))
+	g.Expect(found.Roles).To(ContainElement(platform.Role{ID: cs.ID, RoleSpec: platform.RoleSpec{Name: "客服",
+		Permissions: []string{"wangwang", "wangwang-chat"}}}), "the role's permissions, from the account's read")
+	listed, err := c.GetRole(ctx, cs.ID)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(listed.Permissions).To(BeEmpty(), "the role listing leaves them out")
+
+	// An update writes what TOP can set and nothing of the roles.
+	before := len(s.wire.forms)
+	_, err = c.UpdateAccount(ctx, a.ID, platform.AccountState{Disabled: true, Seat: &platform.Seat{Chat: true}, RoleIDs: []string{cs.ID}})
+	g.Expect(err).NotTo(HaveOccurred())
+	var methods []string
+	for _, f := range s.wire.forms[before:] {
+		methods = append(methods, f.Get("method"))
+		g.Expect(f.Has("role_ids")).To(BeFalse())
+		g.Expect(f.Has(top.ParamPermissionCodes)).To(BeFalse())
+	}
+	g.Expect(methods).To(Equal([]string{top.MethodSubuserFullInfo, top.MethodSubuserUpdate, top.MethodSubuserFullInfo}),
+		"an update reads the account's status, not its roles: nothing it sends changes them")
+	after, err := s.direct.GetAccount(ctx, a.ID)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(after.RoleIDs).To(Equal([]string{seededRole.ID}), "roles untouched")
 }

@@ -36,7 +36,10 @@
 // or extra permissions, change an employee's profile, or update or delete a
 // role. Those methods answer platform.ErrNotSupported without a call, and
 // the client reports its Capabilities (platform.CapabilityReporter) so the
-// controllers adopt existing accounts and say what they cannot apply.
+// controllers adopt existing accounts and say what they cannot apply. It
+// reads, though, an account's roles (each with its permissions) and direct
+// permissions (GetAccount, FindAccount): Capabilities.Observe says so, and
+// the controllers report a difference from the spec instead of writing it.
 package taobao
 
 import (

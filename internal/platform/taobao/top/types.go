@@ -88,6 +88,20 @@ type RolesAnswer struct {
 	Roles List[RoleInfo] `json:"roles"`
 }
 
+// SubUserPermission is what taobao.sellercenter.subuser.permissions.roles.get
+// reports of one sub-account: the permissions granted to it directly, and
+// its roles, each with only role_id, role_name and its permissions.
+type SubUserPermission struct {
+	Permissions List[PermissionInfo] `json:"permissions"`
+	Roles       List[RoleInfo]       `json:"roles"`
+}
+
+// SubuserPermissionAnswer is the answer of
+// taobao.sellercenter.subuser.permissions.roles.get.
+type SubuserPermissionAnswer struct {
+	SubuserPermission *SubUserPermission `json:"subuser_permission"`
+}
+
 // RoleAddAnswer is the answer of taobao.sellercenter.role.add.
 type RoleAddAnswer struct {
 	Role *RoleInfo `json:"role"`
