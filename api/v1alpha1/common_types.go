@@ -86,7 +86,12 @@ const (
 	// ConditionDrifted (SubAccount, Role) is True, with reason DriftDetected,
 	// when a drift check found the platform account or role changed outside
 	// the operator and the driftPolicy in force is Report: the message says
-	// what differs, and nothing was corrected. Absent otherwise.
+	// what differs, and nothing was corrected. It is also True, whatever
+	// the driftPolicy, when the check found the account's roles or direct
+	// permissions, or the role's permissions, name or description, differ
+	// from the spec where the platform's API reports them but cannot set
+	// them (Taobao's TOP): the message names what is missing and what is
+	// extra, and nothing is ever written. Absent otherwise.
 	ConditionDrifted = "Drifted"
 	// ConditionAdopted (SubAccount) is True once an existing platform account
 	// has been adopted; False with reason AdoptionPreview while previewing.
@@ -225,7 +230,8 @@ const (
 	// that no other SubAccount holds or claims it before adopting.
 	ReasonAdoptionClaimed = "AdoptionClaimed"
 	// ReasonDriftDetected: the platform account or role was changed outside the
-	// operator and driftPolicy Report says to report it only.
+	// operator and driftPolicy Report says to report it only, or it differs
+	// from the spec in what the platform's API can read but not set.
 	ReasonDriftDetected = "DriftDetected"
 	// ReasonInactive: (SubAccount, Inactive) no login or activity for longer
 	// than the Shop's inactivityThreshold: a dormant account to offboard or

@@ -393,6 +393,17 @@ type SubAccountStatus struct {
 	// +optional
 	PermissionSources *PermissionSources `json:"permissionSources,omitempty"`
 
+	// observedAccess is the account's roles and directly granted
+	// permissions as the platform reports them, where its API can read them
+	// but not set them (Taobao through TOP: roles are assigned in the back
+	// office). Read on adoption, on each update and at each drift check;
+	// where they differ from spec.roles and spec.extraPermissions, the
+	// Drifted condition and a DriftDetected Event name what is missing and
+	// what is extra, and nothing is written. Absent where the platform's
+	// API sets them (appliedPermissions is what it has).
+	// +optional
+	ObservedAccess *ObservedAccess `json:"observedAccess,omitempty"`
+
 	// appliedPermissions is the permission set last applied to the platform.
 	// +optional
 	// +listType=atomic
@@ -510,6 +521,40 @@ type RolePermissions struct {
 	// +optional
 	// +listType=atomic
 	Permissions []string `json:"permissions,omitempty"`
+}
+
+// ObservedAccess is an account's roles and directly granted permissions
+// as the platform reports them, sorted and bounded.
+type ObservedAccess struct {
+	// roles are the account's roles on the platform, sorted by ID; at most
+	// 50.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=50
+	Roles []ObservedRole `json:"roles,omitempty"`
+	// permissions are the permission codes granted to the account directly
+	// (补充权限), as the platform lists them, sorted; at most 256.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=256
+	// +kubebuilder:validation:items:MaxLength=128
+	Permissions []string `json:"permissions,omitempty"`
+	// truncated is true when the platform reported more roles or
+	// permissions than are shown.
+	// +optional
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// ObservedRole is a role an account holds on the platform.
+type ObservedRole struct {
+	// id is the platform's role ID (a Role's status.roleID when the
+	// operator manages it).
+	// +kubebuilder:validation:MaxLength=64
+	ID string `json:"id"`
+	// name is the role's name on the platform.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	Name string `json:"name,omitempty"`
 }
 
 // VerificationStatus is where a sub-account's phone verification stands.

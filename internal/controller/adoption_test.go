@@ -42,10 +42,14 @@ const limitedPrefix = "limited-"
 
 var topLike = platform.Capabilities{AccountDisabled: true, AccountSeat: true}
 
-// capabilityFactory hands out capability-limited clients for limited shops.
+// capabilityFactory hands out capability-limited clients for limited shops,
+// and TOP clients of shopsim's TOP endpoint for Shops with api TOP.
 type capabilityFactory struct{ inner platform.Factory }
 
 func (f capabilityFactory) ClientFor(ctx context.Context, cfg platform.ShopConfig) (platform.Client, error) {
+	if cfg.API == string(shopv1alpha1.ShopAPITOP) {
+		return topSimFactory().ClientFor(ctx, cfg) // the real TOP driver, against shopsim
+	}
 	c, err := f.inner.ClientFor(ctx, cfg)
 	if err != nil || !strings.HasPrefix(cfg.MainAccount, limitedPrefix) {
 		return c, err

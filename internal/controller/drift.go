@@ -25,6 +25,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -34,6 +35,7 @@ import (
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/metrics"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
 )
 
 // listPageSize is the page size of the bulk listing a drift check makes:
@@ -72,9 +74,20 @@ type driftFinding struct {
 	password bool
 	// clean: in sync again, so a reported drift is over.
 	clean bool
+	// reportOnly: the role's platform API cannot update it
+	// (Capabilities.UpdateRole false) but reports it: observedRole is
+	// compared with the spec and a difference reported, never written.
+	// rolePermissions says whether observedRole's permissions were read
+	// (on Taobao only with an account that holds the role); if not, they
+	// are not compared.
+	reportOnly      bool
+	rolePermissions bool
 	// With none of state, password and clean, the finding only carries
-	// observed: the agent's presence or capacity, or the account's
-	// standing (PlatformFrozen, SeatFeeOwed), changed (not drift).
+	// observed: the agent's presence or capacity, the account's standing
+	// (PlatformFrozen, SeatFeeOwed), or its roles and direct permissions
+	// where they can be read but not set, changed or differ from the spec.
+	// A SubAccount finding always comes from a whole check of the account,
+	// so it settles the Drifted condition whatever it carries.
 }
 
 // passwordDriftSlack absorbs the difference between the operator's and the
@@ -142,31 +155,48 @@ func driftPolicy(own shopv1alpha1.DriftPolicy, shop *shopv1alpha1.Shop) shopv1al
 }
 
 // settle takes what a drift check found about obj, the one way every kind
-// reports drift: a drift that is over clears the Drifted condition; under
-// driftPolicy Report a drift is described in the Drifted condition and a
-// DriftDetected Event, and nothing is changed. describe names the platform
-// object ("sub-account main:xiaohong") and says what differs. It returns
+// reports drift. A drift of what the operator can set (state, password)
+// is corrected under driftPolicy Correct; under Report it is described in
+// the Drifted condition and a DriftDetected Event, and nothing is changed.
+// unsettable says how obj differs from its spec in what the platform
+// reports but its API cannot set (Capabilities.ObservedOnly): that is
+// reported whatever the policy, and never corrected. With neither, the
+// Drifted condition goes. subject names the platform object ("sub-account
+// main:xiaohong"); describe says what a settable drift changed. It returns
 // whether the drift is to be corrected.
 func (f driftFinding) settle(obj conditioned, policy shopv1alpha1.DriftPolicy, rec events.EventRecorder,
-	describe func() (subject, changes string)) bool {
-	if f.clean || policy != shopv1alpha1.DriftPolicyReport {
-		removeCondition(obj, shopv1alpha1.ConditionDrifted)
-		return !f.clean
+	subject string, describe func() string, unsettable string) bool {
+	settable := !f.clean && (f.state || f.password)
+	report := settable && policy == shopv1alpha1.DriftPolicyReport
+	var parts []string
+	if report {
+		parts = append(parts, fmt.Sprintf("%s was changed outside the operator: %s; nothing was corrected (driftPolicy Report)", subject, describe()))
 	}
-	subject, changes := describe()
-	msg := fmt.Sprintf("%s was changed outside the operator: %s; nothing was corrected (driftPolicy Report)", subject, changes)
+	if unsettable != "" {
+		parts = append(parts, fmt.Sprintf("%s differs from the spec in what the platform's API reports but cannot set: %s; "+
+			"change it in the platform's back office (the operator never writes it, whatever the driftPolicy)", subject, unsettable))
+	}
+	if len(parts) == 0 {
+		removeCondition(obj, shopv1alpha1.ConditionDrifted)
+		return settable
+	}
+	msg := strings.Join(parts, ". ")
 	setCondition(obj, shopv1alpha1.ConditionDrifted, metav1.ConditionTrue, shopv1alpha1.ReasonDriftDetected, msg)
 	rec.Eventf(obj, nil, corev1.EventTypeWarning, "DriftDetected", "DriftCheck", "%s", msg)
-	return false
+	return settable && !report
 }
 
-// accountDriftChanges says how a sub-account differs from desired.
-func accountDriftChanges(f driftFinding, sa *shopv1alpha1.SubAccount, desired platform.AccountState) string {
+// accountDriftChanges says how a sub-account differs from desired in what
+// the platform's API can set (caps).
+func accountDriftChanges(f driftFinding, sa *shopv1alpha1.SubAccount, desired platform.AccountState, caps platform.Capabilities) string {
 	var parts []string
 	switch {
 	case f.observed == nil:
 		parts = append(parts, fmt.Sprintf("account %s (ID %s) is gone from the platform", sa.Status.LoginName, sa.Status.AccountID))
 	case f.state:
+		if caps != platform.FullCapabilities() {
+			desired, _ = limitToCapabilities(desired, f.observed.AccountState, caps)
+		}
 		changes := accountDiff(f.observed.AccountState, desired)
 		if len(changes) == 0 {
 			changes = []string{"its state differs from what was applied"}
@@ -209,13 +239,17 @@ func driftCorrected(rec events.EventRecorder, obj client.Object, action, msg str
 // checkDrift lists the shop's accounts and roles once and marks every
 // managed object whose platform state differs from what was applied, or
 // that is gone. Accounts and roles the operator does not manage are only
-// read, never touched. It is the Shop's drift step's check.
+// read, never touched. On a platform that reports what its API cannot set
+// (Capabilities.ObservedOnly: TOP's roles and direct permissions, read
+// with each account), a difference from the spec is marked too, to be
+// reported only. It is the Shop's drift step's check.
 func (r *ShopReconciler) checkDrift(ctx context.Context, s *shopScope) error {
 	pc, err := s.client(ctx)
 	if err != nil {
 		return err
 	}
 	shop, caps, cat := s.shop, s.caps, s.catalog
+	only := caps.ObservedOnly()
 	// On a platform whose API can change only part of an account (Taobao's
 	// open API), the rest always differs from the spec; compare only what
 	// can be applied, or every check would flag every account.
@@ -233,6 +267,17 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, s *shopScope) error {
 			break
 		}
 	}
+	managed := &shopv1alpha1.RoleList{}
+	if err := r.List(ctx, managed, client.InNamespace(shop.Namespace), client.MatchingFields{indexRoleShop: shop.Name}); err != nil {
+		return fmt.Errorf("listing Roles of the shop: %w", err)
+	}
+	roleIDs := map[string]string{}
+	for i := range managed.Items {
+		roleIDs[managed.Items[i].Name] = managed.Items[i].Status.RoleID
+	}
+	// A role's permissions as the accounts read report them, where the
+	// platform reports them only that way.
+	rolePermissions := map[string][]string{}
 	subs := &shopv1alpha1.SubAccountList{}
 	if err := r.List(ctx, subs, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}); err != nil {
 		return fmt.Errorf("listing SubAccounts of the shop: %w", err)
@@ -264,6 +309,10 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, s *shopScope) error {
 		// The agent changed their presence or capacity: shown in status.
 		seen := ok && acct.Seat != nil && (acct.Seat.Capacity != sa.Status.ChatSeatCapacity ||
 			sa.Status.Presence == nil || string(acct.Seat.Presence) != string(sa.Status.Presence.Current))
+		// Roles and direct permissions the API reads but cannot set: shown
+		// in status when they change, reported while they differ from the
+		// spec.
+		access := ok && observesAccess(caps) && accessDiffers(sa, acct, roleIDs, only, cat)
 		// A password set on the platform after the operator set its own.
 		if ok && caps.SetPassword && sa.Status.PasswordSetTime != nil &&
 			acct.PasswordChangedAt.After(sa.Status.PasswordSetTime.Add(passwordDriftSlack)) {
@@ -271,9 +320,14 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, s *shopScope) error {
 		}
 		if ok {
 			f.observed = &acct
+			if only.RolePermissionsByAccount {
+				for _, role := range acct.Roles {
+					rolePermissions[role.ID] = role.Permissions
+				}
+			}
 		}
 		switch {
-		case f.state || f.password || seen:
+		case f.state || f.password || seen || access:
 			r.Drift.markWith(ctx, sa, f)
 		case apimeta.IsStatusConditionTrue(sa.Status.Conditions, shopv1alpha1.ConditionDrifted):
 			r.Drift.markWith(ctx, sa, driftFinding{clean: true, observed: f.observed})
@@ -282,8 +336,8 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, s *shopScope) error {
 		}
 	}
 
-	if !caps.UpdateRole {
-		return nil // a changed role could not be put back anyway
+	if !caps.UpdateRole && !only.RolePermissions {
+		return nil // a changed role could neither be put back nor read
 	}
 	roles, err := pc.ListRoles(ctx)
 	if err != nil {
@@ -293,24 +347,56 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, s *shopScope) error {
 	for _, role := range roles {
 		remoteRoles[role.ID] = role
 	}
-	managed := &shopv1alpha1.RoleList{}
-	if err := r.List(ctx, managed, client.InNamespace(shop.Namespace), client.MatchingFields{indexRoleShop: shop.Name}); err != nil {
-		return fmt.Errorf("listing Roles of the shop: %w", err)
-	}
 	for i := range managed.Items {
 		role := &managed.Items[i]
 		if role.Status.RoleID == "" || role.Status.AppliedHash == "" || !role.DeletionTimestamp.IsZero() {
 			continue
 		}
 		got, ok := remoteRoles[role.Status.RoleID]
+		drifted := apimeta.IsStatusConditionTrue(role.Status.Conditions, shopv1alpha1.ConditionDrifted)
 		switch {
 		case !ok:
 			r.Drift.mark(ctx, role)
+		case !caps.UpdateRole:
+			// Read, not settable: compared with the spec, reported only.
+			f := driftFinding{reportOnly: true, observedRole: &got, rolePermissions: !only.RolePermissionsByAccount}
+			if only.RolePermissionsByAccount {
+				got.Permissions, f.rolePermissions = rolePermissions[got.ID]
+			}
+			want := platform.RoleSpec{Name: role.Spec.DisplayName, Description: role.Spec.Description, Permissions: role.Status.EffectivePermissions}
+			switch {
+			case len(roleChanges(got.RoleSpec, want, f.rolePermissions, cat)) > 0:
+				r.Drift.markWith(ctx, role, f)
+			case drifted:
+				f.clean = true
+				r.Drift.markWith(ctx, role, f)
+			}
 		case roleHash(got.RoleSpec) != role.Status.AppliedHash:
 			r.Drift.markWith(ctx, role, driftFinding{state: true, observedRole: &got})
-		case apimeta.IsStatusConditionTrue(role.Status.Conditions, shopv1alpha1.ConditionDrifted):
+		case drifted:
 			r.Drift.markWith(ctx, role, driftFinding{clean: true})
 		}
 	}
 	return nil
+}
+
+// accessDiffers says whether an account's roles and direct permissions as
+// read (acct), where the platform reads but cannot set them, changed from
+// what the SubAccount's status shows or differ from its spec (its Roles'
+// platform IDs, roleIDs by name, and its expanded extra permissions).
+func accessDiffers(sa *shopv1alpha1.SubAccount, acct platform.Account, roleIDs map[string]string,
+	only platform.Observation, cat *catalog.Catalog) bool {
+	if !equality.Semantic.DeepEqual(observedAccessOf(acct), sa.Status.ObservedAccess) {
+		return true
+	}
+	var wantRoles, wantExtra []string
+	for _, ref := range sa.Spec.Roles {
+		if id := roleIDs[ref.Name]; id != "" {
+			wantRoles = append(wantRoles, id)
+		}
+	}
+	if src := sa.Status.PermissionSources; src != nil {
+		wantExtra = src.Supplementary
+	}
+	return len(accessChanges(acct.AccountState, wantRoles, wantExtra, only, cat, nil)) > 0
 }

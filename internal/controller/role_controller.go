@@ -109,8 +109,9 @@ type roleScope struct {
 	// desired is the platform role the spec asks for, hash its hash.
 	desired platform.RoleSpec
 	hash    string
-	// drifted says a drift the shop's check found is to be corrected.
-	drifted bool
+	// drifted says a drift the shop's check found is to be corrected;
+	// gone, that the check found the platform role gone.
+	drifted, gone bool
 }
 
 func (s *roleScope) object() conditioned { return s.role }
@@ -183,9 +184,16 @@ func (r *RoleReconciler) takeDrift(_ context.Context, s *roleScope) error {
 	if !found {
 		return nil
 	}
-	s.drifted = finding.settle(s.role, driftPolicy("", s.shop), r.Recorder, func() (string, string) {
-		return "platform role " + s.role.Status.RoleID, roleDriftChanges(finding, s.desired)
-	})
+	unsettable := ""
+	if finding.reportOnly && finding.observedRole != nil {
+		// The platform's API reads the role but cannot update it: a
+		// difference is reported, never written, whatever the policy.
+		unsettable = strings.Join(roleChanges(finding.observedRole.RoleSpec, s.desired, finding.rolePermissions, s.cat), "; ")
+		finding.state = false
+	}
+	s.drifted = finding.settle(s.role, driftPolicy("", s.shop), r.Recorder, "platform role "+s.role.Status.RoleID,
+		func() string { return roleDriftChanges(finding, s.desired) }, unsettable)
+	s.gone = s.drifted && finding.observedRole == nil
 	return nil
 }
 
@@ -218,6 +226,13 @@ func (r *RoleReconciler) ensurePlatformRole(ctx context.Context, s *roleScope) e
 // platform behind our back is created again.
 func (r *RoleReconciler) write(ctx context.Context, pc platform.Client, s *roleScope) error {
 	role, desired := s.role, s.desired
+	if role.Status.RoleID != "" && s.gone && !platform.CapabilitiesOf(pc).UpdateRole {
+		// Gone from the platform: created again, which an API that cannot
+		// update a role (TOP) can do.
+		r.Recorder.Eventf(role, nil, corev1.EventTypeWarning, "Recreating", "CreateRole",
+			"platform role %s is gone; creating it again", role.Status.RoleID)
+		role.Status.RoleID = ""
+	}
 	if role.Status.RoleID != "" {
 		if !platform.CapabilitiesOf(pc).UpdateRole {
 			return stalled(shopv1alpha1.ReasonNotSupported,

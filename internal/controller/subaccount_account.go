@@ -79,6 +79,9 @@ func (r *SubAccountReconciler) ensureAccount(ctx context.Context, s *subAccountS
 			return platformOutcome("reading the platform account", err)
 		}
 		current = acct.AccountState
+		// Fresh: its roles and direct permissions, where they can be read
+		// but not set (a difference is the drift check's to report).
+		s.observeAccess(acct)
 	}
 	// A new phone on a platform that verifies phones first (Douyin) needs
 	// the code texted to it: the rest is applied now, with the old phone,
@@ -388,6 +391,7 @@ func (r *SubAccountReconciler) adopt(s *subAccountScope, adoption shopv1alpha1.A
 		return stalled(shopv1alpha1.ReasonAdoptionPreview, "%s", msg)
 	case shopv1alpha1.AdoptionAdopt:
 		showStanding(sa, existing)
+		s.observeAccess(existing)
 		sa.Status.AccountID = existing.ID
 		sa.Status.Verification = verificationStatus(existing.Verification)
 		// Its agent's presence and capacity stay theirs (seatWrites).

@@ -267,19 +267,32 @@ func (r *SubAccountReconciler) takeDrift(_ context.Context, s *subAccountScope) 
 		return nil
 	}
 	s.drift = finding
+	unsettable := ""
 	if finding.observed != nil {
 		// The agent's presence and capacity as listed: shown, never drift;
 		// so is the account's standing (PlatformFrozen, SeatFeeOwed).
 		observeSeat(s.sa, finding.observed.Seat)
 		showStanding(s.sa, *finding.observed)
+		// Roles and direct permissions the API reads but cannot set:
+		// shown, and a difference from the spec reported, never written.
+		unsettable = s.observeAccess(*finding.observed)
 	}
-	if !finding.state && !finding.password && !finding.clean {
-		return nil
-	}
-	s.drifted = finding.settle(s.sa, driftPolicy(s.sa.Spec.DriftPolicy, s.shop), r.Recorder, func() (string, string) {
-		return "sub-account " + s.sa.Status.LoginName, accountDriftChanges(finding, s.sa, s.mainAccount())
-	})
+	s.drifted = finding.settle(s.sa, driftPolicy(s.sa.Spec.DriftPolicy, s.shop), r.Recorder, "sub-account "+s.sa.Status.LoginName,
+		func() string { return accountDriftChanges(finding, s.sa, s.mainAccount(), s.caps) }, unsettable)
 	return nil
+}
+
+// observeAccess shows an account's roles and direct permissions as read,
+// where the platform's API reads but cannot set them, and says how they
+// differ from the spec ("" when they match, or where the API sets them).
+func (s *subAccountScope) observeAccess(acct platform.Account) string {
+	if !observesAccess(s.caps) {
+		return ""
+	}
+	s.sa.Status.ObservedAccess = observedAccessOf(acct)
+	changes := accessChanges(acct.AccountState, s.desired.RoleIDs, s.desired.ExtraPermissions, s.caps.ObservedOnly(), s.cat,
+		roleNamer(s.roles, acct.Roles))
+	return strings.Join(changes, "; ")
 }
 
 // recordApplied records in status what the platform now has, and looks
@@ -289,6 +302,9 @@ func (r *SubAccountReconciler) recordApplied(_ context.Context, s *subAccountSco
 	sa.Status.AppliedPermissions = s.effective
 	v := sa.Status.Verification
 	sa.Status.Chat = state.Seat != nil && state.Seat.Chat && (v == nil || v.Verified)
+	if !observesAccess(s.caps) {
+		sa.Status.ObservedAccess = nil // the platform's API sets them: appliedPermissions
+	}
 	sa.Status.Security = nil
 	if s.caps.AccountSecurity {
 		sa.Status.Security = &shopv1alpha1.SecuritySpec{PhoneProtection: state.Security.PhoneProtection,

@@ -5,8 +5,10 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 
@@ -106,6 +108,20 @@ spec:
 	ok, err := hongxing.Login("top-agent", "BackOffice-1")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(ok).To(BeTrue(), "the back-office password must be left alone")
+
+	// Observed, not set: the account's roles as TOP reads them
+	// (taobao.sellercenter.subuser.permissions.roles.get), none; a drift
+	// check reports the Role the spec names as missing on the platform,
+	// and nothing assigns it.
+	g.Expect(jsonpath(t, ns, "subaccount/top-agent", "{.status.observedAccess}")).To(Equal("{}"))
+	requested := strconv.FormatInt(time.Now().UnixNano(), 10)
+	kubectl(t, "annotate", "-n", ns, "shop/top-shop", "--overwrite", "shop.subaccount.io/requested-at="+requested)
+	kubectl(t, "wait", "-n", ns, "subaccount/top-agent", "--timeout=60s", "--for=condition=Drifted")
+	g.Expect(jsonpath(t, ns, "subaccount/top-agent", `{.status.conditions[?(@.type=="Drifted")].message}`)).
+		To(ContainSubstring("roles missing on the platform: Role top-cs (ID " + roleID + ")"))
+	a, _, err = hongxing.AccountByName("top-agent")
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(a.RoleIDs).To(BeEmpty(), "no role was assigned")
 
 	// Disable and enable reach the platform.
 	kubectl(t, "patch", "-n", ns, "subaccount/top-agent", "--type=merge", "-p", `{"spec":{"disabled":true}}`)
