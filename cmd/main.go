@@ -46,6 +46,7 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/pinduoduo"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao"
 )
 
@@ -144,7 +145,11 @@ func run(metricsAddr, probeAddr string, secureMetrics, leaderElect bool, leaderE
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := controller.Setup(context.Background(), mgr, factory, append(tune.options(), controller.WithScope(scope))...); err != nil {
+	// Shops' open-platform apps (Pinduoduo) are held to the same allowed
+	// endpoint hosts as their gateways.
+	open := pinduoduo.NewClient(pinduoduo.Options{AllowedHosts: allowed})
+	if err := controller.Setup(context.Background(), mgr, factory, append(tune.options(), controller.WithScope(scope),
+		controller.WithOpenPlatform(open))...); err != nil {
 		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

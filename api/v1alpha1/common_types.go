@@ -143,6 +143,13 @@ const (
 	// while the account's seat fee is unpaid (Taobao's sub_owed_status).
 	// Absent otherwise. It does not make the SubAccount not Ready.
 	ConditionSeatFeeOwed = "SeatFeeOwed"
+	// ConditionOpenPlatformCredentialsValid (Shop, with spec.openPlatform)
+	// is True when the platform's own open platform accepted the app's
+	// credentials and named the shop (status.openPlatform); False with
+	// PinduoduoTokenExpired, CredentialsRejected, SecretNotFound,
+	// SecretInvalid, SecretNotLabelled, EndpointNotAllowed, RateLimited or
+	// PlatformError otherwise. Absent without spec.openPlatform.
+	ConditionOpenPlatformCredentialsValid = "OpenPlatformCredentialsValid"
 )
 
 // Condition reasons. Every reason the operator sets is one of these.
@@ -280,6 +287,10 @@ const (
 	ReasonFrozenByPlatform = "FrozenByPlatform"
 	// ReasonSeatFeeUnpaid: the account's seat fee is unpaid.
 	ReasonSeatFeeUnpaid = "SeatFeeUnpaid"
+	// ReasonPinduoduoTokenExpired: Pinduoduo's open platform refused the
+	// app's access token as expired or invalid (its error 10019); retrying
+	// cannot heal it, a new token in the Secret does.
+	ReasonPinduoduoTokenExpired = "PinduoduoTokenExpired"
 )
 
 // Well-known labels and annotations.
@@ -298,7 +309,8 @@ const (
 	// the values of LabelSecretRole by which a Secret opts in to being
 	// read by the operator: a verification code (read once and deleted),
 	// a password source (password.secretRef) and a Shop's API credentials
-	// (credentialsSecretRef). A Secret without the label of its purpose
+	// (credentialsSecretRef, and the app's Secret of openPlatform). A
+	// Secret without the label of its purpose
 	// is never read, deleted, sent anywhere or given a finalizer: being
 	// able to name a Secret in a spec must not be enough to use it.
 	SecretRoleVerification = "verification"
@@ -369,6 +381,14 @@ const (
 	SecretKeyAppKey      = "appKey"
 	SecretKeyAppSecret   = "appSecret"
 	SecretKeyAccessToken = "accessToken"
+)
+
+// Keys of a Shop's open-platform app Secret (spec.openPlatform): the app's
+// client ID and secret and the shop's access token, as Pinduoduo's open
+// platform issues them.
+const (
+	SecretKeyClientID     = "clientId"
+	SecretKeyClientSecret = "clientSecret"
 )
 
 // Keys of a generated credentials Secret.

@@ -38,6 +38,7 @@ const (
 // ShopSpec defines one merchant store on one platform.
 // +kubebuilder:validation:XValidation:rule="!has(self.api) || self.api != 'TOP' || self.platform == 'taobao'",message="api TOP is Taobao's open API: only a taobao Shop can use it"
 // +kubebuilder:validation:XValidation:rule="!has(self.departments) || size(self.departments) == 0 || self.platform == 'taobao'",message="departments are Taobao/Tmall's (部门结构): only a taobao Shop can declare them"
+// +kubebuilder:validation:XValidation:rule="!has(self.openPlatform) || self.platform == 'pinduoduo'",message="openPlatform is Pinduoduo's open platform (pdd.mall.info.get): only a pinduoduo Shop can name one"
 type ShopSpec struct {
 	// platform is the marketplace the shop sells on: taobao, pinduoduo or
 	// douyin. Immutable.
@@ -170,6 +171,51 @@ type ShopSpec struct {
 	// staff login by its name.
 	// +optional
 	Adoption *ShopAdoption `json:"adoption,omitempty"`
+
+	// openPlatform names the shop's app on the platform's own open
+	// platform (Pinduoduo only), besides its gateway. When set, the
+	// operator checks the app's credentials and reads the shop's name
+	// with pdd.mall.info.get at every credentials check (condition
+	// OpenPlatformCredentialsValid, status.openPlatform). An expired or
+	// invalid access token stalls the Shop with reason
+	// PinduoduoTokenExpired until the Secret holds a new one. Nothing
+	// else is read or written through it: Pinduoduo has no public
+	// sub-account API.
+	// +optional
+	OpenPlatform *OpenPlatformApp `json:"openPlatform,omitempty"`
+}
+
+// OpenPlatformApp is a shop's app on the platform's own open platform.
+type OpenPlatformApp struct {
+	// credentialsSecretRef names a Secret in the Shop's namespace holding
+	// the app's clientId and clientSecret and the shop's accessToken. Like
+	// the Shop's credentialsSecretRef, it is used only when labelled
+	// shop.subaccount.io/secret=shop-api (a change then takes effect at
+	// once), and its shop.subaccount.io/allowed-endpoint-hosts annotation,
+	// when present, binds it to the endpoint hosts listed.
+	// +required
+	CredentialsSecretRef LocalObjectReference `json:"credentialsSecretRef"`
+
+	// endpoint is the open platform's router URL. Defaults to
+	// https://gw-api.pinduoduo.com/api/router. Plain http is accepted only
+	// for loopback.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('https://') || self.startsWith('http://')",message="endpoint must be an http(s) URL"
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+// OpenPlatformStatus is what the platform's open platform said about the
+// shop at the last successful check.
+type OpenPlatformStatus struct {
+	// shopName is the shop's name on the platform (Pinduoduo's mall_name).
+	ShopName string `json:"shopName"`
+	// shopID is the platform's ID of the shop (Pinduoduo's mall_id).
+	// +optional
+	ShopID string `json:"shopID,omitempty"`
+	// checkedAt is when the credentials were last accepted.
+	// +optional
+	CheckedAt *metav1.Time `json:"checkedAt,omitempty"`
 }
 
 // ShopAdoptionPolicy says which existing accounts a shop's SubAccounts may adopt.
@@ -403,9 +449,10 @@ type SeatLedgerStatus struct {
 // ShopStatus defines the observed state of a Shop.
 type ShopStatus struct {
 	// conditions: Ready, CredentialsValid, Reconciling, Stalled;
-	// DepartmentsSynced (Taobao departments), ContactsVerified (notification
-	// contacts) and PlatformLimits (fields the platform's API cannot apply),
-	// which do not make the Shop not Ready.
+	// OpenPlatformCredentialsValid (with spec.openPlatform; False stalls
+	// the Shop); DepartmentsSynced (Taobao departments), ContactsVerified
+	// (notification contacts) and PlatformLimits (fields the platform's API
+	// cannot apply), which do not make the Shop not Ready.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -453,6 +500,11 @@ type ShopStatus struct {
 	// +optional
 	// +listType=atomic
 	NotificationContacts []ContactStatus `json:"notificationContacts,omitempty"`
+
+	// openPlatform is the shop as the platform's own open platform last
+	// named it (spec.openPlatform): its name and ID.
+	// +optional
+	OpenPlatform *OpenPlatformStatus `json:"openPlatform,omitempty"`
 }
 
 // DepartmentStatus is one department on the platform.

@@ -151,6 +151,17 @@ var controllerCatalogue = []catalogueCase{
 			return &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}, testShop{}
 		},
 		want: exactly(`credentials Secret "partial-api" lacks the keys ` + shopv1alpha1.SecretKeyAccessToken)},
+	{name: "Pinduoduo app Secret with a missing key", condition: shopv1alpha1.ConditionOpenPlatformCredentialsValid, status: metav1.ConditionFalse,
+		reason: shopv1alpha1.ReasonSecretInvalid,
+		setup: func(t *testing.T, ns string) (conditioned, testShop) {
+			ts := newShop(t, ns, platform.Pinduoduo, 10, func(s *shopv1alpha1.Shop) {
+				s.Spec.OpenPlatform = &shopv1alpha1.OpenPlatformApp{CredentialsSecretRef: shopv1alpha1.LocalObjectReference{Name: "pdd-app"}}
+			})
+			data := appData(ts.creds, "")
+			create(t, shopAPISecret(ns, "pdd-app", data))
+			return &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}, testShop{}
+		},
+		want: exactly(`open platform credentials Secret "pdd-app" lacks the keys ` + shopv1alpha1.SecretKeyAccessToken)},
 	{name: "Shop credentials Secret missing", condition: shopv1alpha1.ConditionStalled, status: metav1.ConditionTrue,
 		reason: shopv1alpha1.ReasonSecretNotFound,
 		setup: func(t *testing.T, ns string) (conditioned, testShop) {

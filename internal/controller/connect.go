@@ -50,6 +50,9 @@ type Connector struct {
 	// (Scope.Shard): the cache holds only the Shops, Roles and SubAccounts
 	// it matches.
 	Shard labels.Selector
+	// OpenPlatform checks the apps Shops name in spec.openPlatform; nil is
+	// a Pinduoduo client that may call any host.
+	OpenPlatform OpenPlatform
 }
 
 // secret reads a Secret in namespace by name, from the cache or the API.
@@ -112,17 +115,22 @@ func usableCredentials(secret *corev1.Secret) error {
 	if err := requireOptIn(secret, "credentials Secret", shopv1alpha1.SecretRoleShopAPI); err != nil {
 		return err
 	}
-	var missing []string
-	for _, k := range []string{shopv1alpha1.SecretKeyAppKey, shopv1alpha1.SecretKeyAppSecret, shopv1alpha1.SecretKeyAccessToken} {
-		if len(secret.Data[k]) == 0 {
-			missing = append(missing, k)
-		}
-	}
-	if len(missing) > 0 {
+	if missing := missingKeys(secret, shopv1alpha1.SecretKeyAppKey, shopv1alpha1.SecretKeyAppSecret, shopv1alpha1.SecretKeyAccessToken); len(missing) > 0 {
 		return stalled(shopv1alpha1.ReasonSecretInvalid,
 			"credentials Secret %q lacks the keys %s", secret.Name, strings.Join(missing, ", "))
 	}
 	return nil
+}
+
+// missingKeys lists the keys the Secret lacks or holds empty.
+func missingKeys(secret *corev1.Secret, keys ...string) []string {
+	var missing []string
+	for _, k := range keys {
+		if len(secret.Data[k]) == 0 {
+			missing = append(missing, k)
+		}
+	}
+	return missing
 }
 
 // requireOptIn refuses a Secret that does not carry LabelSecretRole with

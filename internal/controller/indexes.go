@@ -37,6 +37,7 @@ const (
 	indexSubAccountRoles      = ".spec.roles.name"
 	indexSubAccountPassSecret = ".spec.password.secretRef.name"
 	indexShopSecret           = ".spec.credentialsSecretRef.name"
+	indexShopAppSecret        = ".spec.openPlatform.credentialsSecretRef.name"
 	// indexSubAccountAccountID finds, in every namespace, the SubAccounts
 	// that hold a platform account ID, so adoption can refuse an account
 	// another SubAccount manages.
@@ -78,6 +79,12 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 		}},
 		{&shopv1alpha1.Shop{}, indexShopSecret, func(o client.Object) []string {
 			return []string{o.(*shopv1alpha1.Shop).Spec.CredentialsSecretRef.Name}
+		}},
+		{&shopv1alpha1.Shop{}, indexShopAppSecret, func(o client.Object) []string {
+			if app := o.(*shopv1alpha1.Shop).Spec.OpenPlatform; app != nil {
+				return []string{app.CredentialsSecretRef.Name}
+			}
+			return nil
 		}},
 	} {
 		if err := idx.IndexField(ctx, ix.obj, ix.field, ix.fn); err != nil {

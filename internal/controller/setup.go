@@ -38,6 +38,7 @@ type options struct {
 	concurrency Concurrency
 	batchDelay  time.Duration
 	scope       Scope
+	open        OpenPlatform
 }
 
 // Concurrency is how many objects of each kind are reconciled at once
@@ -92,6 +93,12 @@ func WithScope(s Scope) Option {
 	return func(o *options) { o.scope = s }
 }
 
+// WithOpenPlatform sets how Shops' open-platform apps (spec.openPlatform)
+// are checked; without it, a Pinduoduo client that may call any host.
+func WithOpenPlatform(op OpenPlatform) Option {
+	return func(o *options) { o.open = op }
+}
+
 // WithClock makes the controllers read the time from now (tests drive
 // schedules and rotation with it instead of waiting).
 func WithClock(now func() time.Time) Option {
@@ -111,7 +118,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory, opts
 	if err := metrics.RegisterState(mgr.GetCache()); err != nil {
 		return err
 	}
-	conn := &Connector{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Factory: factory}
+	conn := &Connector{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Factory: factory, OpenPlatform: o.open}
 	if o.scope.sharded() {
 		conn.Shard = o.scope.Shard
 	}

@@ -88,6 +88,9 @@ type shopMemo struct {
 	createdDepartments map[string]bool
 	// activity is where the reading of the shop's activity feed stands.
 	activity activityMemo
+	// openPlatform is what the last check of the shop's open-platform app
+	// found; nil asks the platform again.
+	openPlatform *openPlatformCheck
 }
 
 // memo returns the Shop's memo, a new one for a Shop not seen before.
@@ -196,7 +199,7 @@ func (r *ShopReconciler) now() time.Time {
 }
 
 // SetupWithManager registers the controller: Shops, their credentials
-// Secrets, and their dependants' arrivals and departures.
+// and open-platform app Secrets, and their dependants' arrivals and departures.
 func (r *ShopReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	dependantToShop := func(_ context.Context, o client.Object) []reconcile.Request {
 		var shop string
@@ -211,7 +214,8 @@ func (r *ShopReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&shopv1alpha1.Shop{}, builder.WithPredicates(ownChangeMatters)).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-			return requestsFor(ctx, r.Client, &shopv1alpha1.ShopList{}, o.GetNamespace(), indexShopSecret, o.GetName())
+			return append(requestsFor(ctx, r.Client, &shopv1alpha1.ShopList{}, o.GetNamespace(), indexShopSecret, o.GetName()),
+				requestsFor(ctx, r.Client, &shopv1alpha1.ShopList{}, o.GetNamespace(), indexShopAppSecret, o.GetName())...)
 		})).
 		Watches(&shopv1alpha1.SubAccount{}, delayedRequests(r.BatchDelay, dependantToShop), builder.WithPredicates(dependantArrivedOrLeft)).
 		Watches(&shopv1alpha1.Role{}, delayedRequests(r.BatchDelay, dependantToShop), builder.WithPredicates(dependantArrivedOrLeft)).

@@ -40,6 +40,9 @@ func (r *ShopReconciler) shopSteps() []step[*shopScope] {
 	return []step[*shopScope]{
 		{name: "credentials", run: r.credentials,
 			condition: shopv1alpha1.ConditionCredentialsValid, ok: fixed[*shopScope]("the platform accepted the credentials")},
+		// spec.openPlatform's app (Pinduoduo); sets its own condition,
+		// OpenPlatformCredentialsValid, which is absent without one.
+		{name: "openPlatform", run: r.openPlatform},
 		{name: "seats", run: r.seats},
 		{name: "service", run: serviceOn},
 		{name: "drift", run: r.drift},

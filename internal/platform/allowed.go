@@ -164,15 +164,26 @@ func (f *restrictedFactory) ClientFor(ctx context.Context, cfg ShopConfig) (Clie
 	if raw == "" {
 		raw = DefaultEndpoint(cfg.Platform)
 	}
-	u, err := ParseEndpoint(raw, "the endpoint", "https://gateway.example.com", cfg.Credentials.AppSecret, cfg.Credentials.AccessToken)
-	if err != nil {
+	if err := f.allowed.Check(raw, "the endpoint", "https://gateway.example.com", cfg.Credentials.AppSecret, cfg.Credentials.AccessToken); err != nil {
 		return nil, err
 	}
-	port := EffectivePort(u)
-	if !f.allowed.Allows(u.Hostname(), port) {
-		return nil, &Error{Kind: ErrEndpointNotAllowed, Field: "endpoint",
-			Message: fmt.Sprintf("the endpoint %q (host %s, port %d) is not one this operator may call: "+
-				"a cluster admin allows endpoint hosts with the manager's --allowed-endpoint-hosts", u.Redacted(), u.Hostname(), port)}
-	}
 	return f.inner.ClientFor(ctx, cfg)
+}
+
+// Check refuses the endpoint raw unless the list allows its host and
+// port: ParseEndpoint's error (what, example and secrets as there), or an
+// *Error of kind ErrEndpointNotAllowed on Field "endpoint". An empty list
+// allows every host that ParseEndpoint accepts.
+func (hs EndpointHosts) Check(raw, what, example string, secrets ...string) error {
+	u, err := ParseEndpoint(raw, what, example, secrets...)
+	if err != nil {
+		return err
+	}
+	port := EffectivePort(u)
+	if !hs.Allows(u.Hostname(), port) {
+		return &Error{Kind: ErrEndpointNotAllowed, Field: "endpoint",
+			Message: fmt.Sprintf("%s %q (host %s, port %d) is not one this operator may call: "+
+				"a cluster admin allows endpoint hosts with the manager's --allowed-endpoint-hosts", what, u.Redacted(), u.Hostname(), port)}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -104,6 +105,25 @@ func IsEndpointNotAllowed(err error) bool { return errors.Is(err, ErrEndpointNot
 // connection could not be made, broke, or no answer came in time. Which of
 // these, and the address, are in Detail.
 const UnreachableMessage = "the endpoint could not be reached or did not answer (the operator's log has the details)"
+
+// TransportError maps a driver's failure to send a call or to read its
+// answer. When the caller's ctx ended, it is that context error, wrapped
+// with api and op ("TOP taobao.subuser.info.update: context canceled").
+// Otherwise it is ErrTransient with the public UnreachableMessage, and
+// what happened in Detail, for the log only (whether a port was closed,
+// filtered or spoke plain HTTP, and the address, would let a Shop's
+// author probe the network through status): the per-call context callCtx
+// ending is "no answer within timeout". Detail is scrubbed of secrets.
+func TransportError(ctx, callCtx context.Context, api, op string, timeout time.Duration, err error, secrets ...string) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%s %s: %w", api, op, ctxErr)
+	}
+	detail := fmt.Sprintf("%v", err)
+	if callCtx.Err() != nil {
+		detail = fmt.Sprintf("no answer within %s", timeout)
+	}
+	return &Error{Kind: ErrTransient, Message: op + ": " + UnreachableMessage, Detail: Scrub(detail, secrets...)}
+}
 
 // DetailOf returns the log-only detail of err (see Error.Detail), or "".
 // A controller writes err.Error() to status and logs DetailOf(err) next

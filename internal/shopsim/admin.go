@@ -70,6 +70,8 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		s.serveAdminActivity(w, r)
 	case AdminPathAgentSeat:
 		s.serveAdminAgentSeat(w, r)
+	case AdminPathPinduoduoToken:
+		s.serveAdminPinduoduoToken(w, r)
 	case AdminPathStats, AdminPathSignatures:
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", "GET")

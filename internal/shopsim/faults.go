@@ -11,8 +11,9 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 )
 
-// Faults are injected into API calls only, /v1 and TOP's /router/rest
-// (never / or /admin).
+// Faults are injected into API calls only, /v1, TOP's /router/rest and
+// Pinduoduo's /api/router (never / or /admin). On /api/router an injected
+// failure is error 52103 and the rate limit error 52101.
 //
 // In JSON (GET and PUT /admin/faults) Latency is a Go duration string:
 //

@@ -30,6 +30,11 @@
 //     by app_key and session, the signature (md5, hmac or hmac-sha256) and
 //     the GMT+8 timestamp (±10 minutes) are checked, and every answer is a
 //     TOP envelope.
+//   - /api/router: Pinduoduo's open platform for Pinduoduo shops
+//     (pdd.mall.info.get, see servePinduoduo): the shop is found by
+//     client_id, the MD5 signature, the Unix timestamp (±10 minutes) and
+//     the access token are checked (an expired one is 10019), and every
+//     answer is a Pinduoduo envelope.
 //   - /admin/faults: GET and PUT the fault injection (Faults as JSON), with
 //     "Authorization: Bearer <admin token>"; refused when no admin token is
 //     configured.
@@ -58,6 +63,7 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+	"github.com/subaccount-operator/subaccount-operator/internal/platform/pinduoduo"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/taobao/top"
 	"github.com/subaccount-operator/subaccount-operator/pkg/gateway"
 )
@@ -110,6 +116,9 @@ type Server struct {
 
 	stats statsRecorder // API call counters (GET /admin/stats)
 
+	// pdd is the Pinduoduo shops' app authorisations (pinduoduo.go).
+	pdd pddTokens
+
 	// api serves /v1 (authentication, nonces, idempotency, routes).
 	api *gateway.Server
 
@@ -152,6 +161,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.api.ServeHTTP(w, r)
 	case p == top.RouterPath:
 		s.serveTOP(w, r)
+	case p == pinduoduo.RouterPath:
+		s.servePinduoduo(w, r)
 	case p == "/admin" || strings.HasPrefix(p, "/admin/"):
 		s.serveAdmin(w, r)
 	case p == "/":

@@ -253,15 +253,7 @@ func (c *client) do(ctx context.Context, r request) (err error) {
 // address, would let a Shop's author probe the network through status) and
 // what happened in Detail, for the log.
 func (c *client) transportError(ctx, callCtx context.Context, op string, err error, secrets []string) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("gateway %s: %w", op, ctxErr)
-	}
-	detail := fmt.Sprintf("%v", err)
-	if callCtx.Err() != nil {
-		detail = fmt.Sprintf("no answer within %s", c.opts.Timeout)
-	}
-	return &platform.Error{Kind: platform.ErrTransient, Message: op + ": " + platform.UnreachableMessage,
-		Detail: scrub(detail, secrets...)}
+	return platform.TransportError(ctx, callCtx, "gateway", op, c.opts.Timeout, err, secrets...)
 }
 
 // errorFromResponse maps a non-2xx answer to a platform error through

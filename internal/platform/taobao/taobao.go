@@ -267,15 +267,7 @@ func (c *Client) call(ctx context.Context, method string, params map[string]stri
 // platform.UnreachableMessage and what happened (the address, refused,
 // timed out, TLS) in Detail, for the log only.
 func (c *Client) transportError(ctx, callCtx context.Context, method string, err error, secrets []string) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("TOP %s: %w", method, ctxErr)
-	}
-	detail := err.Error()
-	if callCtx.Err() != nil {
-		detail = fmt.Sprintf("no answer within %s", c.opts.Timeout)
-	}
-	return &platform.Error{Kind: platform.ErrTransient, Message: method + ": " + platform.UnreachableMessage,
-		Detail: platform.Scrub(detail, secrets...)}
+	return platform.TransportError(ctx, callCtx, "TOP", method, c.opts.Timeout, err, secrets...)
 }
 
 // statusError maps a non-2xx answer. TOP itself answers 200 even for
