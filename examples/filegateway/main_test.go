@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -23,15 +24,15 @@ import (
 func TestExamplePassesTheConformanceSuite(t *testing.T) {
 	g := NewWithT(t)
 	file := filepath.Join(t.TempDir(), "shop.json")
-	office := &backOffice{shop: gateway.Shop{Platform: gateway.Pinduoduo, MainAccount: "example-shop"}, path: file,
-		creds: gateway.Credentials{AppKey: "example-key", AppSecret: "example-secret", AccessToken: "example-token"}}
+	office := &backOffice{shop: gateway.Shop{Platform: gateway.Pinduoduo, MainAccount: "example-shop"}, path: file}
+	creds := gateway.Credentials{AppKey: "example-key", AppSecret: "example-secret", AccessToken: "example-token"}
 	g.Expect(office.load()).To(Succeed())
-	ts := httptest.NewServer(gateway.New(office, gateway.Options{}))
+	ts := httptest.NewServer(server(office, creds, slog.New(slog.DiscardHandler)))
 	t.Cleanup(ts.Close)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	report := conformance.Run(ctx, conformance.Target{Endpoint: ts.URL, Shop: office.shop, Credentials: office.creds})
+	report := conformance.Run(ctx, conformance.Target{Endpoint: ts.URL, Shop: office.shop, Credentials: creds})
 	var out bytes.Buffer
 	_ = report.WriteText(&out)
 	t.Log(out.String())

@@ -5,16 +5,16 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
+	"github.com/subaccount-operator/subaccount-operator/pkg/gateway"
 )
 
 // StateFileMode is the mode of the state file: it holds the shops' API
 // credentials and the sub-accounts' password hashes.
-const StateFileMode fs.FileMode = 0o600
+const StateFileMode = gateway.FileMode
 
 // LoadState restores engine from the state file at path. A missing file is
 // no error (loaded is false): the engine is left as it is.
@@ -78,39 +78,11 @@ func (f *stateFile) save() error {
 	return nil
 }
 
-// writeFileAtomic replaces path with data: a temporary file in the same
-// directory, mode 0600, fsynced, renamed over path, then the directory
-// fsynced, so a crash leaves either the old or the new file.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("shopsim: writing the state file: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err = tmp.Chmod(StateFileMode); err != nil {
-		return fmt.Errorf("shopsim: writing the state file: %w", err)
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("shopsim: writing the state file: %w", err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("shopsim: writing the state file: %w", err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("shopsim: writing the state file: %w", err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("shopsim: writing the state file: %w", err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync() // best effort: not every platform syncs directories
-		_ = d.Close()
+// writeFileAtomic replaces path with data, mode StateFileMode, so a
+// crash leaves either the old or the new file (gateway.WriteFileAtomic).
+func writeFileAtomic(path string, data []byte) error {
+	if err := gateway.WriteFileAtomic(path, data); err != nil {
+		return fmt.Errorf("shopsim: the state file: %w", err)
 	}
 	return nil
 }

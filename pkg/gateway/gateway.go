@@ -100,6 +100,11 @@ type Options struct {
 	// Server's own lock per shop (a server with writes of its own, such as
 	// shopsim's TOP endpoint, shares one lock with them).
 	WriteLock sync.Locker
+	// LockReads runs reads under the same lock as writes, so a back
+	// office with no locking of its own (a file, a map) never reads while
+	// it is written. A Client's answer is encoded after the lock is let
+	// go: return copies, not the slices a write will change.
+	LockReads bool
 	// Committed, when set, is called after every write that changed state,
 	// with the write lock still held (a store saves its state there). An
 	// error answers 503 unavailable: the client retries.
@@ -288,11 +293,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, status, out)
 }
 
-// run calls the route: a read directly, a write under the shop's write
-// lock, answered from the stored answers when it repeats an
+// run calls the route: a read directly (under the write lock with
+// LockReads), a write under the shop's write lock, answered from the stored answers when it repeats an
 // Idempotency-Key, and followed by Committed.
 func (s *Server) run(rt *route, c *call) (int, any, error) {
 	if !rt.write {
+		if s.opts.LockReads {
+			lock := s.writeLock(c.shop)
+			lock.Lock()
+			defer lock.Unlock()
+		}
 		return rt.handle(c)
 	}
 	src := c.header.Get(wire.HeaderSource)
