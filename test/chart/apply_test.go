@@ -149,6 +149,16 @@ func TestApplyToControlPlane(t *testing.T) {
 		}
 	}
 
+	// rbac.adoptionClusterRead: the release that watches two namespaces
+	// may still list SubAccounts and get Shops everywhere, as adopting an
+	// account needs (kubectl auth can-i answers "no" with a failure).
+	for _, what := range [][]string{{"list", "subaccounts.shop.subaccount.io"}, {"get", "shops.shop.subaccount.io"}} {
+		got := cp.run(t, nil, "auth", "can-i", what[0], what[1], "--all-namespaces", "--as=system:serviceaccount:staff:staff-operator")
+		if strings.TrimSpace(got) != "yes" {
+			t.Errorf("the all-values release may not %s %s cluster-wide: %s", what[0], what[1], got)
+		}
+	}
+
 	// The GitOps example's Shop, Roles and SubAccounts pass the CRDs'
 	// validation (server-side dry run).
 	staff := gitopsStaff(t)

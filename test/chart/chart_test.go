@@ -336,7 +336,8 @@ requests: {cpu: 200m, memory: 256Mi}
 		clusterRoles = append(clusterRoles, cr.GetName())
 	}
 	slices.Sort(clusterRoles)
-	expectEqual(t, "ClusterRoles", clusterRoles, []string{"staff-operator-metrics-auth-role", "staff-operator-metrics-reader"})
+	expectEqual(t, "ClusterRoles", clusterRoles, []string{"staff-operator-adoption-read", "staff-operator-metrics-auth-role", "staff-operator-metrics-reader"})
+	checkAdoptionRead(t, objs, "staff-operator", "staff", "staff-operator")
 	// With watchNamespaces no cluster-wide rule grants Secrets: only the
 	// Roles in the watched namespaces do.
 	for _, kind := range []string{"ClusterRole", "Role"} {
@@ -443,8 +444,44 @@ func hasPrefixPath(have map[string]bool, p string) bool {
 	return false
 }
 
+// checkAdoptionRead checks rbac.adoptionClusterRead's ClusterRole (get
+// and list of Shops and SubAccounts, nothing more) and its binding to the
+// manager's ServiceAccount.
+func checkAdoptionRead(t *testing.T, objs objects, fullname, releaseNS, serviceAccount string) {
+	t.Helper()
+	role := objs.get(t, "ClusterRole", fullname+"-adoption-read")
+	expectEqual(t, "adoption-read rules", role.Object["rules"], toMap(t, `
+- apiGroups: [shop.subaccount.io]
+  resources: [shops, subaccounts]
+  verbs: [get, list]
+`))
+	b := objs.get(t, "ClusterRoleBinding", fullname+"-adoption-read")
+	expectEqual(t, "adoption-read roleRef", b.Object["roleRef"], map[string]any{
+		"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": fullname + "-adoption-read"})
+	expectEqual(t, "adoption-read subjects", b.Object["subjects"], []any{map[string]any{
+		"kind": "ServiceAccount", "name": serviceAccount, "namespace": releaseNS}})
+}
+
 // TestToggles covers the switches one by one.
 func TestToggles(t *testing.T) {
+	t.Run("adoption read cluster-wide", func(t *testing.T) {
+		// Off by default, with or without watchNamespaces.
+		for _, args := range [][]string{nil, {"--set", "watchNamespaces={shop-a}"}} {
+			_, objs := render(t, defaultRelease, defaultNamespace, args...)
+			if objs.find("ClusterRole", "subaccount-operator-adoption-read") != nil {
+				t.Errorf("adoption-read ClusterRole rendered by default (%v)", args)
+			}
+		}
+		// On: rendered with watchNamespaces; without them the manager's
+		// ClusterRole already reads every namespace.
+		_, objs := render(t, defaultRelease, defaultNamespace, "--set", "rbac.adoptionClusterRead=true,watchNamespaces={shop-a}")
+		checkAdoptionRead(t, objs, "subaccount-operator", defaultNamespace, "subaccount-operator-controller-manager")
+		checkNamespacedManagerRBAC(t, objs, "subaccount-operator", defaultNamespace, "subaccount-operator-controller-manager", []string{"shop-a"})
+		_, objs = render(t, defaultRelease, defaultNamespace, "--set", "rbac.adoptionClusterRead=true")
+		if objs.find("ClusterRole", "subaccount-operator-adoption-read") != nil {
+			t.Error("adoption-read ClusterRole rendered without watchNamespaces")
+		}
+	})
 	t.Run("metrics disabled", func(t *testing.T) {
 		_, objs := render(t, defaultRelease, defaultNamespace, "--set", "metrics.enabled=false")
 		c := managerContainer(t, objs.get(t, "Deployment", "subaccount-operator-controller-manager"))
