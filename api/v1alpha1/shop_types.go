@@ -423,6 +423,24 @@ type AccountQuotaStatus struct {
 	Ledger *SeatLedgerStatus `json:"ledger,omitempty"`
 }
 
+// MaxUnmanagedLogins bounds status.unmanagedAccounts.logins: a shop's
+// status stays small whatever is in its back office.
+const MaxUnmanagedLogins = 100
+
+// UnmanagedAccountsStatus lists the platform accounts no SubAccount holds.
+type UnmanagedAccountsStatus struct {
+	// count is how many there are.
+	Count int32 `json:"count"`
+	// logins are their full logins ("<mainAccount>:<name>"), sorted; at
+	// most the first 100. Past 100, count says how many there are and
+	// logins lists the first 100 in sort order only.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MaxLength=128
+	Logins []string `json:"logins,omitempty"`
+}
+
 // SeatLedgerStatus is a Taobao shop's seats as the platform reports them.
 type SeatLedgerStatus struct {
 	// freeGiven is the free seats the platform gives the shop.
@@ -471,6 +489,13 @@ type ShopStatus struct {
 	// state with the desired state.
 	// +optional
 	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
+
+	// unmanagedAccounts are the accounts the last drift check's listing
+	// found on the platform that no SubAccount of the Shop holds (made in
+	// the back office, or not adopted yet): the access review lists them
+	// without calling the platform.
+	// +optional
+	UnmanagedAccounts *UnmanagedAccountsStatus `json:"unmanagedAccounts,omitempty"`
 
 	// lastHandledRequestedAt is the last shop.subaccount.io/requested-at
 	// annotation value acted on.

@@ -72,6 +72,7 @@ type StaffSpec struct {
 // StaffAssignment picks shops, by name or by labels, and says what the
 // person's account in each of them is.
 // +kubebuilder:validation:XValidation:rule="has(self.shops) != has(self.shopSelector)",message="an assignment picks its shops with either shops (names) or shopSelector, not both and not neither"
+// +kubebuilder:validation:XValidation:rule="!has(self.shops) || !has(self.shopPhones) || self.shopPhones.all(p, p.shop in self.shops)",message="shopPhones may name only shops the assignment's shops list names"
 type StaffAssignment struct {
 	// shops names Shops of the namespace.
 	// +optional
@@ -123,6 +124,22 @@ type StaffAssignment struct {
 	// +kubebuilder:validation:MaxLength=32
 	DisplayName string `json:"displayName,omitempty"`
 
+	// phone overrides spec.phone in these shops, for a person who uses
+	// another number there. On Douyin the verification code goes to it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(1[3-9][0-9]{9}|\\\\+[1-9][0-9]{6,14})$')",message="phone must be an 11-digit mainland mobile number such as 13800138000 or E.164 such as +8613800138000"
+	Phone string `json:"phone,omitempty"`
+
+	// shopPhones give a phone for one shop, over phone and spec.phone:
+	// e.g. the person's second Douyin shop, verified on another number.
+	// An entry whose shop the assignment does not pick is not used.
+	// +optional
+	// +listType=map
+	// +listMapKey=shop
+	// +kubebuilder:validation:MaxItems=20
+	ShopPhones []StaffShopPhone `json:"shopPhones,omitempty"`
+
 	// seat is the customer-service chat seat in these shops (see
 	// SubAccount spec.seat); omit it for staff who do not serve customers.
 	// +optional
@@ -135,6 +152,20 @@ type StaffAssignment struct {
 	// +kubebuilder:default=Delete
 	// +kubebuilder:validation:Enum=Delete;Disable;Retain
 	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+}
+
+// StaffShopPhone is the phone the person uses in one shop.
+type StaffShopPhone struct {
+	// shop is the Shop's name.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Shop string `json:"shop"`
+	// phone is the number: an 11-digit mainland China number or E.164.
+	// +required
+	// +kubebuilder:validation:MaxLength=16
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(1[3-9][0-9]{9}|\\\\+[1-9][0-9]{6,14})$')",message="phone must be an 11-digit mainland mobile number such as 13800138000 or E.164 such as +8613800138000"
+	Phone string `json:"phone"`
 }
 
 // StaffSelector is a label selector that must say something: an empty
@@ -262,6 +293,11 @@ type StaffShopStatus struct {
 	// verificationExpiresAt is when an awaited code stops working.
 	// +optional
 	VerificationExpiresAt *metav1.Time `json:"verificationExpiresAt,omitempty"`
+	// verificationPhone is the phone the shop's code went to, masked
+	// (e.g. 138****8000): the person's phone, or the one the assignment
+	// gives for this shop.
+	// +optional
+	VerificationPhone string `json:"verificationPhone,omitempty"`
 	// seat is the chat seat as applied: "<presence> <capacity>", e.g.
 	// "Online 20"; empty without chat.
 	// +optional

@@ -87,11 +87,19 @@ type ReviewPermission struct {
 	From []string `json:"from"`
 }
 
-// ReviewUnmanaged counts a shop's accounts no SubAccount manages.
+// ReviewUnmanaged is a shop's accounts no SubAccount manages.
 type ReviewUnmanaged struct {
 	Shop     string `json:"shop"`
 	Platform string `json:"platform"`
-	Accounts int32  `json:"accounts"`
+	// Accounts is how many there are.
+	Accounts int32 `json:"accounts"`
+	// Logins name them, sorted, as the Shop's last drift check listed
+	// them: at most 100 (the Shop's status keeps no more).
+	Logins []string `json:"logins,omitempty"`
+	// Unlisted is how many Logins does not name: those past 100, or all
+	// of them before the shop's first drift check (the seat count knows
+	// them, not their names).
+	Unlisted int32 `json:"unlisted,omitempty"`
 }
 
 // Account states.
@@ -166,9 +174,17 @@ func buildReview(ns string, staff []shopv1alpha1.Staff, sas []shopv1alpha1.SubAc
 	r.People = append(r.People, loose...)
 	slices.SortFunc(shops, func(a, b shopv1alpha1.Shop) int { return cmp.Compare(a.Name, b.Name) })
 	for _, s := range shops {
-		if st := s.Status.Seats; st != nil && st.Unmanaged > 0 {
-			r.Unmanaged = append(r.Unmanaged, ReviewUnmanaged{Shop: s.Name, Platform: string(s.Spec.Platform), Accounts: st.Unmanaged})
+		u := ReviewUnmanaged{Shop: s.Name, Platform: string(s.Spec.Platform)}
+		switch listed, seats := s.Status.UnmanagedAccounts, s.Status.Seats; {
+		case listed != nil && listed.Count > 0:
+			u.Accounts, u.Logins = listed.Count, listed.Logins
+			u.Unlisted = max(listed.Count-int32(len(listed.Logins)), 0)
+		case seats != nil && seats.Unmanaged > 0:
+			u.Accounts, u.Unlisted = seats.Unmanaged, seats.Unmanaged
+		default:
+			continue
 		}
+		r.Unmanaged = append(r.Unmanaged, u)
 	}
 	return r
 }
@@ -291,17 +307,31 @@ func renderReview(r Review) string {
 	if len(r.Unmanaged) > 0 {
 		b.WriteString("\nPlatform accounts no SubAccount manages (the shop's last look at the platform):\n")
 		w = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "SHOP\tPLATFORM\tACCOUNTS")
+		fmt.Fprintln(w, "SHOP\tPLATFORM\tLOGIN")
 		for _, u := range r.Unmanaged {
-			fmt.Fprintf(w, "%s\t%s\t%d\n", u.Shop, u.Platform, u.Accounts)
+			for _, login := range u.Logins {
+				fmt.Fprintf(w, "%s\t%s\t%s\n", u.Shop, u.Platform, login)
+			}
+			if u.Unlisted > 0 {
+				fmt.Fprintf(w, "%s\t%s\t%s\n", u.Shop, u.Platform, u.unlistedText())
+			}
 		}
 		_ = w.Flush()
 	}
 	return b.String()
 }
 
-// writeReviewCSV writes one row per account (and one per shop's unmanaged
-// accounts), for a spreadsheet.
+// unlistedText says how many of a shop's unmanaged accounts the review
+// cannot name, and why.
+func (u ReviewUnmanaged) unlistedText() string {
+	if len(u.Logins) == 0 {
+		return fmt.Sprintf("(%d, not named yet: the shop's next drift check lists them)", u.Unlisted)
+	}
+	return fmt.Sprintf("(%d more: the Shop's status names the first %d)", u.Unlisted, len(u.Logins))
+}
+
+// writeReviewCSV writes one row per account (and per unmanaged login),
+// for a spreadsheet.
 func writeReviewCSV(out io.Writer, r Review) error {
 	w := csv.NewWriter(out)
 	rows := [][]string{{"staff", "person", "employee_number", "active", "shop", "platform", "login", "subaccount",
@@ -320,8 +350,16 @@ func writeReviewCSV(out io.Writer, r Review) error {
 				a.Login, a.SubAccount, a.State, a.Reason, hr, last, ""})
 		}
 	}
+	// One row per named login (counting 1), and one for those not named
+	// (counting them), so the column adds up to every unmanaged account.
 	for _, u := range r.Unmanaged {
-		rows = append(rows, []string{"", "", "", "", u.Shop, u.Platform, "", "", "Unmanaged", "", "", "", strconv.Itoa(int(u.Accounts))})
+		for _, login := range u.Logins {
+			rows = append(rows, []string{"", "", "", "", u.Shop, u.Platform, login, "", "Unmanaged", "", "", "", "1"})
+		}
+		if u.Unlisted > 0 {
+			rows = append(rows, []string{"", "", "", "", u.Shop, u.Platform, "", "", "Unmanaged", u.unlistedText(), "", "",
+				strconv.Itoa(int(u.Unlisted))})
+		}
 	}
 	for _, row := range rows[1:] {
 		for i, cell := range row {

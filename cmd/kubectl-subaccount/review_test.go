@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -154,8 +155,20 @@ func TestReviewOfTheSamples(t *testing.T) {
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "hongxing"}, hongxing); err != nil {
 		t.Fatal(err)
 	}
+	// Two accounts made in hongxing's back office, named by its last drift
+	// check; one in pdd-xiaodian counted by its seats before any check.
 	hongxing.Status.Seats = &shopv1alpha1.AccountQuotaStatus{Used: 6, Total: 15, Managed: 4, Unmanaged: 2}
+	hongxing.Status.UnmanagedAccounts = &shopv1alpha1.UnmanagedAccountsStatus{Count: 2,
+		Logins: []string{"hongxing:laowang", "hongxing:temp-618"}}
 	if err := k8s.Status().Update(ctx, hongxing); err != nil {
+		t.Fatal(err)
+	}
+	pdd := &shopv1alpha1.Shop{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "pdd-xiaodian"}, pdd); err != nil {
+		t.Fatal(err)
+	}
+	pdd.Status.Seats = &shopv1alpha1.AccountQuotaStatus{Used: 4, Total: 10, Managed: 3, Unmanaged: 1}
+	if err := k8s.Status().Update(ctx, pdd); err != nil {
 		t.Fatal(err)
 	}
 
@@ -169,7 +182,9 @@ func TestReviewOfTheSamples(t *testing.T) {
 	hasLine(t, r.stdout, "抖店旗舰店:xiaomei", "Unverified (PendingVerification)")
 	hasLine(t, r.stdout, "拼多多小店:boss", "funds.view (supplementary)")
 	contains(t, r.stdout, "Platform accounts no SubAccount manages")
-	hasLine(t, r.stdout, "hongxing taobao 2")
+	hasLine(t, r.stdout, "hongxing taobao hongxing:laowang")
+	hasLine(t, r.stdout, "hongxing taobao hongxing:temp-618")
+	hasLine(t, r.stdout, "pdd-xiaodian pinduoduo (1, not named yet: the shop's next drift check lists them)")
 
 	r = plugin(t, ns, "review", "-o", "json")
 	expectOK(t, r)
@@ -191,7 +206,9 @@ func TestReviewOfTheSamples(t *testing.T) {
 	}) {
 		t.Errorf("boss's high-risk permissions: %+v", boss)
 	}
-	if len(rev.Unmanaged) != 1 || rev.Unmanaged[0].Accounts != 2 {
+	if len(rev.Unmanaged) != 2 || rev.Unmanaged[0].Accounts != 2 || rev.Unmanaged[0].Unlisted != 0 ||
+		!slices.Equal(rev.Unmanaged[0].Logins, []string{"hongxing:laowang", "hongxing:temp-618"}) ||
+		rev.Unmanaged[1].Shop != "pdd-xiaodian" || rev.Unmanaged[1].Accounts != 1 || rev.Unmanaged[1].Unlisted != 1 {
 		t.Errorf("unmanaged: %+v", rev.Unmanaged)
 	}
 
@@ -201,8 +218,21 @@ func TestReviewOfTheSamples(t *testing.T) {
 	if err != nil {
 		t.Fatalf("review -o csv: %v", err)
 	}
-	if len(rows) != 1+8+1 {
-		t.Fatalf("want a header, 8 accounts and 1 unmanaged row; got %d rows:\n%s", len(rows), r.stdout)
+	if len(rows) != 1+8+3 {
+		t.Fatalf("want a header, 8 accounts and 3 unmanaged rows (2 named, 1 not); got %d rows:\n%s", len(rows), r.stdout)
+	}
+	unmanaged := 0
+	for _, row := range rows[1:] {
+		if row[8] == "Unmanaged" {
+			n, err := strconv.Atoi(row[12])
+			if err != nil {
+				t.Fatalf("unmanaged_accounts %q: %v", row[12], err)
+			}
+			unmanaged += n
+		}
+	}
+	if unmanaged != 3 || !slices.ContainsFunc(rows, func(row []string) bool { return row[6] == "hongxing:laowang" && row[8] == "Unmanaged" }) {
+		t.Errorf("the CSV's unmanaged rows add up to %d (want 3) or do not name hongxing:laowang:\n%s", unmanaged, r.stdout)
 	}
 	found := false
 	for _, row := range rows {
@@ -219,7 +249,9 @@ func TestReviewOfTheSamples(t *testing.T) {
 	expectFail(t, plugin(t, ns, "review", "-o", "yaml"), `unknown output "yaml"`)
 }
 
-// verify staff/NAME --shop SHOP hands the code to that shop's account.
+// verify staff/NAME --shop SHOP hands the code to that shop's account;
+// without --shop, to the one shop awaiting a code, and with several the
+// plugin lists them with the masked phone each code went to.
 func TestVerifyStaffAccount(t *testing.T) {
 	ns := newNamespace(t)
 	newShop(t, ns, "dy", shopv1alpha1.PlatformDouyin, nil)

@@ -17,9 +17,11 @@ limitations under the License.
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -282,6 +284,7 @@ func (r *ShopReconciler) checkDrift(ctx context.Context, s *shopScope) error {
 	if err := r.List(ctx, subs, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}); err != nil {
 		return fmt.Errorf("listing SubAccounts of the shop: %w", err)
 	}
+	shop.Status.UnmanagedAccounts = unmanagedAccounts(shop.Spec.MainAccount, remote, subs.Items)
 	for i := range subs.Items {
 		sa := &subs.Items[i]
 		if sa.Status.AccountID == "" || sa.Status.AppliedHash == "" || !sa.DeletionTimestamp.IsZero() {
@@ -399,4 +402,28 @@ func accessDiffers(sa *shopv1alpha1.SubAccount, acct platform.Account, roleIDs m
 		wantExtra = src.Supplementary
 	}
 	return len(accessChanges(acct.AccountState, wantRoles, wantExtra, only, cat, nil)) > 0
+}
+
+// unmanagedAccounts are the listed accounts no SubAccount holds, by
+// login, sorted, at most MaxUnmanagedLogins of them named (the access
+// review reads them from the Shop's status; nil when there are none).
+func unmanagedAccounts(mainAccount string, remote map[string]platform.Account, subs []shopv1alpha1.SubAccount) *shopv1alpha1.UnmanagedAccountsStatus {
+	held := make(map[string]bool, len(subs))
+	for i := range subs {
+		if id := subs[i].Status.AccountID; id != "" {
+			held[id] = true
+		}
+	}
+	var logins []string
+	for id, a := range remote {
+		if !held[id] {
+			logins = append(logins, cmp.Or(a.Login, mainAccount+":"+a.Name))
+		}
+	}
+	if len(logins) == 0 {
+		return nil
+	}
+	slices.Sort(logins)
+	return &shopv1alpha1.UnmanagedAccountsStatus{Count: int32(len(logins)),
+		Logins: slices.Clip(logins[:min(len(logins), shopv1alpha1.MaxUnmanagedLogins)])}
 }

@@ -18,6 +18,8 @@ package controller
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -241,4 +243,32 @@ func TestDriftReportOnlyRole(t *testing.T) {
 		_ = k8s.Get(ctx, client.ObjectKeyFromObject(cs), cs)
 		return conditionsOf(cs)
 	}, timeout, interval).ShouldNot(ContainSubstring(shopv1alpha1.ConditionDrifted))
+}
+
+// The unmanaged accounts the Shop's status names are the listed ones no
+// SubAccount holds, by login, sorted, and at most MaxUnmanagedLogins:
+// past it, count still says how many.
+func TestUnmanagedAccountsBounded(t *testing.T) {
+	g := NewWithT(t)
+	remote := map[string]platform.Account{}
+	var subs []shopv1alpha1.SubAccount
+	for i := range shopv1alpha1.MaxUnmanagedLogins + 30 {
+		id := fmt.Sprintf("id-%03d", i)
+		a := platform.Account{ID: id}
+		a.Name = fmt.Sprintf("agent%03d", i)
+		if i%2 == 0 {
+			a.Login = "m:" + a.Name // a driver that reports the login; the others get one made
+		}
+		remote[id] = a
+		if i < 10 {
+			subs = append(subs, shopv1alpha1.SubAccount{Status: shopv1alpha1.SubAccountStatus{AccountID: id}})
+		}
+	}
+	got := unmanagedAccounts("m", remote, subs)
+	g.Expect(got.Count).To(BeEquivalentTo(shopv1alpha1.MaxUnmanagedLogins + 20))
+	g.Expect(got.Logins).To(HaveLen(shopv1alpha1.MaxUnmanagedLogins))
+	g.Expect(got.Logins[0]).To(Equal("m:agent010"), "the held accounts (0-9) are not unmanaged")
+	g.Expect(slices.IsSorted(got.Logins)).To(BeTrue())
+	g.Expect(unmanagedAccounts("m", remote, nil).Count).To(BeEquivalentTo(shopv1alpha1.MaxUnmanagedLogins + 30))
+	g.Expect(unmanagedAccounts("m", map[string]platform.Account{}, subs)).To(BeNil())
 }

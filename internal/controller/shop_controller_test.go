@@ -97,6 +97,11 @@ func TestShopReadyReportsSeats(t *testing.T) {
 		g.Expect(shopInfoCount(ts.main)).To(Equal(calls), "no ShopInfo call for a SubAccount arriving")
 		requestDriftCheck(t, ns)
 		waitSeats(t, shop, shopv1alpha1.AccountQuotaStatus{Used: 2, Total: 7, Managed: 1, Unmanaged: 1})
+		// The drift check's listing names it for the access review.
+		g.Eventually(func() *shopv1alpha1.UnmanagedAccountsStatus {
+			_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(shop), shop)
+			return shop.Status.UnmanagedAccounts
+		}, timeout, interval).Should(Equal(&shopv1alpha1.UnmanagedAccountsStatus{Count: 1, Logins: []string{ts.main + ":by-hand"}}))
 	})
 	t.Run("declared seats", func(t *testing.T) {
 		t.Parallel()
