@@ -59,9 +59,11 @@ func shopsimEntries(shops []shop, phonePrefix string) string {
 // TestStaff: one person across a Taobao, a Pinduoduo and a Douyin shop of
 // shopsim, picked by a label, with the real manager: Ready once the Douyin
 // code (read from shopsim's SMS outbox) is handed over to the SubAccount
-// its row names; a fourth shop labelled to match gains an account; active:
-// false disables all four on shopsim (the time printed); deleting the
-// Staff deletes them (deletionPolicy Delete).
+// its row names; a fourth shop labelled to match gains an account; a hand
+// edit to a field the Staff sets on its SubAccount is put back; active:
+// false disables all four on shopsim (the time printed); the fourth shop
+// relabelled out of the selector loses its account by its deletionPolicy
+// (Delete: gone from shopsim); deleting the Staff deletes the rest.
 func TestStaff(t *testing.T) {
 	g := begin(t)
 	ns := namespace(t, "e2e-staff")
@@ -138,6 +140,14 @@ spec:
 		g.Expect(a.Disabled).To(BeFalse())
 	}
 
+	// A hand edit to what the Staff sets on its SubAccount is put back.
+	kubectl(t, "patch", "-n", ns, "subaccount/li-staff-tb", "--type=merge", "-p",
+		`{"spec":{"employee":{"name":"someone else"},"seat":{"chat":true,"capacity":25}}}`)
+	g.Eventually(func() string {
+		return jsonpath(t, ns, "subaccount/li-staff-tb", "{.spec.employee.name} {.spec.seat.capacity}")
+	}, 2*time.Minute, 200*time.Millisecond).Should(Equal("李小丽 10"), "the hand edit was not put back")
+	waitReady(t, ns, "staff/li")
+
 	// Offboarding: every account disabled on shopsim; the time printed.
 	t0 := time.Now()
 	kubectl(t, "patch", "-n", ns, "staff/li", "--type=merge", "-p", `{"spec":{"active":false}}`)
@@ -159,6 +169,20 @@ spec:
 	t.Logf("offboarding took %s", offboarded)
 	waitReady(t, ns, "staff/li")
 	g.Expect(jsonpath(t, ns, "staff/li", "{.status.summary}")).To(Equal("4/4 disabled"))
+
+	// A shop that stops matching the selector loses its account by the
+	// account's deletionPolicy (Delete): the SubAccount goes, and the
+	// account with it on shopsim.
+	kubectl(t, "label", "-n", ns, "shop/staff-pdd2", "brand=later", "--overwrite")
+	g.Eventually(func() int {
+		_, status, _ := staffShops[3].AccountByName("e2e-li")
+		return status
+	}, 2*time.Minute, 200*time.Millisecond).Should(Equal(http.StatusNotFound), "staff-pdd2 still has the account")
+	g.Eventually(func() string {
+		return kubectl(t, "get", "-n", ns, "subaccounts", "-l", "shop.subaccount.io/staff=li", "-o", "name")
+	}, 2*time.Minute, 200*time.Millisecond).ShouldNot(ContainSubstring("li-staff-pdd2"))
+	g.Eventually(func() string { return jsonpath(t, ns, "staff/li", "{.status.summary}") },
+		2*time.Minute, 200*time.Millisecond).Should(Equal("3/3 disabled"))
 
 	// Deleting the Staff deletes the accounts (deletionPolicy Delete).
 	kubectl(t, "delete", "-n", ns, "staff/li", "--wait", "--timeout=120s")
