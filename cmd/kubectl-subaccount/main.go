@@ -21,6 +21,7 @@ limitations under the License.
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -56,11 +57,13 @@ Usage:
   kubectl subaccount verify NAME CODE     hand a phone verification code to the operator and wait for the result
   kubectl subaccount verify shop/SHOP --contact PHONE|NAME CODE
                                           the same for one of a shop's notification contacts
-  kubectl subaccount verify staff/STAFF --shop SHOP CODE
-                                          the same for a Staff's account in one shop (Douyin texts a code per shop)
+  kubectl subaccount verify staff/STAFF [--shop SHOP] CODE
+                                          the same for a Staff's account in one shop (Douyin texts a code per shop,
+                                          to the phone the Staff gives for it); --shop may be left out while only
+                                          one shop awaits a code, else the awaited ones are listed
   kubectl subaccount resend NAME          ask the platform for a new verification code
   kubectl subaccount resend shop/SHOP --contact PHONE|NAME
-  kubectl subaccount resend staff/STAFF --shop SHOP
+  kubectl subaccount resend staff/STAFF [--shop SHOP]
   kubectl subaccount rotate NAME          rotate the password now and print the new revision
   kubectl subaccount permissions NAME     show the effective permissions as a tree, with where each comes from
   kubectl subaccount activity NAME        show the account's last login, last activity, whether it is inactive,
@@ -308,14 +311,13 @@ func (k *cli) target(arg string) (shop string, name string, err error) {
 
 // staffAccount turns "staff/STAFF" (with --shop) into the name of the
 // Staff's SubAccount in that shop, from the Staff's status; any other name
-// is returned as it is.
+// is returned as it is. Without --shop, the one shop awaiting a code is
+// taken; with several, they are listed with the masked phone each code
+// went to.
 func (k *cli) staffAccount(ctx context.Context, name string) (string, error) {
 	staffName, ok := strings.CutPrefix(name, "staff/")
 	if !ok {
 		return name, nil
-	}
-	if k.shop == "" {
-		return "", fmt.Errorf("staff/%s: name the shop with --shop SHOP (each Douyin shop texts its own code)", staffName)
 	}
 	staff := &shopv1alpha1.Staff{}
 	if err := k.c.Get(ctx, client.ObjectKey{Namespace: k.ns, Name: staffName}, staff); err != nil {
@@ -324,12 +326,38 @@ func (k *cli) staffAccount(ctx context.Context, name string) (string, error) {
 		}
 		return "", fmt.Errorf("reading staff %q: %w", staffName, err)
 	}
+	if k.shop == "" {
+		var awaited []shopv1alpha1.StaffShopStatus
+		for _, row := range staff.Status.Shops {
+			if row.SubAccount != "" && (row.Verification == shopv1alpha1.StaffVerificationPending ||
+				row.Verification == shopv1alpha1.StaffVerificationExpired) {
+				awaited = append(awaited, row)
+			}
+		}
+		if len(awaited) == 1 {
+			return awaited[0].SubAccount, nil
+		}
+		return "", fmt.Errorf("staff/%s: name the shop with --shop SHOP (each Douyin shop texts its own code)%s", staffName, awaitedCodes(awaited))
+	}
 	for _, row := range staff.Status.Shops {
 		if row.Shop == k.shop && row.SubAccount != "" {
 			return row.SubAccount, nil
 		}
 	}
 	return "", fmt.Errorf("staff %s has no account in shop %q yet (see kubectl get staff %s -o yaml)", staffName, k.shop, staffName)
+}
+
+// awaitedCodes lists the shops whose code is awaited, with the masked
+// phone it went to.
+func awaitedCodes(rows []shopv1alpha1.StaffShopStatus) string {
+	if len(rows) == 0 {
+		return "; no shop awaits a code"
+	}
+	parts := make([]string, 0, len(rows))
+	for _, row := range rows {
+		parts = append(parts, fmt.Sprintf("%s (%s, %s)", row.Shop, cmp.Or(row.VerificationPhone, "phone not known yet"), row.Verification))
+	}
+	return "; codes awaited in: " + strings.Join(parts, ", ")
 }
 
 // ---- verify ----

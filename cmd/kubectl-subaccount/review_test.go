@@ -262,12 +262,23 @@ func TestVerifyStaffAccount(t *testing.T) {
 	expectFail(t, plugin(t, ns, "verify", "staff/li", "123456"), "name the shop with --shop SHOP")
 	expectFail(t, plugin(t, ns, "verify", "staff/li", "--shop", "dy", "123456"), `staff li has no account in shop "dy" yet`)
 	newSubAccount(t, ns, "li-dy", "dy", pending)
-	staff.Status.Shops = []shopv1alpha1.StaffShopStatus{{Shop: "dy", SubAccount: "li-dy", Verification: shopv1alpha1.StaffVerificationPending}}
+	// Two Douyin shops await a code, each at its own phone: without
+	// --shop the plugin lists them.
+	staff.Status.Shops = []shopv1alpha1.StaffShopStatus{
+		{Shop: "dy", SubAccount: "li-dy", Verification: shopv1alpha1.StaffVerificationPending, VerificationPhone: "138****8000"},
+		{Shop: "dy2", SubAccount: "li-dy2", Verification: shopv1alpha1.StaffVerificationPending, VerificationPhone: "139****0001"}}
+	if err := k8s.Status().Update(context.Background(), staff); err != nil {
+		t.Fatal(err)
+	}
+	expectFail(t, plugin(t, ns, "verify", "staff/li", "123456"),
+		"codes awaited in: dy (138****8000, Pending), dy2 (139****0001, Pending)")
+	// Once only one does, --shop may be left out.
+	staff.Status.Shops[1].Verification = shopv1alpha1.StaffVerificationVerified
 	if err := k8s.Status().Update(context.Background(), staff); err != nil {
 		t.Fatal(err)
 	}
 	done := consume(t, ns, "li-dy", "123456", true, "phone verified")
-	r := plugin(t, ns, "verify", "staff/li", "--shop", "dy", "123456")
+	r := plugin(t, ns, "verify", "staff/li", "123456")
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}

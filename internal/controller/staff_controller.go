@@ -305,7 +305,7 @@ func staffManagedFor(staff *shopv1alpha1.Staff, sh *staffShop) staffManaged {
 	m := staffManaged{
 		DisplayName:    cmpOr(a.DisplayName, staff.Spec.DisplayName),
 		Employee:       staff.Spec.Employee,
-		Phone:          staff.Spec.Phone,
+		Phone:          staffPhone(staff, a, sh.name),
 		AllowHighRisk:  a.AllowHighRisk,
 		Disabled:       !staff.IsActive(),
 		DeletionPolicy: a.DeletionPolicy,
@@ -325,6 +325,17 @@ func staffManagedFor(staff *shopv1alpha1.Staff, sh *staffShop) staffManaged {
 		}
 	}
 	return m
+}
+
+// staffPhone is the person's phone in a shop: the assignment's entry for
+// the shop, else the assignment's phone, else the person's.
+func staffPhone(staff *shopv1alpha1.Staff, a shopv1alpha1.StaffAssignment, shop string) string {
+	for _, p := range a.ShopPhones {
+		if p.Shop == shop {
+			return p.Phone
+		}
+	}
+	return cmpOr(a.Phone, staff.Spec.Phone)
 }
 
 func managedOf(sa *shopv1alpha1.SubAccount) staffManaged {
@@ -555,7 +566,7 @@ func staffRow(staff *shopv1alpha1.Staff, sh *staffShop) shopv1alpha1.StaffShopSt
 		row.Seat = fmt.Sprintf("Online %d", sa.Status.ChatSeatCapacity)
 	}
 	if v := sa.Status.Verification; v != nil {
-		row.Verification, row.VerificationExpiresAt = verificationState(sa), v.ExpiresAt
+		row.Verification, row.VerificationExpiresAt, row.VerificationPhone = verificationState(sa), v.ExpiresAt, v.Phone
 		if v.Verified {
 			row.VerificationExpiresAt = nil
 		}

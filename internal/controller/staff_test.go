@@ -249,3 +249,43 @@ func TestStaffClashAndMissingRole(t *testing.T) {
 	g.Expect(staff.Status.Summary).To(Equal("3/3 ready"))
 	g.Expect(staff.Status.Conditions).NotTo(ContainElement(HaveField("Type", shopv1alpha1.ConditionNameClash)))
 }
+
+// A person in two Douyin shops: the platform binds a phone to one Douyin
+// shop, so the second is given the person's other number (shopPhones).
+// Each shop texts its own phone; the rows show which codes are awaited and
+// the masked phone each went to; the Staff is Ready once both are handed
+// over.
+func TestStaffPhonePerShop(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	ns := newNamespace(t)
+	staffShopFixture(t, ns, "dy", platform.Douyin, nil)
+	staffShopFixture(t, ns, "dy2", platform.Douyin, nil)
+	other := uniquePhone()
+	staff := newStaff(ns, "li", shopv1alpha1.StaffAssignment{Shops: []string{"dy", "dy2"}, RoleSelector: customerService,
+		ShopPhones: []shopv1alpha1.StaffShopPhone{{Shop: "dy2", Phone: other}}})
+	create(t, staff)
+	dy, dy2 := staffSubAccount(t, staff, "dy"), staffSubAccount(t, staff, "dy2")
+	g.Expect(dy.Spec.Phone).To(Equal(staff.Spec.Phone))
+	g.Expect(dy2.Spec.Phone).To(Equal(other))
+
+	awaited := func() map[string]string {
+		_ = k8s.Get(ctx, client.ObjectKeyFromObject(staff), staff)
+		got := map[string]string{}
+		for _, r := range staff.Status.Shops {
+			if r.Verification == shopv1alpha1.StaffVerificationPending {
+				got[r.Shop] = r.VerificationPhone
+			}
+		}
+		return got
+	}
+	g.Eventually(awaited, timeout, interval).Should(Equal(map[string]string{
+		"dy": platform.MaskPhone(staff.Spec.Phone), "dy2": platform.MaskPhone(other)}), func() string { return conditionsOf(staff) })
+	g.Expect(platform.MaskPhone(other)).NotTo(Equal(platform.MaskPhone(staff.Spec.Phone)), "the test's two phones must mask apart")
+
+	verifyPhone(t, dy2)
+	g.Eventually(awaited, timeout, interval).Should(Equal(map[string]string{"dy": platform.MaskPhone(staff.Spec.Phone)}))
+	verifyPhone(t, dy)
+	staffSummary(t, staff, "2/2 ready")
+	waitCurrent(t, staff)
+}

@@ -176,6 +176,24 @@ var admissionCases = []admissionCase{
 		want: "give accountName, or an accountName in every assignment"},
 	{name: "Staff with accountName per assignment", kind: "Staff",
 		create: `{"spec":{"accountName":null,"assignments":[{"shops":["a"],"accountName":"li","roleSelector":{"matchLabels":{"job":"cs"}}}]}}`},
+	// A phone per assignment and per shop (a second Douyin shop verified
+	// on another number).
+	{name: "Staff phone per assignment and per shop", kind: "Staff",
+		create: `{"spec":{"assignments":[{"shops":["dy","dy2"],"phone":"13900139042","shopPhones":[{"shop":"dy2","phone":"+8613700137000"}],"roleSelector":{"matchLabels":{"job":"cs"}}}]}}`},
+	{name: "Staff shopPhones with a selector", kind: "Staff",
+		create: `{"spec":{"assignments":[{"shopSelector":{"matchLabels":{"brand":"lefa"}},"shopPhones":[{"shop":"dy2","phone":"13900139042"}],"roleSelector":{"matchLabels":{"job":"cs"}}}]}}`},
+	{name: "Staff bad assignment phone", kind: "Staff",
+		create: `{"spec":{"assignments":[{"shops":["dy"],"phone":"12345","roleSelector":{"matchLabels":{"job":"cs"}}}]}}`,
+		want:   msgStaffPhone},
+	{name: "Staff bad shop phone", kind: "Staff",
+		create: `{"spec":{"assignments":[{"shops":["dy"],"shopPhones":[{"shop":"dy","phone":"0800-123"}],"roleSelector":{"matchLabels":{"job":"cs"}}}]}}`,
+		want:   msgStaffPhone},
+	{name: "Staff shop phone for a shop not named", kind: "Staff",
+		create: `{"spec":{"assignments":[{"shops":["dy"],"shopPhones":[{"shop":"dy2","phone":"13900139042"}],"roleSelector":{"matchLabels":{"job":"cs"}}}]}}`,
+		want:   "shopPhones may name only shops the assignment's shops list names"},
+	{name: "Staff shop phone twice", kind: "Staff",
+		create: `{"spec":{"assignments":[{"shops":["dy"],"shopPhones":[{"shop":"dy","phone":"13900139042"},{"shop":"dy","phone":"13900139043"}],"roleSelector":{"matchLabels":{"job":"cs"}}}]}}`,
+		want:   `spec.assignments[0].shopPhones[1]: Duplicate value`},
 	{name: "Staff name of 31 characters", kind: "Staff", create: `{"metadata":{"name":"` + strings.Repeat("p", 31) + `"}}`,
 		want: "a Staff's name must be at most 30 characters"},
 }
@@ -184,6 +202,7 @@ const (
 	msgStaffShopsOrSelector = "an assignment picks its shops with either shops (names) or shopSelector, not both and not neither"
 	msgStaffEmptySelector   = "a selector needs matchLabels or matchExpressions: an empty one would pick everything"
 	msgStaffSelectorValues  = "In and NotIn need values; Exists and DoesNotExist take none"
+	msgStaffPhone           = "phone must be an 11-digit mainland mobile number such as 13800138000 or E.164 such as +8613800138000"
 )
 
 // validObject is an object of kind that admission accepts.
