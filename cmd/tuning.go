@@ -60,6 +60,8 @@ func (t *tuning) bindFlags(fs *flag.FlagSet) {
 		"SubAccounts reconciled at once. The queue serves shops in turn and offboardings first, so a busy shop cannot hold every worker.")
 	fs.IntVar(&t.concurrency.Role, "role-concurrency", controller.DefaultConcurrency.Role, "Roles reconciled at once.")
 	fs.IntVar(&t.concurrency.Shop, "shop-concurrency", controller.DefaultConcurrency.Shop, "Shops reconciled at once.")
+	fs.IntVar(&t.concurrency.Staff, "staff-concurrency", controller.DefaultConcurrency.Staff,
+		"Staff (people) reconciled at once. An offboarding goes first and writes its SubAccounts in parallel.")
 	fs.DurationVar(&t.batchDelay, "status-batch-delay", controller.DefaultStatusBatchDelay,
 		"How long a Shop's seat counts and a Role's member count wait to collect a burst of SubAccount changes before they are written.")
 	fs.Float64Var(&t.memoryLimitRatio, "memory-limit-ratio", 0.9,

@@ -145,6 +145,7 @@ func main() {
 	flag.IntVar(&o.Manager.Concurrency.SubAccount, "subaccount-concurrency", controller.DefaultConcurrency.SubAccount, "The manager's --subaccount-concurrency, and the floor's concurrency.")
 	flag.IntVar(&o.Manager.Concurrency.Role, "role-concurrency", controller.DefaultConcurrency.Role, "The manager's --role-concurrency.")
 	flag.IntVar(&o.Manager.Concurrency.Shop, "shop-concurrency", controller.DefaultConcurrency.Shop, "The manager's --shop-concurrency.")
+	flag.IntVar(&o.Manager.Concurrency.Staff, "staff-concurrency", controller.DefaultConcurrency.Staff, "The manager's --staff-concurrency.")
 	flag.DurationVar(&o.Manager.BatchDelay, "status-batch-delay", controller.DefaultStatusBatchDelay, "The manager's --status-batch-delay.")
 	flag.IntVar(&o.ShopRate, "shop-rate", 10, "Every Shop's spec.rateLimit.requestsPerSecond.")
 	flag.IntVar(&o.ShopBurst, "shop-burst", 10, "Every Shop's spec.rateLimit.burst.")
@@ -227,6 +228,7 @@ func managerMain(args []string) {
 	fs.IntVar(&m.Concurrency.SubAccount, "subaccount-concurrency", 0, "")
 	fs.IntVar(&m.Concurrency.Role, "role-concurrency", 0, "")
 	fs.IntVar(&m.Concurrency.Shop, "shop-concurrency", 0, "")
+	fs.IntVar(&m.Concurrency.Staff, "staff-concurrency", 0, "")
 	fs.DurationVar(&m.BatchDelay, "status-batch-delay", controller.DefaultStatusBatchDelay, "")
 	fs.DurationVar(&m.SyncPeriod, "sync-period", 0, "")
 	fs.StringVar(&m.ProfileDir, "profile-dir", "", "")
@@ -463,7 +465,7 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 	res.SetupTime = time.Since(setupStart)
 	res.SetupCalls = delta(setupCalls, engine.Calls())
 	if o.Offboarding {
-		if res.Offboarding, err = measureOffboarding(ctx, o, k8s, watched, engine); err != nil {
+		if res.Offboarding, err = measureOffboarding(ctx, o, k8s, watched, engine, mgr); err != nil {
 			return res, fmt.Errorf("offboarding: %w", err)
 		}
 		return res, nil

@@ -32,6 +32,7 @@ import (
 	"runtime"
 	runtimemetrics "runtime/metrics"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -69,6 +70,7 @@ func (m managerOptions) args() []string {
 		"--qps", strconv.FormatFloat(m.QPS, 'f', -1, 64), "--burst", strconv.Itoa(m.Burst),
 		"--subaccount-concurrency", strconv.Itoa(m.Concurrency.SubAccount),
 		"--role-concurrency", strconv.Itoa(m.Concurrency.Role), "--shop-concurrency", strconv.Itoa(m.Concurrency.Shop),
+		"--staff-concurrency", strconv.Itoa(m.Concurrency.Staff),
 		"--status-batch-delay", m.BatchDelay.String(), "--sync-period", m.SyncPeriod.String(),
 		"--profile-dir", m.ProfileDir}
 }
@@ -92,6 +94,56 @@ type managerStats struct {
 	// sampled every 100ms: VmHWM is at most their sum.
 	PeakAnon uint64 `json:"peakAnon"`
 	PeakFile uint64 `json:"peakFile"`
+	// QueueWait and ReconcileTime are controller-runtime's
+	// workqueue_queue_duration_seconds and
+	// controller_runtime_reconcile_time_seconds by controller: where a
+	// request's time goes, waiting for a worker or being worked on.
+	QueueWait     map[string]durations `json:"queueWait"`
+	ReconcileTime map[string]durations `json:"reconcileTime"`
+	// UrgentWait is the platform limiter's wait of urgent calls
+	// (offboardings, disables), all shops together.
+	UrgentWait durations `json:"urgentWait"`
+}
+
+// durations is a sum of durations, how many, and the longest (where
+// known), in seconds.
+type durations struct {
+	Sum   float64 `json:"sum"`
+	Count uint64  `json:"count"`
+	Max   float64 `json:"max,omitempty"`
+}
+
+// minus is d since an earlier reading (Max is not a difference: it stays).
+func (d durations) minus(earlier durations) durations {
+	return durations{Sum: d.Sum - earlier.Sum, Count: d.Count - earlier.Count, Max: d.Max}
+}
+
+// mean is the average duration, 0 without any.
+func (d durations) mean() time.Duration {
+	if d.Count == 0 {
+		return 0
+	}
+	return time.Duration(d.Sum / float64(d.Count) * float64(time.Second))
+}
+
+// urgentWaits adds up the limiter's waits of urgent calls.
+type urgentWaits struct {
+	mu sync.Mutex
+	d  durations
+}
+
+func (u *urgentWaits) observe(_ string, d time.Duration) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.d.Sum += d.Seconds()
+	u.d.Count++
+	u.d.Max = max(u.d.Max, d.Seconds())
+}
+
+func (u *urgentWaits) snapshot() durations {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.d
 }
 
 // cpuSeconds returns the process's CPU time (user + system) and the
@@ -139,6 +191,8 @@ func runManager(m managerOptions) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	factory := metrics.LimitedFactory(gateway.NewFactory(gateway.Options{UserAgent: "subaccount-operator-bench"}))
+	urgent := &urgentWaits{}
+	factory.OnUrgentWait = urgent.observe
 	if err := controller.Setup(ctx, mgr, factory, controller.WithConcurrency(m.Concurrency),
 		controller.WithStatusBatchDelay(m.BatchDelay)); err != nil {
 		return err
@@ -184,11 +238,14 @@ func runManager(m managerOptions) error {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		rec, _ := reconcileTotals()
+		queueWait, _ := histogramSums("workqueue_queue_duration_seconds", "name")
+		reconcileTime, _ := histogramSums("controller_runtime_reconcile_time_seconds", "controller")
 		cpu, gc := cpuSeconds()
 		_ = json.NewEncoder(w).Encode(managerStats{Writes: writes.snapshot(), WriteSeconds: writes.latency(), Reconciles: rec,
 			PeakHeap: max(peakHeap.Load(), ms.HeapAlloc), Heap: ms.HeapAlloc,
 			PeakRSS: procStatus("self", "VmHWM"), RSS: procStatus("self", "VmRSS"), CPU: cpu, GCCPU: gc,
-			PeakAnon: max(peakAnon.Load(), procStatus("self", "RssAnon")), PeakFile: max(peakFile.Load(), procStatus("self", "RssFile"))})
+			PeakAnon: max(peakAnon.Load(), procStatus("self", "RssAnon")), PeakFile: max(peakFile.Load(), procStatus("self", "RssFile")),
+			QueueWait: queueWait, ReconcileTime: reconcileTime, UrgentWait: urgent.snapshot()})
 	})
 	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: mux}
 	go func() { _ = srv.Serve(ln) }()
@@ -212,6 +269,32 @@ func reconcileTotals() (map[string]float64, error) {
 			for _, l := range m.GetLabel() {
 				if l.GetName() == "controller" {
 					out[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// histogramSums reads the sums and counts of the histogram named, by the
+// value of its label by.
+func histogramSums(name, by string) (map[string]durations, error) {
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]durations{}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == by {
+					d := out[l.GetValue()]
+					d.Sum += m.GetHistogram().GetSampleSum()
+					d.Count += m.GetHistogram().GetSampleCount()
+					out[l.GetValue()] = d
 				}
 			}
 		}

@@ -24,14 +24,18 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
-	"github.com/subaccount-operator/subaccount-operator/internal/controller"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
 )
@@ -51,6 +55,133 @@ type offboardingResult struct {
 	WaveReadyAtDisabled int
 	// StaffReady is when every Staff reported the offboarding done.
 	StaffReady time.Duration
+	// Breakdown is where the many people's offboarding spent its time.
+	Breakdown offboardingBreakdown
+}
+
+// offboardingBreakdown splits the time from active: false to an account
+// disabled on its platform in two, per account: the Staff's part (its
+// queue and reconcile, until the SubAccount carries disabled: true, seen
+// through the bench's watch) and the SubAccount's (its queue, reconcile
+// and the platform limiter, until the platform has the account disabled,
+// read from shopsim's engine every 20ms); and, from the manager's own
+// metrics over the same time, the queue wait and reconcile time of each
+// controller and the limiter's wait of urgent calls.
+type offboardingBreakdown struct {
+	// StaffPart and SubAccountPart are each account's two parts: median,
+	// 90th percentile and longest.
+	StaffPart, SubAccountPart [3]time.Duration
+	// LastWritten is when the last SubAccount got disabled: true.
+	LastWritten time.Duration
+	// Staff and SubAccount are the controllers' figures over the
+	// offboarding: requests served, mean queue wait and reconcile time.
+	Staff, SubAccount controllerFigures
+	// UrgentWait is the platform limiter's wait of urgent calls.
+	UrgentWait durations
+	// Calls are the platform calls made meanwhile (the wave's too), by
+	// method.
+	Calls map[string]int
+}
+
+// controllerFigures is one controller's queue over a phase.
+type controllerFigures struct {
+	Reconciles          uint64
+	QueueWait, WorkTime time.Duration
+}
+
+func figuresOf(name string, before, after managerStats) controllerFigures {
+	q, w := after.QueueWait[name].minus(before.QueueWait[name]), after.ReconcileTime[name].minus(before.ReconcileTime[name])
+	return controllerFigures{Reconciles: w.Count, QueueWait: q.mean(), WorkTime: w.mean()}
+}
+
+// disableTimeline records, per account of the people offboarded ("<shop>/<account
+// name>"), when its SubAccount carried disabled: true and when the
+// platform had it disabled.
+type disableTimeline struct {
+	mu                sync.Mutex
+	t0                time.Time
+	people            map[string]bool
+	written, disabled map[string]time.Time
+}
+
+// watchDisables starts recording when the people's SubAccounts get
+// disabled: true (from start on).
+func watchDisables(ctx context.Context, watched cache.Cache, people map[string]bool) (*disableTimeline, error) {
+	tl := &disableTimeline{people: people, written: map[string]time.Time{}, disabled: map[string]time.Time{}}
+	inf, err := watched.GetInformer(ctx, &shopv1alpha1.SubAccount{})
+	if err != nil {
+		return nil, err
+	}
+	_, err = inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{UpdateFunc: func(_, obj any) {
+		sa, ok := obj.(*shopv1alpha1.SubAccount)
+		if !ok || !sa.Spec.Disabled || !people[sa.Labels[shopv1alpha1.LabelStaff]] {
+			return
+		}
+		now := time.Now()
+		tl.mu.Lock()
+		defer tl.mu.Unlock()
+		key := sa.Spec.ShopRef.Name + "/" + sa.Spec.AccountName
+		if _, seen := tl.written[key]; !seen && !tl.t0.IsZero() {
+			tl.written[key] = now
+		}
+	}})
+	return tl, err
+}
+
+func (tl *disableTimeline) start(t0 time.Time) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	tl.t0 = t0
+}
+
+// platformDisabled counts the people's accounts the platform has
+// disabled, over shops, noting when each was first seen so.
+func (tl *disableTimeline) platformDisabled(engine *memory.Engine, shops int) int {
+	now := time.Now()
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	for i := 0; i < shops; i++ {
+		for _, a := range engine.Accounts(platform.Taobao, mainAccount(i)) {
+			key := shopName(i) + "/" + a.Name
+			if _, seen := tl.disabled[key]; !seen && tl.people[a.Name] && a.Disabled {
+				tl.disabled[key] = now
+			}
+		}
+	}
+	return len(tl.disabled)
+}
+
+// breakdown is the offboarding's breakdown, the manager's figures read
+// before and after.
+func (tl *disableTimeline) breakdown(before, after managerStats) offboardingBreakdown {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	var staffPart, subPart []time.Duration
+	b := offboardingBreakdown{Staff: figuresOf("staff", before, after), SubAccount: figuresOf("subaccount", before, after),
+		UrgentWait: after.UrgentWait.minus(before.UrgentWait)}
+	for key, done := range tl.disabled {
+		written, ok := tl.written[key]
+		if !ok || written.After(done) {
+			// The watch saw the write after the platform had it: count it
+			// as written when done (the SubAccount's part is then ~0).
+			written = done
+		}
+		staffPart = append(staffPart, written.Sub(tl.t0))
+		subPart = append(subPart, done.Sub(written))
+		b.LastWritten = max(b.LastWritten, written.Sub(tl.t0))
+	}
+	b.StaffPart, b.SubAccountPart = spread(staffPart), spread(subPart)
+	return b
+}
+
+// spread is the median, 90th percentile and maximum of ds.
+func spread(ds []time.Duration) [3]time.Duration {
+	if len(ds) == 0 {
+		return [3]time.Duration{}
+	}
+	slices.Sort(ds)
+	at := func(q float64) time.Duration { return ds[min(len(ds)-1, int(q*float64(len(ds))))] }
+	return [3]time.Duration{at(0.5), at(0.9), ds[len(ds)-1]}
 }
 
 // offboardingPeople is the second measure's head count.
@@ -149,7 +280,7 @@ func deactivate(ctx context.Context, k8s client.Client, names []string) error {
 
 // measureOffboarding runs both measures on the Shops and Roles of run's
 // setup (at least 20 Shops).
-func measureOffboarding(ctx context.Context, o options, k8s client.Client, watched client.Reader, engine *memory.Engine) (*offboardingResult, error) {
+func measureOffboarding(ctx context.Context, o options, k8s client.Client, watched cache.Cache, engine *memory.Engine, mgr *managerProc) (*offboardingResult, error) {
 	r := &offboardingResult{SoloShops: 4, People: offboardingPeople, ManyShopsEach: 4, Wave: 1000}
 	// 1. One person across 4 shops.
 	logf("offboarding: one person across %d shops...", r.SoloShops)
@@ -201,17 +332,33 @@ func measureOffboarding(ctx context.Context, o options, k8s client.Client, watch
 	}); err != nil {
 		return r, err
 	}
+	tl, err := watchDisables(ctx, watched, many)
+	if err != nil {
+		return r, err
+	}
+	before, err := mgr.stats()
+	if err != nil {
+		return r, err
+	}
+	callsBefore := engine.Calls()
 	t0 = time.Now()
+	tl.start(t0)
 	if err := deactivate(ctx, k8s, names); err != nil {
 		return r, err
 	}
 	want := r.People * r.ManyShopsEach
 	if err := waitFor(ctx, o.Timeout, "offboarding the people", func() (bool, error) {
-		return platformDisabled(engine, o.Shops, many) == want, nil
+		return tl.platformDisabled(engine, o.Shops) == want, nil
 	}); err != nil {
 		return r, err
 	}
 	r.ManyDisabled = time.Since(t0)
+	after, err := mgr.stats()
+	if err != nil {
+		return r, err
+	}
+	r.Breakdown = tl.breakdown(before, after)
+	r.Breakdown.Calls = delta(callsBefore, engine.Calls())
 	list := &shopv1alpha1.SubAccountList{}
 	if err := watched.List(ctx, list, client.InNamespace(benchNamespace), client.UnsafeDisableDeepCopy); err != nil {
 		return r, err
@@ -237,12 +384,31 @@ func renderOffboarding(o options, latency time.Duration, r *offboardingResult) s
 	row := func(k, v string) { fmt.Fprintf(&b, "| %s | %s |\n", k, v) }
 	fmt.Fprintf(&b, "\n### Offboarding a person: %d shops, shopsim latency %s\n\n| measure | value |\n|---|---|\n", o.Shops, latency)
 	row("manager", fmt.Sprintf("own process; API client QPS %g, burst %d; concurrency SubAccount %d, Staff %d; every Shop rateLimit %d/s, burst %d",
-		o.Manager.QPS, o.Manager.Burst, o.Manager.Concurrency.SubAccount, controller.DefaultConcurrency.Staff, o.ShopRate, o.ShopBurst))
+		o.Manager.QPS, o.Manager.Burst, o.Manager.Concurrency.SubAccount, o.Manager.Concurrency.Staff, o.ShopRate, o.ShopBurst))
 	row(fmt.Sprintf("one person, %d shops: onboarded (Staff Ready)", r.SoloShops), d(r.SoloOnboard))
 	row(fmt.Sprintf("**one person, %d shops: active: false → every platform account disabled**", r.SoloShops), d(r.SoloToGone))
 	row(fmt.Sprintf("%d people × %d shops each (%d accounts): onboarded", r.People, r.ManyShopsEach, r.People*r.ManyShopsEach), d(r.ManyOnboard))
 	row(fmt.Sprintf("**%d people: active: false → all %d platform accounts disabled, %d creates queued**", r.People, r.People*r.ManyShopsEach, r.Wave),
 		fmt.Sprintf("%s (%d of the %d creates Ready by then)", d(r.ManyDisabled), r.WaveReadyAtDisabled, r.Wave))
 	row(fmt.Sprintf("%d people: active: false → every Staff Ready (offboarded)", r.People), d(r.StaffReady))
+	bd := r.Breakdown
+	three := func(v [3]time.Duration) string {
+		return fmt.Sprintf("median %s, p90 %s, max %s", d(v[0]), d(v[1]), d(v[2]))
+	}
+	row("per account: active: false → its SubAccount carries disabled: true (the Staff's part)", three(bd.StaffPart)+
+		fmt.Sprintf("; the last written at %s", d(bd.LastWritten)))
+	row("per account: disabled: true → disabled on the platform (the SubAccount's part)", three(bd.SubAccountPart))
+	ctl := func(f controllerFigures) string {
+		return fmt.Sprintf("%d reconciles, mean queue wait %s, mean reconcile %s", f.Reconciles, d(f.QueueWait), d(f.WorkTime))
+	}
+	row("Staff controller during the offboarding", ctl(bd.Staff))
+	row("SubAccount controller during the offboarding (the wave's creates included)", ctl(bd.SubAccount))
+	row("platform limiter, urgent calls", fmt.Sprintf("%d waits, mean %s, max %s", bd.UrgentWait.Count, d(bd.UrgentWait.mean()),
+		d(time.Duration(bd.UrgentWait.Max*float64(time.Second)))))
+	var calls []string
+	for _, m := range slices.Sorted(maps.Keys(bd.Calls)) {
+		calls = append(calls, fmt.Sprintf("%s %d", m, bd.Calls[m]))
+	}
+	row("platform calls meanwhile (the wave's included)", strings.Join(calls, ", "))
 	return b.String()
 }

@@ -51,7 +51,10 @@ type Concurrency struct {
 // wait on the platform (latency, per-shop rate limits) and on the API
 // server's client rate limit, so several run at once; the shop queue
 // interleaves shops (see fairQueue) so one busy shop cannot hold them all.
-var DefaultConcurrency = Concurrency{Shop: 2, Role: 4, SubAccount: 16, Staff: 4}
+// A Staff reconcile makes no platform call but waits on the API server for
+// its SubAccounts' writes: 8 lets a hundred people offboarded at once be
+// written out quickly without crowding the API client.
+var DefaultConcurrency = Concurrency{Shop: 2, Role: 4, SubAccount: 16, Staff: 8}
 
 // DefaultStatusBatchDelay is how long a Shop's seat counts and a Role's
 // member count wait after a SubAccount arrives or leaves before they are

@@ -292,6 +292,14 @@ func shopInfoCount(main string) int64 {
 	return n.(*atomic.Int64).Load()
 }
 
+// getAccountCalls counts the GetAccount calls per main account, likewise.
+var getAccountCalls sync.Map // main account → *atomic.Int64
+
+func getAccountCount(main string) int64 {
+	n, _ := getAccountCalls.LoadOrStore(main, &atomic.Int64{})
+	return n.(*atomic.Int64).Load()
+}
+
 type shopInfoCounter struct{ inner platform.Factory }
 
 func (f shopInfoCounter) ClientFor(ctx context.Context, cfg platform.ShopConfig) (platform.Client, error) {
@@ -315,4 +323,10 @@ func (c countingClient) ShopInfo(ctx context.Context) (platform.ShopInfo, error)
 	n, _ := shopInfoCalls.LoadOrStore(c.main, &atomic.Int64{})
 	n.(*atomic.Int64).Add(1)
 	return c.Client.ShopInfo(ctx)
+}
+
+func (c countingClient) GetAccount(ctx context.Context, id string) (platform.Account, error) {
+	n, _ := getAccountCalls.LoadOrStore(c.main, &atomic.Int64{})
+	n.(*atomic.Int64).Add(1)
+	return c.Client.GetAccount(ctx, id)
 }

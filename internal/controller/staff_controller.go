@@ -25,7 +25,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -54,6 +57,14 @@ type StaffReconciler struct {
 	MaxConcurrentReconciles int
 
 	skeleton skeleton[*shopv1alpha1.Staff]
+	// disablesWritten remembers, per Staff, the generation whose
+	// disabled: true every SubAccount already carries: the offboarding is
+	// then in the SubAccounts' hands (urgent in their queue), and the
+	// Staff's later looks, woken by their status, are no longer urgent and
+	// do not hold up other people's offboardings. In memory only: after a
+	// restart an offboarding Staff is urgent once more, which costs one
+	// reconcile.
+	disablesWritten sync.Map // client.ObjectKey → int64 (generation)
 }
 
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=staffs,verbs=get;list;watch;update;patch
@@ -61,19 +72,30 @@ type StaffReconciler struct {
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=staffs/finalizers,verbs=update
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=subaccounts,verbs=create;delete
 
-// staffKind describes Staff to the reconcile skeleton.
+// staffKind describes Staff to the reconcile skeleton. It has no urgency:
+// a Staff makes no platform call; the fair queue classifies Staff with
+// the reconciler's urgency.
 var staffKind = kindInfo[*shopv1alpha1.Staff]{
 	name:               "Staff",
 	finalizer:          staffFinalizer,
 	newObject:          func() *shopv1alpha1.Staff { return &shopv1alpha1.Staff{} },
 	observedGeneration: func(s *shopv1alpha1.Staff) *int64 { return &s.Status.ObservedGeneration },
-	urgency:            staffUrgency,
 }
 
-// staffUrgency: an offboarding (active: false not yet carried out) or a
-// deletion is served ahead of every other Staff's reconcile.
-func staffUrgency(s *shopv1alpha1.Staff) (string, bool) {
-	return "", !s.DeletionTimestamp.IsZero() || (!s.IsActive() && s.Status.ObservedGeneration != s.Generation)
+// urgency: a deletion, or an offboarding (active: false) whose disables
+// are not all written yet, is served ahead of every other Staff's
+// reconcile. Once they are, the SubAccounts carry the offboarding (their
+// disables are urgent in the SubAccount queue and at the platform's
+// limiter) and the Staff only reports it, at the ordinary priority.
+func (r *StaffReconciler) urgency(s *shopv1alpha1.Staff) (string, bool) {
+	if !s.DeletionTimestamp.IsZero() {
+		return "", true
+	}
+	if s.IsActive() || s.Status.ObservedGeneration == s.Generation {
+		return "", false
+	}
+	gen, ok := r.disablesWritten.Load(client.ObjectKeyFromObject(s))
+	return "", !ok || gen.(int64) != s.Generation
 }
 
 // Reconcile brings one Staff's SubAccounts to its spec.
@@ -88,7 +110,7 @@ func (r *StaffReconciler) readyMessage(s *shopv1alpha1.Staff) string {
 	return fmt.Sprintf("%d/%d accounts ready", s.Status.ReadyCount, s.Status.ShopCount)
 }
 
-func (*StaffReconciler) forget(client.ObjectKey) {}
+func (r *StaffReconciler) forget(key client.ObjectKey) { r.disablesWritten.Delete(key) }
 
 // staffShop is one shop the Staff is assigned to, as the steps learn it.
 type staffShop struct {
@@ -137,6 +159,7 @@ func staffSubAccountName(staff, shop string) string { return staff + "-" + shop 
 func (r *StaffReconciler) reconcile(ctx context.Context, staff *shopv1alpha1.Staff) (time.Duration, error) {
 	s := &staffScope{staff: staff}
 	next, _, err := runSteps(ctx, s, []step[*staffScope]{
+		{name: "offboard", run: plain(r.offboardFirst)},
 		{name: "shops", run: plain(r.resolveShops)},
 		{name: "roles", run: plain(r.resolveStaffRoles)},
 		{name: "accounts", run: plain(r.ensureStaffAccounts)},
@@ -144,6 +167,56 @@ func (r *StaffReconciler) reconcile(ctx context.Context, staff *shopv1alpha1.Sta
 		{name: "status", run: plain(staffRows)},
 	})
 	return next, err
+}
+
+// offboardParallel is how many of one Staff's SubAccounts are written at
+// once when it is offboarded: a person has at most a few dozen shops, and
+// each write is one API request.
+const offboardParallel = 8
+
+// offboardFirst writes disabled: true to every SubAccount of an offboarded
+// Staff before anything else, in parallel: nothing the rest of the
+// reconcile reads (Shops, Roles, selectors) can change that the person's
+// access goes, and each disable is urgent in the SubAccount queue as soon
+// as it is written. When it wrote any, the reconcile ends there (one
+// status write: Reconciling) so the worker goes on to the next person
+// being offboarded; the SubAccounts' changes wake the Staff again, at the
+// ordinary priority, and the full reconcile then puts back the rest of
+// what the Staff sets and writes the rows.
+func (r *StaffReconciler) offboardFirst(ctx context.Context, s *staffScope) error {
+	staff := s.staff
+	if staff.IsActive() {
+		return nil
+	}
+	key := client.ObjectKeyFromObject(staff)
+	if gen, ok := r.disablesWritten.Load(key); ok && gen.(int64) == staff.Generation {
+		return nil
+	}
+	owned := &shopv1alpha1.SubAccountList{}
+	if err := r.List(ctx, owned, client.InNamespace(staff.Namespace), client.MatchingLabels{shopv1alpha1.LabelStaff: staff.Name}); err != nil {
+		return fmt.Errorf("listing the Staff's SubAccounts: %w", err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(offboardParallel)
+	written := 0
+	for i := range owned.Items {
+		sa := &owned.Items[i]
+		if !metav1.IsControlledBy(sa, staff) || sa.Spec.Disabled || !sa.DeletionTimestamp.IsZero() {
+			continue
+		}
+		written++
+		g.Go(func() error {
+			return r.patchStaffAccount(gctx, sa, func(cur *shopv1alpha1.SubAccount) { cur.Spec.Disabled = true })
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	r.disablesWritten.Store(key, staff.Generation)
+	if written == 0 {
+		return nil
+	}
+	return waiting(shopv1alpha1.ReasonProgressing, "offboarding: disabled: true written to %d SubAccounts; waiting for their platforms", written)
 }
 
 // resolveShops finds the shops each assignment picks.

@@ -19,10 +19,12 @@ package controller
 import (
 	"context"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
@@ -159,10 +161,16 @@ func TestStaffAcrossShops(t *testing.T) {
 		return tb.Spec.DisplayName == "小丽" && len(tb.Spec.Roles) == 1 && len(tb.Spec.ExtraPermissions) == 0
 	}, timeout, interval).Should(BeTrue(), "the hand edit was not put back: %+v", tb.Spec)
 
-	// Offboarding: every account disabled on its platform.
+	// Offboarding: every account disabled on its platform, each with one
+	// call (nothing is read first: the disable is all that changed).
+	reads := map[string]int64{}
+	for name, ts := range shops {
+		reads[name] = getAccountCount(ts.main)
+	}
 	update(t, staff, func(s *shopv1alpha1.Staff) { s.Spec.Active = ptrTo(false) })
 	for name, ts := range shops {
 		g.Eventually(func() bool { return mustAccount(t, ts, "xiaoli").Disabled }, timeout, interval).Should(BeTrue(), "shop %s", name)
+		g.Expect(getAccountCount(ts.main)).To(Equal(reads[name]), "shop %s: the account was read before it was disabled", name)
 	}
 	waitCurrent(t, staff)
 	g.Expect(staff.Status.Summary).To(Equal("4/4 disabled"))
@@ -288,4 +296,73 @@ func TestStaffPhonePerShop(t *testing.T) {
 	verifyPhone(t, dy)
 	staffSummary(t, staff, "2/2 ready")
 	waitCurrent(t, staff)
+}
+
+// An offboarding Staff is urgent in the Staff queue until its disables
+// are written (for that generation); after that its looks are ordinary,
+// and so is everyone else's, but a deletion.
+func TestStaffUrgency(t *testing.T) {
+	r := &StaffReconciler{}
+	s := &shopv1alpha1.Staff{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "li", Generation: 2}}
+	s.Status.ObservedGeneration = 1
+	urgent := func() bool { _, u := r.urgency(s); return u }
+	for _, tt := range []struct {
+		name  string
+		setup func()
+		want  bool
+	}{
+		{"active", func() {}, false},
+		{"active: false, disables not written", func() { s.Spec.Active = ptrTo(false) }, true},
+		{"disables written for this generation", func() { r.disablesWritten.Store(client.ObjectKeyFromObject(s), int64(2)) }, false},
+		{"a newer generation", func() { s.Generation = 3 }, true},
+		{"offboarding applied", func() { s.Status.ObservedGeneration = 3 }, false},
+		{"being deleted", func() { s.DeletionTimestamp = &metav1.Time{Time: time.Now()} }, true},
+	} {
+		tt.setup()
+		if got := urgent(); got != tt.want {
+			t.Errorf("%s: urgent = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	r.forget(client.ObjectKeyFromObject(s))
+	if _, ok := r.disablesWritten.Load(client.ObjectKeyFromObject(s)); ok {
+		t.Error("a Staff that is gone is still remembered")
+	}
+}
+
+// A Staff is woken by the changes of its SubAccounts its rows read or it
+// puts back, not by every status write a SubAccount makes while it works.
+func TestStaffRowInputChanged(t *testing.T) {
+	base := &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Generation: 2, Labels: map[string]string{shopv1alpha1.LabelStaff: "li"}}}
+	base.Status.ObservedGeneration = 2
+	base.Status.Conditions = []metav1.Condition{{Type: shopv1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+		Reason: shopv1alpha1.ReasonProgressing, ObservedGeneration: 2}}
+	for _, tt := range []struct {
+		name   string
+		change func(*shopv1alpha1.SubAccount)
+		want   bool
+	}{
+		{"activity only", func(sa *shopv1alpha1.SubAccount) {
+			sa.Status.LastActivity = &metav1.Time{Time: time.Now()}
+			sa.Status.RecentActivity = []shopv1alpha1.ActivityEntry{{}}
+		}, false},
+		{"another condition only", func(sa *shopv1alpha1.SubAccount) {
+			sa.Status.Conditions = append(sa.Status.Conditions, metav1.Condition{Type: shopv1alpha1.ConditionSynced, Status: metav1.ConditionTrue})
+		}, false},
+		{"Ready", func(sa *shopv1alpha1.SubAccount) { sa.Status.Conditions[0].Status = metav1.ConditionTrue }, true},
+		{"Ready's message", func(sa *shopv1alpha1.SubAccount) { sa.Status.Conditions[0].Message = "an SMS code was sent" }, true},
+		{"observedGeneration", func(sa *shopv1alpha1.SubAccount) { sa.Status.ObservedGeneration = 1 }, true},
+		{"a hand edit", func(sa *shopv1alpha1.SubAccount) { sa.Generation = 3 }, true},
+		{"its label", func(sa *shopv1alpha1.SubAccount) { sa.Labels = nil }, true},
+		{"login", func(sa *shopv1alpha1.SubAccount) { sa.Status.LoginName = "m:li" }, true},
+		{"verification", func(sa *shopv1alpha1.SubAccount) {
+			sa.Status.Verification = &shopv1alpha1.VerificationStatus{Phone: "139****0001"}
+		}, true},
+		{"seat", func(sa *shopv1alpha1.SubAccount) { sa.Status.Chat, sa.Status.ChatSeatCapacity = true, 20 }, true},
+	} {
+		n := base.DeepCopy()
+		tt.change(n)
+		if got := staffRowInputChanged.Update(event.UpdateEvent{ObjectOld: base, ObjectNew: n}); got != tt.want {
+			t.Errorf("%s: wakes the Staff = %v, want %v", tt.name, got, tt.want)
+		}
+	}
 }

@@ -20,9 +20,11 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"strings"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -49,14 +51,61 @@ func (r *StaffReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&shopv1alpha1.Staff{}, builder.WithPredicates(ownChangeMatters)).
-		Owns(&shopv1alpha1.SubAccount{}).
+		Owns(&shopv1alpha1.SubAccount{}, builder.WithPredicates(staffRowInputChanged)).
 		Watches(&shopv1alpha1.SubAccount{}, handler.EnqueueRequestsFromMapFunc(clashGone), builder.WithPredicates(deletedOnly)).
 		Watches(&shopv1alpha1.Shop{}, everyStaff, builder.WithPredicates(pickedByLabels)).
 		Watches(&shopv1alpha1.Role{}, everyStaff, builder.WithPredicates(pickedByLabels)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles,
-			NewQueue: fairQueueFactory(classifyFromCache(mgr.GetCache(), func() *shopv1alpha1.Staff { return &shopv1alpha1.Staff{} }, staffUrgency))}).
+			NewQueue: fairQueueFactory(classifyFromCache(mgr.GetCache(), func() *shopv1alpha1.Staff { return &shopv1alpha1.Staff{} }, r.urgency))}).
 		Named("staff").
 		Complete(r)
+}
+
+// staffRowInputChanged passes the changes of an owned SubAccount that the
+// Staff acts on or shows: its spec (a hand edit to put back), labels,
+// deletion, and the status its row is read from. A SubAccount writes its
+// status several times while it works (conditions moving through
+// Reconciling, drift checks, activity); 400 offboarded accounts would
+// otherwise wake their Staff for each write, and the Staff rewrite its
+// status, while other people's offboardings wait.
+var staffRowInputChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		o, n := e.ObjectOld.(*shopv1alpha1.SubAccount), e.ObjectNew.(*shopv1alpha1.SubAccount)
+		return o.Generation != n.Generation || !maps.Equal(o.Labels, n.Labels) ||
+			!o.DeletionTimestamp.Equal(n.DeletionTimestamp) || staffRowInput(o) != staffRowInput(n)
+	},
+}
+
+// rowInput is what staffRow reads from a SubAccount's status.
+type rowInput struct {
+	observedGeneration, readyGeneration int64
+	ready                               metav1.ConditionStatus
+	reason, message, login, seat        string
+	verification, verifiedReason        string
+	verificationExpires                 int64 // Unix seconds
+}
+
+func staffRowInput(sa *shopv1alpha1.SubAccount) rowInput {
+	in := rowInput{observedGeneration: sa.Status.ObservedGeneration, login: sa.Status.LoginName}
+	if c := apimeta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionReady); c != nil {
+		in.readyGeneration, in.ready, in.reason, in.message = c.ObservedGeneration, c.Status, c.Reason, c.Message
+	}
+	if c := apimeta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionVerified); c != nil {
+		in.verifiedReason = c.Reason
+	}
+	if sa.Status.Chat {
+		in.seat = fmt.Sprintf("%d", sa.Status.ChatSeatCapacity)
+		if sa.Status.Presence != nil {
+			in.seat += " " + string(sa.Status.Presence.Current)
+		}
+	}
+	if v := sa.Status.Verification; v != nil {
+		in.verification = fmt.Sprintf("%t %s", v.Verified, v.Phone)
+		if v.ExpiresAt != nil {
+			in.verificationExpires = v.ExpiresAt.Unix()
+		}
+	}
+	return in
 }
 
 // pickedByLabels passes what can change a Staff's selection: an object

@@ -30,6 +30,11 @@ type LimitedFactory struct {
 	// Set it before the first ClientFor; clients keep the hook they were
 	// built with.
 	OnWait func(shop string, d time.Duration)
+	// OnUrgentWait, when set, is also called after the wait of an urgent
+	// call (WithUrgent), so that how long offboardings wait for a token can
+	// be told from the shop's ordinary calls (the bench's offboarding
+	// measure).
+	OnUrgentWait func(shop string, d time.Duration)
 
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
@@ -53,7 +58,7 @@ func (f *LimitedFactory) ClientFor(ctx context.Context, shop ShopConfig) (Client
 	if err != nil {
 		return nil, err
 	}
-	return &limitedClient{inner: c, limiter: f.limiter(shop), shop: shop.Key, onWait: f.OnWait, factory: f}, nil
+	return &limitedClient{inner: c, limiter: f.limiter(shop), shop: shop.Key, onWait: f.OnWait, onUrgentWait: f.OnUrgentWait, factory: f}, nil
 }
 
 // limiter returns the shop's limiter, resized if the Shop's limit changed.
@@ -126,7 +131,9 @@ type limitedClient struct {
 	limiter *rate.Limiter
 	shop    string
 	onWait  func(shop string, d time.Duration)
-	factory *LimitedFactory
+	// onUrgentWait is LimitedFactory.OnUrgentWait.
+	onUrgentWait func(shop string, d time.Duration)
+	factory      *LimitedFactory
 }
 
 // Capabilities passes on the inner client's.
@@ -138,13 +145,17 @@ func (c *limitedClient) wait(ctx context.Context) error {
 	}
 	start := time.Now()
 	var err error
-	if Urgent(ctx) {
+	urgent := Urgent(ctx)
+	if urgent {
 		err = c.limiter.Wait(ctx)
 	} else {
 		err = c.waitBehindHorizon(ctx)
 	}
 	if c.onWait != nil {
 		c.onWait(c.shop, time.Since(start))
+	}
+	if urgent && c.onUrgentWait != nil {
+		c.onUrgentWait(c.shop, time.Since(start))
 	}
 	if err != nil {
 		return &Error{Kind: ErrRateLimited, Message: fmt.Sprintf("waiting for the shop's rate limit: %v", err)}

@@ -149,6 +149,28 @@ func TestLimitedFactoryOnWait(t *testing.T) {
 	}
 }
 
+// OnUrgentWait sees the waits of urgent calls only; OnWait sees them all.
+func TestLimitedFactoryOnUrgentWait(t *testing.T) {
+	f, cfg := limitedSetup(t)
+	cfg.RequestsPerSecond, cfg.Burst = 100, 1 // a token every 10ms
+	var all, urgent []string
+	f.OnWait = func(shop string, _ time.Duration) { all = append(all, shop) }
+	f.OnUrgentWait = func(shop string, _ time.Duration) { urgent = append(urgent, shop) }
+	c, err := f.ClientFor(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ShopInfo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ShopInfo(platform.WithUrgent(context.Background())); err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 || len(urgent) != 1 || urgent[0] != cfg.Key {
+		t.Fatalf("OnWait saw %v and OnUrgentWait %v; want two waits, and one urgent of %q", all, urgent, cfg.Key)
+	}
+}
+
 // APIFactory sends each shop to its API's factory, the rest to the default.
 func TestAPIFactoryDispatches(t *testing.T) {
 	var got []string
