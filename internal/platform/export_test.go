@@ -1,5 +1,7 @@
 package platform
 
+import "time"
+
 // TokensFor is the tokens in a shop's bucket now, for the tests of the
 // external test package (this file is compiled into tests only).
 func (f *LimitedFactory) TokensFor(key string) float64 {
@@ -9,4 +11,11 @@ func (f *LimitedFactory) TokensFor(key string) float64 {
 		return l.Tokens()
 	}
 	return 0
+}
+
+// OnGrant sets the hook told when each call of f's clients was granted its
+// token (the time the bucket booked it for). Set it before the first
+// ClientFor.
+func (f *LimitedFactory) OnGrant(hook func(shop string, at time.Time)) {
+	f.onGrant = hook
 }

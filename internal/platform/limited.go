@@ -35,6 +35,10 @@ type LimitedFactory struct {
 	// be told from the shop's ordinary calls (the bench's offboarding
 	// measure).
 	OnUrgentWait func(shop string, d time.Duration)
+	// onGrant, set by the tests only (export_test.go), is told when each
+	// call was granted its token: the time the bucket booked it for, which
+	// load cannot shift, unlike a clock read once the call runs.
+	onGrant func(shop string, at time.Time)
 
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter
@@ -58,7 +62,7 @@ func (f *LimitedFactory) ClientFor(ctx context.Context, shop ShopConfig) (Client
 	if err != nil {
 		return nil, err
 	}
-	return &limitedClient{inner: c, limiter: f.limiter(shop), shop: shop.Key, onWait: f.OnWait, onUrgentWait: f.OnUrgentWait, factory: f}, nil
+	return &limitedClient{inner: c, limiter: f.limiter(shop), shop: shop.Key, onWait: f.OnWait, onUrgentWait: f.OnUrgentWait, onGrant: f.onGrant, factory: f}, nil
 }
 
 // limiter returns the shop's limiter, resized if the Shop's limit changed.
@@ -133,6 +137,7 @@ type limitedClient struct {
 	onWait  func(shop string, d time.Duration)
 	// onUrgentWait is LimitedFactory.OnUrgentWait.
 	onUrgentWait func(shop string, d time.Duration)
+	onGrant      func(shop string, at time.Time)
 	factory      *LimitedFactory
 }
 
@@ -144,12 +149,13 @@ func (c *limitedClient) wait(ctx context.Context) error {
 		return err
 	}
 	start := time.Now()
+	var granted time.Time
 	var err error
 	urgent := Urgent(ctx)
 	if urgent {
-		err = c.limiter.Wait(ctx)
+		granted, err = c.waitUrgent(ctx)
 	} else {
-		err = c.waitBehindHorizon(ctx)
+		granted, err = c.waitBehindHorizon(ctx)
 	}
 	if c.onWait != nil {
 		c.onWait(c.shop, time.Since(start))
@@ -161,7 +167,13 @@ func (c *limitedClient) wait(ctx context.Context) error {
 		return &Error{Kind: ErrRateLimited, Message: fmt.Sprintf("waiting for the shop's rate limit: %v", err)}
 	}
 	// A Retry-After may have come while this call waited for its token.
-	return c.paused()
+	if err := c.paused(); err != nil {
+		return err
+	}
+	if c.onGrant != nil {
+		c.onGrant(c.shop, granted)
+	}
+	return nil
 }
 
 // paused fails fast while the shop's Retry-After runs.
@@ -189,34 +201,51 @@ const QueueHorizon = 200 * time.Millisecond
 // (golang/go#69419), and a shop with a backlog and many waiting workers
 // then got more calls through than its limit
 // (TestLimitedFactoryNeverExceedsTheLimitUnderContention).
-func (c *limitedClient) waitBehindHorizon(ctx context.Context) error {
+func (c *limitedClient) waitBehindHorizon(ctx context.Context) (time.Time, error) {
 	for {
 		due := c.tokenDueIn(time.Now())
 		if due > QueueHorizon {
 			// Wait unbooked, then look again: an urgent call may have
 			// taken the token meanwhile.
 			if err := sleepCtx(ctx, due-QueueHorizon); err != nil {
-				return err
+				return time.Time{}, err
 			}
 			continue
 		}
-		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < due {
-			return fmt.Errorf("no token before the deadline (%s)", due.Round(time.Millisecond))
-		}
-		r := c.limiter.Reserve()
-		if !r.OK() {
-			return fmt.Errorf("burst %d admits no call", c.limiter.Burst())
-		}
-		d := r.Delay()
-		if d == 0 {
-			return nil
-		}
-		if err := sleepCtx(ctx, d); err != nil {
-			r.Cancel() // rare: the caller gave up on a booked token
-			return err
-		}
-		return nil
+		return c.take(ctx, due)
 	}
+}
+
+// waitUrgent books the shop's next token whatever is queued behind the
+// horizon and waits for it.
+func (c *limitedClient) waitUrgent(ctx context.Context) (time.Time, error) {
+	return c.take(ctx, c.tokenDueIn(time.Now()))
+}
+
+// take books the shop's next token and sleeps until it is due. It returns
+// the time the bucket booked the token for: one clock reading, passed to
+// the limiter and used for the delay, so the grant time is the bucket's own
+// (a second reading for Delay would be later than the booking). due is the
+// caller's estimate of the wait, checked against ctx's deadline before
+// booking so that a call that cannot get a token in time books none.
+func (c *limitedClient) take(ctx context.Context, due time.Duration) (time.Time, error) {
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < due {
+		return time.Time{}, fmt.Errorf("no token before the deadline (%s)", due.Round(time.Millisecond))
+	}
+	now := time.Now()
+	r := c.limiter.ReserveN(now, 1)
+	if !r.OK() {
+		return time.Time{}, fmt.Errorf("burst %d admits no call", c.limiter.Burst())
+	}
+	d := r.DelayFrom(now)
+	if d == 0 {
+		return now, nil
+	}
+	if err := sleepCtx(ctx, d); err != nil {
+		r.Cancel() // rare: the caller gave up on a booked token
+		return time.Time{}, err
+	}
+	return now.Add(d), nil
 }
 
 // tokenDueIn is how long until the bucket holds a whole token, counting

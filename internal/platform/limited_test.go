@@ -355,14 +355,29 @@ func (f countingFactory) ClientFor(context.Context, platform.ShopConfig) (platfo
 
 // Many callers of one shop, ordinary ones beyond the booking horizon and
 // urgent ones among them, never get more calls through than the bucket
-// allows: every call replayed through a bucket of the shop's rate and
-// burst keeps its balance at or above zero (a small allowance for the
-// scheduler). Booking and cancelling under contention used to overdraw it
-// by about a token (issue 7's 10,000 run at 20ms: -1.00).
+// allows: every grant replayed through a bucket of the shop's rate and
+// burst keeps its balance at or above zero. Booking and cancelling under
+// contention used to overdraw it by about a token (issue 7's 10,000 run at
+// 20ms: -1.00).
+//
+// The replay uses the times the limiter granted the tokens (the OnGrant
+// hook), not clock readings taken when the calls ran: on a loaded machine
+// a goroutine whose token was due at t may run long after, next to the
+// calls granted after it, and a replay of those readings showed overdraws
+// of up to 9 tokens that the limiter never granted (load average 12). The
+// grant times are the bucket's own, so the allowance is only float
+// rounding; the balance of the run times is logged, not checked.
 func TestLimitedFactoryNeverExceedsTheLimitUnderContention(t *testing.T) {
 	const rps, burst = 50, 5
 	counted := &countingClient{}
 	f := platform.NewLimitedFactory(countingFactory{counted})
+	var mu sync.Mutex
+	var grants []time.Time
+	f.OnGrant(func(_ string, at time.Time) {
+		mu.Lock()
+		grants = append(grants, at)
+		mu.Unlock()
+	})
 	cfg := platform.ShopConfig{Key: "ns/busy", RequestsPerSecond: rps, Burst: burst}
 	created := time.Now() // the bucket starts empty about now
 	c, err := f.ClientFor(context.Background(), cfg)
@@ -389,20 +404,35 @@ func TestLimitedFactoryNeverExceedsTheLimitUnderContention(t *testing.T) {
 	counted.mu.Lock()
 	calls := slices.Clone(counted.calls)
 	counted.mu.Unlock()
-	slices.SortFunc(calls, time.Time.Compare)
-	tokens, lowest, last := 0.0, 0.0, created
-	for _, at := range calls {
+	mu.Lock()
+	granted := slices.Clone(grants)
+	mu.Unlock()
+	if len(granted) != len(calls) {
+		t.Fatalf("%d grants reported for %d calls: every call must report its grant", len(granted), len(calls))
+	}
+	lowest := lowestBalance(granted, created, rps, burst)
+	t.Logf("%d calls in 1.5s at %d/s (burst %d); lowest balance %.4f tokens by grant time, %.2f by the time the calls ran",
+		len(calls), rps, burst, lowest, lowestBalance(calls, created, rps, burst))
+	if len(calls) < rps {
+		t.Errorf("only %d calls passed in 1.5s at %d/s: the limiter starves its callers", len(calls), rps)
+	}
+	if lowest < -0.001 {
+		t.Errorf("the limiter granted more than the shop's bucket holds: overdrawn by %.3f tokens", -lowest)
+	}
+}
+
+// lowestBalance replays the times through a bucket of rate rps and burst
+// burst, empty at start, and returns the lowest balance it reached.
+func lowestBalance(times []time.Time, start time.Time, rps, burst float64) float64 {
+	times = slices.Clone(times)
+	slices.SortFunc(times, time.Time.Compare)
+	tokens, lowest, last := 0.0, 0.0, start
+	for _, at := range times {
 		tokens = min(burst, tokens+rps*at.Sub(last).Seconds()) - 1
 		last = at
 		lowest = min(lowest, tokens)
 	}
-	t.Logf("%d calls in 1.5s at %d/s (burst %d); lowest balance %.2f tokens", len(calls), rps, burst, lowest)
-	if len(calls) < rps {
-		t.Errorf("only %d calls passed in 1.5s at %d/s: the limiter starves its callers", len(calls), rps)
-	}
-	if lowest < -0.3 {
-		t.Errorf("the calls overdrew the shop's bucket by %.2f tokens", -lowest)
-	}
+	return lowest
 }
 
 // waitUntil polls cond every few milliseconds and fails the test when it
