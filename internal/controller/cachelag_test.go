@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
@@ -59,7 +60,7 @@ func TestCredentialsSecretNotInCacheYet(t *testing.T) {
 			if tc.ours {
 				g.Expect(controllerutil.SetControllerReference(sa, live, scheme)).To(Succeed())
 			}
-			apiServer := fake.NewClientBuilder().WithScheme(scheme).WithObjects(live).Build()
+			apiServer := fake.NewClientBuilder().WithScheme(scheme).WithObjects(live, sa.DeepCopy()).Build()
 			var updates int
 			behind := interceptor.NewClient(apiServer.(client.WithWatch), interceptor.Funcs{
 				Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
@@ -86,6 +87,60 @@ func TestCredentialsSecretNotInCacheYet(t *testing.T) {
 			kept := &corev1.Secret{}
 			g.Expect(apiServer.Get(context.Background(), client.ObjectKeyFromObject(live), kept)).To(Succeed())
 			g.Expect(string(kept.Data[shopv1alpha1.SecretKeyPassword])).To(Equal("the-first-password"))
+		})
+	}
+}
+
+// A reconcile whose cached SubAccount does not show the deletion that has
+// begun (the Secret's watch ran ahead: the garbage collector of a
+// foreground deletion, or the namespace controller, deleted the Secret)
+// creates no credentials Secret: it waits for the cache, and the next
+// reconcile offboards. A SubAccount that is not being deleted still gets
+// its Secret. TestDeletionUnderPressure saw "Secret d0000-credentials was
+// created again during the deletions" before.
+func TestNoCredentialsSecretForASubAccountBeingDeleted(t *testing.T) {
+	cached := &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "d0000", UID: types.UID("sa-uid"),
+		Finalizers: []string{subAccountFinalizer}},
+		Spec: shopv1alpha1.SubAccountSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: "shop"}, AccountName: "d0000"}}
+	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "shop"},
+		Spec: shopv1alpha1.ShopSpec{Platform: shopv1alpha1.Platform(platform.Taobao), MainAccount: "main"}}
+	cat, err := catalog.For(platform.Taobao)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleting := cached.DeepCopy()
+	deleting.DeletionTimestamp = &metav1.Time{Time: time.Now()}
+	deleting.Finalizers = append(deleting.Finalizers, metav1.FinalizerDeleteDependents)
+	replaced := cached.DeepCopy()
+	replaced.UID = types.UID("another-uid")
+	for _, tc := range []struct {
+		name   string
+		live   *shopv1alpha1.SubAccount // nil: gone from the API server
+		create bool
+	}{
+		{"deletion begun", deleting, false},
+		{"gone", nil, false},
+		{"replaced by another of the same name", replaced, false},
+		{"not being deleted", cached, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := NewWithT(t)
+			b := fake.NewClientBuilder().WithScheme(scheme)
+			if tc.live != nil {
+				b = b.WithObjects(tc.live.DeepCopy())
+			}
+			apiServer := b.Build()
+			r := &SubAccountReconciler{Client: apiServer, Connector: &Connector{Client: apiServer, APIReader: apiServer}}
+			_, err := r.ensureCredentials(context.Background(), cached.DeepCopy(), shop, cat, true)
+			secret := &corev1.Secret{}
+			getErr := apiServer.Get(context.Background(), client.ObjectKey{Namespace: "ns", Name: cached.CredentialsSecretName()}, secret)
+			if tc.create {
+				g.Expect(err).NotTo(HaveOccurred())
+				g.Expect(getErr).NotTo(HaveOccurred(), "the Secret of a SubAccount that is not being deleted")
+				return
+			}
+			g.Expect(errors.Is(err, errCacheBehind)).To(BeTrue(), "got %v", err)
+			g.Expect(apierrors.IsNotFound(getErr)).To(BeTrue(), "a Secret was created for a SubAccount being deleted (%v)", getErr)
 		})
 	}
 }

@@ -152,6 +152,9 @@ func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1
 		return credentials{}, fmt.Errorf("owning Secret %q: %w", name, err)
 	}
 	if !exists {
+		if err := r.ownerNotDeleting(ctx, sa); err != nil {
+			return credentials{}, err
+		}
 		if err := r.Create(ctx, desired); err != nil {
 			if apierrors.IsAlreadyExists(err) {
 				// Not in our cache: someone else's, unlabelled, or ours
@@ -221,6 +224,35 @@ func (r *SubAccountReconciler) alreadyExists(ctx context.Context, sa *shopv1alph
 		return errCacheBehind
 	}
 	return conflict
+}
+
+// ownerNotDeleting checks against the API server, before a credentials
+// Secret is created, that its SubAccount is not being deleted. The
+// SubAccount and its Secret come from two watches that may lag each other:
+// when a deletion begins, the garbage collector (foreground deletion) or the
+// namespace controller deletes the Secret, and the Secret's event can wake
+// a reconcile whose cached SubAccount does not show its deletionTimestamp
+// yet. Acting on that copy would create the Secret again, with a fresh
+// password, for an account about to go. The guard against our own writes
+// (writes.stale) cannot see a deletion someone else began, so this asks the
+// API server, once per Secret created. A SubAccount being deleted, gone, or
+// replaced by another of the same name (another UID) waits for the cache
+// (errCacheBehind): the next reconcile sees the deletion and offboards.
+func (r *SubAccountReconciler) ownerNotDeleting(ctx context.Context, sa *shopv1alpha1.SubAccount) error {
+	if r.Connector == nil || r.Connector.APIReader == nil {
+		return nil
+	}
+	live := &shopv1alpha1.SubAccount{}
+	if err := r.Connector.APIReader.Get(ctx, client.ObjectKeyFromObject(sa), live); err != nil {
+		if apierrors.IsNotFound(err) {
+			return errCacheBehind
+		}
+		return fmt.Errorf("reading SubAccount %q before creating its Secret: %w", sa.Name, err)
+	}
+	if live.UID != sa.UID || !live.DeletionTimestamp.IsZero() {
+		return errCacheBehind
+	}
+	return nil
 }
 
 // desiredPassword returns the credentials the account should have: the
