@@ -19,3 +19,9 @@ func (f *LimitedFactory) TokensFor(key string) float64 {
 func (f *LimitedFactory) OnGrant(hook func(shop string, at time.Time)) {
 	f.onGrant = hook
 }
+
+// BookingClock sets the clock of f's token bookings. Set it before the
+// first ClientFor.
+func (f *LimitedFactory) BookingClock(clock func() time.Time) {
+	f.clock = clock
+}

@@ -39,15 +39,18 @@ type LimitedFactory struct {
 	// call was granted its token: the time the bucket booked it for, which
 	// load cannot shift, unlike a clock read once the call runs.
 	onGrant func(shop string, at time.Time)
+	// clock, set by the tests only, is the clock of the token bookings;
+	// nil means time.Now.
+	clock func() time.Time
 
 	mu       sync.Mutex
-	limiters map[string]*rate.Limiter
+	limiters map[string]*bucket
 	paused   map[string]time.Time // shop key -> end of its Retry-After
 }
 
 // NewLimitedFactory wraps inner with per-shop rate limits.
 func NewLimitedFactory(inner Factory) *LimitedFactory {
-	return &LimitedFactory{Inner: inner, limiters: map[string]*rate.Limiter{}, paused: map[string]time.Time{}}
+	return &LimitedFactory{Inner: inner, limiters: map[string]*bucket{}, paused: map[string]time.Time{}}
 }
 
 // Defaults used when a ShopConfig sets no limit.
@@ -66,7 +69,33 @@ func (f *LimitedFactory) ClientFor(ctx context.Context, shop ShopConfig) (Client
 }
 
 // limiter returns the shop's limiter, resized if the Shop's limit changed.
-func (f *LimitedFactory) limiter(shop ShopConfig) *rate.Limiter {
+// bucket is a shop's token bucket. Its mutex orders the clock readings the
+// limiter is given: rate.Limiter takes the time of each booking as an
+// argument and sets its last update to it even when it is earlier than the
+// one before (x/time v0.15's reserveN), so a caller that read the clock,
+// was preempted, and booked after a later reader moved the bucket's clock
+// back; the next booking was then credited that time a second time and
+// overdrew the shop's limit by as many tokens as the delay was worth (on a
+// loaded machine, tens of milliseconds: a token or more at 50/s). Under the
+// mutex, at returns the clock's reading, never earlier than the last time
+// given to the limiter, so the times it sees never go back.
+type bucket struct {
+	mu   sync.Mutex
+	last time.Time
+	*rate.Limiter
+}
+
+// at is the time of a booking: now, or the bucket's last time if now is
+// earlier. Hold b.mu.
+func (b *bucket) at(now time.Time) time.Time {
+	if now.Before(b.last) {
+		return b.last
+	}
+	b.last = now
+	return now
+}
+
+func (f *LimitedFactory) limiter(shop ShopConfig) *bucket {
 	rps, burst := shop.RequestsPerSecond, shop.Burst
 	if rps <= 0 {
 		rps = DefaultRequestsPerSecond
@@ -76,7 +105,7 @@ func (f *LimitedFactory) limiter(shop ShopConfig) *rate.Limiter {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	l, ok := f.limiters[shop.Key]
+	b, ok := f.limiters[shop.Key]
 	if !ok {
 		// A new bucket starts empty, not full: this process cannot know
 		// what a predecessor (the manager before a restart, the leader
@@ -85,18 +114,29 @@ func (f *LimitedFactory) limiter(shop ShopConfig) *rate.Limiter {
 		// shop's calls over any window stay within burst + rate × window
 		// across the restart; the cost is one token's wait (1/rate) before
 		// the first call.
-		l = rate.NewLimiter(rate.Limit(rps), burst)
-		l.AllowN(time.Now(), burst)
-		f.limiters[shop.Key] = l
-		return l
+		b = &bucket{Limiter: rate.NewLimiter(rate.Limit(rps), burst)}
+		b.AllowN(b.at(f.bookingTime()), burst)
+		f.limiters[shop.Key] = b
+		return b
 	}
-	if l.Limit() != rate.Limit(rps) {
-		l.SetLimit(rate.Limit(rps))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.Limit() != rate.Limit(rps) {
+		b.SetLimitAt(b.at(f.bookingTime()), rate.Limit(rps))
 	}
-	if l.Burst() != burst {
-		l.SetBurst(burst)
+	if b.Burst() != burst {
+		b.SetBurstAt(b.at(f.bookingTime()), burst)
 	}
-	return l
+	return b
+}
+
+// bookingTime is the clock of the token bookings. Read it under the
+// bucket's mutex and pass it through bucket.at.
+func (f *LimitedFactory) bookingTime() time.Time {
+	if f.clock != nil {
+		return f.clock()
+	}
+	return time.Now()
 }
 
 func (f *LimitedFactory) now() time.Time {
@@ -132,7 +172,7 @@ func (f *LimitedFactory) pause(shop string, d time.Duration) {
 
 type limitedClient struct {
 	inner   Client
-	limiter *rate.Limiter
+	limiter *bucket
 	shop    string
 	onWait  func(shop string, d time.Duration)
 	// onUrgentWait is LimitedFactory.OnUrgentWait.
@@ -232,8 +272,10 @@ func (c *limitedClient) take(ctx context.Context, due time.Duration) (time.Time,
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < due {
 		return time.Time{}, fmt.Errorf("no token before the deadline (%s)", due.Round(time.Millisecond))
 	}
-	now := time.Now()
+	c.limiter.mu.Lock()
+	now := c.limiter.at(c.factory.bookingTime())
 	r := c.limiter.ReserveN(now, 1)
+	c.limiter.mu.Unlock()
 	if !r.OK() {
 		return time.Time{}, fmt.Errorf("burst %d admits no call", c.limiter.Burst())
 	}
@@ -242,7 +284,10 @@ func (c *limitedClient) take(ctx context.Context, due time.Duration) (time.Time,
 		return now, nil
 	}
 	if err := sleepCtx(ctx, d); err != nil {
-		r.Cancel() // rare: the caller gave up on a booked token
+		// Rare: the caller gave up on a booked token.
+		c.limiter.mu.Lock()
+		r.CancelAt(c.limiter.at(c.factory.bookingTime()))
+		c.limiter.mu.Unlock()
 		return time.Time{}, err
 	}
 	return now.Add(d), nil

@@ -367,10 +367,38 @@ func (f countingFactory) ClientFor(context.Context, platform.ShopConfig) (platfo
 // of up to 9 tokens that the limiter never granted (load average 12). The
 // grant times are the bucket's own, so the allowance is only float
 // rounding; the balance of the run times is logged, not checked.
+//
+// The second run's booking clock gives every fifth reading 20ms old, as
+// when a caller read the clock and the scheduler of a loaded machine ran
+// others before it booked: a booking with a time older than the bucket's
+// last one used to move the bucket's clock back, and the next booking was
+// credited that time again (see the limiter's bucket).
 func TestLimitedFactoryNeverExceedsTheLimitUnderContention(t *testing.T) {
+	t.Run("the real clock", func(t *testing.T) { contend(t, nil) })
+	t.Run("a reader delayed after its reading", func(t *testing.T) {
+		var mu sync.Mutex
+		readings := 0
+		contend(t, func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			readings++
+			if readings%5 == 0 {
+				return time.Now().Add(-20 * time.Millisecond)
+			}
+			return time.Now()
+		})
+	})
+}
+
+// contend runs 60 callers of one shop for 1.5s, one in ten urgent, with
+// clock as the bookings' clock (nil: time.Now), and checks the grants.
+func contend(t *testing.T, clock func() time.Time) {
 	const rps, burst = 50, 5
 	counted := &countingClient{}
 	f := platform.NewLimitedFactory(countingFactory{counted})
+	if clock != nil {
+		f.BookingClock(clock)
+	}
 	var mu sync.Mutex
 	var grants []time.Time
 	f.OnGrant(func(_ string, at time.Time) {
