@@ -37,18 +37,26 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/catalog"
 )
 
-// A credentials Secret the cache does not show yet but the API server has:
-// ours (an earlier reconcile created it) is waited for, never written over
-// and never reported as a Conflict; someone else's is a Conflict.
-func TestCredentialsSecretNotInCacheYet(t *testing.T) {
-	sa := &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "xiaohong", UID: types.UID("sa-uid")},
-		Spec: shopv1alpha1.SubAccountSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: "shop"}, AccountName: "xiaohong"}}
+// credentialsFixture is a Taobao Shop "shop" in namespace "ns" and its
+// catalog, for ensureCredentials.
+func credentialsFixture(t *testing.T) (*shopv1alpha1.Shop, *catalog.Catalog) {
+	t.Helper()
 	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "shop"},
 		Spec: shopv1alpha1.ShopSpec{Platform: shopv1alpha1.Platform(platform.Taobao), MainAccount: "main"}}
 	cat, err := catalog.For(platform.Taobao)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return shop, cat
+}
+
+// A credentials Secret the cache does not show yet but the API server has:
+// ours (an earlier reconcile created it) is waited for, never written over
+// and never reported as a Conflict; someone else's is a Conflict.
+func TestCredentialsSecretNotInCacheYet(t *testing.T) {
+	sa := &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "xiaohong", UID: types.UID("sa-uid")},
+		Spec: shopv1alpha1.SubAccountSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: "shop"}, AccountName: "xiaohong"}}
+	shop, cat := credentialsFixture(t)
 	for _, tc := range []struct {
 		name string
 		ours bool
@@ -102,12 +110,7 @@ func TestNoCredentialsSecretForASubAccountBeingDeleted(t *testing.T) {
 	cached := &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "d0000", UID: types.UID("sa-uid"),
 		Finalizers: []string{subAccountFinalizer}},
 		Spec: shopv1alpha1.SubAccountSpec{ShopRef: shopv1alpha1.LocalObjectReference{Name: "shop"}, AccountName: "d0000"}}
-	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "shop"},
-		Spec: shopv1alpha1.ShopSpec{Platform: shopv1alpha1.Platform(platform.Taobao), MainAccount: "main"}}
-	cat, err := catalog.For(platform.Taobao)
-	if err != nil {
-		t.Fatal(err)
-	}
+	shop, cat := credentialsFixture(t)
 	deleting := cached.DeepCopy()
 	deleting.DeletionTimestamp = &metav1.Time{Time: time.Now()}
 	deleting.Finalizers = append(deleting.Finalizers, metav1.FinalizerDeleteDependents)
