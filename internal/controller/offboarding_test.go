@@ -53,7 +53,7 @@ func TestOffboardingAheadOfQueuedCreates(t *testing.T) {
 	var mains []string
 	for i := range shops {
 		name := fmt.Sprintf("s%d", i)
-		ts := newShopWith(t, ns, name, "main-"+randomSuffix(), platform.Taobao, 200, func(s *shopv1alpha1.Shop) {
+		ts := staffShopWith(t, ns, name, platform.Taobao, 200, func(s *shopv1alpha1.Shop) {
 			s.Spec.RateLimit = shopv1alpha1.RateLimit{RequestsPerSecond: 5, Burst: 1}
 		})
 		// What is left of the wave when the test ends stops there: the
@@ -63,10 +63,6 @@ func TestOffboardingAheadOfQueuedCreates(t *testing.T) {
 				func(s *shopv1alpha1.Shop) { s.Spec.Suspend = true })
 		})
 		mains = append(mains, ts.main)
-		role := newRole(ns, name+"-cs", "客服", "customer-service")
-		role.Spec.ShopRef.Name = name
-		role.Labels = map[string]string{"job": "customer-service"}
-		create(t, role)
 	}
 	var names []string
 	for p := range people {

@@ -34,7 +34,14 @@ import (
 // Role labelled job=customer-service.
 func staffShopFixture(t *testing.T, ns, name string, p platform.Name, shopLabels map[string]string) testShop {
 	t.Helper()
-	ts := newShopWith(t, ns, name, "main-"+randomSuffix(), p, 10, func(s *shopv1alpha1.Shop) { s.Labels = shopLabels })
+	return staffShopWith(t, ns, name, p, 10, func(s *shopv1alpha1.Shop) { s.Labels = shopLabels })
+}
+
+// staffShopWith is staffShopFixture with a seat quota and the Shop as
+// mutate leaves it.
+func staffShopWith(t *testing.T, ns, name string, p platform.Name, quota int32, mutate func(*shopv1alpha1.Shop)) testShop {
+	t.Helper()
+	ts := newShopWith(t, ns, name, "main-"+randomSuffix(), p, quota, mutate)
 	role := newRole(ns, name+"-cs", "客服", "customer-service")
 	role.Spec.ShopRef.Name = name
 	role.Labels = map[string]string{"job": "customer-service"}
