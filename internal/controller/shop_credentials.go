@@ -141,7 +141,7 @@ func (r *ShopReconciler) protectCredentials(ctx context.Context, shop *shopv1alp
 // The finalizer goes only on labelled Secrets, which the cache holds.
 func (r *ShopReconciler) releaseFormerCredentials(ctx context.Context, shop *shopv1alpha1.Shop) error {
 	secrets := &corev1.SecretList{}
-	if err := r.List(ctx, secrets, client.InNamespace(shop.Namespace)); err != nil {
+	if err := r.List(ctx, secrets, client.InNamespace(shop.Namespace), client.MatchingFields{indexSecretCredentialsFinalizer: credentialsFinalizer}); err != nil {
 		return fmt.Errorf("listing Secrets: %w", err)
 	}
 	for i := range secrets.Items {
