@@ -1,8 +1,6 @@
 package shopsim
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -46,22 +44,16 @@ type SignIn struct {
 
 // serveAdminActivity serves POST /admin/activity and POST /admin/sign-in.
 func (s *Server) serveAdminActivity(w http.ResponseWriter, r *http.Request) {
-	body, ok := adminBody(w, r, http.MethodPost)
-	if !ok {
-		return
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	var (
 		signIn SignIn
 		inject ActivityInjection
 		target any = &inject
+		what       = "ActivityInjection"
 	)
 	if r.URL.Path == AdminPathSignIn {
-		target = &signIn
+		target, what = &signIn, "SignIn"
 	}
-	if err := dec.Decode(target); err != nil {
-		writeError(w, platform.NewError(platform.ErrInvalid, "", "the body must be a JSON object of the documented fields: %v", err))
+	if !decodeAdmin(w, r, http.MethodPost, target, what) {
 		return
 	}
 	s.writeMu.Lock()

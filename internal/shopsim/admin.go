@@ -111,34 +111,35 @@ func (s *Server) serveAdminSMS(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, SMSMessage{Code: code, SentAt: sentAt})
 }
 
-// adminBody reads the body of an admin request that must use method; it
-// answers the error itself and reports false when there is none to use.
-func adminBody(w http.ResponseWriter, r *http.Request, method string) ([]byte, bool) {
+// decodeAdmin reads an admin request's JSON body into v, refusing another
+// method than method, a body over MaxBodyBytes and unknown fields. It
+// answers the error itself and reports false when there is none to use;
+// what names the body's type in that answer.
+func decodeAdmin(w http.ResponseWriter, r *http.Request, method string, v any, what string) bool {
 	if r.Method != method {
 		w.Header().Set("Allow", method)
 		writeErrorStatus(w, http.StatusMethodNotAllowed, wire.CodeNotSupported, "method "+r.Method+" is not allowed here")
-		return nil, false
+		return false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		writeError(w, platform.NewError(platform.ErrInvalid, "", "reading the request body failed"))
-		return nil, false
+		return false
 	}
-	return body, true
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, platform.NewError(platform.ErrInvalid, "", "the body must be a JSON %s object: %v", what, err))
+		return false
+	}
+	return true
 }
 
 // serveAdminAgentSeat serves PUT /admin/agent-seat: the agent's own change,
 // saved like any write.
 func (s *Server) serveAdminAgentSeat(w http.ResponseWriter, r *http.Request) {
-	body, ok := adminBody(w, r, http.MethodPut)
-	if !ok {
-		return
-	}
 	var in AgentSeatChange
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		writeError(w, platform.NewError(platform.ErrInvalid, "", "the body must be a JSON AgentSeatChange object: %v", err))
+	if !decodeAdmin(w, r, http.MethodPut, &in, "AgentSeatChange") {
 		return
 	}
 	s.writeMu.Lock()
@@ -163,16 +164,8 @@ func (s *Server) serveAdminFaults(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet:
 		writeJSON(w, http.StatusOK, s.Faults())
 	case http.MethodPut:
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-		if err != nil {
-			writeError(w, platform.NewError(platform.ErrInvalid, "", "reading the request body failed"))
-			return
-		}
 		var j faultsJSON
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&j); err != nil {
-			writeError(w, platform.NewError(platform.ErrInvalid, "", "the body must be a JSON Faults object: %v", err))
+		if !decodeAdmin(w, r, http.MethodPut, &j, "Faults") {
 			return
 		}
 		f, err := j.faults()

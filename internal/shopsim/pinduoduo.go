@@ -1,7 +1,6 @@
 package shopsim
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
@@ -247,15 +246,8 @@ func (s *Server) pddAuthenticate(params url.Values) (main string, _ *pinduoduo.E
 
 // serveAdminPinduoduoToken serves POST /admin/pinduoduo-token.
 func (s *Server) serveAdminPinduoduoToken(w http.ResponseWriter, r *http.Request) {
-	body, ok := adminBody(w, r, http.MethodPost)
-	if !ok {
-		return
-	}
 	var in PinduoduoTokenChange
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		writeError(w, platform.NewError(platform.ErrInvalid, "", "the body must be a JSON PinduoduoTokenChange object: %v", err))
+	if !decodeAdmin(w, r, http.MethodPost, &in, "PinduoduoTokenChange") {
 		return
 	}
 	switch in.Action {
