@@ -151,17 +151,23 @@ func appendNamed(out []string, what string, items []string, name func(string) st
 	if len(items) == 0 {
 		return out
 	}
-	shown := make([]string, 0, min(len(items), maxNamed))
-	for _, it := range items[:min(len(items), maxNamed)] {
-		if name != nil {
-			it = name(it)
+	if name != nil {
+		named := make([]string, len(items))
+		for i, it := range items {
+			named[i] = name(it)
 		}
-		shown = append(shown, it)
+		items = named
 	}
-	if len(items) > maxNamed {
-		shown = append(shown, fmt.Sprintf("and %d more", len(items)-maxNamed))
+	return append(out, what+": "+firstNames(items, maxNamed))
+}
+
+// firstNames joins at most n of names with commas and says how many more
+// there are, for messages that must stay short however many there are.
+func firstNames(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
 	}
-	return append(out, what+": "+strings.Join(shown, ", "))
+	return strings.Join(names[:n], ", ") + fmt.Sprintf(", and %d more", len(names)-n)
 }
 
 // roleNamer names a role ID by the Role that manages it (resolved) or,

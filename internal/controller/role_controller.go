@@ -274,13 +274,9 @@ func (r *RoleReconciler) reconcileDelete(ctx context.Context, role *shopv1alpha1
 		return ctrl.Result{}, err
 	}
 	if len(users) > 0 {
-		shown := users
-		if len(shown) > 5 {
-			shown = append(slices.Clone(shown[:5]), fmt.Sprintf("and %d more", len(users)-5))
-		}
 		markDeleting(role, waiting(shopv1alpha1.ReasonInUse,
 			"still used by %d SubAccounts (%s); the platform role is kept until they stop using it",
-			len(users), strings.Join(shown, ", ")))
+			len(users), firstNames(users, 5)))
 		return ctrl.Result{}, nil
 	}
 	if role.Status.RoleID != "" && role.Spec.DeletionPolicy != shopv1alpha1.DeletionPolicyRetain {

@@ -19,7 +19,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -178,11 +177,8 @@ func (r *ShopReconciler) reconcileDelete(ctx context.Context, shop *shopv1alpha1
 		for i := range roles.Items {
 			names = append(names, "Role/"+roles.Items[i].Name)
 		}
-		if len(names) > 5 {
-			names = append(names[:5], fmt.Sprintf("and %d more", len(names)-5))
-		}
 		markDeleting(shop, waiting(shopv1alpha1.ReasonInUse,
-			"waiting for %d dependants to clean up their platform objects first: %s", n, strings.Join(names, ", ")))
+			"waiting for %d dependants to clean up their platform objects first: %s", n, firstNames(names, 5)))
 		return ctrl.Result{RequeueAfter: waitRetry}, nil
 	}
 	if err := r.releaseCredentials(ctx, shop); err != nil {
