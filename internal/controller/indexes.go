@@ -21,8 +21,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -117,14 +115,14 @@ var readOnlyList = client.UnsafeDisableDeepCopy
 // requestsFor lists the objects of list in namespace whose field matches
 // value and turns them into reconcile requests.
 func requestsFor(ctx context.Context, c client.Client, list client.ObjectList, namespace, field, value string) []reconcile.Request {
-	if err := c.List(ctx, list, client.InNamespace(namespace), client.MatchingFields{field: value}, readOnlyList); err != nil {
+	found, err := byIndex[client.Object](ctx, c, list, namespace, field, value)
+	if err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "listing dependants", "field", field, "value", value)
 		return nil
 	}
-	var reqs []reconcile.Request
-	_ = apimeta.EachListItem(list, func(o runtime.Object) error {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o.(client.Object))})
-		return nil
-	})
+	reqs := make([]reconcile.Request, 0, len(found))
+	for _, o := range found {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(o)})
+	}
 	return reqs
 }

@@ -20,6 +20,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
+
+	jsonpatch "github.com/evanphx/json-patch/v5"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -30,21 +35,34 @@ import (
 )
 
 // patchStatus writes obj's status if it differs from before: the one status
-// write of a reconcile, and none when nothing changed.
+// write of a reconcile, and none when nothing changed. The merge patch is
+// computed from the two statuses only (what client.MergeFrom would find,
+// without encoding and diffing metadata and spec as well: at 10,000
+// SubAccounts that was a fifth of the manager's allocations).
 func patchStatus(ctx context.Context, c client.Client, before, after client.Object) error {
-	patch := client.MergeFrom(before)
-	data, err := patch.Data(after)
+	was, is, err := statusField(before), statusField(after), error(nil)
+	if !was.IsValid() || !is.IsValid() {
+		return fmt.Errorf("%T has no status", after)
+	}
+	if equality.Semantic.DeepEqual(was.Interface(), is.Interface()) {
+		return nil
+	}
+	var from, to []byte
+	if from, err = json.Marshal(was.Interface()); err == nil {
+		to, err = json.Marshal(is.Interface())
+	}
+	if err != nil {
+		return fmt.Errorf("encoding status: %w", err)
+	}
+	diff, err := jsonpatch.CreateMergePatch(from, to)
 	if err != nil {
 		return fmt.Errorf("computing status patch: %w", err)
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil {
-		return fmt.Errorf("reading status patch: %w", err)
+	if string(diff) == "{}" {
+		return nil // equal once encoded (e.g. an empty list and none)
 	}
-	if _, changed := fields["status"]; !changed {
-		return nil
-	}
-	if err := c.Status().Patch(ctx, after, patch); client.IgnoreNotFound(err) != nil {
+	data := append(append([]byte(`{"status":`), diff...), '}')
+	if err := c.Status().Patch(ctx, after, client.RawPatch(types.MergePatchType, data)); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("writing status: %w", err)
 	}
 	// One debug line per status change, on the reconcile's logger (which
@@ -58,16 +76,23 @@ func patchStatus(ctx context.Context, c client.Client, before, after client.Obje
 	return nil
 }
 
+// statusField is obj's Status field (every kind of this API has one).
+func statusField(obj client.Object) reflect.Value {
+	v := reflect.ValueOf(obj)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return reflect.Value{}
+	}
+	return v.Elem().FieldByName("Status")
+}
+
 // ensureFinalizer adds finalizer to obj, patching metadata only when it
-// was missing. The patch carries the resourceVersion so a concurrent
-// change of the finalizer list is retried rather than overwritten.
+// was missing.
 func ensureFinalizer(ctx context.Context, c client.Client, obj client.Object, finalizer string) error {
 	if controllerutil.ContainsFinalizer(obj, finalizer) {
 		return nil
 	}
-	patch := client.MergeFromWithOptions(obj.DeepCopyObject().(client.Object), client.MergeFromWithOptimisticLock{})
 	controllerutil.AddFinalizer(obj, finalizer)
-	if err := c.Patch(ctx, obj, patch); err != nil {
+	if err := patchFinalizers(ctx, c, obj); err != nil {
 		return fmt.Errorf("adding finalizer %s: %w", finalizer, err)
 	}
 	return nil
@@ -78,10 +103,23 @@ func removeFinalizer(ctx context.Context, c client.Client, obj client.Object, fi
 	if !controllerutil.ContainsFinalizer(obj, finalizer) {
 		return nil
 	}
-	patch := client.MergeFromWithOptions(obj.DeepCopyObject().(client.Object), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(obj, finalizer)
-	if err := c.Patch(ctx, obj, patch); client.IgnoreNotFound(err) != nil {
+	if err := patchFinalizers(ctx, c, obj); client.IgnoreNotFound(err) != nil {
 		return fmt.Errorf("removing finalizer %s: %w", finalizer, err)
 	}
 	return nil
+}
+
+// patchFinalizers writes obj's finalizer list as it now is, with the
+// resourceVersion it was read at, so a concurrent change of the list fails
+// with a conflict and is retried rather than overwritten: the merge patch
+// client.MergeFromWithOptimisticLock would compute, written directly
+// instead of by copying, encoding and diffing the whole object.
+func patchFinalizers(ctx context.Context, c client.Client, obj client.Object) error {
+	data, err := json.Marshal(map[string]any{"metadata": map[string]any{
+		"finalizers": obj.GetFinalizers(), "resourceVersion": obj.GetResourceVersion()}})
+	if err != nil {
+		return err
+	}
+	return c.Patch(ctx, obj, client.RawPatch(types.MergePatchType, data))
 }

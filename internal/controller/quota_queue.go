@@ -73,14 +73,14 @@ func shopAccountQuota(ctx context.Context, c client.Reader, shop *shopv1alpha1.S
 	if st == nil {
 		return s, false, nil
 	}
-	subs := &shopv1alpha1.SubAccountList{}
-	// Read only, so not deep-copied (readOnlyList): every SubAccount
-	// reconcile of a shop with a seat quota asks, and a shop with 1,000
-	// pending creates would otherwise copy 1,000 objects each time.
-	if err := c.List(ctx, subs, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}, readOnlyList); err != nil {
+	// The cache's own objects (byIndex): every SubAccount reconcile of a
+	// shop with a seat quota asks, and a shop with 1,000 pending creates
+	// would otherwise copy 1,000 objects each time.
+	subs, err := byIndex[*shopv1alpha1.SubAccount](ctx, c, &shopv1alpha1.SubAccountList{}, shop.Namespace, indexSubAccountShop, shop.Name)
+	if err != nil {
 		return s, false, fmt.Errorf("listing SubAccounts of the shop: %w", err)
 	}
-	holding, queue := quotaHolders(subs.Items)
+	holding, queue := quotaHolders(subs)
 	s.queue = queue
 	slices.SortFunc(s.queue, olderFirst)
 	s.used, s.total = max(st.Used, st.Unmanaged+holding), st.Total
@@ -89,9 +89,9 @@ func shopAccountQuota(ctx context.Context, c client.Reader, shop *shopv1alpha1.S
 
 // quotaHolders counts a Shop's SubAccounts that hold a platform account and
 // returns those waiting for a seat, in list order.
-func quotaHolders(subs []shopv1alpha1.SubAccount) (holding int32, waiting []*shopv1alpha1.SubAccount) {
-	for i := range subs {
-		switch sa := &subs[i]; {
+func quotaHolders(subs []*shopv1alpha1.SubAccount) (holding int32, waiting []*shopv1alpha1.SubAccount) {
+	for _, sa := range subs {
+		switch {
 		case sa.Status.AccountID != "":
 			holding++
 		case waitingForQuota(sa):

@@ -86,14 +86,14 @@ func (*RoleReconciler) forget(client.ObjectKey) {}
 
 // users lists the names of the SubAccounts that use the Role.
 func (r *RoleReconciler) users(ctx context.Context, role *shopv1alpha1.Role) ([]string, error) {
-	subs := &shopv1alpha1.SubAccountList{}
-	if err := r.List(ctx, subs, client.InNamespace(role.Namespace), client.MatchingFields{indexSubAccountRoles: role.Name}, readOnlyList); err != nil {
+	subs, err := byIndex[*shopv1alpha1.SubAccount](ctx, r.Client, &shopv1alpha1.SubAccountList{}, role.Namespace, indexSubAccountRoles, role.Name)
+	if err != nil {
 		return nil, fmt.Errorf("listing SubAccounts using the Role: %w", err)
 	}
 	var names []string
-	for i := range subs.Items {
-		if subs.Items[i].Spec.ShopRef.Name == role.Spec.ShopRef.Name {
-			names = append(names, subs.Items[i].Name)
+	for _, sa := range subs {
+		if sa.Spec.ShopRef.Name == role.Spec.ShopRef.Name {
+			names = append(names, sa.Name)
 		}
 	}
 	slices.Sort(names)
@@ -316,6 +316,7 @@ func (r *RoleReconciler) deleteRemote(ctx context.Context, role *shopv1alpha1.Ro
 // SetupWithManager registers the controller: Roles, their Shops, and the
 // SubAccounts that start or stop using them.
 func (r *RoleReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.Client = withCachedIndexes(r.Client, mgr)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&shopv1alpha1.Role{}, builder.WithPredicates(ownChangeMatters)).
 		Watches(&shopv1alpha1.Shop{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {

@@ -90,6 +90,9 @@ type shopMemo struct {
 	// openPlatform is what the last check of the shop's open-platform app
 	// found; nil asks the platform again.
 	openPlatform *openPlatformCheck
+	// releasedFormerFor is the credentials Secret the Shop named when the
+	// Secrets it named before were last let go (releaseFormerCredentials).
+	releasedFormerFor string
 }
 
 // memo returns the Shop's memo, a new one for a Shop not seen before.
@@ -197,6 +200,7 @@ func (r *ShopReconciler) now() time.Time {
 // SetupWithManager registers the controller: Shops, their credentials
 // and open-platform app Secrets, and their dependants' arrivals and departures.
 func (r *ShopReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.Client = withCachedIndexes(r.Client, mgr)
 	dependantToShop := func(_ context.Context, o client.Object) []reconcile.Request {
 		var shop string
 		switch d := o.(type) {

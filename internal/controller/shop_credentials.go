@@ -24,7 +24,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
@@ -126,8 +125,17 @@ func (r *ShopReconciler) protectCredentials(ctx context.Context, shop *shopv1alp
 		}
 		return nil, err
 	}
-	if err := r.releaseFormerCredentials(ctx, shop); err != nil {
-		return nil, err
+	// A Secret becomes a former one only when a Shop's credentialsSecretRef
+	// changes (or its Shop goes, which releases it): the scan runs once per
+	// Secret the Shop names, and once after each start, not on each of the
+	// Shop's reconciles (at 10,000 SubAccounts about 1,300 in one wave, each
+	// looking at every Shop's Secret).
+	memo := r.memo(shop)
+	if memo.releasedFormerFor != shop.Spec.CredentialsSecretRef.Name {
+		if err := r.releaseFormerCredentials(ctx, shop); err != nil {
+			return nil, err
+		}
+		memo.releasedFormerFor = shop.Spec.CredentialsSecretRef.Name
 	}
 	if !secret.DeletionTimestamp.IsZero() {
 		return secret, nil // being deleted: the finalizer we may hold is released with the Shop
@@ -140,12 +148,11 @@ func (r *ShopReconciler) protectCredentials(ctx context.Context, shop *shopv1alp
 // more: the Shop's credentialsSecretRef was changed to another Secret.
 // The finalizer goes only on labelled Secrets, which the cache holds.
 func (r *ShopReconciler) releaseFormerCredentials(ctx context.Context, shop *shopv1alpha1.Shop) error {
-	secrets := &corev1.SecretList{}
-	if err := r.List(ctx, secrets, client.InNamespace(shop.Namespace), client.MatchingFields{indexSecretCredentialsFinalizer: credentialsFinalizer}); err != nil {
+	secrets, err := byIndex[*corev1.Secret](ctx, r.Client, &corev1.SecretList{}, shop.Namespace, indexSecretCredentialsFinalizer, credentialsFinalizer)
+	if err != nil {
 		return fmt.Errorf("listing Secrets: %w", err)
 	}
-	for i := range secrets.Items {
-		s := &secrets.Items[i]
+	for _, s := range secrets {
 		if s.Name != shop.Spec.CredentialsSecretRef.Name && controllerutil.ContainsFinalizer(s, credentialsFinalizer) {
 			if err := r.releaseUnused(ctx, shop, s.Name); err != nil {
 				return err
@@ -164,12 +171,12 @@ func (r *ShopReconciler) releaseCredentials(ctx context.Context, shop *shopv1alp
 // releaseUnused removes the credentials finalizer from Secret name unless
 // a live Shop other than shop names it.
 func (r *ShopReconciler) releaseUnused(ctx context.Context, shop *shopv1alpha1.Shop, name string) error {
-	users := &shopv1alpha1.ShopList{}
-	if err := r.List(ctx, users, client.InNamespace(shop.Namespace), client.MatchingFields{indexShopSecret: name}); err != nil {
+	users, err := byIndex[*shopv1alpha1.Shop](ctx, r.Client, &shopv1alpha1.ShopList{}, shop.Namespace, indexShopSecret, name)
+	if err != nil {
 		return fmt.Errorf("listing Shops using Secret %q: %w", name, err)
 	}
-	for i := range users.Items {
-		if users.Items[i].UID != shop.UID && users.Items[i].DeletionTimestamp.IsZero() {
+	for _, u := range users {
+		if u.UID != shop.UID && u.DeletionTimestamp.IsZero() {
 			return nil
 		}
 	}

@@ -24,7 +24,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
@@ -160,11 +159,11 @@ func (s *shopScope) setConditions() {
 // SubAccount coming or going costs no platform call).
 func (r *ShopReconciler) seats(ctx context.Context, s *shopScope) (stepResult, error) {
 	shop := s.shop
-	managed := &shopv1alpha1.SubAccountList{}
-	if err := r.List(ctx, managed, client.InNamespace(shop.Namespace), client.MatchingFields{indexSubAccountShop: shop.Name}, readOnlyList); err != nil {
+	managed, err := byIndex[*shopv1alpha1.SubAccount](ctx, r.Client, &shopv1alpha1.SubAccountList{}, shop.Namespace, indexSubAccountShop, shop.Name)
+	if err != nil {
 		return stepResult{}, fmt.Errorf("listing SubAccounts of the shop: %w", err)
 	}
-	holding, waiting := quotaHolders(managed.Items)
+	holding, waiting := quotaHolders(managed)
 	if s.info != nil {
 		s.memo.check = &shopCheck{generation: shop.Generation, secretVersion: s.secret.ResourceVersion,
 			quota: s.info.SeatsTotal, unmanaged: max(s.info.SeatsUsed-holding, 0),
@@ -179,7 +178,7 @@ func (r *ShopReconciler) seats(ctx context.Context, s *shopScope) (stepResult, e
 		total = seats.Included + seats.Purchased
 	}
 	used := check.unmanaged + holding
-	shop.Status.Seats = &shopv1alpha1.AccountQuotaStatus{Used: used, Total: total, Managed: int32(len(managed.Items)),
+	shop.Status.Seats = &shopv1alpha1.AccountQuotaStatus{Used: used, Total: total, Managed: int32(len(managed)),
 		Unmanaged: check.unmanaged, Waiting: int32(len(waiting)), Ledger: ledgerStatus(check.ledger, used)}
 	return stepResult{}, nil
 }

@@ -37,6 +37,7 @@ import (
 // SetupWithManager registers the controller: SubAccounts, their Secrets,
 // and the Shops, Roles and password Secrets they depend on.
 func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.Client = withCachedIndexes(r.Client, mgr)
 	byIndex := func(field string) handler.EventHandler {
 		return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 			return requestsFor(ctx, r.Client, &shopv1alpha1.SubAccountList{}, o.GetNamespace(), field, o.GetName())
