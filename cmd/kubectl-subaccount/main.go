@@ -65,7 +65,9 @@ Usage:
   kubectl subaccount resend shop/SHOP --contact PHONE|NAME
   kubectl subaccount resend staff/STAFF [--shop SHOP]
   kubectl subaccount rotate NAME          rotate the password now and print the new revision
-  kubectl subaccount permissions NAME     show the effective permissions as a tree, with where each comes from
+  kubectl subaccount permissions NAME     show the effective permissions as a tree, with where each comes from, and,
+                                          where the platform's API can read but not set them (Taobao through TOP),
+                                          the roles and direct permissions the platform reports (read-only)
   kubectl subaccount activity NAME        show the account's last login, last activity, whether it is inactive,
                                           and its recent activity (logins, presence changes, operations)
   kubectl subaccount status [--shop SHOP] list the namespace's sub-accounts and the shops' seats, departments and contacts
@@ -557,7 +559,58 @@ func (k *cli) permissions(ctx context.Context, args []string) error {
 	for _, n := range notes {
 		fmt.Fprintf(k.out, "note: %s\n", n)
 	}
+	fmt.Fprint(k.out, renderObservedAccess(cat, sa))
 	return nil
+}
+
+// renderObservedAccess is status.observedAccess for people: where the
+// platform's API reads an account's roles and direct permissions but
+// cannot set them (Taobao through TOP), the permissions above are what the
+// spec grants, and these are what the platform says the account has. Empty
+// where the status has none.
+func renderObservedAccess(cat *catalog.Catalog, sa *shopv1alpha1.SubAccount) string {
+	oa := sa.Status.ObservedAccess
+	if oa == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\nAs the platform reports them (read-only: its API cannot set them; a change is made in its back office):\n")
+	fmt.Fprintf(&b, "  roles: %s\n", cmp.Or(strings.Join(observedRoleNames(oa.Roles), ", "), "none"))
+	if len(oa.Permissions) == 0 {
+		b.WriteString("  direct permissions: none\n")
+	} else {
+		fmt.Fprintf(&b, "  direct permissions: %d\n", len(oa.Permissions))
+		// The high-risk ones are marked: the back office grants them
+		// without the spec's allowHighRisk.
+		marks := map[string][]string{}
+		for _, code := range cat.HighRisk(oa.Permissions) {
+			marks[code] = []string{"high-risk"}
+		}
+		for _, line := range strings.SplitAfter(renderTree(cat, oa.Permissions, marks), "\n") {
+			if line != "" {
+				b.WriteString("    " + line)
+			}
+		}
+	}
+	if oa.Truncated {
+		b.WriteString("  (truncated: the platform reported more roles or permissions than the status holds)\n")
+	}
+	if c := meta.FindStatusCondition(sa.Status.Conditions, shopv1alpha1.ConditionDrifted); c != nil && c.Status == metav1.ConditionTrue {
+		fmt.Fprintf(&b, "  Drifted: %s\n", c.Message)
+	}
+	return b.String()
+}
+
+// observedRoleNames names each role the platform reports, with its ID.
+func observedRoleNames(roles []shopv1alpha1.ObservedRole) []string {
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = "ID " + r.ID
+		if r.Name != "" {
+			out[i] = r.Name + " (ID " + r.ID + ")"
+		}
+	}
+	return out
 }
 
 // provenanceSummary counts the permissions only a supplementary grant

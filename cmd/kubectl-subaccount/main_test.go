@@ -440,6 +440,46 @@ func TestPermissions(t *testing.T) {
 		t.Errorf("status sources need no Role lookups, got notes:\n%s", r.stdout)
 	}
 
+	if strings.Contains(r.stdout, "As the platform reports") {
+		t.Errorf("an account without status.observedAccess shows a platform report:\n%s", r.stdout)
+	}
+
+	// Through TOP the platform reports roles and direct permissions it
+	// cannot set: shown apart from the spec's, read-only, in catalog order
+	// as the tree is, the high-risk ones marked, a truncated list and the
+	// drift said.
+	newSubAccount(t, ns, "xiaolan", "hongxing", func(sa *shopv1alpha1.SubAccount) {
+		sa.Spec.Roles = []shopv1alpha1.LocalObjectReference{{Name: "operations"}}
+		sa.Status.EffectivePermissions = []string{"item-edit", "sell"}
+		sa.Status.ObservedAccess = &shopv1alpha1.ObservedAccess{
+			Roles:       []shopv1alpha1.ObservedRole{{ID: "501", Name: "客服"}, {ID: "777"}},
+			Permissions: []string{"funds", "funds-view", "phone"},
+			Truncated:   true,
+		}
+		sa.Status.Conditions = []metav1.Condition{{Type: shopv1alpha1.ConditionDrifted, Status: metav1.ConditionTrue,
+			Reason: shopv1alpha1.ReasonDriftDetected, LastTransitionTime: metav1.Now(),
+			Message: "roles on the platform the spec does not list: 客服 (ID 501)"}}
+	})
+	r = plugin(t, ns, "permissions", "xiaolan")
+	expectOK(t, r)
+	contains(t, r.stdout,
+		"sell  Item management (宝贝管理)  [role: operations]\n",
+		"\nAs the platform reports them (read-only: its API cannot set them; a change is made in its back office):\n"+
+			"  roles: 客服 (ID 501), ID 777\n"+
+			"  direct permissions: 3\n"+
+			"    phone  Mobile shop (手机店铺)\n"+
+			"    funds  Funds (资金管理)\n"+
+			"      funds-view  Funds viewing (资金查看)  [high-risk]\n"+
+			"  (truncated: the platform reported more roles or permissions than the status holds)\n"+
+			"  Drifted: roles on the platform the spec does not list: 客服 (ID 501)\n")
+	// None reported is said as such.
+	newSubAccount(t, ns, "aqiang", "hongxing", func(sa *shopv1alpha1.SubAccount) {
+		sa.Status.ObservedAccess = &shopv1alpha1.ObservedAccess{}
+	})
+	r = plugin(t, ns, "permissions", "aqiang")
+	expectOK(t, r)
+	contains(t, r.stdout, "  roles: none\n  direct permissions: none\n")
+
 	expectFail(t, plugin(t, ns, "permissions", "nobody"), `subaccount "nobody" not found`)
 }
 

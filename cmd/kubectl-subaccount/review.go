@@ -79,6 +79,23 @@ type ReviewAccount struct {
 	HighRisk []ReviewPermission `json:"highRisk,omitempty"`
 	// LastActivity is the last activity the platform reported, when it does.
 	LastActivity *metav1.Time `json:"lastActivity,omitempty"`
+	// ObservedAccess is what the platform reports the account has where
+	// its API can read but not set roles and direct permissions (Taobao
+	// through TOP), read-only. HighRisk follows the spec; this is what
+	// the back office gave.
+	ObservedAccess *ReviewObservedAccess `json:"observedAccess,omitempty"`
+}
+
+// ReviewObservedAccess is a SubAccount's status.observedAccess, bounded
+// as the status is, with its high-risk direct permissions picked out.
+type ReviewObservedAccess struct {
+	Roles       []shopv1alpha1.ObservedRole `json:"roles"`
+	Permissions []string                    `json:"permissions"`
+	// HighRisk are the direct permissions the catalog marks high-risk.
+	HighRisk []string `json:"highRisk,omitempty"`
+	// Truncated is true when the platform reported more roles or
+	// permissions than the status holds.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // ReviewPermission is a permission and its sources ("role NAME", "supplementary").
@@ -209,8 +226,17 @@ func reviewAccount(sa *shopv1alpha1.SubAccount, shop *shopv1alpha1.Shop) ReviewA
 		return a
 	}
 	a.Platform = string(shop.Spec.Platform)
-	if cat, err := catalog.For(platform.Name(shop.Spec.Platform)); err == nil {
+	cat, err := catalog.For(platform.Name(shop.Spec.Platform))
+	if err == nil {
 		a.HighRisk = highRiskHeld(sa, cat)
+	}
+	if oa := sa.Status.ObservedAccess; oa != nil {
+		// Empty lists, not null, in JSON: the platform reports none.
+		a.ObservedAccess = &ReviewObservedAccess{Roles: append([]shopv1alpha1.ObservedRole{}, oa.Roles...),
+			Permissions: append([]string{}, oa.Permissions...), Truncated: oa.Truncated}
+		if cat != nil {
+			a.ObservedAccess.HighRisk = cat.HighRisk(oa.Permissions)
+		}
 	}
 	return a
 }
@@ -277,8 +303,29 @@ func (a ReviewAccount) lastActivityText() string {
 	return a.LastActivity.UTC().Format(time.RFC3339)
 }
 
-// renderReview is the table: people and their logins, then the accounts
-// no one manages.
+// observedTexts are an account's roles and direct permissions as the
+// platform reports them, for a table cell or CSV column each ("" for
+// none), the high-risk permissions marked; the second says when the
+// status holds only the first of them.
+func (o *ReviewObservedAccess) observedTexts() (roles, permissions string) {
+	roles = strings.Join(observedRoleNames(o.Roles), ", ")
+	parts := make([]string, len(o.Permissions))
+	for i, code := range o.Permissions {
+		parts[i] = code
+		if slices.Contains(o.HighRisk, code) {
+			parts[i] += " (high-risk)"
+		}
+	}
+	permissions = strings.Join(parts, ", ")
+	if o.Truncated {
+		permissions += " (truncated: the platform reported more)"
+	}
+	return roles, permissions
+}
+
+// renderReview is the table: people and their logins, the access the
+// platform reports where it cannot be set, then the accounts no one
+// manages.
 func renderReview(r Review) string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
@@ -303,6 +350,24 @@ func renderReview(r Review) string {
 	if len(r.People) == 0 {
 		b.Reset()
 		b.WriteString("No staff or subaccounts found.\n")
+	}
+	var observed []ReviewAccount
+	for _, p := range r.People {
+		for _, a := range p.Accounts {
+			if a.ObservedAccess != nil {
+				observed = append(observed, a)
+			}
+		}
+	}
+	if len(observed) > 0 {
+		b.WriteString("\nRoles and direct permissions as the platform reports them (read-only: its API cannot set them):\n")
+		w = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "SHOP\tLOGIN\tROLES\tDIRECT PERMISSIONS")
+		for _, a := range observed {
+			roles, permissions := a.ObservedAccess.observedTexts()
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", a.Shop, orDash(a.Login), orDash(roles), orDash(permissions))
+		}
+		_ = w.Flush()
 	}
 	if len(r.Unmanaged) > 0 {
 		b.WriteString("\nPlatform accounts no SubAccount manages (the shop's last look at the platform):\n")
@@ -335,7 +400,8 @@ func (u ReviewUnmanaged) unlistedText() string {
 func writeReviewCSV(out io.Writer, r Review) error {
 	w := csv.NewWriter(out)
 	rows := [][]string{{"staff", "person", "employee_number", "active", "shop", "platform", "login", "subaccount",
-		"state", "reason", "high_risk_permissions", "last_activity", "unmanaged_accounts"}}
+		"state", "reason", "high_risk_permissions", "last_activity", "unmanaged_accounts",
+		"platform_reported_roles", "platform_reported_permissions"}}
 	for _, p := range r.People {
 		for _, a := range p.Accounts {
 			last := ""
@@ -346,19 +412,23 @@ func writeReviewCSV(out io.Writer, r Review) error {
 			if len(a.HighRisk) > 0 {
 				hr = a.highRiskText()
 			}
+			var roles, permissions string
+			if a.ObservedAccess != nil {
+				roles, permissions = a.ObservedAccess.observedTexts()
+			}
 			rows = append(rows, []string{p.Staff, p.Name, p.EmployeeNumber, strconv.FormatBool(p.Active), a.Shop, a.Platform,
-				a.Login, a.SubAccount, a.State, a.Reason, hr, last, ""})
+				a.Login, a.SubAccount, a.State, a.Reason, hr, last, "", roles, permissions})
 		}
 	}
 	// One row per named login (counting 1), and one for those not named
 	// (counting them), so the column adds up to every unmanaged account.
 	for _, u := range r.Unmanaged {
 		for _, login := range u.Logins {
-			rows = append(rows, []string{"", "", "", "", u.Shop, u.Platform, login, "", "Unmanaged", "", "", "", "1"})
+			rows = append(rows, []string{"", "", "", "", u.Shop, u.Platform, login, "", "Unmanaged", "", "", "", "1", "", ""})
 		}
 		if u.Unlisted > 0 {
 			rows = append(rows, []string{"", "", "", "", u.Shop, u.Platform, "", "", "Unmanaged", u.unlistedText(), "", "",
-				strconv.Itoa(int(u.Unlisted))})
+				strconv.Itoa(int(u.Unlisted)), "", ""})
 		}
 	}
 	for _, row := range rows[1:] {

@@ -151,6 +151,18 @@ func TestReviewOfTheSamples(t *testing.T) {
 		settle(t, ns, name, name != "xiaolan", false)
 	}
 	settle(t, ns, "xiaomei", true, true)
+	// What the platform reports of daming's account where its API cannot
+	// set it (a TOP Shop): a role and direct permissions given in the back
+	// office, one of them high-risk.
+	daming := &shopv1alpha1.SubAccount{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "daming"}, daming); err != nil {
+		t.Fatal(err)
+	}
+	daming.Status.ObservedAccess = &shopv1alpha1.ObservedAccess{Roles: []shopv1alpha1.ObservedRole{{ID: "502", Name: "运营"}},
+		Permissions: []string{"funds-view", "phone"}, Truncated: true}
+	if err := k8s.Status().Update(ctx, daming); err != nil {
+		t.Fatal(err)
+	}
 	hongxing := &shopv1alpha1.Shop{}
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "hongxing"}, hongxing); err != nil {
 		t.Fatal(err)
@@ -181,6 +193,11 @@ func TestReviewOfTheSamples(t *testing.T) {
 	hasLine(t, r.stdout, "hongxing:xiaolan", "Waiting (SeatsExhausted)")
 	hasLine(t, r.stdout, "抖店旗舰店:xiaomei", "Unverified (PendingVerification)")
 	hasLine(t, r.stdout, "拼多多小店:boss", "funds.view (supplementary)")
+	contains(t, r.stdout, "Roles and direct permissions as the platform reports them (read-only: its API cannot set them):")
+	hasLine(t, r.stdout, "hongxing hongxing:daming 运营 (ID 502) funds-view (high-risk), phone (truncated: the platform reported more)")
+	if strings.Count(r.stdout, "(ID ") != 1 {
+		t.Errorf("only daming has a platform report, got:\n%s", r.stdout)
+	}
 	contains(t, r.stdout, "Platform accounts no SubAccount manages")
 	hasLine(t, r.stdout, "hongxing taobao hongxing:laowang")
 	hasLine(t, r.stdout, "hongxing taobao hongxing:temp-618")
@@ -205,6 +222,18 @@ func TestReviewOfTheSamples(t *testing.T) {
 		return p.Code == "funds.view" && slices.Equal(p.From, []string{"supplementary"})
 	}) {
 		t.Errorf("boss's high-risk permissions: %+v", boss)
+	}
+	for _, p := range rev.People {
+		for _, a := range p.Accounts {
+			o := a.ObservedAccess
+			switch {
+			case a.SubAccount != "daming" && o != nil:
+				t.Errorf("%s has observedAccess %+v; only daming's status has one", a.SubAccount, o)
+			case a.SubAccount == "daming" && (o == nil || !slices.Equal(o.Roles, []shopv1alpha1.ObservedRole{{ID: "502", Name: "运营"}}) ||
+				!slices.Equal(o.Permissions, []string{"funds-view", "phone"}) || !slices.Equal(o.HighRisk, []string{"funds-view"}) || !o.Truncated):
+				t.Errorf("daming's observedAccess: %+v", o)
+			}
+		}
 	}
 	if len(rev.Unmanaged) != 2 || rev.Unmanaged[0].Accounts != 2 || rev.Unmanaged[0].Unlisted != 0 ||
 		!slices.Equal(rev.Unmanaged[0].Logins, []string{"hongxing:laowang", "hongxing:temp-618"}) ||
@@ -235,6 +264,18 @@ func TestReviewOfTheSamples(t *testing.T) {
 		t.Errorf("the CSV's unmanaged rows add up to %d (want 3) or do not name hongxing:laowang:\n%s", unmanaged, r.stdout)
 	}
 	found := false
+	for _, row := range rows {
+		if row[7] == "daming" {
+			found = true
+			if row[13] != "运营 (ID 502)" || row[14] != "funds-view (high-risk), phone (truncated: the platform reported more)" {
+				t.Errorf("daming's platform-reported roles and permissions in the CSV: %q, %q", row[13], row[14])
+			}
+		}
+	}
+	if !found || rows[0][13] != "platform_reported_roles" || rows[0][14] != "platform_reported_permissions" {
+		t.Errorf("no CSV row for daming, or header %q:\n%s", rows[0], r.stdout)
+	}
+	found = false
 	for _, row := range rows {
 		if row[7] == "boss" {
 			found = true
