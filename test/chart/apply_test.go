@@ -83,16 +83,24 @@ func (cp *controlPlane) run(t *testing.T, stdin []byte, args ...string) string {
 	return string(out)
 }
 
-// TestApplyToControlPlane applies 'helm template' output (defaults, then
-// every value set, as a second release without CRDs) with server-side apply
-// to a control plane without the CRDs, and checks that the CRDs become
-// Established and the Deployments exist (no kubelet: nothing runs). The
-// GitOps example staff is then validated against the installed CRDs.
+// TestApplyToControlPlane applies 'helm template' output (defaults, with
+// the cluster's capabilities, then every value set, as a second release
+// without CRDs) with server-side apply to a control plane without the
+// CRDs, and checks that the CRDs become Established and the Deployments
+// exist (no kubelet: nothing runs). The GitOps example staff is then
+// validated against the installed CRDs.
 func TestApplyToControlPlane(t *testing.T) {
 	helmBinary(t)
 	cp := startControlPlane(t)
 
-	_, defaults := render(t, defaultRelease, defaultNamespace)
+	// The defaults as helm install renders them for this cluster
+	// (--validate: its API versions discovered): finalizerPolicy.enabled
+	// auto finds MutatingAdmissionPolicy served (Kubernetes 1.36 or later)
+	// and renders the policy. The all-values release has it always (true).
+	_, defaults := render(t, defaultRelease, defaultNamespace, "--validate", "--kubeconfig", cp.kubeconfig)
+	if defaults.find("MutatingAdmissionPolicy", "subaccount-operator-subaccount-finalizer") == nil {
+		t.Errorf("finalizerPolicy.enabled auto rendered no MutatingAdmissionPolicy for a cluster serving it; rendered %v", defaults.names())
+	}
 	_, all := render(t, "gitops", "staff", "--values", allValues)
 	if len(defaults.ofKind("CustomResourceDefinition")) == 0 {
 		t.Fatal("the default render has no CRDs")

@@ -563,6 +563,36 @@ ports: [{port: 443, protocol: TCP}]
 			t.Errorf("disableClientLimit=false still turned the client-side limit off: %v", args)
 		}
 	})
+	t.Run("finalizer policy: auto, true and false", func(t *testing.T) {
+		// What Helm's capabilities hold for a cluster serving the kind
+		// (discovery on install and upgrade; --api-versions for template).
+		const served = "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy"
+		for _, tc := range []struct {
+			name string
+			args []string
+			want bool
+		}{
+			{"auto by default, the kind not served", nil, false},
+			{"auto by default, the kind served", []string{"--api-versions", served}, true},
+			{"auto, only the beta kind served (Kubernetes 1.34 and 1.35)",
+				[]string{"--set", "finalizerPolicy.enabled=auto", "--api-versions", "admissionregistration.k8s.io/v1beta1/MutatingAdmissionPolicy"}, false},
+			{"true, the kind not served", []string{"--set", "finalizerPolicy.enabled=true"}, true},
+			{"false, the kind served (the former default)", []string{"--set", "finalizerPolicy.enabled=false", "--api-versions", served}, false},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				_, objs := render(t, defaultRelease, defaultNamespace, tc.args...)
+				policy := objs.find("MutatingAdmissionPolicy", "subaccount-operator-subaccount-finalizer")
+				binding := objs.find("MutatingAdmissionPolicyBinding", "subaccount-operator-subaccount-finalizer")
+				if got := policy != nil && binding != nil; got != tc.want || (policy == nil) != (binding == nil) {
+					t.Fatalf("policy rendered %t, binding rendered %t; want both %t", policy != nil, binding != nil, tc.want)
+				}
+				if tc.want {
+					expectEqual(t, "MutatingAdmissionPolicy spec (chart vs config/finalizer-policy)", policy.Object["spec"],
+						readObjects(t, "config/finalizer-policy/finalizer_policy.yaml").get(t, "MutatingAdmissionPolicy", "subaccount-finalizer").Object["spec"])
+				}
+			})
+		}
+	})
 	t.Run("CRDs without keep", func(t *testing.T) {
 		_, objs := render(t, defaultRelease, defaultNamespace, "--set", "crds.keep=false")
 		checkCRDs(t, objs, false)
@@ -584,6 +614,7 @@ ports: [{port: 443, protocol: TCP}]
 		"unknown platform driver":              {"platformDriver=taobao", "platformDriver"},
 		"unknown value":                        {"replica=2", "replica"},
 		"bad log level":                        {"logLevel=verbose", "logLevel"},
+		"finalizer policy not a bool or auto":  {"finalizerPolicy.enabled=yes", "finalizerPolicy.enabled"},
 		"ServiceAccount name without creating": {"serviceAccount.create=false", "serviceAccount.name is required"},
 	} {
 		t.Run(name, func(t *testing.T) {
