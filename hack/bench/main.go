@@ -155,7 +155,7 @@ func main() {
 	flag.IntVar(&o.UnrelatedSecrets, "unrelated-secrets", -1, "Unlabelled Secrets created in another namespace before the wave (-1: as many as SubAccounts).")
 	flag.IntVar(&o.Backlog, "backlog", 1000, "Pending creates in shop 0 for the fairness measure (0 skips it).")
 	flag.BoolVar(&o.Floor, "floor", true, "Measure the floor.")
-	flag.BoolVar(&o.FinalizerPolicy, "finalizer-policy", false, "Install config/finalizer-policy's MutatingAdmissionPolicy (the chart's finalizerPolicy.enabled): new SubAccounts get the operator's finalizer at creation, one API write fewer each.")
+	flag.BoolVar(&o.FinalizerPolicy, "finalizer-policy", true, "Install config/finalizer-policy's MutatingAdmissionPolicy, as the chart does by default where the API server serves it (finalizerPolicy.enabled: auto; this control plane does): new SubAccounts get the operator's finalizer at creation, one API write fewer each. --finalizer-policy=false measures a cluster without it.")
 	flag.BoolVar(&o.APF, "apf", false, "Install config/flowcontrol's PriorityLevelConfiguration and FlowSchema for the manager's service account (the chart's apiPriority.enabled); with --qps 0 the manager runs as the chart then runs it, without a client-side limit.")
 	flag.BoolVar(&o.Offboarding, "offboarding", false, "Measure only offboarding (issue 18; at least 20 --shops): one Staff across 4 shops, then 100 Staff across 4 shops each offboarded while 1,000 creates are queued; time from active: false to every platform account disabled.")
 	flag.StringVar(&o.Manager.MemoryLimit, "manager-memory-limit", "", "GOMEMLIMIT of the manager process (e.g. 110MiB): the soft memory limit --memory-limit-ratio derives from a container's limit in a cluster. Empty: none.")

@@ -17,10 +17,12 @@ limitations under the License.
 package controller
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sync"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -54,9 +56,11 @@ func patchStatus(ctx context.Context, c client.Client, before, after client.Obje
 	if err != nil {
 		return fmt.Errorf("encoding status: %w", err)
 	}
-	diff, err := jsonpatch.CreateMergePatch(from, to)
-	if err != nil {
-		return fmt.Errorf("computing status patch: %w", err)
+	diff := to // from an empty status (a new object's first write), the patch is the status
+	if !bytes.Equal(from, emptyStatus(was.Type())) {
+		if diff, err = jsonpatch.CreateMergePatch(from, to); err != nil {
+			return fmt.Errorf("computing status patch: %w", err)
+		}
 	}
 	if string(diff) == "{}" {
 		return nil // equal once encoded (e.g. an empty list and none)
@@ -74,6 +78,22 @@ func patchStatus(ctx context.Context, c client.Client, before, after client.Obje
 		}
 	}
 	return nil
+}
+
+// emptyStatuses holds, per status type, how its zero value encodes.
+var emptyStatuses sync.Map // reflect.Type → []byte
+
+// emptyStatus is how the zero value of status type t encodes.
+func emptyStatus(t reflect.Type) []byte {
+	if b, ok := emptyStatuses.Load(t); ok {
+		return b.([]byte)
+	}
+	b, err := json.Marshal(reflect.New(t).Elem().Interface())
+	if err != nil {
+		b = nil // never equal to an encoded status: the diff is computed
+	}
+	emptyStatuses.Store(t, b)
+	return b
 }
 
 // statusField is obj's Status field (every kind of this API has one).

@@ -242,7 +242,11 @@ func (r *SubAccountReconciler) ownerNotDeleting(ctx context.Context, sa *shopv1a
 	if r.Connector == nil || r.Connector.APIReader == nil {
 		return nil
 	}
-	live := &shopv1alpha1.SubAccount{}
+	// Its metadata only: the UID and deletionTimestamp are all this asks,
+	// and the whole object would cost the API server and the manager a
+	// SubAccount's encoding and decoding for each Secret created.
+	live := &metav1.PartialObjectMetadata{}
+	live.SetGroupVersionKind(shopv1alpha1.GroupVersion.WithKind("SubAccount"))
 	if err := r.Connector.APIReader.Get(ctx, client.ObjectKeyFromObject(sa), live); err != nil {
 		if apierrors.IsNotFound(err) {
 			return errCacheBehind
