@@ -357,14 +357,16 @@ func (h roleUsers) Update(ctx context.Context, e event.UpdateEvent, q workqueue.
 	if o.Status.AppliedHash == n.Status.AppliedHash {
 		return
 	}
-	roles := &shopv1alpha1.RoleList{}
-	if err := h.client.List(ctx, roles, client.InNamespace(n.Namespace), client.MatchingFields{indexRoleShop: n.Spec.ShopRef.Name}); err != nil {
+	// Every new SubAccount's first status write comes here: the cache's
+	// own Roles (byIndex), not a deep copy of the shop's Roles each time.
+	roles, err := byIndex[*shopv1alpha1.Role](ctx, h.client, &shopv1alpha1.RoleList{}, n.Namespace, indexRoleShop, n.Spec.ShopRef.Name)
+	if err != nil {
 		ctrl.LoggerFrom(ctx).Error(err, "listing Roles of the shop")
 		return
 	}
-	for i := range roles.Items {
-		if !roles.Items[i].DeletionTimestamp.IsZero() {
-			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&roles.Items[i])})
+	for _, role := range roles {
+		if !role.DeletionTimestamp.IsZero() {
+			q.Add(reconcile.Request{NamespacedName: client.ObjectKeyFromObject(role)})
 		}
 	}
 }
