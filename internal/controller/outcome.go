@@ -142,6 +142,9 @@ func setCondition(obj conditioned, condType string, status metav1.ConditionStatu
 
 func removeCondition(obj conditioned, condType string) {
 	conds := obj.GetConditions()
+	if apimeta.FindStatusCondition(conds, condType) == nil {
+		return // RemoveStatusCondition would copy the list all the same
+	}
 	apimeta.RemoveStatusCondition(&conds, condType)
 	obj.SetConditions(conds)
 }
