@@ -17,12 +17,10 @@ limitations under the License.
 package controller
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"sync"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -42,23 +40,25 @@ import (
 // without encoding and diffing metadata and spec as well: at 10,000
 // SubAccounts that was a fifth of the manager's allocations).
 func patchStatus(ctx context.Context, c client.Client, before, after client.Object) error {
-	was, is, err := statusField(before), statusField(after), error(nil)
+	was, is := statusField(before), statusField(after)
 	if !was.IsValid() || !is.IsValid() {
 		return fmt.Errorf("%T has no status", after)
 	}
 	if equality.Semantic.DeepEqual(was.Interface(), is.Interface()) {
 		return nil
 	}
-	var from, to []byte
-	if from, err = json.Marshal(was.Interface()); err == nil {
-		to, err = json.Marshal(is.Interface())
-	}
+	diff, err := json.Marshal(is.Interface())
 	if err != nil {
 		return fmt.Errorf("encoding status: %w", err)
 	}
-	diff := to // from an empty status (a new object's first write), the patch is the status
-	if !bytes.Equal(from, emptyStatus(was.Type())) {
-		if diff, err = jsonpatch.CreateMergePatch(from, to); err != nil {
+	// From an empty status (a new object's first write) the patch is the
+	// status itself; otherwise the difference between the two.
+	if !was.IsZero() {
+		from, err := json.Marshal(was.Interface())
+		if err != nil {
+			return fmt.Errorf("encoding status: %w", err)
+		}
+		if diff, err = jsonpatch.CreateMergePatch(from, diff); err != nil {
 			return fmt.Errorf("computing status patch: %w", err)
 		}
 	}
@@ -78,22 +78,6 @@ func patchStatus(ctx context.Context, c client.Client, before, after client.Obje
 		}
 	}
 	return nil
-}
-
-// emptyStatuses holds, per status type, how its zero value encodes.
-var emptyStatuses sync.Map // reflect.Type → []byte
-
-// emptyStatus is how the zero value of status type t encodes.
-func emptyStatus(t reflect.Type) []byte {
-	if b, ok := emptyStatuses.Load(t); ok {
-		return b.([]byte)
-	}
-	b, err := json.Marshal(reflect.New(t).Elem().Interface())
-	if err != nil {
-		b = nil // never equal to an encoded status: the diff is computed
-	}
-	emptyStatuses.Store(t, b)
-	return b
 }
 
 // statusField is obj's Status field (every kind of this API has one).
