@@ -372,3 +372,20 @@ func TestAdoptionNeedsClusterWideRead(t *testing.T) {
 	g.Expect(o.message).To(Equal("the operator may not read SubAccounts and Shops in every namespace, so it cannot tell whether another SubAccount manages account main:legacy; " +
 		"adopting needs that (a cluster admin grants get and list on subaccounts and shops cluster-wide)"))
 }
+
+// mayAdopt reads the holder from the API server; a manager that may not
+// list SubAccounts cluster-wide lets the check pass to the claim (which
+// refuses Adopt, above), so a preview, which writes nothing, still shows.
+func TestMayAdoptLeavesAForbiddenReadToTheClaim(t *testing.T) {
+	g := NewWithT(t)
+	r := &SubAccountReconciler{Connector: &Connector{APIReader: forbiddenReader{}}}
+	sa := &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "shop-a", Name: "legacy"}}
+	sa.Spec.AccountName = "legacy"
+	shop := &shopv1alpha1.Shop{}
+	allowAdoption(shopv1alpha1.ShopAdoptionAny)(shop)
+	s := &subAccountScope{sa: sa, shop: shop}
+	g.Expect(r.mayAdopt(context.Background(), s, platform.Account{ID: "42"})).To(Succeed())
+
+	r.Connector.APIReader = nil
+	g.Expect(r.mayAdopt(context.Background(), s, platform.Account{ID: "42"})).To(MatchError(ContainSubstring("no API reader")))
+}

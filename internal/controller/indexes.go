@@ -43,10 +43,6 @@ const (
 	// namespace (at 10,000 SubAccounts, 10,000 credentials Secrets each
 	// Shop reconcile used to copy).
 	indexSecretCredentialsFinalizer = ".metadata.finalizers.credentials"
-	// indexSubAccountAccountID finds, in every namespace, the SubAccounts
-	// that hold a platform account ID, so adoption can refuse an account
-	// another SubAccount manages.
-	indexSubAccountAccountID = ".status.accountID"
 )
 
 // SetupIndexes registers the field indexes the controllers rely on.
@@ -73,12 +69,6 @@ func SetupIndexes(ctx context.Context, mgr ctrl.Manager) error {
 		{&shopv1alpha1.SubAccount{}, indexSubAccountPassSecret, func(o client.Object) []string {
 			if ref := o.(*shopv1alpha1.SubAccount).Spec.Password.SecretRef; ref != nil {
 				return []string{ref.Name}
-			}
-			return nil
-		}},
-		{&shopv1alpha1.SubAccount{}, indexSubAccountAccountID, func(o client.Object) []string {
-			if id := o.(*shopv1alpha1.SubAccount).Status.AccountID; id != "" {
-				return []string{id}
 			}
 			return nil
 		}},
