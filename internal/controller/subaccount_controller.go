@@ -181,8 +181,12 @@ func (r *SubAccountReconciler) resolveRoles(ctx context.Context, s *subAccountSc
 		otherShop         []string
 	)
 	for _, ref := range sa.Spec.Roles {
+		// Read-only, without a deep copy (every SubAccount reconcile reads
+		// its Roles): only strings are read, and the permissions slice
+		// shared with the cache is copied before anything sorts or
+		// extends it (desiredAccount, permissionSources).
 		role := &shopv1alpha1.Role{}
-		err := r.Get(ctx, client.ObjectKey{Namespace: sa.Namespace, Name: ref.Name}, role)
+		err := r.Get(ctx, client.ObjectKey{Namespace: sa.Namespace, Name: ref.Name}, role, client.UnsafeDisableDeepCopy)
 		switch {
 		case apierrors.IsNotFound(err):
 			missing = append(missing, ref.Name)
