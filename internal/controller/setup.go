@@ -23,6 +23,7 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/subaccount-operator/subaccount-operator/internal/eventrecorder"
 	"github.com/subaccount-operator/subaccount-operator/internal/metrics"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 )
@@ -125,7 +126,18 @@ func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory, opts
 	if o.scope.sharded() {
 		conn.Shard = o.scope.Shard
 	}
-	rec := boundedRecorder{inner: mgr.GetEventRecorder(eventSource)}
+	// The operator's own recorder, not mgr.GetEventRecorder: client-go's
+	// broadcaster behind that one keeps a copy of every Event sent for
+	// minutes, without bound (internal/eventrecorder).
+	recorder, err := eventrecorder.New(mgr.GetClient(), mgr.GetScheme(), eventSource,
+		eventrecorder.WithLogger(mgr.GetLogger().WithName("events")))
+	if err != nil {
+		return err
+	}
+	if err := mgr.Add(recorder); err != nil {
+		return fmt.Errorf("adding the Event recorder to the manager: %w", err)
+	}
+	rec := boundedRecorder{inner: recorder}
 	drift := NewDriftTracker()
 	if err := (&ShopReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift, Now: o.now,
 		MaxConcurrentReconciles: o.concurrency.Shop, BatchDelay: o.batchDelay}).SetupWithManager(mgr); err != nil {

@@ -21,7 +21,9 @@ limitations under the License.
 //     and waits for the per-shop token bucket (LimitedFactory's OnWait hook);
 //   - state gauges computed at scrape time from the manager's cache
 //     (StateCollector, registered by RegisterState);
-//   - drift corrections, counted where the controllers emit DriftCorrected.
+//   - drift corrections, counted where the controllers emit DriftCorrected;
+//   - Kubernetes Events not written, counted by the operator's Event
+//     recorder (internal/eventrecorder).
 //
 // Shops are labelled by namespace and shop (the Shop's name); no label ever
 // holds a credential, a token, a password or an account's personal data.
@@ -51,6 +53,7 @@ const (
 	ShopCredentialsValidName = "subaccount_shop_credentials_valid"
 	VerificationsPendingName = "subaccount_verification_codes_pending"
 	LastActivityAgeName      = "subaccount_accounts_by_last_activity_age"
+	EventsDroppedName        = "subaccount_events_dropped_total"
 )
 
 // Names lists every metric this package registers.
@@ -58,7 +61,7 @@ func Names() []string {
 	return []string{
 		PlatformCallsName, PlatformCallDurationName, RateLimitWaitName, DriftCorrectionsName,
 		SubAccountsName, ShopSeatsUsedName, ShopSeatsCapacityName, ShopCredentialsValidName,
-		VerificationsPendingName, LastActivityAgeName,
+		VerificationsPendingName, LastActivityAgeName, EventsDroppedName,
 	}
 }
 
@@ -123,10 +126,29 @@ var (
 		Name: DriftCorrectionsName,
 		Help: "Platform objects changed outside the operator and restored (DriftCorrected events), by shop and kind.",
 	}, []string{"namespace", "shop", "kind"})
+
+	eventsDropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: EventsDroppedName,
+		Help: "Kubernetes Events the operator did not write, by reason: queue_full (the recorder's queue was full) or send_failed (refused by the API server, out of retries, or still queued at shutdown).",
+	}, []string{"reason"})
+)
+
+// The reason label of EventsDroppedName.
+const (
+	// EventsQueueFull: the recorder's queue was full when the Event was
+	// made, so it was never queued.
+	EventsQueueFull = "queue_full"
+	// EventsSendFailed: the Event was queued but not written: the API
+	// server refused it, the retries ran out, or the manager stopped first.
+	EventsSendFailed = "send_failed"
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(platformCalls, platformCallDuration, rateLimitWait, driftCorrections)
+	ctrlmetrics.Registry.MustRegister(platformCalls, platformCallDuration, rateLimitWait, driftCorrections, eventsDropped)
+	// Both series exist from the start, so a rate() over them reads 0, not
+	// nothing, until the first Event is dropped.
+	eventsDropped.WithLabelValues(EventsQueueFull)
+	eventsDropped.WithLabelValues(EventsSendFailed)
 }
 
 // splitShop turns a ShopConfig Key ("namespace/name") into the namespace
@@ -151,6 +173,12 @@ func ObserveRateLimitWait(shop string, d time.Duration) {
 // outside the operator and restored.
 func DriftCorrected(namespace, shop, kind string) {
 	driftCorrections.WithLabelValues(namespace, shop, kind).Inc()
+}
+
+// EventsDropped counts n Events the operator's Event recorder did not
+// write, for reason (EventsQueueFull or EventsSendFailed).
+func EventsDropped(reason string, n int) {
+	eventsDropped.WithLabelValues(reason).Add(float64(n))
 }
 
 // LimitedFactory wraps driver in the per-shop rate limiter with every call

@@ -118,7 +118,8 @@ func one(families map[string]*dto.MetricFamily, name string, want map[string]str
 // operator's metrics (docs/observability.md) against what the run did: the
 // samples' platform calls and latencies, rate-limit waits, SubAccounts by
 // condition, the shops' seats, a drift correction it provokes on a
-// Pinduoduo account, and a Douyin agent whose SMS code is pending.
+// Pinduoduo account, a Douyin agent whose SMS code is pending, and no
+// Event dropped for a full queue.
 func TestMetrics(t *testing.T) {
 	g := begin(t)
 	samplesNS := samples(t)
@@ -208,6 +209,8 @@ spec:
 			{"subaccount_shop_credentials_valid", map[string]string{"namespace": ns, "shop": "douyin", "platform": "douyin"}, eq(1), "1"},
 			// The provoked drift.
 			{"subaccount_drift_corrections_total", map[string]string{"namespace": ns, "shop": "pdd", "kind": "SubAccount"}, atLeast(1), ">= 1"},
+			// A run of this size never fills the Event queue.
+			{"subaccount_events_dropped_total", map[string]string{"reason": "queue_full"}, eq(0), "0"},
 		}
 		for _, c := range checks {
 			v, err := one(families, c.name, c.labels)
