@@ -51,27 +51,31 @@ func TestByIndexReadsTheCachesOwnObjects(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
+	inf, err := suiteManager.GetCache().GetInformer(ctx, &shopv1alpha1.SubAccount{})
+	g.Expect(err).NotTo(HaveOccurred())
+	store := inf.(toolscache.SharedIndexInformer).GetIndexer()
+	// The suite's controllers reconcile these SubAccounts meanwhile, and
+	// each status they write replaces the cached object: a read and the
+	// store's object compared a moment later may differ for that reason
+	// alone, so the pair is read again until no write came between.
+	// Copies would never be identical.
 	var direct []*shopv1alpha1.SubAccount
 	g.Eventually(func(g Gomega) {
 		var err error
 		direct, err = byIndex[*shopv1alpha1.SubAccount](ctx, indexed, &shopv1alpha1.SubAccountList{}, ns, indexSubAccountShop, "shop")
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(names(direct)).To(Equal([]string{"a", "b", "c"}))
+		for _, sa := range direct {
+			held, exists, err := store.GetByKey(ns + "/" + sa.Name)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(exists).To(BeTrue())
+			g.Expect(held).To(BeIdenticalTo(sa), "%s is the cache's object, not a copy", sa.Name)
+		}
 	}).WithTimeout(10 * time.Second).Should(Succeed())
 
 	listed, err := byIndex[*shopv1alpha1.SubAccount](ctx, suiteManager.GetClient(), &shopv1alpha1.SubAccountList{}, ns, indexSubAccountShop, "shop")
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(names(listed)).To(Equal(names(direct)), "the List route finds the same")
-
-	inf, err := suiteManager.GetCache().GetInformer(ctx, &shopv1alpha1.SubAccount{})
-	g.Expect(err).NotTo(HaveOccurred())
-	store := inf.(toolscache.SharedIndexInformer).GetIndexer()
-	for _, sa := range direct {
-		held, exists, err := store.GetByKey(ns + "/" + sa.Name)
-		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(exists).To(BeTrue())
-		g.Expect(held).To(BeIdenticalTo(sa), "%s is the cache's object, not a copy", sa.Name)
-	}
 	for _, sa := range listed {
 		held, _, _ := store.GetByKey(ns + "/" + sa.Name)
 		g.Expect(held).NotTo(BeIdenticalTo(sa), "a List fills its Items with copies of the structs")
