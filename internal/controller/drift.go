@@ -30,6 +30,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -53,7 +54,11 @@ type DriftTracker struct {
 	drifted map[driftKey]driftFinding
 	// activity is what the Shop's activity check read for each SubAccount
 	// (activity.go), until it takes it.
-	activity    map[client.ObjectKey]activityFinding
+	activity map[client.ObjectKey]activityFinding
+	// created carries the other way, from the SubAccount controller to
+	// the Shop's seat count, the accounts just created whose
+	// status.accountID the cache may not show yet (quota_queue.go).
+	created     map[client.ObjectKey]map[types.UID]creation
 	subAccounts chan event.GenericEvent
 	roles       chan event.GenericEvent
 }

@@ -21,8 +21,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -150,4 +152,94 @@ func wakeForAccountQuota(ctx context.Context, c client.Reader, shop *shopv1alpha
 		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(w)})
 	}
 	return reqs, nil
+}
+
+// A Shop's seat count takes the seats of the accounts no SubAccount holds
+// from its last ShopInfo: the platform's count less the SubAccounts the
+// cache then showed holding an account (unmanaged). An account created
+// before that call whose status.accountID the cache did not show yet was
+// counted twice: as nobody's then, and as its SubAccount's once the status
+// arrived, so the shop's last free seat looked taken and the next
+// SubAccount was Stalled (SeatsExhausted) until the next check, up to a
+// drift interval later. The SubAccount controller therefore notes each
+// account it creates, with when the call began and ended
+// (accountCreated), and the Shop's count subtracts those created before
+// its ShopInfo began that the cache does not show held yet
+// (createdNotHeld); one whose creation overlapped the ShopInfo call may or
+// may not be in the platform's count, so the Shop asks again at its next
+// reconcile (shopCheck.recount), which the account's status.accountID
+// arriving brings about.
+
+// creation is when the call that created an account began and ended: the
+// account appeared on the platform in between.
+type creation struct{ began, ended time.Time }
+
+// accountCreated notes that sa created its account on the platform by a
+// call that began at began and has just ended at ended.
+func (d *DriftTracker) accountCreated(sa *shopv1alpha1.SubAccount, began, ended time.Time) {
+	if d == nil {
+		return
+	}
+	shop := client.ObjectKey{Namespace: sa.Namespace, Name: sa.Spec.ShopRef.Name}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.created == nil {
+		d.created = map[client.ObjectKey]map[types.UID]creation{}
+	}
+	byUID := d.created[shop]
+	if byUID == nil {
+		byUID = map[types.UID]creation{}
+		d.created[shop] = byUID
+	}
+	byUID[sa.UID] = creation{began: began, ended: ended}
+}
+
+// createdNotHeld looks at the accounts noted for shop (accountCreated)
+// that subs, the shop's SubAccounts in the cache, do not show held yet,
+// against a ShopInfo call that began at from and ended at to: before is
+// how many were created before it began (the platform counted them),
+// overlapped whether any creation overlapped it (the platform may or may
+// not have counted it). The accounts subs show held, or whose SubAccount
+// is gone, are forgotten. With from and to zero it only forgets.
+func (d *DriftTracker) createdNotHeld(shop client.ObjectKey, subs []*shopv1alpha1.SubAccount, from, to time.Time) (before int32, overlapped bool) {
+	if d == nil {
+		return 0, false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	byUID := d.created[shop]
+	if len(byUID) == 0 {
+		return 0, false
+	}
+	notHeld := make(map[types.UID]bool, len(byUID))
+	for _, sa := range subs {
+		if _, noted := byUID[sa.UID]; noted && sa.Status.AccountID == "" {
+			notHeld[sa.UID] = true
+		}
+	}
+	for uid, c := range byUID {
+		switch {
+		case !notHeld[uid]:
+			delete(byUID, uid)
+		case from.IsZero():
+		case c.ended.Before(from):
+			before++
+		case !c.began.After(to):
+			overlapped = true
+		}
+	}
+	if len(byUID) == 0 {
+		delete(d.created, shop)
+	}
+	return before, overlapped
+}
+
+// forgetCreated drops what is noted for a Shop that is gone.
+func (d *DriftTracker) forgetCreated(shop client.ObjectKey) {
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.created, shop)
 }

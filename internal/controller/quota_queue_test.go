@@ -22,8 +22,10 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -161,4 +163,100 @@ func TestSeatQueueOrderAndWakeUps(t *testing.T) {
 	fresh := newSubAccount("ns", "fresh")
 	fresh.CreationTimestamp = metav1.NewTime(t1.Add(time.Second))
 	g.Expect(r.checkAccountQuota(context.Background(), fresh, shop)).To(MatchError(ContainSubstring("promised to the 3 SubAccounts")))
+}
+
+// The accounts the SubAccount controller created are told apart, against
+// a ShopInfo call, by when their creation ran: before it (the platform
+// counted them), overlapping it (maybe), after it (not). Held ones, and
+// those whose SubAccount is gone, are forgotten.
+func TestCreatedNotHeld(t *testing.T) {
+	g := NewWithT(t)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	shop := client.ObjectKey{Namespace: "ns", Name: "shop"}
+	from, to := t0.Add(10*time.Second), t0.Add(11*time.Second)
+	sub := func(name string) *shopv1alpha1.SubAccount {
+		sa := newSubAccount("ns", name)
+		sa.UID = types.UID(name)
+		return sa
+	}
+	before, during, after, held, gone := sub("before"), sub("during"), sub("after"), sub("held"), sub("gone")
+	d := NewDriftTracker()
+	d.accountCreated(before, t0.Add(8*time.Second), t0.Add(9*time.Second))
+	d.accountCreated(during, t0.Add(9*time.Second), t0.Add(10500*time.Millisecond))
+	d.accountCreated(after, t0.Add(12*time.Second), t0.Add(13*time.Second))
+	d.accountCreated(held, t0, t0.Add(time.Second))
+	d.accountCreated(gone, t0, t0.Add(time.Second))
+	held.Status.AccountID = "7"
+	other := sub("other-shop")
+	other.Spec.ShopRef.Name = "another"
+	d.accountCreated(other, t0, t0.Add(time.Second))
+	subs := []*shopv1alpha1.SubAccount{before, during, after, held}
+
+	n, overlapped := d.createdNotHeld(shop, subs, from, to)
+	g.Expect(n).To(Equal(int32(1)), "only the one created before ShopInfo began")
+	g.Expect(overlapped).To(BeTrue(), "one was created while ShopInfo ran")
+	g.Expect(d.created[shop]).To(HaveLen(3), "held and gone forgotten")
+	g.Expect(d.created[client.ObjectKey{Namespace: "ns", Name: "another"}]).To(HaveLen(1), "another shop's untouched")
+
+	// Without a ShopInfo it only forgets; once held, an account is not noted.
+	before.Status.AccountID, during.Status.AccountID = "1", "2"
+	n, overlapped = d.createdNotHeld(shop, subs, time.Time{}, time.Time{})
+	g.Expect(n).To(BeZero())
+	g.Expect(overlapped).To(BeFalse())
+	g.Expect(d.created[shop]).To(HaveLen(1))
+	n, _ = d.createdNotHeld(shop, subs, t0.Add(20*time.Second), t0.Add(21*time.Second))
+	g.Expect(n).To(Equal(int32(1)), "the later one, against a later ShopInfo")
+
+	d.forgetCreated(shop)
+	g.Expect(d.created).NotTo(HaveKey(shop))
+	var none *DriftTracker
+	none.accountCreated(after, t0, t0)
+	g.Expect(none.createdNotHeld(shop, subs, from, to)).To(BeZero())
+}
+
+// A ShopInfo that counted an account whose SubAccount the cache did not
+// show holding it yet: the account is not taken for nobody's, so it is not
+// counted twice once its status arrives (the shop's last seat stays free).
+func TestSeatsDoNotCountAJustCreatedAccountTwice(t *testing.T) {
+	g := NewWithT(t)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	holder := newSubAccount("ns", "holder")
+	holder.UID, holder.Status.AccountID = "holder", "1"
+	fresh := newSubAccount("ns", "fresh") // its account exists; its status is not in the cache yet
+	fresh.UID = "fresh"
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(holder, fresh).
+		WithIndex(&shopv1alpha1.SubAccount{}, indexSubAccountShop, func(o client.Object) []string {
+			return []string{o.(*shopv1alpha1.SubAccount).Spec.ShopRef.Name}
+		}).Build()
+	r := &ShopReconciler{Client: c, Drift: NewDriftTracker()}
+	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "shop", UID: "shop-uid"}}
+	count := func(from time.Time) *shopv1alpha1.AccountQuotaStatus {
+		s := &shopScope{shop: shop, memo: r.memo(shop), secret: &corev1.Secret{},
+			info: &platform.ShopInfo{SeatsUsed: 2, SeatsTotal: 3}, infoFrom: from, infoTo: from.Add(time.Second)}
+		_, err := r.seats(context.Background(), s)
+		g.Expect(err).NotTo(HaveOccurred())
+		return shop.Status.Seats
+	}
+
+	r.Drift.accountCreated(fresh, t0, t0.Add(time.Second))
+	g.Expect(count(t0.Add(2 * time.Second))).To(Equal(&shopv1alpha1.AccountQuotaStatus{Used: 1, Total: 3, Managed: 2}),
+		"fresh's account is its own, not an unmanaged one")
+	g.Expect(r.memo(shop).check.recount).To(BeFalse())
+
+	// Its status arrives: it holds the seat it was counted for, once.
+	fresh.Status.AccountID = "2"
+	g.Expect(c.Update(context.Background(), fresh)).To(Succeed())
+	s := &shopScope{shop: shop, memo: r.memo(shop), secret: &corev1.Secret{}}
+	_, err := r.seats(context.Background(), s)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(shop.Status.Seats).To(Equal(&shopv1alpha1.AccountQuotaStatus{Used: 2, Total: 3, Managed: 2}))
+
+	// A creation that overlapped ShopInfo may or may not be in its count:
+	// the next reconcile asks again.
+	late := newSubAccount("ns", "late")
+	late.UID = "late"
+	g.Expect(c.Create(context.Background(), late)).To(Succeed())
+	r.Drift.accountCreated(late, t0.Add(10*time.Second), t0.Add(12*time.Second))
+	count(t0.Add(11 * time.Second))
+	g.Expect(r.memo(shop).check.recount).To(BeTrue())
 }

@@ -122,6 +122,9 @@ type shopCheck struct {
 	// platform does not say); ledger how its quota is made up, when known.
 	service platform.ServiceState
 	ledger  *platform.SeatLedger
+	// recount: an account was created while ShopInfo ran, so unmanaged
+	// may count it as nobody's; the next reconcile asks again.
+	recount bool
 }
 
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=shops,verbs=get;list;watch;update;patch
@@ -146,7 +149,10 @@ func (r *ShopReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.
 
 func (*ShopReconciler) readyMessage(shop *shopv1alpha1.Shop) string { return shopReadyMessage(shop) }
 
-func (r *ShopReconciler) forget(key client.ObjectKey) { r.memos.Delete(key) }
+func (r *ShopReconciler) forget(key client.ObjectKey) {
+	r.memos.Delete(key)
+	r.Drift.forgetCreated(key)
+}
 
 // reconcile runs the Shop's steps (shopSteps) over one scope, then sets
 // the conditions from what they found. It returns when to look again: when

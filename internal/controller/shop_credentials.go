@@ -48,7 +48,7 @@ func (r *ShopReconciler) credentials(ctx context.Context, s *shopScope) (stepRes
 	// is Stalled: every few minutes, or at once on requested-at), so the
 	// owner's switching it on is seen without a change to the Shop.
 	if last != nil && !s.driftDue && last.generation == shop.Generation && last.secretVersion == secret.ResourceVersion &&
-		last.service != platform.ServiceOff &&
+		last.service != platform.ServiceOff && !last.recount &&
 		apimeta.IsStatusConditionTrue(shop.Status.Conditions, shopv1alpha1.ConditionCredentialsValid) {
 		return stepResult{}, nil
 	}
@@ -57,11 +57,12 @@ func (r *ShopReconciler) credentials(ctx context.Context, s *shopScope) (stepRes
 	if err != nil {
 		return stepResult{}, err
 	}
+	s.infoFrom = r.now()
 	info, err := r.checkCredentials(ctx, shop, pc, s.fingerprint)
 	if err != nil {
 		return stepResult{}, err
 	}
-	s.info = &info
+	s.info, s.infoTo = &info, r.now()
 	shop.Status.PhoneVerification = string(info.PhoneVerification)
 	return stepResult{}, nil
 }

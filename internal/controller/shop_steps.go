@@ -24,6 +24,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
@@ -79,7 +80,9 @@ type shopScope struct {
 	secret *corev1.Secret
 	// info is ShopInfo's answer when this reconcile asked the platform
 	// (credentials step); nil when the last answer still stands.
-	info *platform.ShopInfo
+	// infoFrom and infoTo are when that call began and ended.
+	info             *platform.ShopInfo
+	infoFrom, infoTo time.Time
 
 	// What the steps found, for setConditions. A nil report means the
 	// step did not get that far, and its condition stays as it was.
@@ -164,10 +167,14 @@ func (r *ShopReconciler) seats(ctx context.Context, s *shopScope) (stepResult, e
 		return stepResult{}, fmt.Errorf("listing SubAccounts of the shop: %w", err)
 	}
 	holding, waiting := quotaHolders(managed)
+	// The accounts just created that the cache does not show held yet
+	// are not nobody's (createdNotHeld); asked on every count, so that
+	// what it notes is forgotten once held.
+	created, overlapped := r.Drift.createdNotHeld(client.ObjectKeyFromObject(shop), managed, s.infoFrom, s.infoTo)
 	if s.info != nil {
 		s.memo.check = &shopCheck{generation: shop.Generation, secretVersion: s.secret.ResourceVersion,
-			quota: s.info.SeatsTotal, unmanaged: max(s.info.SeatsUsed-holding, 0),
-			service: s.info.Service, ledger: s.info.SeatLedger}
+			quota: s.info.SeatsTotal, unmanaged: max(s.info.SeatsUsed-holding-created, 0),
+			service: s.info.Service, ledger: s.info.SeatLedger, recount: overlapped}
 	}
 	var check shopCheck
 	if s.memo.check != nil {

@@ -223,6 +223,7 @@ func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, s *subAccountS
 	// The agent's settings start as the spec (and the schedule) say, where
 	// the main account may set them.
 	w := s.seatWrites()
+	began := r.now()
 	acct, err := pc.CreateAccount(ctx, platform.CreateAccount{Name: sa.Spec.AccountName, Password: s.creds.password,
 		AccountState: withSeatWrites(state, w)}, string(sa.UID))
 	if err != nil {
@@ -234,7 +235,7 @@ func (r *SubAccountReconciler) createOrAdopt(ctx context.Context, s *subAccountS
 		return platformOutcome("creating the platform account", err)
 	}
 	showStanding(sa, acct)
-	r.recordCreated(sa, s, acct, state, w)
+	r.recordCreated(sa, s, acct, state, w, began)
 	return nil
 }
 

@@ -171,6 +171,7 @@ func (r *SubAccountReconciler) createWithCode(ctx context.Context, s *subAccount
 	// The agent's settings start as the spec (and the schedule) say, where
 	// the main account may set them.
 	w := s.seatWrites()
+	var began time.Time // zero: the create may have begun at any time
 	created, err := r.useCode(ctx, s, codeUse{
 		req:  platform.CodeRequest{Phone: state.Profile.Phone},
 		what: "sub-account " + sa.Status.LoginName, then: "the account is created", authorised: "is created and authorised (已授权)",
@@ -178,6 +179,7 @@ func (r *SubAccountReconciler) createWithCode(ctx context.Context, s *subAccount
 		enter: func(ctx context.Context, code platform.VerificationCode) (platform.Account, error) {
 			req := platform.CreateAccount{Name: sa.Spec.AccountName, Password: s.creds.password, AccountState: withSeatWrites(state, w),
 				Code: &code}
+			began = r.now()
 			return pc.CreateAccount(ctx, req, string(sa.UID))
 		},
 	})
@@ -189,7 +191,7 @@ func (r *SubAccountReconciler) createWithCode(ctx context.Context, s *subAccount
 	case err != nil:
 		return err
 	}
-	r.recordCreated(sa, s, *created, state, w)
+	r.recordCreated(sa, s, *created, state, w, began)
 	setCondition(sa, shopv1alpha1.ConditionVerified, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded,
 		"phone verified; the account was created authorised")
 	return nil
@@ -267,10 +269,14 @@ func codeRequestID(sa *shopv1alpha1.SubAccount, phone, resend string) string {
 	return string(sa.UID) + "/code/" + hex.EncodeToString(sum[:8])
 }
 
-// recordCreated records a new account in status and says so in an Event.
+// recordCreated records a new account in status and says so in an Event;
+// began is when the call that created it began (zero when not known).
 func (r *SubAccountReconciler) recordCreated(sa *shopv1alpha1.SubAccount, s *subAccountScope, acct platform.Account,
-	state platform.AccountState, w seatWrite) {
+	state platform.AccountState, w seatWrite, began time.Time) {
 	now := metav1.NewTime(r.now())
+	// Until the cache shows status.accountID, the Shop's seat count must
+	// not take this account for nobody's (createdNotHeld).
+	r.Drift.accountCreated(sa, began, now.Time)
 	sa.Status.AccountID = acct.ID
 	sa.Status.Verification = verificationStatus(acct.Verification)
 	observeSeat(sa, acct.Seat)
