@@ -239,7 +239,7 @@ func TestSeatsDoNotCountAJustCreatedAccountTwice(t *testing.T) {
 	}
 
 	r.Drift.accountCreated(fresh, t0, t0.Add(time.Second))
-	g.Expect(count(t0.Add(2 * time.Second))).To(Equal(&shopv1alpha1.AccountQuotaStatus{Used: 1, Total: 3, Managed: 2}),
+	g.Expect(count(t0.Add(2*time.Second))).To(Equal(&shopv1alpha1.AccountQuotaStatus{Used: 1, Total: 3, Managed: 2}),
 		"fresh's account is its own, not an unmanaged one")
 	g.Expect(r.memo(shop).check.recount).To(BeFalse())
 
