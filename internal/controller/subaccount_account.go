@@ -264,10 +264,7 @@ func (r *SubAccountReconciler) mayAdopt(ctx context.Context, s *subAccountScope,
 	// index of the cache: adoption is rare, and an index of every
 	// SubAccount's account ID, in every namespace, held a set per account
 	// (about 5 MB at 10,000 SubAccounts) for this one read.
-	if r.Connector == nil || r.Connector.APIReader == nil {
-		return fmt.Errorf("checking who holds account %s: no API reader", existing.ID)
-	}
-	holder, err := r.accountHolder(ctx, r.Connector.APIReader, s, existing.ID, fieldAccountID)
+	holder, err := r.accountHolder(ctx, s, existing.ID, fieldAccountID)
 	if apierrors.IsForbidden(err) {
 		// A manager that may not list SubAccounts cluster-wide: a preview
 		// writes nothing, and Adopt's claim refuses with what to grant.
@@ -325,10 +322,7 @@ func (r *SubAccountReconciler) claim(ctx context.Context, s *subAccountScope, cl
 			message: fmt.Sprintf("account %s (ID %s) is claimed for adoption; checking that no other SubAccount holds or claims it",
 				sa.Status.LoginName, existing.ID)}
 	}
-	if r.Connector == nil || r.Connector.APIReader == nil {
-		return fmt.Errorf("checking the claim on account %s: no API reader", existing.ID)
-	}
-	other, err := r.accountHolder(ctx, r.Connector.APIReader, s, existing.ID, fieldAccountID, fieldAdoptionClaim)
+	other, err := r.accountHolder(ctx, s, existing.ID, fieldAccountID, fieldAdoptionClaim)
 	if apierrors.IsForbidden(err) {
 		// With --watch-namespaces and Roles per namespace, SubAccounts
 		// elsewhere cannot be seen: refuse rather than guess.
@@ -354,7 +348,11 @@ func (r *SubAccountReconciler) claim(ctx context.Context, s *subAccountScope, cl
 // fields. A Shop in another namespace
 // naming the same platform, main account and endpoint is the same platform
 // shop.
-func (r *SubAccountReconciler) accountHolder(ctx context.Context, reader client.Reader, s *subAccountScope, id string, fields ...string) (*shopv1alpha1.SubAccount, error) {
+func (r *SubAccountReconciler) accountHolder(ctx context.Context, s *subAccountScope, id string, fields ...string) (*shopv1alpha1.SubAccount, error) {
+	if r.Connector == nil || r.Connector.APIReader == nil {
+		return nil, fmt.Errorf("reading who holds account %s: no API reader", id)
+	}
+	reader := r.Connector.APIReader
 	for _, field := range fields {
 		var holders shopv1alpha1.SubAccountList
 		if err := reader.List(ctx, &holders, client.MatchingFields{field: id}); err != nil {
