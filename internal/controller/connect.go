@@ -53,6 +53,9 @@ type Connector struct {
 	// OpenPlatform checks the apps Shops name in spec.openPlatform; nil is
 	// a Pinduoduo client that may call any host.
 	OpenPlatform OpenPlatform
+	// meta, when set, reads and writes what only the metadata of the API
+	// server's answer is needed from (metadataClient).
+	meta *metadataClient
 }
 
 // secret reads a Secret in namespace by name, from the cache or the API.

@@ -56,7 +56,7 @@ func TestPatchStatusSendsOnlyTheStatusDiff(t *testing.T) {
 		before := sa.DeepCopy()
 		change(sa)
 		sa.Labels["team"] = "ops" // metadata is never part of a status write
-		g.Expect(patchStatus(ctx, c, before, sa)).To(Succeed())
+		g.Expect(patchStatus(ctx, c, nil, before, sa)).To(Succeed())
 	}
 	write(func(sa *shopv1alpha1.SubAccount) {
 		sa.Status.AccountID = "42"

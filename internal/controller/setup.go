@@ -122,7 +122,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory, opts
 	if err := metrics.RegisterState(mgr.GetCache()); err != nil {
 		return err
 	}
-	conn := &Connector{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Factory: factory, OpenPlatform: o.open}
+	meta, err := newMetadataClient(mgr.GetConfig(), mgr.GetHTTPClient(), mgr.GetScheme(), mgr.GetRESTMapper())
+	if err != nil {
+		return err
+	}
+	conn := &Connector{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Factory: factory, OpenPlatform: o.open, meta: meta}
 	if o.scope.sharded() {
 		conn.Shard = o.scope.Shard
 	}
@@ -139,20 +143,27 @@ func Setup(ctx context.Context, mgr ctrl.Manager, factory platform.Factory, opts
 	}
 	rec := boundedRecorder{inner: recorder}
 	drift := NewDriftTracker()
-	if err := (&ShopReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift, Now: o.now,
-		MaxConcurrentReconciles: o.concurrency.Shop, BatchDelay: o.batchDelay}).SetupWithManager(mgr); err != nil {
+	shops := &ShopReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift, Now: o.now,
+		MaxConcurrentReconciles: o.concurrency.Shop, BatchDelay: o.batchDelay}
+	shops.skeleton.meta = meta
+	if err := shops.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Shop controller: %w", err)
 	}
-	if err := (&RoleReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift,
-		MaxConcurrentReconciles: o.concurrency.Role, BatchDelay: o.batchDelay}).SetupWithManager(mgr); err != nil {
+	roles := &RoleReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift,
+		MaxConcurrentReconciles: o.concurrency.Role, BatchDelay: o.batchDelay}
+	roles.skeleton.meta = meta
+	if err := roles.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Role controller: %w", err)
 	}
-	if err := (&SubAccountReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift, Now: o.now,
-		MaxConcurrentReconciles: o.concurrency.SubAccount}).SetupWithManager(mgr); err != nil {
+	subAccounts := &SubAccountReconciler{Client: mgr.GetClient(), Connector: conn, Recorder: rec, Drift: drift, Now: o.now,
+		MaxConcurrentReconciles: o.concurrency.SubAccount}
+	subAccounts.skeleton.meta = meta
+	if err := subAccounts.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the SubAccount controller: %w", err)
 	}
-	if err := (&StaffReconciler{Client: mgr.GetClient(), Recorder: rec,
-		MaxConcurrentReconciles: o.concurrency.Staff}).SetupWithManager(mgr); err != nil {
+	staff := &StaffReconciler{Client: mgr.GetClient(), Recorder: rec, MaxConcurrentReconciles: o.concurrency.Staff}
+	staff.skeleton.meta = meta
+	if err := staff.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the Staff controller: %w", err)
 	}
 	return nil

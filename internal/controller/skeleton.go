@@ -127,6 +127,9 @@ type kindSteps[T conditioned] interface {
 // the kind's cache-lag guard, so it lives as long as the reconciler.
 type skeleton[T conditioned] struct {
 	writes writes
+	// meta, when set, writes status through the metadata client
+	// (patchStatus).
+	meta *metadataClient
 }
 
 // staleRetry is how soon a reconcile that found an older copy of its object
@@ -202,7 +205,7 @@ func (s *skeleton[T]) run(ctx context.Context, req ctrl.Request, k kindInfo[T], 
 	learnt := true
 	defer func() {
 		if learnt {
-			if err := patchStatus(ctx, steps, before, obj); err != nil {
+			if err := patchStatus(ctx, steps, s.meta, before, obj); err != nil {
 				retErr = kerrors.NewAggregate([]error{retErr, err})
 			}
 		}
