@@ -90,3 +90,37 @@ func TestShopLogger(t *testing.T) {
 	subAccounts(nil).Info("starting")
 	g.Expect(lines).To(ConsistOf(And(ContainSubstring(`"controller"="subaccount"`), Not(ContainSubstring(`"name"`)))))
 }
+
+// withCounter counts the WithValues calls that reach its LogSink.
+type withCounter struct {
+	logr.LogSink
+	calls *int
+}
+
+func (w withCounter) WithValues(kv ...any) logr.LogSink {
+	*w.calls++
+	return withCounter{LogSink: w.LogSink.WithValues(kv...), calls: w.calls}
+}
+
+// A reconcile that writes no line costs its logger no WithValues on the
+// LogSink underneath (zap would encode them at once); a line written
+// still carries every value, in the order added.
+func TestShopLoggerKeepsValuesAsideUntilALineIsWritten(t *testing.T) {
+	g := NewWithT(t)
+	reader := fake.NewClientBuilder().WithScheme(scheme).Build()
+	var lines []string
+	calls := 0
+	base := logr.New(withCounter{LogSink: funcr.New(func(_, args string) { lines = append(lines, args) }, funcr.Options{}).GetSink(),
+		calls: &calls})
+	subAccounts := shopLogger(base, reader, "subaccount", "SubAccount",
+		shopNameFromRef(reader, func() *shopv1alpha1.SubAccount { return &shopv1alpha1.SubAccount{} },
+			func(sa *shopv1alpha1.SubAccount) string { return sa.Spec.ShopRef.Name }))
+	g.Expect(calls).To(Equal(1), "the controller's own values, once")
+
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "ns", Name: "amy"}}
+	log := subAccounts(&req).WithValues("reconcileID", "r1").WithName("events").WithValues("step", "account")
+	g.Expect(calls).To(Equal(1), "no line written, nothing encoded")
+	log.Info("created")
+	g.Expect(lines).To(HaveLen(1))
+	g.Expect(lines[0]).To(MatchRegexp(`"name"="amy".*"reconcileID"="r1".*"step"="account"`))
+}
