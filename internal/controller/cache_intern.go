@@ -46,8 +46,9 @@ import (
 // secret (Secret data values, never interned anywhere) are left alone.
 //
 // Sharing is safe because nothing mutates a cached object: the cache hands
-// out deep copies (controller-runtime's default; the operator never asks
-// for UnsafeDisableDeepCopy), and event handlers only read.
+// out deep copies (controller-runtime's default), and what reads the
+// cache's own objects (event handlers, byIndex, the fair queue's
+// classification and resolveRoles, with UnsafeDisableDeepCopy) only reads.
 func internCached(obj any) {
 	switch o := obj.(type) {
 	case *shopv1alpha1.SubAccount:

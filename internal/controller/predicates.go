@@ -107,17 +107,30 @@ func loginPublished(o, n *corev1.Secret) bool {
 	if _, had := o.Data[shopv1alpha1.SecretKeyUsername]; had {
 		return false
 	}
-	without := func(m map[string]string, key string) map[string]string {
-		out := maps.Clone(m)
-		delete(out, key)
-		return out
-	}
-	data := maps.Clone(n.Data)
-	delete(data, shopv1alpha1.SecretKeyUsername)
-	return maps.EqualFunc(o.Data, data, bytes.Equal) &&
-		maps.Equal(without(o.Annotations, shopv1alpha1.AnnotationLogin), without(n.Annotations, shopv1alpha1.AnnotationLogin)) &&
+	return equalExcept(o.Data, n.Data, shopv1alpha1.SecretKeyUsername, bytes.Equal) &&
+		equalExcept(o.Annotations, n.Annotations, shopv1alpha1.AnnotationLogin, func(a, b string) bool { return a == b }) &&
 		maps.Equal(o.Labels, n.Labels) && equality.Semantic.DeepEqual(o.OwnerReferences, n.OwnerReferences) &&
 		o.DeletionTimestamp.Equal(n.DeletionTimestamp) && slices.Equal(o.Finalizers, n.Finalizers)
+}
+
+// equalExcept reports whether a and b hold the same entries, key aside
+// (in either), without copying them: it runs on every Secret update.
+func equalExcept[V any](a, b map[string]V, key string, eq func(V, V) bool) bool {
+	n := 0
+	for k, v := range a {
+		if k == key {
+			continue
+		}
+		w, ok := b[k]
+		if !ok || !eq(v, w) {
+			return false
+		}
+		n++
+	}
+	if _, ok := b[key]; ok {
+		n++
+	}
+	return n == len(b)
 }
 
 // dependantArrivedOrLeft passes what matters to a Shop about its

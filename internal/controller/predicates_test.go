@@ -55,6 +55,8 @@ func TestOwnedSecretChangedSkipsTheLoginPublication(t *testing.T) {
 		{"the publication and a new password", pending, published(func(s *corev1.Secret) { s.Data[shopv1alpha1.SecretKeyPassword] = []byte("other") }), true},
 		{"the publication and a label", pending, published(func(s *corev1.Secret) { s.Labels["x"] = "y" }), true},
 		{"the publication and another annotation", pending, published(func(s *corev1.Secret) { s.Annotations[shopv1alpha1.AnnotationPasswordRevision] = "2" }), true},
+		{"the publication and a key removed", pending, published(func(s *corev1.Secret) { delete(s.Data, shopv1alpha1.SecretKeyPassword) }), true},
+		{"the publication and a new key", pending, published(func(s *corev1.Secret) { s.Data["extra"] = []byte("x") }), true},
 		{"the username changed on a live Secret", published(nil), published(func(s *corev1.Secret) {
 			s.ResourceVersion = "3"
 			s.Data[shopv1alpha1.SecretKeyUsername] = []byte("main:b")

@@ -146,7 +146,8 @@ func (q *fairQueue) Get() (reconcile.Request, bool) {
 func classifyFromCache[T client.Object](c client.Reader, newObj func() T, of func(T) (shop string, urgent bool)) classifyFunc {
 	return func(req reconcile.Request) (string, bool) {
 		obj := newObj()
-		if err := c.Get(context.Background(), req.NamespacedName, obj); err != nil {
+		// Read only, on every enqueue: the cache's own object, no copy.
+		if err := c.Get(context.Background(), req.NamespacedName, obj, client.UnsafeDisableDeepCopy); err != nil {
 			return "", false
 		}
 		shop, urgent := of(obj)
