@@ -272,6 +272,7 @@ type result struct {
 	WaveRSS       uint64
 	WaveHeap      uint64
 	WaveAnon      uint64
+	WaveAnonParts anonParts
 	WaveFile      uint64
 	WaveShopRates []float64 // per shop, calls per second during the wave
 	// WaveControlPlaneCPU is the CPU seconds kube-apiserver and etcd used
@@ -524,6 +525,7 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 	res.Wave.PlatformCalls = delta(callsBefore, engine.Calls())
 	res.Wave.CPU, res.Wave.GCCPU = after.CPU-before.CPU, after.GCCPU-before.GCCPU
 	res.WaveRSS, res.WaveHeap, res.WaveAnon, res.WaveFile = after.PeakRSS, after.PeakHeap, after.PeakAnon, after.PeakFile
+	res.WaveAnonParts = after.AtPeakAnon
 	for i := 0; i < o.Shops; i++ {
 		res.WaveShopRates = append(res.WaveShopRates, float64(len(calls.between(i, t0, t0.Add(res.Wave.Duration))))/res.Wave.Duration.Seconds())
 	}

@@ -94,6 +94,9 @@ type managerStats struct {
 	// sampled every 100ms: VmHWM is at most their sum.
 	PeakAnon uint64 `json:"peakAnon"`
 	PeakFile uint64 `json:"peakFile"`
+	// AtPeakAnon is what the Go runtime held when the anonymous memory
+	// was at its peak.
+	AtPeakAnon anonParts `json:"atPeakAnon"`
 	// QueueWait and ReconcileTime are controller-runtime's
 	// workqueue_queue_duration_seconds and
 	// controller_runtime_reconcile_time_seconds by controller: where a
@@ -103,6 +106,22 @@ type managerStats struct {
 	// UrgentWait is the platform limiter's wait of urgent calls
 	// (offboardings, disables), all shops together.
 	UrgentWait durations `json:"urgentWait"`
+}
+
+// anonParts splits the Go runtime's resident memory (runtime.MemStats):
+// the heap's spans in use, the heap's free pages not yet returned to the
+// OS, goroutine stacks, and the runtime's own structures (span and cache
+// metadata, the collector's bitmaps, profiling buckets, the rest).
+type anonParts struct {
+	HeapInuse   uint64 `json:"heapInuse"`
+	HeapFree    uint64 `json:"heapFree"`
+	Stacks      uint64 `json:"stacks"`
+	RuntimeMeta uint64 `json:"runtimeMeta"`
+}
+
+func partsOf(ms *runtime.MemStats) anonParts {
+	return anonParts{HeapInuse: ms.HeapInuse, HeapFree: ms.HeapIdle - ms.HeapReleased, Stacks: ms.StackSys,
+		RuntimeMeta: ms.MSpanSys + ms.MCacheSys + ms.BuckHashSys + ms.GCSys + ms.OtherSys}
 }
 
 // durations is a sum of durations, how many, and the longest (where
@@ -199,6 +218,8 @@ func runManager(m managerOptions) error {
 	}
 
 	var peakHeap, peakAnon, peakFile atomic.Uint64
+	var atPeak atomic.Pointer[anonParts]
+	atPeak.Store(&anonParts{})
 	raise := func(peak *atomic.Uint64, v uint64) {
 		if v > peak.Load() {
 			peak.Store(v)
@@ -211,7 +232,10 @@ func runManager(m managerOptions) error {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			raise(&peakHeap, ms.HeapAlloc)
-			raise(&peakAnon, procStatus("self", "RssAnon"))
+			if anon := procStatus("self", "RssAnon"); anon > peakAnon.Load() {
+				peakAnon.Store(anon)
+				atPeak.Store(new(partsOf(&ms)))
+			}
 			raise(&peakFile, procStatus("self", "RssFile"))
 			select {
 			case <-ctx.Done():
@@ -245,7 +269,8 @@ func runManager(m managerOptions) error {
 			PeakHeap: max(peakHeap.Load(), ms.HeapAlloc), Heap: ms.HeapAlloc,
 			PeakRSS: procStatus("self", "VmHWM"), RSS: procStatus("self", "VmRSS"), CPU: cpu, GCCPU: gc,
 			PeakAnon: max(peakAnon.Load(), procStatus("self", "RssAnon")), PeakFile: max(peakFile.Load(), procStatus("self", "RssFile")),
-			QueueWait: queueWait, ReconcileTime: reconcileTime, UrgentWait: urgent.snapshot()})
+			AtPeakAnon: *atPeak.Load(),
+			QueueWait:  queueWait, ReconcileTime: reconcileTime, UrgentWait: urgent.snapshot()})
 	})
 	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: mux}
 	go func() { _ = srv.Serve(ln) }()

@@ -83,6 +83,10 @@ func render(o options, latency time.Duration, r result) string {
 	}
 	row("platform calls per second per shop during the wave (mean, busiest)", fmt.Sprintf("%.1f, %.1f (limit %d)", mean, peak, o.ShopRate))
 	row("manager peak Go heap / peak RSS (VmHWM), wave", memRow(r.WaveHeap, r.WaveRSS, r.WaveAnon, r.WaveFile))
+	if p := r.WaveAnonParts; p.HeapInuse > 0 {
+		row("the Go runtime's memory at the wave's anonymous peak: heap spans in use; heap free, not yet returned; stacks; runtime structures",
+			fmt.Sprintf("%s; %s; %s; %s", mib(p.HeapInuse), mib(p.HeapFree), mib(p.Stacks), mib(p.RuntimeMeta)))
+	}
 	row("manager CPU, wave", cpu(w))
 	if a := r.WaveAPI; a.Writes.Count > 0 {
 		row("API server, wave: writes served (every client's), mean latency server side; etcd requests, mean latency",
