@@ -60,7 +60,15 @@ type fairQueue struct {
 	mu      sync.Mutex
 	queued  map[reconcile.Request]queuedItem // while counted as waiting
 	waiting map[string]int                   // shop → requests counted
+	// peak is the most requests queued counted since queued was made: a Go
+	// map keeps the room of its largest moment, so once a wave has drained
+	// queued is made anew (shrinkAfter).
+	peak int
 }
+
+// shrinkAfter is the size of a wave after which the drained queue's map is
+// made anew: a 10,000 wave leaves about a megabyte of empty map behind.
+const shrinkAfter = 1024
 
 func newFairQueue(inner priorityqueue.PriorityQueue[reconcile.Request], classify classifyFunc) *fairQueue {
 	return &fairQueue{PriorityQueue: inner, classify: classify,
@@ -113,6 +121,7 @@ func (q *fairQueue) AddWithOpts(o priorityqueue.AddOpts, items ...reconcile.Requ
 		} else {
 			q.queued[item] = queuedItem{shop: shop, priority: p}
 			q.waiting[shop]++
+			q.peak = max(q.peak, len(q.queued))
 		}
 		q.mu.Unlock()
 		q.PriorityQueue.AddWithOpts(priorityqueue.AddOpts{Priority: &p}, item)
@@ -130,6 +139,9 @@ func (q *fairQueue) GetWithPriority() (reconcile.Request, int, bool) {
 		delete(q.queued, item)
 		if q.waiting[prev.shop]--; q.waiting[prev.shop] <= 0 {
 			delete(q.waiting, prev.shop)
+		}
+		if len(q.queued) == 0 && q.peak > shrinkAfter {
+			q.queued, q.peak = map[reconcile.Request]queuedItem{}, 0
 		}
 	}
 	q.mu.Unlock()

@@ -18,6 +18,7 @@ package controller
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -95,4 +96,35 @@ func TestFairQueueKeepsLowPriority(t *testing.T) {
 	g.Expect(take(t, q, 4)).To(Equal([]string{"c-new", "a-old1", "b-old1", "a-old2"}))
 	g.Expect(q.waiting).To(BeEmpty())
 	g.Expect(q.queued).To(BeEmpty())
+}
+
+// Once a wave larger than shrinkAfter has drained, the queue's map of
+// waiting requests is made anew (a Go map keeps the room of its largest
+// moment); after a small one it is kept. The queue serves on as before.
+func TestFairQueueDropsItsMapAfterAWave(t *testing.T) {
+	g := NewWithT(t)
+	q := newTestFairQueue(t, nil)
+	mapOf := func() uintptr { return reflect.ValueOf(q.queued).Pointer() }
+
+	small := mapOf()
+	for i := range 10 {
+		q.Add(req(fmt.Sprintf("a-%04d", i)))
+	}
+	take(t, q, 10)
+	g.Expect(mapOf()).To(Equal(small), "a small wave keeps the map")
+
+	for i := range shrinkAfter + 1 {
+		q.Add(req(fmt.Sprintf("a-%04d", i)))
+	}
+	take(t, q, shrinkAfter)
+	g.Expect(mapOf()).To(Equal(small), "not drained yet")
+	take(t, q, 1)
+	g.Expect(mapOf()).NotTo(Equal(small), "drained after a wave: a new map")
+	g.Expect(q.queued).To(BeEmpty())
+	g.Expect(q.waiting).To(BeEmpty())
+
+	q.Add(req("a-0001"))
+	q.Add(req("a-0002"))
+	q.Add(req("b-0001"))
+	g.Expect(take(t, q, 3)).To(Equal([]string{"a-0001", "b-0001", "a-0002"}))
 }
