@@ -260,3 +260,47 @@ func TestSeatsDoNotCountAJustCreatedAccountTwice(t *testing.T) {
 	count(t0.Add(11 * time.Second))
 	g.Expect(r.memo(shop).check.recount).To(BeTrue())
 }
+
+// shopInfoOnly is a platform client that answers ShopInfo and counts the
+// calls; anything else it is asked fails the test (nil interface).
+type shopInfoOnly struct {
+	platform.Client
+	calls int
+}
+
+func (c *shopInfoOnly) ShopInfo(context.Context) (platform.ShopInfo, error) {
+	c.calls++
+	return platform.ShopInfo{SeatsUsed: 2, SeatsTotal: 3, Service: platform.ServiceOn}, nil
+}
+
+// The credentials step asks ShopInfo again when the last count overlapped
+// an account's creation (shopCheck.recount), and only then: a last check
+// that still stands otherwise costs no call.
+func TestCredentialsStepRecountsAfterAnOverlappingCreation(t *testing.T) {
+	g := NewWithT(t)
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "shop-api",
+		Labels:     map[string]string{shopv1alpha1.LabelSecretRole: shopv1alpha1.SecretRoleShopAPI},
+		Finalizers: []string{credentialsFinalizer}},
+		Data: map[string][]byte{shopv1alpha1.SecretKeyAppKey: []byte("k"), shopv1alpha1.SecretKeyAppSecret: []byte("s"),
+			shopv1alpha1.SecretKeyAccessToken: []byte("t")}}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(secret).Build()
+	g.Expect(c.Get(context.Background(), client.ObjectKeyFromObject(secret), secret)).To(Succeed())
+	r := &ShopReconciler{Client: c, Connector: &Connector{Client: c}, Drift: NewDriftTracker()}
+	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "shop", UID: "shop-uid", Generation: 1},
+		Spec: shopv1alpha1.ShopSpec{CredentialsSecretRef: shopv1alpha1.LocalObjectReference{Name: secret.Name}}}
+	setCondition(shop, shopv1alpha1.ConditionCredentialsValid, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded, "valid")
+	memo := r.memo(shop)
+	memo.releasedFormerFor = secret.Name // the former Secrets' scan is another test's
+	pc := &shopInfoOnly{}
+	look := func(recount bool) {
+		t.Helper()
+		memo.check = &shopCheck{generation: 1, secretVersion: secret.ResourceVersion, service: platform.ServiceOn, recount: recount}
+		_, err := r.credentials(context.Background(), &shopScope{shop: shop, memo: memo, pc: pc})
+		g.Expect(err).NotTo(HaveOccurred())
+	}
+
+	look(false)
+	g.Expect(pc.calls).To(Equal(0), "the last check stands")
+	look(true)
+	g.Expect(pc.calls).To(Equal(1), "a creation overlapped the last count: asked again")
+}
