@@ -170,13 +170,35 @@ func wakeForAccountQuota(ctx context.Context, c client.Reader, shop *shopv1alpha
 // reconcile (shopCheck.recount), which the account's status.accountID
 // arriving brings about.
 
+//
+// An adopted account is the other way round: it was on the platform, and
+// nobody's, at the last ShopInfo, so the count took it as unmanaged; once
+// the cache shows its SubAccount holding it, the count would take it
+// again. The SubAccount controller notes the adoption too
+// (accountAdopted), and the Shop's credentials step asks ShopInfo again
+// as soon as the cache shows the adopted account held (adoptionHeld).
+
 // creation is when the call that created an account began and ended: the
-// account appeared on the platform in between.
-type creation struct{ began, ended time.Time }
+// account appeared on the platform in between. adopted marks an account
+// that was there already and has just been adopted (at began).
+type creation struct {
+	began, ended time.Time
+	adopted      bool
+}
 
 // accountCreated notes that sa created its account on the platform by a
 // call that began at began and has just ended at ended.
 func (d *DriftTracker) accountCreated(sa *shopv1alpha1.SubAccount, began, ended time.Time) {
+	d.note(sa, creation{began: began, ended: ended})
+}
+
+// accountAdopted notes that sa adopted an account that was on the
+// platform already, at at.
+func (d *DriftTracker) accountAdopted(sa *shopv1alpha1.SubAccount, at time.Time) {
+	d.note(sa, creation{began: at, ended: at, adopted: true})
+}
+
+func (d *DriftTracker) note(sa *shopv1alpha1.SubAccount, c creation) {
 	if d == nil {
 		return
 	}
@@ -191,7 +213,42 @@ func (d *DriftTracker) accountCreated(sa *shopv1alpha1.SubAccount, began, ended 
 		byUID = map[types.UID]creation{}
 		d.created[shop] = byUID
 	}
-	byUID[sa.UID] = creation{began: began, ended: ended}
+	byUID[sa.UID] = c
+}
+
+// hasAdoptions says whether an adoption is noted for shop: only then is
+// adoptionHeld worth a look at the shop's SubAccounts.
+func (d *DriftTracker) hasAdoptions(shop client.ObjectKey) bool {
+	if d == nil {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.created[shop] {
+		if c.adopted {
+			return true
+		}
+	}
+	return false
+}
+
+// adoptionHeld says whether subs, the shop's SubAccounts in the cache,
+// show an account noted as adopted held now: the count from the last
+// ShopInfo took it as nobody's, so ShopInfo is to be asked again
+// (createdNotHeld then forgets it).
+func (d *DriftTracker) adoptionHeld(shop client.ObjectKey, subs []*shopv1alpha1.SubAccount) bool {
+	if d == nil {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	byUID := d.created[shop]
+	for _, sa := range subs {
+		if c, noted := byUID[sa.UID]; noted && c.adopted && sa.Status.AccountID != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // createdNotHeld looks at the accounts noted for shop (accountCreated)

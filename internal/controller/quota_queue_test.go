@@ -283,7 +283,13 @@ func TestCredentialsStepRecountsAfterAnOverlappingCreation(t *testing.T) {
 		Finalizers: []string{credentialsFinalizer}},
 		Data: map[string][]byte{shopv1alpha1.SecretKeyAppKey: []byte("k"), shopv1alpha1.SecretKeyAppSecret: []byte("s"),
 			shopv1alpha1.SecretKeyAccessToken: []byte("t")}}
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(secret).Build()
+	adopter := newSubAccount("ns", "adopter")
+	adopter.Spec.ShopRef.Name = "shop"
+	adopter.UID = "adopter"
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(secret, adopter).
+		WithIndex(&shopv1alpha1.SubAccount{}, indexSubAccountShop, func(o client.Object) []string {
+			return []string{o.(*shopv1alpha1.SubAccount).Spec.ShopRef.Name}
+		}).Build()
 	g.Expect(c.Get(context.Background(), client.ObjectKeyFromObject(secret), secret)).To(Succeed())
 	r := &ShopReconciler{Client: c, Connector: &Connector{Client: c}, Drift: NewDriftTracker()}
 	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "shop", UID: "shop-uid", Generation: 1},
@@ -303,4 +309,22 @@ func TestCredentialsStepRecountsAfterAnOverlappingCreation(t *testing.T) {
 	g.Expect(pc.calls).To(Equal(0), "the last check stands")
 	look(true)
 	g.Expect(pc.calls).To(Equal(1), "a creation overlapped the last count: asked again")
+
+	// An adopted account, counted as nobody's by the last ShopInfo: asked
+	// again once the cache shows it held, not before, and only once.
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	r.Drift.accountAdopted(adopter, t0)
+	look(false)
+	g.Expect(pc.calls).To(Equal(1), "not held in the cache yet")
+	adopter.Status.AccountID = "7"
+	g.Expect(c.Update(context.Background(), adopter)).To(Succeed())
+	look(false)
+	g.Expect(pc.calls).To(Equal(2), "held now: counted again")
+	s := &shopScope{shop: shop, memo: memo, secret: secret, info: &platform.ShopInfo{SeatsUsed: 2, SeatsTotal: 3},
+		infoFrom: t0.Add(time.Second), infoTo: t0.Add(2 * time.Second)}
+	_, err := r.seats(context.Background(), s)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(shop.Status.Seats.Unmanaged).To(Equal(int32(1)), "the adopted account is the SubAccount's, not nobody's")
+	look(false)
+	g.Expect(pc.calls).To(Equal(2), "the count forgot the adoption once held")
 }

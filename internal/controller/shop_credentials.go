@@ -24,6 +24,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
@@ -50,7 +51,13 @@ func (r *ShopReconciler) credentials(ctx context.Context, s *shopScope) (stepRes
 	if last != nil && !s.driftDue && last.generation == shop.Generation && last.secretVersion == secret.ResourceVersion &&
 		last.service != platform.ServiceOff && !last.recount &&
 		apimeta.IsStatusConditionTrue(shop.Status.Conditions, shopv1alpha1.ConditionCredentialsValid) {
-		return stepResult{}, nil
+		adopted, err := r.adoptionHeld(ctx, shop)
+		if err != nil {
+			return stepResult{}, err
+		}
+		if !adopted {
+			return stepResult{}, nil
+		}
 	}
 	s.memo.check = nil
 	pc, err := s.client(ctx)
@@ -65,6 +72,20 @@ func (r *ShopReconciler) credentials(ctx context.Context, s *shopScope) (stepRes
 	s.info, s.infoTo = &info, r.now()
 	shop.Status.PhoneVerification = string(info.PhoneVerification)
 	return stepResult{}, nil
+}
+
+// adoptionHeld says whether the cache shows a SubAccount of shop holding
+// an account it adopted since the last count (DriftTracker.adoptionHeld).
+func (r *ShopReconciler) adoptionHeld(ctx context.Context, shop *shopv1alpha1.Shop) (bool, error) {
+	key := client.ObjectKeyFromObject(shop)
+	if !r.Drift.hasAdoptions(key) {
+		return false, nil
+	}
+	managed, err := byIndex[*shopv1alpha1.SubAccount](ctx, r.Client, &shopv1alpha1.SubAccountList{}, shop.Namespace, indexSubAccountShop, shop.Name)
+	if err != nil {
+		return false, fmt.Errorf("listing SubAccounts of the shop: %w", err)
+	}
+	return r.Drift.adoptionHeld(key, managed), nil
 }
 
 // credentialsRetry is how long credentials the platform refused are not

@@ -416,6 +416,9 @@ func (r *SubAccountReconciler) adopt(s *subAccountScope, adoption shopv1alpha1.A
 	case shopv1alpha1.AdoptionAdopt:
 		showStanding(sa, existing)
 		s.observeAccess(existing)
+		// The last ShopInfo counted it as nobody's: the Shop counts again
+		// once the cache shows it held (adoptionHeld).
+		r.Drift.accountAdopted(sa, r.now())
 		sa.Status.AccountID = existing.ID
 		sa.Status.Verification = verificationStatus(existing.Verification)
 		// Its agent's presence and capacity stay theirs (seatWrites).
