@@ -169,7 +169,6 @@ func wakeForAccountQuota(ctx context.Context, c client.Reader, shop *shopv1alpha
 // may not be in the platform's count, so the Shop asks again at its next
 // reconcile (shopCheck.recount), which the account's status.accountID
 // arriving brings about.
-
 //
 // An adopted account is the other way round: it was on the platform, and
 // nobody's, at the last ShopInfo, so the count took it as unmanaged; once

@@ -54,7 +54,16 @@ func TestShopCredentialsSecretMustOptIn(t *testing.T) {
 	ns := newNamespace(t)
 	ts := newShop(t, ns, platform.Taobao, 10, func(s *shopv1alpha1.Shop) { s.Spec.CredentialsSecretRef.Name = "db-password" })
 	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "db-password"}, StringData: credentialsData(ts.creds)})
-	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}
+	// The cache holds no unlabelled Secret, so its creation wakes no Shop:
+	// one that looked before it existed (Stalled SecretNotFound: it
+	// happened in CI) is asked to look again.
+	shop := shopObject(t, ns)
+	update(t, shop, func(s *shopv1alpha1.Shop) {
+		if s.Annotations == nil {
+			s.Annotations = map[string]string{}
+		}
+		s.Annotations[shopv1alpha1.AnnotationRequestedAt] = "secret-created"
+	})
 	cond := waitCondition(t, shop, shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonSecretNotLabelled)
 	g.Expect(cond.Message).To(Equal(`credentials Secret "db-password" is not labelled shop.subaccount.io/secret=shop-api, ` +
 		`so the operator does not use it: label it if it is meant for this (kubectl label secret db-password shop.subaccount.io/secret=shop-api)`))
