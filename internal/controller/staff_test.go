@@ -18,11 +18,14 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr/funcr"
 	. "github.com/onsi/gomega"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 
@@ -372,4 +375,25 @@ func TestStaffRowInputChanged(t *testing.T) {
 			t.Errorf("%s: wakes the Staff = %v, want %v", tt.name, got, tt.want)
 		}
 	}
+}
+
+// failingList is a client whose every List fails.
+type failingList struct{ client.Client }
+
+func (failingList) List(context.Context, client.ObjectList, ...client.ListOption) error {
+	return errors.New("the cache is stopping")
+}
+
+// A failed listing of the namespace's Staff is logged while the manager
+// runs, not once per event while it stops (ctx cancelled).
+func TestRequestsInLogsAFailedListOnlyWhileRunning(t *testing.T) {
+	g := NewWithT(t)
+	var lines []string
+	ctx := ctrl.LoggerInto(context.Background(), funcr.New(func(_, args string) { lines = append(lines, args) }, funcr.Options{}))
+	g.Expect(requestsIn(ctx, failingList{}, &shopv1alpha1.StaffList{}, "ns")).To(BeEmpty())
+	g.Expect(lines).To(HaveLen(1), "a running manager says why it found no Staff")
+	stopping, cancel := context.WithCancel(ctx)
+	cancel()
+	g.Expect(requestsIn(stopping, failingList{}, &shopv1alpha1.StaffList{}, "ns")).To(BeEmpty())
+	g.Expect(lines).To(HaveLen(1), "nothing more while stopping")
 }

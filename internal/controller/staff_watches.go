@@ -139,7 +139,12 @@ var deletedOnly = predicate.Funcs{
 // requestsIn turns every object of list in namespace into a request.
 func requestsIn(ctx context.Context, c client.Client, list *shopv1alpha1.StaffList, namespace string) []reconcile.Request {
 	if err := c.List(ctx, list, client.InNamespace(namespace), readOnlyList); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "listing Staff", "namespace", namespace)
+		// A manager stopping cancels ctx while events are still handed
+		// out: the cache then refuses every list, and nothing is lost by
+		// not saying so for each event.
+		if ctx.Err() == nil {
+			ctrl.LoggerFrom(ctx).Error(err, "listing Staff", "namespace", namespace)
+		}
 		return nil
 	}
 	reqs := make([]reconcile.Request, 0, len(list.Items))
