@@ -225,18 +225,23 @@ func runManager(m managerOptions) error {
 			peak.Store(v)
 		}
 	}
+	status, err := openProcStatus()
+	if err != nil {
+		return err
+	}
 	go func() {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
+		var ms runtime.MemStats // kept: the sampler allocates nothing
 		for {
-			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			raise(&peakHeap, ms.HeapAlloc)
-			if anon := procStatus("self", "RssAnon"); anon > peakAnon.Load() {
-				peakAnon.Store(anon)
+			now := status.sample()
+			if now.Anon > peakAnon.Load() {
+				peakAnon.Store(now.Anon)
 				atPeak.Store(new(partsOf(&ms)))
 			}
-			raise(&peakFile, procStatus("self", "RssFile"))
+			raise(&peakFile, now.File)
 			select {
 			case <-ctx.Done():
 				return
@@ -265,10 +270,11 @@ func runManager(m managerOptions) error {
 		queueWait, _ := histogramSums("workqueue_queue_duration_seconds", "name")
 		reconcileTime, _ := histogramSums("controller_runtime_reconcile_time_seconds", "controller")
 		cpu, gc := cpuSeconds()
+		now := status.sample()
 		_ = json.NewEncoder(w).Encode(managerStats{Writes: writes.snapshot(), WriteSeconds: writes.latency(), Reconciles: rec,
 			PeakHeap: max(peakHeap.Load(), ms.HeapAlloc), Heap: ms.HeapAlloc,
-			PeakRSS: procStatus("self", "VmHWM"), RSS: procStatus("self", "VmRSS"), CPU: cpu, GCCPU: gc,
-			PeakAnon: max(peakAnon.Load(), procStatus("self", "RssAnon")), PeakFile: max(peakFile.Load(), procStatus("self", "RssFile")),
+			PeakRSS: now.HWM, RSS: now.RSS, CPU: cpu, GCCPU: gc,
+			PeakAnon: max(peakAnon.Load(), now.Anon), PeakFile: max(peakFile.Load(), now.File),
 			AtPeakAnon: *atPeak.Load(),
 			QueueWait:  queueWait, ReconcileTime: reconcileTime, UrgentWait: urgent.snapshot()})
 	})
