@@ -116,14 +116,16 @@ type options struct {
 	UnrelatedSecrets int
 	Backlog          int
 	Floor            bool
-	ThrottledFloor   bool
-	Offboarding      bool
-	APF              bool
-	FinalizerPolicy  bool
-	AssetsDir        string
-	CRDDir           string
-	Out              string
-	Command          string
+	// Repeat runs every latency this many times, in turns.
+	Repeat          int
+	ThrottledFloor  bool
+	Offboarding     bool
+	APF             bool
+	FinalizerPolicy bool
+	AssetsDir       string
+	CRDDir          string
+	Out             string
+	Command         string
 }
 
 func main() {
@@ -155,6 +157,7 @@ func main() {
 	flag.IntVar(&o.UnrelatedSecrets, "unrelated-secrets", -1, "Unlabelled Secrets created in another namespace before the wave (-1: as many as SubAccounts).")
 	flag.IntVar(&o.Backlog, "backlog", 1000, "Pending creates in shop 0 for the fairness measure (0 skips it).")
 	flag.BoolVar(&o.Floor, "floor", true, "Measure the floor.")
+	flag.IntVar(&o.Repeat, "repeat", 1, "Run every latency this many times, in turns (with --latency 0,20ms: 0, 20ms, 0, 20ms, ...), each on a fresh control plane; then print a table of the runs in order and the median of each latency. One run's wave and floor each move with the machine's speed.")
 	flag.BoolVar(&o.FinalizerPolicy, "finalizer-policy", true, "Install config/finalizer-policy's MutatingAdmissionPolicy, as the chart does by default where the API server serves it (finalizerPolicy.enabled: auto; this control plane does): new SubAccounts get the operator's finalizer at creation, one API write fewer each. --finalizer-policy=false measures a cluster without it.")
 	flag.BoolVar(&o.APF, "apf", false, "Install config/flowcontrol's PriorityLevelConfiguration and FlowSchema for the manager's service account (the chart's apiPriority.enabled); with --qps 0 the manager runs as the chart then runs it, without a client-side limit.")
 	flag.BoolVar(&o.Offboarding, "offboarding", false, "Measure only offboarding (issue 18; at least 20 --shops): one Staff across 4 shops, then 100 Staff across 4 shops each offboarded while 1,000 creates are queued; time from active: false to every platform account disabled.")
@@ -195,15 +198,24 @@ func main() {
 	}
 	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
 	var tables []string
-	for _, latency := range o.Latencies {
-		res, err := run(context.Background(), o, latency)
-		if err != nil {
-			fail(err)
+	var runs []latencyRun
+	for range max(o.Repeat, 1) {
+		for _, latency := range o.Latencies {
+			res, err := run(context.Background(), o, latency)
+			if err != nil {
+				fail(err)
+			}
+			table := render(o, latency, res)
+			if o.Offboarding {
+				table = renderOffboarding(o, latency, res.Offboarding)
+			}
+			fmt.Print(table)
+			tables = append(tables, table)
+			runs = append(runs, latencyRun{latency, res})
 		}
-		table := render(o, latency, res)
-		if o.Offboarding {
-			table = renderOffboarding(o, latency, res.Offboarding)
-		}
+	}
+	if o.Repeat > 1 && !o.Offboarding {
+		table := renderTurns(o, runs)
 		fmt.Print(table)
 		tables = append(tables, table)
 	}
@@ -275,8 +287,8 @@ type result struct {
 	WaveAnonParts anonParts
 	WaveFile      uint64
 	WaveShopRates []float64 // per shop, calls per second during the wave
-	// WaveControlPlaneCPU is the CPU seconds kube-apiserver and etcd used
-	// during the wave, by process name.
+	// WaveControlPlaneCPU is the CPU seconds kube-apiserver, etcd and the
+	// bench itself used during the wave, by process name.
 	WaveControlPlaneCPU map[string]float64
 	Steady              *phase
 	SteadyRSS           uint64
@@ -763,6 +775,9 @@ type floorResult struct {
 	Time    time.Duration
 	Writes  int
 	Latency float64 // the writes' latency, summed (seconds)
+	// CPU is what kube-apiserver, etcd and the bench (the floor's client)
+	// used meanwhile, by name (controlPlaneCPU).
+	CPU map[string]float64
 }
 
 // floorUser is the floor's client: a service account in the manager's
@@ -788,6 +803,7 @@ func floor(ctx context.Context, cfg *rest.Config, o options, n int, namespace st
 	var eventErr error
 	var eventMu sync.Mutex
 	runCtx := ctx
+	cpuBefore := controlPlaneCPU()
 	t := time.Now()
 	err = forEach(ctx, n, o.Manager.Concurrency.SubAccount, func(ctx context.Context, k int) error {
 		i, j := k/o.PerShop, k%o.PerShop
@@ -823,7 +839,9 @@ func floor(ctx context.Context, cfg *rest.Config, o options, n int, namespace st
 		return c.Status().Patch(ctx, sa, patch)
 	})
 	events.Wait()
-	return floorResult{Time: time.Since(t), Writes: sum(writes.snapshot()), Latency: writes.latency()}, errors.Join(err, eventErr)
+	took := time.Since(t)
+	return floorResult{Time: took, Writes: sum(writes.snapshot()), Latency: writes.latency(), CPU: delta(cpuBefore, controlPlaneCPU())},
+		errors.Join(err, eventErr)
 }
 
 // floorEvent is the Event the operator writes when it creates an account.

@@ -18,7 +18,9 @@ package main
 
 import (
 	"runtime"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestProcStatusField(t *testing.T) {
@@ -48,5 +50,44 @@ func TestProcStatusReaderReadsWithoutAllocating(t *testing.T) {
 	}
 	if allocs := testing.AllocsPerRun(100, func() { r.sample() }); allocs != 0 {
 		t.Errorf("a sample allocated %.1f times", allocs)
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		xs   []float64
+		want float64
+	}{{[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}} {
+		if got := median(tc.xs); got != tc.want {
+			t.Errorf("median(%v) = %v, want %v", tc.xs, got, tc.want)
+		}
+	}
+}
+
+// The table of runs in turns takes each run's ratio over its larger floor
+// and the median per latency, in the order the latencies first ran.
+func TestRenderTurnsGivesTheMedianRatioOfEachLatency(t *testing.T) {
+	run := func(latency, wave, physical time.Duration) latencyRun {
+		return latencyRun{latency, result{Wave: phase{Duration: wave}, Floor: &floorResult{Time: physical}, PlatformFloor: 4 * time.Second}}
+	}
+	ms := time.Millisecond
+	out := renderTurns(options{Shops: 20, PerShop: 50}, []latencyRun{
+		run(0, 12*time.Second, 8*time.Second),      // 1.50
+		run(20*ms, 10*time.Second, 2*time.Second),  // 2.50, over the platform floor
+		run(0, 14*time.Second, 10*time.Second),     // 1.40
+		run(20*ms, 12*time.Second, 10*time.Second), // 1.20
+		run(0, 13*time.Second, 8*time.Second),      // 1.62
+	})
+	for _, want := range []string{
+		"| 2 | 20ms | 10s | 2s; 4s | 2.50 |",
+		"| **median of 3** | 0s | 13s | 8s | **1.50** (1.40 to 1.62) |",
+		"| **median of 2** | 20ms | 11s | 6s | **1.85** (1.20 to 2.50) |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if i, j := strings.Index(out, "median of 3"), strings.Index(out, "median of 2"); i < 0 || j < i {
+		t.Errorf("latency 0 ran first, its median should come first:\n%s", out)
 	}
 }

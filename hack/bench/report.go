@@ -18,6 +18,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -93,9 +94,10 @@ func render(o options, latency time.Duration, r result) string {
 			fmt.Sprintf("%.0f, %.1f ms; %.0f, %.1f ms", a.Writes.Count, 1000*a.Writes.Sum/a.Writes.Count, a.Etcd.Count, 1000*a.Etcd.Sum/max(a.Etcd.Count, 1)))
 		row("API Priority and Fairness, wave (the manager is the service-accounts FlowSchema's, workload-low, or with --apf its own level, subaccount-operator-controller-manager)", a.levels())
 	}
-	if len(r.WaveControlPlaneCPU) > 0 {
-		row("control plane CPU, wave (kube-apiserver, etcd)", fmt.Sprintf("%.1fs, %.1fs",
-			r.WaveControlPlaneCPU["kube-apiserver"], r.WaveControlPlaneCPU["etcd"]))
+	if c := r.WaveControlPlaneCPU; len(c) > 0 {
+		row("control plane CPU, wave (kube-apiserver, etcd); the bench's own (workload, shopsim, its watch); all with the manager, per second of wave",
+			fmt.Sprintf("%.1fs, %.1fs; %.1fs; %.2f", c["kube-apiserver"], c["etcd"], c["bench"],
+				(c["kube-apiserver"]+c["etcd"]+c["bench"]+w.CPU)/w.Duration.Seconds()))
 	}
 
 	if s := r.Steady; s != nil {
@@ -137,16 +139,15 @@ func render(o options, latency time.Duration, r result) string {
 	row("**platform floor**: the busiest shop's creates at its rate limit", fmt.Sprintf("%s (%d creates at %d/s after a burst of %d, plus one call's latency)",
 		d(r.PlatformFloor), o.PerShop, o.ShopRate, o.ShopBurst))
 	floorRow := func(f *floorResult) string {
-		return fmt.Sprintf("%s (%d writes, %.2f per SubAccount; mean latency %.1f ms)", d(f.Time), f.Writes, float64(f.Writes)/float64(n), 1000*f.Latency/max(float64(f.Writes), 1))
+		return fmt.Sprintf("%s (%d writes, %.2f per SubAccount; mean latency %.1f ms; CPU of kube-apiserver, etcd, the bench's client: %.1fs, %.1fs, %.1fs)",
+			d(f.Time), f.Writes, float64(f.Writes)/float64(n), 1000*f.Latency/max(float64(f.Writes), 1),
+			f.CPU["kube-apiserver"], f.CPU["etcd"], f.CPU["bench"])
 	}
 	if f := r.Floor; f != nil {
 		row(fmt.Sprintf("**physical floor**: %d SubAccounts, each with its Secret, finalizer, status and Event, plain client, concurrency %d, no client rate limit", n, o.Manager.Concurrency.SubAccount),
 			floorRow(f))
-		larger, which := max(f.Time, r.PlatformFloor), "physical"
-		if r.PlatformFloor > f.Time {
-			which = "platform"
-		}
-		row("**wave time / the larger floor**", fmt.Sprintf("**%.2f** (%s)", w.Duration.Seconds()/larger.Seconds(), which))
+		ratio, which := r.ratio()
+		row("**wave time / the larger floor**", fmt.Sprintf("**%.2f** (%s)", ratio, which))
 	} else {
 		row("physical floor", "not measured (--floor=false)")
 		row("wave time / platform floor", fmt.Sprintf("%.2f", w.Duration.Seconds()/r.PlatformFloor.Seconds()))
@@ -158,3 +159,81 @@ func render(o options, latency time.Duration, r result) string {
 	fmt.Fprintf(&b, "\nCommand: `%s`\n", o.Command)
 	return b.String()
 }
+
+// ratio is the wave's time over the larger of the two floors, and which
+// one that is; over the platform floor alone when the physical floor was
+// not measured.
+func (r result) ratio() (float64, string) {
+	larger, which := r.PlatformFloor, "platform"
+	if r.Floor != nil && r.Floor.Time > larger {
+		larger, which = r.Floor.Time, "physical"
+	}
+	return r.Wave.Duration.Seconds() / larger.Seconds(), which
+}
+
+// latencyRun is one run of the bench: a latency and what it measured.
+type latencyRun struct {
+	latency time.Duration
+	res     result
+}
+
+// renderTurns is the runs of --repeat in the order they ran, each with
+// its wave, floors, ratio and the CPU the processes used, then the median
+// of each latency: a single run's wave and floor both move with the
+// machine's speed, runs in turns on fresh control planes show how much.
+func renderTurns(o options, runs []latencyRun) string {
+	var b strings.Builder
+	d := func(t time.Duration) string { return t.Round(10 * time.Millisecond).String() }
+	fmt.Fprintf(&b, "\n### %d × %d, %d runs in turns\n\n", o.Shops, o.PerShop, len(runs))
+	fmt.Fprintf(&b, "| run | latency | wave | physical floor; platform floor | **ratio** | manager CPU, wave (garbage collection) | kube-apiserver, etcd, bench CPU: wave; physical floor |\n|---|---|---|---|---|---|---|\n")
+	byLatency := map[time.Duration][]result{}
+	var order []time.Duration
+	for i, run := range runs {
+		r := run.res
+		if _, seen := byLatency[run.latency]; !seen {
+			order = append(order, run.latency)
+		}
+		byLatency[run.latency] = append(byLatency[run.latency], r)
+		ratio, _ := r.ratio()
+		physical, floorCPU := "not measured", "not measured"
+		if f := r.Floor; f != nil {
+			physical = d(f.Time)
+			floorCPU = fmt.Sprintf("%.1fs, %.1fs, %.1fs", f.CPU["kube-apiserver"], f.CPU["etcd"], f.CPU["bench"])
+		}
+		c := r.WaveControlPlaneCPU
+		fmt.Fprintf(&b, "| %d | %s | %s | %s; %s | %.2f | %.1fs (%.0f%%) | %.1fs, %.1fs, %.1fs; %s |\n", i+1, run.latency, d(r.Wave.Duration),
+			physical, d(r.PlatformFloor), ratio, r.Wave.CPU, 100*r.Wave.GCCPU/max(r.Wave.CPU, 1e-9),
+			c["kube-apiserver"], c["etcd"], c["bench"], floorCPU)
+	}
+	for _, latency := range order {
+		rs := byLatency[latency]
+		var waves, floors, ratios []float64
+		for _, r := range rs {
+			waves = append(waves, r.Wave.Duration.Seconds())
+			if r.Floor != nil {
+				floors = append(floors, r.Floor.Time.Seconds())
+			}
+			ratio, _ := r.ratio()
+			ratios = append(ratios, ratio)
+		}
+		floor := "not measured"
+		if len(floors) > 0 {
+			floor = d(seconds(median(floors)))
+		}
+		fmt.Fprintf(&b, "| **median of %d** | %s | %s | %s | **%.2f** (%.2f to %.2f) | | |\n", len(rs), latency,
+			d(seconds(median(waves))), floor, median(ratios), slices.Min(ratios), slices.Max(ratios))
+	}
+	fmt.Fprintf(&b, "\nCommand: `%s`\n", o.Command)
+	return b.String()
+}
+
+// median of xs (not empty), the mean of the middle two for an even count.
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
