@@ -175,14 +175,26 @@ func wakeForAccountQuota(ctx context.Context, c client.Reader, shop *shopv1alpha
 // the cache shows its SubAccount holding it, the count would take it
 // again. The SubAccount controller notes the adoption too
 // (accountAdopted), and the Shop's credentials step asks ShopInfo again
-// as soon as the cache shows the adopted account held (adoptionHeld).
+// as soon as the cache shows the adopted account held (recountDue).
+//
+// An account left on the platform by an offboarding (deletionPolicy
+// Retain, Disable, or a platform that can do neither) still takes its
+// seat, but the last ShopInfo counted it as its SubAccount's: once the
+// SubAccount is gone from the cache, the count would miss it, and a
+// SubAccount waiting for a seat would be let through to a platform that
+// refuses it. The SubAccount controller notes what it leaves
+// (accountLeft), and the credentials step asks ShopInfo again as soon as
+// the cache shows the SubAccount gone (recountDue); that count takes the
+// account as nobody's.
 
 // creation is when the call that created an account began and ended: the
 // account appeared on the platform in between. adopted marks an account
-// that was there already and has just been adopted (at began).
+// that was there already and has just been adopted (at began); left one
+// that an offboarding has just left on the platform.
 type creation struct {
 	began, ended time.Time
 	adopted      bool
+	left         bool
 }
 
 // accountCreated notes that sa created its account on the platform by a
@@ -195,6 +207,12 @@ func (d *DriftTracker) accountCreated(sa *shopv1alpha1.SubAccount, began, ended 
 // platform already, at at.
 func (d *DriftTracker) accountAdopted(sa *shopv1alpha1.SubAccount, at time.Time) {
 	d.note(sa, creation{began: at, ended: at, adopted: true})
+}
+
+// accountLeft notes that sa's offboarding left its account, which sa
+// held, on the platform, at at.
+func (d *DriftTracker) accountLeft(sa *shopv1alpha1.SubAccount, at time.Time) {
+	d.note(sa, creation{began: at, ended: at, left: true})
 }
 
 func (d *DriftTracker) note(sa *shopv1alpha1.SubAccount, c creation) {
@@ -215,39 +233,53 @@ func (d *DriftTracker) note(sa *shopv1alpha1.SubAccount, c creation) {
 	byUID[sa.UID] = c
 }
 
-// hasAdoptions says whether an adoption is noted for shop: only then is
-// adoptionHeld worth a look at the shop's SubAccounts.
-func (d *DriftTracker) hasAdoptions(shop client.ObjectKey) bool {
+// awaitsRecount says whether an adoption or an account left is noted for
+// shop: only then is recountDue worth a look at the shop's SubAccounts.
+func (d *DriftTracker) awaitsRecount(shop client.ObjectKey) bool {
 	if d == nil {
 		return false
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, c := range d.created[shop] {
-		if c.adopted {
+		if c.adopted || c.left {
 			return true
 		}
 	}
 	return false
 }
 
-// adoptionHeld says whether subs, the shop's SubAccounts in the cache,
-// show an account noted as adopted held now: the count from the last
-// ShopInfo took it as nobody's, so ShopInfo is to be asked again
-// (createdNotHeld then forgets it).
-func (d *DriftTracker) adoptionHeld(shop client.ObjectKey, subs []*shopv1alpha1.SubAccount) bool {
+// recountDue says whether subs, the shop's SubAccounts in the cache, show
+// an account noted as adopted held now, or a SubAccount whose account was
+// left gone: the count from the last ShopInfo took the first as nobody's
+// and the second as its SubAccount's, so ShopInfo is to be asked again
+// (createdNotHeld then forgets them).
+func (d *DriftTracker) recountDue(shop client.ObjectKey, subs []*shopv1alpha1.SubAccount) bool {
 	if d == nil {
 		return false
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	byUID := d.created[shop]
+	present := 0
 	for _, sa := range subs {
-		if c, noted := byUID[sa.UID]; noted && c.adopted && sa.Status.AccountID != "" {
+		c, noted := byUID[sa.UID]
+		if !noted {
+			continue
+		}
+		if c.adopted && sa.Status.AccountID != "" {
 			return true
 		}
+		if c.left {
+			present++
+		}
 	}
-	return false
+	for _, c := range byUID {
+		if c.left {
+			present--
+		}
+	}
+	return present < 0 // a SubAccount whose account was left is gone
 }
 
 // createdNotHeld looks at the accounts noted for shop (accountCreated)
@@ -256,7 +288,9 @@ func (d *DriftTracker) adoptionHeld(shop client.ObjectKey, subs []*shopv1alpha1.
 // how many were created before it began (the platform counted them),
 // overlapped whether any creation overlapped it (the platform may or may
 // not have counted it). The accounts subs show held, or whose SubAccount
-// is gone, are forgotten. With from and to zero it only forgets.
+// is gone, are forgotten, and those left on the platform once a ShopInfo
+// has counted them without their SubAccount. With from and to zero it
+// only forgets.
 func (d *DriftTracker) createdNotHeld(shop client.ObjectKey, subs []*shopv1alpha1.SubAccount, from, to time.Time) (before int32, overlapped bool) {
 	if d == nil {
 		return 0, false
@@ -268,13 +302,21 @@ func (d *DriftTracker) createdNotHeld(shop client.ObjectKey, subs []*shopv1alpha
 		return 0, false
 	}
 	notHeld := make(map[types.UID]bool, len(byUID))
+	present := make(map[types.UID]bool, len(byUID))
 	for _, sa := range subs {
-		if _, noted := byUID[sa.UID]; noted && sa.Status.AccountID == "" {
-			notHeld[sa.UID] = true
+		if _, noted := byUID[sa.UID]; noted {
+			present[sa.UID] = true
+			notHeld[sa.UID] = sa.Status.AccountID == ""
 		}
 	}
 	for uid, c := range byUID {
 		switch {
+		case c.left:
+			// Forgotten once a ShopInfo counted it as nobody's: asked
+			// after its SubAccount was gone from the cache.
+			if !present[uid] && !from.IsZero() {
+				delete(byUID, uid)
+			}
 		case !notHeld[uid]:
 			delete(byUID, uid)
 		case from.IsZero():

@@ -327,4 +327,52 @@ func TestCredentialsStepRecountsAfterAnOverlappingCreation(t *testing.T) {
 	g.Expect(shop.Status.Seats.Unmanaged).To(Equal(int32(1)), "the adopted account is the SubAccount's, not nobody's")
 	look(false)
 	g.Expect(pc.calls).To(Equal(2), "the count forgot the adoption once held")
+
+	// An account an offboarding left on the platform (deletionPolicy
+	// Retain), counted as its SubAccount's by the last ShopInfo: asked
+	// again once the SubAccount is gone from the cache, not before, and
+	// the count then takes the account as nobody's, once.
+	r.Drift.accountLeft(adopter, t0.Add(time.Minute))
+	look(false)
+	g.Expect(pc.calls).To(Equal(2), "the SubAccount is still in the cache, holding the account")
+	g.Expect(c.Delete(context.Background(), adopter)).To(Succeed())
+	look(false)
+	g.Expect(pc.calls).To(Equal(3), "gone now: counted again")
+	s = &shopScope{shop: shop, memo: memo, secret: secret, info: &platform.ShopInfo{SeatsUsed: 2, SeatsTotal: 3},
+		infoFrom: t0.Add(2 * time.Minute), infoTo: t0.Add(2*time.Minute + time.Second)}
+	_, err = r.seats(context.Background(), s)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(shop.Status.Seats.Unmanaged).To(Equal(int32(2)), "the account left behind takes its seat, nobody's now")
+	g.Expect(shop.Status.Seats.Used).To(Equal(int32(2)))
+	look(false)
+	g.Expect(pc.calls).To(Equal(3), "the count forgot the account left once counted")
+}
+
+// A count from the cache alone (no ShopInfo) keeps an account left on the
+// platform noted until a ShopInfo counts it; one whose SubAccount is still
+// in the cache stays noted through a ShopInfo too.
+func TestAccountLeftIsForgottenOnlyByACountWithoutItsSubAccount(t *testing.T) {
+	g := NewWithT(t)
+	d := NewDriftTracker()
+	shop := client.ObjectKey{Namespace: "ns", Name: "shop"}
+	sa := newSubAccount("ns", "gone")
+	sa.Spec.ShopRef.Name = "shop"
+	sa.UID = "gone"
+	sa.Status.AccountID = "9"
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	d.accountLeft(sa, t0)
+	g.Expect(d.awaitsRecount(shop)).To(BeTrue())
+	g.Expect(d.recountDue(shop, []*shopv1alpha1.SubAccount{sa})).To(BeFalse(), "still in the cache, still counted as held")
+
+	before, overlapped := d.createdNotHeld(shop, []*shopv1alpha1.SubAccount{sa}, t0.Add(time.Second), t0.Add(2*time.Second))
+	g.Expect(before).To(BeZero(), "an account left is not a creation")
+	g.Expect(overlapped).To(BeFalse())
+	g.Expect(d.awaitsRecount(shop)).To(BeTrue(), "a ShopInfo while the SubAccount held the account counted it as the SubAccount's")
+
+	d.createdNotHeld(shop, nil, time.Time{}, time.Time{})
+	g.Expect(d.recountDue(shop, nil)).To(BeTrue(), "gone from the cache, not counted by a ShopInfo yet")
+
+	d.createdNotHeld(shop, nil, t0.Add(time.Minute), t0.Add(time.Minute+time.Second))
+	g.Expect(d.awaitsRecount(shop)).To(BeFalse())
+	g.Expect(d.recountDue(shop, nil)).To(BeFalse())
 }

@@ -51,11 +51,11 @@ func (r *ShopReconciler) credentials(ctx context.Context, s *shopScope) (stepRes
 	if last != nil && !s.driftDue && last.generation == shop.Generation && last.secretVersion == secret.ResourceVersion &&
 		last.service != platform.ServiceOff && !last.recount &&
 		apimeta.IsStatusConditionTrue(shop.Status.Conditions, shopv1alpha1.ConditionCredentialsValid) {
-		adopted, err := r.adoptionHeld(ctx, shop)
+		due, err := r.recountDue(ctx, shop)
 		if err != nil {
 			return stepResult{}, err
 		}
-		if !adopted {
+		if !due {
 			return stepResult{}, nil
 		}
 	}
@@ -74,18 +74,19 @@ func (r *ShopReconciler) credentials(ctx context.Context, s *shopScope) (stepRes
 	return stepResult{}, nil
 }
 
-// adoptionHeld says whether the cache shows a SubAccount of shop holding
-// an account it adopted since the last count (DriftTracker.adoptionHeld).
-func (r *ShopReconciler) adoptionHeld(ctx context.Context, shop *shopv1alpha1.Shop) (bool, error) {
+// recountDue says whether the cache shows a SubAccount of shop holding an
+// account it adopted since the last count, or gone after leaving its
+// account on the platform (DriftTracker.recountDue).
+func (r *ShopReconciler) recountDue(ctx context.Context, shop *shopv1alpha1.Shop) (bool, error) {
 	key := client.ObjectKeyFromObject(shop)
-	if !r.Drift.hasAdoptions(key) {
+	if !r.Drift.awaitsRecount(key) {
 		return false, nil
 	}
 	managed, err := byIndex[*shopv1alpha1.SubAccount](ctx, r.Client, &shopv1alpha1.SubAccountList{}, shop.Namespace, indexSubAccountShop, shop.Name)
 	if err != nil {
 		return false, fmt.Errorf("listing SubAccounts of the shop: %w", err)
 	}
-	return r.Drift.adoptionHeld(key, managed), nil
+	return r.Drift.recountDue(key, managed), nil
 }
 
 // credentialsRetry is how long credentials the platform refused are not

@@ -417,7 +417,7 @@ func (r *SubAccountReconciler) adopt(s *subAccountScope, adoption shopv1alpha1.A
 		showStanding(sa, existing)
 		s.observeAccess(existing)
 		// The last ShopInfo counted it as nobody's: the Shop counts again
-		// once the cache shows it held (adoptionHeld).
+		// once the cache shows it held (recountDue).
 		r.Drift.accountAdopted(sa, r.now())
 		sa.Status.AccountID = existing.ID
 		sa.Status.Verification = verificationStatus(existing.Verification)

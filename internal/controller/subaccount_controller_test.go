@@ -374,6 +374,33 @@ func TestSeatQuotaFull(t *testing.T) {
 		shopv1alpha1.AccountQuotaStatus{Used: 1, Total: 1, Managed: 2, Waiting: 1})
 }
 
+// An account left on the platform by its SubAccount's deletion
+// (deletionPolicy Retain) keeps its seat: the Shop counts it as nobody's
+// once the SubAccount is gone, and the next SubAccount waits for a seat
+// instead of being sent to a platform that has none.
+func TestRetainedAccountKeepsItsSeat(t *testing.T) {
+	g := NewWithT(t)
+	ns := newNamespace(t)
+	ts := newShop(t, ns, platform.Taobao, 1, nil)
+	shop := &shopv1alpha1.Shop{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "shop"}}
+	create(t, newRole(ns, "cs", "客服", "customer-service"))
+	first := newSubAccount(ns, "first", "cs")
+	first.Spec.DeletionPolicy = shopv1alpha1.DeletionPolicyRetain
+	create(t, first)
+	waitCurrent(t, first)
+	waitSeats(t, shop, shopv1alpha1.AccountQuotaStatus{Used: 1, Total: 1, Managed: 1})
+
+	g.Expect(k8s.Delete(context.Background(), first)).To(Succeed())
+	waitGone(t, first)
+	g.Expect(engine.Accounts(ts.platform, ts.main)).To(HaveLen(1), "retained")
+	waitSeats(t, shop, shopv1alpha1.AccountQuotaStatus{Used: 1, Total: 1, Unmanaged: 1})
+
+	second := newSubAccount(ns, "second", "cs")
+	create(t, second)
+	waitCondition(t, second, shopv1alpha1.ConditionStalled, metav1.ConditionTrue, shopv1alpha1.ReasonSeatsExhausted)
+	g.Expect(engine.Accounts(ts.platform, ts.main)).To(HaveLen(1))
+}
+
 // A crash between creating the platform account and writing status must not
 // create a second account: the retry presents the same request ID.
 func TestCreateAfterCrashReusesTheAccount(t *testing.T) {

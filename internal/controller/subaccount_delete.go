@@ -35,39 +35,47 @@ import (
 )
 
 func (r *SubAccountReconciler) reconcileDelete(ctx context.Context, sa *shopv1alpha1.SubAccount) (ctrl.Result, error) {
-	if err := r.offboard(ctx, sa); err != nil {
+	left, err := r.offboard(ctx, sa)
+	if err != nil {
 		markDeleting(sa, err)
 		return summarizeDelete(err)
+	}
+	if left && sa.Status.AccountID != "" {
+		// Its seat stays taken once the SubAccount is gone: the Shop
+		// counts again then (DriftTracker.recountDue).
+		r.Drift.accountLeft(sa, r.now())
 	}
 	return ctrl.Result{}, removeFinalizer(ctx, r.Client, sa, subAccountFinalizer)
 }
 
-// offboard carries out the deletion policy on the platform. It never writes
-// the credentials Secret, except to let it outlive a retained account.
-func (r *SubAccountReconciler) offboard(ctx context.Context, sa *shopv1alpha1.SubAccount) error {
+// offboard carries out the deletion policy on the platform, and says
+// whether it left the account there (retained, disabled, or neither
+// deletable nor disablable). It never writes the credentials Secret,
+// except to let it outlive a retained account.
+func (r *SubAccountReconciler) offboard(ctx context.Context, sa *shopv1alpha1.SubAccount) (left bool, err error) {
 	policy := sa.DeletionPolicyOrDefault()
 	if policy != shopv1alpha1.DeletionPolicyDelete {
 		// The account lives on; so must the only copy of its password.
 		if err := r.keepSecret(ctx, sa); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if policy == shopv1alpha1.DeletionPolicyRetain {
 		r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Retained", "Offboard",
 			"left sub-account %s on the platform (deletionPolicy Retain)", sa.Status.LoginName)
-		return nil
+		return true, nil
 	}
 	pc, err := cleanupClient(ctx, r.Connector, r.Recorder, sa, sa.Spec.ShopRef.Name, "Offboard",
 		"sub-account "+sa.Status.LoginName)
 	if err != nil || pc == nil {
-		return err
+		return false, err
 	}
 	caps := platform.CapabilitiesOf(pc)
 	if policy == shopv1alpha1.DeletionPolicyDelete && !caps.DeleteAccount {
 		if !caps.AccountDisabled {
 			r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "NotSupported", "Offboard",
 				"the platform's API can neither delete nor disable sub-accounts; %s is left as it is: remove it in the back office", sa.Status.LoginName)
-			return nil
+			return true, nil
 		}
 		r.Recorder.Eventf(sa, nil, corev1.EventTypeWarning, "NotSupported", "Offboard",
 			"the platform's API cannot delete sub-accounts; disabling %s instead: delete it in the back office", sa.Status.LoginName)
@@ -75,33 +83,36 @@ func (r *SubAccountReconciler) offboard(ctx context.Context, sa *shopv1alpha1.Su
 	}
 	id, err := r.accountToOffboard(ctx, pc, caps, sa)
 	if err != nil || id == "" {
-		return err
+		return false, err
 	}
 	if policy == shopv1alpha1.DeletionPolicyDisable {
 		acct, err := pc.GetAccount(ctx, id)
 		if errors.Is(err, platform.ErrNotFound) {
-			return nil
+			return false, nil
 		}
 		if err != nil {
-			return platformOutcome("reading the account to disable it", err)
+			return false, platformOutcome("reading the account to disable it", err)
 		}
 		if acct.Disabled {
-			return nil
+			return true, nil
 		}
 		acct.AccountState.Disabled = true
-		if _, err := pc.UpdateAccount(ctx, id, acct.AccountState); err != nil && !errors.Is(err, platform.ErrNotFound) {
-			return platformOutcome("disabling the account", err)
+		if _, err := pc.UpdateAccount(ctx, id, acct.AccountState); err != nil {
+			if errors.Is(err, platform.ErrNotFound) {
+				return false, nil
+			}
+			return false, platformOutcome("disabling the account", err)
 		}
 		r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Disabled", "Offboard",
 			"disabled sub-account %s (deletionPolicy Disable)", sa.Status.LoginName)
-		return nil
+		return true, nil
 	}
 	if err := pc.DeleteAccount(ctx, id); err != nil && !errors.Is(err, platform.ErrNotFound) {
-		return platformOutcome("deleting the account", err)
+		return false, platformOutcome("deleting the account", err)
 	}
 	r.Recorder.Eventf(sa, nil, corev1.EventTypeNormal, "Deleted", "Offboard",
 		"deleted sub-account %s (ID %s)", sa.Status.LoginName, id)
-	return nil
+	return false, nil
 }
 
 // accountToOffboard returns the platform ID of the SubAccount's account.
