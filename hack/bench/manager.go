@@ -32,6 +32,7 @@ import (
 	"runtime"
 	runtimemetrics "runtime/metrics"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -60,6 +61,9 @@ type managerOptions struct {
 	// soft memory limit, as --memory-limit-ratio sets it from a
 	// container's limit in a cluster); empty leaves it unset.
 	MemoryLimit string
+	// CPUs, when set, are the only CPUs the manager process runs on
+	// (--split-cpus).
+	CPUs []int
 	// ProfileDir, when set, is where the manager writes the profiles and
 	// execution trace of the phases the bench asks for (profile.go).
 	ProfileDir string
@@ -72,7 +76,16 @@ func (m managerOptions) args() []string {
 		"--role-concurrency", strconv.Itoa(m.Concurrency.Role), "--shop-concurrency", strconv.Itoa(m.Concurrency.Shop),
 		"--staff-concurrency", strconv.Itoa(m.Concurrency.Staff),
 		"--status-batch-delay", m.BatchDelay.String(), "--sync-period", m.SyncPeriod.String(),
-		"--profile-dir", m.ProfileDir}
+		"--profile-dir", m.ProfileDir, "--cpus", cpuList(m.CPUs)}
+}
+
+// cpuList is cpus as the manager's --cpus takes them: "1" or "2,3".
+func cpuList(cpus []int) string {
+	s := make([]string, len(cpus))
+	for i, c := range cpus {
+		s[i] = strconv.Itoa(c)
+	}
+	return strings.Join(s, ",")
 }
 
 // managerStats is what the manager process reports about itself.

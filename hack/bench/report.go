@@ -56,8 +56,12 @@ func render(o options, latency time.Duration, r result) string {
 	if o.Manager.MemoryLimit != "" {
 		memLimit = o.Manager.MemoryLimit
 	}
-	row("manager", fmt.Sprintf("own process; API client QPS %g, burst %d; concurrency SubAccount %d, Role %d, Shop %d; status batch delay %s; GOMEMLIMIT %s",
-		o.Manager.QPS, o.Manager.Burst, o.Manager.Concurrency.SubAccount, o.Manager.Concurrency.Role, o.Manager.Concurrency.Shop, o.Manager.BatchDelay, memLimit))
+	cpus := "every process on every CPU"
+	if o.SplitCPUs {
+		cpus = fmt.Sprintf("the manager alone on CPU %s; kube-apiserver, etcd and the bench on CPU %s (--split-cpus)", cpuList(o.Manager.CPUs), cpuList(o.OtherCPUs))
+	}
+	row("manager", fmt.Sprintf("own process; API client QPS %g, burst %d; concurrency SubAccount %d, Role %d, Shop %d; status batch delay %s; GOMEMLIMIT %s; %s",
+		o.Manager.QPS, o.Manager.Burst, o.Manager.Concurrency.SubAccount, o.Manager.Concurrency.Role, o.Manager.Concurrency.Shop, o.Manager.BatchDelay, memLimit, cpus))
 	cpu := func(p phase) string {
 		return fmt.Sprintf("%.1fs (%.2f ms per SubAccount), of which garbage collection %.1fs (%.0f%%)",
 			p.CPU, 1000*p.CPU/float64(n), p.GCCPU, 100*p.GCCPU/max(p.CPU, 1e-9))
@@ -144,7 +148,7 @@ func render(o options, latency time.Duration, r result) string {
 			f.CPU["kube-apiserver"], f.CPU["etcd"], f.CPU["bench"])
 	}
 	if f := r.Floor; f != nil {
-		row(fmt.Sprintf("**physical floor**: %d SubAccounts, each with its Secret, finalizer, status and Event, plain client, concurrency %d, no client rate limit", n, o.Manager.Concurrency.SubAccount),
+		row(fmt.Sprintf("**physical floor**: %d SubAccounts, each with its Secret, its finalizer or (with the finalizer policy) its login published, its status and Event, plain client, concurrency %d, no client rate limit", n, o.Manager.Concurrency.SubAccount),
 			floorRow(f))
 		ratio, which := r.ratio()
 		row("**wave time / the larger floor**", fmt.Sprintf("**%.2f** (%s)", ratio, which))
