@@ -21,6 +21,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 )
 
 func TestProcStatusField(t *testing.T) {
@@ -89,5 +93,26 @@ func TestRenderTurnsGivesTheMedianRatioOfEachLatency(t *testing.T) {
 	}
 	if i, j := strings.Index(out, "median of 3"), strings.Index(out, "median of 2"); i < 0 || j < i {
 		t.Errorf("latency 0 ran first, its median should come first:\n%s", out)
+	}
+}
+
+// The floor writes the status the operator wrote, with the floor's own
+// SubAccount's names, account and generation.
+func TestFloorStatusIsTheOperatorsWithTheSubAccountsNames(t *testing.T) {
+	written := &shopv1alpha1.SubAccountStatus{AccountID: "10000018", LoginName: "bench000:staff0000", SecretName: "s000-0000-credentials",
+		ObservedGeneration: 1, EffectivePermissions: []string{"trade", "trade-order-view"},
+		Conditions: []metav1.Condition{{Type: "Ready", Status: "True", Reason: "Succeeded", ObservedGeneration: 1}}}
+	sa := subAccount("floor", 2, 7)
+	sa.Generation = 3
+	st := floorStatus(written, sa, 2, 207)
+	if st.AccountID != "90000207" || st.LoginName != "bench002:"+sa.Spec.AccountName || st.SecretName != sa.Name+"-credentials" ||
+		st.ObservedGeneration != 3 || st.Conditions[0].ObservedGeneration != 3 || len(st.EffectivePermissions) != 2 {
+		t.Errorf("floor status %+v", st)
+	}
+	if written.Conditions[0].ObservedGeneration != 1 || written.AccountID != "10000018" {
+		t.Errorf("the operator's status was changed: %+v", written)
+	}
+	if bare := floorStatus(nil, sa, 2, 207); len(bare.Conditions) != 1 || bare.Conditions[0].Type != shopv1alpha1.ConditionReady {
+		t.Errorf("without the operator's status: %+v", bare)
 	}
 }

@@ -148,7 +148,7 @@ func render(o options, latency time.Duration, r result) string {
 			f.CPU["kube-apiserver"], f.CPU["etcd"], f.CPU["bench"])
 	}
 	if f := r.Floor; f != nil {
-		row(fmt.Sprintf("**physical floor**: %d SubAccounts, each with its Secret, its finalizer or (with the finalizer policy) its login published, its status and Event, plain client, concurrency %d, no client rate limit", n, o.Manager.Concurrency.SubAccount),
+		row(fmt.Sprintf("**physical floor**: %d SubAccounts, each with its Secret, its finalizer or (with the finalizer policy) its login published, the status the operator wrote and its Event, plain client, concurrency %d, no client rate limit", n, o.Manager.Concurrency.SubAccount),
 			floorRow(f))
 		ratio, which := r.ratio()
 		row("**wave time / the larger floor**", fmt.Sprintf("**%.2f** (%s)", ratio, which))
