@@ -831,6 +831,8 @@ func measureFairness(ctx context.Context, o options, k8s client.Client, watched 
 type floorResult struct {
 	Time    time.Duration
 	Writes  int
+	// ByKind is the writes by verb and resource ("PATCH secrets").
+	ByKind  map[string]int
 	Latency float64 // the writes' latency, summed (seconds)
 	// CPU is what kube-apiserver, etcd and the bench (the floor's client)
 	// used meanwhile, by name (controlPlaneCPU).
@@ -908,7 +910,8 @@ func floor(ctx context.Context, cfg *rest.Config, o options, n int, namespace st
 	})
 	events.Wait()
 	took := time.Since(t)
-	return floorResult{Time: took, Writes: sum(writes.snapshot()), Latency: writes.latency(), CPU: delta(cpuBefore, controlPlaneCPU())},
+	byKind := writes.snapshot()
+	return floorResult{Time: took, Writes: sum(byKind), ByKind: byKind, Latency: writes.latency(), CPU: delta(cpuBefore, controlPlaneCPU())},
 		errors.Join(err, eventErr)
 }
 

@@ -143,8 +143,8 @@ func render(o options, latency time.Duration, r result) string {
 	row("**platform floor**: the busiest shop's creates at its rate limit", fmt.Sprintf("%s (%d creates at %d/s after a burst of %d, plus one call's latency)",
 		d(r.PlatformFloor), o.PerShop, o.ShopRate, o.ShopBurst))
 	floorRow := func(f *floorResult) string {
-		return fmt.Sprintf("%s (%d writes, %.2f per SubAccount; mean latency %.1f ms; CPU of kube-apiserver, etcd, the bench's client: %.1fs, %.1fs, %.1fs)",
-			d(f.Time), f.Writes, float64(f.Writes)/float64(n), 1000*f.Latency/max(float64(f.Writes), 1),
+		return fmt.Sprintf("%s (%d writes, %.2f per SubAccount: %s; mean latency %.1f ms; CPU of kube-apiserver, etcd, the bench's client: %.1fs, %.1fs, %.1fs)",
+			d(f.Time), f.Writes, float64(f.Writes)/float64(n), perItem(f.ByKind, n), 1000*f.Latency/max(float64(f.Writes), 1),
 			f.CPU["kube-apiserver"], f.CPU["etcd"], f.CPU["bench"])
 	}
 	if f := r.Floor; f != nil {
