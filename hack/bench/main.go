@@ -829,8 +829,8 @@ func measureFairness(ctx context.Context, o options, k8s client.Client, watched 
 
 // floorResult is one floor's figures.
 type floorResult struct {
-	Time    time.Duration
-	Writes  int
+	Time   time.Duration
+	Writes int
 	// ByKind is the writes by verb and resource ("PATCH secrets").
 	ByKind  map[string]int
 	Latency float64 // the writes' latency, summed (seconds)
