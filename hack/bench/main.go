@@ -318,6 +318,7 @@ type phase struct {
 	Writes        map[string]int
 	WriteSeconds  float64 // the writes' latency, summed
 	CPU, GCCPU    float64 // the manager's CPU seconds, and those of its garbage collector
+	GCIdleCPU     float64 // of GCCPU, the idle mark workers'
 }
 
 type result struct {
@@ -579,7 +580,7 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 	res.Wave.Writes = delta(before.Writes, after.Writes)
 	res.Wave.WriteSeconds = after.WriteSeconds - before.WriteSeconds
 	res.Wave.PlatformCalls = delta(callsBefore, engine.Calls())
-	res.Wave.CPU, res.Wave.GCCPU = after.CPU-before.CPU, after.GCCPU-before.GCCPU
+	res.Wave.CPU, res.Wave.GCCPU, res.Wave.GCIdleCPU = after.CPU-before.CPU, after.GCCPU-before.GCCPU, after.GCIdleCPU-before.GCIdleCPU
 	res.WaveRSS, res.WaveHeap, res.WaveAnon, res.WaveFile = after.PeakRSS, after.PeakHeap, after.PeakAnon, after.PeakFile
 	res.WaveAnonParts = after.AtPeakAnon
 	for i := 0; i < o.Shops; i++ {
@@ -613,7 +614,7 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 			return res, err
 		}
 		res.Steady = &phase{Duration: time.Since(t1), Reconciles: st.Reconciles, Writes: st.Writes,
-			PlatformCalls: delta(callsBefore, engine.Calls()), CPU: st.CPU, GCCPU: st.GCCPU}
+			PlatformCalls: delta(callsBefore, engine.Calls()), CPU: st.CPU, GCCPU: st.GCCPU, GCIdleCPU: st.GCIdleCPU}
 		res.SteadyRSS, res.SteadyHeap, res.SteadyAnon, res.SteadyFile = st.PeakRSS, st.PeakHeap, st.PeakAnon, st.PeakFile
 		list := &shopv1alpha1.SubAccountList{}
 		if err := k8s.List(ctx, list, client.InNamespace(benchNamespace)); err != nil {

@@ -63,8 +63,8 @@ func render(o options, latency time.Duration, r result) string {
 	row("manager", fmt.Sprintf("own process; API client QPS %g, burst %d; concurrency SubAccount %d, Role %d, Shop %d; status batch delay %s; GOMEMLIMIT %s; %s",
 		o.Manager.QPS, o.Manager.Burst, o.Manager.Concurrency.SubAccount, o.Manager.Concurrency.Role, o.Manager.Concurrency.Shop, o.Manager.BatchDelay, memLimit, cpus))
 	cpu := func(p phase) string {
-		return fmt.Sprintf("%.1fs (%.2f ms per SubAccount), of which garbage collection %.1fs (%.0f%%)",
-			p.CPU, 1000*p.CPU/float64(n), p.GCCPU, 100*p.GCCPU/max(p.CPU, 1e-9))
+		return fmt.Sprintf("%.1fs (%.2f ms per SubAccount), of which garbage collection %.1fs (%.0f%%; marking on idle processors %.1fs)",
+			p.CPU, 1000*p.CPU/float64(n), p.GCCPU, 100*p.GCCPU/max(p.CPU, 1e-9), p.GCIdleCPU)
 	}
 	row("every Shop", fmt.Sprintf("rateLimit %d/s, burst %d; driftCheckInterval %s (wave, fairness), %s (steady state)", o.ShopRate, o.ShopBurst, o.WaveDrift, o.DriftInterval))
 	row("setup: Shops + Roles Ready (not in the ratio)", d(r.SetupTime))
