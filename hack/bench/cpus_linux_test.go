@@ -66,3 +66,20 @@ func TestPinProcessPinsEveryThread(t *testing.T) {
 		}
 	}
 }
+
+// The manager's sampler reads its status ten times a second: it must read
+// the process's own figures, and allocate nothing doing so.
+func TestProcStatusReaderReadsWithoutAllocating(t *testing.T) {
+	r, err := openProcStatus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = r.f.Close() }()
+	s := r.sample()
+	if s.RSS == 0 || s.HWM < s.RSS || s.Anon == 0 || s.Anon+s.File > s.RSS+s.RSS/10 {
+		t.Fatalf("implausible sample %+v", s)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { r.sample() }); allocs != 0 {
+		t.Errorf("a sample allocated %.1f times", allocs)
+	}
+}
