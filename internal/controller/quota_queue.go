@@ -261,25 +261,19 @@ func (d *DriftTracker) recountDue(shop client.ObjectKey, subs []*shopv1alpha1.Su
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	byUID := d.created[shop]
-	present := 0
+	present := make(map[types.UID]bool, len(subs))
 	for _, sa := range subs {
-		c, noted := byUID[sa.UID]
-		if !noted {
-			continue
-		}
-		if c.adopted && sa.Status.AccountID != "" {
+		if c, noted := byUID[sa.UID]; noted && c.adopted && sa.Status.AccountID != "" {
 			return true
 		}
-		if c.left {
-			present++
+		present[sa.UID] = true
+	}
+	for uid, c := range byUID {
+		if c.left && !present[uid] {
+			return true
 		}
 	}
-	for _, c := range byUID {
-		if c.left {
-			present--
-		}
-	}
-	return present < 0 // a SubAccount whose account was left is gone
+	return false
 }
 
 // createdNotHeld looks at the accounts noted for shop (accountCreated)
