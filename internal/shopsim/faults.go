@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -20,8 +19,8 @@ import (
 //	{"latency": "250ms", "errorRate": 0.1, "dropRate": 0, "rateLimit": 5}
 type Faults struct {
 	Latency   time.Duration // added to every API call
-	ErrorRate float64       // 0..1: fraction of API calls answered 503 unavailable (TOP: code 15, isp.remote-service-unavailable)
-	DropRate  float64       // 0..1: fraction of API calls whose connection is closed without an answer
+	ErrorRate float64       // 0..1: fraction of API calls answered 503 unavailable (TOP: code 15, isp.remote-service-unavailable); spread evenly, see Server.faultDraw
+	DropRate  float64       // 0..1: fraction of API calls whose connection is closed without an answer; spread evenly
 	RateLimit float64       // per shop, requests per second; 0 = unlimited; over it: 429 rate_limited with Retry-After (whole seconds, at least 1); TOP: code 7, "This ban will last for N more seconds"
 }
 
@@ -136,7 +135,8 @@ func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, unavailabl
 			return true // the client is gone; nobody reads an answer
 		}
 	}
-	if f.DropRate > 0 && rand.Float64() < f.DropRate {
+	u := s.faultDraw()
+	if u < f.DropRate {
 		s.log.Info("fault: dropping the connection", "method", r.Method, "path", r.URL.EscapedPath())
 		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
 			_ = conn.Close()
@@ -145,11 +145,30 @@ func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, unavailabl
 		// HTTP/2 cannot hijack; aborting the handler resets the stream.
 		panic(http.ErrAbortHandler)
 	}
-	if f.ErrorRate > 0 && rand.Float64() < f.ErrorRate {
+	if u >= f.DropRate && u < f.DropRate+f.ErrorRate {
 		unavailable(w)
 		return true
 	}
 	return false
+}
+
+// goldenFraction is the fractional part of the golden ratio, (√5−1)/2.
+const goldenFraction = 0.6180339887498949
+
+// faultDraw is the draw of the server's next API call for a fault:
+// spread(n) for its n-th call. A call is dropped when the draw is below
+// DropRate and answered unavailable when it falls in the ErrorRate above
+// that, so the two never take the same call.
+func (s *Server) faultDraw() float64 { return spread(s.faultCalls.Add(1)) }
+
+// spread is frac(n·φ), a sequence in [0, 1) that fills it evenly: any 13
+// consecutive values put one or two in each tenth of it. Where rand would
+// leave a run of 40 calls without a single one of its 10% (1.5% of the
+// time), a rate drawn from spread is injected in every short stretch of
+// calls, so a test that needs a fault to happen gets it.
+func spread(n uint64) float64 {
+	_, frac := math.Modf(float64(n) * goldenFraction)
+	return frac
 }
 
 // bucket is one shop's token bucket.

@@ -222,3 +222,46 @@ func TestDroppedRequestCanBeSentAgain(t *testing.T) {
 	r := f.send(again)
 	f.g.Expect(r.status).To(Equal(http.StatusCreated), "%s", r.body)
 }
+
+func TestSpreadFillsEveryTenthInAnyThirteenDraws(t *testing.T) {
+	for start := uint64(1); start <= 200_000; start++ {
+		var tenths [10]int
+		for n := start; n < start+13; n++ {
+			u := spread(n)
+			if u < 0 || u >= 1 {
+				t.Fatalf("spread(%d) = %v, outside [0, 1)", n, u)
+			}
+			tenths[int(u*10)]++
+		}
+		for i, c := range tenths {
+			if c < 1 || c > 2 {
+				t.Fatalf("draws %d..%d put %d in [%.1f, %.1f): %v", start, start+12, c, float64(i)/10, float64(i+1)/10, tenths)
+			}
+		}
+	}
+}
+
+// Thirteen calls at 10% errors and 10% drops: each fault happens, once or
+// twice, and never on the same call.
+func TestFaultRatesHappenInAShortStretchOfCalls(t *testing.T) {
+	f := newFixture(t, Options{})
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for range 3 { // wherever the sequence stands
+		f.srv.SetFaults(Faults{ErrorRate: 0.1, DropRate: 0.1})
+		got := map[string]int{}
+		for range 13 {
+			resp, err := client.Do(f.request(http.MethodGet, wire.PathShop, nil, sig{}))
+			if err != nil {
+				got["dropped"]++
+				continue
+			}
+			_ = resp.Body.Close()
+			got[strconv.Itoa(resp.StatusCode)]++
+		}
+		f.g.Expect(got["dropped"]).To(BeNumerically(">=", 1), "answers %v", got)
+		f.g.Expect(got["dropped"]).To(BeNumerically("<=", 2), "answers %v", got)
+		f.g.Expect(got["503"]).To(BeNumerically(">=", 1), "answers %v", got)
+		f.g.Expect(got["503"]).To(BeNumerically("<=", 2), "answers %v", got)
+		f.g.Expect(got["200"]).To(Equal(13-got["dropped"]-got["503"]), "answers %v", got)
+	}
+}

@@ -58,6 +58,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
@@ -113,6 +114,8 @@ type Server struct {
 	mu      sync.Mutex // guards faults and buckets
 	faults  Faults
 	buckets map[string]*bucket
+
+	faultCalls atomic.Uint64 // API calls that drew for a fault (faultDraw)
 
 	stats statsRecorder // API call counters (GET /admin/stats)
 
