@@ -319,6 +319,9 @@ type phase struct {
 	WriteSeconds  float64 // the writes' latency, summed
 	CPU, GCCPU    float64 // the manager's CPU seconds, and those of its garbage collector
 	GCIdleCPU     float64 // of GCCPU, the idle mark workers'
+	// Sampled is the phase's CPU as the manager's CPU profile sampled it
+	// (the wave and fairness phases only).
+	Sampled sampledCPU
 }
 
 type result struct {
@@ -581,6 +584,7 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 	res.Wave.WriteSeconds = after.WriteSeconds - before.WriteSeconds
 	res.Wave.PlatformCalls = delta(callsBefore, engine.Calls())
 	res.Wave.CPU, res.Wave.GCCPU, res.Wave.GCIdleCPU = after.CPU-before.CPU, after.GCCPU-before.GCCPU, after.GCIdleCPU-before.GCIdleCPU
+	res.Wave.Sampled = after.Sampled
 	res.WaveRSS, res.WaveHeap, res.WaveAnon, res.WaveFile = after.PeakRSS, after.PeakHeap, after.PeakAnon, after.PeakFile
 	res.WaveAnonParts = after.AtPeakAnon
 	for i := 0; i < o.Shops; i++ {

@@ -104,6 +104,9 @@ type managerStats struct {
 	GCCPU float64 `json:"gcCPU"`
 	// GCIdleCPU is the part of GCCPU spent by idle mark workers.
 	GCIdleCPU float64 `json:"gcIdleCPU"`
+	// Sampled is the CPU of the last phase stopped, as its CPU profile
+	// sampled it: the garbage collector's real share (gcShare).
+	Sampled sampledCPU `json:"sampled"`
 	// PeakAnon and PeakFile are the highest anonymous (heap, stacks) and
 	// file-backed (the binary's code and data) resident memory seen,
 	// sampled every 100ms: VmHWM is at most their sum.
@@ -294,7 +297,7 @@ func runManager(m managerOptions) error {
 		now := status.sample()
 		_ = json.NewEncoder(w).Encode(managerStats{Writes: writes.snapshot(), WriteSeconds: writes.latency(), Reconciles: rec,
 			PeakHeap: max(peakHeap.Load(), ms.HeapAlloc), Heap: ms.HeapAlloc,
-			PeakRSS: now.HWM, RSS: now.RSS, CPU: cpu, GCCPU: gc, GCIdleCPU: gcIdle,
+			PeakRSS: now.HWM, RSS: now.RSS, CPU: cpu, GCCPU: gc, GCIdleCPU: gcIdle, Sampled: prof.lastPhase(),
 			PeakAnon: max(peakAnon.Load(), now.Anon), PeakFile: max(peakFile.Load(), now.File),
 			AtPeakAnon: *atPeak.Load(),
 			QueueWait:  queueWait, ReconcileTime: reconcileTime, UrgentWait: urgent.snapshot()})

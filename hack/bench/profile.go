@@ -32,23 +32,32 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/pprof/profile"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 )
 
-// profiler records what the manager does during one phase of the bench
-// (--profile): a CPU profile and an execution trace from start to stop,
-// and at stop the block, mutex and goroutine profiles. Block and mutex
-// profiling are off until the first phase starts, so the profiles of the
-// first phase hold only that phase's waits (later phases add to them: read
-// them with -base against the earlier phase's).
+// profiler records what the manager does during one phase of the bench.
+// Every phase gets a CPU profile, kept in memory, from which stop measures
+// the garbage collector's share of the CPU the process really used
+// (sampledCPU). With --profile it also writes that CPU profile and an
+// execution trace from start to stop, and at stop the block, mutex and
+// goroutine profiles. Block and mutex profiling are off until the first
+// phase starts, so the profiles of the first phase hold only that phase's
+// waits (later phases add to them: read them with -base against the
+// earlier phase's).
 type profiler struct {
 	dir string
 
 	mu    sync.Mutex
 	name  string
+	cpu   bytes.Buffer
 	files []*os.File
+	// began is the process's CPU time when the phase started.
+	began float64
+	// last is what the CPU profile of the last phase stopped showed.
+	last sampledCPU
 }
 
 // blockProfileRate samples one blocking event per this many nanoseconds
@@ -56,9 +65,6 @@ type profiler struct {
 const blockProfileRate = int(100 * time.Microsecond)
 
 func (p *profiler) start(w http.ResponseWriter, r *http.Request) {
-	if p.dir == "" {
-		return
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.name != "" {
@@ -66,54 +72,150 @@ func (p *profiler) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.URL.Query().Get("name")
-	if err := os.MkdirAll(p.dir, 0o755); err != nil {
+	p.cpu.Reset()
+	if err := pprof.StartCPUProfile(&p.cpu); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	cpu, err := os.Create(filepath.Join(p.dir, name+"-cpu.pprof"))
-	if err != nil {
+	p.name = name
+	p.began, _, _ = cpuSeconds()
+	if p.dir == "" {
+		return
+	}
+	if err := os.MkdirAll(p.dir, 0o755); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	tr, err := os.Create(filepath.Join(p.dir, name+"-trace.out"))
 	if err != nil {
-		_ = cpu.Close()
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	runtime.SetBlockProfileRate(blockProfileRate)
 	runtime.SetMutexProfileFraction(10)
-	if err := errors.Join(pprof.StartCPUProfile(cpu), trace.Start(tr)); err != nil {
-		_, _ = cpu.Close(), tr.Close()
+	if err := trace.Start(tr); err != nil {
+		_ = tr.Close()
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	p.name, p.files = name, []*os.File{cpu, tr}
+	p.files = []*os.File{tr}
 }
 
 func (p *profiler) stop(w http.ResponseWriter, _ *http.Request) {
-	if p.dir == "" {
-		return
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.name == "" {
 		http.Error(w, "no phase is being profiled", http.StatusConflict)
 		return
 	}
-	trace.Stop()
 	pprof.StopCPUProfile()
+	ended, _, _ := cpuSeconds()
 	var errs []error
-	for _, f := range p.files {
-		errs = append(errs, f.Close())
+	if prof, err := profile.Parse(bytes.NewReader(p.cpu.Bytes())); err != nil {
+		errs = append(errs, fmt.Errorf("reading the CPU profile: %w", err))
+	} else {
+		p.last = gcShare(prof)
+		p.last.Process = ended - p.began
 	}
-	for _, prof := range []string{"block", "mutex", "goroutine", "heap"} {
-		errs = append(errs, writeProfile(filepath.Join(p.dir, p.name+"-"+prof+".pprof"), prof))
+	if p.dir != "" {
+		trace.Stop()
+		for _, f := range p.files {
+			errs = append(errs, f.Close())
+		}
+		errs = append(errs, os.WriteFile(filepath.Join(p.dir, p.name+"-cpu.pprof"), p.cpu.Bytes(), 0o644))
+		for _, prof := range []string{"block", "mutex", "goroutine", "heap"} {
+			errs = append(errs, writeProfile(filepath.Join(p.dir, p.name+"-"+prof+".pprof"), prof))
+		}
 	}
 	p.name, p.files = "", nil
 	if err := errors.Join(errs...); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 	}
+}
+
+// lastPhase is what the CPU profile of the last phase stopped showed.
+func (p *profiler) lastPhase() sampledCPU {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last
+}
+
+// sampledCPU is a phase's CPU as its CPU profile sampled it (seconds):
+// all of it, the garbage collector's, and of that the marking done by
+// idle mark workers; and the process's CPU time over the same phase
+// (getrusage), which the samples should nearly add up to.
+type sampledCPU struct {
+	Total   float64 `json:"total"`
+	GC      float64 `json:"gc"`
+	GCIdle  float64 `json:"gcIdle"`
+	Process float64 `json:"process"`
+}
+
+// gcFrames are the functions under which the garbage collector works:
+// the background mark workers, mark assists, the start and end of a cycle
+// (their stop-the-world pauses), the marking a goroutine does when its
+// write-barrier buffer fills, and sweeping, in the background or by an
+// allocation that sweeps a span before using it. gcIdleFrame marks a
+// worker's idle-time marking. (The scavenger, which returns memory to the
+// OS, is not the collector: Go counts it apart too.)
+var gcFrames = map[string]bool{
+	"runtime.gcBgMarkWorker":       true,
+	"runtime.gcAssistAlloc":        true,
+	"runtime.gcStart":              true,
+	"runtime.gcMarkDone":           true,
+	"runtime.gcMarkTermination":    true,
+	"runtime.bgsweep":              true,
+	"runtime.sweepone":             true,
+	"runtime.(*sweepLocked).sweep": true,
+}
+
+const gcIdleFrame = "runtime.gcDrainMarkWorkerIdle"
+
+// percent is the collector's share of the sampled CPU.
+func (s sampledCPU) percent() float64 { return 100 * s.GC / max(s.Total, 1e-9) }
+
+// gcShare sums a CPU profile's samples, and those with a garbage
+// collector's frame on their stack (inlined frames included).
+//
+// Why a profile: the Go runtime's /cpu/classes/gc/total counts an idle
+// mark worker's whole time on a processor as CPU, though the kernel may
+// have run other processes' threads meanwhile; its documentation calls the
+// figure an overestimate "not directly comparable to system CPU time
+// measurements". A CPU profile samples CPU time the threads really used
+// (Linux: a per-thread CPU-time timer), so the collector's share of it is
+// comparable to the process's CPU time.
+func gcShare(p *profile.Profile) sampledCPU {
+	idx := -1
+	for i, st := range p.SampleType {
+		if st.Type == "cpu" && st.Unit == "nanoseconds" {
+			idx = i
+		}
+	}
+	var out sampledCPU
+	if idx < 0 {
+		return out
+	}
+	for _, s := range p.Sample {
+		v := float64(s.Value[idx]) / 1e9
+		out.Total += v
+		gc, idle := false, false
+		for _, loc := range s.Location {
+			for _, line := range loc.Line {
+				if line.Function == nil {
+					continue
+				}
+				gc = gc || gcFrames[line.Function.Name]
+				idle = idle || line.Function.Name == gcIdleFrame
+			}
+		}
+		if gc {
+			out.GC += v
+			if idle {
+				out.GCIdle += v
+			}
+		}
+	}
+	return out
 }
 
 func writeProfile(path, name string) (err error) {

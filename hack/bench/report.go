@@ -63,8 +63,13 @@ func render(o options, latency time.Duration, r result) string {
 	row("manager", fmt.Sprintf("own process; API client QPS %g, burst %d; concurrency SubAccount %d, Role %d, Shop %d; status batch delay %s; GOMEMLIMIT %s; %s",
 		o.Manager.QPS, o.Manager.Burst, o.Manager.Concurrency.SubAccount, o.Manager.Concurrency.Role, o.Manager.Concurrency.Shop, o.Manager.BatchDelay, memLimit, cpus))
 	cpu := func(p phase) string {
-		return fmt.Sprintf("%.1fs (%.2f ms per SubAccount), of which garbage collection %.1fs (%.0f%%; marking on idle processors %.1fs)",
+		out := fmt.Sprintf("%.1fs (%.2f ms per SubAccount), of which garbage collection %.1fs by the runtime's estimate (%.0f%%; marking on idle processors %.1fs)",
 			p.CPU, 1000*p.CPU/float64(n), p.GCCPU, 100*p.GCCPU/max(p.CPU, 1e-9), p.GCIdleCPU)
+		if s := p.Sampled; s.Total > 0 {
+			out += fmt.Sprintf("; sampled by its CPU profile from the first create to the last Ready, %.1fs of %.1fs (**%.1f%%**; marking on idle processors %.1fs; the process's CPU time over the same span %.1fs)",
+				s.GC, s.Total, s.percent(), s.GCIdle, s.Process)
+		}
+		return out
 	}
 	row("every Shop", fmt.Sprintf("rateLimit %d/s, burst %d; driftCheckInterval %s (wave, fairness), %s (steady state)", o.ShopRate, o.ShopBurst, o.WaveDrift, o.DriftInterval))
 	row("setup: Shops + Roles Ready (not in the ratio)", d(r.SetupTime))
@@ -205,8 +210,8 @@ func renderTurns(o options, runs []latencyRun) string {
 			floorCPU = fmt.Sprintf("%.1fs, %.1fs, %.1fs", f.CPU["kube-apiserver"], f.CPU["etcd"], f.CPU["bench"])
 		}
 		c := r.WaveControlPlaneCPU
-		fmt.Fprintf(&b, "| %d | %s | %s | %s; %s | %.2f | %.1fs (%.0f%%) | %.1fs, %.1fs, %.1fs; %s |\n", i+1, run.latency, d(r.Wave.Duration),
-			physical, d(r.PlatformFloor), ratio, r.Wave.CPU, 100*r.Wave.GCCPU/max(r.Wave.CPU, 1e-9),
+		fmt.Fprintf(&b, "| %d | %s | %s | %s; %s | %.2f | %.1fs (%.0f%%; sampled %.1f%%) | %.1fs, %.1fs, %.1fs; %s |\n", i+1, run.latency, d(r.Wave.Duration),
+			physical, d(r.PlatformFloor), ratio, r.Wave.CPU, 100*r.Wave.GCCPU/max(r.Wave.CPU, 1e-9), r.Wave.Sampled.percent(),
 			c["kube-apiserver"], c["etcd"], c["bench"], floorCPU)
 	}
 	for _, latency := range order {

@@ -1,0 +1,120 @@
+/*
+Copyright 2026 The subaccount-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"bytes"
+	"math"
+	"runtime"
+	"runtime/pprof"
+	"testing"
+
+	"github.com/google/pprof/profile"
+)
+
+// A synthetic profile: user code, an idle mark worker (its idle frame
+// inlined into the worker's location), a mark assist under an allocation,
+// and background sweeping.
+func TestGCShareCountsTheCollectorsFramesAndItsIdleMarking(t *testing.T) {
+	fns := map[string]*profile.Function{}
+	fn := func(name string) *profile.Function {
+		if fns[name] == nil {
+			fns[name] = &profile.Function{ID: uint64(len(fns) + 1), Name: name}
+		}
+		return fns[name]
+	}
+	var locs []*profile.Location
+	loc := func(names ...string) *profile.Location { // innermost first, like pprof's inlined lines
+		l := &profile.Location{ID: uint64(len(locs) + 1)}
+		for _, n := range names {
+			l.Line = append(l.Line, profile.Line{Function: fn(n)})
+		}
+		locs = append(locs, l)
+		return l
+	}
+	sample := func(ms int64, stack ...*profile.Location) *profile.Sample {
+		return &profile.Sample{Value: []int64{ms, ms * 1e6}, Location: stack}
+	}
+	user := loc("main.work")
+	p := &profile.Profile{
+		SampleType: []*profile.ValueType{{Type: "samples", Unit: "count"}, {Type: "cpu", Unit: "nanoseconds"}},
+		Sample: []*profile.Sample{
+			sample(700, user),
+			sample(100, loc("runtime.scanobject"), loc("runtime.gcDrain", "runtime.gcDrainMarkWorkerIdle"), loc("runtime.gcBgMarkWorker")),
+			sample(50, loc("runtime.gcDrain", "runtime.gcDrainMarkWorkerDedicated"), loc("runtime.gcBgMarkWorker")),
+			sample(30, loc("runtime.gcAssistAlloc1"), loc("runtime.gcAssistAlloc"), loc("runtime.mallocgc"), user),
+			sample(20, loc("runtime.sweepone"), loc("runtime.bgsweep")),
+			sample(100, loc("runtime.findRunnable"), loc("runtime.schedule")),
+		},
+		Location: locs,
+	}
+	for _, f := range fns {
+		p.Function = append(p.Function, f)
+	}
+	if err := p.CheckValid(); err != nil {
+		t.Fatal(err)
+	}
+	got := gcShare(p)
+	want := sampledCPU{Total: 1.0, GC: 0.2, GCIdle: 0.1}
+	if !near(got.Total, want.Total) || !near(got.GC, want.GC) || !near(got.GCIdle, want.GCIdle) {
+		t.Fatalf("gcShare = %+v, want %+v", got, want)
+	}
+	if !near(got.percent(), 20) {
+		t.Fatalf("percent = %v, want 20", got.percent())
+	}
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+// The frames gcShare looks for are the ones this Go runtime really runs
+// the collector under: a profile of forced collections over a large
+// pointer-rich heap is mostly the collector's.
+func TestGCShareFindsThisRuntimesCollector(t *testing.T) {
+	type node struct{ next *node }
+	var live []*node
+	for range 1 << 21 {
+		live = append(live, &node{})
+	}
+	var buf bytes.Buffer
+	if err := pprof.StartCPUProfile(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var got sampledCPU
+	// Until enough of the collector's samples, or enough samples to say
+	// it has none.
+	for got.GC < 0.2 && got.Total < 5 {
+		for range 20 {
+			runtime.GC()
+		}
+		pprof.StopCPUProfile()
+		p, err := profile.Parse(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := gcShare(p)
+		got.Total, got.GC, got.GCIdle = got.Total+s.Total, got.GC+s.GC, got.GCIdle+s.GCIdle
+		buf.Reset()
+		if err := pprof.StartCPUProfile(&buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pprof.StopCPUProfile()
+	runtime.KeepAlive(live)
+	if got.percent() < 50 {
+		t.Fatalf("forced collections: the collector's share of the samples is %.0f%% (%+v), want most", got.percent(), got)
+	}
+}
