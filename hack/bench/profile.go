@@ -54,8 +54,9 @@ type profiler struct {
 	name  string
 	cpu   bytes.Buffer
 	files []*os.File
-	// began is the process's CPU time when the phase started.
-	began float64
+	// began is the process's CPU time, and the runtime's estimates of its
+	// collector's and idle marking's, when the phase started.
+	began, beganGC, beganGCIdle float64
 	// last is what the CPU profile of the last phase stopped showed.
 	last sampledCPU
 }
@@ -78,7 +79,7 @@ func (p *profiler) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.name = name
-	p.began, _, _ = cpuSeconds()
+	p.began, p.beganGC, p.beganGCIdle = cpuSeconds()
 	if p.dir == "" {
 		return
 	}
@@ -109,13 +110,14 @@ func (p *profiler) stop(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	pprof.StopCPUProfile()
-	ended, _, _ := cpuSeconds()
+	ended, endedGC, endedGCIdle := cpuSeconds()
 	var errs []error
 	if prof, err := profile.Parse(bytes.NewReader(p.cpu.Bytes())); err != nil {
 		errs = append(errs, fmt.Errorf("reading the CPU profile: %w", err))
 	} else {
 		p.last = gcShare(prof)
 		p.last.Process = ended - p.began
+		p.last.RuntimeGC, p.last.RuntimeGCIdle = endedGC-p.beganGC, endedGCIdle-p.beganGCIdle
 	}
 	if p.dir != "" {
 		trace.Stop()
@@ -142,13 +144,16 @@ func (p *profiler) lastPhase() sampledCPU {
 
 // sampledCPU is a phase's CPU as its CPU profile sampled it (seconds):
 // all of it, the garbage collector's, and of that the marking done by
-// idle mark workers; and the process's CPU time over the same phase
-// (getrusage), which the samples should nearly add up to.
+// idle mark workers. Over the same phase: the process's CPU time
+// (getrusage), which the samples nearly add up to, and the runtime's
+// estimates of its collector's CPU and of the idle marking in it.
 type sampledCPU struct {
-	Total   float64 `json:"total"`
-	GC      float64 `json:"gc"`
-	GCIdle  float64 `json:"gcIdle"`
-	Process float64 `json:"process"`
+	Total         float64 `json:"total"`
+	GC            float64 `json:"gc"`
+	GCIdle        float64 `json:"gcIdle"`
+	Process       float64 `json:"process"`
+	RuntimeGC     float64 `json:"runtimeGC"`
+	RuntimeGCIdle float64 `json:"runtimeGCIdle"`
 }
 
 // gcFrames are the functions under which the garbage collector works:
@@ -173,6 +178,20 @@ const gcIdleFrame = "runtime.gcDrainMarkWorkerIdle"
 
 // percent is the collector's share of the sampled CPU.
 func (s sampledCPU) percent() float64 { return 100 * s.GC / max(s.Total, 1e-9) }
+
+// boundPercent is a bound from above on the collector's share of the
+// process's CPU: the runtime's estimate of everything but idle marking
+// (itself an overestimate: a dedicated worker's time on a processor
+// counts whole, whether or not the kernel ran its thread), plus the idle
+// marking the samples saw, scaled up by how much of the process's CPU
+// time the samples cover.
+func (s sampledCPU) boundPercent() float64 {
+	if s.Process <= 0 || s.Total <= 0 {
+		return 0
+	}
+	idle := s.GCIdle * max(s.Process/s.Total, 1)
+	return 100 * (s.RuntimeGC - s.RuntimeGCIdle + idle) / s.Process
+}
 
 // gcShare sums a CPU profile's samples, and those with a garbage
 // collector's frame on their stack (inlined frames included).

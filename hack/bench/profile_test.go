@@ -118,3 +118,20 @@ func TestGCShareFindsThisRuntimesCollector(t *testing.T) {
 		t.Fatalf("forced collections: the collector's share of the samples is %.0f%% (%+v), want most", got.percent(), got)
 	}
 }
+
+// The bound takes the runtime's estimate without its idle marking, and
+// the idle marking the samples saw scaled to the process's CPU time.
+func TestBoundPercentReplacesTheRuntimesIdleMarkingBySampledIdleMarking(t *testing.T) {
+	s := sampledCPU{Total: 32, GC: 3, GCIdle: 1.6, Process: 40, RuntimeGC: 6.4, RuntimeGCIdle: 3.2}
+	if got := s.boundPercent(); !near(got, 13) { // (6.4-3.2 + 1.6*40/32) / 40
+		t.Fatalf("boundPercent = %v, want 13", got)
+	}
+	// Samples never scale the idle marking down.
+	s.Total = 50
+	if got := s.boundPercent(); !near(got, 12) { // (3.2 + 1.6) / 40
+		t.Fatalf("boundPercent with more samples than CPU time = %v, want 12", got)
+	}
+	if got := (sampledCPU{}).boundPercent(); got != 0 {
+		t.Fatalf("boundPercent of nothing = %v, want 0", got)
+	}
+}

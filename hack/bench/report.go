@@ -66,8 +66,8 @@ func render(o options, latency time.Duration, r result) string {
 		out := fmt.Sprintf("%.1fs (%.2f ms per SubAccount), of which garbage collection %.1fs by the runtime's estimate (%.0f%%; marking on idle processors %.1fs)",
 			p.CPU, 1000*p.CPU/float64(n), p.GCCPU, 100*p.GCCPU/max(p.CPU, 1e-9), p.GCIdleCPU)
 		if s := p.Sampled; s.Total > 0 {
-			out += fmt.Sprintf("; sampled by its CPU profile from the first create to the last Ready, %.1fs of %.1fs (**%.1f%%**; marking on idle processors %.1fs; the process's CPU time over the same span %.1fs)",
-				s.GC, s.Total, s.percent(), s.GCIdle, s.Process)
+			out += fmt.Sprintf("; from the first create to the last Ready, sampled by its CPU profile, %.1fs of %.1fs (**%.1f%%**; marking on idle processors %.1fs), the samples covering %.0f%% of the process's %.1fs; at most %.1f%% (the runtime's estimate without idle marking, %.1fs, plus the sampled idle marking scaled to the process's time)",
+				s.GC, s.Total, s.percent(), s.GCIdle, 100*s.Total/max(s.Process, 1e-9), s.Process, s.boundPercent(), s.RuntimeGC-s.RuntimeGCIdle)
 		}
 		return out
 	}
@@ -210,8 +210,8 @@ func renderTurns(o options, runs []latencyRun) string {
 			floorCPU = fmt.Sprintf("%.1fs, %.1fs, %.1fs", f.CPU["kube-apiserver"], f.CPU["etcd"], f.CPU["bench"])
 		}
 		c := r.WaveControlPlaneCPU
-		fmt.Fprintf(&b, "| %d | %s | %s | %s; %s | %.2f | %.1fs (%.0f%%; sampled %.1f%%) | %.1fs, %.1fs, %.1fs; %s |\n", i+1, run.latency, d(r.Wave.Duration),
-			physical, d(r.PlatformFloor), ratio, r.Wave.CPU, 100*r.Wave.GCCPU/max(r.Wave.CPU, 1e-9), r.Wave.Sampled.percent(),
+		fmt.Fprintf(&b, "| %d | %s | %s | %s; %s | %.2f | %.1fs (%.0f%%; sampled %.1f%%, at most %.1f%%) | %.1fs, %.1fs, %.1fs; %s |\n", i+1, run.latency, d(r.Wave.Duration),
+			physical, d(r.PlatformFloor), ratio, r.Wave.CPU, 100*r.Wave.GCCPU/max(r.Wave.CPU, 1e-9), r.Wave.Sampled.percent(), r.Wave.Sampled.boundPercent(),
 			c["kube-apiserver"], c["etcd"], c["bench"], floorCPU)
 	}
 	for _, latency := range order {
