@@ -83,20 +83,27 @@ func (p *profiler) start(w http.ResponseWriter, r *http.Request) {
 	if p.dir == "" {
 		return
 	}
-	if err := os.MkdirAll(p.dir, 0o755); err != nil {
+	// A phase that cannot write its files is no phase: the CPU profile
+	// stops with it.
+	fail := func(err error) {
+		pprof.StopCPUProfile()
+		p.name = ""
 		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
+	if err := os.MkdirAll(p.dir, 0o755); err != nil {
+		fail(err)
 		return
 	}
 	tr, err := os.Create(filepath.Join(p.dir, name+"-trace.out"))
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		fail(err)
 		return
 	}
 	runtime.SetBlockProfileRate(blockProfileRate)
 	runtime.SetMutexProfileFraction(10)
 	if err := trace.Start(tr); err != nil {
 		_ = tr.Close()
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+		fail(err)
 		return
 	}
 	p.files = []*os.File{tr}

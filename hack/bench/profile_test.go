@@ -18,7 +18,12 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"testing"
@@ -133,5 +138,53 @@ func TestBoundPercentReplacesTheRuntimesIdleMarkingBySampledIdleMarking(t *testi
 	}
 	if got := (sampledCPU{}).boundPercent(); got != 0 {
 		t.Fatalf("boundPercent of nothing = %v, want 0", got)
+	}
+}
+
+// A phase without --profile still measures; a phase whose files cannot be
+// written fails and leaves no CPU profile running behind it.
+func TestProfilerPhases(t *testing.T) {
+	p := &profiler{}
+	call := func(h http.HandlerFunc, target string) int {
+		rec := httptest.NewRecorder()
+		h(rec, httptest.NewRequest(http.MethodPost, target, nil))
+		return rec.Code
+	}
+	if code := call(p.start, "/phase/start?name=wave"); code != http.StatusOK {
+		t.Fatalf("start: %d", code)
+	}
+	if code := call(p.start, "/phase/start?name=again"); code != http.StatusConflict {
+		t.Fatalf("a second start while one runs: %d, want 409", code)
+	}
+	type node struct{ next *node }
+	var live []*node
+	for range 1 << 20 {
+		live = append(live, &node{})
+	}
+	for range 20 {
+		runtime.GC()
+	}
+	runtime.KeepAlive(live)
+	if code := call(p.stop, "/phase/stop"); code != http.StatusOK {
+		t.Fatalf("stop: %d", code)
+	}
+	if got := p.lastPhase(); got.Process <= 0 || got.RuntimeGC <= 0 {
+		t.Fatalf("the phase measured %+v: no CPU time or no collector", got)
+	}
+
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p = &profiler{dir: filepath.Join(file, "under-a-file")}
+	if code := call(p.start, "/phase/start?name=wave"); code != http.StatusInternalServerError {
+		t.Fatalf("start with a directory that cannot be made: %d, want 500", code)
+	}
+	if err := pprof.StartCPUProfile(io.Discard); err != nil {
+		t.Fatalf("the failed phase left its CPU profile running: %v", err)
+	}
+	pprof.StopCPUProfile()
+	if code := call(p.stop, "/phase/stop"); code != http.StatusConflict {
+		t.Fatalf("stop after a failed start: %d, want 409", code)
 	}
 }
