@@ -122,7 +122,7 @@ func TestAdoptionPreviewThenAdopt(t *testing.T) {
 	g.Expect(acct.Disabled).To(BeFalse())
 	g.Expect(checkLogin(t, ts, "xiaohong", string(secretOf(t, sa).Data["password"]))).To(BeTrue())
 	g.Expect(engine.Accounts(ts.platform, ts.main)).To(HaveLen(1))
-	g.Expect(eventsFor(t, sa)).To(ContainElement(HaveField("Reason", "Adopted")))
+	eventuallyEvents(t, sa, ContainElement(HaveField("Reason", "Adopted")))
 }
 
 // On a platform whose API cannot create accounts or set passwords, the
@@ -170,7 +170,7 @@ func TestLimitedPlatformAdoptsAndReportsLimits(t *testing.T) {
 	waitGone(t, sa)
 	acct := mustAccount(t, ts, "xiaohong")
 	g.Expect(acct.Disabled).To(BeTrue())
-	g.Expect(eventsFor(t, sa)).To(ContainElement(HaveField("Reason", "NotSupported")))
+	eventuallyEvents(t, sa, ContainElement(HaveField("Reason", "NotSupported")))
 }
 
 // allowAdoption sets a Shop's adoption policy (with the account names an
@@ -253,7 +253,7 @@ func TestShopAdoptionPolicy(t *testing.T) {
 	waitCurrent(t, sa)
 	waitCondition(t, sa, shopv1alpha1.ConditionAdopted, metav1.ConditionTrue, shopv1alpha1.ReasonAdopted)
 	g.Expect(sa.Status.AccountID).To(Equal(legacy.ID))
-	g.Expect(eventsFor(t, sa)).To(ContainElement(And(HaveField("Reason", "Adopted"), HaveField("Note", ContainSubstring(legacy.ID)))))
+	eventuallyEvents(t, sa, ContainElement(And(HaveField("Reason", "Adopted"), HaveField("Note", ContainSubstring(legacy.ID)))))
 	g.Expect(engine.Audit(ts.platform, ts.main)).To(ContainElement(And(
 		HaveField("TargetID", legacy.ID), HaveField("Action", "account.password"),
 		HaveField("Source", ContainSubstring(ns+"/legacy")))))

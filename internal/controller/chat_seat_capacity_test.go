@@ -114,7 +114,7 @@ func TestDouyinStartingCapacityOptIn(t *testing.T) {
 	g.Expect(acct.Seat).To(Equal(&platform.Seat{Chat: true, Capacity: 25, Presence: platform.PresenceOnline}))
 	g.Expect(capacityAudit(t, ts, sa)).To(Equal([]string{
 		"reception capacity 10 -> 25, set by the API caller on the sub-account's behalf, signed in with its login"}))
-	g.Expect(eventsFor(t, sa)).To(ContainElement(And(HaveField("Reason", "SeatCapacitySet"),
+	eventuallyEvents(t, sa, ContainElement(And(HaveField("Reason", "SeatCapacitySet"),
 		HaveField("Note", ContainSubstring("on the agent's behalf")))))
 
 	// The agent lowers it to 15: shown, never put back.
@@ -175,7 +175,7 @@ func TestDouyinCapacityLoginRejectedAndRepaired(t *testing.T) {
 	update(t, sa, func(s *shopv1alpha1.SubAccount) { s.Spec.ChatSeat.Capacity = 35 })
 	g.Eventually(func() int32 { return mustAccount(t, ts, sa.Spec.AccountName).Seat.Capacity }, timeout, interval).Should(BeEquivalentTo(35))
 	waitCurrent(t, sa)
-	g.Expect(eventsFor(t, sa)).To(ContainElement(HaveField("Reason", "PasswordRepaired")))
+	eventuallyEvents(t, sa, ContainElement(HaveField("Reason", "PasswordRepaired")))
 	ok, err := ts.client(t).CheckCredentials(context.Background(), sa.Spec.AccountName, pw)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(ok).To(BeTrue(), "the Secret's password logs in again")

@@ -95,7 +95,7 @@ func TestTaobaoDepartments(t *testing.T) {
 		g.Expect(ok).To(BeTrue(), "status lacks %s", path)
 		g.Expect(d).To(Equal(shopv1alpha1.DepartmentStatus{Path: path, ID: id, Managed: true}))
 	}
-	g.Expect(eventsFor(t, shop)).To(ContainElement(HaveField("Reason", "DepartmentCreated")))
+	eventuallyEvents(t, shop, ContainElement(HaveField("Reason", "DepartmentCreated")))
 
 	// A department made in the back office shows up at the next check.
 	backOffice, err := ts.client(t).CreateDepartment(ctx, platform.DepartmentSpec{Name: "仓储部"}, "")
@@ -158,7 +158,7 @@ func TestTaobaoDepartments(t *testing.T) {
 	g.Eventually(func() map[string]string { return departmentPaths(ts) }, timeout, interval).ShouldNot(HaveKey("财务部"))
 	g.Expect(departmentPaths(ts)).To(HaveKey("客服部/售前"))
 	waitCondition(t, shop, shopv1alpha1.ConditionReady, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)
-	g.Expect(eventsFor(t, shop)).To(ContainElement(HaveField("Reason", "DepartmentDeleted")))
+	eventuallyEvents(t, shop, ContainElement(HaveField("Reason", "DepartmentDeleted")))
 
 	// Its member moves: the department is empty and deleted.
 	update(t, xh, func(s *shopv1alpha1.SubAccount) { s.Spec.Employee.Department = "客服部/售后/一组" })

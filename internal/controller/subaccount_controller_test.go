@@ -145,7 +145,7 @@ func TestExtraPermissionsAndRoleSwitch(t *testing.T) {
 		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(cs), cs)
 		return cs.Status.SubAccounts
 	}, timeout, interval).Should(BeZero())
-	g.Expect(eventsFor(t, sa)).To(ContainElement(HaveField("Reason", "Updated")))
+	eventuallyEvents(t, sa, ContainElement(HaveField("Reason", "Updated")))
 }
 
 func TestPasswordRotationOnDemand(t *testing.T) {
@@ -457,7 +457,7 @@ func TestSecretsNeverReachStatusOrEvents(t *testing.T) {
 			g.Expect(e.Note).NotTo(ContainSubstring(s))
 		}
 	}
-	g.Expect(eventsFor(t, sa)).To(ContainElement(HaveField("Reason", "Created")))
+	eventuallyEvents(t, sa, ContainElement(HaveField("Reason", "Created")))
 	// The platform's audit log names the resource behind each write.
 	g.Expect(engine.Audit(ts.platform, ts.main)).To(ContainElement(And(
 		HaveField("Action", "account.create"), HaveField("Source", "SubAccount/"+sa.Namespace+"/xiaohong"))))

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	gomegatypes "github.com/onsi/gomega/types"
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -464,6 +465,14 @@ func secretOf(t *testing.T, sa *shopv1alpha1.SubAccount) *corev1.Secret {
 }
 
 // eventsFor lists the Events regarding obj.
+// eventuallyEvents waits until obj's Events satisfy matcher: the recorder
+// writes an Event from a queue of its own, after the reconcile that
+// recorded it has ended.
+func eventuallyEvents(t *testing.T, obj client.Object, matcher gomegatypes.GomegaMatcher) {
+	t.Helper()
+	NewWithT(t).Eventually(func() []eventsv1.Event { return eventsFor(t, obj) }, timeout, interval).Should(matcher)
+}
+
 func eventsFor(t *testing.T, obj client.Object) []eventsv1.Event {
 	t.Helper()
 	list := &eventsv1.EventList{}

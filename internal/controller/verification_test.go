@@ -81,7 +81,7 @@ func TestDouyinPhoneVerification(t *testing.T) {
 		_ = k8s.Get(context.Background(), client.ObjectKeyFromObject(sa), sa)
 		return sa.Status.Verification.AttemptsLeft
 	}, timeout, interval).Should(BeEquivalentTo(4))
-	g.Expect(eventsFor(t, sa)).To(ContainElement(HaveField("Reason", "VerificationFailed")))
+	eventuallyEvents(t, sa, ContainElement(HaveField("Reason", "VerificationFailed")))
 	_, exists = ts.account(t, sa.Spec.AccountName)
 	g.Expect(exists).To(BeFalse(), "a wrong code created the account")
 

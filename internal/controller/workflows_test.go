@@ -85,7 +85,7 @@ func TestPasswordRotationOnSchedule(t *testing.T) {
 	g.Expect(newPassword).NotTo(Equal(oldPassword))
 	g.Expect(checkLogin(t, ts, "xiaohong", newPassword)).To(BeTrue())
 	g.Expect(checkLogin(t, ts, "xiaohong", oldPassword)).To(BeFalse())
-	g.Expect(eventsFor(t, sa)).To(ContainElement(HaveField("Reason", "PasswordChanged")))
+	eventuallyEvents(t, sa, ContainElement(HaveField("Reason", "PasswordChanged")))
 }
 
 // A rotation whose platform call fails after the Secret got the new
