@@ -320,7 +320,7 @@ type phase struct {
 	CPU, GCCPU    float64 // the manager's CPU seconds, and those of its garbage collector
 	GCIdleCPU     float64 // of GCCPU, the idle mark workers'
 	// Sampled is the phase's CPU as the manager's CPU profile sampled it
-	// (the wave and fairness phases only).
+	// (the wave only).
 	Sampled sampledCPU
 }
 

@@ -85,15 +85,24 @@ func TestGCShareCountsTheCollectorsFramesAndItsIdleMarking(t *testing.T) {
 
 func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
 
+// node is a heap object with a pointer for the collector to follow.
+type node struct{ next *node }
+
+// pointerHeap is n small objects, each a pointer for the collector to
+// mark: a heap that makes every collection cost something.
+func pointerHeap(n int) []*node {
+	live := make([]*node, 0, n)
+	for range n {
+		live = append(live, &node{})
+	}
+	return live
+}
+
 // The frames gcShare looks for are the ones this Go runtime really runs
 // the collector under: a profile of forced collections over a large
 // pointer-rich heap is mostly the collector's.
 func TestGCShareFindsThisRuntimesCollector(t *testing.T) {
-	type node struct{ next *node }
-	var live []*node
-	for range 1 << 21 {
-		live = append(live, &node{})
-	}
+	live := pointerHeap(1 << 21)
 	var buf bytes.Buffer
 	if err := pprof.StartCPUProfile(&buf); err != nil {
 		t.Fatal(err)
@@ -156,11 +165,7 @@ func TestProfilerPhases(t *testing.T) {
 	if code := call(p.start, "/phase/start?name=again"); code != http.StatusConflict {
 		t.Fatalf("a second start while one runs: %d, want 409", code)
 	}
-	type node struct{ next *node }
-	var live []*node
-	for range 1 << 20 {
-		live = append(live, &node{})
-	}
+	live := pointerHeap(1 << 20)
 	for range 20 {
 		runtime.GC()
 	}

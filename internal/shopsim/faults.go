@@ -145,7 +145,7 @@ func (s *Server) injectFaults(w http.ResponseWriter, r *http.Request, unavailabl
 		// HTTP/2 cannot hijack; aborting the handler resets the stream.
 		panic(http.ErrAbortHandler)
 	}
-	if u >= f.DropRate && u < f.DropRate+f.ErrorRate {
+	if u < f.DropRate+f.ErrorRate { // below DropRate the call was dropped above
 		unavailable(w)
 		return true
 	}
