@@ -200,8 +200,10 @@ run: manifests generate fmt vet ## Run a controller from your host (against the 
 
 .PHONY: bench
 bench: manifests envtest ## Benchmark the operator (issue 7): wave, steady state, fairness, floor; one table per latency (docs/benchmarks.md). BENCH_ARGS="--workload 10k --latency 0,20ms"; quick: BENCH_ARGS="--shops 3 --per-shop 10 --backlog 30 --steady-intervals 1".
-	@# A built binary, not 'go run': the manager runs as a second process of it.
+	@# Built binaries, not 'go run': the bench runs its manager (the manager as it ships, with
+	@# the bench's instruments) as a process of its own.
 	go build -o bin/bench ./hack/bench
+	go build -o bin/bench-manager ./hack/bench/manager
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS_DIR)" bin/bench $(or $(BENCH_ARGS),--workload 1k)
 
 .PHONY: dev

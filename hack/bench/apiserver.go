@@ -33,8 +33,10 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,28 +56,47 @@ var managerUser = "system:serviceaccount:" + managerNamespace + ":" + managerAcc
 
 var managerGroups = []string{"system:serviceaccounts", "system:serviceaccounts:" + managerNamespace, "system:authenticated"}
 
-// grantManagerRole installs the operator's ClusterRole (config/rbac/role.yaml,
-// generated from the controllers' RBAC markers) and binds it to the
-// manager's user.
+// grantManagerRole gives the manager's user what the chart gives its
+// service account: the operator's ClusterRole (config/rbac/role.yaml,
+// generated from the controllers' RBAC markers), the metrics endpoint's
+// ClusterRole (TokenReview and SubjectAccessReview), and the leader
+// election Role in the manager's namespace, which it makes.
 func grantManagerRole(ctx context.Context, c client.Client, root string) error {
-	data, err := os.ReadFile(filepath.Join(root, "config", "rbac", "role.yaml"))
-	if err != nil {
-		return fmt.Errorf("the manager's ClusterRole: %w", err)
+	bind := func(role client.Object, kind string) error {
+		if err := c.Create(ctx, role); err != nil {
+			return fmt.Errorf("creating %s %s: %w", kind, role.GetName(), err)
+		}
+		ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kind, Name: role.GetName()}
+		subjects := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: managerUser}}
+		var binding client.Object = &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "bench-" + role.GetName()},
+			RoleRef: ref, Subjects: subjects}
+		if kind == "Role" {
+			binding = &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "bench-" + role.GetName(), Namespace: role.GetNamespace()},
+				RoleRef: ref, Subjects: subjects}
+		}
+		if err := c.Create(ctx, binding); err != nil {
+			return fmt.Errorf("binding %s %s: %w", kind, role.GetName(), err)
+		}
+		return nil
 	}
-	role := &rbacv1.ClusterRole{}
-	if err := yaml.Unmarshal(bytes.TrimPrefix(data, []byte("---\n")), role); err != nil {
-		return fmt.Errorf("the manager's ClusterRole: %w", err)
+	for _, file := range []string{"role.yaml", "metrics_auth_role.yaml"} {
+		role := &rbacv1.ClusterRole{}
+		if err := readObjects(filepath.Join(root, "config", "rbac", file), role); err != nil {
+			return fmt.Errorf("the manager's ClusterRole: %w", err)
+		}
+		if err := bind(role, "ClusterRole"); err != nil {
+			return err
+		}
 	}
-	if err := c.Create(ctx, role); err != nil {
-		return fmt.Errorf("creating ClusterRole %s: %w", role.Name, err)
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: managerNamespace}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating namespace %s: %w", managerNamespace, err)
 	}
-	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "bench-manager"},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: managerUser}}}
-	if err := c.Create(ctx, binding); err != nil {
-		return fmt.Errorf("binding ClusterRole %s: %w", role.Name, err)
+	election := &rbacv1.Role{}
+	if err := readObjects(filepath.Join(root, "config", "rbac", "leader_election_role.yaml"), election); err != nil {
+		return fmt.Errorf("the manager's leader election Role: %w", err)
 	}
-	return nil
+	election.Namespace = managerNamespace
+	return bind(election, "Role")
 }
 
 // installFlowControl installs config/flowcontrol's PriorityLevelConfiguration

@@ -17,8 +17,9 @@ limitations under the License.
 // Command bench measures the operator on a local control plane ('make
 // bench', issue 7). For each platform latency asked for it starts envtest
 // (etcd and kube-apiserver), shopsim in-process on loopback, and the
-// manager in a process of its own (this binary in manager mode, wired as
-// cmd/main.go with the same flags), then:
+// manager in a process of its own (bench-manager, built beside this binary
+// from hack/bench/manager: the manager as cmd/main.go runs it, with the
+// bench's instruments), then:
 //
 //  1. onboarding wave: --shops Shops with two Roles each, then --per-shop
 //     SubAccounts per Shop, each with both Roles; time until every one is
@@ -80,6 +81,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/hack/bench/internal/probe"
 	"github.com/subaccount-operator/subaccount-operator/internal/controller"
 	"github.com/subaccount-operator/subaccount-operator/internal/controlplane"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
@@ -141,10 +143,6 @@ type options struct {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "--manager-mode" {
-		managerMain(os.Args[2:])
-		return
-	}
 	root := moduleRoot()
 	o := options{CRDDir: filepath.Join(root, "config", "crd", "bases")}
 	var workload, latencies string
@@ -210,7 +208,7 @@ func main() {
 		fail(errors.New("--shops must be at least 3, --per-shop at least 2, --drift-interval and --wave-drift-interval at least 30s, and KUBEBUILDER_ASSETS (or --assets-dir) set"))
 	}
 	if o.SplitCPUs {
-		cpus, err := allowedCPUs()
+		cpus, err := probe.AllowedCPUs()
 		if err == nil && len(cpus) < 2 {
 			err = fmt.Errorf("%d CPU: nothing to split", len(cpus))
 		}
@@ -220,8 +218,8 @@ func main() {
 		rest := cpus[:len(cpus)-1]
 		o.Manager.CPUs, o.OtherCPUs = cpus[len(cpus)-1:], rest
 		// The control plane and the manager, started from here, begin on
-		// the rest too; the manager then moves itself (managerMain).
-		if err := pinProcess("self", rest); err != nil {
+		// the rest too; the manager then moves itself (its --cpus).
+		if err := probe.PinProcess("self", rest); err != nil {
 			fail(fmt.Errorf("--split-cpus: %w", err))
 		}
 		runtime.GOMAXPROCS(len(rest))
@@ -261,41 +259,6 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-func managerMain(args []string) {
-	fs := flag.NewFlagSet("manager", flag.ExitOnError)
-	var m managerOptions
-	fs.StringVar(&m.Kubeconfig, "kubeconfig", "", "")
-	fs.Float64Var(&m.QPS, "qps", 50, "")
-	fs.IntVar(&m.Burst, "burst", 100, "")
-	fs.IntVar(&m.Concurrency.SubAccount, "subaccount-concurrency", 0, "")
-	fs.IntVar(&m.Concurrency.Role, "role-concurrency", 0, "")
-	fs.IntVar(&m.Concurrency.Shop, "shop-concurrency", 0, "")
-	fs.IntVar(&m.Concurrency.Staff, "staff-concurrency", 0, "")
-	fs.DurationVar(&m.BatchDelay, "status-batch-delay", controller.DefaultStatusBatchDelay, "")
-	fs.DurationVar(&m.SyncPeriod, "sync-period", 0, "")
-	fs.StringVar(&m.ProfileDir, "profile-dir", "", "")
-	cpus := fs.String("cpus", "", "")
-	_ = fs.Parse(args)
-	if *cpus != "" {
-		for _, c := range strings.Split(*cpus, ",") {
-			n, err := strconv.Atoi(c)
-			if err != nil {
-				fail(fmt.Errorf("--cpus: %w", err))
-			}
-			m.CPUs = append(m.CPUs, n)
-		}
-		if err := pinProcess("self", m.CPUs); err != nil {
-			fail(err)
-		}
-		runtime.GOMAXPROCS(len(m.CPUs))
-	}
-	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
-	if err := runManager(m); err != nil {
-		fmt.Fprintf(os.Stderr, "bench manager: %v\n", err)
-		os.Exit(1)
-	}
-}
-
 func shopName(i int) string    { return fmt.Sprintf("shop-%03d", i) }
 func mainAccount(i int) string { return fmt.Sprintf("bench%03d", i) }
 func subName(i, j int) string  { return fmt.Sprintf("s%03d-%04d", i, j) }
@@ -332,7 +295,7 @@ type result struct {
 	WaveRSS       uint64
 	WaveHeap      uint64
 	WaveAnon      uint64
-	WaveAnonParts anonParts
+	WaveAnonParts probe.AnonParts
 	WaveFile      uint64
 	WaveShopRates []float64 // per shop, calls per second during the wave
 	// WaveControlPlaneCPU is the CPU seconds kube-apiserver, etcd and the
@@ -568,7 +531,8 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 		return res, err
 	}
 	res.WaveAPI = apiViewBetween(apiBefore, apiAfter)
-	if err := errors.Join(<-createErr, waitErr, mgr.stopPhase(), <-apiProfile); err != nil {
+	sampled, stopErr := mgr.stopPhase()
+	if err := errors.Join(<-createErr, waitErr, stopErr, <-apiProfile); err != nil {
 		return res, fmt.Errorf("the wave: %w", err)
 	}
 	// The batched aggregates (Shop seats, Role member counts) are written
@@ -584,7 +548,7 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 	res.Wave.WriteSeconds = after.WriteSeconds - before.WriteSeconds
 	res.Wave.PlatformCalls = delta(callsBefore, engine.Calls())
 	res.Wave.CPU, res.Wave.GCCPU, res.Wave.GCIdleCPU = after.CPU-before.CPU, after.GCCPU-before.GCCPU, after.GCIdleCPU-before.GCIdleCPU
-	res.Wave.Sampled = after.Sampled
+	res.Wave.Sampled = sampled
 	res.WaveRSS, res.WaveHeap, res.WaveAnon, res.WaveFile = after.PeakRSS, after.PeakHeap, after.PeakAnon, after.PeakFile
 	res.WaveAnonParts = after.AtPeakAnon
 	for i := 0; i < o.Shops; i++ {
@@ -663,8 +627,10 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 		// The status the operator wrote, as the floor's status write: a
 		// status of five conditions and the permission lists costs the API
 		// server more to patch, store and send than a bare Ready.
+		// Shop 1's first: the fairness measure deletes or disables some of
+		// shop 0's and shop 2's, never this one.
 		written := &shopv1alpha1.SubAccount{}
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: benchNamespace, Name: subName(0, 0)}, written); err != nil {
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: benchNamespace, Name: subName(1, 0)}, written); err != nil {
 			return res, fmt.Errorf("reading a SubAccount of the wave for the floor's status: %w", err)
 		}
 		o.floorStatus = &written.Status
@@ -818,7 +784,7 @@ func measureFairness(ctx context.Context, o options, k8s client.Client, watched 
 		return nil, err
 	}
 	f.BacklogTime = time.Since(t0)
-	if err := mgr.stopPhase(); err != nil {
+	if _, err := mgr.stopPhase(); err != nil {
 		return nil, err
 	}
 	shop0 := calls.between(0, t0, time.Now())
@@ -855,10 +821,10 @@ var floorUser = "system:serviceaccount:" + managerNamespace + ":bench-floor"
 // at the SubAccount controller's concurrency, as the floor's user, with the
 // client rate limit qps and burst (qps < 0: none).
 func floor(ctx context.Context, cfg *rest.Config, o options, n int, namespace string, qps float32, burst int) (floorResult, error) {
-	writes := newWriteCounter()
+	writes := probe.NewWriteCounter()
 	fcfg := rest.CopyConfig(cfg)
 	fcfg.QPS, fcfg.Burst = qps, burst
-	fcfg.Wrap(writes.wrap)
+	fcfg.Wrap(writes.Wrap)
 	c, err := client.New(fcfg, client.Options{Scheme: scheme})
 	if err != nil {
 		return floorResult{}, err
@@ -915,8 +881,8 @@ func floor(ctx context.Context, cfg *rest.Config, o options, n int, namespace st
 	})
 	events.Wait()
 	took := time.Since(t)
-	byKind := writes.snapshot()
-	return floorResult{Time: took, Writes: sum(byKind), ByKind: byKind, Latency: writes.latency(), CPU: delta(cpuBefore, controlPlaneCPU())},
+	byKind := writes.Snapshot()
+	return floorResult{Time: took, Writes: sum(byKind), ByKind: byKind, Latency: writes.Latency(), CPU: delta(cpuBefore, controlPlaneCPU())},
 		errors.Join(err, eventErr)
 }
 

@@ -17,12 +17,8 @@ limitations under the License.
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -30,82 +26,6 @@ import (
 
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway/wire"
 )
-
-// writeCounter counts the write requests (POST/PUT/PATCH/DELETE) sent
-// through a rest.Config, by verb and resource.
-type writeCounter struct {
-	mu     sync.Mutex
-	counts map[string]int
-	// seconds is the time all counted writes took, request to response
-	// headers: with the count, the mean latency the writer saw.
-	seconds float64
-}
-
-func newWriteCounter() *writeCounter { return &writeCounter{counts: map[string]int{}} }
-
-func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
-	return roundTripperFunc(func(r *http.Request) (*http.Response, error) {
-		switch r.Method {
-		case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
-		default:
-			return rt.RoundTrip(r)
-		}
-		start := time.Now()
-		resp, err := rt.RoundTrip(r)
-		took := time.Since(start).Seconds()
-		w.mu.Lock()
-		w.counts[r.Method+" "+resourceOf(r.URL.Path)]++
-		w.seconds += took
-		w.mu.Unlock()
-		return resp, err
-	})
-}
-
-// latency is the total time of the writes counted so far, in seconds.
-func (w *writeCounter) latency() float64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.seconds
-}
-
-func (w *writeCounter) snapshot() map[string]int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	out := make(map[string]int, len(w.counts))
-	for k, v := range w.counts {
-		out[k] = v
-	}
-	return out
-}
-
-type roundTripperFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// resourceOf extracts "resource[/subresource]" from an API path such as
-// /apis/g/v/namespaces/ns/subaccounts/name/status.
-func resourceOf(path string) string {
-	parts := strings.Split(strings.Trim(path, "/"), "/")
-	switch {
-	case len(parts) >= 2 && parts[0] == "api":
-		parts = parts[2:]
-	case len(parts) >= 3 && parts[0] == "apis":
-		parts = parts[3:]
-	default:
-		return path
-	}
-	if len(parts) >= 3 && parts[0] == "namespaces" {
-		parts = parts[2:]
-	}
-	switch len(parts) {
-	case 0:
-		return "namespaces"
-	case 1, 2:
-		return parts[0]
-	default:
-		return parts[0] + "/" + parts[2]
-	}
-}
 
 // delta is after minus before, dropping zeros.
 func delta[V int | float64](before, after map[string]V) map[string]V {
@@ -151,69 +71,6 @@ func perItem[V int | float64](m map[string]V, n int) string {
 // counts renders m's entries as totals, largest first.
 func counts[V int | float64](m map[string]V) string {
 	return perItem(m, 1)
-}
-
-// procSample is what the manager's sampler reads of its own
-// /proc/self/status, in bytes: peak and current resident memory, and the
-// current anonymous and file-backed parts.
-type procSample struct {
-	HWM, RSS, Anon, File uint64
-}
-
-// procStatusReader reads /proc/self/status into a buffer it keeps. The
-// manager samples it ten times a second in its own process, where
-// os.ReadFile and a split into lines allocated about 30 MB in a 10,000
-// wave: garbage the bench then charged to the manager's collector.
-type procStatusReader struct {
-	mu  sync.Mutex
-	f   *os.File
-	buf []byte
-}
-
-func openProcStatus() (*procStatusReader, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return nil, err
-	}
-	return &procStatusReader{f: f, buf: make([]byte, 16<<10)}, nil
-}
-
-// sample reads the file anew; zero fields when it cannot.
-func (r *procStatusReader) sample() procSample {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n, err := r.f.ReadAt(r.buf, 0) // procfs makes the text anew at offset 0
-	if err != nil && !errors.Is(err, io.EOF) {
-		return procSample{}
-	}
-	text := r.buf[:n]
-	return procSample{HWM: procStatusField(text, "VmHWM"), RSS: procStatusField(text, "VmRSS"),
-		Anon: procStatusField(text, "RssAnon"), File: procStatusField(text, "RssFile")}
-}
-
-// procStatusField is a field of /proc/PID/status text such as "VmRSS:
-// 1234 kB", in bytes; 0 when absent.
-func procStatusField(text []byte, field string) uint64 {
-	for len(text) > 0 {
-		line := text
-		if i := bytes.IndexByte(text, '\n'); i >= 0 {
-			line, text = text[:i], text[i+1:]
-		} else {
-			text = nil
-		}
-		if len(line) <= len(field) || line[len(field)] != ':' || string(line[:len(field)]) != field {
-			continue
-		}
-		var kb uint64
-		for _, c := range bytes.TrimSpace(line[len(field)+1:]) {
-			if c < '0' || c > '9' {
-				break
-			}
-			kb = kb*10 + uint64(c-'0')
-		}
-		return kb * 1024
-	}
-	return 0
 }
 
 func mib(b uint64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }

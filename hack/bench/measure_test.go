@@ -26,16 +26,6 @@ import (
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 )
 
-func TestProcStatusField(t *testing.T) {
-	text := []byte("Name:\tbench\nVmHWM:\t  190464 kB\nVmRSS:\t  150000 kB\nRssAnon:\t  120000 kB\nRssFile:\t   30000 kB\nRssAnonX:\t 1 kB")
-	for field, want := range map[string]uint64{"VmHWM": 190464 << 10, "VmRSS": 150000 << 10, "RssAnon": 120000 << 10,
-		"RssFile": 30000 << 10, "RssShmem": 0, "Name": 0, "RssAnonX": 1 << 10} {
-		if got := procStatusField(text, field); got != want {
-			t.Errorf("%s: got %d, want %d", field, got, want)
-		}
-	}
-}
-
 func TestMedian(t *testing.T) {
 	for _, tc := range []struct {
 		xs   []float64

@@ -36,6 +36,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
+	"github.com/subaccount-operator/subaccount-operator/hack/bench/internal/probe"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
 )
@@ -77,7 +78,7 @@ type offboardingBreakdown struct {
 	// offboarding: requests served, mean queue wait and reconcile time.
 	Staff, SubAccount controllerFigures
 	// UrgentWait is the platform limiter's wait of urgent calls.
-	UrgentWait durations
+	UrgentWait probe.Durations
 	// Calls are the platform calls made meanwhile (the wave's too), by
 	// method.
 	Calls map[string]int
@@ -89,9 +90,9 @@ type controllerFigures struct {
 	QueueWait, WorkTime time.Duration
 }
 
-func figuresOf(name string, before, after managerStats) controllerFigures {
-	q, w := after.QueueWait[name].minus(before.QueueWait[name]), after.ReconcileTime[name].minus(before.ReconcileTime[name])
-	return controllerFigures{Reconciles: w.Count, QueueWait: q.mean(), WorkTime: w.mean()}
+func figuresOf(name string, before, after probe.Stats) controllerFigures {
+	q, w := after.QueueWait[name].Minus(before.QueueWait[name]), after.ReconcileTime[name].Minus(before.ReconcileTime[name])
+	return controllerFigures{Reconciles: w.Count, QueueWait: q.Mean(), WorkTime: w.Mean()}
 }
 
 // disableTimeline records, per account of the people offboarded ("<shop>/<account
@@ -153,12 +154,12 @@ func (tl *disableTimeline) platformDisabled(engine *memory.Engine, shops int) in
 
 // breakdown is the offboarding's breakdown, the manager's figures read
 // before and after.
-func (tl *disableTimeline) breakdown(before, after managerStats) offboardingBreakdown {
+func (tl *disableTimeline) breakdown(before, after probe.Stats) offboardingBreakdown {
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
 	var staffPart, subPart []time.Duration
 	b := offboardingBreakdown{Staff: figuresOf("staff", before, after), SubAccount: figuresOf("subaccount", before, after),
-		UrgentWait: after.UrgentWait.minus(before.UrgentWait)}
+		UrgentWait: after.UrgentWait.Minus(before.UrgentWait)}
 	for key, done := range tl.disabled {
 		written, ok := tl.written[key]
 		if !ok || written.After(done) {
@@ -403,7 +404,7 @@ func renderOffboarding(o options, latency time.Duration, r *offboardingResult) s
 	}
 	row("Staff controller during the offboarding", ctl(bd.Staff))
 	row("SubAccount controller during the offboarding (the wave's creates included)", ctl(bd.SubAccount))
-	row("platform limiter, urgent calls", fmt.Sprintf("%d waits, mean %s, max %s", bd.UrgentWait.Count, d(bd.UrgentWait.mean()),
+	row("platform limiter, urgent calls", fmt.Sprintf("%d waits, mean %s, max %s", bd.UrgentWait.Count, d(bd.UrgentWait.Mean()),
 		d(time.Duration(bd.UrgentWait.Max*float64(time.Second)))))
 	var calls []string
 	for _, m := range slices.Sorted(maps.Keys(bd.Calls)) {

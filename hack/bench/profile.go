@@ -19,17 +19,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/pprof"
-	"runtime/trace"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/pprof/profile"
@@ -37,117 +31,6 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 )
-
-// profiler records what the manager does during one phase of the bench.
-// Every phase gets a CPU profile, kept in memory, from which stop measures
-// the garbage collector's share of the CPU the process really used
-// (sampledCPU). With --profile it also writes that CPU profile and an
-// execution trace from start to stop, and at stop the block, mutex and
-// goroutine profiles. Block and mutex profiling are off until the first
-// phase starts, so the profiles of the first phase hold only that phase's
-// waits (later phases add to them: read them with -base against the
-// earlier phase's).
-type profiler struct {
-	dir string
-
-	mu    sync.Mutex
-	name  string
-	cpu   bytes.Buffer
-	files []*os.File
-	// began is the process's CPU time, and the runtime's estimates of its
-	// collector's and idle marking's, when the phase started.
-	began, beganGC, beganGCIdle float64
-	// last is what the CPU profile of the last phase stopped showed.
-	last sampledCPU
-}
-
-// blockProfileRate samples one blocking event per this many nanoseconds
-// spent blocked: fine enough to see every wait of a millisecond.
-const blockProfileRate = int(100 * time.Microsecond)
-
-func (p *profiler) start(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.name != "" {
-		http.Error(w, "phase "+p.name+" is still being profiled", http.StatusConflict)
-		return
-	}
-	name := r.URL.Query().Get("name")
-	p.cpu.Reset()
-	if err := pprof.StartCPUProfile(&p.cpu); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	p.name = name
-	p.began, p.beganGC, p.beganGCIdle = cpuSeconds()
-	if p.dir == "" {
-		return
-	}
-	// A phase that cannot write its files is no phase: the CPU profile
-	// stops with it.
-	fail := func(err error) {
-		pprof.StopCPUProfile()
-		p.name = ""
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-	}
-	if err := os.MkdirAll(p.dir, 0o755); err != nil {
-		fail(err)
-		return
-	}
-	tr, err := os.Create(filepath.Join(p.dir, name+"-trace.out"))
-	if err != nil {
-		fail(err)
-		return
-	}
-	runtime.SetBlockProfileRate(blockProfileRate)
-	runtime.SetMutexProfileFraction(10)
-	if err := trace.Start(tr); err != nil {
-		_ = tr.Close()
-		fail(err)
-		return
-	}
-	p.files = []*os.File{tr}
-}
-
-func (p *profiler) stop(w http.ResponseWriter, _ *http.Request) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.name == "" {
-		http.Error(w, "no phase is being profiled", http.StatusConflict)
-		return
-	}
-	pprof.StopCPUProfile()
-	ended, endedGC, endedGCIdle := cpuSeconds()
-	var errs []error
-	if prof, err := profile.Parse(bytes.NewReader(p.cpu.Bytes())); err != nil {
-		errs = append(errs, fmt.Errorf("reading the CPU profile: %w", err))
-	} else {
-		p.last = gcShare(prof)
-		p.last.Process = ended - p.began
-		p.last.RuntimeGC, p.last.RuntimeGCIdle = endedGC-p.beganGC, endedGCIdle-p.beganGCIdle
-	}
-	if p.dir != "" {
-		trace.Stop()
-		for _, f := range p.files {
-			errs = append(errs, f.Close())
-		}
-		errs = append(errs, os.WriteFile(filepath.Join(p.dir, p.name+"-cpu.pprof"), p.cpu.Bytes(), 0o644))
-		for _, prof := range []string{"block", "mutex", "goroutine", "heap"} {
-			errs = append(errs, writeProfile(filepath.Join(p.dir, p.name+"-"+prof+".pprof"), prof))
-		}
-	}
-	p.name, p.files = "", nil
-	if err := errors.Join(errs...); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-	}
-}
-
-// lastPhase is what the CPU profile of the last phase stopped showed.
-func (p *profiler) lastPhase() sampledCPU {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.last
-}
 
 // sampledCPU is a phase's CPU as its CPU profile sampled it (seconds):
 // all of it, the garbage collector's, and of that the marking done by
@@ -242,19 +125,6 @@ func gcShare(p *profile.Profile) sampledCPU {
 		}
 	}
 	return out
-}
-
-func writeProfile(path, name string) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, f.Close()) }()
-	prof := pprof.Lookup(name)
-	if prof == nil {
-		return fmt.Errorf("no %s profile", name)
-	}
-	return prof.WriteTo(f, 0)
 }
 
 // controlPlaneCPU returns the CPU seconds (user + system) used so far by

@@ -18,6 +18,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"math"
 	"net/http"
@@ -29,6 +30,8 @@ import (
 	"testing"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/subaccount-operator/subaccount-operator/hack/bench/internal/probe"
 )
 
 // A synthetic profile: user code, an idle mark worker (its idle frame
@@ -153,43 +156,57 @@ func TestBoundPercentReplacesTheRuntimesIdleMarkingBySampledIdleMarking(t *testi
 // A phase without --profile still measures; a phase whose files cannot be
 // written fails and leaves no CPU profile running behind it.
 func TestProfilerPhases(t *testing.T) {
-	p := &profiler{}
-	call := func(h http.HandlerFunc, target string) int {
+	p := probe.NewProfiler("")
+	call := func(h http.HandlerFunc, target string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
 		h(rec, httptest.NewRequest(http.MethodPost, target, nil))
-		return rec.Code
+		return rec
 	}
-	if code := call(p.start, "/phase/start?name=wave"); code != http.StatusOK {
-		t.Fatalf("start: %d", code)
+	if rec := call(p.Start, "/phase/start?name=wave"); rec.Code != http.StatusOK {
+		t.Fatalf("start: %d", rec.Code)
 	}
-	if code := call(p.start, "/phase/start?name=again"); code != http.StatusConflict {
-		t.Fatalf("a second start while one runs: %d, want 409", code)
+	if rec := call(p.Start, "/phase/start?name=again"); rec.Code != http.StatusConflict {
+		t.Fatalf("a second start while one runs: %d, want 409", rec.Code)
 	}
 	live := pointerHeap(1 << 20)
 	for range 20 {
 		runtime.GC()
 	}
 	runtime.KeepAlive(live)
-	if code := call(p.stop, "/phase/stop"); code != http.StatusOK {
-		t.Fatalf("stop: %d", code)
+	rec := call(p.Stop, "/phase/stop")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("stop: %d", rec.Code)
 	}
-	if got := p.lastPhase(); got.Process <= 0 || got.RuntimeGC <= 0 {
-		t.Fatalf("the phase measured %+v: no CPU time or no collector", got)
+	// What the bench does with the answer (stopPhase): the collector's
+	// share from the phase's CPU profile.
+	var phase probe.Phase
+	if err := json.Unmarshal(rec.Body.Bytes(), &phase); err != nil {
+		t.Fatal(err)
+	}
+	if phase.Process <= 0 || phase.RuntimeGC <= 0 {
+		t.Fatalf("the phase measured %+v: no CPU time or no collector", phase)
+	}
+	prof, err := profile.Parse(bytes.NewReader(phase.CPUProfile))
+	if err != nil {
+		t.Fatalf("the phase's CPU profile: %v", err)
+	}
+	if got := gcShare(prof); got.GC <= 0 || got.Total < got.GC {
+		t.Fatalf("the phase's profile shows %+v: no collector", got)
 	}
 
 	file := filepath.Join(t.TempDir(), "a-file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p = &profiler{dir: filepath.Join(file, "under-a-file")}
-	if code := call(p.start, "/phase/start?name=wave"); code != http.StatusInternalServerError {
-		t.Fatalf("start with a directory that cannot be made: %d, want 500", code)
+	p = probe.NewProfiler(filepath.Join(file, "under-a-file"))
+	if rec := call(p.Start, "/phase/start?name=wave"); rec.Code != http.StatusInternalServerError {
+		t.Fatalf("start with a directory that cannot be made: %d, want 500", rec.Code)
 	}
 	if err := pprof.StartCPUProfile(io.Discard); err != nil {
 		t.Fatalf("the failed phase left its CPU profile running: %v", err)
 	}
 	pprof.StopCPUProfile()
-	if code := call(p.stop, "/phase/stop"); code != http.StatusConflict {
-		t.Fatalf("stop after a failed start: %d, want 409", code)
+	if rec := call(p.Stop, "/phase/stop"); rec.Code != http.StatusConflict {
+		t.Fatalf("stop after a failed start: %d, want 409", rec.Code)
 	}
 }

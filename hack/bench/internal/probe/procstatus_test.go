@@ -1,5 +1,3 @@
-//go:build !linux
-
 /*
 Copyright 2026 The subaccount-operator Authors.
 
@@ -16,11 +14,16 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main
+package probe
 
-import "errors"
+import "testing"
 
-var errNoAffinity = errors.New("--split-cpus needs Linux's CPU affinity")
-
-func allowedCPUs() ([]int, error)    { return nil, errNoAffinity }
-func pinProcess(string, []int) error { return errNoAffinity }
+func TestProcStatusField(t *testing.T) {
+	text := []byte("Name:\tbench\nVmHWM:\t  190464 kB\nVmRSS:\t  150000 kB\nRssAnon:\t  120000 kB\nRssFile:\t   30000 kB\nRssAnonX:\t 1 kB")
+	for field, want := range map[string]uint64{"VmHWM": 190464 << 10, "VmRSS": 150000 << 10, "RssAnon": 120000 << 10,
+		"RssFile": 30000 << 10, "RssShmem": 0, "Name": 0, "RssAnonX": 1 << 10} {
+		if got := ProcStatusField(text, field); got != want {
+			t.Errorf("%s: got %d, want %d", field, got, want)
+		}
+	}
+}

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main
+package probe
 
 import (
 	"fmt"
@@ -44,8 +44,8 @@ func (m *cpuMask) cpus() []int {
 	return out
 }
 
-// allowedCPUs is the CPUs this process may run on.
-func allowedCPUs() ([]int, error) {
+// AllowedCPUs is the CPUs this process may run on.
+func AllowedCPUs() ([]int, error) {
 	var m cpuMask
 	if _, _, e := syscall.RawSyscall(syscall.SYS_SCHED_GETAFFINITY, 0, unsafe.Sizeof(m), uintptr(unsafe.Pointer(&m))); e != 0 {
 		return nil, fmt.Errorf("sched_getaffinity: %w", e)
@@ -53,10 +53,10 @@ func allowedCPUs() ([]int, error) {
 	return m.cpus(), nil
 }
 
-// pinProcess keeps every thread of the process pid ("self" or a number)
+// PinProcess keeps every thread of the process pid ("self" or a number)
 // on cpus; the threads it starts later inherit the set from the thread
 // that starts them.
-func pinProcess(pid string, cpus []int) error {
+func PinProcess(pid string, cpus []int) error {
 	m := maskOf(cpus)
 	tasks, err := os.ReadDir("/proc/" + pid + "/task")
 	if err != nil {

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main
+package probe
 
 import (
 	"os"
@@ -36,19 +36,19 @@ func TestCPUMaskRoundTrips(t *testing.T) {
 // --split-cpus pins every thread of a process: the test process pins
 // itself to its first CPU, reads the set back, and is given all back.
 func TestPinProcessPinsEveryThread(t *testing.T) {
-	all, err := allowedCPUs()
+	all, err := AllowedCPUs()
 	if err != nil || len(all) == 0 {
-		t.Fatalf("allowedCPUs: %v, %v", all, err)
+		t.Fatalf("AllowedCPUs: %v, %v", all, err)
 	}
 	t.Cleanup(func() {
-		if err := pinProcess("self", all); err != nil {
+		if err := PinProcess("self", all); err != nil {
 			t.Fatal(err)
 		}
 	})
-	if err := pinProcess("self", all[:1]); err != nil {
+	if err := PinProcess("self", all[:1]); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := allowedCPUs(); err != nil || !slices.Equal(got, all[:1]) {
+	if got, err := AllowedCPUs(); err != nil || !slices.Equal(got, all[:1]) {
 		t.Fatalf("after pinning to %v: %v, %v", all[:1], got, err)
 	}
 	tasks, err := os.ReadDir("/proc/self/task")
@@ -70,16 +70,16 @@ func TestPinProcessPinsEveryThread(t *testing.T) {
 // The manager's sampler reads its status ten times a second: it must read
 // the process's own figures, and allocate nothing doing so.
 func TestProcStatusReaderReadsWithoutAllocating(t *testing.T) {
-	r, err := openProcStatus()
+	r, err := OpenProcStatus()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = r.f.Close() }()
-	s := r.sample()
+	s := r.Sample()
 	if s.RSS == 0 || s.HWM < s.RSS || s.Anon == 0 || s.Anon+s.File > s.RSS+s.RSS/10 {
 		t.Fatalf("implausible sample %+v", s)
 	}
-	if allocs := testing.AllocsPerRun(100, func() { r.sample() }); allocs != 0 {
+	if allocs := testing.AllocsPerRun(100, func() { r.Sample() }); allocs != 0 {
 		t.Errorf("a sample allocated %.1f times", allocs)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package manager
 
 import (
 	"context"
@@ -39,7 +39,7 @@ func TestFactoryRefusesEndpointsNotAllowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, driver := range []string{"gateway", "memory"} {
-		f, err := platformFactory(driver, 1, only)
+		f, err := platformFactory(driver, 1, only, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +55,7 @@ func TestFactoryRefusesEndpointsNotAllowed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := platformFactory("gateway", 1, loopback)
+	f, err := platformFactory("gateway", 1, loopback, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
