@@ -91,6 +91,10 @@ func TestInternCachedLeavesSecretValuesAlone(t *testing.T) {
 	g := NewWithT(t)
 	a := decodeTestdata[corev1.Secret](t, "cached-secret.json", "s001-0003", "s001-0003")
 	b := decodeTestdata[corev1.Secret](t, "cached-secret.json", "s001-0003", "s001-0004")
+	// A role the cache keeps whole (credentials Secrets are trimmed).
+	for _, s := range []*corev1.Secret{a, b} {
+		s.Labels[shopv1alpha1.LabelSecretRole] = shopv1alpha1.SecretRolePassword
+	}
 	want := a.DeepCopy()
 	for _, s := range []*corev1.Secret{a, b} {
 		_, err := StripCachedMetadata(s)

@@ -25,8 +25,10 @@ import (
 
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
@@ -88,6 +90,85 @@ func TestStripCachedMetadataDropsOnlyWhatNobodyReads(t *testing.T) {
 	out, err = opts.DefaultTransform(role)
 	g.Expect(err).NotTo(HaveOccurred())
 	g.Expect(out.(*shopv1alpha1.Role).Spec).To(Equal(role.Spec))
+}
+
+// TestCredentialsSecretsAreCachedAsMetadataOnly: the cache keeps of a
+// credentials Secret what tells that it exists and whose it is, marked as
+// trimmed; Secrets of the other roles stay whole.
+func TestCredentialsSecretsAreCachedAsMetadataOnly(t *testing.T) {
+	g := NewWithT(t)
+	whole := decodeTestdata[corev1.Secret](t, "cached-secret.json", "s001-0003", "s001-0003")
+	out, err := StripCachedMetadata(whole.DeepCopy())
+	g.Expect(err).NotTo(HaveOccurred())
+	got := out.(*corev1.Secret)
+	g.Expect(got.Type).To(Equal(secretTypeMetadataOnly))
+	g.Expect(got.Data).To(BeNil())
+	g.Expect(got.Labels).To(BeNil())
+	g.Expect(got.Annotations).To(BeNil())
+	g.Expect(got.Name).To(Equal(whole.Name))
+	g.Expect(got.Namespace).To(Equal(whole.Namespace))
+	g.Expect(got.UID).To(Equal(whole.UID))
+	g.Expect(got.ResourceVersion).To(Equal(whole.ResourceVersion))
+	g.Expect(got.OwnerReferences).To(Equal(whole.OwnerReferences), "the SubAccount's watch maps the Secret to its owner")
+	g.Expect(loginIsLive(got)).To(BeFalse())
+
+	live := whole.DeepCopy()
+	live.Annotations[shopv1alpha1.AnnotationLogin] = shopv1alpha1.LoginLive
+	g.Expect(loginIsLive(live)).To(BeTrue())
+	out, err = StripCachedMetadata(live)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(out.(*corev1.Secret).Type).To(Equal(secretTypeMetadataOnlyLive))
+	g.Expect(trimmed(out.(*corev1.Secret))).To(BeTrue())
+	g.Expect(loginIsLive(out.(*corev1.Secret))).To(BeTrue(), "the login's state survives the trimming")
+
+	for _, role := range []string{shopv1alpha1.SecretRoleShopAPI, shopv1alpha1.SecretRolePassword, shopv1alpha1.SecretRoleVerification} {
+		other := whole.DeepCopy()
+		other.Labels[shopv1alpha1.LabelSecretRole] = role
+		want := other.DeepCopy()
+		out, err := StripCachedMetadata(other)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(out).To(Equal(want), "a %s Secret is cached whole", role)
+	}
+}
+
+// TestCredentialsSecretIsReadWhole: a reconcile never acts on the trimmed
+// copy. What the cache shows is read again from the API server; what the
+// cache does not show is NotFound; and with no API server to ask, the read
+// fails rather than hand back a Secret without its password (which would
+// look like a Secret to fill with a new one).
+func TestCredentialsSecretIsReadWhole(t *testing.T) {
+	g := NewWithT(t)
+	ctx := context.Background()
+	sa := &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "s", Name: "s001-0003", UID: "deb39741-0dba-4498-b74f-ee9ef12ac8e1"}}
+	whole := decodeTestdata[corev1.Secret](t, "cached-secret.json", "s001-0003", "s001-0003")
+	whole.Namespace = sa.Namespace
+	trimmed, err := StripCachedMetadata(whole.DeepCopy())
+	g.Expect(err).NotTo(HaveOccurred())
+	cache := fake.NewClientBuilder().WithScheme(scheme).WithObjects(trimmed.(*corev1.Secret)).Build()
+	apiServer := fake.NewClientBuilder().WithScheme(scheme).WithObjects(whole.DeepCopy()).Build()
+
+	r := &SubAccountReconciler{Client: cache, Connector: &Connector{Client: cache, APIReader: apiServer}}
+	got, err := r.credentialsSecret(ctx, sa)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got.Data).To(Equal(whole.Data))
+	g.Expect(got.Annotations).To(Equal(whole.Annotations))
+	g.Expect(got.Type).To(Equal(corev1.SecretTypeOpaque))
+
+	other := &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "s", Name: "not-cached"}}
+	_, err = r.credentialsSecret(ctx, other)
+	g.Expect(apierrors.IsNotFound(err)).To(BeTrue(), "a Secret the cache does not show: %v", err)
+
+	r = &SubAccountReconciler{Client: cache, Connector: &Connector{Client: cache}}
+	got, err = r.credentialsSecret(ctx, sa)
+	g.Expect(err).To(MatchError(ContainSubstring("metadata only")))
+	g.Expect(got).To(BeNil())
+
+	// Credentials Secrets the cache holds whole (a fake client in unit
+	// tests) are the answer as they are.
+	r = &SubAccountReconciler{Client: apiServer}
+	got, err = r.credentialsSecret(ctx, sa)
+	g.Expect(err).NotTo(HaveOccurred())
+	g.Expect(got.Data).To(Equal(whole.Data))
 }
 
 // TestKubectlAppliedSubAccountKeepsItsLastApplied: the cache drops the

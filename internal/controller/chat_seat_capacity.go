@@ -29,7 +29,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
@@ -141,13 +140,12 @@ func setCapacityCondition(sa *shopv1alpha1.SubAccount, status metav1.ConditionSt
 	setCondition(sa, shopv1alpha1.ConditionSeatCapacityApplied, status, reason, msg)
 }
 
-// ownLogin reads the sub-account's own login from its credentials Secret:
-// the username and the password of the revision this reconcile wrote (an
-// older one, from a cache that has not seen the write yet, is waited for).
+// ownLogin reads the sub-account's own login from its credentials Secret
+// (credentialsSecret: from the API server): the username and the password
+// of the revision this reconcile wrote (an older one is waited for).
 func (r *SubAccountReconciler) ownLogin(ctx context.Context, sa *shopv1alpha1.SubAccount, creds credentials) (platform.SubAccountLogin, error) {
 	name := sa.CredentialsSecretName()
-	secret := &corev1.Secret{}
-	err := r.Get(ctx, client.ObjectKey{Namespace: sa.Namespace, Name: name}, secret)
+	secret, err := r.credentialsSecret(ctx, sa)
 	switch {
 	case apierrors.IsNotFound(err):
 		return platform.SubAccountLogin{}, waiting(shopv1alpha1.ReasonSecretNotFound,
@@ -156,7 +154,7 @@ func (r *SubAccountReconciler) ownLogin(ctx context.Context, sa *shopv1alpha1.Su
 		return platform.SubAccountLogin{}, fmt.Errorf("reading the credentials Secret %q: %w", name, err)
 	}
 	if secret.Annotations[shopv1alpha1.AnnotationLogin] == shopv1alpha1.LoginPending {
-		// publishLogin's patch is not in the cache yet.
+		// publishLogin has not marked it live yet.
 		return platform.SubAccountLogin{}, &outcome{reason: shopv1alpha1.ReasonProgressing, requeueAfter: time.Second,
 			message: fmt.Sprintf("waiting to read the live login of Secret %q", name)}
 	}

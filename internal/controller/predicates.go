@@ -19,9 +19,8 @@ package controller
 // Every watch predicate of the three controllers: what wakes a reconcile.
 
 import (
-	"bytes"
-	"maps"
 	"slices"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -81,56 +80,47 @@ var roleChangeMatters = predicate.Funcs{
 }
 
 // ownedSecretChanged passes changes of a SubAccount's own credentials
-// Secret, not its creation nor its login's publication (pending → live with
-// the username, publishLogin): both are the reconcile's own doing, done as
-// its last steps (and at start the SubAccount is listed anyway);
-// re-queueing on them would run a second reconcile, with nothing to do,
-// for every new SubAccount, against a cache that may not yet hold the
-// status the first one wrote.
-var ownedSecretChanged = predicate.And(predicate.Funcs{
-	CreateFunc: func(event.CreateEvent) bool { return false },
-	UpdateFunc: func(e event.UpdateEvent) bool {
-		o, ok1 := e.ObjectOld.(*corev1.Secret)
-		n, ok2 := e.ObjectNew.(*corev1.Secret)
-		return !ok1 || !ok2 || !loginPublished(o, n)
-	},
-}, predicate.ResourceVersionChangedPredicate{})
-
-// loginPublished reports whether the only change from o to n is the
-// login's publication: the login annotation from pending (or none) to
-// live, and the username key added.
-func loginPublished(o, n *corev1.Secret) bool {
-	if o.Annotations[shopv1alpha1.AnnotationLogin] == shopv1alpha1.LoginLive ||
-		n.Annotations[shopv1alpha1.AnnotationLogin] != shopv1alpha1.LoginLive {
-		return false
-	}
-	if _, had := o.Data[shopv1alpha1.SecretKeyUsername]; had {
-		return false
-	}
-	return equalExcept(o.Data, n.Data, shopv1alpha1.SecretKeyUsername, bytes.Equal) &&
-		equalExcept(o.Annotations, n.Annotations, shopv1alpha1.AnnotationLogin, func(a, b string) bool { return a == b }) &&
-		maps.Equal(o.Labels, n.Labels) && equality.Semantic.DeepEqual(o.OwnerReferences, n.OwnerReferences) &&
-		o.DeletionTimestamp.Equal(n.DeletionTimestamp) && slices.Equal(o.Finalizers, n.Finalizers)
+// Secret, not its creation nor its login's publication (pending → live,
+// publishLogin): both are the reconcile's own doing, done as its last steps
+// (and at start the SubAccount is listed anyway); re-queueing on them would
+// run a second reconcile, with nothing to do, for every new SubAccount,
+// against a cache that may not yet hold the status the first one wrote.
+// The publication is told by what it changes, the login going live, and by
+// the note publishLogin makes before it patches, so that the event, which
+// may arrive before the patch's answer, finds it. The cache holds the
+// Secret as metadata only (trimCredentials), so the rest of the change
+// cannot be compared; a write of someone else's in the same moment has a
+// version of its own and wakes the SubAccount by itself, unless it is the
+// very one that turns the login live.
+func ownedSecretChanged(publishing *inFlight) predicate.Predicate {
+	return predicate.And(predicate.ResourceVersionChangedPredicate{}, predicate.Funcs{
+		CreateFunc: func(event.CreateEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			o, ok1 := e.ObjectOld.(*corev1.Secret)
+			n, ok2 := e.ObjectNew.(*corev1.Secret)
+			if !ok1 || !ok2 || loginIsLive(o) || !loginIsLive(n) {
+				return true
+			}
+			return !publishing.done(n)
+		},
+		DeleteFunc: func(e event.DeleteEvent) bool {
+			publishing.done(e.Object)
+			return true
+		},
+	})
 }
 
-// equalExcept reports whether a and b hold the same entries, key aside
-// (in either), without copying them: it runs on every Secret update.
-func equalExcept[V any](a, b map[string]V, key string, eq func(V, V) bool) bool {
-	n := 0
-	for k, v := range a {
-		if k == key {
-			continue
-		}
-		w, ok := b[k]
-		if !ok || !eq(v, w) {
-			return false
-		}
-		n++
-	}
-	if _, ok := b[key]; ok {
-		n++
-	}
-	return n == len(b)
+// inFlight notes the objects a controller is about to write, until the
+// event of the write arrives (done) or the write fails (done as well).
+type inFlight struct{ m sync.Map } // client.ObjectKey → struct{}
+
+// start notes that obj is about to be written.
+func (f *inFlight) start(obj client.Object) { f.m.Store(client.ObjectKeyFromObject(obj), struct{}{}) }
+
+// done forgets obj's note and reports whether there was one.
+func (f *inFlight) done(obj client.Object) bool {
+	_, ok := f.m.LoadAndDelete(client.ObjectKeyFromObject(obj))
+	return ok
 }
 
 // dependantArrivedOrLeft passes what matters to a Shop about its

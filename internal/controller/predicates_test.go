@@ -27,53 +27,76 @@ import (
 )
 
 // TestOwnedSecretChangedSkipsTheLoginPublication: the SubAccount's own
-// publication of its login (pending → live, username added) does not wake
-// it again (it was a second, idle reconcile of every new SubAccount); any
-// other change of its Secret does, the publication with it included.
+// publication of its login (pending → live, noted by publishLogin before
+// its patch) does not wake it again (it was a second, idle reconcile of
+// every new SubAccount); any other change of its Secret does, and so does a
+// login turned live by someone else. The cache's trimmed Secrets carry the
+// login's state in their type; whole Secrets (a fake client's) in their
+// annotation.
 func TestOwnedSecretChangedSkipsTheLoginPublication(t *testing.T) {
-	pending := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "a-credentials", ResourceVersion: "1",
-		Labels:      map[string]string{shopv1alpha1.LabelSecretRole: "credentials"},
-		Annotations: map[string]string{shopv1alpha1.AnnotationLogin: shopv1alpha1.LoginPending, shopv1alpha1.AnnotationPasswordRevision: "1"}},
-		Data: map[string][]byte{shopv1alpha1.SecretKeyPassword: []byte("pw"), shopv1alpha1.SecretKeyAccountName: []byte("a")}}
-	published := func(edit func(*corev1.Secret)) *corev1.Secret {
-		s := pending.DeepCopy()
-		s.ResourceVersion = "2"
-		s.Annotations[shopv1alpha1.AnnotationLogin] = shopv1alpha1.LoginLive
-		s.Data[shopv1alpha1.SecretKeyUsername] = []byte("main:a")
-		if edit != nil {
-			edit(s)
-		}
-		return s
-	}
-	cases := []struct {
+	for _, form := range []struct {
 		name string
-		old  *corev1.Secret
-		new  *corev1.Secret
-		wake bool
+		make func(rv string, live bool) *corev1.Secret
 	}{
-		{"the publication", pending, published(nil), false},
-		{"the publication and a new password", pending, published(func(s *corev1.Secret) { s.Data[shopv1alpha1.SecretKeyPassword] = []byte("other") }), true},
-		{"the publication and a label", pending, published(func(s *corev1.Secret) { s.Labels["x"] = "y" }), true},
-		{"the publication and another annotation", pending, published(func(s *corev1.Secret) { s.Annotations[shopv1alpha1.AnnotationPasswordRevision] = "2" }), true},
-		{"the publication and a key removed", pending, published(func(s *corev1.Secret) { delete(s.Data, shopv1alpha1.SecretKeyPassword) }), true},
-		{"the publication and a new key", pending, published(func(s *corev1.Secret) { s.Data["extra"] = []byte("x") }), true},
-		{"the username changed on a live Secret", published(nil), published(func(s *corev1.Secret) {
-			s.ResourceVersion = "3"
-			s.Data[shopv1alpha1.SecretKeyUsername] = []byte("main:b")
-		}), true},
-		{"live back to pending", published(nil), func() *corev1.Secret { s := pending.DeepCopy(); s.ResourceVersion = "3"; return s }(), true},
-		{"the publication while being deleted", pending, published(func(s *corev1.Secret) { now := metav1.Now(); s.DeletionTimestamp = &now }), true},
-		{"a resync", pending, pending, false},
-	}
-	for _, c := range cases {
-		if got := ownedSecretChanged.Update(event.UpdateEvent{ObjectOld: c.old, ObjectNew: c.new}); got != c.wake {
-			t.Errorf("%s: wakes the SubAccount = %v, want %v", c.name, got, c.wake)
-		}
-	}
-	if ownedSecretChanged.Create(event.CreateEvent{Object: pending}) {
-		t.Error("the Secret's creation wakes the SubAccount")
-	}
-	if !ownedSecretChanged.Delete(event.DeleteEvent{Object: pending}) {
-		t.Error("the Secret's deletion does not wake the SubAccount")
+		{"trimmed", func(rv string, live bool) *corev1.Secret {
+			s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "a-credentials", ResourceVersion: rv}, Type: secretTypeMetadataOnly}
+			if live {
+				s.Type = secretTypeMetadataOnlyLive
+			}
+			return s
+		}},
+		{"whole", func(rv string, live bool) *corev1.Secret {
+			login := shopv1alpha1.LoginPending
+			if live {
+				login = shopv1alpha1.LoginLive
+			}
+			return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "a-credentials", ResourceVersion: rv,
+				Annotations: map[string]string{shopv1alpha1.AnnotationLogin: login}}}
+		}},
+	} {
+		t.Run(form.name, func(t *testing.T) {
+			pending, live := func(rv string) *corev1.Secret { return form.make(rv, false) }, func(rv string) *corev1.Secret { return form.make(rv, true) }
+			var publishing inFlight
+			p := ownedSecretChanged(&publishing)
+			wakes := func(o, n *corev1.Secret) bool { return p.Update(event.UpdateEvent{ObjectOld: o, ObjectNew: n}) }
+
+			if !wakes(pending("1"), live("2")) {
+				t.Error("a login turned live by someone else does not wake the SubAccount")
+			}
+			publishing.start(pending("2"))
+			if wakes(pending("2"), pending("2")) {
+				t.Error("a resync wakes the SubAccount")
+			}
+			if !wakes(pending("2"), pending("3")) {
+				t.Error("another change while the publication is on its way does not wake the SubAccount")
+			}
+			if wakes(pending("3"), live("4")) {
+				t.Error("the publication's own event wakes the SubAccount")
+			}
+			if !wakes(live("4"), live("5")) {
+				t.Error("a change after the publication does not wake the SubAccount")
+			}
+			if !wakes(live("5"), pending("6")) || !wakes(pending("6"), live("7")) {
+				t.Error("live back to pending and live again, by someone else, does not wake the SubAccount")
+			}
+
+			// A publication that failed is forgotten.
+			publishing.start(pending("7"))
+			publishing.done(pending("7"))
+			if !wakes(pending("7"), live("8")) {
+				t.Error("a failed publication's note hides someone else's")
+			}
+
+			publishing.start(pending("8"))
+			if !p.Delete(event.DeleteEvent{Object: pending("8")}) {
+				t.Error("the Secret's deletion does not wake the SubAccount")
+			}
+			if publishing.done(pending("8")) {
+				t.Error("a deleted Secret's note is kept")
+			}
+			if p.Create(event.CreateEvent{Object: pending("1")}) {
+				t.Error("the Secret's creation wakes the SubAccount")
+			}
+		})
 	}
 }

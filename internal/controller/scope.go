@@ -128,9 +128,10 @@ func (s Scope) CacheOptions() (cache.Options, error) {
 // cached object (issue 7's memory target): managedFields (server-side
 // apply's bookkeeping, often larger than the spec) and kubectl's
 // last-applied-configuration annotation (a JSON copy of the whole applied
-// object). Every other annotation and label is kept: the controllers read
-// their own annotations (rotation, resend, password revision) from the
-// cache. Dropping these two is safe because the operator never writes a
+// object). Every other annotation and label is kept (the controllers read
+// their own annotations, rotation and resend, from the cache), except on
+// credentials Secrets, which the cache holds as metadata only
+// (trimCredentials). Dropping these two is safe because the operator never writes a
 // cached object back whole: it patches (a merge patch from the cached copy
 // to the changed copy touches neither field) or writes a Secret it built
 // from scratch. Objects the cache hands out are therefore not exact copies
@@ -152,8 +153,53 @@ func StripCachedMetadata(in any) (any, error) {
 			}
 		}
 	}
+	if secret, ok := obj.(*corev1.Secret); ok {
+		trimCredentials(secret)
+	}
 	internCached(obj)
 	return obj, nil
+}
+
+// The types of a credentials Secret as the cache holds it
+// (trimCredentials): its metadata only, and whether its login is live
+// (AnnotationLogin), which the watch's predicate looks at
+// (ownedSecretChanged). The API server never sees these types: nothing
+// writes a cached Secret back.
+const (
+	secretTypeMetadataOnly     corev1.SecretType = "shop.subaccount.io/cached-metadata-only"
+	secretTypeMetadataOnlyLive corev1.SecretType = "shop.subaccount.io/cached-metadata-only;login=live"
+)
+
+// trimmed reports whether the cache trimmed s (trimCredentials).
+func trimmed(s *corev1.Secret) bool {
+	return s.Type == secretTypeMetadataOnly || s.Type == secretTypeMetadataOnlyLive
+}
+
+// loginIsLive reports whether s shows its login as live, trimmed or not.
+func loginIsLive(s *corev1.Secret) bool {
+	if trimmed(s) {
+		return s.Type == secretTypeMetadataOnlyLive
+	}
+	return s.Annotations[shopv1alpha1.AnnotationLogin] == shopv1alpha1.LoginLive
+}
+
+// trimCredentials keeps of a SubAccount's credentials Secret only what the
+// cache is read for (issue 19's memory target): that it exists, its owner,
+// finalizers, deletion and resourceVersion. Its data, labels and
+// annotations (two thirds of the 1.8 KB a credentials Secret held in the
+// cache, 10,000 of them at 10,000 SubAccounts) are read from the API
+// server when a reconcile needs them (credentialsSecret); the type says
+// the object is trimmed, and whether its login is live. The Secrets of the other roles (Shop API
+// credentials, password sources, SMS codes) are few and kept whole.
+func trimCredentials(s *corev1.Secret) {
+	if s.Labels[shopv1alpha1.LabelSecretRole] != shopv1alpha1.SecretRoleCredentials {
+		return
+	}
+	s.Type = secretTypeMetadataOnly
+	if s.Annotations[shopv1alpha1.AnnotationLogin] == shopv1alpha1.LoginLive {
+		s.Type = secretTypeMetadataOnlyLive
+	}
+	s.Data, s.StringData, s.Labels, s.Annotations = nil, nil, nil, nil
 }
 
 // CacheOptions are the cache options of a manager of the whole cluster

@@ -52,6 +52,9 @@ type SubAccountReconciler struct {
 	MaxConcurrentReconciles int
 
 	skeleton skeleton[*shopv1alpha1.SubAccount]
+	// publishing notes the credentials Secrets publishLogin is marking
+	// live (ownedSecretChanged).
+	publishing inFlight
 }
 
 // +kubebuilder:rbac:groups=shop.subaccount.io,resources=subaccounts,verbs=get;list;watch;update;patch

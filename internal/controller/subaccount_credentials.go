@@ -55,6 +55,30 @@ type credentials struct {
 	rotation string
 }
 
+// credentialsSecret reads sa's credentials Secret: whether it exists from
+// the cache, what it holds from the API server. The cache keeps a
+// credentials Secret's metadata only (trimCredentials), so a Secret it
+// shows is read again, whole; one it does not show is NotFound, as before
+// (a Secret the cache has not caught up with makes the create that follows
+// fail with AlreadyExists, which alreadyExists sorts out). Without an API
+// reader (unit tests on a fake client, whose objects are whole) the cached
+// Secret is the answer.
+func (r *SubAccountReconciler) credentialsSecret(ctx context.Context, sa *shopv1alpha1.SubAccount) (*corev1.Secret, error) {
+	key := client.ObjectKey{Namespace: sa.Namespace, Name: sa.CredentialsSecretName()}
+	secret := &corev1.Secret{}
+	if err := r.Get(ctx, key, secret); err != nil || !trimmed(secret) {
+		return secret, err
+	}
+	if r.Connector == nil || r.Connector.APIReader == nil {
+		return nil, fmt.Errorf("reading Secret %q: the cache holds its metadata only, and there is no API reader", key.Name)
+	}
+	live := &corev1.Secret{}
+	if err := r.Connector.APIReader.Get(ctx, key, live); err != nil {
+		return live, err
+	}
+	return live, nil
+}
+
 // writeCredentials writes the credentials Secret (ensureCredentials)
 // before anything reaches the platform.
 func (r *SubAccountReconciler) writeCredentials(ctx context.Context, s *subAccountScope) error {
@@ -80,8 +104,7 @@ func (r *SubAccountReconciler) ensureCredentials(ctx context.Context, sa *shopv1
 	cat *catalog.Catalog, managePassword bool) (credentials, error) {
 	name := sa.CredentialsSecretName()
 	sa.Status.SecretName = name
-	secret := &corev1.Secret{}
-	err := r.Get(ctx, client.ObjectKey{Namespace: sa.Namespace, Name: name}, secret)
+	secret, err := r.credentialsSecret(ctx, sa)
 	exists := err == nil
 	if err != nil && !apierrors.IsNotFound(err) {
 		return credentials{}, fmt.Errorf("reading Secret %q: %w", name, err)
@@ -397,6 +420,8 @@ func (r *SubAccountReconciler) publishLogin(ctx context.Context, s *subAccountSc
 		return fmt.Errorf("marking Secret %q live: %w", sa.Status.SecretName, err)
 	}
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: sa.Namespace, Name: sa.CredentialsSecretName()}}
+	// Noted before the patch: its event may come before its answer.
+	r.publishing.start(secret)
 	if r.Connector != nil && r.Connector.meta != nil {
 		// Nothing reads the answer: its metadata is enough.
 		err = r.Connector.meta.patch(ctx, secret, patch)
@@ -404,6 +429,7 @@ func (r *SubAccountReconciler) publishLogin(ctx context.Context, s *subAccountSc
 		err = r.Patch(ctx, secret, client.RawPatch(types.MergePatchType, patch))
 	}
 	if err != nil {
+		r.publishing.done(secret)
 		return fmt.Errorf("marking Secret %q live: %w", secret.Name, err)
 	}
 	s.creds.live = true

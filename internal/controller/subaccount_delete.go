@@ -133,9 +133,8 @@ func (r *SubAccountReconciler) accountToOffboard(ctx context.Context, pc platfor
 	if err != nil {
 		return "", platformOutcome("looking the account up by name", err)
 	}
-	secret := &corev1.Secret{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: sa.Namespace, Name: sa.CredentialsSecretName()}, secret); err != nil ||
-		!metav1.IsControlledBy(secret, sa) {
+	secret, err := r.credentialsSecret(ctx, sa)
+	if err != nil || !metav1.IsControlledBy(secret, sa) {
 		return "", nil
 	}
 	ok, err := pc.CheckCredentials(ctx, sa.Spec.AccountName, string(secret.Data[shopv1alpha1.SecretKeyPassword]))
@@ -151,8 +150,7 @@ func (r *SubAccountReconciler) accountToOffboard(ctx context.Context, pc platfor
 // keepSecret drops the SubAccount's owner reference from its credentials
 // Secret so garbage collection leaves it: the account it logs in to stays.
 func (r *SubAccountReconciler) keepSecret(ctx context.Context, sa *shopv1alpha1.SubAccount) error {
-	secret := &corev1.Secret{}
-	err := r.Get(ctx, client.ObjectKey{Namespace: sa.Namespace, Name: sa.CredentialsSecretName()}, secret)
+	secret, err := r.credentialsSecret(ctx, sa)
 	if apierrors.IsNotFound(err) || (err == nil && !metav1.IsControlledBy(secret, sa)) {
 		return nil
 	}

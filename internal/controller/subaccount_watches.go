@@ -52,7 +52,7 @@ func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&shopv1alpha1.SubAccount{}, builder.WithPredicates(ownChangeMatters)).
-		Owns(&corev1.Secret{}, builder.WithPredicates(ownedSecretChanged)).
+		Owns(&corev1.Secret{}, builder.WithPredicates(ownedSecretChanged(&r.publishing))).
 		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop), builder.WithPredicates(shopSpecOrReadinessChanged)).
 		Watches(&shopv1alpha1.Shop{}, waitingForQuota, builder.WithPredicates(shopAccountQuotaChanged)).
 		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop), builder.WithPredicates(shopDepartmentIDsChanged)).
