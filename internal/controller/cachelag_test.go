@@ -31,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	shopv1alpha1 "github.com/subaccount-operator/subaccount-operator/api/v1alpha1"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
@@ -146,4 +147,33 @@ func TestNoCredentialsSecretForASubAccountBeingDeleted(t *testing.T) {
 			g.Expect(apierrors.IsNotFound(getErr)).To(BeTrue(), "a Secret was created for a SubAccount being deleted (%v)", getErr)
 		})
 	}
+}
+
+// The cache-lag guard's memo forgets a write as soon as the kind's watch
+// shows the cache holding it (or a later version), and when the object is
+// deleted, without waiting for the object's next reconcile; an older
+// version keeps it.
+func TestWritesForgetWhatTheCacheCaughtUpWith(t *testing.T) {
+	g := NewWithT(t)
+	var w writes
+	at := func(rv string) *shopv1alpha1.SubAccount {
+		return &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "a", ResourceVersion: rv}}
+	}
+	remembered := func() bool { _, ok := w.m.Load(client.ObjectKey{Namespace: "ns", Name: "a"}); return ok }
+	update := func(from, to string) {
+		w.pruner().Update(context.Background(), event.UpdateEvent{ObjectOld: at(from), ObjectNew: at(to)}, nil)
+	}
+
+	w.wrote(at("12"), "10")
+	g.Expect(remembered()).To(BeTrue())
+	update("10", "11")
+	g.Expect(remembered()).To(BeTrue(), "the cache is still behind the write")
+	g.Expect(w.stale(at("11"))).To(BeTrue())
+	update("11", "12")
+	g.Expect(remembered()).To(BeFalse(), "the cache holds the write")
+	g.Expect(w.stale(at("11"))).To(BeFalse())
+
+	w.wrote(at("14"), "12")
+	w.pruner().Delete(context.Background(), event.DeleteEvent{Object: at("13")}, nil)
+	g.Expect(remembered()).To(BeFalse(), "the object is gone")
 }

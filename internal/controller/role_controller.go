@@ -319,6 +319,7 @@ func (r *RoleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.Client = withCachedIndexes(r.Client, mgr)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&shopv1alpha1.Role{}, builder.WithPredicates(ownChangeMatters)).
+		Watches(&shopv1alpha1.Role{}, r.skeleton.writes.pruner()).
 		Watches(&shopv1alpha1.Shop{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 			return requestsFor(ctx, r.Client, &shopv1alpha1.RoleList{}, o.GetNamespace(), indexRoleShop, o.GetName())
 		}), builder.WithPredicates(shopSpecOrReadinessChanged)).

@@ -219,6 +219,7 @@ func (r *ShopReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&shopv1alpha1.Shop{}, builder.WithPredicates(ownChangeMatters)).
+		Watches(&shopv1alpha1.Shop{}, r.skeleton.writes.pruner()).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 			return append(requestsFor(ctx, r.Client, &shopv1alpha1.ShopList{}, o.GetNamespace(), indexShopSecret, o.GetName()),
 				requestsFor(ctx, r.Client, &shopv1alpha1.ShopList{}, o.GetNamespace(), indexShopAppSecret, o.GetName())...)

@@ -76,9 +76,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/resourceversion"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/subaccount-operator/subaccount-operator/internal/platform"
 )
@@ -147,7 +151,8 @@ type writes struct {
 	m sync.Map // client.ObjectKey → resourceVersion
 }
 
-// stale reports whether obj, as read, is older than the last write.
+// stale reports whether obj, as read, is older than the last write; once
+// obj has caught up, the write is forgotten.
 func (w *writes) stale(obj client.Object) bool {
 	key := client.ObjectKeyFromObject(obj)
 	last, ok := w.m.Load(key)
@@ -172,6 +177,22 @@ func (w *writes) wrote(obj client.Object, read string) {
 
 // forget drops what is remembered about key (the object is gone).
 func (w *writes) forget(key client.ObjectKey) { w.m.Delete(key) }
+
+// pruner is an event handler of the kind's own watch that enqueues
+// nothing: it lets writes forget a write once the cache holds it or a
+// later version, as stale does at the next reconcile. Without it the memo
+// kept one entry per object written until that object's next reconcile:
+// 10,000 after a wave of 10,000 new SubAccounts (about 2 MB).
+func (w *writes) pruner() handler.EventHandler {
+	return handler.Funcs{
+		UpdateFunc: func(_ context.Context, e event.UpdateEvent, _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			w.stale(e.ObjectNew)
+		},
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			w.forget(client.ObjectKeyFromObject(e.Object))
+		},
+	}
+}
 
 // errCacheBehind says the cache has not caught up with the operator's own
 // writes yet: the reconcile stops without writing and looks again shortly.

@@ -51,6 +51,7 @@ func (r *StaffReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&shopv1alpha1.Staff{}, builder.WithPredicates(ownChangeMatters)).
+		Watches(&shopv1alpha1.Staff{}, r.skeleton.writes.pruner()).
 		Owns(&shopv1alpha1.SubAccount{}, builder.WithPredicates(staffRowInputChanged)).
 		Watches(&shopv1alpha1.SubAccount{}, handler.EnqueueRequestsFromMapFunc(clashGone), builder.WithPredicates(deletedOnly)).
 		Watches(&shopv1alpha1.Shop{}, everyStaff, builder.WithPredicates(pickedByLabels)).

@@ -52,6 +52,7 @@ func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&shopv1alpha1.SubAccount{}, builder.WithPredicates(ownChangeMatters)).
+		Watches(&shopv1alpha1.SubAccount{}, r.skeleton.writes.pruner()).
 		Owns(&corev1.Secret{}, builder.WithPredicates(ownedSecretChanged(&r.publishing))).
 		Watches(&shopv1alpha1.Shop{}, byIndex(indexSubAccountShop), builder.WithPredicates(shopSpecOrReadinessChanged)).
 		Watches(&shopv1alpha1.Shop{}, waitingForQuota, builder.WithPredicates(shopAccountQuotaChanged)).
