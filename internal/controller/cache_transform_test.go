@@ -142,9 +142,9 @@ func TestCredentialsSecretIsReadWhole(t *testing.T) {
 	sa := &shopv1alpha1.SubAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "s", Name: "s001-0003", UID: "deb39741-0dba-4498-b74f-ee9ef12ac8e1"}}
 	whole := decodeTestdata[corev1.Secret](t, "cached-secret.json", "s001-0003", "s001-0003")
 	whole.Namespace = sa.Namespace
-	trimmed, err := StripCachedMetadata(whole.DeepCopy())
+	cached, err := StripCachedMetadata(whole.DeepCopy())
 	g.Expect(err).NotTo(HaveOccurred())
-	cache := fake.NewClientBuilder().WithScheme(scheme).WithObjects(trimmed.(*corev1.Secret)).Build()
+	cache := fake.NewClientBuilder().WithScheme(scheme).WithObjects(cached.(*corev1.Secret)).Build()
 	apiServer := fake.NewClientBuilder().WithScheme(scheme).WithObjects(whole.DeepCopy()).Build()
 
 	r := &SubAccountReconciler{Client: cache, Connector: &Connector{Client: cache, APIReader: apiServer}}
