@@ -29,11 +29,10 @@ package metricsauth
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -269,20 +268,12 @@ func extra(in map[string]authenticationv1.ExtraValue) map[string]authorizationv1
 }
 
 // decisionKey identifies a review by everything the API server decides
-// on. Fields are NUL-separated (no name holds a NUL), groups and extra
-// values in their given order, extra keys sorted.
+// on: the spec in JSON, which is unambiguous whatever the names hold (map
+// keys sorted, strings quoted).
 func decisionKey(s authorizationv1.SubjectAccessReviewSpec) string {
-	var b strings.Builder
-	for _, f := range []string{s.User, s.UID, s.NonResourceAttributes.Verb, s.NonResourceAttributes.Path} {
-		b.WriteString(f)
-		b.WriteByte(0)
+	b, err := json.Marshal(s)
+	if err != nil { // a spec of strings always encodes
+		panic(fmt.Sprintf("encoding a SubjectAccessReview spec: %v", err))
 	}
-	b.WriteString(strings.Join(s.Groups, "\x01"))
-	for _, k := range slices.Sorted(maps.Keys(s.Extra)) {
-		b.WriteByte(0)
-		b.WriteString(k)
-		b.WriteByte(1)
-		b.WriteString(strings.Join(s.Extra[k], "\x01"))
-	}
-	return b.String()
+	return string(b)
 }

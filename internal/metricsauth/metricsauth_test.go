@@ -271,6 +271,9 @@ func TestDecisionKeySeparatesEveryField(t *testing.T) {
 		},
 		func(s *authorizationv1.SubjectAccessReviewSpec) { s.NonResourceAttributes.Path = "/metricsx" },
 		func(s *authorizationv1.SubjectAccessReviewSpec) { s.NonResourceAttributes.Verb = "post" },
+		// Names holding what a hand-made separator would use.
+		func(s *authorizationv1.SubjectAccessReviewSpec) { s.User, s.UID = "u\x001", "" },
+		func(s *authorizationv1.SubjectAccessReviewSpec) { s.Groups = []string{"a\x01b"} },
 	}
 	seen := map[string]int{decisionKey(base): -1}
 	for i, change := range variants {
