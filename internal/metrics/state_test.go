@@ -29,6 +29,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -110,10 +112,6 @@ func TestStateCollector(t *testing.T) {
 		subAccount("other", "agent4", "hongxing", cond(shopv1alpha1.ConditionVerified, metav1.ConditionTrue, shopv1alpha1.ReasonSucceeded)),
 		subAccount("other", "agent5", "missing", cond(shopv1alpha1.ConditionVerified, metav1.ConditionFalse, shopv1alpha1.ReasonPendingVerification)),
 	}
-	r := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
-		WithStatusSubresource(&shopv1alpha1.Shop{}, &shopv1alpha1.SubAccount{}).Build()
-	c := NewStateCollector(r)
-
 	want := map[string]float64{
 		`subaccount_shop_seats_used{namespace="shops",platform="taobao",shop="hongxing"}`:        9,
 		`subaccount_shop_seats_capacity{namespace="shops",platform="taobao",shop="hongxing"}`:    10,
@@ -136,27 +134,83 @@ func TestStateCollector(t *testing.T) {
 		`subaccount_verification_codes_pending{namespace="other",shop="hongxing"}`: 2,
 		`subaccount_verification_codes_pending{namespace="other",shop="missing"}`:  1,
 	}
-	got := series(t, c)
-	for k, v := range want {
-		if g, ok := got[k]; !ok || g != v {
-			t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)
+	// The same objects read two ways: listed from a client (a cache of
+	// several namespaces is read so), and walked in the informers of a
+	// cache that is one informer per kind, whose List fails.
+	readers := map[string]client.Reader{
+		"listed": fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
+			WithStatusSubresource(&shopv1alpha1.Shop{}, &shopv1alpha1.SubAccount{}).Build(),
+		"informers": newInformerCache(t, objs...),
+	}
+	for name, r := range readers {
+		t.Run(name, func(t *testing.T) {
+			c := NewStateCollector(r)
+			got := series(t, c)
+			for k, v := range want {
+				if g, ok := got[k]; !ok || g != v {
+					t.Errorf("%s = %v (present %v), want %v", k, g, ok, v)
+				}
+			}
+			for k, v := range got {
+				if _, ok := want[k]; !ok {
+					t.Errorf("unexpected series %s = %v", k, v)
+				}
+			}
+			if n := testutil.CollectAndCount(c); n != len(want) {
+				t.Errorf("CollectAndCount = %d, want %d", n, len(want))
+			}
+			problems, err := testutil.CollectAndLint(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range problems {
+				t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+			}
+		})
+	}
+}
+
+// informerCache is a cache as the manager's is, one informer per kind;
+// its reads fail, so a scrape that lists (copying every object's struct)
+// instead of walking the informers' own objects gets nothing.
+type informerCache struct {
+	cache.Informers // only GetInformer is implemented
+	byType          map[string]toolscache.SharedIndexInformer
+}
+
+func newInformerCache(t *testing.T, objs ...client.Object) informerCache {
+	t.Helper()
+	c := informerCache{byType: map[string]toolscache.SharedIndexInformer{}}
+	for _, obj := range []client.Object{&shopv1alpha1.Shop{}, &shopv1alpha1.SubAccount{}} {
+		// Never run: the objects go straight into its indexer.
+		c.byType[fmt.Sprintf("%T", obj)] = toolscache.NewSharedIndexInformer(&toolscache.ListWatch{}, obj, 0, toolscache.Indexers{})
+	}
+	for _, obj := range objs {
+		inf, ok := c.byType[fmt.Sprintf("%T", obj)]
+		if !ok {
+			t.Fatalf("no informer for %T", obj)
+		}
+		if err := inf.GetIndexer().Add(obj); err != nil {
+			t.Fatal(err)
 		}
 	}
-	for k, v := range got {
-		if _, ok := want[k]; !ok {
-			t.Errorf("unexpected series %s = %v", k, v)
-		}
+	return c
+}
+
+func (c informerCache) GetInformer(_ context.Context, obj client.Object, _ ...cache.InformerGetOption) (cache.Informer, error) {
+	inf, ok := c.byType[fmt.Sprintf("%T", obj)]
+	if !ok {
+		return nil, fmt.Errorf("no informer for %T", obj)
 	}
-	if n := testutil.CollectAndCount(c); n != len(want) {
-		t.Errorf("CollectAndCount = %d, want %d", n, len(want))
-	}
-	problems, err := testutil.CollectAndLint(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
-		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
-	}
+	return inf, nil
+}
+
+func (informerCache) Get(context.Context, client.ObjectKey, client.Object, ...client.GetOption) error {
+	return errors.New("a scrape reads no single object")
+}
+
+func (informerCache) List(context.Context, client.ObjectList, ...client.ListOption) error {
+	return errors.New("a scrape must not list from a cache of informers: a list copies every object")
 }
 
 // failingReader fails every read, as a cache that has not started does.
