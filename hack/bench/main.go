@@ -136,7 +136,10 @@ type options struct {
 	Offboarding     bool
 	APF             bool
 	FinalizerPolicy bool
-	AssetsDir       string
+	// ScrapeEvery is how often the bench scrapes the manager's metrics
+	// endpoint during the wave and the steady state (scrape.go); 0: never.
+	ScrapeEvery time.Duration
+	AssetsDir   string
 	CRDDir          string
 	Out             string
 	Command         string
@@ -173,6 +176,7 @@ func main() {
 	flag.BoolVar(&o.APF, "apf", false, "Install config/flowcontrol's PriorityLevelConfiguration and FlowSchema for the manager's service account (the chart's apiPriority.enabled); with --qps 0 the manager runs as the chart then runs it, without a client-side limit.")
 	flag.BoolVar(&o.Offboarding, "offboarding", false, "Measure only offboarding (issue 18; at least 20 --shops): one Staff across 4 shops, then 100 Staff across 4 shops each offboarded while 1,000 creates are queued; time from active: false to every platform account disabled.")
 	flag.StringVar(&o.Manager.MemoryLimit, "manager-memory-limit", "", "GOMEMLIMIT of the manager process (e.g. 110MiB): the soft memory limit --memory-limit-ratio derives from a container's limit in a cluster. Empty: none.")
+	flag.DurationVar(&o.ScrapeEvery, "scrape-interval", 30*time.Second, "Scrape the manager's metrics endpoint this often during the wave and the steady state, as Prometheus does (over HTTPS, with a token the chart's metrics-reader ClusterRole allows; the Prometheus Operator's default interval is 30s); 0: never.")
 	flag.StringVar(&o.AssetsDir, "assets-dir", os.Getenv("KUBEBUILDER_ASSETS"), "Directory holding etcd and kube-apiserver (default $KUBEBUILDER_ASSETS).")
 	flag.StringVar(&o.Out, "out", "", "Also write the markdown tables to this file.")
 	flag.StringVar(&o.Manager.ProfileDir, "profile", "", "Write the manager's CPU, block, mutex and goroutine profiles and its execution trace during the wave (and the fairness phase) to this directory, one subdirectory per latency (go tool pprof, go tool trace).")
@@ -298,6 +302,9 @@ type result struct {
 	WaveAnonParts probe.AnonParts
 	WaveFile      uint64
 	WaveShopRates []float64 // per shop, calls per second during the wave
+	// WaveScrapes and SteadyScrapes are the bench's scrapes of the
+	// manager's metrics endpoint in the wave and the steady state.
+	WaveScrapes, SteadyScrapes scrapes
 	// WaveControlPlaneCPU is the CPU seconds kube-apiserver, etcd and the
 	// bench itself used during the wave, by process name.
 	WaveControlPlaneCPU map[string]float64
@@ -402,6 +409,15 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 	}
 	if err := grantManagerRole(ctx, k8s, moduleRoot()); err != nil {
 		return res, err
+	}
+	var scr *scraper
+	if o.ScrapeEvery > 0 {
+		if m.MetricsAddr, err = loopbackAddr(); err != nil {
+			return res, err
+		}
+		if scr, err = newScraper(ctx, k8s, moduleRoot(), m.MetricsAddr); err != nil {
+			return res, err
+		}
 	}
 	if o.APF {
 		level, err := installFlowControl(ctx, k8s, moduleRoot())
@@ -523,8 +539,11 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 		}
 		createErr <- err
 	}()
+	stopScrapes := scr.during(ctx, o.ScrapeEvery)
 	waitErr := waitReady(ctx, watched, &shopv1alpha1.SubAccountList{}, res.N, o.Timeout)
 	res.Wave.Duration = time.Since(t0)
+	var scrapeErr error
+	res.WaveScrapes, scrapeErr = stopScrapes()
 	res.WaveControlPlaneCPU = delta(cpBefore, controlPlaneCPU())
 	apiAfter, err := scrapeAPIServer(ctx, cfg)
 	if err != nil {
@@ -532,7 +551,7 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 	}
 	res.WaveAPI = apiViewBetween(apiBefore, apiAfter)
 	sampled, stopErr := mgr.stopPhase()
-	if err := errors.Join(<-createErr, waitErr, stopErr, <-apiProfile); err != nil {
+	if err := errors.Join(<-createErr, waitErr, stopErr, scrapeErr, <-apiProfile); err != nil {
 		return res, fmt.Errorf("the wave: %w", err)
 	}
 	// The batched aggregates (Shop seats, Role member counts) are written
@@ -576,7 +595,11 @@ func run(ctx context.Context, o options, latency time.Duration) (res result, err
 	if o.SteadyIntervals > 0 {
 		wait := time.Duration(o.SteadyIntervals)*o.DriftInterval + 5*time.Second
 		logf("steady state: the manager restarted; watching %d drift-check intervals (%s)...", o.SteadyIntervals, wait)
+		stopScrapes := scr.during(ctx, o.ScrapeEvery)
 		time.Sleep(wait) // the bench observes a quiet period; nothing to wait on
+		if res.SteadyScrapes, err = stopScrapes(); err != nil {
+			return res, fmt.Errorf("the steady state: %w", err)
+		}
 		st, err := mgr.stats()
 		if err != nil {
 			return res, err

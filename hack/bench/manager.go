@@ -41,7 +41,10 @@ import (
 // managerOptions are the knobs the manager process runs with: the flags of
 // cmd/main.go, and the bench manager's own.
 type managerOptions struct {
-	Kubeconfig  string
+	Kubeconfig string
+	// MetricsAddr is where the manager serves its metrics (a loopback
+	// port of the kernel's choosing when empty).
+	MetricsAddr string
 	QPS         float64
 	Burst       int
 	Concurrency controller.Concurrency
@@ -60,12 +63,16 @@ type managerOptions struct {
 }
 
 func (m managerOptions) args() []string {
+	metrics := m.MetricsAddr
+	if metrics == "" {
+		metrics = "127.0.0.1:0"
+	}
 	return []string{"--kubeconfig", m.Kubeconfig,
 		// As the chart runs it: leader election, the metrics endpoint
 		// over HTTPS behind its authentication, health probes (on
 		// loopback ports of the kernel's choosing), logs at error level.
 		"--leader-elect=true", "--leader-election-namespace", managerNamespace,
-		"--metrics-bind-address", "127.0.0.1:0", "--metrics-secure=true", "--health-probe-bind-address", "127.0.0.1:0",
+		"--metrics-bind-address", metrics, "--metrics-secure=true", "--health-probe-bind-address", "127.0.0.1:0",
 		"--zap-log-level", "error",
 		"--kube-api-qps", strconv.FormatFloat(m.QPS, 'f', -1, 64), "--kube-api-burst", strconv.Itoa(m.Burst),
 		"--subaccount-concurrency", strconv.Itoa(m.Concurrency.SubAccount),

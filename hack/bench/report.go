@@ -93,6 +93,7 @@ func render(o options, latency time.Duration, r result) string {
 	}
 	row("platform calls per second per shop during the wave (mean, busiest)", fmt.Sprintf("%.1f, %.1f (limit %d)", mean, peak, o.ShopRate))
 	row("manager peak Go heap / peak RSS (VmHWM), wave", memRow(r.WaveHeap, r.WaveRSS, r.WaveAnon, r.WaveFile))
+	row("the bench's scrapes of the manager's metrics endpoint, wave (HTTPS, a token the metrics-reader ClusterRole allows)", r.WaveScrapes.String())
 	if p := r.WaveAnonParts; p.HeapInuse > 0 {
 		row("the Go runtime's memory at the wave's anonymous peak: heap spans in use; heap free, not yet returned; stacks; runtime structures",
 			fmt.Sprintf("%s; %s; %s; %s", mib(p.HeapInuse), mib(p.HeapFree), mib(p.Stacks), mib(p.RuntimeMeta)))
@@ -119,6 +120,7 @@ func render(o options, latency time.Duration, r result) string {
 			float64(s.PlatformCalls["ListAccounts"])/float64(o.Shops)/intervals, (o.PerShop+199)/200))
 		row("SubAccounts not Ready afterwards", fmt.Sprint(r.SteadyNotReady))
 		row("manager peak Go heap / peak RSS (VmHWM), restart + steady state", memRow(r.SteadyHeap, r.SteadyRSS, r.SteadyAnon, r.SteadyFile))
+		row("the bench's scrapes of the manager's metrics endpoint, steady state", r.SteadyScrapes.String())
 		row("manager CPU, restart + steady state", cpu(*s))
 	} else {
 		row("steady state", "not measured (--steady-intervals 0)")
