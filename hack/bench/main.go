@@ -140,9 +140,9 @@ type options struct {
 	// endpoint during the wave and the steady state (scrape.go); 0: never.
 	ScrapeEvery time.Duration
 	AssetsDir   string
-	CRDDir          string
-	Out             string
-	Command         string
+	CRDDir      string
+	Out         string
+	Command     string
 }
 
 func main() {
