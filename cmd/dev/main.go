@@ -50,8 +50,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
@@ -62,18 +60,16 @@ import (
 	"github.com/subaccount-operator/subaccount-operator/internal/controller"
 	"github.com/subaccount-operator/subaccount-operator/internal/controlplane"
 	"github.com/subaccount-operator/subaccount-operator/internal/metrics"
+	"github.com/subaccount-operator/subaccount-operator/internal/manager"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/gateway"
 	"github.com/subaccount-operator/subaccount-operator/internal/platform/memory"
 	"github.com/subaccount-operator/subaccount-operator/internal/samples"
 	"github.com/subaccount-operator/subaccount-operator/internal/shopsim"
 )
 
-var scheme = runtime.NewScheme()
-
-func init() {
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(shopv1alpha1.AddToScheme(scheme))
-}
+// scheme holds the kinds the manager reads and writes, as the shipped
+// manager's.
+var scheme = manager.Scheme
 
 const (
 	// devNamespace is where the samples are applied.

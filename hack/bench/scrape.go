@@ -26,17 +26,20 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -95,7 +98,11 @@ func (s *scraper) run(ctx context.Context, every time.Duration, stop <-chan stru
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		n, err := s.once(ctx)
+		scrape := s.once
+		if got.N == 0 {
+			scrape = s.first
+		}
+		n, err := scrape(ctx)
 		if err != nil {
 			return got, fmt.Errorf("scrape %d of the manager's metrics: %w", got.N+1, err)
 		}
@@ -115,6 +122,25 @@ func (s scrapes) String() string {
 		return "none (--scrape-interval 0)"
 	}
 	return fmt.Sprintf("%d, every %s, each answered 200 (the last %.0f KiB)", s.N, s.Every, float64(s.Bytes)/1024)
+}
+
+// first is the first scrape, which waits until the endpoint takes
+// connections: a manager just started binds its metrics port a moment
+// after the bench starts it.
+func (s *scraper) first(ctx context.Context) (int64, error) {
+	var n int64
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		n, last = s.once(ctx)
+		if errors.Is(last, syscall.ECONNREFUSED) {
+			return false, nil
+		}
+		return true, last
+	})
+	if err != nil && last != nil && !errors.Is(err, last) {
+		err = errors.Join(err, last)
+	}
+	return n, err
 }
 
 func (s *scraper) once(ctx context.Context) (int64, error) {

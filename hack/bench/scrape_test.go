@@ -18,6 +18,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -56,6 +57,29 @@ func TestScraper(t *testing.T) {
 	stop := s.during(context.Background(), time.Hour)
 	if _, err := stop(); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("a refused token: %v, want 401", err)
+	}
+
+	// A manager not serving yet: the scrapes start once it does.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	late := httptest.NewUnstartedServer(srv.Config.Handler)
+	s = &scraper{url: "https://" + addr + "/metrics", token: "tok", http: srv.Client()}
+	served.Store(0)
+	stop = s.during(context.Background(), time.Hour)
+	late.Listener, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late.StartTLS()
+	defer late.Close()
+	if got, err := stop(); err != nil || got.N != 1 {
+		t.Errorf("a manager serving late: %+v, %v; want one scrape", got, err)
 	}
 
 	var none *scraper
