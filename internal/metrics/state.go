@@ -194,6 +194,11 @@ func each[T client.Object](ctx context.Context, r client.Reader, obj T, list cli
 			return err
 		}
 		if shared, ok := inf.(toolscache.SharedIndexInformer); ok {
+			if !shared.HasSynced() {
+				// Not started yet (GetInformer waits only for one
+				// that runs): its objects would be a part of them.
+				return fmt.Errorf("the informer of %T has not synced", obj)
+			}
 			for _, o := range shared.GetIndexer().List() {
 				t, ok := o.(T)
 				if !ok {

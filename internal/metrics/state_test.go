@@ -183,7 +183,7 @@ func newInformerCache(t *testing.T, objs ...client.Object) informerCache {
 	c := informerCache{byType: map[string]toolscache.SharedIndexInformer{}}
 	for _, obj := range []client.Object{&shopv1alpha1.Shop{}, &shopv1alpha1.SubAccount{}} {
 		// Never run: the objects go straight into its indexer.
-		c.byType[fmt.Sprintf("%T", obj)] = toolscache.NewSharedIndexInformer(&toolscache.ListWatch{}, obj, 0, toolscache.Indexers{})
+		c.byType[fmt.Sprintf("%T", obj)] = synced{toolscache.NewSharedIndexInformer(&toolscache.ListWatch{}, obj, 0, toolscache.Indexers{})}
 	}
 	for _, obj := range objs {
 		inf, ok := c.byType[fmt.Sprintf("%T", obj)]
@@ -195,6 +195,23 @@ func newInformerCache(t *testing.T, objs ...client.Object) informerCache {
 		}
 	}
 	return c
+}
+
+// synced is an informer that says it has synced.
+type synced struct{ toolscache.SharedIndexInformer }
+
+func (synced) HasSynced() bool { return true }
+
+// An informer that has not synced (a cache not started yet) leaves the
+// gauges out, as a failed read does, rather than count a part.
+func TestStateCollectorWaitsForTheInformers(t *testing.T) {
+	c := newInformerCache(t, subAccount("shops", "xiaohong", "hongxing"))
+	for k, inf := range c.byType {
+		c.byType[k] = inf.(synced).SharedIndexInformer
+	}
+	if n := testutil.CollectAndCount(NewStateCollector(c)); n != 0 {
+		t.Errorf("CollectAndCount = %d, want 0", n)
+	}
 }
 
 func (c informerCache) GetInformer(_ context.Context, obj client.Object, _ ...cache.InformerGetOption) (cache.Informer, error) {
