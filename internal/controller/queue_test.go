@@ -19,6 +19,7 @@ package controller
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	. "github.com/onsi/gomega"
@@ -36,8 +37,8 @@ func req(name string) reconcile.Request {
 // are deletions.
 func newTestFairQueue(t *testing.T, urgent map[string]bool) *fairQueue {
 	t.Helper()
-	q := newFairQueue(priorityqueue.New[reconcile.Request]("test-"+randomSuffix()), func(r reconcile.Request) (string, bool) {
-		return r.Name[:1], urgent[r.Name]
+	q := newFairQueue(priorityqueue.New[reconcile.Request]("test-"+randomSuffix()), func(r reconcile.Request) (string, bool, bool) {
+		return r.Name[:1], urgent[r.Name], strings.HasSuffix(r.Name, "-new")
 	})
 	t.Cleanup(q.ShutDown)
 	return q
@@ -96,6 +97,28 @@ func TestFairQueueKeepsLowPriority(t *testing.T) {
 	g.Expect(take(t, q, 4)).To(Equal([]string{"c-new", "a-old1", "b-old1", "a-old2"}))
 	g.Expect(q.waiting).To(BeEmpty())
 	g.Expect(q.queued).To(BeEmpty())
+}
+
+// After a restart the initial listing holds every object at the low
+// priority; one created or changed while no manager ran (its generation
+// not yet reconciled) is served first, whatever its place in the listing,
+// and the rest in turn.
+func TestFairQueueServesPendingWorkOfTheInitialListingFirst(t *testing.T) {
+	g := NewWithT(t)
+	q := newTestFairQueue(t, nil)
+	low := handler.LowPriority
+	var listing []reconcile.Request
+	for _, shop := range []string{"a", "b"} {
+		for i := range 100 {
+			listing = append(listing, req(fmt.Sprintf("%s-%04d", shop, i)))
+		}
+		listing = append(listing, req(shop+"-new"))
+	}
+	q.AddWithOpts(priorityqueue.AddOpts{Priority: &low}, listing...)
+	g.Expect(take(t, q, 4)).To(Equal([]string{"a-new", "b-new", "a-0000", "b-0000"}))
+	// A create after the listing goes ahead of what is left of it.
+	q.Add(req("a-0200"))
+	g.Expect(take(t, q, 2)).To(Equal([]string{"a-0200", "a-0001"}))
 }
 
 // Once a wave larger than shrinkAfter has drained, the queue's map of

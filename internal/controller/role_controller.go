@@ -326,7 +326,8 @@ func (r *RoleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&shopv1alpha1.SubAccount{}, roleUsers{client: r.Client, delay: r.BatchDelay}).
 		WatchesRawSource(source.Channel(r.Drift.roles, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles,
-			NewQueue: fairQueueFactory(classifyFromCache(mgr.GetCache(), func() *shopv1alpha1.Role { return &shopv1alpha1.Role{} }, roleUrgency))}).
+			NewQueue: fairQueueFactory(classifyFromCache(mgr.GetCache(), func() *shopv1alpha1.Role { return &shopv1alpha1.Role{} }, roleUrgency,
+				func(o *shopv1alpha1.Role) int64 { return o.Status.ObservedGeneration }))}).
 		WithLogConstructor(shopLogger(mgr.GetLogger(), mgr.GetCache(), "role", "Role",
 			shopNameFromRef(mgr.GetCache(), func() *shopv1alpha1.Role { return &shopv1alpha1.Role{} },
 				func(r *shopv1alpha1.Role) string { return r.Spec.ShopRef.Name }))).
