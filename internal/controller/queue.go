@@ -53,7 +53,8 @@ type classifyFunc func(reconcile.Request) (shop string, urgent, pending bool)
 //     a quiet shop (priority 0) goes ahead of a busy shop's 1,000 pending
 //     creates (0, -1, ..., -999);
 //   - a request of the initial listing whose object has work pending (one
-//     created or changed while no manager ran) is not low: after a
+//     created or changed while no manager ran, or never reconciled to
+//     success at its generation, as a stalled one) is not low: after a
 //     restart it goes ahead of the reconciles that only confirm what is
 //     done (at 10,000 SubAccounts a create made during a restart waited
 //     8.7 s for all of them).
