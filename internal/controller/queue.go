@@ -174,17 +174,18 @@ func (q *fairQueue) Get() (reconcile.Request, bool) {
 	return item, shutdown
 }
 
-// classifyFromCache builds a classifyFunc reading obj's kind from the
-// cache; observed is the generation obj's status says was reconciled.
-func classifyFromCache[T client.Object](c client.Reader, newObj func() T, of func(T) (shop string, urgent bool), observed func(T) int64) classifyFunc {
+// classifyFromCache builds a classifyFunc reading objects of kind from the
+// cache: of tells their shop and urgency, the kind's observedGeneration
+// whether work is pending.
+func classifyFromCache[T conditioned](c client.Reader, kind kindInfo[T], of func(T) (shop string, urgent bool)) classifyFunc {
 	return func(req reconcile.Request) (string, bool, bool) {
-		obj := newObj()
+		obj := kind.newObject()
 		// Read only, on every enqueue: the cache's own object, no copy.
 		if err := c.Get(context.Background(), req.NamespacedName, obj, client.UnsafeDisableDeepCopy); err != nil {
 			return "", false, false
 		}
 		shop, urgent := of(obj)
-		return req.Namespace + "/" + shop, urgent, observed(obj) != obj.GetGeneration()
+		return req.Namespace + "/" + shop, urgent, *kind.observedGeneration(obj) != obj.GetGeneration()
 	}
 }
 

@@ -326,8 +326,7 @@ func (r *RoleReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&shopv1alpha1.SubAccount{}, roleUsers{client: r.Client, delay: r.BatchDelay}).
 		WatchesRawSource(source.Channel(r.Drift.roles, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles,
-			NewQueue: fairQueueFactory(classifyFromCache(mgr.GetCache(), func() *shopv1alpha1.Role { return &shopv1alpha1.Role{} }, roleUrgency,
-				func(o *shopv1alpha1.Role) int64 { return o.Status.ObservedGeneration }))}).
+			NewQueue: fairQueueFactory(classifyFromCache(mgr.GetCache(), roleKind, roleUrgency))}).
 		WithLogConstructor(shopLogger(mgr.GetLogger(), mgr.GetCache(), "role", "Role",
 			shopNameFromRef(mgr.GetCache(), func() *shopv1alpha1.Role { return &shopv1alpha1.Role{} },
 				func(r *shopv1alpha1.Role) string { return r.Spec.ShopRef.Name }))).

@@ -57,8 +57,7 @@ func (r *StaffReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&shopv1alpha1.Shop{}, everyStaff, builder.WithPredicates(pickedByLabels)).
 		Watches(&shopv1alpha1.Role{}, everyStaff, builder.WithPredicates(pickedByLabels)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles,
-			NewQueue: fairQueueFactory(classifyFromCache(mgr.GetCache(), func() *shopv1alpha1.Staff { return &shopv1alpha1.Staff{} }, r.urgency,
-				func(o *shopv1alpha1.Staff) int64 { return o.Status.ObservedGeneration }))}).
+			NewQueue: fairQueueFactory(classifyFromCache(mgr.GetCache(), staffKind, r.urgency))}).
 		Named("staff").
 		Complete(r)
 }

@@ -62,8 +62,7 @@ func (r *SubAccountReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(verificationSecretOwner), builder.WithPredicates(isCodeSecret)).
 		WatchesRawSource(source.Channel(r.Drift.subAccounts, &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles,
-			NewQueue: fairQueueFactory(classifyFromCache(mgr.GetCache(), func() *shopv1alpha1.SubAccount { return &shopv1alpha1.SubAccount{} }, subAccountUrgency,
-				func(o *shopv1alpha1.SubAccount) int64 { return o.Status.ObservedGeneration }))}).
+			NewQueue: fairQueueFactory(classifyFromCache(mgr.GetCache(), subAccountKind, subAccountUrgency))}).
 		WithLogConstructor(shopLogger(mgr.GetLogger(), mgr.GetCache(), "subaccount", "SubAccount",
 			shopNameFromRef(mgr.GetCache(), func() *shopv1alpha1.SubAccount { return &shopv1alpha1.SubAccount{} },
 				func(sa *shopv1alpha1.SubAccount) string { return sa.Spec.ShopRef.Name }))).
