@@ -62,23 +62,8 @@ var managerGroups = []string{"system:serviceaccounts", "system:serviceaccounts:"
 // ClusterRole (TokenReview and SubjectAccessReview), and the leader
 // election Role in the manager's namespace, which it makes.
 func grantManagerRole(ctx context.Context, c client.Client, root string) error {
-	bind := func(role client.Object, kind string) error {
-		if err := c.Create(ctx, role); err != nil {
-			return fmt.Errorf("creating %s %s: %w", kind, role.GetName(), err)
-		}
-		ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kind, Name: role.GetName()}
-		subjects := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: managerUser}}
-		var binding client.Object = &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "bench-" + role.GetName()},
-			RoleRef: ref, Subjects: subjects}
-		if kind == "Role" {
-			binding = &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "bench-" + role.GetName(), Namespace: role.GetNamespace()},
-				RoleRef: ref, Subjects: subjects}
-		}
-		if err := c.Create(ctx, binding); err != nil {
-			return fmt.Errorf("binding %s %s: %w", kind, role.GetName(), err)
-		}
-		return nil
-	}
+	manager := rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: managerUser}
+	bind := func(role client.Object, kind string) error { return bindRole(ctx, c, role, kind, manager) }
 	for _, file := range []string{"role.yaml", "metrics_auth_role.yaml"} {
 		role := &rbacv1.ClusterRole{}
 		if err := readObjects(filepath.Join(root, "config", "rbac", file), role); err != nil {
@@ -97,6 +82,26 @@ func grantManagerRole(ctx context.Context, c client.Client, root string) error {
 	}
 	election.Namespace = managerNamespace
 	return bind(election, "Role")
+}
+
+// bindRole creates role (a ClusterRole or, with kind "Role", a Role) and
+// binds it to subject, as bench-<role>.
+func bindRole(ctx context.Context, c client.Client, role client.Object, kind string, subject rbacv1.Subject) error {
+	if err := c.Create(ctx, role); err != nil {
+		return fmt.Errorf("creating %s %s: %w", kind, role.GetName(), err)
+	}
+	ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: kind, Name: role.GetName()}
+	subjects := []rbacv1.Subject{subject}
+	var binding client.Object = &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "bench-" + role.GetName()},
+		RoleRef: ref, Subjects: subjects}
+	if kind == "Role" {
+		binding = &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "bench-" + role.GetName(), Namespace: role.GetNamespace()},
+			RoleRef: ref, Subjects: subjects}
+	}
+	if err := c.Create(ctx, binding); err != nil {
+		return fmt.Errorf("binding %s %s: %w", kind, role.GetName(), err)
+	}
+	return nil
 }
 
 // installFlowControl installs config/flowcontrol's PriorityLevelConfiguration

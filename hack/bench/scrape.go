@@ -62,13 +62,11 @@ func newScraper(ctx context.Context, c client.Client, root, addr string) (*scrap
 		return nil, fmt.Errorf("the metrics-reader ClusterRole: %w", err)
 	}
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: managerNamespace, Name: scraperAccount}}
-	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "bench-" + role.Name},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: sa.Namespace, Name: sa.Name}}}
-	for _, obj := range []client.Object{role, sa, binding} {
-		if err := c.Create(ctx, obj); err != nil {
-			return nil, fmt.Errorf("creating %T %s: %w", obj, obj.GetName(), err)
-		}
+	if err := c.Create(ctx, sa); err != nil {
+		return nil, fmt.Errorf("creating service account %s: %w", sa.Name, err)
+	}
+	if err := bindRole(ctx, c, role, "ClusterRole", rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: sa.Namespace, Name: sa.Name}); err != nil {
+		return nil, err
 	}
 	tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To(int64(24 * 3600))}}
 	if err := c.SubResource("token").Create(ctx, sa, tr); err != nil {
